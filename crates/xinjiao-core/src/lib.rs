@@ -1,0 +1,15 @@
+//! The pure domain core of Xinjiao (信交): identifiers with check digits,
+//! dual-disclosure records and their validation, dates. It never reads the disk,
+//! the network or the clock: `today` and rule data are parameters.
+
+pub mod date;
+pub mod diag;
+pub mod fields;
+pub mod ids;
+pub mod record;
+pub mod text;
+
+pub use diag::Diagnostic;
+pub use fields::{FieldDef, RecordKind};
+pub use jiff::civil::Date;
+pub use record::{parse_record, FieldValues, ParseContext, Record};
