@@ -1,0 +1,123 @@
+-- Subjects (信用主体). identity_key: USCC, or document type and number of a natural person.
+CREATE TABLE subjects (
+    id INTEGER PRIMARY KEY,
+    public_key TEXT NOT NULL UNIQUE,
+    identity_key TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    name_norm TEXT NOT NULL,
+    uscc TEXT,
+    id_doc_no TEXT,
+    legal_rep TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX subjects_uscc ON subjects(uscc);
+
+-- Substring search over names: trigram index (queries of 3+ characters).
+CREATE VIRTUAL TABLE subjects_fts USING fts5(
+    name_norm, content='subjects', content_rowid='id', tokenize='trigram'
+);
+CREATE TRIGGER subjects_fts_ai AFTER INSERT ON subjects BEGIN
+    INSERT INTO subjects_fts(rowid, name_norm) VALUES (new.id, new.name_norm);
+END;
+CREATE TRIGGER subjects_fts_au AFTER UPDATE OF name_norm ON subjects BEGIN
+    INSERT INTO subjects_fts(subjects_fts, rowid, name_norm) VALUES ('delete', old.id, old.name_norm);
+    INSERT INTO subjects_fts(rowid, name_norm) VALUES (new.id, new.name_norm);
+END;
+
+-- Records: one row per natural key, pointing at its current version.
+CREATE TABLE records (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    authority_code TEXT NOT NULL,
+    decision_no TEXT NOT NULL,
+    subject_id INTEGER NOT NULL REFERENCES subjects(id),
+    authority_name TEXT NOT NULL,
+    decision_date TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (kind, authority_code, decision_no)
+);
+CREATE INDEX records_subject ON records(subject_id, decision_date DESC);
+CREATE INDEX records_kind_date ON records(kind, decision_date DESC, id DESC);
+CREATE INDEX records_authority ON records(authority_code, decision_date DESC);
+
+-- Every version of every record; never updated or deleted.
+CREATE TABLE record_versions (
+    record_id INTEGER NOT NULL REFERENCES records(id),
+    version INTEGER NOT NULL,
+    fields TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    PRIMARY KEY (record_id, version)
+) WITHOUT ROWID;
+CREATE TRIGGER record_versions_no_update BEFORE UPDATE ON record_versions BEGIN
+    SELECT RAISE(ABORT, 'record versions are immutable');
+END;
+CREATE TRIGGER record_versions_no_delete BEFORE DELETE ON record_versions BEGIN
+    SELECT RAISE(ABORT, 'record versions are immutable');
+END;
+
+-- The append-only event log: who, when, what, why.
+CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    subject_id INTEGER,
+    record_id INTEGER,
+    reason TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE INDEX events_record ON events(record_id);
+CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN
+    SELECT RAISE(ABORT, 'events are append-only');
+END;
+CREATE TRIGGER events_no_delete BEFORE DELETE ON events BEGIN
+    SELECT RAISE(ABORT, 'events are append-only');
+END;
+
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE,
+    display_name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    expires_at TEXT NOT NULL
+);
+
+CREATE TABLE api_tokens (
+    token_hash TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    name TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE submissions (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    at TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    filename TEXT NOT NULL,
+    n_rows INTEGER NOT NULL,
+    n_accepted INTEGER NOT NULL,
+    n_unchanged INTEGER NOT NULL,
+    n_rejected INTEGER NOT NULL,
+    report_json TEXT NOT NULL,
+    file BLOB NOT NULL
+);
+CREATE INDEX submissions_user ON submissions(user_id, id DESC);
+
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);

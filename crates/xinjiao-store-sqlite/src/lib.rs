@@ -1,0 +1,623 @@
+//! The embedded SQLite backend: one file, WAL, `synchronous=FULL`, foreign keys
+//! on; one writer connection behind a mutex and a small pool of readers.
+//! Substring search on names uses an FTS5 trigram index for queries of three or
+//! more characters and a scan for shorter ones.
+
+mod migrate;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use jiff::Timestamp;
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row, TransactionBehavior};
+use xinjiao_core::fields::RecordKind;
+use xinjiao_core::record::SubjectKind;
+use xinjiao_core::text::normalize_for_search;
+use xinjiao_core::{Date, Record};
+use xinjiao_store::{
+    AuthorityCount, Event, NewSubmission, Page, PageRequest, RecordDetail, RecordFilter, RecordOutcome, RecordRow,
+    RecordVersion, Result, Role, Store, StoreError, Subject, Submission, Totals, User, WriteContext,
+};
+
+pub use migrate::MIGRATIONS;
+
+/// The SQLite store.
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+fn err(e: rusqlite::Error) -> StoreError {
+    match e {
+        rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound,
+        rusqlite::Error::SqliteFailure(f, msg) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+            StoreError::Conflict(msg.unwrap_or_else(|| f.to_string()))
+        }
+        other => StoreError::Backend(other.to_string()),
+    }
+}
+
+fn open_conn(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    Ok(conn)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and runs pending migrations.
+    pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore> {
+        let path = path.as_ref().to_path_buf();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Backend(format!("{}: {e}", dir.display())))?;
+        }
+        let mut writer = open_conn(&path).map_err(err)?;
+        migrate::run(&mut writer).map_err(err)?;
+        Ok(SqliteStore { path, writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) })
+    }
+
+    /// Versions of the migrations applied to this database, in order.
+    pub fn applied_migrations(&self) -> Result<Vec<i64>> {
+        self.read(|c| {
+            let mut st = c.prepare("SELECT version FROM schema_migrations ORDER BY version")?;
+            st.query_map([], |r| r.get(0))?.collect()
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
+        let conn = self.readers.lock().expect("reader pool").pop();
+        let conn = match conn {
+            Some(c) => c,
+            None => open_conn(&self.path).map_err(err)?,
+        };
+        let out = f(&conn).map_err(err);
+        let mut pool = self.readers.lock().expect("reader pool");
+        if pool.len() < 8 {
+            pool.push(conn);
+        }
+        out
+    }
+
+    fn write<T>(&self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = self.writer.lock().expect("writer");
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
+        let out = f(&tx)?;
+        tx.commit().map_err(err)?;
+        Ok(out)
+    }
+}
+
+fn ts(s: String) -> rusqlite::Result<Timestamp> {
+    s.parse().map_err(|e: jiff::Error| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+fn date(s: String) -> rusqlite::Result<Date> {
+    s.parse().map_err(|e: jiff::Error| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+fn kind(s: String) -> rusqlite::Result<RecordKind> {
+    RecordKind::parse(&s).ok_or_else(|| rusqlite::Error::InvalidColumnType(0, s, rusqlite::types::Type::Text))
+}
+
+fn subject_kind(s: String) -> rusqlite::Result<SubjectKind> {
+    SubjectKind::parse(&s).ok_or_else(|| rusqlite::Error::InvalidColumnType(0, s, rusqlite::types::Type::Text))
+}
+
+const SUBJECT_COLS: &str = "s.id, s.public_key, s.kind, s.name, s.uscc, s.id_doc_no, s.legal_rep,
+    (SELECT count(*) FROM records r WHERE r.subject_id = s.id AND r.kind = 'license'),
+    (SELECT count(*) FROM records r WHERE r.subject_id = s.id AND r.kind = 'penalty')";
+
+fn subject_row(r: &Row<'_>) -> rusqlite::Result<Subject> {
+    Ok(Subject {
+        id: r.get(0)?,
+        key: r.get(1)?,
+        kind: subject_kind(r.get(2)?)?,
+        name: r.get(3)?,
+        uscc: r.get(4)?,
+        id_doc_no: r.get(5)?,
+        legal_rep: r.get(6)?,
+        n_licenses: r.get(7)?,
+        n_penalties: r.get(8)?,
+    })
+}
+
+const RECORD_COLS: &str = "r.id, r.kind, r.subject_id, s.public_key, s.name, r.authority_code, r.authority_name,
+    r.decision_no, r.decision_date, r.summary, r.version, r.updated_at";
+
+fn record_row(r: &Row<'_>) -> rusqlite::Result<RecordRow> {
+    Ok(RecordRow {
+        id: r.get(0)?,
+        kind: kind(r.get(1)?)?,
+        subject_id: r.get(2)?,
+        subject_key: r.get(3)?,
+        subject_name: r.get(4)?,
+        authority_code: r.get(5)?,
+        authority_name: r.get(6)?,
+        decision_no: r.get(7)?,
+        decision_date: date(r.get(8)?)?,
+        summary: r.get(9)?,
+        version: r.get(10)?,
+        updated_at: ts(r.get(11)?)?,
+    })
+}
+
+fn user_row(r: &Row<'_>) -> rusqlite::Result<User> {
+    let role: String = r.get(3)?;
+    Ok(User {
+        id: r.get(0)?,
+        username: r.get(1)?,
+        display_name: r.get(2)?,
+        role: Role::parse(&role).ok_or_else(|| rusqlite::Error::InvalidColumnType(3, role, rusqlite::types::Type::Text))?,
+        password_hash: r.get(4)?,
+    })
+}
+
+fn submission_row(r: &Row<'_>) -> rusqlite::Result<Submission> {
+    Ok(Submission {
+        id: r.get(0)?,
+        user_id: r.get(1)?,
+        at: ts(r.get(2)?)?,
+        kind: kind(r.get(3)?)?,
+        filename: r.get(4)?,
+        n_rows: r.get(5)?,
+        n_accepted: r.get(6)?,
+        n_unchanged: r.get(7)?,
+        n_rejected: r.get(8)?,
+        report_json: r.get(9)?,
+    })
+}
+
+fn insert_event(
+    tx: &Connection,
+    ctx: &WriteContext,
+    action: &str,
+    subject_id: Option<i64>,
+    record_id: Option<i64>,
+    detail: &str,
+) -> rusqlite::Result<i64> {
+    tx.prepare_cached(
+        "INSERT INTO events (at, actor, action, subject_id, record_id, reason, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![ctx.at.to_string(), ctx.actor, action, subject_id, record_id, ctx.reason, detail])?;
+    Ok(tx.last_insert_rowid())
+}
+
+/// Creates or renames the subject a record names; returns its id.
+fn upsert_subject(tx: &Connection, ctx: &WriteContext, rec: &Record) -> rusqlite::Result<i64> {
+    let s = rec.subject();
+    let identity = s.identity_key();
+    let existing: Option<(i64, String, Option<String>)> = tx
+        .prepare_cached("SELECT id, name, legal_rep FROM subjects WHERE identity_key = ?1")?
+        .query_row([&identity], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    let at = ctx.at.to_string();
+    match existing {
+        Some((id, name, legal_rep)) => {
+            if name != s.name || (s.legal_rep.is_some() && legal_rep != s.legal_rep) {
+                tx.prepare_cached(
+                    "UPDATE subjects SET name = ?2, name_norm = ?3, legal_rep = coalesce(?4, legal_rep), updated_at = ?5 WHERE id = ?1",
+                )?
+                .execute(params![id, s.name, normalize_for_search(&s.name), s.legal_rep, at])?;
+                let detail = serde_json::json!({"name": [name, s.name]}).to_string();
+                insert_event(tx, ctx, "subject.updated", Some(id), None, &detail)?;
+            }
+            Ok(id)
+        }
+        None => {
+            let uscc = s.uscc.as_ref().map(|u| u.to_string());
+            let id_doc_no = s.id_doc.as_ref().map(|d| d.expose().to_string());
+            tx.prepare_cached(
+                "INSERT INTO subjects (public_key, identity_key, kind, name, name_norm, uscc, id_doc_no, legal_rep, created_at, updated_at)
+                 VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+            )?
+            .execute(params![identity, s.kind.as_str(), s.name, normalize_for_search(&s.name), uscc, id_doc_no, s.legal_rep, at])?;
+            let id = tx.last_insert_rowid();
+            if uscc.is_none() {
+                tx.prepare_cached("UPDATE subjects SET public_key = 'P' || id WHERE id = ?1")?.execute([id])?;
+            }
+            insert_event(tx, ctx, "subject.created", Some(id), None, "{}")?;
+            Ok(id)
+        }
+    }
+}
+
+fn write_one(tx: &Connection, ctx: &WriteContext, rec: &Record) -> rusqlite::Result<RecordOutcome> {
+    let subject_id = upsert_subject(tx, ctx, rec)?;
+    let fields = rec.to_fields();
+    let fields_json = serde_json::to_string(&fields).expect("string map serialises");
+    let kind = rec.kind().as_str();
+    let authority = rec.authority();
+    let at = ctx.at.to_string();
+    let existing: Option<(i64, i64, String)> = tx
+        .prepare_cached(
+            "SELECT r.id, r.version, v.fields FROM records r
+             JOIN record_versions v ON v.record_id = r.id AND v.version = r.version
+             WHERE r.kind = ?1 AND r.authority_code = ?2 AND r.decision_no = ?3",
+        )?
+        .query_row(params![kind, authority.code.as_str(), rec.decision_no()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    match existing {
+        None => {
+            tx.prepare_cached(
+                "INSERT INTO records (kind, authority_code, decision_no, subject_id, authority_name, decision_date, summary, version, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?8)",
+            )?
+            .execute(params![
+                kind,
+                authority.code.as_str(),
+                rec.decision_no(),
+                subject_id,
+                authority.name,
+                rec.decision_date().to_string(),
+                rec.summary(),
+                at
+            ])?;
+            let record_id = tx.last_insert_rowid();
+            tx.prepare_cached(
+                "INSERT INTO record_versions (record_id, version, fields, created_at, created_by) VALUES (?1, 1, ?2, ?3, ?4)",
+            )?
+            .execute(params![record_id, fields_json, at, ctx.actor])?;
+            insert_event(tx, ctx, "record.created", Some(subject_id), Some(record_id), r#"{"version":1}"#)?;
+            Ok(RecordOutcome::Created { record_id })
+        }
+        Some((record_id, _, old)) if old == fields_json => Ok(RecordOutcome::Unchanged { record_id }),
+        Some((record_id, version, old)) => {
+            let version = version + 1;
+            tx.prepare_cached(
+                "INSERT INTO record_versions (record_id, version, fields, created_at, created_by) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![record_id, version, fields_json, at, ctx.actor])?;
+            tx.prepare_cached(
+                "UPDATE records SET subject_id = ?2, authority_name = ?3, decision_date = ?4, summary = ?5, version = ?6, updated_at = ?7 WHERE id = ?1",
+            )?
+            .execute(params![record_id, subject_id, authority.name, rec.decision_date().to_string(), rec.summary(), version, at])?;
+            let old: BTreeMap<String, String> = serde_json::from_str(&old).unwrap_or_default();
+            let changed: Vec<&str> = fields
+                .keys()
+                .copied()
+                .chain(old.keys().map(String::as_str))
+                .filter(|k| old.get(*k).map(String::as_str) != fields.get(k).map(String::as_str))
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let detail = serde_json::json!({"version": version, "changed_fields": changed}).to_string();
+            insert_event(tx, ctx, "record.updated", Some(subject_id), Some(record_id), &detail)?;
+            Ok(RecordOutcome::Updated { record_id, version })
+        }
+    }
+}
+
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn write_record_stream(
+        &self,
+        ctx: &WriteContext,
+        batches: &mut dyn Iterator<Item = std::result::Result<Vec<Record>, String>>,
+    ) -> Result<Vec<RecordOutcome>> {
+        self.write(|tx| {
+            let mut out = Vec::new();
+            for batch in batches {
+                let batch = batch.map_err(StoreError::Aborted)?;
+                for rec in &batch {
+                    out.push(write_one(tx, ctx, rec).map_err(err)?);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn search_subjects(&self, query: &str, page: PageRequest) -> Result<Page<Subject>> {
+        let q = normalize_for_search(query);
+        if q.is_empty() {
+            return Ok(Page { items: vec![], total: 0, page: page.page, per_page: page.per_page });
+        }
+        // Trigram index for 3+ characters without LIKE wildcards; otherwise an exact
+        // substring scan with instr().
+        let use_fts = q.chars().count() >= 3 && !q.contains(['%', '_']);
+        let hits = if use_fts {
+            "SELECT rowid AS id FROM subjects_fts WHERE name_norm LIKE '%' || ?1 || '%'
+             UNION SELECT id FROM subjects WHERE uscc = ?1"
+        } else {
+            "SELECT id FROM subjects WHERE instr(name_norm, ?1) > 0 UNION SELECT id FROM subjects WHERE uscc = ?1"
+        };
+        self.read(|c| {
+            let total: i64 = c.query_row(&format!("SELECT count(*) FROM ({hits})"), [&q], |r| r.get(0))?;
+            let sql = format!(
+                "WITH hits AS ({hits}) SELECT {SUBJECT_COLS} FROM hits JOIN subjects s ON s.id = hits.id
+                 ORDER BY (s.name_norm = ?1) DESC, (substr(s.name_norm, 1, length(?1)) = ?1) DESC,
+                          length(s.name_norm), s.name_norm, s.id
+                 LIMIT ?2 OFFSET ?3"
+            );
+            let items = c
+                .prepare(&sql)?
+                .query_map(params![q, page.per_page, page.offset() as i64], subject_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(Page { items, total: total as u64, page: page.page, per_page: page.per_page })
+        })
+    }
+
+    fn subject_by_key(&self, key: &str) -> Result<Option<Subject>> {
+        self.read(|c| {
+            c.query_row(&format!("SELECT {SUBJECT_COLS} FROM subjects s WHERE s.public_key = ?1"), [key], subject_row)
+                .optional()
+        })
+    }
+
+    fn list_records(&self, filter: &RecordFilter, page: PageRequest) -> Result<Page<RecordRow>> {
+        let mut wh = Vec::new();
+        let mut args: Vec<Value> = Vec::new();
+        if let Some(k) = filter.kind {
+            args.push(Value::Text(k.as_str().into()));
+            wh.push(format!("r.kind = ?{}", args.len()));
+        }
+        if let Some(id) = filter.subject_id {
+            args.push(Value::Integer(id));
+            wh.push(format!("r.subject_id = ?{}", args.len()));
+        }
+        if let Some(code) = &filter.authority_code {
+            args.push(Value::Text(code.clone()));
+            wh.push(format!("r.authority_code = ?{}", args.len()));
+        }
+        if let Some(d) = filter.date_from {
+            args.push(Value::Text(d.to_string()));
+            wh.push(format!("r.decision_date >= ?{}", args.len()));
+        }
+        if let Some(d) = filter.date_to {
+            args.push(Value::Text(d.to_string()));
+            wh.push(format!("r.decision_date <= ?{}", args.len()));
+        }
+        let where_sql = if wh.is_empty() { String::new() } else { format!("WHERE {}", wh.join(" AND ")) };
+        self.read(|c| {
+            let total: i64 = c.query_row(
+                &format!("SELECT count(*) FROM records r {where_sql}"),
+                params_from_iter(args.iter()),
+                |r| r.get(0),
+            )?;
+            let n = args.len();
+            let mut all = args.clone();
+            all.push(Value::Integer(i64::from(page.per_page)));
+            all.push(Value::Integer(page.offset() as i64));
+            let sql = format!(
+                "SELECT {RECORD_COLS} FROM records r JOIN subjects s ON s.id = r.subject_id {where_sql}
+                 ORDER BY r.decision_date DESC, r.id DESC LIMIT ?{} OFFSET ?{}",
+                n + 1,
+                n + 2
+            );
+            let items = c.prepare(&sql)?.query_map(params_from_iter(all.iter()), record_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(Page { items, total: total as u64, page: page.page, per_page: page.per_page })
+        })
+    }
+
+    fn record(&self, id: i64) -> Result<Option<RecordDetail>> {
+        self.read(|c| {
+            let row = c
+                .query_row(&format!("SELECT {RECORD_COLS} FROM records r JOIN subjects s ON s.id = r.subject_id WHERE r.id = ?1"), [id], record_row)
+                .optional()?;
+            let Some(row) = row else { return Ok(None) };
+            let versions = c
+                .prepare("SELECT version, created_at, created_by, fields FROM record_versions WHERE record_id = ?1 ORDER BY version")?
+                .query_map([id], |r| {
+                    let fields: String = r.get(3)?;
+                    Ok(RecordVersion {
+                        version: r.get(0)?,
+                        created_at: ts(r.get(1)?)?,
+                        created_by: r.get(2)?,
+                        fields: serde_json::from_str(&fields).map_err(|e| {
+                            rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Text, Box::new(e))
+                        })?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let events = c
+                .prepare("SELECT id, at, actor, action, subject_id, record_id, reason, detail FROM events WHERE record_id = ?1 ORDER BY id")?
+                .query_map([id], event_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(Some(RecordDetail { row, versions, events }))
+        })
+    }
+
+    fn authorities(&self) -> Result<Vec<AuthorityCount>> {
+        self.read(|c| {
+            c.prepare(
+                "SELECT authority_code, max(authority_name), count(*) FROM records GROUP BY authority_code ORDER BY count(*) DESC, authority_code",
+            )?
+            .query_map([], |r| Ok(AuthorityCount { code: r.get(0)?, name: r.get(1)?, n_records: r.get(2)? }))?
+            .collect()
+        })
+    }
+
+    fn totals(&self) -> Result<Totals> {
+        self.read(|c| {
+            Ok(Totals {
+                n_subjects: c.query_row("SELECT count(*) FROM subjects", [], |r| r.get(0))?,
+                n_licenses: c.query_row("SELECT count(*) FROM records WHERE kind = 'license'", [], |r| r.get(0))?,
+                n_penalties: c.query_row("SELECT count(*) FROM records WHERE kind = 'penalty'", [], |r| r.get(0))?,
+            })
+        })
+    }
+
+    fn append_event(&self, ctx: &WriteContext, action: &str, subject_id: Option<i64>, record_id: Option<i64>, detail: &str) -> Result<i64> {
+        self.write(|tx| insert_event(tx, ctx, action, subject_id, record_id, detail).map_err(err))
+    }
+
+    fn events(&self, limit: u32) -> Result<Vec<Event>> {
+        self.read(|c| {
+            c.prepare("SELECT id, at, actor, action, subject_id, record_id, reason, detail FROM events ORDER BY id DESC LIMIT ?1")?
+                .query_map([limit], event_row)?
+                .collect()
+        })
+    }
+
+    fn create_user(&self, ctx: &WriteContext, username: &str, display_name: &str, role: Role, password_hash: &str) -> Result<i64> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO users (username, display_name, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![username, display_name, role.as_str(), password_hash, ctx.at.to_string()],
+            )
+            .map_err(err)?;
+            let id = tx.last_insert_rowid();
+            let detail = serde_json::json!({"user_id": id, "username": username, "role": role.as_str()}).to_string();
+            insert_event(tx, ctx, "user.created", None, None, &detail).map_err(err)?;
+            Ok(id)
+        })
+    }
+
+    fn user_by_name(&self, username: &str) -> Result<Option<User>> {
+        self.read(|c| {
+            c.query_row("SELECT id, username, display_name, role, password_hash FROM users WHERE username = ?1", [username], user_row)
+                .optional()
+        })
+    }
+
+    fn user(&self, id: i64) -> Result<Option<User>> {
+        self.read(|c| {
+            c.query_row("SELECT id, username, display_name, role, password_hash FROM users WHERE id = ?1", [id], user_row).optional()
+        })
+    }
+
+    fn create_session(&self, token_hash: &str, user_id: i64, expires_at: Timestamp) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO sessions (token_hash, user_id, expires_at) VALUES (?1, ?2, ?3)",
+                params![token_hash, user_id, expires_at.to_string()],
+            )
+            .map_err(err)?;
+            Ok(())
+        })
+    }
+
+    fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>> {
+        let found: Option<(User, String)> = self.read(|c| {
+            c.query_row(
+                "SELECT u.id, u.username, u.display_name, u.role, u.password_hash, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1",
+                [token_hash],
+                |r| Ok((user_row(r)?, r.get(5)?)),
+            )
+            .optional()
+        })?;
+        match found {
+            Some((user, exp)) if ts(exp.clone()).map_err(err)? > now => Ok(Some(user)),
+            _ => Ok(None),
+        }
+    }
+
+    fn delete_session(&self, token_hash: &str) -> Result<()> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash]).map_err(err)?;
+            Ok(())
+        })
+    }
+
+    fn create_api_token(&self, ctx: &WriteContext, token_hash: &str, user_id: i64, name: &str) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO api_tokens (token_hash, user_id, name, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![token_hash, user_id, name, ctx.at.to_string()],
+            )
+            .map_err(err)?;
+            let detail = serde_json::json!({"user_id": user_id, "name": name}).to_string();
+            insert_event(tx, ctx, "api_token.created", None, None, &detail).map_err(err)?;
+            Ok(())
+        })
+    }
+
+    fn api_token_user(&self, token_hash: &str) -> Result<Option<User>> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT u.id, u.username, u.display_name, u.role, u.password_hash FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?1",
+                [token_hash],
+                user_row,
+            )
+            .optional()
+        })
+    }
+
+    fn create_submission(&self, ctx: &WriteContext, s: &NewSubmission) -> Result<i64> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO submissions (user_id, at, kind, filename, n_rows, n_accepted, n_unchanged, n_rejected, report_json, file)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![
+                    s.user_id,
+                    ctx.at.to_string(),
+                    s.kind.as_str(),
+                    s.filename,
+                    s.n_rows,
+                    s.n_accepted,
+                    s.n_unchanged,
+                    s.n_rejected,
+                    s.report_json,
+                    s.file
+                ],
+            )
+            .map_err(err)?;
+            Ok(tx.last_insert_rowid())
+        })
+    }
+
+    fn submissions_of(&self, user_id: i64, limit: u32) -> Result<Vec<Submission>> {
+        self.read(|c| {
+            c.prepare(
+                "SELECT id, user_id, at, kind, filename, n_rows, n_accepted, n_unchanged, n_rejected, report_json
+                 FROM submissions WHERE user_id = ?1 ORDER BY id DESC LIMIT ?2",
+            )?
+            .query_map(params![user_id, limit], submission_row)?
+            .collect()
+        })
+    }
+
+    fn submission(&self, id: i64) -> Result<Option<Submission>> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT id, user_id, at, kind, filename, n_rows, n_accepted, n_unchanged, n_rejected, report_json FROM submissions WHERE id = ?1",
+                [id],
+                submission_row,
+            )
+            .optional()
+        })
+    }
+
+    fn submission_file(&self, id: i64) -> Result<Option<Vec<u8>>> {
+        self.read(|c| c.query_row("SELECT file FROM submissions WHERE id = ?1", [id], |r| r.get(0)).optional())
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<String>> {
+        self.read(|c| c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional())
+    }
+
+    fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![key, value],
+            )
+            .map_err(err)?;
+            Ok(())
+        })
+    }
+}
+
+fn event_row(r: &Row<'_>) -> rusqlite::Result<Event> {
+    Ok(Event {
+        id: r.get(0)?,
+        at: ts(r.get(1)?)?,
+        actor: r.get(2)?,
+        action: r.get(3)?,
+        subject_id: r.get(4)?,
+        record_id: r.get(5)?,
+        reason: r.get(6)?,
+        detail: r.get(7)?,
+    })
+}

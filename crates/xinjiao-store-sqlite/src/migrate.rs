@@ -1,0 +1,50 @@
+//! A small migration runner: numbered SQL files embedded in the binary, each
+//! applied once in its own transaction and recorded with a checksum, so that an
+//! edited migration that was already applied is detected instead of ignored.
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+/// (version, name, SQL). Versions match the PostgreSQL backend's.
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("../migrations/0001_init.sql"))];
+
+fn checksum(sql: &str) -> String {
+    // FNV-1a, 64 bit: enough to notice an edited file; not a security measure.
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in sql.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    format!("{h:016x}")
+}
+
+/// Applies every pending migration.
+pub fn run(conn: &mut Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+            version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+        )",
+    )?;
+    for (version, name, sql) in MIGRATIONS {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let applied: Option<String> =
+            tx.query_row("SELECT checksum FROM schema_migrations WHERE version = ?1", [version], |r| r.get(0)).optional()?;
+        match applied {
+            Some(sum) if sum == checksum(sql) => {}
+            Some(_) => {
+                return Err(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_MISMATCH),
+                    Some(format!("migration {version} ({name}) was changed after it was applied")),
+                ));
+            }
+            None => {
+                tx.execute_batch(sql)?;
+                tx.execute(
+                    "INSERT INTO schema_migrations (version, name, checksum) VALUES (?1, ?2, ?3)",
+                    params![version, name, checksum(sql)],
+                )?;
+            }
+        }
+        tx.commit()?;
+    }
+    Ok(())
+}

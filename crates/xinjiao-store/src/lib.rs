@@ -1,0 +1,315 @@
+//! The storage interface of Xinjiao. The web layer and the CLI hold an
+//! `Arc<dyn Store>`; each backend (`xinjiao-store-sqlite`, later PostgreSQL)
+//! implements [`Store`] and must pass [`suite`], the one shared test suite.
+//!
+//! The trait is synchronous: backends use blocking drivers, and async callers
+//! run store calls on a blocking thread (`tokio::task::spawn_blocking`). See
+//! ARCHITECTURE.md for why.
+
+pub mod suite;
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use xinjiao_core::fields::RecordKind;
+use xinjiao_core::record::SubjectKind;
+use xinjiao_core::{Date, Record};
+
+/// Errors of every backend, mapped to a few cases callers act on.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("database error: {0}")]
+    Backend(String),
+    /// The caller's batch source failed; the transaction was rolled back.
+    #[error("aborted: {0}")]
+    Aborted(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Who does a write, when and why. Every write appends events carrying these.
+#[derive(Debug, Clone)]
+pub struct WriteContext {
+    /// User name of the staff member or `system`.
+    pub actor: String,
+    pub at: Timestamp,
+    /// Why: e.g. `导入文件 处罚.xlsx`.
+    pub reason: String,
+}
+
+/// What happened to one record of a write batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordOutcome {
+    /// A new record (version 1).
+    Created { record_id: i64 },
+    /// An existing record got a new version.
+    Updated { record_id: i64, version: i64 },
+    /// Identical to the current version: nothing written.
+    Unchanged { record_id: i64 },
+}
+
+impl RecordOutcome {
+    pub fn record_id(self) -> i64 {
+        match self {
+            RecordOutcome::Created { record_id }
+            | RecordOutcome::Updated { record_id, .. }
+            | RecordOutcome::Unchanged { record_id } => record_id,
+        }
+    }
+}
+
+/// A subject (信用主体) as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subject {
+    pub id: i64,
+    /// Public key used in URLs: the USCC, or `P` + id for natural persons.
+    pub key: String,
+    pub kind: SubjectKind,
+    pub name: String,
+    pub uscc: Option<String>,
+    /// Personal data: callers that serve the public must mask it.
+    pub id_doc_no: Option<String>,
+    pub legal_rep: Option<String>,
+    pub n_licenses: i64,
+    pub n_penalties: i64,
+}
+
+/// A record's current version, as listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordRow {
+    pub id: i64,
+    pub kind: RecordKind,
+    pub subject_id: i64,
+    pub subject_key: String,
+    pub subject_name: String,
+    pub authority_code: String,
+    pub authority_name: String,
+    pub decision_no: String,
+    pub decision_date: Date,
+    pub summary: String,
+    pub version: i64,
+    pub updated_at: Timestamp,
+}
+
+/// One version of a record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordVersion {
+    pub version: i64,
+    pub created_at: Timestamp,
+    pub created_by: String,
+    /// Canonical field values (field code → text).
+    pub fields: BTreeMap<String, String>,
+}
+
+/// An entry of the append-only event log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub id: i64,
+    pub at: Timestamp,
+    pub actor: String,
+    pub action: String,
+    pub subject_id: Option<i64>,
+    pub record_id: Option<i64>,
+    pub reason: String,
+    pub detail: String,
+}
+
+/// A record with all its versions (oldest first) and events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordDetail {
+    pub row: RecordRow,
+    pub versions: Vec<RecordVersion>,
+    pub events: Vec<Event>,
+}
+
+impl RecordDetail {
+    pub fn current(&self) -> &RecordVersion {
+        self.versions.last().expect("a record has at least one version")
+    }
+}
+
+/// Filters of record lists. Empty fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordFilter {
+    pub kind: Option<RecordKind>,
+    pub subject_id: Option<i64>,
+    pub authority_code: Option<String>,
+    pub date_from: Option<Date>,
+    pub date_to: Option<Date>,
+}
+
+/// A page request: 1-based page number and page size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl PageRequest {
+    pub const MAX_PER_PAGE: u32 = 100;
+    pub fn new(page: u32, per_page: u32) -> Self {
+        PageRequest { page: page.max(1), per_page: per_page.clamp(1, Self::MAX_PER_PAGE) }
+    }
+    pub fn offset(self) -> u64 {
+        u64::from(self.page - 1) * u64::from(self.per_page)
+    }
+}
+
+/// One page of results and the total count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl<T> Page<T> {
+    pub fn n_pages(&self) -> u32 {
+        self.total.div_ceil(u64::from(self.per_page)).max(1) as u32
+    }
+}
+
+/// An organ that issued records (处罚机关 / 许可机关), with its record count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorityCount {
+    pub code: String,
+    pub name: String,
+    pub n_records: i64,
+}
+
+/// Staff roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// 报送员: submits records.
+    Clerk,
+    /// 管理员: also manages accounts.
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Clerk => "clerk",
+            Role::Admin => "admin",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "clerk" => Some(Role::Clerk),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// A staff account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    /// PHC string of the Argon2id hash.
+    pub password_hash: String,
+}
+
+/// What a file upload did, kept so the clerk can look at it again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSubmission {
+    pub user_id: i64,
+    pub kind: RecordKind,
+    pub filename: String,
+    pub n_rows: i64,
+    pub n_accepted: i64,
+    pub n_unchanged: i64,
+    pub n_rejected: i64,
+    /// The diagnostics as the JSON report of the import contract.
+    pub report_json: String,
+    /// The uploaded file, for the XLSX error report.
+    pub file: Vec<u8>,
+}
+
+/// A stored submission (without its file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submission {
+    pub id: i64,
+    pub user_id: i64,
+    pub at: Timestamp,
+    pub kind: RecordKind,
+    pub filename: String,
+    pub n_rows: i64,
+    pub n_accepted: i64,
+    pub n_unchanged: i64,
+    pub n_rejected: i64,
+    pub report_json: String,
+}
+
+/// Counts for the portal's home page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Totals {
+    pub n_subjects: i64,
+    pub n_licenses: i64,
+    pub n_penalties: i64,
+}
+
+/// The storage interface. All writes are atomic: a batch is stored whole or not at all.
+pub trait Store: Send + Sync {
+    /// Name of the backend, for logs (`sqlite`, `postgres`).
+    fn backend(&self) -> &'static str;
+
+    /// Stores records keyed by (kind, authority code, decision number): new keys
+    /// create records, changed content creates a new version, identical content
+    /// changes nothing. Subjects are created or renamed as the records say.
+    /// One transaction for the whole batch; an event per change.
+    fn write_records(&self, ctx: &WriteContext, records: &[Record]) -> Result<Vec<RecordOutcome>> {
+        self.write_record_stream(ctx, &mut std::iter::once(Ok(records.to_vec())))
+    }
+
+    /// Like [`Store::write_records`], pulling batches from `batches` inside one
+    /// transaction, so that a large file is stored whole with bounded memory. If
+    /// the source yields an error, everything is rolled back and
+    /// [`StoreError::Aborted`] is returned.
+    fn write_record_stream(
+        &self,
+        ctx: &WriteContext,
+        batches: &mut dyn Iterator<Item = std::result::Result<Vec<Record>, String>>,
+    ) -> Result<Vec<RecordOutcome>>;
+
+    /// Subjects whose normalised name contains the normalised query, or whose
+    /// USCC equals it; ranked exact > prefix > shorter name > name.
+    fn search_subjects(&self, query: &str, page: PageRequest) -> Result<Page<Subject>>;
+    fn subject_by_key(&self, key: &str) -> Result<Option<Subject>>;
+    fn list_records(&self, filter: &RecordFilter, page: PageRequest) -> Result<Page<RecordRow>>;
+    fn record(&self, id: i64) -> Result<Option<RecordDetail>>;
+    fn authorities(&self) -> Result<Vec<AuthorityCount>>;
+    fn totals(&self) -> Result<Totals>;
+
+    /// Appends an event that is not tied to a record write (e.g. an audited read
+    /// of personal data).
+    fn append_event(&self, ctx: &WriteContext, action: &str, subject_id: Option<i64>, record_id: Option<i64>, detail: &str) -> Result<i64>;
+    fn events(&self, limit: u32) -> Result<Vec<Event>>;
+
+    fn create_user(&self, ctx: &WriteContext, username: &str, display_name: &str, role: Role, password_hash: &str) -> Result<i64>;
+    fn user_by_name(&self, username: &str) -> Result<Option<User>>;
+    fn user(&self, id: i64) -> Result<Option<User>>;
+
+    /// Sessions and API tokens are stored by the SHA-256 of their secret.
+    fn create_session(&self, token_hash: &str, user_id: i64, expires_at: Timestamp) -> Result<()>;
+    fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>>;
+    fn delete_session(&self, token_hash: &str) -> Result<()>;
+    fn create_api_token(&self, ctx: &WriteContext, token_hash: &str, user_id: i64, name: &str) -> Result<()>;
+    fn api_token_user(&self, token_hash: &str) -> Result<Option<User>>;
+
+    fn create_submission(&self, ctx: &WriteContext, s: &NewSubmission) -> Result<i64>;
+    fn submissions_of(&self, user_id: i64, limit: u32) -> Result<Vec<Submission>>;
+    fn submission(&self, id: i64) -> Result<Option<Submission>>;
+    fn submission_file(&self, id: i64) -> Result<Option<Vec<u8>>>;
+
+    fn meta(&self, key: &str) -> Result<Option<String>>;
+    fn set_meta(&self, key: &str, value: &str) -> Result<()>;
+}
