@@ -30,7 +30,12 @@ pub fn parse_date(raw: &str) -> Option<Date> {
     if parts.len() != 3 {
         return None;
     }
-    if parts[0].len() != 4 || parts[1].is_empty() || parts[1].len() > 2 || parts[2].is_empty() || parts[2].len() > 2 {
+    if parts[0].len() != 4
+        || parts[1].is_empty()
+        || parts[1].len() > 2
+        || parts[2].is_empty()
+        || parts[2].len() > 2
+    {
         return None;
     }
     ymd(parts[0], parts[1], parts[2])
@@ -100,7 +105,18 @@ mod tests {
 
     #[test]
     fn rejected_forms() {
-        for s in ["", "2024-02-30", "28/05/2024", "2024-5", "abc", "45440.5", "1800-01-01", "2024--05-28", "5", "2024年5月28"] {
+        for s in [
+            "",
+            "2024-02-30",
+            "28/05/2024",
+            "2024-5",
+            "abc",
+            "45440.5",
+            "1800-01-01",
+            "2024--05-28",
+            "5",
+            "2024年5月28",
+        ] {
             // "2024年5月28" without 日 is accepted; filter it here.
             if s == "2024年5月28" {
                 assert_eq!(parse_date(s), d(2024, 5, 28));

@@ -10,7 +10,9 @@ use jiff::civil::Date;
 /// The 31 characters a unified social credit code may use (no I, O, Z, S, V).
 pub const USCC_CHARSET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 /// Weights of positions 1..=17 of a USCC: 3^(i-1) mod 31.
-const USCC_WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const USCC_WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 const ORG_WEIGHTS: [u32; 8] = [3, 7, 9, 10, 5, 8, 4, 2];
 const ID_WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const ID_CHECK: &[u8; 11] = b"10X98765432";
@@ -114,7 +116,11 @@ impl OrgCode {
     pub fn parse(s: &str) -> Result<OrgCode, IdError> {
         let s: String = s.chars().filter(|&c| c != '-').collect();
         let b = s.as_bytes();
-        if b.len() != 9 || !b.iter().all(|c| c.is_ascii_digit() || c.is_ascii_uppercase()) {
+        if b.len() != 9
+            || !b
+                .iter()
+                .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+        {
             return Err(IdError::Format);
         }
         let expected = org_check_char(&b[..8]).ok_or(IdError::Format)?;
@@ -235,7 +241,10 @@ pub fn mask_middle(s: &str, keep_start: usize, keep_end: usize) -> String {
     }
     let mut out = String::with_capacity(s.len());
     out.extend(&chars[..keep_start]);
-    out.extend(std::iter::repeat_n('*', chars.len() - keep_start - keep_end));
+    out.extend(std::iter::repeat_n(
+        '*',
+        chars.len() - keep_start - keep_end,
+    ));
     out.extend(&chars[chars.len() - keep_end..]);
     out
 }
@@ -268,7 +277,10 @@ mod tests {
         assert!(Uscc::parse("00000000000000000X").is_err());
         assert_eq!(Uscc::parse("9135010"), Err(IdError::Format));
         assert_eq!(Uscc::parse("91350100M000100I43"), Err(IdError::Format));
-        assert_eq!(Uscc::parse("91350100M000100Y43").unwrap().org_code(), "M000100Y4");
+        assert_eq!(
+            Uscc::parse("91350100M000100Y43").unwrap().org_code(),
+            "M000100Y4"
+        );
     }
 
     #[test]
@@ -276,13 +288,19 @@ mod tests {
         assert!(OrgCode::parse("M000100Y4").is_ok());
         assert!(OrgCode::parse("M000100Y-4").is_ok());
         assert!(OrgCode::parse("001755309").is_ok());
-        assert!(matches!(OrgCode::parse("001755308"), Err(IdError::CheckDigit { .. })));
+        assert!(matches!(
+            OrgCode::parse("001755308"),
+            Err(IdError::CheckDigit { .. })
+        ));
     }
 
     #[test]
     fn id_card_vectors() {
         assert!(IdCardNo::parse("11010519491231002X", today()).is_ok());
-        assert!(IdCardNo::parse("440524188001010014", today()).is_err(), "born 1880");
+        assert!(
+            IdCardNo::parse("440524188001010014", today()).is_err(),
+            "born 1880"
+        );
         assert_eq!(
             IdCardNo::parse("110105194912310021", today()),
             Err(IdError::CheckDigit { expected: 'X' })

@@ -12,4 +12,4 @@ pub mod text;
 pub use diag::Diagnostic;
 pub use fields::{FieldDef, RecordKind};
 pub use jiff::civil::Date;
-pub use record::{parse_record, FieldValues, ParseContext, Record};
+pub use record::{FieldValues, ParseContext, Record, parse_record};

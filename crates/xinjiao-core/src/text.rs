@@ -65,7 +65,10 @@ mod tests {
 
     #[test]
     fn half_width() {
-        assert_eq!(to_half_width("９１３５０１００Ｍ０００１００Ｙ４３"), "91350100M000100Y43");
+        assert_eq!(
+            to_half_width("９１３５０１００Ｍ０００１００Ｙ４３"),
+            "91350100M000100Y43"
+        );
         assert_eq!(to_half_width("（万元）"), "(万元)");
         assert_eq!(to_half_width("河源　市"), "河源 市");
     }
@@ -73,13 +76,22 @@ mod tests {
     #[test]
     fn codes() {
         assert_eq!(normalize_code(" 91350100m000100y43 "), "91350100M000100Y43");
-        assert_eq!(normalize_code("１１０１０５１９４９１２３１００２ｘ"), "11010519491231002X");
+        assert_eq!(
+            normalize_code("１１０１０５１９４９１２３１００２ｘ"),
+            "11010519491231002X"
+        );
     }
 
     #[test]
     fn decision_numbers() {
-        assert_eq!(normalize_decision_no(" 河交罚（２０２４）12号 "), "河交罚(2024)12号");
-        assert_eq!(normalize_decision_no("河交罚〔2024〕12号"), "河交罚〔2024〕12号");
+        assert_eq!(
+            normalize_decision_no(" 河交罚（２０２４）12号 "),
+            "河交罚(2024)12号"
+        );
+        assert_eq!(
+            normalize_decision_no("河交罚〔2024〕12号"),
+            "河交罚〔2024〕12号"
+        );
     }
 
     #[test]

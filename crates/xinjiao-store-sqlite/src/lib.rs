@@ -11,14 +11,15 @@ use std::sync::Mutex;
 
 use jiff::Timestamp;
 use rusqlite::types::Value;
-use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params, params_from_iter};
 use xinjiao_core::fields::RecordKind;
 use xinjiao_core::record::SubjectKind;
 use xinjiao_core::text::normalize_for_search;
 use xinjiao_core::{Date, Record};
 use xinjiao_store::{
-    AuthorityCount, Event, NewSubmission, Page, PageRequest, RecordDetail, RecordFilter, RecordOutcome, RecordRow,
-    RecordVersion, Result, Role, Store, StoreError, Subject, Submission, Totals, User, WriteContext,
+    AuthorityCount, Event, NewSubmission, Page, PageRequest, RecordDetail, RecordFilter,
+    RecordOutcome, RecordRow, RecordVersion, Result, Role, Store, StoreError, Subject, Submission,
+    Totals, User, WriteContext,
 };
 
 pub use migrate::MIGRATIONS;
@@ -33,7 +34,9 @@ pub struct SqliteStore {
 fn err(e: rusqlite::Error) -> StoreError {
     match e {
         rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound,
-        rusqlite::Error::SqliteFailure(f, msg) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+        rusqlite::Error::SqliteFailure(f, msg)
+            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
             StoreError::Conflict(msg.unwrap_or_else(|| f.to_string()))
         }
         other => StoreError::Backend(other.to_string()),
@@ -54,11 +57,16 @@ impl SqliteStore {
     pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore> {
         let path = path.as_ref().to_path_buf();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Backend(format!("{}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Backend(format!("{}: {e}", dir.display())))?;
         }
         let mut writer = open_conn(&path).map_err(err)?;
         migrate::run(&mut writer).map_err(err)?;
-        Ok(SqliteStore { path, writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) })
+        Ok(SqliteStore {
+            path,
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+        })
     }
 
     /// Versions of the migrations applied to this database, in order.
@@ -89,7 +97,9 @@ impl SqliteStore {
 
     fn write<T>(&self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>) -> Result<T> {
         let mut conn = self.writer.lock().expect("writer");
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(err)?;
         let out = f(&tx)?;
         tx.commit().map_err(err)?;
         Ok(out)
@@ -97,19 +107,25 @@ impl SqliteStore {
 }
 
 fn ts(s: String) -> rusqlite::Result<Timestamp> {
-    s.parse().map_err(|e: jiff::Error| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+    s.parse().map_err(|e: jiff::Error| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
 }
 
 fn date(s: String) -> rusqlite::Result<Date> {
-    s.parse().map_err(|e: jiff::Error| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+    s.parse().map_err(|e: jiff::Error| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
 }
 
 fn kind(s: String) -> rusqlite::Result<RecordKind> {
-    RecordKind::parse(&s).ok_or_else(|| rusqlite::Error::InvalidColumnType(0, s, rusqlite::types::Type::Text))
+    RecordKind::parse(&s)
+        .ok_or_else(|| rusqlite::Error::InvalidColumnType(0, s, rusqlite::types::Type::Text))
 }
 
 fn subject_kind(s: String) -> rusqlite::Result<SubjectKind> {
-    SubjectKind::parse(&s).ok_or_else(|| rusqlite::Error::InvalidColumnType(0, s, rusqlite::types::Type::Text))
+    SubjectKind::parse(&s)
+        .ok_or_else(|| rusqlite::Error::InvalidColumnType(0, s, rusqlite::types::Type::Text))
 }
 
 const SUBJECT_COLS: &str = "s.id, s.public_key, s.kind, s.name, s.uscc, s.id_doc_no, s.legal_rep,
@@ -130,7 +146,8 @@ fn subject_row(r: &Row<'_>) -> rusqlite::Result<Subject> {
     })
 }
 
-const RECORD_COLS: &str = "r.id, r.kind, r.subject_id, s.public_key, s.name, r.authority_code, r.authority_name,
+const RECORD_COLS: &str =
+    "r.id, r.kind, r.subject_id, s.public_key, s.name, r.authority_code, r.authority_name,
     r.decision_no, r.decision_date, r.summary, r.version, r.updated_at";
 
 fn record_row(r: &Row<'_>) -> rusqlite::Result<RecordRow> {
@@ -156,7 +173,9 @@ fn user_row(r: &Row<'_>) -> rusqlite::Result<User> {
         id: r.get(0)?,
         username: r.get(1)?,
         display_name: r.get(2)?,
-        role: Role::parse(&role).ok_or_else(|| rusqlite::Error::InvalidColumnType(3, role, rusqlite::types::Type::Text))?,
+        role: Role::parse(&role).ok_or_else(|| {
+            rusqlite::Error::InvalidColumnType(3, role, rusqlite::types::Type::Text)
+        })?,
         password_hash: r.get(4)?,
     })
 }
@@ -222,7 +241,8 @@ fn upsert_subject(tx: &Connection, ctx: &WriteContext, rec: &Record) -> rusqlite
             .execute(params![identity, s.kind.as_str(), s.name, normalize_for_search(&s.name), uscc, id_doc_no, s.legal_rep, at])?;
             let id = tx.last_insert_rowid();
             if uscc.is_none() {
-                tx.prepare_cached("UPDATE subjects SET public_key = 'P' || id WHERE id = ?1")?.execute([id])?;
+                tx.prepare_cached("UPDATE subjects SET public_key = 'P' || id WHERE id = ?1")?
+                    .execute([id])?;
             }
             insert_event(tx, ctx, "subject.created", Some(id), None, "{}")?;
             Ok(id)
@@ -243,7 +263,10 @@ fn write_one(tx: &Connection, ctx: &WriteContext, rec: &Record) -> rusqlite::Res
              JOIN record_versions v ON v.record_id = r.id AND v.version = r.version
              WHERE r.kind = ?1 AND r.authority_code = ?2 AND r.decision_no = ?3",
         )?
-        .query_row(params![kind, authority.code.as_str(), rec.decision_no()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .query_row(
+            params![kind, authority.code.as_str(), rec.decision_no()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
         .optional()?;
     match existing {
         None => {
@@ -266,10 +289,19 @@ fn write_one(tx: &Connection, ctx: &WriteContext, rec: &Record) -> rusqlite::Res
                 "INSERT INTO record_versions (record_id, version, fields, created_at, created_by) VALUES (?1, 1, ?2, ?3, ?4)",
             )?
             .execute(params![record_id, fields_json, at, ctx.actor])?;
-            insert_event(tx, ctx, "record.created", Some(subject_id), Some(record_id), r#"{"version":1}"#)?;
+            insert_event(
+                tx,
+                ctx,
+                "record.created",
+                Some(subject_id),
+                Some(record_id),
+                r#"{"version":1}"#,
+            )?;
             Ok(RecordOutcome::Created { record_id })
         }
-        Some((record_id, _, old)) if old == fields_json => Ok(RecordOutcome::Unchanged { record_id }),
+        Some((record_id, _, old)) if old == fields_json => {
+            Ok(RecordOutcome::Unchanged { record_id })
+        }
         Some((record_id, version, old)) => {
             let version = version + 1;
             tx.prepare_cached(
@@ -289,8 +321,16 @@ fn write_one(tx: &Connection, ctx: &WriteContext, rec: &Record) -> rusqlite::Res
                 .collect::<std::collections::BTreeSet<_>>()
                 .into_iter()
                 .collect();
-            let detail = serde_json::json!({"version": version, "changed_fields": changed}).to_string();
-            insert_event(tx, ctx, "record.updated", Some(subject_id), Some(record_id), &detail)?;
+            let detail =
+                serde_json::json!({"version": version, "changed_fields": changed}).to_string();
+            insert_event(
+                tx,
+                ctx,
+                "record.updated",
+                Some(subject_id),
+                Some(record_id),
+                &detail,
+            )?;
             Ok(RecordOutcome::Updated { record_id, version })
         }
     }
@@ -321,7 +361,12 @@ impl Store for SqliteStore {
     fn search_subjects(&self, query: &str, page: PageRequest) -> Result<Page<Subject>> {
         let q = normalize_for_search(query);
         if q.is_empty() {
-            return Ok(Page { items: vec![], total: 0, page: page.page, per_page: page.per_page });
+            return Ok(Page {
+                items: vec![],
+                total: 0,
+                page: page.page,
+                per_page: page.per_page,
+            });
         }
         // Trigram index for 3+ characters without LIKE wildcards; otherwise an exact
         // substring scan with instr().
@@ -350,8 +395,12 @@ impl Store for SqliteStore {
 
     fn subject_by_key(&self, key: &str) -> Result<Option<Subject>> {
         self.read(|c| {
-            c.query_row(&format!("SELECT {SUBJECT_COLS} FROM subjects s WHERE s.public_key = ?1"), [key], subject_row)
-                .optional()
+            c.query_row(
+                &format!("SELECT {SUBJECT_COLS} FROM subjects s WHERE s.public_key = ?1"),
+                [key],
+                subject_row,
+            )
+            .optional()
         })
     }
 
@@ -378,7 +427,11 @@ impl Store for SqliteStore {
             args.push(Value::Text(d.to_string()));
             wh.push(format!("r.decision_date <= ?{}", args.len()));
         }
-        let where_sql = if wh.is_empty() { String::new() } else { format!("WHERE {}", wh.join(" AND ")) };
+        let where_sql = if wh.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", wh.join(" AND "))
+        };
         self.read(|c| {
             let total: i64 = c.query_row(
                 &format!("SELECT count(*) FROM records r {where_sql}"),
@@ -442,13 +495,28 @@ impl Store for SqliteStore {
         self.read(|c| {
             Ok(Totals {
                 n_subjects: c.query_row("SELECT count(*) FROM subjects", [], |r| r.get(0))?,
-                n_licenses: c.query_row("SELECT count(*) FROM records WHERE kind = 'license'", [], |r| r.get(0))?,
-                n_penalties: c.query_row("SELECT count(*) FROM records WHERE kind = 'penalty'", [], |r| r.get(0))?,
+                n_licenses: c.query_row(
+                    "SELECT count(*) FROM records WHERE kind = 'license'",
+                    [],
+                    |r| r.get(0),
+                )?,
+                n_penalties: c.query_row(
+                    "SELECT count(*) FROM records WHERE kind = 'penalty'",
+                    [],
+                    |r| r.get(0),
+                )?,
             })
         })
     }
 
-    fn append_event(&self, ctx: &WriteContext, action: &str, subject_id: Option<i64>, record_id: Option<i64>, detail: &str) -> Result<i64> {
+    fn append_event(
+        &self,
+        ctx: &WriteContext,
+        action: &str,
+        subject_id: Option<i64>,
+        record_id: Option<i64>,
+        detail: &str,
+    ) -> Result<i64> {
         self.write(|tx| insert_event(tx, ctx, action, subject_id, record_id, detail).map_err(err))
     }
 
@@ -460,7 +528,14 @@ impl Store for SqliteStore {
         })
     }
 
-    fn create_user(&self, ctx: &WriteContext, username: &str, display_name: &str, role: Role, password_hash: &str) -> Result<i64> {
+    fn create_user(
+        &self,
+        ctx: &WriteContext,
+        username: &str,
+        display_name: &str,
+        role: Role,
+        password_hash: &str,
+    ) -> Result<i64> {
         self.write(|tx| {
             tx.execute(
                 "INSERT INTO users (username, display_name, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -483,7 +558,12 @@ impl Store for SqliteStore {
 
     fn user(&self, id: i64) -> Result<Option<User>> {
         self.read(|c| {
-            c.query_row("SELECT id, username, display_name, role, password_hash FROM users WHERE id = ?1", [id], user_row).optional()
+            c.query_row(
+                "SELECT id, username, display_name, role, password_hash FROM users WHERE id = ?1",
+                [id],
+                user_row,
+            )
+            .optional()
         })
     }
 
@@ -515,12 +595,19 @@ impl Store for SqliteStore {
 
     fn delete_session(&self, token_hash: &str) -> Result<()> {
         self.write(|tx| {
-            tx.execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash]).map_err(err)?;
+            tx.execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])
+                .map_err(err)?;
             Ok(())
         })
     }
 
-    fn create_api_token(&self, ctx: &WriteContext, token_hash: &str, user_id: i64, name: &str) -> Result<()> {
+    fn create_api_token(
+        &self,
+        ctx: &WriteContext,
+        token_hash: &str,
+        user_id: i64,
+        name: &str,
+    ) -> Result<()> {
         self.write(|tx| {
             tx.execute(
                 "INSERT INTO api_tokens (token_hash, user_id, name, created_at) VALUES (?1, ?2, ?3, ?4)",
@@ -590,11 +677,19 @@ impl Store for SqliteStore {
     }
 
     fn submission_file(&self, id: i64) -> Result<Option<Vec<u8>>> {
-        self.read(|c| c.query_row("SELECT file FROM submissions WHERE id = ?1", [id], |r| r.get(0)).optional())
+        self.read(|c| {
+            c.query_row("SELECT file FROM submissions WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()
+        })
     }
 
     fn meta(&self, key: &str) -> Result<Option<String>> {
-        self.read(|c| c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional())
+        self.read(|c| {
+            c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+                .optional()
+        })
     }
 
     fn set_meta(&self, key: &str, value: &str) -> Result<()> {

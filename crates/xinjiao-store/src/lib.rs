@@ -128,7 +128,9 @@ pub struct RecordDetail {
 
 impl RecordDetail {
     pub fn current(&self) -> &RecordVersion {
-        self.versions.last().expect("a record has at least one version")
+        self.versions
+            .last()
+            .expect("a record has at least one version")
     }
 }
 
@@ -152,7 +154,10 @@ pub struct PageRequest {
 impl PageRequest {
     pub const MAX_PER_PAGE: u32 = 100;
     pub fn new(page: u32, per_page: u32) -> Self {
-        PageRequest { page: page.max(1), per_page: per_page.clamp(1, Self::MAX_PER_PAGE) }
+        PageRequest {
+            page: page.max(1),
+            per_page: per_page.clamp(1, Self::MAX_PER_PAGE),
+        }
     }
     pub fn offset(self) -> u64 {
         u64::from(self.page - 1) * u64::from(self.per_page)
@@ -291,10 +296,24 @@ pub trait Store: Send + Sync {
 
     /// Appends an event that is not tied to a record write (e.g. an audited read
     /// of personal data).
-    fn append_event(&self, ctx: &WriteContext, action: &str, subject_id: Option<i64>, record_id: Option<i64>, detail: &str) -> Result<i64>;
+    fn append_event(
+        &self,
+        ctx: &WriteContext,
+        action: &str,
+        subject_id: Option<i64>,
+        record_id: Option<i64>,
+        detail: &str,
+    ) -> Result<i64>;
     fn events(&self, limit: u32) -> Result<Vec<Event>>;
 
-    fn create_user(&self, ctx: &WriteContext, username: &str, display_name: &str, role: Role, password_hash: &str) -> Result<i64>;
+    fn create_user(
+        &self,
+        ctx: &WriteContext,
+        username: &str,
+        display_name: &str,
+        role: Role,
+        password_hash: &str,
+    ) -> Result<i64>;
     fn user_by_name(&self, username: &str) -> Result<Option<User>>;
     fn user(&self, id: i64) -> Result<Option<User>>;
 
@@ -302,7 +321,13 @@ pub trait Store: Send + Sync {
     fn create_session(&self, token_hash: &str, user_id: i64, expires_at: Timestamp) -> Result<()>;
     fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>>;
     fn delete_session(&self, token_hash: &str) -> Result<()>;
-    fn create_api_token(&self, ctx: &WriteContext, token_hash: &str, user_id: i64, name: &str) -> Result<()>;
+    fn create_api_token(
+        &self,
+        ctx: &WriteContext,
+        token_hash: &str,
+        user_id: i64,
+        name: &str,
+    ) -> Result<()>;
     fn api_token_user(&self, token_hash: &str) -> Result<Option<User>>;
 
     fn create_submission(&self, ctx: &WriteContext, s: &NewSubmission) -> Result<i64>;

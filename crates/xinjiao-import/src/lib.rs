@@ -1,0 +1,78 @@
+//! Reads clerks' files into rows of field values, and rows into core records
+//! plus diagnostics that name the spreadsheet row, the field code and the rule.
+//!
+//! Formats: CSV in UTF-8, UTF-8 with BOM or GBK/GB18030 (detected from the first
+//! 64 KiB, overridable), and XLSX (first sheet or a named one). Rows are streamed
+//! so that a large CSV is read with bounded memory. This crate never touches the
+//! database; callers hand the records to a `Store`.
+
+mod read;
+mod report;
+mod xlsx_out;
+
+pub use read::{
+    Encoding, FileError, Format, ReadOptions, RowReader, SourceRow, open_bytes, open_path,
+};
+pub use report::{ImportReport, RowDiagnostic};
+pub use xlsx_out::{error_report_xlsx, template_xlsx};
+
+use xinjiao_core::record::{ParseContext, parse_record};
+use xinjiao_core::{Diagnostic, Record, RecordKind};
+
+/// A row after parsing: its spreadsheet row number, its cells as read (for the
+/// error report), and the record or the broken rules.
+#[derive(Debug)]
+pub struct ParsedRow {
+    pub row: u64,
+    pub cells: Vec<String>,
+    pub result: Result<Record, Vec<Diagnostic>>,
+}
+
+/// Parses one source row: cell-level problems (encoding, numeric cells that lost
+/// digits) come first, then the record rules.
+pub fn parse_row(kind: RecordKind, row: SourceRow, ctx: &ParseContext) -> ParsedRow {
+    let result = if row.cell_errors.is_empty() {
+        parse_record(kind, &row.values, ctx)
+    } else {
+        let mut values = row.values.clone();
+        for d in &row.cell_errors {
+            values.remove(d.field);
+        }
+        let mut diags = row.cell_errors.clone();
+        if let Err(more) = parse_record(kind, &values, ctx) {
+            // Keep rule diagnostics of other fields only; a field with a cell
+            // error is reported once.
+            diags.extend(
+                more.into_iter()
+                    .filter(|d| !row.cell_errors.iter().any(|c| c.field == d.field)),
+            );
+        }
+        Err(diags)
+    };
+    ParsedRow {
+        row: row.number,
+        cells: row.cells,
+        result,
+    }
+}
+
+/// Machine codes of problems found while reading cells and rows (in addition to
+/// the record rules in `xinjiao_core::diag::CODES`) and of file-level errors.
+pub const CODES: &[(&str, &str)] = &[
+    ("cell.encoding", "单元格含有无法按文件编码解码的字节"),
+    (
+        "cell.numeric_code",
+        "代码单元格被Excel存成数字，超出精度，无法还原",
+    ),
+    ("cell.error", "单元格为Excel错误值"),
+    ("cell.unexpected_date", "非日期字段的单元格为日期格式"),
+    ("row.extra_cells", "本行单元格多于表头列数"),
+    ("file.csv_syntax", "该行无法按CSV格式解析"),
+    ("file.unreadable", "文件无法打开或读取"),
+    ("file.empty", "文件为空"),
+    ("file.encoding", "表头无法按所选编码解码"),
+    ("file.unknown_columns", "表头中有无法识别的列"),
+    ("file.duplicate_columns", "表头中有重复的列"),
+    ("file.missing_columns", "缺少必填列"),
+    ("file.no_sheet", "XLSX中没有指定的工作表"),
+];

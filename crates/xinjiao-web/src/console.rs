@@ -1,0 +1,701 @@
+//! The staff console: login, file upload with a per-row diagnostics table and
+//! an XLSX error report, templates, single-record entry with inline validation,
+//! the clerk's own submissions, and the staff view of a record (all versions
+//! and events; personal data shown only on request, and that read is audited).
+
+use askama::Template;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+use xinjiao_core::RecordKind;
+use xinjiao_core::fields::{Requirement, ValueKind};
+use xinjiao_core::record::{FieldValues, ParseContext, parse_record};
+use xinjiao_import::{Encoding, ImportReport, ReadOptions, RowDiagnostic};
+use xinjiao_store::{NewSubmission, Role, StoreError, User, WriteContext};
+
+use crate::auth::{
+    MaybeUser, SESSION_COOKIE, SESSION_HOURS, StaffUser, new_token, token_hash, verify_password,
+};
+use crate::views::{FieldView, RecordRowView, field_views};
+use crate::{AppState, PageError};
+
+/// Largest accepted upload.
+pub const MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/console/login", get(login_form).post(login))
+        .route("/console/logout", post(logout))
+        .route("/console", get(home))
+        .route(
+            "/console/upload",
+            post(upload).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
+        )
+        .route("/console/submissions/{id}", get(submission))
+        .route("/console/submissions/{id}/errors.xlsx", get(errors_xlsx))
+        .route("/console/templates/{file}", get(template))
+        .route(
+            "/console/records/new",
+            get(new_record_form).post(new_record),
+        )
+        .route("/console/records/{id}", get(staff_record))
+        .route("/console/records/{id}/reveal", post(reveal_record))
+}
+
+fn role_label(r: Role) -> &'static str {
+    match r {
+        Role::Clerk => "报送员",
+        Role::Admin => "管理员",
+    }
+}
+
+fn ctx(st: &AppState, user: &User, reason: impl Into<String>) -> WriteContext {
+    WriteContext {
+        actor: user.username.clone(),
+        at: st.now(),
+        reason: reason.into(),
+    }
+}
+
+fn local_time(ts: jiff::Timestamp) -> String {
+    jiff::tz::Offset::constant(8)
+        .to_datetime(ts)
+        .strftime("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+/// Only same-site relative paths are followed after login.
+fn safe_next(next: &str) -> &str {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next
+    } else {
+        "/console"
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    demo: bool,
+    user: Option<String>,
+    next: String,
+    username: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct NextQuery {
+    #[serde(default)]
+    next: String,
+}
+
+async fn login_form(
+    State(st): State<AppState>,
+    MaybeUser(u): MaybeUser,
+    Query(q): Query<NextQuery>,
+) -> Result<Response, PageError> {
+    if u.is_some() {
+        return Ok(Redirect::to(safe_next(&q.next)).into_response());
+    }
+    let page = LoginPage {
+        demo: st.demo,
+        user: None,
+        next: q.next,
+        username: String::new(),
+        error: None,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+async fn login(
+    State(st): State<AppState>,
+    Form(f): Form<LoginForm>,
+) -> Result<Response, PageError> {
+    let name = f.username.trim().to_string();
+    let name2 = name.clone();
+    let user = st.db(move |s| s.user_by_name(&name2)).await?;
+    let password = f.password.clone();
+    let verified = match user {
+        Some(u) => {
+            let phc = u.password_hash.clone();
+            let ok = tokio::task::spawn_blocking(move || verify_password(&password, &phc))
+                .await
+                .unwrap_or(false);
+            ok.then_some(u)
+        }
+        None => None,
+    };
+    let Some(user) = verified else {
+        let page = LoginPage {
+            demo: st.demo,
+            user: None,
+            next: f.next,
+            username: name,
+            error: Some("用户名或密码错误。".into()),
+        };
+        return Ok((StatusCode::UNAUTHORIZED, Html(page.render()?)).into_response());
+    };
+    let token = new_token();
+    let hash = token_hash(&token);
+    let expires = st
+        .now()
+        .checked_add(jiff::SignedDuration::from_hours(SESSION_HOURS))
+        .map_err(|e| PageError::Internal(e.to_string()))?;
+    let uid = user.id;
+    st.db(move |s| s.create_session(&hash, uid, expires))
+        .await?;
+    let secure = if st.secure_cookies { "; Secure" } else { "" };
+    let cookie = format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        SESSION_HOURS * 3600
+    );
+    let mut resp = Redirect::to(safe_next(&f.next)).into_response();
+    resp.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(|e| PageError::Internal(e.to_string()))?,
+    );
+    Ok(resp)
+}
+
+async fn logout(
+    State(st): State<AppState>,
+    headers: axum::http::HeaderMap,
+    _u: StaffUser,
+) -> Result<Response, PageError> {
+    let token = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == SESSION_COOKIE)
+        .map(|(_, v)| v.to_string());
+    if let Some(t) = token {
+        let h = token_hash(&t);
+        st.db(move |s| s.delete_session(&h)).await?;
+    }
+    let mut resp = Redirect::to("/").into_response();
+    resp.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("xj_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+    );
+    Ok(resp)
+}
+
+struct SubmissionRow {
+    id: i64,
+    at: String,
+    kind_label: &'static str,
+    filename: String,
+    n_rows: i64,
+    n_accepted: i64,
+    n_unchanged: i64,
+    n_rejected: i64,
+}
+
+#[derive(Template)]
+#[template(path = "console_home.html")]
+struct ConsoleHome {
+    demo: bool,
+    user: Option<String>,
+    display_name: String,
+    role_label: &'static str,
+    error: Option<String>,
+    submissions: Vec<SubmissionRow>,
+}
+
+async fn render_home(
+    st: &AppState,
+    user: &User,
+    error: Option<String>,
+) -> Result<Html<String>, PageError> {
+    let uid = user.id;
+    let subs = st.db(move |s| s.submissions_of(uid, 50)).await?;
+    let page = ConsoleHome {
+        demo: st.demo,
+        user: Some(user.display_name.clone()),
+        display_name: user.display_name.clone(),
+        role_label: role_label(user.role),
+        error,
+        submissions: subs
+            .into_iter()
+            .map(|s| SubmissionRow {
+                id: s.id,
+                at: local_time(s.at),
+                kind_label: s.kind.label(),
+                filename: s.filename,
+                n_rows: s.n_rows,
+                n_accepted: s.n_accepted,
+                n_unchanged: s.n_unchanged,
+                n_rejected: s.n_rejected,
+            })
+            .collect(),
+    };
+    Ok(Html(page.render()?))
+}
+
+async fn home(
+    State(st): State<AppState>,
+    StaffUser(user): StaffUser,
+) -> Result<Html<String>, PageError> {
+    render_home(&st, &user, None).await
+}
+
+async fn upload(
+    State(st): State<AppState>,
+    StaffUser(user): StaffUser,
+    mut mp: Multipart,
+) -> Result<Response, PageError> {
+    let (mut kind, mut encoding, mut dry_run, mut file) =
+        (RecordKind::Penalty, Encoding::Auto, false, None);
+    while let Some(field) = mp
+        .next_field()
+        .await
+        .map_err(|e| PageError::BadRequest(format!("上传内容无法读取：{e}")))?
+    {
+        match field.name().unwrap_or("") {
+            "kind" => {
+                kind = RecordKind::parse(&field.text().await.unwrap_or_default())
+                    .unwrap_or(RecordKind::Penalty)
+            }
+            "encoding" => {
+                encoding = Encoding::parse(&field.text().await.unwrap_or_default())
+                    .unwrap_or(Encoding::Auto)
+            }
+            "dry_run" => dry_run = true,
+            "file" => {
+                let name = field.file_name().unwrap_or("upload.csv").to_string();
+                let bytes = field.bytes().await.map_err(|e| {
+                    PageError::BadRequest(format!("文件读取失败（不超过64MB）：{e}"))
+                })?;
+                file = Some((name, bytes.to_vec()));
+            }
+            _ => {}
+        }
+    }
+    let Some((filename, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
+        return Ok(render_home(&st, &user, Some("请选择要上传的文件。".into()))
+            .await?
+            .into_response());
+    };
+    let opts = ReadOptions {
+        kind,
+        encoding,
+        sheet: None,
+    };
+    let reader = match xinjiao_import::open_bytes(&filename, bytes.clone(), &opts) {
+        Ok(r) => r,
+        Err(e) => {
+            let msg = format!("文件「{filename}」未导入：{}（{}）", e.message, e.code);
+            return Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                render_home(&st, &user, Some(msg)).await?,
+            )
+                .into_response());
+        }
+    };
+    let wctx = ctx(&st, &user, format!("上传文件 {filename}"));
+    let today = st.today();
+    let store = st.store.clone();
+    let uid = user.id;
+    let id = tokio::task::spawn_blocking(move || -> Result<i64, StoreError> {
+        let result = crate::import_job::run_import(
+            (!dry_run).then_some(&*store),
+            reader,
+            kind,
+            &wctx,
+            today,
+            &mut |_| {},
+        )?;
+        let mut report =
+            serde_json::to_value(&result.report).map_err(|e| StoreError::Backend(e.to_string()))?;
+        report["dry_run"] = serde_json::Value::Bool(dry_run);
+        let r = &result.report;
+        store.create_submission(
+            &wctx,
+            &NewSubmission {
+                user_id: uid,
+                kind,
+                filename,
+                n_rows: r.rows as i64,
+                n_accepted: r.accepted as i64,
+                n_unchanged: r.unchanged as i64,
+                n_rejected: r.rejected as i64,
+                report_json: report.to_string(),
+                file: bytes,
+            },
+        )
+    })
+    .await
+    .map_err(|e| PageError::Internal(e.to_string()))??;
+    Ok(Redirect::to(&format!("/console/submissions/{id}")).into_response())
+}
+
+struct DiagRow {
+    row: u64,
+    field: String,
+    field_name: &'static str,
+    code: String,
+    message: String,
+}
+
+#[derive(Template)]
+#[template(path = "submission.html")]
+struct SubmissionPage {
+    demo: bool,
+    user: Option<String>,
+    s: SubmissionRow,
+    dry_run: bool,
+    diagnostics: Vec<DiagRow>,
+}
+
+async fn load_submission(
+    st: &AppState,
+    user: &User,
+    id: &str,
+) -> Result<xinjiao_store::Submission, PageError> {
+    let id: i64 = id.parse().map_err(|_| PageError::NotFound)?;
+    let s = st
+        .db(move |s| s.submission(id))
+        .await?
+        .ok_or(PageError::NotFound)?;
+    if s.user_id != user.id && user.role != Role::Admin {
+        return Err(PageError::Forbidden);
+    }
+    Ok(s)
+}
+
+fn stored_report(json: &str) -> (Vec<RowDiagnostic>, bool) {
+    #[derive(Deserialize)]
+    struct Stored {
+        #[serde(default)]
+        diagnostics: Vec<StoredDiag>,
+        #[serde(default)]
+        dry_run: bool,
+    }
+    #[derive(Deserialize)]
+    struct StoredDiag {
+        row: u64,
+        field: String,
+        code: String,
+        message: String,
+    }
+    let parsed: Stored = serde_json::from_str(json).unwrap_or(Stored {
+        diagnostics: vec![],
+        dry_run: false,
+    });
+    let diags = parsed
+        .diagnostics
+        .into_iter()
+        .map(|d| RowDiagnostic {
+            row: d.row,
+            field: d.field,
+            code: d.code,
+            message: d.message,
+        })
+        .collect();
+    (diags, parsed.dry_run)
+}
+
+async fn submission(
+    State(st): State<AppState>,
+    StaffUser(user): StaffUser,
+    Path(id): Path<String>,
+) -> Result<Html<String>, PageError> {
+    let s = load_submission(&st, &user, &id).await?;
+    let (diags, dry_run) = stored_report(&s.report_json);
+    let page = SubmissionPage {
+        demo: st.demo,
+        user: Some(user.display_name.clone()),
+        dry_run,
+        diagnostics: diags
+            .into_iter()
+            .map(|d| DiagRow {
+                row: d.row,
+                field_name: s.kind.field(&d.field).map(|f| f.name).unwrap_or("（整行）"),
+                field: d.field,
+                code: d.code,
+                message: d.message,
+            })
+            .collect(),
+        s: SubmissionRow {
+            id: s.id,
+            at: local_time(s.at),
+            kind_label: s.kind.label(),
+            filename: s.filename,
+            n_rows: s.n_rows,
+            n_accepted: s.n_accepted,
+            n_unchanged: s.n_unchanged,
+            n_rejected: s.n_rejected,
+        },
+    };
+    Ok(Html(page.render()?))
+}
+
+fn xlsx_response(name: &str, bytes: Vec<u8>) -> Response {
+    let disposition = format!(
+        "attachment; filename=\"report.xlsx\"; filename*=UTF-8''{}",
+        crate::views::urlencode(name)
+    );
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                ),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&disposition)
+                    .unwrap_or(HeaderValue::from_static("attachment")),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+async fn errors_xlsx(
+    State(st): State<AppState>,
+    StaffUser(user): StaffUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let s = load_submission(&st, &user, &id).await?;
+    let sid = s.id;
+    let file = st
+        .db(move |db| db.submission_file(sid))
+        .await?
+        .ok_or(PageError::NotFound)?;
+    let (diags, _) = stored_report(&s.report_json);
+    let report = ImportReport {
+        diagnostics: diags,
+        ..Default::default()
+    };
+    let opts = ReadOptions {
+        kind: s.kind,
+        encoding: Encoding::Auto,
+        sheet: None,
+    };
+    let reader = xinjiao_import::open_bytes(&s.filename, file, &opts)
+        .map_err(|e| PageError::BadRequest(e.message))?;
+    let headers = reader.headers().to_vec();
+    let rows: Vec<(u64, Vec<String>)> = reader
+        .filter(|r| !report.row_messages(r.number).is_empty())
+        .map(|r| (r.number, r.cells))
+        .collect();
+    let bytes = xinjiao_import::error_report_xlsx(&headers, &rows, &report)
+        .map_err(|e| PageError::Internal(e.to_string()))?;
+    Ok(xlsx_response(
+        &format!("错误报告-{}.xlsx", s.filename),
+        bytes,
+    ))
+}
+
+async fn template(_u: StaffUser, Path(file): Path<String>) -> Result<Response, PageError> {
+    let kind = file
+        .strip_suffix(".xlsx")
+        .and_then(RecordKind::parse)
+        .ok_or(PageError::NotFound)?;
+    let bytes =
+        xinjiao_import::template_xlsx(kind).map_err(|e| PageError::Internal(e.to_string()))?;
+    Ok(xlsx_response(&format!("{}模板.xlsx", kind.label()), bytes))
+}
+
+struct FormField {
+    code: &'static str,
+    name: &'static str,
+    required: bool,
+    long: bool,
+    is_date: bool,
+    value: String,
+    errors: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "record_form.html")]
+struct RecordFormPage {
+    demo: bool,
+    user: Option<String>,
+    kind: &'static str,
+    kind_label: &'static str,
+    n_errors: usize,
+    fields: Vec<FormField>,
+}
+
+#[derive(Deserialize)]
+struct KindQuery {
+    #[serde(default)]
+    kind: String,
+}
+
+fn form_page(
+    st: &AppState,
+    user: &User,
+    kind: RecordKind,
+    values: &FieldValues,
+    diags: &[xinjiao_core::Diagnostic],
+) -> RecordFormPage {
+    RecordFormPage {
+        demo: st.demo,
+        user: Some(user.display_name.clone()),
+        kind: kind.as_str(),
+        kind_label: kind.label(),
+        n_errors: diags.len(),
+        fields: kind
+            .fields()
+            .iter()
+            .map(|d| FormField {
+                code: d.code,
+                name: d.name,
+                required: d.requirement == Requirement::Required,
+                long: d.kind == ValueKind::Text && d.max_len > 200,
+                is_date: d.kind == ValueKind::Date,
+                value: values.get(d.code).cloned().unwrap_or_default(),
+                errors: diags
+                    .iter()
+                    .filter(|x| x.field == d.code)
+                    .map(|x| format!("{}（{}）", x.message, x.code))
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+async fn new_record_form(
+    State(st): State<AppState>,
+    StaffUser(user): StaffUser,
+    Query(q): Query<KindQuery>,
+) -> Result<Html<String>, PageError> {
+    let kind = RecordKind::parse(&q.kind).unwrap_or(RecordKind::Penalty);
+    Ok(Html(
+        form_page(&st, &user, kind, &FieldValues::new(), &[]).render()?,
+    ))
+}
+
+async fn new_record(
+    State(st): State<AppState>,
+    StaffUser(user): StaffUser,
+    Query(q): Query<KindQuery>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let kind =
+        RecordKind::parse(&q.kind).ok_or_else(|| PageError::BadRequest("类别无效".into()))?;
+    let mut values = FieldValues::new();
+    for (k, v) in form {
+        if let Some(def) = kind.field(&k) {
+            values.insert(def.code, v);
+        }
+    }
+    match parse_record(kind, &values, &ParseContext { today: st.today() }) {
+        Err(diags) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Html(form_page(&st, &user, kind, &values, &diags).render()?),
+        )
+            .into_response()),
+        Ok(rec) => {
+            let wctx = ctx(&st, &user, "逐条录入");
+            let out = st.db(move |s| s.write_records(&wctx, &[rec])).await?;
+            let id = out[0].record_id();
+            Ok(Redirect::to(&format!("/console/records/{id}?saved=1")).into_response())
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "staff_record.html")]
+struct StaffRecordPage {
+    demo: bool,
+    user: Option<String>,
+    message: Option<String>,
+    row: RecordRowView,
+    fields: Vec<FieldView>,
+    revealed: bool,
+    has_personal: bool,
+    versions: Vec<(i64, String, String)>,
+    events: Vec<(String, String, String, String, String)>,
+}
+
+#[derive(Deserialize)]
+struct SavedQuery {
+    saved: Option<String>,
+}
+
+async fn render_staff_record(
+    st: &AppState,
+    user: &User,
+    id: &str,
+    reveal: bool,
+    message: Option<String>,
+) -> Result<Html<String>, PageError> {
+    let id: i64 = id.parse().map_err(|_| PageError::NotFound)?;
+    let detail = st
+        .db(move |s| s.record(id))
+        .await?
+        .ok_or(PageError::NotFound)?;
+    let fields = field_views(detail.row.kind, &detail.current().fields, reveal);
+    let has_personal = fields.iter().any(|f| f.personal);
+    if reveal && has_personal {
+        let wctx = ctx(st, user, "查看完整证件号码");
+        let (sid, rid) = (detail.row.subject_id, detail.row.id);
+        st.db(move |s| s.append_event(&wctx, "personal_data.read", Some(sid), Some(rid), "{}"))
+            .await?;
+    }
+    let page = StaffRecordPage {
+        demo: st.demo,
+        user: Some(user.display_name.clone()),
+        message,
+        row: (&detail.row).into(),
+        fields,
+        revealed: reveal,
+        has_personal,
+        versions: detail
+            .versions
+            .iter()
+            .map(|v| (v.version, local_time(v.created_at), v.created_by.clone()))
+            .collect(),
+        events: detail
+            .events
+            .iter()
+            .map(|e| {
+                (
+                    local_time(e.at),
+                    e.actor.clone(),
+                    e.action.clone(),
+                    e.reason.clone(),
+                    e.detail.clone(),
+                )
+            })
+            .collect(),
+    };
+    Ok(Html(page.render()?))
+}
+
+async fn staff_record(
+    State(st): State<AppState>,
+    StaffUser(user): StaffUser,
+    Path(id): Path<String>,
+    Query(q): Query<SavedQuery>,
+) -> Result<Html<String>, PageError> {
+    let msg = q.saved.map(|_| "已保存。".to_string());
+    render_staff_record(&st, &user, &id, false, msg).await
+}
+
+async fn reveal_record(
+    State(st): State<AppState>,
+    StaffUser(user): StaffUser,
+    Path(id): Path<String>,
+) -> Result<Html<String>, PageError> {
+    render_staff_record(&st, &user, &id, true, None).await
+}

@@ -1,0 +1,156 @@
+//! The HTTP adapter: the public portal (server-rendered Chinese pages), the JSON
+//! API under `/api/v1` with its OpenAPI document, and the staff console behind
+//! login. The only crate that knows HTTP, JSON and HTML. Public views are built
+//! in [`views`], where personal data is masked once for every page and response.
+
+pub mod api;
+pub mod auth;
+pub mod console;
+pub mod import_job;
+pub mod portal;
+pub mod views;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use jiff::Timestamp;
+use jiff::tz::{Offset, TimeZone};
+use xinjiao_core::Date;
+use xinjiao_store::{Store, StoreError};
+
+/// Where the server gets the time from. Production reads the system clock;
+/// tests pass a fixed one.
+pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+/// China Standard Time (UTC+8, no daylight saving).
+pub fn china_tz() -> TimeZone {
+    TimeZone::fixed(Offset::constant(8))
+}
+
+/// The calendar date in China at `ts`.
+pub fn china_date(ts: Timestamp) -> Date {
+    Offset::constant(8).to_datetime(ts).date()
+}
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub clock: Clock,
+    /// Whether the database holds demo data (shown as a banner).
+    pub demo: bool,
+    /// Set `Secure` on cookies (behind HTTPS).
+    pub secure_cookies: bool,
+}
+
+impl AppState {
+    pub fn now(&self) -> Timestamp {
+        (self.clock)()
+    }
+    pub fn today(&self) -> Date {
+        china_date(self.now())
+    }
+    /// Runs a store call on a blocking thread.
+    pub async fn db<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || f(&*store))
+            .await
+            .unwrap_or_else(|e| Err(StoreError::Backend(format!("store task failed: {e}"))))
+    }
+}
+
+/// The whole application router.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(portal::routes())
+        .merge(console::routes())
+        .nest("/api/v1", api::routes())
+        .route("/static/style.css", get(style_css))
+        .route("/healthz", get(|| async { "ok" }))
+        .fallback(|| async { PageError::NotFound })
+        .with_state(state)
+}
+
+async fn style_css() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../static/style.css"),
+    )
+        .into_response()
+}
+
+/// Errors of HTML pages, rendered as a Chinese error page.
+#[derive(Debug)]
+pub enum PageError {
+    NotFound,
+    BadRequest(String),
+    Forbidden,
+    Internal(String),
+}
+
+impl From<StoreError> for PageError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => PageError::NotFound,
+            other => PageError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<askama::Error> for PageError {
+    fn from(e: askama::Error) -> Self {
+        PageError::Internal(format!("template: {e}"))
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let (status, title, detail) = match self {
+            PageError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "页面不存在",
+                "您访问的页面或记录不存在，可能已被更正或撤销。".to_string(),
+            ),
+            PageError::BadRequest(m) => (StatusCode::BAD_REQUEST, "请求有误", m),
+            PageError::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "无权访问",
+                "该操作需要相应权限。".to_string(),
+            ),
+            PageError::Internal(m) => {
+                eprintln!("internal error: {m}");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "系统错误",
+                    "系统暂时无法处理该请求，请稍后再试。".to_string(),
+                )
+            }
+        };
+        let page = views::ErrorPage {
+            title,
+            detail: &detail,
+            demo: false,
+            user: None,
+        };
+        let body = askama::Template::render(&page).unwrap_or_else(|_| title.to_string());
+        (status, Html(body)).into_response()
+    }
+}
+
+/// Serves the application on `listener` until Ctrl-C.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+}

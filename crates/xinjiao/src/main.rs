@@ -1,0 +1,348 @@
+//! The `xinjiao` binary: wires settings, the clock, the store and the server,
+//! and offers the subcommands `serve`, `migrate`, `import`, `user` and `demo`.
+//! The only place that reads the system clock.
+
+mod demo;
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use xinjiao_core::RecordKind;
+use xinjiao_import::{Encoding, ReadOptions};
+use xinjiao_store::{Role, Store, WriteContext};
+use xinjiao_store_sqlite::SqliteStore;
+use xinjiao_web::{AppState, china_date};
+
+const DEFAULT_DB: &str = "sqlite://xinjiao-data/xinjiao.sqlite3";
+/// Demo accounts' password, printed when the demo starts.
+const DEMO_PASSWORD: &str = "xinjiao-demo";
+
+#[derive(Parser)]
+#[command(name = "xinjiao", version, about = "信交：交通运输信用信息平台")]
+struct Cli {
+    /// Database URL: sqlite://PATH (default from XINJIAO_DATABASE_URL, else ./xinjiao-data/xinjiao.sqlite3).
+    #[arg(long, global = true, env = "XINJIAO_DATABASE_URL")]
+    db: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the portal, the API and the console.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// Load demo data (and demo accounts) into an empty database first.
+        #[arg(long)]
+        demo: bool,
+        /// Mark cookies Secure (when served behind HTTPS).
+        #[arg(long)]
+        secure_cookies: bool,
+    },
+    /// Apply pending database migrations.
+    Migrate,
+    /// Import a CSV (UTF-8, UTF-8 with BOM, GBK/GB18030) or XLSX file.
+    Import {
+        kind: ImportKind,
+        file: PathBuf,
+        /// Write the JSON report here.
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// auto, utf-8, gbk or gb18030.
+        #[arg(long, default_value = "auto")]
+        encoding: String,
+        /// XLSX sheet name (default: the first sheet).
+        #[arg(long)]
+        sheet: Option<String>,
+        /// Validate only; store nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Who the events name as actor.
+        #[arg(long, default_value = "cli")]
+        actor: String,
+    },
+    /// Staff accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Load deterministic demo data.
+    Demo {
+        #[arg(long, default_value_t = 300)]
+        subjects: usize,
+        #[arg(long, default_value_t = 1500)]
+        records: usize,
+        #[arg(long, default_value_t = 2024)]
+        seed: u64,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ImportKind {
+    Penalties,
+    Licenses,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account. The password is read from XINJIAO_PASSWORD or standard input.
+    Add {
+        username: String,
+        /// Display name (e.g. 王报送).
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "clerk")]
+        role: String,
+    },
+    /// Create an API token for a machine client; prints it once.
+    Token {
+        username: String,
+        /// What the token is for (e.g. 执法系统).
+        #[arg(long)]
+        name: String,
+    },
+}
+
+fn open_store(url: &str) -> anyhow::Result<SqliteStore> {
+    let path = if let Some(p) = url.strip_prefix("sqlite://") {
+        p
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        bail!("PostgreSQL 后端尚未实现（见 issue 3）；请使用 sqlite://PATH");
+    } else {
+        url
+    };
+    SqliteStore::open(path).with_context(|| format!("无法打开数据库 {path}"))
+}
+
+fn system_clock() -> xinjiao_web::Clock {
+    Arc::new(jiff::Timestamp::now)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("错误：{e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let clock = system_clock();
+    let ctx = |actor: &str, reason: &str| WriteContext {
+        actor: actor.into(),
+        at: clock(),
+        reason: reason.into(),
+    };
+    match cli.command {
+        Command::Migrate => {
+            let store = open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB))?;
+            println!(
+                "数据库已是最新结构，已应用迁移：{:?}",
+                store.applied_migrations()?
+            );
+        }
+        Command::Serve {
+            addr,
+            demo,
+            secure_cookies,
+        } => {
+            let default = if demo {
+                "sqlite://xinjiao-data/demo.sqlite3"
+            } else {
+                DEFAULT_DB
+            };
+            let store = Arc::new(open_store(cli.db.as_deref().unwrap_or(default))?);
+            if demo {
+                load_demo(&*store, &ctx("system", "加载演示数据"), 2024, 300, 1500)?;
+                println!("演示账号：admin（管理员）与 clerk（报送员），密码均为 {DEMO_PASSWORD}");
+            }
+            let is_demo = store.meta("demo")?.as_deref() == Some("1");
+            let state = AppState {
+                store,
+                clock: clock.clone(),
+                demo: is_demo,
+                secure_cookies,
+            };
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind(&addr)
+                    .await
+                    .with_context(|| format!("无法监听 {addr}"))?;
+                println!("信交已启动：http://{}/", listener.local_addr()?);
+                xinjiao_web::serve(listener, state).await?;
+                anyhow::Ok(())
+            })?;
+        }
+        Command::Import {
+            kind,
+            file,
+            report,
+            encoding,
+            sheet,
+            dry_run,
+            actor,
+        } => {
+            let kind = match kind {
+                ImportKind::Penalties => RecordKind::Penalty,
+                ImportKind::Licenses => RecordKind::License,
+            };
+            let Some(encoding) = Encoding::parse(&encoding) else {
+                bail!("不支持的编码 {encoding}，可用 auto、utf-8、gbk、gb18030")
+            };
+            let opts = ReadOptions {
+                kind,
+                encoding,
+                sheet,
+            };
+            let reader = match xinjiao_import::open_path(&file, &opts) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("文件未导入：{}（{}）", e.message, e.code);
+                    return Ok(ExitCode::from(1));
+                }
+            };
+            let store = if dry_run {
+                None
+            } else {
+                Some(open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB))?)
+            };
+            let wctx = ctx(&actor, &format!("导入文件 {}", file.display()));
+            let tty = std::io::stderr().is_terminal();
+            let mut progress = |n: u64| {
+                if tty {
+                    eprint!("\r已处理 {n} 行");
+                    let _ = std::io::stderr().flush();
+                }
+            };
+            let result = xinjiao_web::import_job::run_import(
+                store.as_ref().map(|s| s as &dyn Store),
+                reader,
+                kind,
+                &wctx,
+                china_date(clock()),
+                &mut progress,
+            )?;
+            if tty {
+                eprintln!();
+            }
+            let r = &result.report;
+            if let Some(path) = report {
+                std::fs::write(&path, r.to_json())
+                    .with_context(|| format!("无法写入报告 {}", path.display()))?;
+            }
+            for d in r.diagnostics.iter().take(20) {
+                eprintln!("第{}行 {}：{}（{}）", d.row, d.field, d.message, d.code);
+            }
+            if r.diagnostics.len() > 20 {
+                eprintln!(
+                    "……另有 {} 处错误，见 --report 输出",
+                    r.diagnostics.len() - 20
+                );
+            }
+            println!("{}{}", if dry_run { "（仅校验）" } else { "" }, r.summary());
+            return Ok(ExitCode::from(if r.rejected > 0 { 2 } else { 0 }));
+        }
+        Command::User { command } => {
+            let store = open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB))?;
+            match command {
+                UserCommand::Add {
+                    username,
+                    name,
+                    role,
+                } => {
+                    let Some(role) = Role::parse(&role) else {
+                        bail!("角色应为 clerk 或 admin")
+                    };
+                    let password = match std::env::var("XINJIAO_PASSWORD") {
+                        Ok(p) => p,
+                        Err(_) => {
+                            let mut line = String::new();
+                            std::io::stdin().read_line(&mut line)?;
+                            line.trim_end_matches(['\r', '\n']).to_string()
+                        }
+                    };
+                    if password.chars().count() < 8 {
+                        bail!("密码至少 8 个字符");
+                    }
+                    let hash =
+                        xinjiao_web::auth::hash_password(&password).map_err(anyhow::Error::msg)?;
+                    store.create_user(&ctx("cli", "创建账号"), &username, &name, role, &hash)?;
+                    println!("已创建账号 {username}（{name}）");
+                }
+                UserCommand::Token { username, name } => {
+                    let user = store
+                        .user_by_name(&username)?
+                        .with_context(|| format!("账号 {username} 不存在"))?;
+                    let token = xinjiao_web::auth::new_token();
+                    store.create_api_token(
+                        &ctx("cli", "创建 API 令牌"),
+                        &xinjiao_web::auth::token_hash(&token),
+                        user.id,
+                        &name,
+                    )?;
+                    println!("{token}");
+                }
+            }
+        }
+        Command::Demo {
+            subjects,
+            records,
+            seed,
+        } => {
+            let store = open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB))?;
+            load_demo(
+                &store,
+                &ctx("system", "加载演示数据"),
+                seed,
+                subjects,
+                records,
+            )?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Loads demo data and demo accounts into `store` unless it already holds data.
+fn load_demo(
+    store: &dyn Store,
+    ctx: &WriteContext,
+    seed: u64,
+    n_subjects: usize,
+    n_records: usize,
+) -> anyhow::Result<()> {
+    if store.totals()?.n_subjects > 0 {
+        if store.meta("demo")?.as_deref() != Some("1") {
+            bail!("数据库中已有非演示数据，拒绝加载演示数据");
+        }
+        return Ok(());
+    }
+    let records = demo::generate(seed, n_subjects, n_records);
+    let mut chunks = records.chunks(5000).map(|c| Ok(c.to_vec()));
+    store.write_record_stream(ctx, &mut chunks)?;
+    store.set_meta("demo", "1")?;
+    let hash = xinjiao_web::auth::hash_password(DEMO_PASSWORD).map_err(anyhow::Error::msg)?;
+    for (user, name, role) in [
+        ("admin", "演示管理员", Role::Admin),
+        ("clerk", "演示报送员", Role::Clerk),
+    ] {
+        if store.user_by_name(user)?.is_none() {
+            store.create_user(ctx, user, name, role, &hash)?;
+        }
+    }
+    let t = store.totals()?;
+    println!(
+        "已加载演示数据：{} 个主体，{} 条行政许可，{} 条行政处罚",
+        t.n_subjects, t.n_licenses, t.n_penalties
+    );
+    Ok(())
+}
