@@ -438,14 +438,17 @@ fn open_csv(
         e => e,
     };
     let reader: Box<dyn Read + Send> = match encoding {
-        // BOM sniffing strips a UTF-8 BOM; without one the bytes pass through.
-        Encoding::Utf8 | Encoding::Auto => Box::new(
-            encoding_rs_io::DecodeReaderBytesBuilder::new()
-                .bom_sniffing(true)
-                .utf8_passthru(true)
-                .encoding(None)
-                .build(source),
-        ),
+        // UTF-8 bytes go to the CSV reader as they are, without a leading BOM.
+        Encoding::Utf8 | Encoding::Auto => {
+            let mut source = source;
+            if head.starts_with(b"\xEF\xBB\xBF") {
+                let mut bom = [0u8; 3];
+                source
+                    .read_exact(&mut bom)
+                    .map_err(|e| FileError::new("file.unreadable", format!("无法读取文件：{e}")))?;
+            }
+            source
+        }
         Encoding::Gb18030 => Box::new(
             encoding_rs_io::DecodeReaderBytesBuilder::new()
                 .bom_override(true)
