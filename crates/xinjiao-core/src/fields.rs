@@ -419,7 +419,7 @@ pub fn match_header(kind: RecordKind, header: &str) -> Option<&'static FieldDef>
         let keys = std::iter::once(def.name).chain(def.aliases.iter().copied());
         let hit = keys
             .flat_map(header_variants)
-            .any(|k| wanted.iter().any(|w| *w == k));
+            .any(|k| wanted.contains(&k));
         if hit {
             if found.is_some() {
                 return None; // ambiguous
@@ -444,11 +444,10 @@ fn header_variants(raw: &str) -> Vec<String> {
         out.push(outer);
     }
     for v in out.clone() {
-        if let Some(rest) = v.strip_prefix("行政相对人") {
-            if !rest.is_empty() {
+        if let Some(rest) = v.strip_prefix("行政相对人")
+            && !rest.is_empty() {
                 out.push(rest.to_string());
             }
-        }
     }
     out
 }

@@ -728,8 +728,8 @@ impl RowParser<'_> {
     }
 
     fn not_future(&mut self, code: &'static str, d: Option<Date>) {
-        if let Some(d) = d {
-            if d > self.ctx.today {
+        if let Some(d) = d
+            && d > self.ctx.today {
                 let name = self.def(code).name;
                 self.diags.push(Diagnostic::new(
                     code,
@@ -737,7 +737,6 @@ impl RowParser<'_> {
                     format!("「{name}」{d} 晚于今天（{}）", self.ctx.today),
                 ));
             }
-        }
     }
 
     fn order(
@@ -747,8 +746,8 @@ impl RowParser<'_> {
         later: &'static str,
         b: Option<Date>,
     ) {
-        if let (Some(a), Some(b)) = (a, b) {
-            if b < a {
+        if let (Some(a), Some(b)) = (a, b)
+            && b < a {
                 let (na, nb) = (self.def(earlier).name, self.def(later).name);
                 self.diags.push(Diagnostic::new(
                     later,
@@ -756,7 +755,6 @@ impl RowParser<'_> {
                     format!("「{nb}」{b} 早于「{na}」{a}"),
                 ));
             }
-        }
     }
 
     fn amount(&mut self, code: &'static str) -> Option<Amount> {
@@ -918,8 +916,8 @@ impl RowParser<'_> {
         let org_code = match self.get(zzjg) {
             Some(v) => match OrgCode::parse(&v) {
                 Ok(o) => {
-                    if let Some(u) = &uscc {
-                        if u.org_code() != o.as_str() {
+                    if let Some(u) = &uscc
+                        && u.org_code() != o.as_str() {
                             self.diags.push(Diagnostic::new(
                                 zzjg,
                                 "org_code.mismatch",
@@ -930,7 +928,6 @@ impl RowParser<'_> {
                                 ),
                             ));
                         }
-                    }
                     Some(o)
                 }
                 Err(e) => {

@@ -63,7 +63,7 @@ pub fn run_import(
                         rejected_rows.push((parsed.row, parsed.cells));
                     }
                 }
-                if report.rows % 1000 == 0 {
+                if report.rows.is_multiple_of(1000) {
                     progress(report.rows);
                 }
                 if batch.len() >= BATCH {

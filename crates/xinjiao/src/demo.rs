@@ -224,7 +224,9 @@ fn subjects(rng: &mut Rng, n: usize) -> Vec<DemoSubject> {
 }
 
 /// (违法行为类型, 违法事实, 处罚依据, 处罚类别, fine range in yuan)
-const VIOLATIONS: &[(&str, &str, &str, &str, (u64, u64))] = &[
+type Violation = (&'static str, &'static str, &'static str, &'static str, (u64, u64));
+
+const VIOLATIONS: &[Violation] = &[
     (
         "超限运输",
         "驾驶货车在G205国道河源段超限运输，车货总质量超过限定标准",
@@ -407,7 +409,7 @@ pub fn generate(seed: u64, n_subjects: usize, n_records: usize) -> Vec<Record> {
             put(&mut m, "FRDB", l.clone());
         }
         if is_penalty {
-            let ok: Vec<&(&str, &str, &str, &str, (u64, u64))> = VIOLATIONS
+            let ok: Vec<&Violation> = VIOLATIONS
                 .iter()
                 .filter(|v| {
                     s.kind != "自然人" || !v.0.contains("经营许可") && !v.0.contains("施工")

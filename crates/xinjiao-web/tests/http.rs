@@ -1,0 +1,662 @@
+//! HTTP tests against the real router and a real SQLite store: the portal, the
+//! API and the console as a browser or a machine client uses them.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use jiff::Timestamp;
+use tower::ServiceExt;
+use xinjiao_store::{Role, Store, WriteContext};
+use xinjiao_store_sqlite::SqliteStore;
+use xinjiao_web::{AppState, auth};
+
+const PERSON_ID: &str = "11010519491231002X";
+const PASSWORD: &str = "correct horse";
+
+struct App {
+    router: Router,
+    store: Arc<SqliteStore>,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn ctx() -> WriteContext {
+    WriteContext {
+        actor: "seed".into(),
+        at: Timestamp::from_second(1_780_000_000).unwrap(),
+        reason: "测试数据".into(),
+    }
+}
+
+fn person_penalty() -> xinjiao_core::Record {
+    use xinjiao_core::record::{FieldValues, ParseContext, parse_record};
+    let mut m = FieldValues::new();
+    for (k, v) in [
+        ("CF_XDR_MC", "李四"),
+        ("CF_XDR_LB", "自然人"),
+        ("CF_XDR_ZJLX", "身份证"),
+        ("CF_XDR_ZJHM", PERSON_ID),
+        ("CF_WSH", "河交罚〔2025〕9号"),
+        ("CF_WFXW", "未按规定携带道路运输证"),
+        ("CF_SY", "驾驶营运车辆未携带道路运输证"),
+        ("CF_YJ", "《道路运输条例》"),
+        ("CF_CFLB", "警告"),
+        ("CF_NR", "警告"),
+        ("CF_JDRQ", "2025-03-03"),
+        ("CF_YXQ", "2025-03-03"),
+        ("CF_CFJG", "河源市交通运输局"),
+        ("CF_CFJGDM", "11230500001755309F"),
+        ("CF_SJLY", "河源市交通运输局"),
+        ("CF_SJLYDM", "11230500001755309F"),
+    ] {
+        m.insert(k, v.to_string());
+    }
+    parse_record(
+        xinjiao_core::RecordKind::Penalty,
+        &m,
+        &ParseContext {
+            today: xinjiao_core::Date::new(2026, 11, 27).unwrap(),
+        },
+    )
+    .unwrap()
+}
+
+fn app() -> App {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "xinjiao-http-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    let store = Arc::new(SqliteStore::open(dir.join("db.sqlite3")).unwrap());
+    use xinjiao_store::suite::{license, penalty};
+    store
+        .write_records(
+            &ctx(),
+            &[
+                penalty(
+                    "河源市顺达运输有限公司",
+                    "91350100M000100Y43",
+                    "河交罚〔2024〕1号",
+                    "2024-05-28",
+                ),
+                penalty(
+                    "龙川县顺达货运有限公司",
+                    "91110108551385082Q",
+                    "河交罚〔2024〕2号",
+                    "2024-07-01",
+                ),
+                license(
+                    "河源市顺达运输有限公司",
+                    "91350100M000100Y43",
+                    "龙交运许〔2024〕1号",
+                    "2024-03-01",
+                ),
+                person_penalty(),
+            ],
+        )
+        .unwrap();
+    let hash = auth::hash_password(PASSWORD).unwrap();
+    store
+        .create_user(&ctx(), "clerk", "王报送", Role::Clerk, &hash)
+        .unwrap();
+    let state = AppState {
+        store: store.clone(),
+        clock: Arc::new(|| Timestamp::from_second(1_795_000_000).unwrap()),
+        demo: true,
+        secure_cookies: false,
+    };
+    App {
+        router: xinjiao_web::router(state),
+        store,
+        dir,
+    }
+}
+
+async fn send(app: &App, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
+    let resp = app.router.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let bytes = axum::body::to_bytes(resp.into_body(), 64 << 20)
+        .await
+        .unwrap();
+    (
+        status,
+        headers,
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )
+}
+
+async fn get(app: &App, uri: &str) -> (StatusCode, String) {
+    let (s, _, b) = send(app, Request::get(uri).body(Body::empty()).unwrap()).await;
+    (s, b)
+}
+
+async fn get_with_cookie(
+    app: &App,
+    uri: &str,
+    cookie: &str,
+) -> (StatusCode, axum::http::HeaderMap, String) {
+    send(
+        app,
+        Request::get(uri)
+            .header(header::COOKIE, cookie)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await
+}
+
+fn enc(s: &str) -> String {
+    xinjiao_web::views::urlencode(s)
+}
+
+#[tokio::test]
+async fn portal_pages() {
+    let app = app();
+    let (s, home) = get(&app, "/").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        home.contains("演示数据") && home.contains("河交罚〔2024〕2号"),
+        "demo banner and recent penalties"
+    );
+    let (s, search) = get(&app, &format!("/search?q={}", enc("顺达"))).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        search.contains("河源市顺达运输有限公司") && search.contains("龙川县顺达货运有限公司"),
+        "2-character search"
+    );
+    assert!(search.contains("共 2 条"));
+    let (s, profile) = get(&app, "/subjects/91350100M000100Y43").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        profile.contains("行政处罚（1）")
+            && profile.contains("行政许可（1）")
+            && profile.contains("河交罚〔2024〕1号")
+    );
+    let (s, list) = get(&app, "/disclosures?kind=penalty&from=2024-06-01").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        list.contains("河交罚〔2024〕2号") && !list.contains("河交罚〔2024〕1号"),
+        "date filter"
+    );
+    let (s, bad) = get(&app, "/disclosures?from=2024-13-01").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(bad.contains("不是有效日期"));
+    assert_eq!(
+        get(&app, "/subjects/91110000600037341L").await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(get(&app, "/records/999").await.0, StatusCode::NOT_FOUND);
+    assert_eq!(get(&app, "/records/abc").await.0, StatusCode::NOT_FOUND);
+    assert_eq!(get(&app, "/nope").await.0, StatusCode::NOT_FOUND);
+    let (s, css) = get(&app, "/static/style.css").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(css.contains("--blue"));
+}
+
+#[tokio::test]
+async fn record_detail_shows_every_field() {
+    let app = app();
+    let (s, body) = get(&app, "/records/1").await;
+    assert_eq!(s, StatusCode::OK);
+    for label in [
+        "行政相对人名称",
+        "处罚决定日期",
+        "罚款金额（万元）",
+        "0.2",
+        "处罚机关统一社会信用代码",
+    ] {
+        assert!(body.contains(label), "{label}");
+    }
+}
+
+#[tokio::test]
+async fn personal_data_is_masked_everywhere_public() {
+    let app = app();
+    let person = app
+        .store
+        .search_subjects("李四", xinjiao_store::PageRequest::new(1, 1))
+        .unwrap()
+        .items
+        .remove(0);
+    let masked = "1101**********002X";
+    let rec = app
+        .store
+        .list_records(
+            &xinjiao_store::RecordFilter {
+                subject_id: Some(person.id),
+                ..Default::default()
+            },
+            xinjiao_store::PageRequest::new(1, 1),
+        )
+        .unwrap()
+        .items
+        .remove(0);
+    for uri in [
+        format!("/subjects/{}", person.key),
+        format!("/records/{}", rec.id),
+        format!("/search?q={}", enc("李四")),
+        format!("/api/v1/subjects/{}", person.key),
+        format!("/api/v1/subjects?q={}", enc("李四")),
+        format!("/api/v1/records/{}", rec.id),
+        "/api/v1/records?kind=penalty".to_string(),
+        "/".to_string(),
+    ] {
+        let (s, body) = get(&app, &uri).await;
+        assert_eq!(s, StatusCode::OK, "{uri}");
+        assert!(!body.contains(PERSON_ID), "{uri} leaks the ID number");
+        assert!(!body.contains("19491231"), "{uri} leaks the birth date");
+        if uri.contains(&person.key) || uri.contains("records/") {
+            assert!(body.contains(masked), "{uri} shows the masked number");
+        }
+    }
+}
+
+#[tokio::test]
+async fn api_reads() {
+    let app = app();
+    let (s, body) = get(
+        &app,
+        &format!("/api/v1/subjects?q={}&per_page=1", enc("顺达")),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["total"], 2);
+    assert_eq!(v["items"].as_array().unwrap().len(), 1);
+    assert_eq!(v["items"][0]["name"], "河源市顺达运输有限公司");
+    let (s, body) = get(&app, "/api/v1/subjects/91350100M000100Y43").await;
+    assert_eq!(s, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["penalties"].as_array().unwrap().len(), 1);
+    assert_eq!(v["licenses"][0]["decision_no"], "龙交运许〔2024〕1号");
+    let (_, body) = get(&app, "/api/v1/records?kind=license").await;
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["total"], 1);
+    let (_, body) = get(&app, "/api/v1/records?subject=91350100M000100Y43").await;
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()["total"],
+        2
+    );
+    let (s, body) = get(&app, "/api/v1/records/1").await;
+    assert_eq!(s, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["fields"]["CF_NR_FK"], "0.2");
+    for (uri, status, code) in [
+        (
+            "/api/v1/records?from=2024-02-30",
+            StatusCode::BAD_REQUEST,
+            "invalid_date",
+        ),
+        (
+            "/api/v1/records?kind=fine",
+            StatusCode::BAD_REQUEST,
+            "invalid_kind",
+        ),
+        ("/api/v1/subjects", StatusCode::BAD_REQUEST, "missing_query"),
+        ("/api/v1/subjects/XYZ", StatusCode::NOT_FOUND, "not_found"),
+        ("/api/v1/records/77", StatusCode::NOT_FOUND, "not_found"),
+        (
+            "/api/v1/records?subject=XYZ",
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        ("/api/v1/nothing", StatusCode::NOT_FOUND, "not_found"),
+    ] {
+        let (s, body) = get(&app, uri).await;
+        assert_eq!(s, status, "{uri}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["error"]["code"], code, "{uri}");
+        assert!(!v["error"]["message"].as_str().unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn openapi_documents_every_route() {
+    let app = app();
+    let (s, body) = get(&app, "/api/v1/openapi.json").await;
+    assert_eq!(s, StatusCode::OK);
+    let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let paths: Vec<&str> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let expected = [
+        "/api/v1/diagnostic-codes",
+        "/api/v1/imports/{kind}",
+        "/api/v1/openapi.json",
+        "/api/v1/records",
+        "/api/v1/records/{id}",
+        "/api/v1/subjects",
+        "/api/v1/subjects/{key}",
+    ];
+    assert_eq!(paths, expected);
+    // Every documented GET answers with something other than "no such route".
+    for p in expected {
+        let uri = p
+            .replace("{key}", "91350100M000100Y43")
+            .replace("{id}", "1")
+            .replace("{kind}", "penalties");
+        let uri = if uri.ends_with("/subjects") {
+            format!("{uri}?q=x")
+        } else {
+            uri
+        };
+        let method = if p.contains("imports") { "POST" } else { "GET" };
+        let (s, _, body) = send(
+            &app,
+            Request::builder()
+                .method(method)
+                .uri(&uri)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert!(
+            !body.contains("接口不存在") && s != StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {uri}: {s}"
+        );
+    }
+    let (_, body) = get(&app, "/api/v1/diagnostic-codes").await;
+    assert!(body.contains("uscc.check_digit") && body.contains("cell.numeric_code"));
+}
+
+const CSV: &str = "行政相对人名称,行政相对人类别,统一社会信用代码,行政处罚决定书文号,违法行为类型,违法事实,处罚依据,处罚类别,处罚内容,罚款金额（万元）,处罚决定日期,处罚有效期,处罚机关,处罚机关统一社会信用代码,数据来源单位,数据来源单位统一社会信用代码\n\
+河源市新丰江航运有限公司,法人及非法人组织,91110000600037341L,河交罚〔2025〕1号,船舶未按规定配备船员,未配备船员,《内河交通安全管理条例》,罚款,罚款5000元,0.5,2025-01-02,2025-01-09,河源市交通运输局,11230500001755309F,河源市交通运输局,11230500001755309F\n\
+河源市坏代码有限公司,法人及非法人组织,91110000100000000X,河交罚〔2025〕2号,超限运输,超限,《公路安全保护条例》,罚款,罚款5000元,0.5,2025-01-02,2025-01-09,河源市交通运输局,11230500001755309F,河源市交通运输局,11230500001755309F\n\
+河源市未来有限公司,法人及非法人组织,91230500MA1B3N1N2M,河交罚〔2025〕3号,超限运输,超限,《公路安全保护条例》,罚款,罚款5000元,,2099-01-02,2099-01-09,河源市交通运输局,11230500001755309F,河源市交通运输局,11230500001755309F\n";
+
+#[tokio::test]
+async fn writes_need_authentication() {
+    let app = app();
+    let post = |uri: &str, auth: Option<&str>| {
+        let mut b = Request::post(uri);
+        if let Some(a) = auth {
+            b = b.header(header::AUTHORIZATION, a);
+        }
+        b.body(Body::from(CSV)).unwrap()
+    };
+    let (s, _, body) = send(&app, post("/api/v1/imports/penalties", None)).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert!(body.contains("\"unauthorized\""));
+    let (s, _, _) = send(&app, post("/api/v1/imports/penalties", Some("Bearer nope"))).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, h, _) = send(
+        &app,
+        Request::post("/console/upload")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert!(
+        h[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .starts_with("/console/login?next=")
+    );
+    let (s, h, _) = get_with_cookie(&app, "/console", "xj_session=forged").await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(h[header::LOCATION], "/console/login?next=/console");
+    assert_eq!(
+        app.store.totals().unwrap().n_penalties,
+        3,
+        "nothing written"
+    );
+    // With a token the import runs and reports rows 3 and 4.
+    let token = auth::new_token();
+    let uid = app.store.user_by_name("clerk").unwrap().unwrap().id;
+    app.store
+        .create_api_token(&ctx(), &auth::token_hash(&token), uid, "执法系统")
+        .unwrap();
+    let (s, _, body) = send(
+        &app,
+        post(
+            "/api/v1/imports/penalties?dry_run=true",
+            Some(&format!("Bearer {token}")),
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.store.totals().unwrap().n_penalties, 3, "dry run");
+    let (s, _, body2) = send(
+        &app,
+        post(
+            "/api/v1/imports/penalties",
+            Some(&format!("Bearer {token}")),
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body, body2, "a dry run reports what the real import does");
+    let v: serde_json::Value = serde_json::from_str(&body2).unwrap();
+    assert_eq!(
+        (
+            v["rows"].as_u64(),
+            v["accepted"].as_u64(),
+            v["rejected"].as_u64()
+        ),
+        (Some(3), Some(1), Some(2))
+    );
+    let rows: Vec<u64> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["row"].as_u64().unwrap())
+        .collect();
+    assert_eq!(rows, [3, 4, 4]);
+    assert_eq!(app.store.totals().unwrap().n_penalties, 4);
+    let ev = app.store.events(1).unwrap().remove(0);
+    assert_eq!(ev.actor, "clerk");
+}
+
+async fn login(app: &App) -> String {
+    let body = format!("username=clerk&password={}&next=%2Fconsole", enc(PASSWORD));
+    let (s, _, _) = send(
+        app,
+        Request::post("/console/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from("username=clerk&password=wrong"))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, h, _) = send(
+        app,
+        Request::post("/console/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(h[header::LOCATION], "/console");
+    let cookie = h[header::SET_COOKIE].to_str().unwrap();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+    cookie.split(';').next().unwrap().to_string()
+}
+
+fn multipart(kind: &str, filename: &str, content: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "----xinjiao-test-boundary";
+    let mut body = Vec::new();
+    body.extend(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\n{kind}\r\n")
+            .as_bytes(),
+    );
+    body.extend(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"encoding\"\r\n\r\nauto\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: text/csv\r\n\r\n").as_bytes());
+    body.extend(content);
+    body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test]
+async fn console_upload_shows_diagnostics_and_error_report() {
+    let app = app();
+    let cookie = login(&app).await;
+    let (s, _, home) = get_with_cookie(&app, "/console", &cookie).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(home.contains("王报送") && home.contains("暂无上报记录"));
+    let (ct, body) = multipart("penalty", "处罚.csv", CSV.as_bytes());
+    let upload = |cookie: &str, site: &str| {
+        Request::post("/console/upload")
+            .header(header::COOKIE, cookie)
+            .header(header::CONTENT_TYPE, ct.clone())
+            .header("sec-fetch-site", site)
+            .body(Body::from(body.clone()))
+            .unwrap()
+    };
+    let (s, _, _) = send(&app, upload(&cookie, "cross-site")).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "cross-site posts are refused");
+    let (s, h, _) = send(&app, upload(&cookie, "same-origin")).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let loc = h[header::LOCATION].to_str().unwrap().to_string();
+    assert_eq!(loc, "/console/submissions/1");
+    let (s, _, page) = get_with_cookie(&app, &loc, &cookie).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("错误明细（3 处）"), "{page}");
+    assert!(
+        page.contains("<td>3</td>")
+            && page.contains("uscc.check_digit")
+            && page.contains("date.future")
+            && page.contains("CF_NR_FK")
+    );
+    let (s, h, xlsx) = get_with_cookie(&app, "/console/submissions/1/errors.xlsx", &cookie).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        h[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .contains("spreadsheetml")
+    );
+    assert!(xlsx.starts_with("PK"));
+    let (s, _, tpl) = get_with_cookie(&app, "/console/templates/penalty.xlsx", &cookie).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(tpl.starts_with("PK"));
+    let (_, _, home) = get_with_cookie(&app, "/console", &cookie).await;
+    assert!(home.contains("处罚.csv"));
+    // A file with unknown columns is refused whole, with the column named.
+    let (ct2, body2) = multipart("penalty", "坏表头.csv", "名称,金额\n甲,1\n".as_bytes());
+    let (s, _, page) = send(
+        &app,
+        Request::post("/console/upload")
+            .header(header::COOKIE, &cookie)
+            .header(header::CONTENT_TYPE, ct2)
+            .body(Body::from(body2))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.contains("「金额」") && page.contains("file.unknown_columns"),
+        "{page}"
+    );
+    // Logging out ends the session.
+    let (s, _, _) = send(
+        &app,
+        Request::post("/console/logout")
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(
+        get_with_cookie(&app, "/console", &cookie).await.0,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn single_record_form_validates_inline_and_audits_reveals() {
+    let app = app();
+    let cookie = login(&app).await;
+    let (s, _, form) = get_with_cookie(&app, "/console/records/new?kind=penalty", &cookie).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(form.contains("name=\"CF_XDR_SHXYM\""));
+    let post = |body: String| {
+        Request::post("/console/records/new?kind=penalty")
+            .header(header::COOKIE, &cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let fields = [
+        ("CF_XDR_MC", "王五"),
+        ("CF_XDR_LB", "自然人"),
+        ("CF_XDR_ZJLX", "身份证"),
+        ("CF_XDR_ZJHM", "110105194912310021"),
+        ("CF_WSH", "河交罚〔2025〕77号"),
+        ("CF_WFXW", "超限运输"),
+        ("CF_SY", "超限"),
+        ("CF_YJ", "《公路安全保护条例》"),
+        ("CF_CFLB", "罚款"),
+        ("CF_NR", "罚款500元"),
+        ("CF_NR_FK", "0.05"),
+        ("CF_JDRQ", "2025-05-06"),
+        ("CF_YXQ", "2025-05-13"),
+        ("CF_CFJG", "河源市交通运输局"),
+        ("CF_CFJGDM", "11230500001755309F"),
+        ("CF_SJLY", "河源市交通运输局"),
+        ("CF_SJLYDM", "11230500001755309F"),
+    ];
+    let encode = |fs: &[(&str, &str)]| {
+        fs.iter()
+            .map(|(k, v)| format!("{k}={}", enc(v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    };
+    let (s, _, page) = send(&app, post(encode(&fields))).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.contains("校验位错误")
+            && page.contains("id_card.check_digit")
+            && page.contains("value=\"王五\""),
+        "inline error, values kept"
+    );
+    let mut fixed = fields.to_vec();
+    fixed[3].1 = "11010519491231002X";
+    let (s, h, _) = send(&app, post(encode(&fixed))).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let loc = h[header::LOCATION].to_str().unwrap().to_string();
+    let (s, _, staff) = get_with_cookie(&app, &loc, &cookie).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        staff.contains("已保存")
+            && staff.contains("1101**********002X")
+            && !staff.contains(PERSON_ID)
+    );
+    let reveal = loc.split('?').next().unwrap().to_string() + "/reveal";
+    let (s, _, revealed) = send(
+        &app,
+        Request::post(&reveal)
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(revealed.contains(PERSON_ID));
+    let ev = app.store.events(1).unwrap().remove(0);
+    assert_eq!(
+        (ev.action.as_str(), ev.actor.as_str()),
+        ("personal_data.read", "clerk")
+    );
+}
