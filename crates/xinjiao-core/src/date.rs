@@ -30,12 +30,7 @@ pub fn parse_date(raw: &str) -> Option<Date> {
     if parts.len() != 3 {
         return None;
     }
-    if parts[0].len() != 4
-        || parts[1].is_empty()
-        || parts[1].len() > 2
-        || parts[2].is_empty()
-        || parts[2].len() > 2
-    {
+    if parts[0].len() != 4 || parts[1].is_empty() || parts[1].len() > 2 || parts[2].is_empty() || parts[2].len() > 2 {
         return None;
     }
     ymd(parts[0], parts[1], parts[2])
@@ -70,9 +65,7 @@ pub fn excel_serial_to_date(serial: i32) -> Option<Date> {
     if serial < 61 {
         return None;
     }
-    let date = Date::constant(1899, 12, 30)
-        .checked_add(jiff::Span::new().days(serial))
-        .ok()?;
+    let date = Date::constant(1899, 12, 30).checked_add(jiff::Span::new().days(serial)).ok()?;
     (MIN_DATE..=MAX_DATE).contains(&date).then_some(date)
 }
 

@@ -14,11 +14,7 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn new(field: &'static str, code: &'static str, message: impl Into<String>) -> Self {
-        Diagnostic {
-            field,
-            code,
-            message: message.into(),
-        }
+        Diagnostic { field, code, message: message.into() }
     }
 }
 
@@ -30,23 +26,14 @@ pub const CODES: &[(&str, &str)] = &[
     ("field.too_long", "超过字段最大长度"),
     ("field.not_allowed", "该主体类别不应填写此字段"),
     ("enum.invalid", "取值不在标准枚举范围内"),
-    (
-        "uscc.format",
-        "统一社会信用代码格式错误（应为18位，不含 I、O、Z、S、V）",
-    ),
+    ("uscc.format", "统一社会信用代码格式错误（应为18位，不含 I、O、Z、S、V）"),
     ("uscc.check_digit", "统一社会信用代码校验位错误"),
-    (
-        "uscc.category",
-        "统一社会信用代码的登记管理部门或机构类别代码无效",
-    ),
+    ("uscc.category", "统一社会信用代码的登记管理部门或机构类别代码无效"),
     ("uscc.org_code", "统一社会信用代码中的组织机构代码校验失败"),
     ("uscc.kind_mismatch", "统一社会信用代码与行政相对人类别不符"),
     ("org_code.format", "组织机构代码格式错误"),
     ("org_code.check_digit", "组织机构代码校验位错误"),
-    (
-        "org_code.mismatch",
-        "组织机构代码与统一社会信用代码第9至17位不一致",
-    ),
+    ("org_code.mismatch", "组织机构代码与统一社会信用代码第9至17位不一致"),
     ("id_card.format", "身份证号码格式错误"),
     ("id_card.birth_date", "身份证号码中的出生日期无效"),
     ("id_card.check_digit", "身份证号码校验位错误"),
@@ -55,14 +42,8 @@ pub const CODES: &[(&str, &str)] = &[
     ("date.order", "日期先后顺序错误"),
     ("amount.format", "金额格式错误（单位万元，最多6位小数）"),
     ("amount.required", "处罚类别要求填写金额且大于0"),
-    (
-        "penalty.license_ref_required",
-        "暂扣或吊销许可证件时须填写证照名称及编号",
-    ),
-    (
-        "license.decision_no_required",
-        "行政许可决定文书号与许可编号不能同时为空",
-    ),
+    ("penalty.license_ref_required", "暂扣或吊销许可证件时须填写证照名称及编号"),
+    ("license.decision_no_required", "行政许可决定文书号与许可编号不能同时为空"),
 ];
 
 /// Chinese meaning of a machine code, for the diagnostics legend.

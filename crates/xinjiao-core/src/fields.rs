@@ -94,15 +94,7 @@ const fn f(
     max_len: usize,
     kind: ValueKind,
 ) -> FieldDef {
-    FieldDef {
-        code,
-        name,
-        aliases,
-        requirement,
-        max_len,
-        kind,
-        personal: false,
-    }
+    FieldDef { code, name, aliases, requirement, max_len, kind, personal: false }
 }
 
 const fn personal(mut def: FieldDef) -> FieldDef {
@@ -115,104 +107,20 @@ use ValueKind::{Amount, Code, Date, Enum, Text};
 
 /// 行政处罚 fields (`CF_`).
 pub static PENALTY_FIELDS: &[FieldDef] = &[
-    f(
-        "CF_XDR_MC",
-        "行政相对人名称",
-        &["相对人名称", "当事人名称", "被处罚人名称"],
-        R,
-        200,
-        Text,
-    ),
-    f(
-        "CF_XDR_LB",
-        "行政相对人类别",
-        &["相对人类别", "主体类别"],
-        R,
-        100,
-        Enum,
-    ),
-    f(
-        "CF_XDR_SHXYM",
-        "行政相对人代码_1（统一社会信用代码）",
-        &["统一社会信用代码", "代码_1"],
-        C,
-        18,
-        Code,
-    ),
-    f(
-        "CF_XDR_GSZC",
-        "行政相对人代码_2（工商注册号）",
-        &["工商注册号", "代码_2"],
-        O,
-        50,
-        Code,
-    ),
-    f(
-        "CF_XDR_ZZJG",
-        "行政相对人代码_3（组织机构代码）",
-        &["组织机构代码", "代码_3"],
-        O,
-        10,
-        Code,
-    ),
-    f(
-        "CF_XDR_SWDJ",
-        "行政相对人代码_4（税务登记号）",
-        &["税务登记号", "代码_4"],
-        O,
-        15,
-        Code,
-    ),
-    f(
-        "CF_XDR_SYDW",
-        "行政相对人代码_5（事业单位证书号）",
-        &["事业单位证书号", "代码_5"],
-        O,
-        12,
-        Code,
-    ),
-    f(
-        "CF_XDR_SHZZ",
-        "行政相对人代码_6（社会组织登记证号）",
-        &["社会组织登记证号", "代码_6"],
-        O,
-        50,
-        Code,
-    ),
-    f(
-        "CF_FRDB",
-        "法定代表人",
-        &["法定代表人姓名", "法定代表人（负责人）"],
-        C,
-        50,
-        Text,
-    ),
+    f("CF_XDR_MC", "行政相对人名称", &["相对人名称", "当事人名称", "被处罚人名称"], R, 200, Text),
+    f("CF_XDR_LB", "行政相对人类别", &["相对人类别", "主体类别"], R, 100, Enum),
+    f("CF_XDR_SHXYM", "行政相对人代码_1（统一社会信用代码）", &["统一社会信用代码", "代码_1"], C, 18, Code),
+    f("CF_XDR_GSZC", "行政相对人代码_2（工商注册号）", &["工商注册号", "代码_2"], O, 50, Code),
+    f("CF_XDR_ZZJG", "行政相对人代码_3（组织机构代码）", &["组织机构代码", "代码_3"], O, 10, Code),
+    f("CF_XDR_SWDJ", "行政相对人代码_4（税务登记号）", &["税务登记号", "代码_4"], O, 15, Code),
+    f("CF_XDR_SYDW", "行政相对人代码_5（事业单位证书号）", &["事业单位证书号", "代码_5"], O, 12, Code),
+    f("CF_XDR_SHZZ", "行政相对人代码_6（社会组织登记证号）", &["社会组织登记证号", "代码_6"], O, 50, Code),
+    f("CF_FRDB", "法定代表人", &["法定代表人姓名", "法定代表人（负责人）"], C, 50, Text),
     f("CF_FR_ZJLX", "法定代表人证件类型", &[], O, 64, Enum),
     personal(f("CF_FR_ZJHM", "法定代表人证件号码", &[], O, 64, Code)),
-    f(
-        "CF_XDR_ZJLX",
-        "证件类型",
-        &["行政相对人证件类型"],
-        C,
-        64,
-        Enum,
-    ),
-    personal(f(
-        "CF_XDR_ZJHM",
-        "证件号码",
-        &["行政相对人证件号码", "身份证号码"],
-        C,
-        64,
-        Code,
-    )),
-    f(
-        "CF_WSH",
-        "行政处罚决定书文号",
-        &["处罚决定书文号", "决定书文号", "文书号"],
-        R,
-        128,
-        Text,
-    ),
+    f("CF_XDR_ZJLX", "证件类型", &["行政相对人证件类型"], C, 64, Enum),
+    personal(f("CF_XDR_ZJHM", "证件号码", &["行政相对人证件号码", "身份证号码"], C, 64, Code)),
+    f("CF_WSH", "行政处罚决定书文号", &["处罚决定书文号", "决定书文号", "文书号"], R, 128, Text),
     f("CF_WFXW", "违法行为类型", &[], R, 2000, Text),
     f("CF_SY", "违法事实", &["主要违法事实"], R, 2000, Text),
     f("CF_YJ", "处罚依据", &[], R, 2048, Text),
@@ -228,178 +136,45 @@ pub static PENALTY_FIELDS: &[FieldDef] = &[
         Amount,
     ),
     f("CF_NR_ZKDX", "暂扣或吊销证照名称及编号", &[], C, 200, Text),
-    f(
-        "CF_JDRQ",
-        "处罚决定日期",
-        &["决定日期", "作出处罚决定日期"],
-        R,
-        32,
-        Date,
-    ),
+    f("CF_JDRQ", "处罚决定日期", &["决定日期", "作出处罚决定日期"], R, 32, Date),
     f("CF_YXQ", "处罚有效期", &[], R, 32, Date),
     f("CF_GSJZQ", "公示截止期", &[], O, 32, Date),
     f("CF_CFJG", "处罚机关", &[], R, 200, Text),
-    f(
-        "CF_CFJGDM",
-        "处罚机关统一社会信用代码",
-        &["处罚机关代码"],
-        R,
-        18,
-        Code,
-    ),
+    f("CF_CFJGDM", "处罚机关统一社会信用代码", &["处罚机关代码"], R, 18, Code),
     f("CF_SJLY", "数据来源单位", &["数据来源"], R, 200, Text),
-    f(
-        "CF_SJLYDM",
-        "数据来源单位统一社会信用代码",
-        &["数据来源单位代码"],
-        R,
-        18,
-        Code,
-    ),
+    f("CF_SJLYDM", "数据来源单位统一社会信用代码", &["数据来源单位代码"], R, 18, Code),
     f("BZ", "备注", &[], O, 512, Text),
 ];
 
 /// 行政许可 fields (`XK_`).
 pub static LICENSE_FIELDS: &[FieldDef] = &[
-    f(
-        "XK_XDR_MC",
-        "行政相对人名称",
-        &["相对人名称", "被许可人名称"],
-        R,
-        200,
-        Text,
-    ),
-    f(
-        "XK_XDR_LB",
-        "行政相对人类别",
-        &["相对人类别", "主体类别"],
-        R,
-        100,
-        Enum,
-    ),
-    f(
-        "XK_XDR_SHXYM",
-        "行政相对人代码_1（统一社会信用代码）",
-        &["统一社会信用代码", "代码_1"],
-        C,
-        18,
-        Code,
-    ),
-    f(
-        "XK_XDR_GSZC",
-        "行政相对人代码_2（工商注册号）",
-        &["工商注册号", "代码_2"],
-        O,
-        50,
-        Code,
-    ),
-    f(
-        "XK_XDR_ZZJG",
-        "行政相对人代码_3（组织机构代码）",
-        &["组织机构代码", "代码_3"],
-        O,
-        10,
-        Code,
-    ),
-    f(
-        "XK_XDR_SWDJ",
-        "行政相对人代码_4（税务登记号）",
-        &["税务登记号", "代码_4"],
-        O,
-        15,
-        Code,
-    ),
-    f(
-        "XK_XDR_SYDW",
-        "行政相对人代码_5（事业单位证书号）",
-        &["事业单位证书号", "代码_5"],
-        O,
-        12,
-        Code,
-    ),
-    f(
-        "XK_XDR_SHZZ",
-        "行政相对人代码_6（社会组织登记证号）",
-        &["社会组织登记证号", "代码_6"],
-        O,
-        50,
-        Code,
-    ),
-    f(
-        "XK_FRDB",
-        "法定代表人",
-        &["法定代表人姓名", "法定代表人（负责人）"],
-        C,
-        50,
-        Text,
-    ),
+    f("XK_XDR_MC", "行政相对人名称", &["相对人名称", "被许可人名称"], R, 200, Text),
+    f("XK_XDR_LB", "行政相对人类别", &["相对人类别", "主体类别"], R, 100, Enum),
+    f("XK_XDR_SHXYM", "行政相对人代码_1（统一社会信用代码）", &["统一社会信用代码", "代码_1"], C, 18, Code),
+    f("XK_XDR_GSZC", "行政相对人代码_2（工商注册号）", &["工商注册号", "代码_2"], O, 50, Code),
+    f("XK_XDR_ZZJG", "行政相对人代码_3（组织机构代码）", &["组织机构代码", "代码_3"], O, 10, Code),
+    f("XK_XDR_SWDJ", "行政相对人代码_4（税务登记号）", &["税务登记号", "代码_4"], O, 15, Code),
+    f("XK_XDR_SYDW", "行政相对人代码_5（事业单位证书号）", &["事业单位证书号", "代码_5"], O, 12, Code),
+    f("XK_XDR_SHZZ", "行政相对人代码_6（社会组织登记证号）", &["社会组织登记证号", "代码_6"], O, 50, Code),
+    f("XK_FRDB", "法定代表人", &["法定代表人姓名", "法定代表人（负责人）"], C, 50, Text),
     f("XK_FR_ZJLX", "法定代表人证件类型", &[], O, 64, Enum),
     personal(f("XK_FR_ZJHM", "法定代表人证件号码", &[], O, 64, Code)),
-    f(
-        "XK_XDR_ZJLX",
-        "证件类型",
-        &["行政相对人证件类型"],
-        C,
-        64,
-        Enum,
-    ),
-    personal(f(
-        "XK_XDR_ZJHM",
-        "证件号码",
-        &["行政相对人证件号码", "身份证号码"],
-        C,
-        64,
-        Code,
-    )),
-    f(
-        "XK_XKWS",
-        "行政许可决定文书名称",
-        &["许可决定文书名称"],
-        R,
-        256,
-        Text,
-    ),
-    f(
-        "XK_WSH",
-        "行政许可决定文书号",
-        &["许可决定文书号", "文书号"],
-        C,
-        128,
-        Text,
-    ),
+    f("XK_XDR_ZJLX", "证件类型", &["行政相对人证件类型"], C, 64, Enum),
+    personal(f("XK_XDR_ZJHM", "证件号码", &["行政相对人证件号码", "身份证号码"], C, 64, Code)),
+    f("XK_XKWS", "行政许可决定文书名称", &["许可决定文书名称"], R, 256, Text),
+    f("XK_WSH", "行政许可决定文书号", &["许可决定文书号", "文书号"], C, 128, Text),
     f("XK_XKLB", "许可类别", &[], R, 64, Enum),
     f("XK_XKZS", "许可证书名称", &[], O, 128, Text),
-    f(
-        "XK_XKBH",
-        "许可编号",
-        &["许可证编号", "证书编号"],
-        O,
-        128,
-        Text,
-    ),
+    f("XK_XKBH", "许可编号", &["许可证编号", "证书编号"], O, 128, Text),
     f("XK_NR", "许可内容", &[], R, 4000, Text),
     f("XK_JDRQ", "许可决定日期", &["决定日期"], R, 32, Date),
     f("XK_YXQZ", "有效期自", &[], R, 32, Date),
     f("XK_YXQZI", "有效期至", &[], R, 32, Date),
     f("XK_XKJG", "许可机关", &[], R, 200, Text),
-    f(
-        "XK_XKJGDM",
-        "许可机关统一社会信用代码",
-        &["许可机关代码"],
-        R,
-        18,
-        Code,
-    ),
+    f("XK_XKJGDM", "许可机关统一社会信用代码", &["许可机关代码"], R, 18, Code),
     f("XK_ZT", "当前状态", &["状态"], R, 16, Enum),
     f("XK_LYDW", "数据来源单位", &["数据来源"], R, 200, Text),
-    f(
-        "XK_LYDWDM",
-        "数据来源单位统一社会信用代码",
-        &["数据来源单位代码"],
-        R,
-        18,
-        Code,
-    ),
+    f("XK_LYDWDM", "数据来源单位统一社会信用代码", &["数据来源单位代码"], R, 18, Code),
     f("BZ", "备注", &[], O, 512, Text),
 ];
 
@@ -417,9 +192,7 @@ pub fn match_header(kind: RecordKind, header: &str) -> Option<&'static FieldDef>
     let mut found: Option<&'static FieldDef> = None;
     for def in fields {
         let keys = std::iter::once(def.name).chain(def.aliases.iter().copied());
-        let hit = keys
-            .flat_map(header_variants)
-            .any(|k| wanted.contains(&k));
+        let hit = keys.flat_map(header_variants).any(|k| wanted.contains(&k));
         if hit {
             if found.is_some() {
                 return None; // ambiguous
@@ -445,9 +218,10 @@ fn header_variants(raw: &str) -> Vec<String> {
     }
     for v in out.clone() {
         if let Some(rest) = v.strip_prefix("行政相对人")
-            && !rest.is_empty() {
-                out.push(rest.to_string());
-            }
+            && !rest.is_empty()
+        {
+            out.push(rest.to_string());
+        }
     }
     out
 }
@@ -473,18 +247,9 @@ mod tests {
         for kind in RecordKind::ALL {
             for def in kind.fields() {
                 assert_eq!(match_header(kind, def.code).map(|d| d.code), Some(def.code));
-                assert_eq!(
-                    match_header(kind, def.name).map(|d| d.code),
-                    Some(def.code),
-                    "{}",
-                    def.name
-                );
+                assert_eq!(match_header(kind, def.name).map(|d| d.code), Some(def.code), "{}", def.name);
                 for alias in def.aliases {
-                    assert_eq!(
-                        match_header(kind, alias).map(|d| d.code),
-                        Some(def.code),
-                        "{alias}"
-                    );
+                    assert_eq!(match_header(kind, alias).map(|d| d.code), Some(def.code), "{alias}");
                 }
             }
         }
@@ -506,13 +271,7 @@ mod tests {
         assert_eq!(code("证件号码"), Some("CF_XDR_ZJHM"));
         assert_eq!(code("行政相对人证件号码"), Some("CF_XDR_ZJHM"));
         assert_eq!(code("不存在的列"), None);
-        assert_eq!(
-            match_header(RecordKind::License, "有效期至").map(|d| d.code),
-            Some("XK_YXQZI")
-        );
-        assert_eq!(
-            match_header(RecordKind::License, "有效期自").map(|d| d.code),
-            Some("XK_YXQZ")
-        );
+        assert_eq!(match_header(RecordKind::License, "有效期至").map(|d| d.code), Some("XK_YXQZI"));
+        assert_eq!(match_header(RecordKind::License, "有效期自").map(|d| d.code), Some("XK_YXQZ"));
     }
 }

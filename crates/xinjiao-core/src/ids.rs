@@ -10,9 +10,7 @@ use jiff::civil::Date;
 /// The 31 characters a unified social credit code may use (no I, O, Z, S, V).
 pub const USCC_CHARSET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 /// Weights of positions 1..=17 of a USCC: 3^(i-1) mod 31.
-const USCC_WEIGHTS: [u32; 17] = [
-    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
-];
+const USCC_WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
 const ORG_WEIGHTS: [u32; 8] = [3, 7, 9, 10, 5, 8, 4, 2];
 const ID_WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const ID_CHECK: &[u8; 11] = b"10X98765432";
@@ -116,11 +114,7 @@ impl OrgCode {
     pub fn parse(s: &str) -> Result<OrgCode, IdError> {
         let s: String = s.chars().filter(|&c| c != '-').collect();
         let b = s.as_bytes();
-        if b.len() != 9
-            || !b
-                .iter()
-                .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
-        {
+        if b.len() != 9 || !b.iter().all(|c| c.is_ascii_digit() || c.is_ascii_uppercase()) {
             return Err(IdError::Format);
         }
         let expected = org_check_char(&b[..8]).ok_or(IdError::Format)?;
@@ -198,10 +192,7 @@ impl IdCardNo {
     /// Parses an ID-card number; the birth date must be real, from 1900 on and not after `today`.
     pub fn parse(s: &str, today: Date) -> Result<IdCardNo, IdError> {
         let b = s.as_bytes();
-        if b.len() != 18
-            || !b[..17].iter().all(u8::is_ascii_digit)
-            || !(b[17].is_ascii_digit() || b[17] == b'X')
-        {
+        if b.len() != 18 || !b[..17].iter().all(u8::is_ascii_digit) || !(b[17].is_ascii_digit() || b[17] == b'X') {
             return Err(IdError::Format);
         }
         let num = |r: std::ops::Range<usize>| s[r].parse::<i16>().unwrap_or(0);
@@ -241,10 +232,7 @@ pub fn mask_middle(s: &str, keep_start: usize, keep_end: usize) -> String {
     }
     let mut out = String::with_capacity(s.len());
     out.extend(&chars[..keep_start]);
-    out.extend(std::iter::repeat_n(
-        '*',
-        chars.len() - keep_start - keep_end,
-    ));
+    out.extend(std::iter::repeat_n('*', chars.len() - keep_start - keep_end));
     out.extend(&chars[chars.len() - keep_end..]);
     out
 }
@@ -270,17 +258,11 @@ mod tests {
             let code = Uscc::parse(ok).unwrap_or_else(|e| panic!("{ok}: {e:?}"));
             assert_eq!(code.as_str(), ok);
         }
-        assert_eq!(
-            Uscc::parse("91110000100000000X"),
-            Err(IdError::CheckDigit { expected: 'R' })
-        );
+        assert_eq!(Uscc::parse("91110000100000000X"), Err(IdError::CheckDigit { expected: 'R' }));
         assert!(Uscc::parse("00000000000000000X").is_err());
         assert_eq!(Uscc::parse("9135010"), Err(IdError::Format));
         assert_eq!(Uscc::parse("91350100M000100I43"), Err(IdError::Format));
-        assert_eq!(
-            Uscc::parse("91350100M000100Y43").unwrap().org_code(),
-            "M000100Y4"
-        );
+        assert_eq!(Uscc::parse("91350100M000100Y43").unwrap().org_code(), "M000100Y4");
     }
 
     #[test]
@@ -288,31 +270,16 @@ mod tests {
         assert!(OrgCode::parse("M000100Y4").is_ok());
         assert!(OrgCode::parse("M000100Y-4").is_ok());
         assert!(OrgCode::parse("001755309").is_ok());
-        assert!(matches!(
-            OrgCode::parse("001755308"),
-            Err(IdError::CheckDigit { .. })
-        ));
+        assert!(matches!(OrgCode::parse("001755308"), Err(IdError::CheckDigit { .. })));
     }
 
     #[test]
     fn id_card_vectors() {
         assert!(IdCardNo::parse("11010519491231002X", today()).is_ok());
-        assert!(
-            IdCardNo::parse("440524188001010014", today()).is_err(),
-            "born 1880"
-        );
-        assert_eq!(
-            IdCardNo::parse("110105194912310021", today()),
-            Err(IdError::CheckDigit { expected: 'X' })
-        );
-        assert_eq!(
-            IdCardNo::parse("110105194902300021", today()),
-            Err(IdError::BirthDate)
-        );
-        assert_eq!(
-            IdCardNo::parse("11010519491231002X", Date::new(1949, 12, 30).unwrap()),
-            Err(IdError::BirthDate)
-        );
+        assert!(IdCardNo::parse("440524188001010014", today()).is_err(), "born 1880");
+        assert_eq!(IdCardNo::parse("110105194912310021", today()), Err(IdError::CheckDigit { expected: 'X' }));
+        assert_eq!(IdCardNo::parse("110105194902300021", today()), Err(IdError::BirthDate));
+        assert_eq!(IdCardNo::parse("11010519491231002X", Date::new(1949, 12, 30).unwrap()), Err(IdError::BirthDate));
         let id = IdCardNo::parse("11010519491231002X", today()).unwrap();
         assert_eq!(id.masked(), "1101**********002X");
         assert!(!format!("{id:?}").contains("19491231"));
@@ -326,13 +293,10 @@ mod tests {
 
     fn uscc_body() -> impl Strategy<Value = String> {
         let dept_cat = prop::sample::select(vec![
-            "11", "12", "13", "19", "21", "31", "35", "51", "52", "53", "61", "71", "81", "91",
-            "92", "93", "A1", "N1", "N3", "Y1",
+            "11", "12", "13", "19", "21", "31", "35", "51", "52", "53", "61", "71", "81", "91", "92", "93", "A1", "N1",
+            "N3", "Y1",
         ]);
-        let org = prop::collection::vec(
-            prop::sample::select(b"0123456789ABCDEFGHJKLMNPQRTUWXY".to_vec()),
-            8,
-        );
+        let org = prop::collection::vec(prop::sample::select(b"0123456789ABCDEFGHJKLMNPQRTUWXY".to_vec()), 8);
         (dept_cat, 0u32..1_000_000, org).prop_map(|(dc, div, org)| {
             let org8 = String::from_utf8(org).unwrap();
             let org9 = format!("{org8}{}", org_check_char(org8.as_bytes()).unwrap());

@@ -28,11 +28,8 @@ pub enum SubjectKind {
 }
 
 impl SubjectKind {
-    pub const ALL: [SubjectKind; 3] = [
-        SubjectKind::Organization,
-        SubjectKind::NaturalPerson,
-        SubjectKind::IndividualBusiness,
-    ];
+    pub const ALL: [SubjectKind; 3] =
+        [SubjectKind::Organization, SubjectKind::NaturalPerson, SubjectKind::IndividualBusiness];
     pub fn label(self) -> &'static str {
         match self {
             SubjectKind::Organization => "法人及非法人组织",
@@ -48,13 +45,10 @@ impl SubjectKind {
         }
     }
     pub fn parse(s: &str) -> Option<SubjectKind> {
-        SubjectKind::ALL
-            .into_iter()
-            .find(|k| k.label() == s || k.as_str() == s)
-            .or(match s {
-                "法人" | "非法人组织" | "法人组织" => Some(SubjectKind::Organization),
-                _ => None,
-            })
+        SubjectKind::ALL.into_iter().find(|k| k.label() == s || k.as_str() == s).or(match s {
+            "法人" | "非法人组织" | "法人组织" => Some(SubjectKind::Organization),
+            _ => None,
+        })
     }
 }
 
@@ -78,9 +72,7 @@ pub enum IdDocType {
 impl IdDocType {
     pub fn parse(s: &str) -> Option<IdDocType> {
         Some(match s {
-            "身份证" | "居民身份证" | "中华人民共和国居民身份证" => {
-                IdDocType::IdCard
-            }
+            "身份证" | "居民身份证" | "中华人民共和国居民身份证" => IdDocType::IdCard,
             "护照号" | "护照" => IdDocType::Passport,
             "港澳居民来往内地通行证" => IdDocType::HkMacauPermit,
             "台湾居民来往大陆通行证" => IdDocType::TaiwanPermit,
@@ -174,18 +166,13 @@ impl PenaltyClass {
             return Some(c.clone());
         }
         let rest = s.strip_prefix("其他")?;
-        let name = rest
-            .trim_start_matches(['-', '－', '—', ':', '：', '('])
-            .trim_end_matches(')');
+        let name = rest.trim_start_matches(['-', '－', '—', ':', '：', '(']).trim_end_matches(')');
         Some(PenaltyClass::Other(name.to_string()))
     }
     /// Parses a multi-value cell: classes separated by `、`, `,`, `;`, `/` or spaces.
     pub fn parse_list(s: &str) -> Result<Vec<PenaltyClass>, String> {
         let mut out = Vec::new();
-        for part in s
-            .split(['、', ',', '，', ';', '；', '/', ' ', '|'])
-            .filter(|p| !p.is_empty())
-        {
+        for part in s.split(['、', ',', '，', ';', '；', '/', ' ', '|']).filter(|p| !p.is_empty()) {
             match PenaltyClass::parse(part) {
                 Some(c) if !out.contains(&c) => out.push(c),
                 Some(_) => {}
@@ -199,16 +186,9 @@ impl PenaltyClass {
 impl fmt::Display for PenaltyClass {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let PenaltyClass::Other(n) = self {
-            return if n.is_empty() {
-                f.write_str("其他")
-            } else {
-                write!(f, "其他-{n}")
-            };
+            return if n.is_empty() { f.write_str("其他") } else { write!(f, "其他-{n}") };
         }
-        let label = PENALTY_CLASS_LABELS
-            .iter()
-            .find(|(c, _)| c == self)
-            .map(|(_, l)| *l);
+        let label = PENALTY_CLASS_LABELS.iter().find(|(c, _)| c == self).map(|(_, l)| *l);
         f.write_str(label.unwrap_or("其他"))
     }
 }
@@ -234,10 +214,7 @@ impl LicenseCategory {
             "登记" => LicenseCategory::Registration,
             _ => {
                 let rest = s.strip_prefix("其他")?;
-                LicenseCategory::Other(
-                    rest.trim_start_matches(['-', '－', '—', ':', '：'])
-                        .to_string(),
-                )
+                LicenseCategory::Other(rest.trim_start_matches(['-', '－', '—', ':', '：']).to_string())
             }
         })
     }
@@ -305,11 +282,7 @@ impl Amount {
             return None;
         }
         let int: i64 = if int.is_empty() { 0 } else { int.parse().ok()? };
-        let frac_val: i64 = if frac.is_empty() {
-            0
-        } else {
-            frac.parse().ok()?
-        };
+        let frac_val: i64 = if frac.is_empty() { 0 } else { frac.parse().ok()? };
         let scale = 10i64.pow(6 - frac.len() as u32);
         Some(Amount(int * 1_000_000 + frac_val * scale))
     }
@@ -480,11 +453,7 @@ impl Record {
         };
         let code = |suffix: &str| -> &'static str {
             let kind = self.kind();
-            kind.fields()
-                .iter()
-                .find(|f| f.code.strip_prefix(p) == Some(suffix))
-                .map(|f| f.code)
-                .unwrap_or("")
+            kind.fields().iter().find(|f| f.code.strip_prefix(p) == Some(suffix)).map(|f| f.code).unwrap_or("")
         };
         put(code("XDR_MC"), Some(s.name.clone()));
         put(code("XDR_LB"), Some(s.kind.label().to_string()));
@@ -495,22 +464,10 @@ impl Record {
         put(code("XDR_SYDW"), s.institution_no.clone());
         put(code("XDR_SHZZ"), s.social_org_no.clone());
         put(code("FRDB"), s.legal_rep.clone());
-        put(
-            code("FR_ZJLX"),
-            s.legal_rep_id.as_ref().map(|d| d.doc_type.to_string()),
-        );
-        put(
-            code("FR_ZJHM"),
-            s.legal_rep_id.as_ref().map(|d| d.number.clone()),
-        );
-        put(
-            code("XDR_ZJLX"),
-            s.id_doc.as_ref().map(|d| d.doc_type.to_string()),
-        );
-        put(
-            code("XDR_ZJHM"),
-            s.id_doc.as_ref().map(|d| d.number.clone()),
-        );
+        put(code("FR_ZJLX"), s.legal_rep_id.as_ref().map(|d| d.doc_type.to_string()));
+        put(code("FR_ZJHM"), s.legal_rep_id.as_ref().map(|d| d.number.clone()));
+        put(code("XDR_ZJLX"), s.id_doc.as_ref().map(|d| d.doc_type.to_string()));
+        put(code("XDR_ZJHM"), s.id_doc.as_ref().map(|d| d.number.clone()));
         match self {
             Record::Penalty(r) => {
                 put("CF_WSH", Some(r.decision_no.clone()));
@@ -562,17 +519,8 @@ pub struct ParseContext {
 }
 
 /// Parses a row of raw values into a record, or returns every broken rule.
-pub fn parse_record(
-    kind: RecordKind,
-    values: &FieldValues,
-    ctx: &ParseContext,
-) -> Result<Record, Vec<Diagnostic>> {
-    let mut p = RowParser {
-        kind,
-        values,
-        ctx,
-        diags: Vec::new(),
-    };
+pub fn parse_record(kind: RecordKind, values: &FieldValues, ctx: &ParseContext) -> Result<Record, Vec<Diagnostic>> {
+    let mut p = RowParser { kind, values, ctx, diags: Vec::new() };
     let record = match kind {
         RecordKind::Penalty => p.penalty().map(Record::Penalty),
         RecordKind::License => p.license().map(Record::License),
@@ -607,22 +555,12 @@ fn id_error(field: &'static str, name: &str, what: &str, e: IdError) -> Diagnost
                 _ => format!("「{name}」格式错误：应为18位，前17位为数字，末位为数字或 X"),
             },
         ),
-        IdError::CheckDigit { expected } => (
-            "check_digit",
-            format!("「{name}」校验位错误：按前面各位计算，末位应为 {expected}"),
-        ),
-        IdError::Category => (
-            "category",
-            format!("「{name}」第1、2位（登记管理部门与机构类别）不是有效组合"),
-        ),
-        IdError::EmbeddedOrgCode => (
-            "org_code",
-            format!("「{name}」第9至17位的组织机构代码校验失败"),
-        ),
-        IdError::BirthDate => (
-            "birth_date",
-            format!("「{name}」中的出生日期不是有效日期，或早于1900年、晚于今天"),
-        ),
+        IdError::CheckDigit { expected } => {
+            ("check_digit", format!("「{name}」校验位错误：按前面各位计算，末位应为 {expected}"))
+        }
+        IdError::Category => ("category", format!("「{name}」第1、2位（登记管理部门与机构类别）不是有效组合")),
+        IdError::EmbeddedOrgCode => ("org_code", format!("「{name}」第9至17位的组织机构代码校验失败")),
+        IdError::BirthDate => ("birth_date", format!("「{name}」中的出生日期不是有效日期，或早于1900年、晚于今天")),
     };
     let code: &'static str = match (prefix, code) {
         ("uscc", "format") => "uscc.format",
@@ -640,9 +578,7 @@ fn id_error(field: &'static str, name: &str, what: &str, e: IdError) -> Diagnost
 
 impl RowParser<'_> {
     fn def(&self, code: &str) -> &'static FieldDef {
-        self.kind
-            .field(code)
-            .expect("field code from the catalogue")
+        self.kind.field(code).expect("field code from the catalogue")
     }
 
     /// The normalised cell, or `None` if empty. Reports missing required fields
@@ -653,9 +589,7 @@ impl RowParser<'_> {
         let v = match def.kind {
             ValueKind::Text => trim(raw).to_string(),
             ValueKind::Code => normalize_code(raw),
-            ValueKind::Date | ValueKind::Amount | ValueKind::Enum => {
-                trim(&to_half_width(raw)).to_string()
-            }
+            ValueKind::Date | ValueKind::Amount | ValueKind::Enum => trim(&to_half_width(raw)).to_string(),
         };
         if v.is_empty() {
             if def.requirement == Requirement::Required {
@@ -672,10 +606,7 @@ impl RowParser<'_> {
             self.diags.push(Diagnostic::new(
                 def.code,
                 "field.too_long",
-                format!(
-                    "「{}」长度为{}个字符，超过上限{}",
-                    def.name, len, def.max_len
-                ),
+                format!("「{}」长度为{}个字符，超过上限{}", def.name, len, def.max_len),
             ));
             return None;
         }
@@ -686,11 +617,7 @@ impl RowParser<'_> {
         let v = self.get(code);
         if v.is_none() && !self.diags.iter().any(|d| d.field == code) {
             let name = self.def(code).name;
-            self.diags.push(Diagnostic::new(
-                code,
-                "field.required",
-                format!("{why}，「{name}」不能为空"),
-            ));
+            self.diags.push(Diagnostic::new(code, "field.required", format!("{why}，「{name}」不能为空")));
         }
         v
     }
@@ -698,21 +625,13 @@ impl RowParser<'_> {
     fn forbid(&mut self, code: &'static str, why: &str) {
         if self.get(code).is_some() {
             let name = self.def(code).name;
-            self.diags.push(Diagnostic::new(
-                code,
-                "field.not_allowed",
-                format!("{why}，不应填写「{name}」"),
-            ));
+            self.diags.push(Diagnostic::new(code, "field.not_allowed", format!("{why}，不应填写「{name}」")));
         }
     }
 
     fn date(&mut self, code: &'static str) -> Option<Date> {
         let v = self.get(code)?;
-        let v = if v == "长期" {
-            MAX_DATE.to_string()
-        } else {
-            v
-        };
+        let v = if v == "长期" { MAX_DATE.to_string() } else { v };
         match parse_date(&v) {
             Some(d) => Some(d),
             None => {
@@ -729,32 +648,24 @@ impl RowParser<'_> {
 
     fn not_future(&mut self, code: &'static str, d: Option<Date>) {
         if let Some(d) = d
-            && d > self.ctx.today {
-                let name = self.def(code).name;
-                self.diags.push(Diagnostic::new(
-                    code,
-                    "date.future",
-                    format!("「{name}」{d} 晚于今天（{}）", self.ctx.today),
-                ));
-            }
+            && d > self.ctx.today
+        {
+            let name = self.def(code).name;
+            self.diags.push(Diagnostic::new(
+                code,
+                "date.future",
+                format!("「{name}」{d} 晚于今天（{}）", self.ctx.today),
+            ));
+        }
     }
 
-    fn order(
-        &mut self,
-        earlier: &'static str,
-        a: Option<Date>,
-        later: &'static str,
-        b: Option<Date>,
-    ) {
+    fn order(&mut self, earlier: &'static str, a: Option<Date>, later: &'static str, b: Option<Date>) {
         if let (Some(a), Some(b)) = (a, b)
-            && b < a {
-                let (na, nb) = (self.def(earlier).name, self.def(later).name);
-                self.diags.push(Diagnostic::new(
-                    later,
-                    "date.order",
-                    format!("「{nb}」{b} 早于「{na}」{a}"),
-                ));
-            }
+            && b < a
+        {
+            let (na, nb) = (self.def(earlier).name, self.def(later).name);
+            self.diags.push(Diagnostic::new(later, "date.order", format!("「{nb}」{b} 早于「{na}」{a}")));
+        }
     }
 
     fn amount(&mut self, code: &'static str) -> Option<Amount> {
@@ -773,12 +684,7 @@ impl RowParser<'_> {
         }
     }
 
-    fn enumeration<T>(
-        &mut self,
-        code: &'static str,
-        parse: fn(&str) -> Option<T>,
-        allowed: &str,
-    ) -> Option<T> {
+    fn enumeration<T>(&mut self, code: &'static str, parse: fn(&str) -> Option<T>, allowed: &str) -> Option<T> {
         let v = self.get(code)?;
         let parsed = parse(&v);
         if parsed.is_none() {
@@ -807,10 +713,7 @@ impl RowParser<'_> {
     fn unit(&mut self, name_code: &'static str, code_code: &'static str) -> Option<Unit> {
         let name = self.get(name_code);
         let code = self.uscc(code_code);
-        Some(Unit {
-            name: name?,
-            code: code?,
-        })
+        Some(Unit { name: name?, code: code? })
     }
 
     fn id_doc(&mut self, type_code: &'static str, no_code: &'static str) -> Option<IdDoc> {
@@ -822,20 +725,14 @@ impl RowParser<'_> {
         let number = self.get(no_code);
         match (doc_type, number) {
             (Some(IdDocType::IdCard), Some(n)) => match IdCardNo::parse(&n, self.ctx.today) {
-                Ok(id) => Some(IdDoc {
-                    doc_type: IdDocType::IdCard,
-                    number: id.expose().to_string(),
-                }),
+                Ok(id) => Some(IdDoc { doc_type: IdDocType::IdCard, number: id.expose().to_string() }),
                 Err(e) => {
                     let name = self.def(no_code).name;
                     self.diags.push(id_error(no_code, name, "id", e));
                     None
                 }
             },
-            (Some(t), Some(n)) => Some(IdDoc {
-                doc_type: t,
-                number: n,
-            }),
+            (Some(t), Some(n)) => Some(IdDoc { doc_type: t, number: n }),
             (Some(_), None) => {
                 self.require(no_code, "已填写证件类型");
                 None
@@ -873,11 +770,7 @@ impl RowParser<'_> {
             c("XDR_ZJHM"),
         );
         let name = self.get(mc);
-        let kind = self.enumeration(
-            lb,
-            SubjectKind::parse,
-            "法人及非法人组织、自然人、个体工商户",
-        );
+        let kind = self.enumeration(lb, SubjectKind::parse, "法人及非法人组织、自然人、个体工商户");
         let mut uscc = None;
         let mut id_doc = None;
         match kind {
@@ -903,11 +796,14 @@ impl RowParser<'_> {
                     };
                     if wrong {
                         let msg = match k {
-                            SubjectKind::IndividualBusiness => format!("行政相对人类别为个体工商户，统一社会信用代码应以92开头，实为{}", &u.as_str()[..2]),
-                            _ => "统一社会信用代码以92开头，属于个体工商户，但行政相对人类别填写为法人及非法人组织".to_string(),
+                            SubjectKind::IndividualBusiness => format!(
+                                "行政相对人类别为个体工商户，统一社会信用代码应以92开头，实为{}",
+                                &u.as_str()[..2]
+                            ),
+                            _ => "统一社会信用代码以92开头，属于个体工商户，但行政相对人类别填写为法人及非法人组织"
+                                .to_string(),
                         };
-                        self.diags
-                            .push(Diagnostic::new(shxym, "uscc.kind_mismatch", msg));
+                        self.diags.push(Diagnostic::new(shxym, "uscc.kind_mismatch", msg));
                     }
                 }
             }
@@ -917,17 +813,14 @@ impl RowParser<'_> {
             Some(v) => match OrgCode::parse(&v) {
                 Ok(o) => {
                     if let Some(u) = &uscc
-                        && u.org_code() != o.as_str() {
-                            self.diags.push(Diagnostic::new(
-                                zzjg,
-                                "org_code.mismatch",
-                                format!(
-                                    "「组织机构代码」{} 与统一社会信用代码第9至17位 {} 不一致",
-                                    o,
-                                    u.org_code()
-                                ),
-                            ));
-                        }
+                        && u.org_code() != o.as_str()
+                    {
+                        self.diags.push(Diagnostic::new(
+                            zzjg,
+                            "org_code.mismatch",
+                            format!("「组织机构代码」{} 与统一社会信用代码第9至17位 {} 不一致", o, u.org_code()),
+                        ));
+                    }
                     Some(o)
                 }
                 Err(e) => {
@@ -999,32 +892,19 @@ impl RowParser<'_> {
                     "处罚类别含“罚款”，「罚款金额（万元）」须填写且大于0",
                 ));
             }
-            let confiscates = classes.iter().any(|c| {
-                matches!(
-                    c,
-                    PenaltyClass::ConfiscateIllegalGains | PenaltyClass::ConfiscateIllegalProperty
-                )
-            });
-            if confiscates
-                && confiscation.is_none()
-                && !self.diags.iter().any(|d| d.field == "CF_NR_WFFF")
-            {
+            let confiscates = classes
+                .iter()
+                .any(|c| matches!(c, PenaltyClass::ConfiscateIllegalGains | PenaltyClass::ConfiscateIllegalProperty));
+            if confiscates && confiscation.is_none() && !self.diags.iter().any(|d| d.field == "CF_NR_WFFF") {
                 self.diags.push(Diagnostic::new(
                     "CF_NR_WFFF",
                     "amount.required",
                     "处罚类别含“没收违法所得”或“没收非法财物”，「没收违法所得、没收非法财物的金额（万元）」须填写",
                 ));
             }
-            let license_action = classes.iter().any(|c| {
-                matches!(
-                    c,
-                    PenaltyClass::SuspendLicense | PenaltyClass::RevokeLicense
-                )
-            });
-            if license_action
-                && suspended_license.is_none()
-                && !self.diags.iter().any(|d| d.field == "CF_NR_ZKDX")
-            {
+            let license_action =
+                classes.iter().any(|c| matches!(c, PenaltyClass::SuspendLicense | PenaltyClass::RevokeLicense));
+            if license_action && suspended_license.is_none() && !self.diags.iter().any(|d| d.field == "CF_NR_ZKDX") {
                 self.diags.push(Diagnostic::new(
                     "CF_NR_ZKDX",
                     "penalty.license_ref_required",
@@ -1079,11 +959,7 @@ impl RowParser<'_> {
                 }
             },
         };
-        let category = self.enumeration(
-            "XK_XKLB",
-            LicenseCategory::parse,
-            "普通、特许、认可、核准、登记、其他",
-        );
+        let category = self.enumeration("XK_XKLB", LicenseCategory::parse, "普通、特许、认可、核准、登记、其他");
         let certificate_name = self.get("XK_XKZS");
         let content = self.get("XK_NR");
         let decision_date = self.date("XK_JDRQ");

@@ -4,9 +4,7 @@ use super::*;
 use crate::diag::CODES;
 
 fn ctx() -> ParseContext {
-    ParseContext {
-        today: Date::new(2026, 11, 27).unwrap(),
-    }
+    ParseContext { today: Date::new(2026, 11, 27).unwrap() }
 }
 
 pub(crate) fn valid_penalty() -> FieldValues {
@@ -67,17 +65,9 @@ fn check(kind: RecordKind, row: &FieldValues) -> Vec<(&'static str, &'static str
         Ok(_) => vec![],
         Err(diags) => {
             for d in &diags {
-                assert!(
-                    CODES.iter().any(|(c, _)| *c == d.code),
-                    "undocumented code {}",
-                    d.code
-                );
+                assert!(CODES.iter().any(|(c, _)| *c == d.code), "undocumented code {}", d.code);
                 assert!(!d.message.is_empty());
-                assert!(
-                    d.field.is_empty() || kind.field(d.field).is_some(),
-                    "unknown field {}",
-                    d.field
-                );
+                assert!(d.field.is_empty() || kind.field(d.field).is_some(), "unknown field {}", d.field);
             }
             diags.iter().map(|d| (d.field, d.code)).collect()
         }
@@ -108,10 +98,7 @@ fn valid_rows_parse() {
 
 #[test]
 fn canonical_fields_round_trip() {
-    for (kind, row) in [
-        (RecordKind::Penalty, valid_penalty()),
-        (RecordKind::License, valid_license()),
-    ] {
+    for (kind, row) in [(RecordKind::Penalty, valid_penalty()), (RecordKind::License, valid_license())] {
         let rec = parse_record(kind, &row, &ctx()).unwrap();
         let fields = rec.to_fields();
         let again = parse_record(kind, &fields, &ctx()).unwrap();
@@ -126,10 +113,7 @@ fn normalisation_before_parsing() {
         RecordKind::Penalty,
         &{
             let mut r = valid_penalty();
-            r.insert(
-                "CF_XDR_SHXYM",
-                "９１３５０１００ｍ０００１００ｙ４３ ".into(),
-            );
+            r.insert("CF_XDR_SHXYM", "９１３５０１００ｍ０００１００ｙ４３ ".into());
             r.insert("CF_WSH", " 河交罚（２０２４）12号".into());
             r.insert("CF_JDRQ", "2024年5月28日".into());
             r.insert("CF_YXQ", "45447".into());
@@ -138,10 +122,7 @@ fn normalisation_before_parsing() {
         &ctx(),
     )
     .unwrap();
-    assert_eq!(
-        rec.subject().uscc.as_ref().unwrap().as_str(),
-        "91350100M000100Y43"
-    );
+    assert_eq!(rec.subject().uscc.as_ref().unwrap().as_str(), "91350100M000100Y43");
     assert_eq!(rec.decision_no(), "河交罚(2024)12号");
     let Record::Penalty(p) = rec else { panic!() };
     assert_eq!(p.valid_until, Date::new(2024, 6, 4).unwrap());
@@ -150,130 +131,62 @@ fn normalisation_before_parsing() {
 
 #[test]
 fn required_fields() {
-    assert_eq!(
-        penalty_with(&[("CF_WSH", " ")]),
-        vec![("CF_WSH", "field.required")]
-    );
-    assert_eq!(
-        penalty_with(&[("CF_XDR_MC", "")]),
-        vec![("CF_XDR_MC", "field.required")]
-    );
-    assert_eq!(
-        license_with(&[("XK_NR", "")]),
-        vec![("XK_NR", "field.required")]
-    );
+    assert_eq!(penalty_with(&[("CF_WSH", " ")]), vec![("CF_WSH", "field.required")]);
+    assert_eq!(penalty_with(&[("CF_XDR_MC", "")]), vec![("CF_XDR_MC", "field.required")]);
+    assert_eq!(license_with(&[("XK_NR", "")]), vec![("XK_NR", "field.required")]);
 }
 
 #[test]
 fn too_long() {
     let long = "长".repeat(201);
-    assert_eq!(
-        penalty_with(&[("CF_XDR_MC", &long)]),
-        vec![("CF_XDR_MC", "field.too_long")]
-    );
+    assert_eq!(penalty_with(&[("CF_XDR_MC", &long)]), vec![("CF_XDR_MC", "field.too_long")]);
 }
 
 #[test]
 fn subject_kind_enum() {
-    assert_eq!(
-        penalty_with(&[("CF_XDR_LB", "企业")]),
-        vec![("CF_XDR_LB", "enum.invalid")]
-    );
+    assert_eq!(penalty_with(&[("CF_XDR_LB", "企业")]), vec![("CF_XDR_LB", "enum.invalid")]);
 }
 
 #[test]
 fn organisation_needs_uscc() {
-    assert_eq!(
-        penalty_with(&[("CF_XDR_SHXYM", "")]),
-        vec![("CF_XDR_SHXYM", "field.required")]
-    );
+    assert_eq!(penalty_with(&[("CF_XDR_SHXYM", "")]), vec![("CF_XDR_SHXYM", "field.required")]);
 }
 
 #[test]
 fn uscc_rules() {
-    assert_eq!(
-        penalty_with(&[("CF_XDR_SHXYM", "91110000100000000X")]),
-        vec![("CF_XDR_SHXYM", "uscc.check_digit")]
-    );
-    assert_eq!(
-        penalty_with(&[("CF_XDR_SHXYM", "9111000010000000")]),
-        vec![("CF_XDR_SHXYM", "uscc.format")]
-    );
-    assert_eq!(
-        penalty_with(&[("CF_CFJGDM", "00000000000000000X")]),
-        vec![("CF_CFJGDM", "uscc.check_digit")]
-    );
+    assert_eq!(penalty_with(&[("CF_XDR_SHXYM", "91110000100000000X")]), vec![("CF_XDR_SHXYM", "uscc.check_digit")]);
+    assert_eq!(penalty_with(&[("CF_XDR_SHXYM", "9111000010000000")]), vec![("CF_XDR_SHXYM", "uscc.format")]);
+    assert_eq!(penalty_with(&[("CF_CFJGDM", "00000000000000000X")]), vec![("CF_CFJGDM", "uscc.check_digit")]);
     // Department 9 has no category 9.
     let body = "9935010000000000";
     let org8 = "00000000";
-    let org9 = format!(
-        "{org8}{}",
-        crate::ids::org_check_char(org8.as_bytes()).unwrap()
-    );
+    let org9 = format!("{org8}{}", crate::ids::org_check_char(org8.as_bytes()).unwrap());
     let first17 = format!("{}{}", &body[..8], org9);
-    let code = format!(
-        "{first17}{}",
-        crate::ids::uscc_check_char(first17.as_bytes()).unwrap()
-    );
-    assert_eq!(
-        penalty_with(&[("CF_XDR_SHXYM", &code)]),
-        vec![("CF_XDR_SHXYM", "uscc.category")]
-    );
+    let code = format!("{first17}{}", crate::ids::uscc_check_char(first17.as_bytes()).unwrap());
+    assert_eq!(penalty_with(&[("CF_XDR_SHXYM", &code)]), vec![("CF_XDR_SHXYM", "uscc.category")]);
     // Embedded organisation code with a wrong check character.
     let first17 = "913501000000000Y1";
-    let code = format!(
-        "{first17}{}",
-        crate::ids::uscc_check_char(first17.as_bytes()).unwrap()
-    );
-    assert_eq!(
-        penalty_with(&[("CF_XDR_SHXYM", &code)]),
-        vec![("CF_XDR_SHXYM", "uscc.org_code")]
-    );
+    let code = format!("{first17}{}", crate::ids::uscc_check_char(first17.as_bytes()).unwrap());
+    assert_eq!(penalty_with(&[("CF_XDR_SHXYM", &code)]), vec![("CF_XDR_SHXYM", "uscc.org_code")]);
 }
 
 #[test]
 fn individual_business_needs_92() {
-    assert_eq!(
-        penalty_with(&[("CF_XDR_LB", "个体工商户")]),
-        vec![("CF_XDR_SHXYM", "uscc.kind_mismatch")]
-    );
+    assert_eq!(penalty_with(&[("CF_XDR_LB", "个体工商户")]), vec![("CF_XDR_SHXYM", "uscc.kind_mismatch")]);
     let first17 = "92441602MA4W00000";
     let org8 = &first17[8..16];
-    let first17 = format!(
-        "{}{}{}",
-        &first17[..8],
-        org8,
-        crate::ids::org_check_char(org8.as_bytes()).unwrap()
-    );
-    let code = format!(
-        "{first17}{}",
-        crate::ids::uscc_check_char(first17.as_bytes()).unwrap()
-    );
-    assert_eq!(
-        penalty_with(&[("CF_XDR_LB", "个体工商户"), ("CF_XDR_SHXYM", &code)]),
-        vec![]
-    );
-    assert_eq!(
-        penalty_with(&[("CF_XDR_SHXYM", &code)]),
-        vec![("CF_XDR_SHXYM", "uscc.kind_mismatch")]
-    );
+    let first17 = format!("{}{}{}", &first17[..8], org8, crate::ids::org_check_char(org8.as_bytes()).unwrap());
+    let code = format!("{first17}{}", crate::ids::uscc_check_char(first17.as_bytes()).unwrap());
+    assert_eq!(penalty_with(&[("CF_XDR_LB", "个体工商户"), ("CF_XDR_SHXYM", &code)]), vec![]);
+    assert_eq!(penalty_with(&[("CF_XDR_SHXYM", &code)]), vec![("CF_XDR_SHXYM", "uscc.kind_mismatch")]);
 }
 
 #[test]
 fn org_code_rules() {
     assert_eq!(penalty_with(&[("CF_XDR_ZZJG", "M000100Y4")]), vec![]);
-    assert_eq!(
-        penalty_with(&[("CF_XDR_ZZJG", "M000100Y5")]),
-        vec![("CF_XDR_ZZJG", "org_code.check_digit")]
-    );
-    assert_eq!(
-        penalty_with(&[("CF_XDR_ZZJG", "M0001")]),
-        vec![("CF_XDR_ZZJG", "org_code.format")]
-    );
-    assert_eq!(
-        penalty_with(&[("CF_XDR_ZZJG", "001755309")]),
-        vec![("CF_XDR_ZZJG", "org_code.mismatch")]
-    );
+    assert_eq!(penalty_with(&[("CF_XDR_ZZJG", "M000100Y5")]), vec![("CF_XDR_ZZJG", "org_code.check_digit")]);
+    assert_eq!(penalty_with(&[("CF_XDR_ZZJG", "M0001")]), vec![("CF_XDR_ZZJG", "org_code.format")]);
+    assert_eq!(penalty_with(&[("CF_XDR_ZZJG", "001755309")]), vec![("CF_XDR_ZZJG", "org_code.mismatch")]);
 }
 
 fn natural_person(changes: &[(&'static str, &str)]) -> Vec<(&'static str, &'static str)> {
@@ -292,117 +205,45 @@ fn natural_person(changes: &[(&'static str, &str)]) -> Vec<(&'static str, &'stat
 #[test]
 fn natural_person_rules() {
     assert_eq!(natural_person(&[]), vec![]);
-    assert_eq!(
-        natural_person(&[("CF_XDR_ZJHM", "11010519491231002x")]),
-        vec![]
-    );
-    assert_eq!(
-        natural_person(&[("CF_XDR_SHXYM", "91350100M000100Y43")]),
-        vec![("CF_XDR_SHXYM", "field.not_allowed")]
-    );
-    assert_eq!(
-        natural_person(&[("CF_XDR_ZJHM", "")]),
-        vec![("CF_XDR_ZJHM", "field.required")]
-    );
-    assert_eq!(
-        natural_person(&[("CF_XDR_ZJLX", "")]),
-        vec![("CF_XDR_ZJLX", "field.required")]
-    );
-    assert_eq!(
-        natural_person(&[("CF_XDR_ZJLX", "驾驶证")]),
-        vec![("CF_XDR_ZJLX", "enum.invalid")]
-    );
-    assert_eq!(
-        natural_person(&[("CF_XDR_ZJLX", "其他-驾驶证"), ("CF_XDR_ZJHM", "A123")]),
-        vec![]
-    );
-    assert_eq!(
-        natural_person(&[("CF_XDR_ZJLX", "护照"), ("CF_XDR_ZJHM", "E12345678")]),
-        vec![]
-    );
-    assert_eq!(
-        natural_person(&[("CF_XDR_ZJHM", "110105194912310021")]),
-        vec![("CF_XDR_ZJHM", "id_card.check_digit")]
-    );
-    assert_eq!(
-        natural_person(&[("CF_XDR_ZJHM", "11010519491331002X")]),
-        vec![("CF_XDR_ZJHM", "id_card.birth_date")]
-    );
-    assert_eq!(
-        natural_person(&[("CF_XDR_ZJHM", "1101051949")]),
-        vec![("CF_XDR_ZJHM", "id_card.format")]
-    );
+    assert_eq!(natural_person(&[("CF_XDR_ZJHM", "11010519491231002x")]), vec![]);
+    assert_eq!(natural_person(&[("CF_XDR_SHXYM", "91350100M000100Y43")]), vec![("CF_XDR_SHXYM", "field.not_allowed")]);
+    assert_eq!(natural_person(&[("CF_XDR_ZJHM", "")]), vec![("CF_XDR_ZJHM", "field.required")]);
+    assert_eq!(natural_person(&[("CF_XDR_ZJLX", "")]), vec![("CF_XDR_ZJLX", "field.required")]);
+    assert_eq!(natural_person(&[("CF_XDR_ZJLX", "驾驶证")]), vec![("CF_XDR_ZJLX", "enum.invalid")]);
+    assert_eq!(natural_person(&[("CF_XDR_ZJLX", "其他-驾驶证"), ("CF_XDR_ZJHM", "A123")]), vec![]);
+    assert_eq!(natural_person(&[("CF_XDR_ZJLX", "护照"), ("CF_XDR_ZJHM", "E12345678")]), vec![]);
+    assert_eq!(natural_person(&[("CF_XDR_ZJHM", "110105194912310021")]), vec![("CF_XDR_ZJHM", "id_card.check_digit")]);
+    assert_eq!(natural_person(&[("CF_XDR_ZJHM", "11010519491331002X")]), vec![("CF_XDR_ZJHM", "id_card.birth_date")]);
+    assert_eq!(natural_person(&[("CF_XDR_ZJHM", "1101051949")]), vec![("CF_XDR_ZJHM", "id_card.format")]);
 }
 
 #[test]
 fn legal_rep_id_checked_when_given() {
+    assert_eq!(penalty_with(&[("CF_FR_ZJLX", "身份证"), ("CF_FR_ZJHM", "11010519491231002X")]), vec![]);
     assert_eq!(
-        penalty_with(&[
-            ("CF_FR_ZJLX", "身份证"),
-            ("CF_FR_ZJHM", "11010519491231002X")
-        ]),
-        vec![]
-    );
-    assert_eq!(
-        penalty_with(&[
-            ("CF_FR_ZJLX", "身份证"),
-            ("CF_FR_ZJHM", "110105194912310021")
-        ]),
+        penalty_with(&[("CF_FR_ZJLX", "身份证"), ("CF_FR_ZJHM", "110105194912310021")]),
         vec![("CF_FR_ZJHM", "id_card.check_digit")]
     );
-    assert_eq!(
-        penalty_with(&[("CF_FR_ZJHM", "11010519491231002X")]),
-        vec![("CF_FR_ZJLX", "field.required")]
-    );
+    assert_eq!(penalty_with(&[("CF_FR_ZJHM", "11010519491231002X")]), vec![("CF_FR_ZJLX", "field.required")]);
 }
 
 #[test]
 fn fine_needs_positive_amount() {
-    assert_eq!(
-        penalty_with(&[("CF_NR_FK", "")]),
-        vec![("CF_NR_FK", "amount.required")]
-    );
-    assert_eq!(
-        penalty_with(&[("CF_NR_FK", "0")]),
-        vec![("CF_NR_FK", "amount.required")]
-    );
-    assert_eq!(
-        penalty_with(&[("CF_NR_FK", "0.0000001")]),
-        vec![("CF_NR_FK", "amount.format")]
-    );
-    assert_eq!(
-        penalty_with(&[("CF_NR_FK", "-1")]),
-        vec![("CF_NR_FK", "amount.format")]
-    );
-    assert_eq!(
-        penalty_with(&[("CF_NR_FK", "两千")]),
-        vec![("CF_NR_FK", "amount.format")]
-    );
+    assert_eq!(penalty_with(&[("CF_NR_FK", "")]), vec![("CF_NR_FK", "amount.required")]);
+    assert_eq!(penalty_with(&[("CF_NR_FK", "0")]), vec![("CF_NR_FK", "amount.required")]);
+    assert_eq!(penalty_with(&[("CF_NR_FK", "0.0000001")]), vec![("CF_NR_FK", "amount.format")]);
+    assert_eq!(penalty_with(&[("CF_NR_FK", "-1")]), vec![("CF_NR_FK", "amount.format")]);
+    assert_eq!(penalty_with(&[("CF_NR_FK", "两千")]), vec![("CF_NR_FK", "amount.format")]);
     assert_eq!(penalty_with(&[("CF_NR_FK", "0.000001")]), vec![]);
-    assert_eq!(
-        penalty_with(&[("CF_CFLB", "警告"), ("CF_NR_FK", "")]),
-        vec![]
-    );
+    assert_eq!(penalty_with(&[("CF_CFLB", "警告"), ("CF_NR_FK", "")]), vec![]);
 }
 
 #[test]
 fn several_penalty_classes() {
-    assert_eq!(
-        penalty_with(&[("CF_CFLB", "罚款、没收违法所得"), ("CF_NR_WFFF", "1.5")]),
-        vec![]
-    );
-    assert_eq!(
-        penalty_with(&[("CF_CFLB", "罚款、没收违法所得")]),
-        vec![("CF_NR_WFFF", "amount.required")]
-    );
-    assert_eq!(
-        penalty_with(&[("CF_CFLB", "警告;吊销许可证件")]),
-        vec![("CF_NR_ZKDX", "penalty.license_ref_required")]
-    );
-    assert_eq!(
-        penalty_with(&[("CF_CFLB", "罚款、打板子")]),
-        vec![("CF_CFLB", "enum.invalid")]
-    );
+    assert_eq!(penalty_with(&[("CF_CFLB", "罚款、没收违法所得"), ("CF_NR_WFFF", "1.5")]), vec![]);
+    assert_eq!(penalty_with(&[("CF_CFLB", "罚款、没收违法所得")]), vec![("CF_NR_WFFF", "amount.required")]);
+    assert_eq!(penalty_with(&[("CF_CFLB", "警告;吊销许可证件")]), vec![("CF_NR_ZKDX", "penalty.license_ref_required")]);
+    assert_eq!(penalty_with(&[("CF_CFLB", "罚款、打板子")]), vec![("CF_CFLB", "enum.invalid")]);
     let rec = parse_record(
         RecordKind::Penalty,
         &{
@@ -419,52 +260,22 @@ fn several_penalty_classes() {
 
 #[test]
 fn dates() {
-    assert_eq!(
-        penalty_with(&[("CF_JDRQ", "2024-13-01")]),
-        vec![("CF_JDRQ", "date.format")]
-    );
-    assert_eq!(
-        penalty_with(&[("CF_JDRQ", "2026-11-28"), ("CF_YXQ", "2026-12-28")]),
-        vec![("CF_JDRQ", "date.future")]
-    );
-    assert_eq!(
-        penalty_with(&[("CF_JDRQ", "2026-11-27"), ("CF_YXQ", "2026-12-28")]),
-        vec![]
-    );
-    assert_eq!(
-        penalty_with(&[("CF_YXQ", "2024-05-27")]),
-        vec![("CF_YXQ", "date.order")]
-    );
-    assert_eq!(
-        penalty_with(&[("CF_GSJZQ", "2023-05-27")]),
-        vec![("CF_GSJZQ", "date.order")]
-    );
-    assert_eq!(
-        license_with(&[("XK_YXQZI", "2024-05-27")]),
-        vec![("XK_YXQZI", "date.order")]
-    );
+    assert_eq!(penalty_with(&[("CF_JDRQ", "2024-13-01")]), vec![("CF_JDRQ", "date.format")]);
+    assert_eq!(penalty_with(&[("CF_JDRQ", "2026-11-28"), ("CF_YXQ", "2026-12-28")]), vec![("CF_JDRQ", "date.future")]);
+    assert_eq!(penalty_with(&[("CF_JDRQ", "2026-11-27"), ("CF_YXQ", "2026-12-28")]), vec![]);
+    assert_eq!(penalty_with(&[("CF_YXQ", "2024-05-27")]), vec![("CF_YXQ", "date.order")]);
+    assert_eq!(penalty_with(&[("CF_GSJZQ", "2023-05-27")]), vec![("CF_GSJZQ", "date.order")]);
+    assert_eq!(license_with(&[("XK_YXQZI", "2024-05-27")]), vec![("XK_YXQZI", "date.order")]);
     assert_eq!(license_with(&[("XK_YXQZI", "长期")]), vec![]);
-    assert_eq!(
-        license_with(&[("XK_JDRQ", "2027-01-01")]),
-        vec![("XK_JDRQ", "date.future")]
-    );
+    assert_eq!(license_with(&[("XK_JDRQ", "2027-01-01")]), vec![("XK_JDRQ", "date.future")]);
 }
 
 #[test]
 fn license_rules() {
-    assert_eq!(
-        license_with(&[("XK_XKLB", "特殊")]),
-        vec![("XK_XKLB", "enum.invalid")]
-    );
-    assert_eq!(
-        license_with(&[("XK_ZT", "3")]),
-        vec![("XK_ZT", "enum.invalid")]
-    );
+    assert_eq!(license_with(&[("XK_XKLB", "特殊")]), vec![("XK_XKLB", "enum.invalid")]);
+    assert_eq!(license_with(&[("XK_ZT", "3")]), vec![("XK_ZT", "enum.invalid")]);
     assert_eq!(license_with(&[("XK_WSH", "")]), vec![]);
-    assert_eq!(
-        license_with(&[("XK_WSH", ""), ("XK_XKBH", "")]),
-        vec![("XK_WSH", "license.decision_no_required")]
-    );
+    assert_eq!(license_with(&[("XK_WSH", ""), ("XK_XKBH", "")]), vec![("XK_WSH", "license.decision_no_required")]);
 }
 
 #[test]
@@ -486,28 +297,15 @@ fn every_diagnostic_message_is_chinese_and_names_the_field() {
         "{}",
         diags[0].message
     );
-    assert!(
-        diags[1].message.contains("处罚决定日期"),
-        "{}",
-        diags[1].message
-    );
+    assert!(diags[1].message.contains("处罚决定日期"), "{}", diags[1].message);
 }
 
 #[test]
 fn amounts() {
-    assert_eq!(
-        Amount::parse_wan("0.2").unwrap().to_yuan_string(),
-        "2000.00"
-    );
-    assert_eq!(
-        Amount::parse_wan("1,234.5").unwrap().to_wan_string(),
-        "1234.5"
-    );
+    assert_eq!(Amount::parse_wan("0.2").unwrap().to_yuan_string(), "2000.00");
+    assert_eq!(Amount::parse_wan("1,234.5").unwrap().to_wan_string(), "1234.5");
     assert_eq!(Amount::parse_wan(".5").unwrap().fen(), 500_000);
-    assert_eq!(
-        Amount::parse_wan("0.000001").unwrap().to_yuan_string(),
-        "0.01"
-    );
+    assert_eq!(Amount::parse_wan("0.000001").unwrap().to_yuan_string(), "0.01");
     assert!(Amount::parse_wan(".").is_none());
     assert!(Amount::parse_wan("1e3").is_none());
 }

@@ -22,11 +22,7 @@ pub fn trim(s: &str) -> &str {
 /// Normalises a code field (USCC, ID number, organisation code): half-width,
 /// no white space, upper case.
 pub fn normalize_code(s: &str) -> String {
-    to_half_width(s)
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .map(|c| c.to_ascii_uppercase())
-        .collect()
+    to_half_width(s).chars().filter(|c| !c.is_whitespace()).map(|c| c.to_ascii_uppercase()).collect()
 }
 
 /// Normalises a decision number (文书号): trimmed, half-width letters, digits and
@@ -37,9 +33,7 @@ pub fn normalize_decision_no(s: &str) -> String {
         .map(|c| match c {
             '（' => '(',
             '）' => ')',
-            '０'..='９' | 'Ａ'..='Ｚ' | 'ａ'..='ｚ' => {
-                char::from_u32(c as u32 - 0xFEE0).unwrap_or(c)
-            }
+            '０'..='９' | 'Ａ'..='Ｚ' | 'ａ'..='ｚ' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
             _ => c,
         })
         .filter(|c| !c.is_whitespace())
@@ -65,10 +59,7 @@ mod tests {
 
     #[test]
     fn half_width() {
-        assert_eq!(
-            to_half_width("９１３５０１００Ｍ０００１００Ｙ４３"),
-            "91350100M000100Y43"
-        );
+        assert_eq!(to_half_width("９１３５０１００Ｍ０００１００Ｙ４３"), "91350100M000100Y43");
         assert_eq!(to_half_width("（万元）"), "(万元)");
         assert_eq!(to_half_width("河源　市"), "河源 市");
     }
@@ -76,22 +67,13 @@ mod tests {
     #[test]
     fn codes() {
         assert_eq!(normalize_code(" 91350100m000100y43 "), "91350100M000100Y43");
-        assert_eq!(
-            normalize_code("１１０１０５１９４９１２３１００２ｘ"),
-            "11010519491231002X"
-        );
+        assert_eq!(normalize_code("１１０１０５１９４９１２３１００２ｘ"), "11010519491231002X");
     }
 
     #[test]
     fn decision_numbers() {
-        assert_eq!(
-            normalize_decision_no(" 河交罚（２０２４）12号 "),
-            "河交罚(2024)12号"
-        );
-        assert_eq!(
-            normalize_decision_no("河交罚〔2024〕12号"),
-            "河交罚〔2024〕12号"
-        );
+        assert_eq!(normalize_decision_no(" 河交罚（２０２４）12号 "), "河交罚(2024)12号");
+        assert_eq!(normalize_decision_no("河交罚〔2024〕12号"), "河交罚〔2024〕12号");
     }
 
     #[test]

@@ -6,13 +6,13 @@
 //! so that a large CSV is read with bounded memory. This crate never touches the
 //! database; callers hand the records to a `Store`.
 
+mod export;
 mod read;
 mod report;
 mod xlsx_out;
 
-pub use read::{
-    Encoding, FileError, Format, ReadOptions, RowReader, SourceRow, open_bytes, open_path,
-};
+pub use export::write_csv;
+pub use read::{Encoding, FileError, Format, ReadOptions, RowReader, SourceRow, open_bytes, open_path};
 pub use report::{ImportReport, RowDiagnostic};
 pub use xlsx_out::{error_report_xlsx, template_xlsx};
 
@@ -42,28 +42,18 @@ pub fn parse_row(kind: RecordKind, row: SourceRow, ctx: &ParseContext) -> Parsed
         if let Err(more) = parse_record(kind, &values, ctx) {
             // Keep rule diagnostics of other fields only; a field with a cell
             // error is reported once.
-            diags.extend(
-                more.into_iter()
-                    .filter(|d| !row.cell_errors.iter().any(|c| c.field == d.field)),
-            );
+            diags.extend(more.into_iter().filter(|d| !row.cell_errors.iter().any(|c| c.field == d.field)));
         }
         Err(diags)
     };
-    ParsedRow {
-        row: row.number,
-        cells: row.cells,
-        result,
-    }
+    ParsedRow { row: row.number, cells: row.cells, result }
 }
 
 /// Machine codes of problems found while reading cells and rows (in addition to
 /// the record rules in `xinjiao_core::diag::CODES`) and of file-level errors.
 pub const CODES: &[(&str, &str)] = &[
     ("cell.encoding", "单元格含有无法按文件编码解码的字节"),
-    (
-        "cell.numeric_code",
-        "代码单元格被Excel存成数字，超出精度，无法还原",
-    ),
+    ("cell.numeric_code", "代码单元格被Excel存成数字，超出精度，无法还原"),
     ("cell.error", "单元格为Excel错误值"),
     ("cell.unexpected_date", "非日期字段的单元格为日期格式"),
     ("row.extra_cells", "本行单元格多于表头列数"),

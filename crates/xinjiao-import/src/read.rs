@@ -56,10 +56,7 @@ pub struct FileError {
 
 impl FileError {
     fn new(code: &'static str, message: impl Into<String>) -> FileError {
-        FileError {
-            code,
-            message: message.into(),
-        }
+        FileError { code, message: message.into() }
     }
 }
 
@@ -124,10 +121,7 @@ fn map_headers(kind: RecordKind, headers: &[String]) -> Result<Columns, FileErro
         ));
     }
     if !dup.is_empty() {
-        return Err(FileError::new(
-            "file.duplicate_columns",
-            format!("表头中有重复的列：{}", dup.join("；")),
-        ));
+        return Err(FileError::new("file.duplicate_columns", format!("表头中有重复的列：{}", dup.join("；"))));
     }
     let missing: Vec<String> = kind
         .fields()
@@ -136,15 +130,9 @@ fn map_headers(kind: RecordKind, headers: &[String]) -> Result<Columns, FileErro
         .map(|d| format!("「{}」（{}）", d.name, d.code))
         .collect();
     if !missing.is_empty() {
-        return Err(FileError::new(
-            "file.missing_columns",
-            format!("缺少必填列：{}", missing.join("、")),
-        ));
+        return Err(FileError::new("file.missing_columns", format!("缺少必填列：{}", missing.join("、"))));
     }
-    Ok(Columns {
-        fields,
-        headers: headers.to_vec(),
-    })
+    Ok(Columns { fields, headers: headers.to_vec() })
 }
 
 /// Streams rows from a CSV or XLSX source.
@@ -157,15 +145,8 @@ pub struct RowReader {
 }
 
 enum Inner {
-    Csv {
-        reader: csv::Reader<Box<dyn Read + Send>>,
-        record: csv::ByteRecord,
-        number: u64,
-        replacement_check: bool,
-    },
-    Xlsx {
-        rows: std::vec::IntoIter<(u64, Vec<Cell>)>,
-    },
+    Csv { reader: csv::Reader<Box<dyn Read + Send>>, record: csv::ByteRecord, number: u64, replacement_check: bool },
+    Xlsx { rows: std::vec::IntoIter<(u64, Vec<Cell>)> },
 }
 
 /// A cell as XLSX gives it.
@@ -191,12 +172,7 @@ impl Iterator for RowReader {
     fn next(&mut self) -> Option<SourceRow> {
         loop {
             match &mut self.inner {
-                Inner::Csv {
-                    reader,
-                    record,
-                    number,
-                    replacement_check,
-                } => {
+                Inner::Csv { reader, record, number, replacement_check } => {
                     *number += 1;
                     match reader.read_byte_record(record) {
                         Ok(false) => return None,
@@ -208,11 +184,8 @@ impl Iterator for RowReader {
                             return Some(row);
                         }
                         Err(e) => {
-                            let mut d = Diagnostic::new(
-                                "",
-                                "file.csv_syntax",
-                                format!("第{number}行无法按CSV格式解析：{e}"),
-                            );
+                            let mut d =
+                                Diagnostic::new("", "file.csv_syntax", format!("第{number}行无法按CSV格式解析：{e}"));
                             d.field = "";
                             return Some(SourceRow {
                                 number: *number,
@@ -226,10 +199,9 @@ impl Iterator for RowReader {
                 Inner::Xlsx { rows } => {
                     let (number, cells) = rows.next()?;
                     if cells.iter().all(|c| matches!(c, Cell::Empty))
-                        || cells.iter().all(|c| {
-                            matches!(c, Cell::Text(t) if t.trim().is_empty())
-                                || matches!(c, Cell::Empty)
-                        })
+                        || cells
+                            .iter()
+                            .all(|c| matches!(c, Cell::Text(t) if t.trim().is_empty()) || matches!(c, Cell::Empty))
                     {
                         continue;
                     }
@@ -240,12 +212,7 @@ impl Iterator for RowReader {
     }
 }
 
-fn csv_row(
-    cols: &Columns,
-    record: &csv::ByteRecord,
-    number: u64,
-    replacement_check: bool,
-) -> SourceRow {
+fn csv_row(cols: &Columns, record: &csv::ByteRecord, number: u64, replacement_check: bool) -> SourceRow {
     let mut cells = Vec::with_capacity(record.len());
     let mut values = FieldValues::new();
     let mut errors = Vec::new();
@@ -255,7 +222,11 @@ fn csv_row(
             Ok(s) => s.to_string(),
             Err(_) => {
                 if let Some(def) = def {
-                    errors.push(Diagnostic::new(def.code, "cell.encoding", format!("「{}」含有无法按UTF-8解码的字节，请确认文件编码（可用 --encoding gbk）", def.name)));
+                    errors.push(Diagnostic::new(
+                        def.code,
+                        "cell.encoding",
+                        format!("「{}」含有无法按UTF-8解码的字节，请确认文件编码（可用 --encoding gbk）", def.name),
+                    ));
                 }
                 String::from_utf8_lossy(bytes).into_owned()
             }
@@ -275,36 +246,20 @@ fn csv_row(
         cells.push(text);
     }
     if record.len() > cols.fields.len()
-        && record
-            .iter()
-            .skip(cols.fields.len())
-            .any(|b| !b.iter().all(u8::is_ascii_whitespace))
+        && record.iter().skip(cols.fields.len()).any(|b| !b.iter().all(u8::is_ascii_whitespace))
     {
         errors.push(Diagnostic::new(
             "",
             "row.extra_cells",
-            format!(
-                "本行有{}个单元格，多于表头的{}列",
-                record.len(),
-                cols.fields.len()
-            ),
+            format!("本行有{}个单元格，多于表头的{}列", record.len(), cols.fields.len()),
         ));
     }
-    SourceRow {
-        number,
-        cells,
-        values,
-        cell_errors: errors,
-    }
+    SourceRow { number, cells, values, cell_errors: errors }
 }
 
 /// Formats a number the way a person reads it (no `.0`, no exponent for integers).
 fn number_text(f: f64) -> String {
-    if f.fract() == 0.0 && f.abs() < 1e15 {
-        format!("{}", f as i64)
-    } else {
-        format!("{f}")
-    }
+    if f.fract() == 0.0 && f.abs() < 1e15 { format!("{}", f as i64) } else { format!("{f}") }
 }
 
 fn xlsx_row(cols: &Columns, cells: Vec<Cell>, number: u64) -> SourceRow {
@@ -327,8 +282,7 @@ fn xlsx_row(cols: &Columns, cells: Vec<Cell>, number: u64) -> SourceRow {
                     format!("「{}」单元格为Excel错误值 {e}", def.name),
                 )),
                 (Cell::Number(f), ValueKind::Code)
-                    if f.abs() >= 1e15
-                        || def.max_len >= 18 && f.fract() == 0.0 && number_text(*f).len() >= 16 =>
+                    if f.abs() >= 1e15 || def.max_len >= 18 && f.fract() == 0.0 && number_text(*f).len() >= 16 =>
                 {
                     errors.push(Diagnostic::new(
                         def.code,
@@ -356,12 +310,7 @@ fn xlsx_row(cols: &Columns, cells: Vec<Cell>, number: u64) -> SourceRow {
         }
         texts.push(text);
     }
-    SourceRow {
-        number,
-        cells: texts,
-        values,
-        cell_errors: errors,
-    }
+    SourceRow { number, cells: texts, values, cell_errors: errors }
 }
 
 fn detect_format(name: &str, head: &[u8]) -> Format {
@@ -387,27 +336,19 @@ fn detect_encoding(head: &[u8]) -> Encoding {
 
 /// Opens a file on disk (streaming for CSV).
 pub fn open_path(path: &Path, opts: &ReadOptions) -> Result<RowReader, FileError> {
-    let mut file = File::open(path).map_err(|e| {
-        FileError::new(
-            "file.unreadable",
-            format!("无法打开文件 {}：{e}", path.display()),
-        )
-    })?;
+    let mut file = File::open(path)
+        .map_err(|e| FileError::new("file.unreadable", format!("无法打开文件 {}：{e}", path.display())))?;
     let mut head = Vec::with_capacity(65536);
     (&mut file)
         .take(65536)
         .read_to_end(&mut head)
         .map_err(|e| FileError::new("file.unreadable", format!("无法读取文件：{e}")))?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     match detect_format(&name, &head) {
         Format::Csv => open_csv(Box::new(Cursor::new(head.clone()).chain(file)), &head, opts),
         Format::Xlsx => {
             let mut all = head;
-            file.read_to_end(&mut all)
-                .map_err(|e| FileError::new("file.unreadable", format!("无法读取文件：{e}")))?;
+            file.read_to_end(&mut all).map_err(|e| FileError::new("file.unreadable", format!("无法读取文件：{e}")))?;
             open_xlsx(all, opts)
         }
     }
@@ -425,11 +366,7 @@ pub fn open_bytes(name: &str, bytes: Vec<u8>, opts: &ReadOptions) -> Result<RowR
     }
 }
 
-fn open_csv(
-    source: Box<dyn Read + Send>,
-    head: &[u8],
-    opts: &ReadOptions,
-) -> Result<RowReader, FileError> {
+fn open_csv(source: Box<dyn Read + Send>, head: &[u8], opts: &ReadOptions) -> Result<RowReader, FileError> {
     if head.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(FileError::new("file.empty", "文件为空"));
     }
@@ -456,36 +393,21 @@ fn open_csv(
                 .build(source),
         ),
     };
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(reader);
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(reader);
     let mut header = csv::ByteRecord::new();
     match reader.read_byte_record(&mut header) {
         Ok(true) => {}
         Ok(false) => return Err(FileError::new("file.empty", "文件为空")),
         Err(e) => {
-            return Err(FileError::new(
-                "file.unreadable",
-                format!("表头行无法按CSV格式解析：{e}"),
-            ));
+            return Err(FileError::new("file.unreadable", format!("表头行无法按CSV格式解析：{e}")));
         }
     }
-    let headers: Vec<String> = header
-        .iter()
-        .map(|b| std::str::from_utf8(b).map(str::to_string))
-        .collect::<Result<_, _>>()
-        .map_err(|_| {
-            FileError::new(
-                "file.encoding",
-                "表头不是有效的UTF-8文本；如果文件是GBK编码，请用 --encoding gbk",
-            )
+    let headers: Vec<String> =
+        header.iter().map(|b| std::str::from_utf8(b).map(str::to_string)).collect::<Result<_, _>>().map_err(|_| {
+            FileError::new("file.encoding", "表头不是有效的UTF-8文本；如果文件是GBK编码，请用 --encoding gbk")
         })?;
     if headers.iter().any(|h| h.contains('\u{FFFD}')) {
-        return Err(FileError::new(
-            "file.encoding",
-            "表头含有无法解码的字符，请确认文件编码（UTF-8 或 GBK）",
-        ));
+        return Err(FileError::new("file.encoding", "表头含有无法解码的字符，请确认文件编码（UTF-8 或 GBK）"));
     }
     let columns = map_headers(opts.kind, &headers)?;
     Ok(RowReader {
@@ -508,27 +430,17 @@ fn open_xlsx(bytes: Vec<u8>, opts: &ReadOptions) -> Result<RowReader, FileError>
     let names = wb.sheet_names();
     let sheet = match &opts.sheet {
         Some(s) => names.iter().find(|n| *n == s).cloned().ok_or_else(|| {
-            FileError::new(
-                "file.no_sheet",
-                format!(
-                    "工作簿中没有名为「{s}」的工作表；现有：{}",
-                    names.join("、")
-                ),
-            )
+            FileError::new("file.no_sheet", format!("工作簿中没有名为「{s}」的工作表；现有：{}", names.join("、")))
         })?,
-        None => names
-            .first()
-            .cloned()
-            .ok_or_else(|| FileError::new("file.empty", "工作簿中没有工作表"))?,
+        None => names.first().cloned().ok_or_else(|| FileError::new("file.empty", "工作簿中没有工作表"))?,
     };
-    let range = wb.worksheet_range(&sheet).map_err(|e| {
-        FileError::new("file.unreadable", format!("无法读取工作表「{sheet}」：{e}"))
-    })?;
+    let range = wb
+        .worksheet_range(&sheet)
+        .map_err(|e| FileError::new("file.unreadable", format!("无法读取工作表「{sheet}」：{e}")))?;
     let (start_row, start_col) = range.start().unwrap_or((0, 0));
     let mut rows_iter = range.rows();
-    let header_cells = rows_iter
-        .next()
-        .ok_or_else(|| FileError::new("file.empty", format!("工作表「{sheet}」为空")))?;
+    let header_cells =
+        rows_iter.next().ok_or_else(|| FileError::new("file.empty", format!("工作表「{sheet}」为空")))?;
     let lead = vec![String::new(); start_col as usize];
     let headers: Vec<String> = lead
         .iter()
@@ -560,12 +472,5 @@ fn open_xlsx(bytes: Vec<u8>, opts: &ReadOptions) -> Result<RowReader, FileError>
         }));
         rows.push((number, cells));
     }
-    Ok(RowReader {
-        columns,
-        inner: Inner::Xlsx {
-            rows: rows.into_iter(),
-        },
-        format: Format::Xlsx,
-        encoding: None,
-    })
+    Ok(RowReader { columns, inner: Inner::Xlsx { rows: rows.into_iter() }, format: Format::Xlsx, encoding: None })
 }

@@ -8,15 +8,8 @@ use xinjiao_core::fields::{RecordKind, Requirement, ValueKind};
 use crate::report::ImportReport;
 
 fn header_format(required: bool) -> Format {
-    let f = Format::new()
-        .set_bold()
-        .set_text_wrap()
-        .set_background_color(Color::RGB(0xDDEBF7));
-    if required {
-        f.set_font_color(Color::RGB(0xC00000))
-    } else {
-        f
-    }
+    let f = Format::new().set_bold().set_text_wrap().set_background_color(Color::RGB(0xDDEBF7));
+    if required { f.set_font_color(Color::RGB(0xC00000)) } else { f }
 }
 
 /// An empty template for `kind`: one header row with the standard's Chinese names
@@ -29,17 +22,9 @@ pub fn template_xlsx(kind: RecordKind) -> Result<Vec<u8>, XlsxError> {
         ws.set_name(kind.label())?;
         for (i, def) in kind.fields().iter().enumerate() {
             let col = i as u16;
-            ws.write_string_with_format(
-                0,
-                col,
-                def.name,
-                &header_format(def.requirement == Requirement::Required),
-            )?;
+            ws.write_string_with_format(0, col, def.name, &header_format(def.requirement == Requirement::Required))?;
             ws.set_column_width(col, 18)?;
-            if matches!(
-                def.kind,
-                ValueKind::Code | ValueKind::Date | ValueKind::Text | ValueKind::Enum
-            ) {
+            if matches!(def.kind, ValueKind::Code | ValueKind::Date | ValueKind::Text | ValueKind::Enum) {
                 ws.set_column_format(col, &text)?;
             }
         }
@@ -48,10 +33,7 @@ pub fn template_xlsx(kind: RecordKind) -> Result<Vec<u8>, XlsxError> {
     let ws = wb.add_worksheet();
     ws.set_name("填写说明")?;
     let bold = Format::new().set_bold();
-    for (c, h) in ["字段名称", "字段代码", "是否必填", "最大长度", "说明"]
-        .iter()
-        .enumerate()
-    {
+    for (c, h) in ["字段名称", "字段代码", "是否必填", "最大长度", "说明"].iter().enumerate() {
         ws.write_string_with_format(0, c as u16, *h, &bold)?;
     }
     for (i, def) in kind.fields().iter().enumerate() {
@@ -90,9 +72,7 @@ pub fn error_report_xlsx(
     let ws = wb.add_worksheet();
     ws.set_name("错误报告")?;
     let bold = Format::new().set_bold();
-    let red = Format::new()
-        .set_font_color(Color::RGB(0xC00000))
-        .set_text_wrap();
+    let red = Format::new().set_font_color(Color::RGB(0xC00000)).set_text_wrap();
     let text = Format::new().set_num_format("@");
     ws.write_string_with_format(0, 0, "原行号", &bold)?;
     ws.write_string_with_format(0, 1, "错误信息", &bold)?;
@@ -105,10 +85,7 @@ pub fn error_report_xlsx(
         if msgs.is_empty() {
             continue;
         }
-        let text_msgs: Vec<String> = msgs
-            .iter()
-            .map(|d| format!("{}（{}）", d.message, d.code))
-            .collect();
+        let text_msgs: Vec<String> = msgs.iter().map(|d| format!("{}（{}）", d.message, d.code)).collect();
         ws.write_number(r, 0, *number as f64)?;
         ws.write_string_with_format(r, 1, text_msgs.join("\n"), &red)?;
         for (c, v) in cells.iter().enumerate() {

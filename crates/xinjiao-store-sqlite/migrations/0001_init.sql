@@ -15,16 +15,12 @@ CREATE TABLE subjects (
 CREATE INDEX subjects_uscc ON subjects(uscc);
 
 -- Substring search over names: trigram index (queries of 3+ characters).
+-- Maintained by the store code, in bulk at the end of each write (no triggers:
+-- FTS5 flushes its pending index at every statement savepoint, which makes
+-- per-row trigger maintenance slow in large imports).
 CREATE VIRTUAL TABLE subjects_fts USING fts5(
     name_norm, content='subjects', content_rowid='id', tokenize='trigram'
 );
-CREATE TRIGGER subjects_fts_ai AFTER INSERT ON subjects BEGIN
-    INSERT INTO subjects_fts(rowid, name_norm) VALUES (new.id, new.name_norm);
-END;
-CREATE TRIGGER subjects_fts_au AFTER UPDATE OF name_norm ON subjects BEGIN
-    INSERT INTO subjects_fts(subjects_fts, rowid, name_norm) VALUES ('delete', old.id, old.name_norm);
-    INSERT INTO subjects_fts(rowid, name_norm) VALUES (new.id, new.name_norm);
-END;
 
 -- Records: one row per natural key, pointing at its current version.
 CREATE TABLE records (

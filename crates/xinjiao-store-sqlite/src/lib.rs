@@ -17,12 +17,14 @@ use xinjiao_core::record::SubjectKind;
 use xinjiao_core::text::normalize_for_search;
 use xinjiao_core::{Date, Record};
 use xinjiao_store::{
-    AuthorityCount, Event, NewSubmission, Page, PageRequest, RecordDetail, RecordFilter,
-    RecordOutcome, RecordRow, RecordVersion, Result, Role, Store, StoreError, Subject, Submission,
-    Totals, User, WriteContext,
+    AuthorityCount, Event, NewSubmission, Page, PageRequest, RecordDetail, RecordFilter, RecordOutcome, RecordRow,
+    RecordVersion, Result, Role, Store, StoreError, Subject, Submission, Totals, User, WriteContext,
 };
 
 pub use migrate::MIGRATIONS;
+
+/// Page cache of the writer connection, in KiB.
+const WRITER_CACHE_KIB: i64 = 64 * 1024;
 
 /// The SQLite store.
 pub struct SqliteStore {
@@ -34,9 +36,7 @@ pub struct SqliteStore {
 fn err(e: rusqlite::Error) -> StoreError {
     match e {
         rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound,
-        rusqlite::Error::SqliteFailure(f, msg)
-            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-        {
+        rusqlite::Error::SqliteFailure(f, msg) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
             StoreError::Conflict(msg.unwrap_or_else(|| f.to_string()))
         }
         other => StoreError::Backend(other.to_string()),
@@ -57,16 +57,14 @@ impl SqliteStore {
     pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore> {
         let path = path.as_ref().to_path_buf();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| StoreError::Backend(format!("{}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Backend(format!("{}: {e}", dir.display())))?;
         }
         let mut writer = open_conn(&path).map_err(err)?;
+        // A large page cache for the one writer: big imports run in one
+        // transaction, and a small cache spills pages to the WAL and reads them back.
+        writer.pragma_update(None, "cache_size", -WRITER_CACHE_KIB).map_err(err)?;
         migrate::run(&mut writer).map_err(err)?;
-        Ok(SqliteStore {
-            path,
-            writer: Mutex::new(writer),
-            readers: Mutex::new(Vec::new()),
-        })
+        Ok(SqliteStore { path, writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) })
     }
 
     /// Versions of the migrations applied to this database, in order.
@@ -97,9 +95,7 @@ impl SqliteStore {
 
     fn write<T>(&self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>) -> Result<T> {
         let mut conn = self.writer.lock().expect("writer");
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(err)?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
         let out = f(&tx)?;
         tx.commit().map_err(err)?;
         Ok(out)
@@ -119,13 +115,11 @@ fn date(s: String) -> rusqlite::Result<Date> {
 }
 
 fn kind(s: String) -> rusqlite::Result<RecordKind> {
-    RecordKind::parse(&s)
-        .ok_or_else(|| rusqlite::Error::InvalidColumnType(0, s, rusqlite::types::Type::Text))
+    RecordKind::parse(&s).ok_or_else(|| rusqlite::Error::InvalidColumnType(0, s, rusqlite::types::Type::Text))
 }
 
 fn subject_kind(s: String) -> rusqlite::Result<SubjectKind> {
-    SubjectKind::parse(&s)
-        .ok_or_else(|| rusqlite::Error::InvalidColumnType(0, s, rusqlite::types::Type::Text))
+    SubjectKind::parse(&s).ok_or_else(|| rusqlite::Error::InvalidColumnType(0, s, rusqlite::types::Type::Text))
 }
 
 const SUBJECT_COLS: &str = "s.id, s.public_key, s.kind, s.name, s.uscc, s.id_doc_no, s.legal_rep,
@@ -146,8 +140,7 @@ fn subject_row(r: &Row<'_>) -> rusqlite::Result<Subject> {
     })
 }
 
-const RECORD_COLS: &str =
-    "r.id, r.kind, r.subject_id, s.public_key, s.name, r.authority_code, r.authority_name,
+const RECORD_COLS: &str = "r.id, r.kind, r.subject_id, s.public_key, s.name, r.authority_code, r.authority_name,
     r.decision_no, r.decision_date, r.summary, r.version, r.updated_at";
 
 fn record_row(r: &Row<'_>) -> rusqlite::Result<RecordRow> {
@@ -173,9 +166,8 @@ fn user_row(r: &Row<'_>) -> rusqlite::Result<User> {
         id: r.get(0)?,
         username: r.get(1)?,
         display_name: r.get(2)?,
-        role: Role::parse(&role).ok_or_else(|| {
-            rusqlite::Error::InvalidColumnType(3, role, rusqlite::types::Type::Text)
-        })?,
+        role: Role::parse(&role)
+            .ok_or_else(|| rusqlite::Error::InvalidColumnType(3, role, rusqlite::types::Type::Text))?,
         password_hash: r.get(4)?,
     })
 }
@@ -210,24 +202,65 @@ fn insert_event(
     Ok(tx.last_insert_rowid())
 }
 
+/// State of one write stream: subjects seen so far (to skip repeated look-ups)
+/// and the first subject id created by this stream (their search index entries
+/// are added in bulk when the stream ends).
+struct StreamState {
+    first_new_subject: i64,
+    subjects: std::collections::HashMap<String, (i64, String, Option<String>)>,
+}
+
+impl StreamState {
+    fn begin(tx: &Connection) -> rusqlite::Result<StreamState> {
+        let first_new_subject = tx.query_row("SELECT coalesce(max(id), 0) + 1 FROM subjects", [], |r| r.get(0))?;
+        Ok(StreamState { first_new_subject, subjects: Default::default() })
+    }
+
+    /// Indexes the names of the subjects this stream created.
+    fn finish(self, tx: &Connection) -> rusqlite::Result<()> {
+        tx.execute(
+            "INSERT INTO subjects_fts(rowid, name_norm) SELECT id, name_norm FROM subjects WHERE id >= ?1",
+            [self.first_new_subject],
+        )?;
+        Ok(())
+    }
+}
+
 /// Creates or renames the subject a record names; returns its id.
-fn upsert_subject(tx: &Connection, ctx: &WriteContext, rec: &Record) -> rusqlite::Result<i64> {
+fn upsert_subject(tx: &Connection, st: &mut StreamState, ctx: &WriteContext, rec: &Record) -> rusqlite::Result<i64> {
     let s = rec.subject();
     let identity = s.identity_key();
-    let existing: Option<(i64, String, Option<String>)> = tx
-        .prepare_cached("SELECT id, name, legal_rep FROM subjects WHERE identity_key = ?1")?
-        .query_row([&identity], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .optional()?;
+    let existing = match st.subjects.get(&identity) {
+        Some(hit) => Some(hit.clone()),
+        None => tx
+            .prepare_cached("SELECT id, name, legal_rep FROM subjects WHERE identity_key = ?1")?
+            .query_row([&identity], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?,
+    };
     let at = ctx.at.to_string();
     match existing {
         Some((id, name, legal_rep)) => {
             if name != s.name || (s.legal_rep.is_some() && legal_rep != s.legal_rep) {
+                let old_norm = normalize_for_search(&name);
+                let new_norm = normalize_for_search(&s.name);
                 tx.prepare_cached(
                     "UPDATE subjects SET name = ?2, name_norm = ?3, legal_rep = coalesce(?4, legal_rep), updated_at = ?5 WHERE id = ?1",
                 )?
-                .execute(params![id, s.name, normalize_for_search(&s.name), s.legal_rep, at])?;
+                .execute(params![id, s.name, new_norm, s.legal_rep, at])?;
+                st.subjects.insert(identity, (id, s.name.clone(), s.legal_rep.clone().or(legal_rep)));
+                if old_norm != new_norm && id < st.first_new_subject {
+                    // External-content FTS5: remove the old terms, add the new ones.
+                    tx.prepare_cached(
+                        "INSERT INTO subjects_fts(subjects_fts, rowid, name_norm) VALUES ('delete', ?1, ?2)",
+                    )?
+                    .execute(params![id, old_norm])?;
+                    tx.prepare_cached("INSERT INTO subjects_fts(rowid, name_norm) VALUES (?1, ?2)")?
+                        .execute(params![id, new_norm])?;
+                }
                 let detail = serde_json::json!({"name": [name, s.name]}).to_string();
                 insert_event(tx, ctx, "subject.updated", Some(id), None, &detail)?;
+            } else {
+                st.subjects.entry(identity).or_insert((id, name, legal_rep));
             }
             Ok(id)
         }
@@ -241,33 +274,42 @@ fn upsert_subject(tx: &Connection, ctx: &WriteContext, rec: &Record) -> rusqlite
             .execute(params![identity, s.kind.as_str(), s.name, normalize_for_search(&s.name), uscc, id_doc_no, s.legal_rep, at])?;
             let id = tx.last_insert_rowid();
             if uscc.is_none() {
-                tx.prepare_cached("UPDATE subjects SET public_key = 'P' || id WHERE id = ?1")?
-                    .execute([id])?;
+                tx.prepare_cached("UPDATE subjects SET public_key = 'P' || id WHERE id = ?1")?.execute([id])?;
             }
             insert_event(tx, ctx, "subject.created", Some(id), None, "{}")?;
+            st.subjects.insert(identity, (id, s.name.clone(), s.legal_rep.clone()));
             Ok(id)
         }
     }
 }
 
-fn write_one(tx: &Connection, ctx: &WriteContext, rec: &Record) -> rusqlite::Result<RecordOutcome> {
-    let subject_id = upsert_subject(tx, ctx, rec)?;
+fn write_one(
+    tx: &Connection,
+    st: &mut StreamState,
+    ctx: &WriteContext,
+    rec: &Record,
+) -> rusqlite::Result<RecordOutcome> {
+    let subject_id = upsert_subject(tx, st, ctx, rec)?;
     let fields = rec.to_fields();
     let fields_json = serde_json::to_string(&fields).expect("string map serialises");
     let kind = rec.kind().as_str();
     let authority = rec.authority();
     let at = ctx.at.to_string();
-    let existing: Option<(i64, i64, String)> = tx
-        .prepare_cached(
-            "SELECT r.id, r.version, v.fields FROM records r
-             JOIN record_versions v ON v.record_id = r.id AND v.version = r.version
-             WHERE r.kind = ?1 AND r.authority_code = ?2 AND r.decision_no = ?3",
-        )?
-        .query_row(
-            params![kind, authority.code.as_str(), rec.decision_no()],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
+    // Two simple look-ups rather than one join: SQLite re-prepares the join at
+    // every step inside a growing write transaction (measured: once per row).
+    let found: Option<(i64, i64)> = tx
+        .prepare_cached("SELECT id, version FROM records WHERE kind = ?1 AND authority_code = ?2 AND decision_no = ?3")?
+        .query_row(params![kind, authority.code.as_str(), rec.decision_no()], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
+    let existing: Option<(i64, i64, String)> = match found {
+        None => None,
+        Some((id, version)) => {
+            let fields: String = tx
+                .prepare_cached("SELECT fields FROM record_versions WHERE record_id = ?1 AND version = ?2")?
+                .query_row(params![id, version], |r| r.get(0))?;
+            Some((id, version, fields))
+        }
+    };
     match existing {
         None => {
             tx.prepare_cached(
@@ -289,19 +331,10 @@ fn write_one(tx: &Connection, ctx: &WriteContext, rec: &Record) -> rusqlite::Res
                 "INSERT INTO record_versions (record_id, version, fields, created_at, created_by) VALUES (?1, 1, ?2, ?3, ?4)",
             )?
             .execute(params![record_id, fields_json, at, ctx.actor])?;
-            insert_event(
-                tx,
-                ctx,
-                "record.created",
-                Some(subject_id),
-                Some(record_id),
-                r#"{"version":1}"#,
-            )?;
+            insert_event(tx, ctx, "record.created", Some(subject_id), Some(record_id), r#"{"version":1}"#)?;
             Ok(RecordOutcome::Created { record_id })
         }
-        Some((record_id, _, old)) if old == fields_json => {
-            Ok(RecordOutcome::Unchanged { record_id })
-        }
+        Some((record_id, _, old)) if old == fields_json => Ok(RecordOutcome::Unchanged { record_id }),
         Some((record_id, version, old)) => {
             let version = version + 1;
             tx.prepare_cached(
@@ -321,16 +354,8 @@ fn write_one(tx: &Connection, ctx: &WriteContext, rec: &Record) -> rusqlite::Res
                 .collect::<std::collections::BTreeSet<_>>()
                 .into_iter()
                 .collect();
-            let detail =
-                serde_json::json!({"version": version, "changed_fields": changed}).to_string();
-            insert_event(
-                tx,
-                ctx,
-                "record.updated",
-                Some(subject_id),
-                Some(record_id),
-                &detail,
-            )?;
+            let detail = serde_json::json!({"version": version, "changed_fields": changed}).to_string();
+            insert_event(tx, ctx, "record.updated", Some(subject_id), Some(record_id), &detail)?;
             Ok(RecordOutcome::Updated { record_id, version })
         }
     }
@@ -348,12 +373,14 @@ impl Store for SqliteStore {
     ) -> Result<Vec<RecordOutcome>> {
         self.write(|tx| {
             let mut out = Vec::new();
+            let mut state = StreamState::begin(tx).map_err(err)?;
             for batch in batches {
                 let batch = batch.map_err(StoreError::Aborted)?;
                 for rec in &batch {
-                    out.push(write_one(tx, ctx, rec).map_err(err)?);
+                    out.push(write_one(tx, &mut state, ctx, rec).map_err(err)?);
                 }
             }
+            state.finish(tx).map_err(err)?;
             Ok(out)
         })
     }
@@ -361,12 +388,7 @@ impl Store for SqliteStore {
     fn search_subjects(&self, query: &str, page: PageRequest) -> Result<Page<Subject>> {
         let q = normalize_for_search(query);
         if q.is_empty() {
-            return Ok(Page {
-                items: vec![],
-                total: 0,
-                page: page.page,
-                per_page: page.per_page,
-            });
+            return Ok(Page { items: vec![], total: 0, page: page.page, per_page: page.per_page });
         }
         // Trigram index for 3+ characters without LIKE wildcards; otherwise an exact
         // substring scan with instr().
@@ -395,12 +417,8 @@ impl Store for SqliteStore {
 
     fn subject_by_key(&self, key: &str) -> Result<Option<Subject>> {
         self.read(|c| {
-            c.query_row(
-                &format!("SELECT {SUBJECT_COLS} FROM subjects s WHERE s.public_key = ?1"),
-                [key],
-                subject_row,
-            )
-            .optional()
+            c.query_row(&format!("SELECT {SUBJECT_COLS} FROM subjects s WHERE s.public_key = ?1"), [key], subject_row)
+                .optional()
         })
     }
 
@@ -427,11 +445,7 @@ impl Store for SqliteStore {
             args.push(Value::Text(d.to_string()));
             wh.push(format!("r.decision_date <= ?{}", args.len()));
         }
-        let where_sql = if wh.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", wh.join(" AND "))
-        };
+        let where_sql = if wh.is_empty() { String::new() } else { format!("WHERE {}", wh.join(" AND ")) };
         self.read(|c| {
             let total: i64 = c.query_row(
                 &format!("SELECT count(*) FROM records r {where_sql}"),
@@ -448,7 +462,10 @@ impl Store for SqliteStore {
                 n + 1,
                 n + 2
             );
-            let items = c.prepare(&sql)?.query_map(params_from_iter(all.iter()), record_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+            let items = c
+                .prepare(&sql)?
+                .query_map(params_from_iter(all.iter()), record_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(Page { items, total: total as u64, page: page.page, per_page: page.per_page })
         })
     }
@@ -495,16 +512,8 @@ impl Store for SqliteStore {
         self.read(|c| {
             Ok(Totals {
                 n_subjects: c.query_row("SELECT count(*) FROM subjects", [], |r| r.get(0))?,
-                n_licenses: c.query_row(
-                    "SELECT count(*) FROM records WHERE kind = 'license'",
-                    [],
-                    |r| r.get(0),
-                )?,
-                n_penalties: c.query_row(
-                    "SELECT count(*) FROM records WHERE kind = 'penalty'",
-                    [],
-                    |r| r.get(0),
-                )?,
+                n_licenses: c.query_row("SELECT count(*) FROM records WHERE kind = 'license'", [], |r| r.get(0))?,
+                n_penalties: c.query_row("SELECT count(*) FROM records WHERE kind = 'penalty'", [], |r| r.get(0))?,
             })
         })
     }
@@ -551,8 +560,12 @@ impl Store for SqliteStore {
 
     fn user_by_name(&self, username: &str) -> Result<Option<User>> {
         self.read(|c| {
-            c.query_row("SELECT id, username, display_name, role, password_hash FROM users WHERE username = ?1", [username], user_row)
-                .optional()
+            c.query_row(
+                "SELECT id, username, display_name, role, password_hash FROM users WHERE username = ?1",
+                [username],
+                user_row,
+            )
+            .optional()
         })
     }
 
@@ -595,19 +608,12 @@ impl Store for SqliteStore {
 
     fn delete_session(&self, token_hash: &str) -> Result<()> {
         self.write(|tx| {
-            tx.execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])
-                .map_err(err)?;
+            tx.execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash]).map_err(err)?;
             Ok(())
         })
     }
 
-    fn create_api_token(
-        &self,
-        ctx: &WriteContext,
-        token_hash: &str,
-        user_id: i64,
-        name: &str,
-    ) -> Result<()> {
+    fn create_api_token(&self, ctx: &WriteContext, token_hash: &str, user_id: i64, name: &str) -> Result<()> {
         self.write(|tx| {
             tx.execute(
                 "INSERT INTO api_tokens (token_hash, user_id, name, created_at) VALUES (?1, ?2, ?3, ?4)",
@@ -677,19 +683,11 @@ impl Store for SqliteStore {
     }
 
     fn submission_file(&self, id: i64) -> Result<Option<Vec<u8>>> {
-        self.read(|c| {
-            c.query_row("SELECT file FROM submissions WHERE id = ?1", [id], |r| {
-                r.get(0)
-            })
-            .optional()
-        })
+        self.read(|c| c.query_row("SELECT file FROM submissions WHERE id = ?1", [id], |r| r.get(0)).optional())
     }
 
     fn meta(&self, key: &str) -> Result<Option<String>> {
-        self.read(|c| {
-            c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-                .optional()
-        })
+        self.read(|c| c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional())
     }
 
     fn set_meta(&self, key: &str, value: &str) -> Result<()> {

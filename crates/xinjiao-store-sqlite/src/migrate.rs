@@ -5,8 +5,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 /// (version, name, SQL). Versions match the PostgreSQL backend's.
-pub const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "init", include_str!("../migrations/0001_init.sql"))];
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("../migrations/0001_init.sql"))];
 
 fn checksum(sql: &str) -> String {
     // FNV-1a, 64 bit: enough to notice an edited file; not a security measure.
@@ -28,20 +27,14 @@ pub fn run(conn: &mut Connection) -> rusqlite::Result<()> {
     for (version, name, sql) in MIGRATIONS {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let applied: Option<String> = tx
-            .query_row(
-                "SELECT checksum FROM schema_migrations WHERE version = ?1",
-                [version],
-                |r| r.get(0),
-            )
+            .query_row("SELECT checksum FROM schema_migrations WHERE version = ?1", [version], |r| r.get(0))
             .optional()?;
         match applied {
             Some(sum) if sum == checksum(sql) => {}
             Some(_) => {
                 return Err(rusqlite::Error::SqliteFailure(
                     rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_MISMATCH),
-                    Some(format!(
-                        "migration {version} ({name}) was changed after it was applied"
-                    )),
+                    Some(format!("migration {version} ({name}) was changed after it was applied")),
                 ));
             }
             None => {

@@ -23,10 +23,7 @@ impl Fresh {
         ));
         let _ = std::fs::remove_dir_all(&dir);
         let store = SqliteStore::open(dir.join("db.sqlite3")).expect("open store");
-        Fresh {
-            store: Some(store),
-            dir,
-        }
+        Fresh { store: Some(store), dir }
     }
 }
 
@@ -49,17 +46,8 @@ xinjiao_store::store_tests!(Fresh::new());
 #[test]
 fn events_and_versions_are_append_only() {
     let fresh = Fresh::new();
-    let rec = xinjiao_store::suite::penalty(
-        "甲公司",
-        "91350100M000100Y43",
-        "河交罚〔2024〕1号",
-        "2024-05-28",
-    );
-    let ctx = xinjiao_store::WriteContext {
-        actor: "t".into(),
-        at: jiff::Timestamp::UNIX_EPOCH,
-        reason: "t".into(),
-    };
+    let rec = xinjiao_store::suite::penalty("甲公司", "91350100M000100Y43", "河交罚〔2024〕1号", "2024-05-28");
+    let ctx = xinjiao_store::WriteContext { actor: "t".into(), at: jiff::Timestamp::UNIX_EPOCH, reason: "t".into() };
     fresh.write_records(&ctx, &[rec]).unwrap();
     let conn = rusqlite::Connection::open(fresh.dir.join("db.sqlite3")).unwrap();
     for sql in [
@@ -69,10 +57,7 @@ fn events_and_versions_are_append_only() {
         "DELETE FROM record_versions",
     ] {
         let e = conn.execute(sql, []).unwrap_err().to_string();
-        assert!(
-            e.contains("append-only") || e.contains("immutable"),
-            "{sql}: {e}"
-        );
+        assert!(e.contains("append-only") || e.contains("immutable"), "{sql}: {e}");
     }
 }
 
@@ -82,9 +67,7 @@ fn reopening_applies_no_migration_twice() {
     let path = fresh.store.as_ref().unwrap().path().to_path_buf();
     let again = SqliteStore::open(&path).unwrap();
     assert_eq!(again.applied_migrations().unwrap(), vec![1]);
-    let pragma: String = rusqlite::Connection::open(&path)
-        .unwrap()
-        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-        .unwrap();
+    let pragma: String =
+        rusqlite::Connection::open(&path).unwrap().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(pragma, "wal");
 }

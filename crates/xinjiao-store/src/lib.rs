@@ -128,9 +128,7 @@ pub struct RecordDetail {
 
 impl RecordDetail {
     pub fn current(&self) -> &RecordVersion {
-        self.versions
-            .last()
-            .expect("a record has at least one version")
+        self.versions.last().expect("a record has at least one version")
     }
 }
 
@@ -154,10 +152,7 @@ pub struct PageRequest {
 impl PageRequest {
     pub const MAX_PER_PAGE: u32 = 100;
     pub fn new(page: u32, per_page: u32) -> Self {
-        PageRequest {
-            page: page.max(1),
-            per_page: per_page.clamp(1, Self::MAX_PER_PAGE),
-        }
+        PageRequest { page: page.max(1), per_page: per_page.clamp(1, Self::MAX_PER_PAGE) }
     }
     pub fn offset(self) -> u64 {
         u64::from(self.page - 1) * u64::from(self.per_page)
@@ -321,13 +316,7 @@ pub trait Store: Send + Sync {
     fn create_session(&self, token_hash: &str, user_id: i64, expires_at: Timestamp) -> Result<()>;
     fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>>;
     fn delete_session(&self, token_hash: &str) -> Result<()>;
-    fn create_api_token(
-        &self,
-        ctx: &WriteContext,
-        token_hash: &str,
-        user_id: i64,
-        name: &str,
-    ) -> Result<()>;
+    fn create_api_token(&self, ctx: &WriteContext, token_hash: &str, user_id: i64, name: &str) -> Result<()>;
     fn api_token_user(&self, token_hash: &str) -> Result<Option<User>>;
 
     fn create_submission(&self, ctx: &WriteContext, s: &NewSubmission) -> Result<i64>;

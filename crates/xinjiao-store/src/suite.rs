@@ -7,9 +7,7 @@ use xinjiao_core::fields::RecordKind;
 use xinjiao_core::record::{FieldValues, ParseContext, parse_record};
 use xinjiao_core::{Date, Record};
 
-use crate::{
-    NewSubmission, PageRequest, RecordFilter, RecordOutcome, Role, Store, StoreError, WriteContext,
-};
+use crate::{NewSubmission, PageRequest, RecordFilter, RecordOutcome, Role, Store, StoreError, WriteContext};
 
 /// Stamps out the suite for one backend. `$make` must evaluate to a value that
 /// derefs to a fresh `dyn Store` (e.g. a `Box<dyn Store>` or a guard type).
@@ -43,11 +41,7 @@ macro_rules! store_tests {
 }
 
 fn ctx(actor: &str) -> WriteContext {
-    WriteContext {
-        actor: actor.into(),
-        at: Timestamp::from_second(1_780_000_000).unwrap(),
-        reason: "测试".into(),
-    }
+    WriteContext { actor: actor.into(), at: Timestamp::from_second(1_780_000_000).unwrap(), reason: "测试".into() }
 }
 
 fn today() -> Date {
@@ -59,14 +53,7 @@ pub fn penalty(name: &str, uscc: &str, decision_no: &str, date: &str) -> Record 
     let mut m = FieldValues::new();
     for (k, v) in [
         ("CF_XDR_MC", name),
-        (
-            "CF_XDR_LB",
-            if uscc.starts_with("92") {
-                "个体工商户"
-            } else {
-                "法人及非法人组织"
-            },
-        ),
+        ("CF_XDR_LB", if uscc.starts_with("92") { "个体工商户" } else { "法人及非法人组织" }),
         ("CF_XDR_SHXYM", uscc),
         ("CF_WSH", decision_no),
         ("CF_WFXW", "超限运输"),
@@ -150,19 +137,9 @@ const SHUNDA: &str = "91350100M000100Y43";
 
 pub fn write_creates_subject_and_record(store: &dyn Store) {
     let out = store
-        .write_records(
-            &ctx("clerk"),
-            &[penalty(
-                "河源市顺达运输有限公司",
-                SHUNDA,
-                "河交罚〔2024〕1号",
-                "2024-05-28",
-            )],
-        )
+        .write_records(&ctx("clerk"), &[penalty("河源市顺达运输有限公司", SHUNDA, "河交罚〔2024〕1号", "2024-05-28")])
         .unwrap();
-    let [RecordOutcome::Created { record_id }] = out[..] else {
-        panic!("{out:?}")
-    };
+    let [RecordOutcome::Created { record_id }] = out[..] else { panic!("{out:?}") };
     let subject = store.subject_by_key(SHUNDA).unwrap().expect("subject");
     assert_eq!(subject.name, "河源市顺达运输有限公司");
     assert_eq!(subject.n_penalties, 1);
@@ -172,79 +149,33 @@ pub fn write_creates_subject_and_record(store: &dyn Store) {
     assert_eq!(detail.row.subject_key, SHUNDA);
     assert_eq!(detail.row.version, 1);
     assert_eq!(detail.versions.len(), 1);
-    assert_eq!(
-        detail.current().fields.get("CF_NR_FK").map(String::as_str),
-        Some("0.2")
-    );
+    assert_eq!(detail.current().fields.get("CF_NR_FK").map(String::as_str), Some("0.2"));
     assert_eq!(detail.current().created_by, "clerk");
-    assert_eq!(
-        detail
-            .events
-            .iter()
-            .map(|e| e.action.as_str())
-            .collect::<Vec<_>>(),
-        ["record.created"]
-    );
+    assert_eq!(detail.events.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["record.created"]);
     assert!(store.record(record_id + 1000).unwrap().is_none());
-    assert!(
-        store
-            .subject_by_key("91110000600037341L")
-            .unwrap()
-            .is_none()
-    );
+    assert!(store.subject_by_key("91110000600037341L").unwrap().is_none());
 }
 
 pub fn identical_rewrite_changes_nothing(store: &dyn Store) {
     let recs = [
-        penalty(
-            "河源市顺达运输有限公司",
-            SHUNDA,
-            "河交罚〔2024〕1号",
-            "2024-05-28",
-        ),
-        license(
-            "河源市顺达运输有限公司",
-            SHUNDA,
-            "河交运许〔2024〕1号",
-            "2024-05-28",
-        ),
+        penalty("河源市顺达运输有限公司", SHUNDA, "河交罚〔2024〕1号", "2024-05-28"),
+        license("河源市顺达运输有限公司", SHUNDA, "河交运许〔2024〕1号", "2024-05-28"),
     ];
     store.write_records(&ctx("clerk"), &recs).unwrap();
     let n_events = store.events(1000).unwrap().len();
     let again = store.write_records(&ctx("clerk"), &recs).unwrap();
-    assert!(
-        again
-            .iter()
-            .all(|o| matches!(o, RecordOutcome::Unchanged { .. })),
-        "{again:?}"
-    );
+    assert!(again.iter().all(|o| matches!(o, RecordOutcome::Unchanged { .. })), "{again:?}");
     assert_eq!(store.events(1000).unwrap().len(), n_events);
     assert_eq!(store.totals().unwrap().n_penalties, 1);
     assert_eq!(store.totals().unwrap().n_licenses, 1);
 }
 
 pub fn changed_row_makes_new_version(store: &dyn Store) {
-    let first = penalty(
-        "河源市顺达运输有限公司",
-        SHUNDA,
-        "河交罚〔2024〕1号",
-        "2024-05-28",
-    );
+    let first = penalty("河源市顺达运输有限公司", SHUNDA, "河交罚〔2024〕1号", "2024-05-28");
     let id = store.write_records(&ctx("clerk"), &[first]).unwrap()[0].record_id();
-    let changed = penalty(
-        "河源市顺达运输有限公司",
-        SHUNDA,
-        "河交罚〔2024〕1号",
-        "2024-05-29",
-    );
+    let changed = penalty("河源市顺达运输有限公司", SHUNDA, "河交罚〔2024〕1号", "2024-05-29");
     let out = store.write_records(&ctx("reviewer"), &[changed]).unwrap();
-    assert_eq!(
-        out,
-        [RecordOutcome::Updated {
-            record_id: id,
-            version: 2
-        }]
-    );
+    assert_eq!(out, [RecordOutcome::Updated { record_id: id, version: 2 }]);
     let detail = store.record(id).unwrap().unwrap();
     assert_eq!(detail.row.version, 2);
     assert_eq!(detail.row.decision_date, Date::new(2024, 5, 29).unwrap());
@@ -252,102 +183,37 @@ pub fn changed_row_makes_new_version(store: &dyn Store) {
     assert_eq!(detail.versions[0].fields["CF_JDRQ"], "2024-05-28");
     assert_eq!(detail.versions[1].fields["CF_JDRQ"], "2024-05-29");
     assert_eq!(detail.versions[1].created_by, "reviewer");
-    let updated = detail
-        .events
-        .iter()
-        .find(|e| e.action == "record.updated")
-        .expect("update event");
-    assert!(
-        updated.detail.contains("CF_JDRQ") && updated.detail.contains("CF_YXQ"),
-        "{}",
-        updated.detail
-    );
+    let updated = detail.events.iter().find(|e| e.action == "record.updated").expect("update event");
+    assert!(updated.detail.contains("CF_JDRQ") && updated.detail.contains("CF_YXQ"), "{}", updated.detail);
     assert_eq!(updated.actor, "reviewer");
     // A renamed subject is renamed, with an event.
     store
-        .write_records(
-            &ctx("clerk"),
-            &[penalty(
-                "河源市顺达物流有限公司",
-                SHUNDA,
-                "河交罚〔2024〕2号",
-                "2024-06-01",
-            )],
-        )
+        .write_records(&ctx("clerk"), &[penalty("河源市顺达物流有限公司", SHUNDA, "河交罚〔2024〕2号", "2024-06-01")])
         .unwrap();
-    assert_eq!(
-        store.subject_by_key(SHUNDA).unwrap().unwrap().name,
-        "河源市顺达物流有限公司"
-    );
-    assert!(
-        store
-            .events(100)
-            .unwrap()
-            .iter()
-            .any(|e| e.action == "subject.updated")
-    );
-    assert_eq!(
-        store
-            .search_subjects("物流", PageRequest::new(1, 10))
-            .unwrap()
-            .total,
-        1
-    );
-    assert_eq!(
-        store
-            .search_subjects("运输有限", PageRequest::new(1, 10))
-            .unwrap()
-            .total,
-        0
-    );
+    assert_eq!(store.subject_by_key(SHUNDA).unwrap().unwrap().name, "河源市顺达物流有限公司");
+    assert!(store.events(100).unwrap().iter().any(|e| e.action == "subject.updated"));
+    assert_eq!(store.search_subjects("物流", PageRequest::new(1, 10)).unwrap().total, 1);
+    assert_eq!(store.search_subjects("运输有限", PageRequest::new(1, 10)).unwrap().total, 0);
 }
 
 fn names(store: &dyn Store, q: &str) -> Vec<String> {
-    store
-        .search_subjects(q, PageRequest::new(1, 50))
-        .unwrap()
-        .items
-        .into_iter()
-        .map(|s| s.name)
-        .collect()
+    store.search_subjects(q, PageRequest::new(1, 50)).unwrap().items.into_iter().map(|s| s.name).collect()
 }
 
 pub fn search_finds_substrings_and_codes(store: &dyn Store) {
-    let recs: Vec<Record> = [
-        "河源市顺达运输有限公司",
-        "龙川县顺达货运有限公司",
-        "紫金县安通客运站",
-        "和平县ABC物流有限公司",
-    ]
-    .iter()
-    .enumerate()
-    .map(|(i, n)| {
-        penalty(
-            n,
-            &uscc_for(i as u32),
-            &format!("河交罚〔2024〕{i}号"),
-            "2024-05-28",
-        )
-    })
-    .collect();
+    let recs: Vec<Record> =
+        ["河源市顺达运输有限公司", "龙川县顺达货运有限公司", "紫金县安通客运站", "和平县ABC物流有限公司"]
+            .iter()
+            .enumerate()
+            .map(|(i, n)| penalty(n, &uscc_for(i as u32), &format!("河交罚〔2024〕{i}号"), "2024-05-28"))
+            .collect();
     store.write_records(&ctx("clerk"), &recs).unwrap();
     assert_eq!(names(store, "顺达").len(), 2, "2-character query");
-    assert_eq!(
-        names(store, "顺"),
-        ["河源市顺达运输有限公司", "龙川县顺达货运有限公司"]
-    );
+    assert_eq!(names(store, "顺"), ["河源市顺达运输有限公司", "龙川县顺达货运有限公司"]);
     assert_eq!(names(store, "顺达运输"), ["河源市顺达运输有限公司"]);
     assert_eq!(names(store, "客运站"), ["紫金县安通客运站"]);
-    assert_eq!(
-        names(store, "abc"),
-        ["和平县ABC物流有限公司"],
-        "Latin letters fold to upper case"
-    );
-    assert_eq!(
-        names(store, "ＡＢＣ物流"),
-        ["和平县ABC物流有限公司"],
-        "full-width folds"
-    );
+    assert_eq!(names(store, "abc"), ["和平县ABC物流有限公司"], "Latin letters fold to upper case");
+    assert_eq!(names(store, "ＡＢＣ物流"), ["和平县ABC物流有限公司"], "full-width folds");
     assert_eq!(names(store, " 安通 "), ["紫金县安通客运站"]);
     assert_eq!(names(store, &uscc_for(2)), ["紫金县安通客运站"], "by code");
     assert!(names(store, "不存在").is_empty());
@@ -357,95 +223,38 @@ pub fn search_finds_substrings_and_codes(store: &dyn Store) {
 }
 
 pub fn search_ranks_exact_then_prefix_then_shorter(store: &dyn Store) {
-    let all = [
-        "河源市顺达运输有限公司",
-        "顺达",
-        "顺达运输有限公司",
-        "龙川县顺达货运有限公司",
-        "东源县顺达",
-    ];
+    let all = ["河源市顺达运输有限公司", "顺达", "顺达运输有限公司", "龙川县顺达货运有限公司", "东源县顺达"];
     let recs: Vec<Record> = all
         .iter()
         .enumerate()
-        .map(|(i, n)| {
-            penalty(
-                n,
-                &uscc_for(100 + i as u32),
-                &format!("河交罚〔2025〕{i}号"),
-                "2025-01-02",
-            )
-        })
+        .map(|(i, n)| penalty(n, &uscc_for(100 + i as u32), &format!("河交罚〔2025〕{i}号"), "2025-01-02"))
         .collect();
     store.write_records(&ctx("clerk"), &recs).unwrap();
     assert_eq!(
         names(store, "顺达"),
-        [
-            "顺达",
-            "顺达运输有限公司",
-            "东源县顺达",
-            "河源市顺达运输有限公司",
-            "龙川县顺达货运有限公司"
-        ]
+        ["顺达", "顺达运输有限公司", "东源县顺达", "河源市顺达运输有限公司", "龙川县顺达货运有限公司"]
     );
-    let p1 = store
-        .search_subjects("顺达", PageRequest::new(1, 2))
-        .unwrap();
-    let p3 = store
-        .search_subjects("顺达", PageRequest::new(3, 2))
-        .unwrap();
+    let p1 = store.search_subjects("顺达", PageRequest::new(1, 2)).unwrap();
+    let p3 = store.search_subjects("顺达", PageRequest::new(3, 2)).unwrap();
     assert_eq!(p1.total, 5);
     assert_eq!(p1.n_pages(), 3);
     assert_eq!(p1.items.len(), 2);
-    assert_eq!(
-        p3.items.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
-        ["龙川县顺达货运有限公司"]
-    );
+    assert_eq!(p3.items.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["龙川县顺达货运有限公司"]);
 }
 
 pub fn natural_persons_get_opaque_keys(store: &dyn Store) {
-    store
-        .write_records(
-            &ctx("clerk"),
-            &[person_penalty(
-                "李四",
-                "11010519491231002X",
-                "河交罚〔2025〕9号",
-            )],
-        )
-        .unwrap();
-    let hits = store
-        .search_subjects("李四", PageRequest::new(1, 10))
-        .unwrap();
+    store.write_records(&ctx("clerk"), &[person_penalty("李四", "11010519491231002X", "河交罚〔2025〕9号")]).unwrap();
+    let hits = store.search_subjects("李四", PageRequest::new(1, 10)).unwrap();
     assert_eq!(hits.items.len(), 1);
     let s = &hits.items[0];
-    assert!(
-        s.key.starts_with('P') && !s.key.contains("110105"),
-        "{}",
-        s.key
-    );
+    assert!(s.key.starts_with('P') && !s.key.contains("110105"), "{}", s.key);
     assert_eq!(s.id_doc_no.as_deref(), Some("11010519491231002X"));
     assert_eq!(store.subject_by_key(&s.key).unwrap().unwrap().id, s.id);
     // The same person again is the same subject.
-    store
-        .write_records(
-            &ctx("clerk"),
-            &[person_penalty(
-                "李四",
-                "11010519491231002X",
-                "河交罚〔2025〕10号",
-            )],
-        )
-        .unwrap();
-    assert_eq!(
-        store.subject_by_key(&s.key).unwrap().unwrap().n_penalties,
-        2
-    );
+    store.write_records(&ctx("clerk"), &[person_penalty("李四", "11010519491231002X", "河交罚〔2025〕10号")]).unwrap();
+    assert_eq!(store.subject_by_key(&s.key).unwrap().unwrap().n_penalties, 2);
     assert!(
-        store
-            .search_subjects("11010519491231002X", PageRequest::new(1, 10))
-            .unwrap()
-            .items
-            .is_empty(),
+        store.search_subjects("11010519491231002X", PageRequest::new(1, 10)).unwrap().items.is_empty(),
         "ID numbers are not searchable"
     );
 }
@@ -454,45 +263,17 @@ pub fn record_lists_filter_and_page(store: &dyn Store) {
     let mut recs = Vec::new();
     for i in 0..12u32 {
         let date = format!("2024-{:02}-15", i + 1);
-        recs.push(penalty(
-            &format!("企业{i}运输公司"),
-            &uscc_for(200 + i),
-            &format!("河交罚〔2024〕{i}号"),
-            &date,
-        ));
+        recs.push(penalty(&format!("企业{i}运输公司"), &uscc_for(200 + i), &format!("河交罚〔2024〕{i}号"), &date));
     }
-    recs.push(license(
-        "企业0运输公司",
-        &uscc_for(200),
-        "河交运许〔2024〕1号",
-        "2024-03-01",
-    ));
+    recs.push(license("企业0运输公司", &uscc_for(200), "河交运许〔2024〕1号", "2024-03-01"));
     store.write_records(&ctx("clerk"), &recs).unwrap();
-    let all = store
-        .list_records(&RecordFilter::default(), PageRequest::new(1, 5))
-        .unwrap();
+    let all = store.list_records(&RecordFilter::default(), PageRequest::new(1, 5)).unwrap();
     assert_eq!(all.total, 13);
     assert_eq!(all.items.len(), 5);
-    assert_eq!(
-        all.items[0].decision_date,
-        Date::new(2024, 12, 15).unwrap(),
-        "newest first"
-    );
-    let pen = RecordFilter {
-        kind: Some(RecordKind::Penalty),
-        ..Default::default()
-    };
-    assert_eq!(
-        store
-            .list_records(&pen, PageRequest::new(1, 5))
-            .unwrap()
-            .total,
-        12
-    );
-    let lic = RecordFilter {
-        kind: Some(RecordKind::License),
-        ..Default::default()
-    };
+    assert_eq!(all.items[0].decision_date, Date::new(2024, 12, 15).unwrap(), "newest first");
+    let pen = RecordFilter { kind: Some(RecordKind::Penalty), ..Default::default() };
+    assert_eq!(store.list_records(&pen, PageRequest::new(1, 5)).unwrap().total, 12);
+    let lic = RecordFilter { kind: Some(RecordKind::License), ..Default::default() };
     let lics = store.list_records(&lic, PageRequest::new(1, 5)).unwrap();
     assert_eq!(lics.total, 1);
     assert_eq!(lics.items[0].authority_name, "龙川县交通运输局");
@@ -502,65 +283,27 @@ pub fn record_lists_filter_and_page(store: &dyn Store) {
         ..Default::default()
     };
     let in_range = store.list_records(&range, PageRequest::new(1, 50)).unwrap();
-    assert_eq!(
-        in_range.total, 4,
-        "3 penalties (Mar, Apr, May) + 1 licence on 03-01, both bounds inclusive"
-    );
-    let by_auth = RecordFilter {
-        authority_code: Some("91350100M000100Y43".into()),
-        ..Default::default()
-    };
-    assert_eq!(
-        store
-            .list_records(&by_auth, PageRequest::new(1, 50))
-            .unwrap()
-            .total,
-        1
-    );
+    assert_eq!(in_range.total, 4, "3 penalties (Mar, Apr, May) + 1 licence on 03-01, both bounds inclusive");
+    let by_auth = RecordFilter { authority_code: Some("91350100M000100Y43".into()), ..Default::default() };
+    assert_eq!(store.list_records(&by_auth, PageRequest::new(1, 50)).unwrap().total, 1);
     let subject = store.subject_by_key(&uscc_for(200)).unwrap().unwrap();
-    let of_subject = RecordFilter {
-        subject_id: Some(subject.id),
-        ..Default::default()
-    };
-    assert_eq!(
-        store
-            .list_records(&of_subject, PageRequest::new(1, 50))
-            .unwrap()
-            .total,
-        2
-    );
-    let last = store
-        .list_records(&RecordFilter::default(), PageRequest::new(3, 5))
-        .unwrap();
+    let of_subject = RecordFilter { subject_id: Some(subject.id), ..Default::default() };
+    assert_eq!(store.list_records(&of_subject, PageRequest::new(1, 50)).unwrap().total, 2);
+    let last = store.list_records(&RecordFilter::default(), PageRequest::new(3, 5)).unwrap();
     assert_eq!(last.items.len(), 3);
-    let beyond = store
-        .list_records(&RecordFilter::default(), PageRequest::new(9, 5))
-        .unwrap();
+    let beyond = store.list_records(&RecordFilter::default(), PageRequest::new(9, 5)).unwrap();
     assert!(beyond.items.is_empty());
     assert_eq!(beyond.total, 13);
 }
 
 pub fn failed_stream_stores_nothing(store: &dyn Store) {
     let batches: Vec<Result<Vec<Record>, String>> = vec![
-        Ok(vec![penalty(
-            "甲公司",
-            &uscc_for(1),
-            "河交罚〔2024〕1号",
-            "2024-05-28",
-        )]),
-        Ok(vec![penalty(
-            "乙公司",
-            &uscc_for(2),
-            "河交罚〔2024〕2号",
-            "2024-05-28",
-        )]),
+        Ok(vec![penalty("甲公司", &uscc_for(1), "河交罚〔2024〕1号", "2024-05-28")]),
+        Ok(vec![penalty("乙公司", &uscc_for(2), "河交罚〔2024〕2号", "2024-05-28")]),
         Err("第3批读取失败".into()),
     ];
     let res = store.write_record_stream(&ctx("clerk"), &mut batches.into_iter());
-    assert!(
-        matches!(res, Err(StoreError::Aborted(ref m)) if m == "第3批读取失败"),
-        "{res:?}"
-    );
+    assert!(matches!(res, Err(StoreError::Aborted(ref m)) if m == "第3批读取失败"), "{res:?}");
     assert_eq!(store.totals().unwrap().n_penalties, 0);
     assert_eq!(store.totals().unwrap().n_subjects, 0);
     assert!(store.events(10).unwrap().is_empty());
@@ -568,80 +311,43 @@ pub fn failed_stream_stores_nothing(store: &dyn Store) {
     let batches: Vec<Result<Vec<Record>, String>> = (0..3)
         .map(|b| {
             Ok((0..4)
-                .map(|i| {
-                    penalty(
-                        "丙公司",
-                        &uscc_for(3),
-                        &format!("河交罚〔2024〕{b}-{i}号"),
-                        "2024-05-28",
-                    )
-                })
+                .map(|i| penalty("丙公司", &uscc_for(3), &format!("河交罚〔2024〕{b}-{i}号"), "2024-05-28"))
                 .collect())
         })
         .collect();
-    let out = store
-        .write_record_stream(&ctx("clerk"), &mut batches.into_iter())
-        .unwrap();
+    let out = store.write_record_stream(&ctx("clerk"), &mut batches.into_iter()).unwrap();
     assert_eq!(out.len(), 12);
     assert_eq!(store.totals().unwrap().n_penalties, 12);
 }
 
 pub fn users_sessions_and_tokens(store: &dyn Store) {
-    let id = store
-        .create_user(
-            &ctx("system"),
-            "clerk1",
-            "王报送",
-            Role::Clerk,
-            "$argon2id$fake",
-        )
-        .unwrap();
+    let id = store.create_user(&ctx("system"), "clerk1", "王报送", Role::Clerk, "$argon2id$fake").unwrap();
     assert!(matches!(
         store.create_user(&ctx("system"), "clerk1", "重复", Role::Clerk, "x"),
         Err(StoreError::Conflict(_))
     ));
     let u = store.user_by_name("clerk1").unwrap().unwrap();
-    assert_eq!(
-        (u.id, u.display_name.as_str(), u.role),
-        (id, "王报送", Role::Clerk)
-    );
+    assert_eq!((u.id, u.display_name.as_str(), u.role), (id, "王报送", Role::Clerk));
     assert_eq!(store.user(id).unwrap().unwrap().username, "clerk1");
     assert!(store.user_by_name("nobody").unwrap().is_none());
     let now = Timestamp::from_second(1_780_000_000).unwrap();
     let later = Timestamp::from_second(1_780_003_600).unwrap();
     store.create_session("h1", id, later).unwrap();
     assert_eq!(store.session_user("h1", now).unwrap().unwrap().id, id);
-    assert!(
-        store.session_user("h1", later).unwrap().is_none(),
-        "expired at expires_at"
-    );
+    assert!(store.session_user("h1", later).unwrap().is_none(), "expired at expires_at");
     assert!(store.session_user("h2", now).unwrap().is_none());
     store.delete_session("h1").unwrap();
     assert!(store.session_user("h1", now).unwrap().is_none());
-    store
-        .create_api_token(&ctx("clerk1"), "t1", id, "执法系统")
-        .unwrap();
-    assert_eq!(
-        store.api_token_user("t1").unwrap().unwrap().username,
-        "clerk1"
-    );
+    store.create_api_token(&ctx("clerk1"), "t1", id, "执法系统").unwrap();
+    assert_eq!(store.api_token_user("t1").unwrap().unwrap().username, "clerk1");
     assert!(store.api_token_user("t2").unwrap().is_none());
-    let actions: Vec<String> = store
-        .events(10)
-        .unwrap()
-        .into_iter()
-        .map(|e| e.action)
-        .collect();
+    let actions: Vec<String> = store.events(10).unwrap().into_iter().map(|e| e.action).collect();
     assert_eq!(actions, ["api_token.created", "user.created"]);
 }
 
 pub fn submissions_round_trip(store: &dyn Store) {
-    let uid = store
-        .create_user(&ctx("system"), "clerk1", "王报送", Role::Clerk, "x")
-        .unwrap();
-    let other = store
-        .create_user(&ctx("system"), "clerk2", "李报送", Role::Clerk, "x")
-        .unwrap();
+    let uid = store.create_user(&ctx("system"), "clerk1", "王报送", Role::Clerk, "x").unwrap();
+    let other = store.create_user(&ctx("system"), "clerk2", "李报送", Role::Clerk, "x").unwrap();
     let s = NewSubmission {
         user_id: uid,
         kind: RecordKind::Penalty,
@@ -655,10 +361,7 @@ pub fn submissions_round_trip(store: &dyn Store) {
     };
     let id = store.create_submission(&ctx("clerk1"), &s).unwrap();
     let got = store.submission(id).unwrap().unwrap();
-    assert_eq!(
-        (got.filename.as_str(), got.n_rows, got.n_rejected, got.kind),
-        ("处罚.csv", 3, 1, RecordKind::Penalty)
-    );
+    assert_eq!((got.filename.as_str(), got.n_rows, got.n_rejected, got.kind), ("处罚.csv", 3, 1, RecordKind::Penalty));
     assert_eq!(store.submission_file(id).unwrap().unwrap(), b"a,b\n1,2\n");
     assert_eq!(store.submissions_of(uid, 10).unwrap().len(), 1);
     assert!(store.submissions_of(other, 10).unwrap().is_empty());
@@ -685,14 +388,9 @@ pub fn authorities_and_totals(store: &dyn Store) {
         .unwrap();
     let auth = store.authorities().unwrap();
     assert_eq!(auth.len(), 2);
-    assert_eq!(
-        (auth[0].name.as_str(), auth[0].n_records),
-        ("河源市交通运输局", 2)
-    );
+    assert_eq!((auth[0].name.as_str(), auth[0].n_records), ("河源市交通运输局", 2));
     let t = store.totals().unwrap();
     assert_eq!((t.n_subjects, t.n_licenses, t.n_penalties), (2, 1, 2));
-    let ev = store
-        .append_event(&ctx("admin"), "personal_data.read", Some(1), None, "{}")
-        .unwrap();
+    let ev = store.append_event(&ctx("admin"), "personal_data.read", Some(1), None, "{}").unwrap();
     assert_eq!(store.events(1).unwrap()[0].id, ev);
 }

@@ -27,9 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/records/{id}", get(get_record))
         .route(
             "/imports/{kind}",
-            post(import_file).layer(axum::extract::DefaultBodyLimit::max(
-                crate::console::MAX_UPLOAD_BYTES,
-            )),
+            post(import_file).layer(axum::extract::DefaultBodyLimit::max(crate::console::MAX_UPLOAD_BYTES)),
         )
         .route("/diagnostic-codes", get(diagnostic_codes))
         .route("/openapi.json", get(openapi))
@@ -46,11 +44,7 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> ApiError {
-        ApiError {
-            status,
-            code: code.to_string(),
-            message: message.into(),
-        }
+        ApiError { status, code: code.to_string(), message: message.into() }
     }
     pub fn unauthorized() -> ApiError {
         ApiError::new(
@@ -70,11 +64,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => ApiError::not_found("记录"),
             other => {
                 eprintln!("internal error: {other}");
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "系统暂时无法处理该请求",
-                )
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "系统暂时无法处理该请求")
             }
         }
     }
@@ -82,11 +72,7 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (
-            self.status,
-            Json(json!({"error": {"code": self.code, "message": self.message}})),
-        )
-            .into_response()
+        (self.status, Json(json!({"error": {"code": self.code, "message": self.message}}))).into_response()
     }
 }
 
@@ -101,12 +87,7 @@ pub struct PageJson<T> {
 
 impl<T> PageJson<T> {
     fn from_page<S>(p: xinjiao_store::Page<S>, f: impl Fn(&S) -> T) -> PageJson<T> {
-        PageJson {
-            items: p.items.iter().map(f).collect(),
-            total: p.total,
-            page: p.page,
-            per_page: p.per_page,
-        }
+        PageJson { items: p.items.iter().map(f).collect(), total: p.total, page: p.page, per_page: p.per_page }
     }
 }
 
@@ -142,10 +123,7 @@ struct SubjectDetailJson {
     penalties: Vec<RecordRowView>,
 }
 
-async fn get_subject(
-    State(st): State<AppState>,
-    Path(key): Path<String>,
-) -> Result<Json<SubjectDetailJson>, ApiError> {
+async fn get_subject(State(st): State<AppState>, Path(key): Path<String>) -> Result<Json<SubjectDetailJson>, ApiError> {
     let found = st
         .db(move |s| {
             let Some(subject) = s.subject_by_key(&key)? else {
@@ -153,11 +131,7 @@ async fn get_subject(
             };
             let of = |kind| {
                 s.list_records(
-                    &RecordFilter {
-                        kind: Some(kind),
-                        subject_id: Some(subject.id),
-                        ..Default::default()
-                    },
+                    &RecordFilter { kind: Some(kind), subject_id: Some(subject.id), ..Default::default() },
                     PageRequest::new(1, 100),
                 )
             };
@@ -177,9 +151,7 @@ async fn list_records(
     State(st): State<AppState>,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<PageJson<RecordRowView>>, ApiError> {
-    let mut filter = q
-        .filter()
-        .map_err(|(code, msg)| ApiError::new(StatusCode::BAD_REQUEST, code, msg))?;
+    let mut filter = q.filter().map_err(|(code, msg)| ApiError::new(StatusCode::BAD_REQUEST, code, msg))?;
     let req = PageRequest::new(q.page.unwrap_or(1), q.per_page.unwrap_or(20));
     let subject_key = q.subject.clone();
     let page = st
@@ -205,15 +177,9 @@ struct RecordJson {
     fields: std::collections::BTreeMap<String, String>,
 }
 
-async fn get_record(
-    State(st): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<RecordJson>, ApiError> {
+async fn get_record(State(st): State<AppState>, Path(id): Path<String>) -> Result<Json<RecordJson>, ApiError> {
     let id: i64 = id.parse().map_err(|_| ApiError::not_found("记录"))?;
-    let detail = st
-        .db(move |s| s.record(id))
-        .await?
-        .ok_or_else(|| ApiError::not_found("记录"))?;
+    let detail = st.db(move |s| s.record(id)).await?.ok_or_else(|| ApiError::not_found("记录"))?;
     Ok(Json(RecordJson {
         row: (&detail.row).into(),
         fields: public_field_map(detail.row.kind, &detail.current().fields),
@@ -237,13 +203,8 @@ async fn import_file(
     Query(q): Query<ImportQuery>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let kind = RecordKind::parse(&kind).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "invalid_kind",
-            "类别应为 penalties 或 licenses",
-        )
-    })?;
+    let kind = RecordKind::parse(&kind)
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "invalid_kind", "类别应为 penalties 或 licenses"))?;
     let encoding = match q.encoding.as_deref() {
         None => Encoding::Auto,
         Some(e) => Encoding::parse(e).ok_or_else(|| {
@@ -255,39 +216,20 @@ async fn import_file(
         })?,
     };
     let filename = q.filename.unwrap_or_else(|| "upload.csv".into());
-    let opts = ReadOptions {
-        kind,
-        encoding,
-        sheet: q.sheet,
-    };
+    let opts = ReadOptions { kind, encoding, sheet: q.sheet };
     let reader = xinjiao_import::open_bytes(&filename, body.to_vec(), &opts)
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code, e.message))?;
-    let ctx = WriteContext {
-        actor: user.username.clone(),
-        at: st.now(),
-        reason: format!("API 导入 {filename}"),
-    };
+    let ctx = WriteContext { actor: user.username.clone(), at: st.now(), reason: format!("API 导入 {filename}") };
     let today = st.today();
     let dry_run = q.dry_run;
     let store = st.store.clone();
     let result = tokio::task::spawn_blocking(move || {
-        crate::import_job::run_import(
-            (!dry_run).then_some(&*store),
-            reader,
-            kind,
-            &ctx,
-            today,
-            &mut |_| {},
-        )
+        crate::import_job::run_import((!dry_run).then_some(&*store), reader, kind, &ctx, today, &mut |_| {})
     })
     .await
     .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))??;
     let report: ImportReport = result.report;
-    let status = if report.rejected > 0 {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = if report.rejected > 0 { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     Ok((status, Json(report)).into_response())
 }
 
@@ -303,9 +245,9 @@ async fn diagnostic_codes() -> Json<Value> {
 /// The OpenAPI document, written by hand; a test checks it names every route.
 pub fn openapi_document() -> Value {
     let err = json!({"$ref": "#/components/schemas/Error"});
-    let page_param =
-        json!({"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}});
-    let per_page = json!({"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}});
+    let page_param = json!({"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}});
+    let per_page =
+        json!({"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}});
     json!({
         "openapi": "3.1.0",
         "info": {

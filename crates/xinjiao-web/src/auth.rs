@@ -19,17 +19,12 @@ pub const SESSION_HOURS: i64 = 12;
 
 /// Hashes a password to a PHC string (Argon2id, OWASP baseline parameters).
 pub fn hash_password(password: &str) -> Result<String, String> {
-    Argon2::default()
-        .hash_password(password.as_bytes())
-        .map(|h| h.to_string())
-        .map_err(|e| e.to_string())
+    Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|e| e.to_string())
 }
 
 pub fn verify_password(password: &str, phc: &str) -> bool {
     match PasswordHash::new(phc) {
-        Ok(parsed) => Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok(),
+        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
         Err(_) => false,
     }
 }
@@ -67,22 +62,12 @@ fn same_origin(parts: &Parts) -> bool {
     if matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
         return true;
     }
-    if let Some(site) = parts
-        .headers
-        .get("sec-fetch-site")
-        .and_then(|v| v.to_str().ok())
-    {
+    if let Some(site) = parts.headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         return site == "same-origin" || site == "none";
     }
     match (
-        parts
-            .headers
-            .get(header::ORIGIN)
-            .and_then(|v| v.to_str().ok()),
-        parts
-            .headers
-            .get(header::HOST)
-            .and_then(|v| v.to_str().ok()),
+        parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
+        parts.headers.get(header::HOST).and_then(|v| v.to_str().ok()),
     ) {
         (Some(origin), Some(host)) => origin.split_once("://").map(|(_, h)| h) == Some(host),
         // Non-browser clients send neither; the session cookie is SameSite=Strict.
@@ -97,22 +82,13 @@ pub struct MaybeUser(pub Option<User>);
 impl FromRequestParts<AppState> for MaybeUser {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let Some(token) = cookie_value(parts, SESSION_COOKIE) else {
             return Ok(MaybeUser(None));
         };
         let hash = token_hash(token);
         let now = state.now();
-        Ok(MaybeUser(
-            state
-                .db(move |s| s.session_user(&hash, now))
-                .await
-                .ok()
-                .flatten(),
-        ))
+        Ok(MaybeUser(state.db(move |s| s.session_user(&hash, now)).await.ok().flatten()))
     }
 }
 
@@ -139,21 +115,12 @@ impl axum::response::IntoResponse for StaffRejection {
 impl FromRequestParts<AppState> for StaffUser {
     type Rejection = StaffRejection;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         if !same_origin(parts) {
             return Err(StaffRejection::CrossSite);
         }
-        let MaybeUser(user) = MaybeUser::from_request_parts(parts, state)
-            .await
-            .unwrap_or(MaybeUser(None));
-        let next = parts
-            .uri
-            .path_and_query()
-            .map(|p| p.as_str().to_string())
-            .unwrap_or_else(|| "/console".into());
+        let MaybeUser(user) = MaybeUser::from_request_parts(parts, state).await.unwrap_or(MaybeUser(None));
+        let next = parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/console".into());
         user.map(StaffUser).ok_or(StaffRejection::Login(next))
     }
 }
@@ -164,10 +131,7 @@ pub struct ApiUser(pub User);
 impl FromRequestParts<AppState> for ApiUser {
     type Rejection = crate::api::ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let bearer = parts
             .headers
             .get(header::AUTHORIZATION)

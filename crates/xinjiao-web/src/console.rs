@@ -16,9 +16,7 @@ use xinjiao_core::record::{FieldValues, ParseContext, parse_record};
 use xinjiao_import::{Encoding, ImportReport, ReadOptions, RowDiagnostic};
 use xinjiao_store::{NewSubmission, Role, StoreError, User, WriteContext};
 
-use crate::auth::{
-    MaybeUser, SESSION_COOKIE, SESSION_HOURS, StaffUser, new_token, token_hash, verify_password,
-};
+use crate::auth::{MaybeUser, SESSION_COOKIE, SESSION_HOURS, StaffUser, new_token, token_hash, verify_password};
 use crate::views::{FieldView, RecordRowView, field_views};
 use crate::{AppState, PageError};
 
@@ -30,17 +28,11 @@ pub fn routes() -> Router<AppState> {
         .route("/console/login", get(login_form).post(login))
         .route("/console/logout", post(logout))
         .route("/console", get(home))
-        .route(
-            "/console/upload",
-            post(upload).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
-        )
+        .route("/console/upload", post(upload).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)))
         .route("/console/submissions/{id}", get(submission))
         .route("/console/submissions/{id}/errors.xlsx", get(errors_xlsx))
         .route("/console/templates/{file}", get(template))
-        .route(
-            "/console/records/new",
-            get(new_record_form).post(new_record),
-        )
+        .route("/console/records/new", get(new_record_form).post(new_record))
         .route("/console/records/{id}", get(staff_record))
         .route("/console/records/{id}/reveal", post(reveal_record))
 }
@@ -53,27 +45,16 @@ fn role_label(r: Role) -> &'static str {
 }
 
 fn ctx(st: &AppState, user: &User, reason: impl Into<String>) -> WriteContext {
-    WriteContext {
-        actor: user.username.clone(),
-        at: st.now(),
-        reason: reason.into(),
-    }
+    WriteContext { actor: user.username.clone(), at: st.now(), reason: reason.into() }
 }
 
 fn local_time(ts: jiff::Timestamp) -> String {
-    jiff::tz::Offset::constant(8)
-        .to_datetime(ts)
-        .strftime("%Y-%m-%d %H:%M")
-        .to_string()
+    jiff::tz::Offset::constant(8).to_datetime(ts).strftime("%Y-%m-%d %H:%M").to_string()
 }
 
 /// Only same-site relative paths are followed after login.
 fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
-        next
-    } else {
-        "/console"
-    }
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') { next } else { "/console" }
 }
 
 #[derive(Template)]
@@ -100,13 +81,7 @@ async fn login_form(
     if u.is_some() {
         return Ok(Redirect::to(safe_next(&q.next)).into_response());
     }
-    let page = LoginPage {
-        demo: st.demo,
-        user: None,
-        next: q.next,
-        username: String::new(),
-        error: None,
-    };
+    let page = LoginPage { demo: st.demo, user: None, next: q.next, username: String::new(), error: None };
     Ok(Html(page.render()?).into_response())
 }
 
@@ -118,10 +93,7 @@ struct LoginForm {
     next: String,
 }
 
-async fn login(
-    State(st): State<AppState>,
-    Form(f): Form<LoginForm>,
-) -> Result<Response, PageError> {
+async fn login(State(st): State<AppState>, Form(f): Form<LoginForm>) -> Result<Response, PageError> {
     let name = f.username.trim().to_string();
     let name2 = name.clone();
     let user = st.db(move |s| s.user_by_name(&name2)).await?;
@@ -129,9 +101,7 @@ async fn login(
     let verified = match user {
         Some(u) => {
             let phc = u.password_hash.clone();
-            let ok = tokio::task::spawn_blocking(move || verify_password(&password, &phc))
-                .await
-                .unwrap_or(false);
+            let ok = tokio::task::spawn_blocking(move || verify_password(&password, &phc)).await.unwrap_or(false);
             ok.then_some(u)
         }
         None => None,
@@ -153,18 +123,15 @@ async fn login(
         .checked_add(jiff::SignedDuration::from_hours(SESSION_HOURS))
         .map_err(|e| PageError::Internal(e.to_string()))?;
     let uid = user.id;
-    st.db(move |s| s.create_session(&hash, uid, expires))
-        .await?;
+    st.db(move |s| s.create_session(&hash, uid, expires)).await?;
     let secure = if st.secure_cookies { "; Secure" } else { "" };
     let cookie = format!(
         "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
         SESSION_HOURS * 3600
     );
     let mut resp = Redirect::to(safe_next(&f.next)).into_response();
-    resp.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&cookie).map_err(|e| PageError::Internal(e.to_string()))?,
-    );
+    resp.headers_mut()
+        .insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|e| PageError::Internal(e.to_string()))?);
     Ok(resp)
 }
 
@@ -215,11 +182,7 @@ struct ConsoleHome {
     submissions: Vec<SubmissionRow>,
 }
 
-async fn render_home(
-    st: &AppState,
-    user: &User,
-    error: Option<String>,
-) -> Result<Html<String>, PageError> {
+async fn render_home(st: &AppState, user: &User, error: Option<String>) -> Result<Html<String>, PageError> {
     let uid = user.id;
     let subs = st.db(move |s| s.submissions_of(uid, 50)).await?;
     let page = ConsoleHome {
@@ -245,10 +208,7 @@ async fn render_home(
     Ok(Html(page.render()?))
 }
 
-async fn home(
-    State(st): State<AppState>,
-    StaffUser(user): StaffUser,
-) -> Result<Html<String>, PageError> {
+async fn home(State(st): State<AppState>, StaffUser(user): StaffUser) -> Result<Html<String>, PageError> {
     render_home(&st, &user, None).await
 }
 
@@ -257,52 +217,34 @@ async fn upload(
     StaffUser(user): StaffUser,
     mut mp: Multipart,
 ) -> Result<Response, PageError> {
-    let (mut kind, mut encoding, mut dry_run, mut file) =
-        (RecordKind::Penalty, Encoding::Auto, false, None);
-    while let Some(field) = mp
-        .next_field()
-        .await
-        .map_err(|e| PageError::BadRequest(format!("上传内容无法读取：{e}")))?
+    let (mut kind, mut encoding, mut dry_run, mut file) = (RecordKind::Penalty, Encoding::Auto, false, None);
+    while let Some(field) =
+        mp.next_field().await.map_err(|e| PageError::BadRequest(format!("上传内容无法读取：{e}")))?
     {
         match field.name().unwrap_or("") {
-            "kind" => {
-                kind = RecordKind::parse(&field.text().await.unwrap_or_default())
-                    .unwrap_or(RecordKind::Penalty)
-            }
-            "encoding" => {
-                encoding = Encoding::parse(&field.text().await.unwrap_or_default())
-                    .unwrap_or(Encoding::Auto)
-            }
+            "kind" => kind = RecordKind::parse(&field.text().await.unwrap_or_default()).unwrap_or(RecordKind::Penalty),
+            "encoding" => encoding = Encoding::parse(&field.text().await.unwrap_or_default()).unwrap_or(Encoding::Auto),
             "dry_run" => dry_run = true,
             "file" => {
                 let name = field.file_name().unwrap_or("upload.csv").to_string();
-                let bytes = field.bytes().await.map_err(|e| {
-                    PageError::BadRequest(format!("文件读取失败（不超过64MB）：{e}"))
-                })?;
+                let bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|e| PageError::BadRequest(format!("文件读取失败（不超过64MB）：{e}")))?;
                 file = Some((name, bytes.to_vec()));
             }
             _ => {}
         }
     }
     let Some((filename, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
-        return Ok(render_home(&st, &user, Some("请选择要上传的文件。".into()))
-            .await?
-            .into_response());
+        return Ok(render_home(&st, &user, Some("请选择要上传的文件。".into())).await?.into_response());
     };
-    let opts = ReadOptions {
-        kind,
-        encoding,
-        sheet: None,
-    };
+    let opts = ReadOptions { kind, encoding, sheet: None };
     let reader = match xinjiao_import::open_bytes(&filename, bytes.clone(), &opts) {
         Ok(r) => r,
         Err(e) => {
             let msg = format!("文件「{filename}」未导入：{}（{}）", e.message, e.code);
-            return Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                render_home(&st, &user, Some(msg)).await?,
-            )
-                .into_response());
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, render_home(&st, &user, Some(msg)).await?).into_response());
         }
     };
     let wctx = ctx(&st, &user, format!("上传文件 {filename}"));
@@ -310,16 +252,9 @@ async fn upload(
     let store = st.store.clone();
     let uid = user.id;
     let id = tokio::task::spawn_blocking(move || -> Result<i64, StoreError> {
-        let result = crate::import_job::run_import(
-            (!dry_run).then_some(&*store),
-            reader,
-            kind,
-            &wctx,
-            today,
-            &mut |_| {},
-        )?;
-        let mut report =
-            serde_json::to_value(&result.report).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let result =
+            crate::import_job::run_import((!dry_run).then_some(&*store), reader, kind, &wctx, today, &mut |_| {})?;
+        let mut report = serde_json::to_value(&result.report).map_err(|e| StoreError::Backend(e.to_string()))?;
         report["dry_run"] = serde_json::Value::Bool(dry_run);
         let r = &result.report;
         store.create_submission(
@@ -360,16 +295,9 @@ struct SubmissionPage {
     diagnostics: Vec<DiagRow>,
 }
 
-async fn load_submission(
-    st: &AppState,
-    user: &User,
-    id: &str,
-) -> Result<xinjiao_store::Submission, PageError> {
+async fn load_submission(st: &AppState, user: &User, id: &str) -> Result<xinjiao_store::Submission, PageError> {
     let id: i64 = id.parse().map_err(|_| PageError::NotFound)?;
-    let s = st
-        .db(move |s| s.submission(id))
-        .await?
-        .ok_or(PageError::NotFound)?;
+    let s = st.db(move |s| s.submission(id)).await?.ok_or(PageError::NotFound)?;
     if s.user_id != user.id && user.role != Role::Admin {
         return Err(PageError::Forbidden);
     }
@@ -391,19 +319,11 @@ fn stored_report(json: &str) -> (Vec<RowDiagnostic>, bool) {
         code: String,
         message: String,
     }
-    let parsed: Stored = serde_json::from_str(json).unwrap_or(Stored {
-        diagnostics: vec![],
-        dry_run: false,
-    });
+    let parsed: Stored = serde_json::from_str(json).unwrap_or(Stored { diagnostics: vec![], dry_run: false });
     let diags = parsed
         .diagnostics
         .into_iter()
-        .map(|d| RowDiagnostic {
-            row: d.row,
-            field: d.field,
-            code: d.code,
-            message: d.message,
-        })
+        .map(|d| RowDiagnostic { row: d.row, field: d.field, code: d.code, message: d.message })
         .collect();
     (diags, parsed.dry_run)
 }
@@ -444,22 +364,17 @@ async fn submission(
 }
 
 fn xlsx_response(name: &str, bytes: Vec<u8>) -> Response {
-    let disposition = format!(
-        "attachment; filename=\"report.xlsx\"; filename*=UTF-8''{}",
-        crate::views::urlencode(name)
-    );
+    let disposition =
+        format!("attachment; filename=\"report.xlsx\"; filename*=UTF-8''{}", crate::views::urlencode(name));
     (
         [
             (
                 header::CONTENT_TYPE,
-                HeaderValue::from_static(
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                ),
+                HeaderValue::from_static("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
             ),
             (
                 header::CONTENT_DISPOSITION,
-                HeaderValue::from_str(&disposition)
-                    .unwrap_or(HeaderValue::from_static("attachment")),
+                HeaderValue::from_str(&disposition).unwrap_or(HeaderValue::from_static("attachment")),
             ),
         ],
         bytes,
@@ -474,42 +389,22 @@ async fn errors_xlsx(
 ) -> Result<Response, PageError> {
     let s = load_submission(&st, &user, &id).await?;
     let sid = s.id;
-    let file = st
-        .db(move |db| db.submission_file(sid))
-        .await?
-        .ok_or(PageError::NotFound)?;
+    let file = st.db(move |db| db.submission_file(sid)).await?.ok_or(PageError::NotFound)?;
     let (diags, _) = stored_report(&s.report_json);
-    let report = ImportReport {
-        diagnostics: diags,
-        ..Default::default()
-    };
-    let opts = ReadOptions {
-        kind: s.kind,
-        encoding: Encoding::Auto,
-        sheet: None,
-    };
-    let reader = xinjiao_import::open_bytes(&s.filename, file, &opts)
-        .map_err(|e| PageError::BadRequest(e.message))?;
+    let report = ImportReport { diagnostics: diags, ..Default::default() };
+    let opts = ReadOptions { kind: s.kind, encoding: Encoding::Auto, sheet: None };
+    let reader = xinjiao_import::open_bytes(&s.filename, file, &opts).map_err(|e| PageError::BadRequest(e.message))?;
     let headers = reader.headers().to_vec();
-    let rows: Vec<(u64, Vec<String>)> = reader
-        .filter(|r| !report.row_messages(r.number).is_empty())
-        .map(|r| (r.number, r.cells))
-        .collect();
-    let bytes = xinjiao_import::error_report_xlsx(&headers, &rows, &report)
-        .map_err(|e| PageError::Internal(e.to_string()))?;
-    Ok(xlsx_response(
-        &format!("错误报告-{}.xlsx", s.filename),
-        bytes,
-    ))
+    let rows: Vec<(u64, Vec<String>)> =
+        reader.filter(|r| !report.row_messages(r.number).is_empty()).map(|r| (r.number, r.cells)).collect();
+    let bytes =
+        xinjiao_import::error_report_xlsx(&headers, &rows, &report).map_err(|e| PageError::Internal(e.to_string()))?;
+    Ok(xlsx_response(&format!("错误报告-{}.xlsx", s.filename), bytes))
 }
 
 async fn template(_u: StaffUser, Path(file): Path<String>) -> Result<Response, PageError> {
-    let kind = file
-        .strip_suffix(".xlsx")
-        .and_then(RecordKind::parse)
-        .ok_or(PageError::NotFound)?;
-    let bytes =
-        xinjiao_import::template_xlsx(kind).map_err(|e| PageError::Internal(e.to_string()))?;
+    let kind = file.strip_suffix(".xlsx").and_then(RecordKind::parse).ok_or(PageError::NotFound)?;
+    let bytes = xinjiao_import::template_xlsx(kind).map_err(|e| PageError::Internal(e.to_string()))?;
     Ok(xlsx_response(&format!("{}模板.xlsx", kind.label()), bytes))
 }
 
@@ -579,9 +474,7 @@ async fn new_record_form(
     Query(q): Query<KindQuery>,
 ) -> Result<Html<String>, PageError> {
     let kind = RecordKind::parse(&q.kind).unwrap_or(RecordKind::Penalty);
-    Ok(Html(
-        form_page(&st, &user, kind, &FieldValues::new(), &[]).render()?,
-    ))
+    Ok(Html(form_page(&st, &user, kind, &FieldValues::new(), &[]).render()?))
 }
 
 async fn new_record(
@@ -590,8 +483,7 @@ async fn new_record(
     Query(q): Query<KindQuery>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let kind =
-        RecordKind::parse(&q.kind).ok_or_else(|| PageError::BadRequest("类别无效".into()))?;
+    let kind = RecordKind::parse(&q.kind).ok_or_else(|| PageError::BadRequest("类别无效".into()))?;
     let mut values = FieldValues::new();
     for (k, v) in form {
         if let Some(def) = kind.field(&k) {
@@ -599,11 +491,10 @@ async fn new_record(
         }
     }
     match parse_record(kind, &values, &ParseContext { today: st.today() }) {
-        Err(diags) => Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Html(form_page(&st, &user, kind, &values, &diags).render()?),
-        )
-            .into_response()),
+        Err(diags) => {
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(form_page(&st, &user, kind, &values, &diags).render()?))
+                .into_response())
+        }
         Ok(rec) => {
             let wctx = ctx(&st, &user, "逐条录入");
             let out = st.db(move |s| s.write_records(&wctx, &[rec])).await?;
@@ -640,17 +531,13 @@ async fn render_staff_record(
     message: Option<String>,
 ) -> Result<Html<String>, PageError> {
     let id: i64 = id.parse().map_err(|_| PageError::NotFound)?;
-    let detail = st
-        .db(move |s| s.record(id))
-        .await?
-        .ok_or(PageError::NotFound)?;
+    let detail = st.db(move |s| s.record(id)).await?.ok_or(PageError::NotFound)?;
     let fields = field_views(detail.row.kind, &detail.current().fields, reveal);
     let has_personal = fields.iter().any(|f| f.personal);
     if reveal && has_personal {
         let wctx = ctx(st, user, "查看完整证件号码");
         let (sid, rid) = (detail.row.subject_id, detail.row.id);
-        st.db(move |s| s.append_event(&wctx, "personal_data.read", Some(sid), Some(rid), "{}"))
-            .await?;
+        st.db(move |s| s.append_event(&wctx, "personal_data.read", Some(sid), Some(rid), "{}")).await?;
     }
     let page = StaffRecordPage {
         demo: st.demo,
@@ -660,23 +547,11 @@ async fn render_staff_record(
         fields,
         revealed: reveal,
         has_personal,
-        versions: detail
-            .versions
-            .iter()
-            .map(|v| (v.version, local_time(v.created_at), v.created_by.clone()))
-            .collect(),
+        versions: detail.versions.iter().map(|v| (v.version, local_time(v.created_at), v.created_by.clone())).collect(),
         events: detail
             .events
             .iter()
-            .map(|e| {
-                (
-                    local_time(e.at),
-                    e.actor.clone(),
-                    e.action.clone(),
-                    e.reason.clone(),
-                    e.detail.clone(),
-                )
-            })
+            .map(|e| (local_time(e.at), e.actor.clone(), e.action.clone(), e.reason.clone(), e.detail.clone()))
             .collect(),
     };
     Ok(Html(page.render()?))

@@ -19,7 +19,9 @@ pub struct ImportResult {
     pub rejected_rows: Vec<(u64, Vec<String>)>,
 }
 
-/// Validates every row and, unless `dry_run`, stores the valid ones.
+/// Validates every row and, if a store is given, stores the valid ones in one
+/// transaction. Parsing runs on its own thread, a few batches ahead of the
+/// store, so that reading and writing use both cores.
 /// `progress` is called with the number of rows read so far.
 pub fn run_import(
     store: Option<&dyn Store>,
@@ -30,65 +32,69 @@ pub fn run_import(
     progress: &mut dyn FnMut(u64),
 ) -> Result<ImportResult, StoreError> {
     let parse_ctx = ParseContext { today };
-    let mut result = ImportResult {
-        headers: reader.headers().to_vec(),
-        ..Default::default()
-    };
-    let mut rows = reader;
-    let mut n_valid = 0u64;
-    let outcomes = {
-        let report = &mut result.report;
-        let rejected_rows = &mut result.rejected_rows;
-        let n_valid = &mut n_valid;
-        let mut batches = std::iter::from_fn(|| {
-            let mut batch: Vec<Record> = Vec::new();
-            for source in rows.by_ref() {
+    let headers = reader.headers().to_vec();
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(u64, Vec<Record>)>(4);
+    std::thread::scope(|scope| {
+        let parser = scope.spawn(move || {
+            let mut report = ImportReport::default();
+            let mut rejected_rows = Vec::new();
+            let mut batch: Vec<Record> = Vec::with_capacity(BATCH);
+            for source in reader {
                 report.rows += 1;
                 let parsed = parse_row(kind, source, &parse_ctx);
                 match parsed.result {
-                    Ok(rec) => {
-                        *n_valid += 1;
-                        batch.push(rec);
-                    }
+                    Ok(rec) => batch.push(rec),
                     Err(diags) => {
                         report.rejected += 1;
-                        report
-                            .diagnostics
-                            .extend(diags.into_iter().map(|d| RowDiagnostic {
-                                row: parsed.row,
-                                field: d.field.to_string(),
-                                code: d.code.to_string(),
-                                message: d.message,
-                            }));
+                        report.diagnostics.extend(diags.into_iter().map(|d| RowDiagnostic {
+                            row: parsed.row,
+                            field: d.field.to_string(),
+                            code: d.code.to_string(),
+                            message: d.message,
+                        }));
                         rejected_rows.push((parsed.row, parsed.cells));
                     }
                 }
-                if report.rows.is_multiple_of(1000) {
-                    progress(report.rows);
-                }
                 if batch.len() >= BATCH {
-                    break;
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                    if tx.send((report.rows, full)).is_err() {
+                        break; // the writer stopped
+                    }
                 }
             }
-            (!batch.is_empty()).then_some(Ok::<_, String>(batch))
+            if !batch.is_empty() {
+                let _ = tx.send((report.rows, batch));
+            }
+            (report, rejected_rows)
         });
-        match store {
-            Some(store) => store.write_record_stream(ctx, &mut batches)?,
+        let mut n_valid = 0u64;
+        let mut last_progress = 0u64;
+        let mut batches = rx.iter().map(|(rows_read, batch)| {
+            n_valid += batch.len() as u64;
+            if rows_read - last_progress >= 10_000 {
+                progress(rows_read);
+                last_progress = rows_read;
+            }
+            Ok::<_, String>(batch)
+        });
+        let outcomes = match store {
+            Some(store) => store.write_record_stream(ctx, &mut batches),
             None => {
                 batches.by_ref().for_each(drop);
-                Vec::new()
+                Ok(Vec::new())
             }
+        };
+        drop(batches);
+        let (mut report, rejected_rows) =
+            parser.join().map_err(|_| StoreError::Backend("import parser thread panicked".into()))?;
+        let outcomes = outcomes?;
+        progress(report.rows);
+        if store.is_some() {
+            report.unchanged = outcomes.iter().filter(|o| matches!(o, RecordOutcome::Unchanged { .. })).count() as u64;
+            report.accepted = outcomes.len() as u64 - report.unchanged;
+        } else {
+            report.accepted = n_valid;
         }
-    };
-    progress(result.report.rows);
-    if store.is_some() {
-        result.report.unchanged = outcomes
-            .iter()
-            .filter(|o| matches!(o, RecordOutcome::Unchanged { .. }))
-            .count() as u64;
-        result.report.accepted = outcomes.len() as u64 - result.report.unchanged;
-    } else {
-        result.report.accepted = n_valid;
-    }
-    Ok(result)
+        Ok(ImportResult { report, headers, rejected_rows })
+    })
 }

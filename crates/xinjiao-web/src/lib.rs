@@ -79,10 +79,7 @@ pub fn router(state: AppState) -> Router {
 
 async fn style_css() -> Response {
     (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
         include_str!("../static/style.css"),
     )
         .into_response()
@@ -115,32 +112,17 @@ impl From<askama::Error> for PageError {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let (status, title, detail) = match self {
-            PageError::NotFound => (
-                StatusCode::NOT_FOUND,
-                "页面不存在",
-                "您访问的页面或记录不存在，可能已被更正或撤销。".to_string(),
-            ),
+            PageError::NotFound => {
+                (StatusCode::NOT_FOUND, "页面不存在", "您访问的页面或记录不存在，可能已被更正或撤销。".to_string())
+            }
             PageError::BadRequest(m) => (StatusCode::BAD_REQUEST, "请求有误", m),
-            PageError::Forbidden => (
-                StatusCode::FORBIDDEN,
-                "无权访问",
-                "该操作需要相应权限。".to_string(),
-            ),
+            PageError::Forbidden => (StatusCode::FORBIDDEN, "无权访问", "该操作需要相应权限。".to_string()),
             PageError::Internal(m) => {
                 eprintln!("internal error: {m}");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "系统错误",
-                    "系统暂时无法处理该请求，请稍后再试。".to_string(),
-                )
+                (StatusCode::INTERNAL_SERVER_ERROR, "系统错误", "系统暂时无法处理该请求，请稍后再试。".to_string())
             }
         };
-        let page = views::ErrorPage {
-            title,
-            detail: &detail,
-            demo: false,
-            user: None,
-        };
+        let page = views::ErrorPage { title, detail: &detail, demo: false, user: None };
         let body = askama::Template::render(&page).unwrap_or_else(|_| title.to_string());
         (status, Html(body)).into_response()
     }

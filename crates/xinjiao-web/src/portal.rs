@@ -43,20 +43,9 @@ struct HomePage {
 async fn home(State(st): State<AppState>, u: MaybeUser) -> Result<Html<String>, PageError> {
     let (totals, penalties, licenses) = st
         .db(|s| {
-            let recent = |kind| {
-                s.list_records(
-                    &RecordFilter {
-                        kind: Some(kind),
-                        ..Default::default()
-                    },
-                    PageRequest::new(1, 8),
-                )
-            };
-            Ok((
-                s.totals()?,
-                recent(RecordKind::Penalty)?,
-                recent(RecordKind::License)?,
-            ))
+            let recent =
+                |kind| s.list_records(&RecordFilter { kind: Some(kind), ..Default::default() }, PageRequest::new(1, 8));
+            Ok((s.totals()?, recent(RecordKind::Penalty)?, recent(RecordKind::License)?))
         })
         .await?;
     let page = HomePage {
@@ -97,9 +86,7 @@ async fn search(
     let req = PageRequest::new(sq.page.unwrap_or(1), 20);
     let q2 = q.clone();
     let page = st.db(move |s| s.search_subjects(&q2, req)).await?;
-    let message = q
-        .is_empty()
-        .then(|| "请输入要查询的企业名称、统一社会信用代码或姓名。".to_string());
+    let message = q.is_empty().then(|| "请输入要查询的企业名称、统一社会信用代码或姓名。".to_string());
     let pager = Pager::new(&page, &format!("/search?q={}&", urlencode(&q)));
     let html = SearchPage {
         demo: st.demo,
@@ -123,23 +110,13 @@ struct SubjectPage {
     licenses: Vec<RecordRowView>,
 }
 
-async fn subject(
-    State(st): State<AppState>,
-    u: MaybeUser,
-    Path(key): Path<String>,
-) -> Result<Html<String>, PageError> {
+async fn subject(State(st): State<AppState>, u: MaybeUser, Path(key): Path<String>) -> Result<Html<String>, PageError> {
     let (subject, penalties, licenses) = st
         .db(move |s| {
-            let subject = s
-                .subject_by_key(&key)?
-                .ok_or(xinjiao_store::StoreError::NotFound)?;
+            let subject = s.subject_by_key(&key)?.ok_or(xinjiao_store::StoreError::NotFound)?;
             let of = |kind| {
                 s.list_records(
-                    &RecordFilter {
-                        kind: Some(kind),
-                        subject_id: Some(subject.id),
-                        ..Default::default()
-                    },
+                    &RecordFilter { kind: Some(kind), subject_id: Some(subject.id), ..Default::default() },
                     PageRequest::new(1, 100),
                 )
             };
@@ -168,16 +145,9 @@ struct RecordPage {
     updated: String,
 }
 
-async fn record(
-    State(st): State<AppState>,
-    u: MaybeUser,
-    Path(id): Path<String>,
-) -> Result<Html<String>, PageError> {
+async fn record(State(st): State<AppState>, u: MaybeUser, Path(id): Path<String>) -> Result<Html<String>, PageError> {
     let id: i64 = id.parse().map_err(|_| PageError::NotFound)?;
-    let detail = st
-        .db(move |s| s.record(id))
-        .await?
-        .ok_or(PageError::NotFound)?;
+    let detail = st.db(move |s| s.record(id)).await?.ok_or(PageError::NotFound)?;
     let html = RecordPage {
         demo: st.demo,
         user: user_name(&u),
@@ -214,19 +184,13 @@ impl ListQuery {
     pub fn filter(&self) -> Result<RecordFilter, FilterError> {
         let kind = match self.kind.as_str() {
             "" => None,
-            k => Some(RecordKind::parse(k).ok_or((
-                "invalid_kind",
-                format!("类别“{k}”无效，应为 license 或 penalty"),
-            ))?),
+            k => Some(RecordKind::parse(k).ok_or(("invalid_kind", format!("类别“{k}”无效，应为 license 或 penalty")))?),
         };
         let date = |name: &str, v: &str| -> Result<Option<Date>, FilterError> {
             if v.trim().is_empty() {
                 return Ok(None);
             }
-            parse_date(v).map(Some).ok_or((
-                "invalid_date",
-                format!("{name}“{v}”不是有效日期，应为 YYYY-MM-DD"),
-            ))
+            parse_date(v).map(Some).ok_or(("invalid_date", format!("{name}“{v}”不是有效日期，应为 YYYY-MM-DD")))
         };
         Ok(RecordFilter {
             kind,
@@ -269,9 +233,7 @@ async fn disclosures(
         Some(RecordKind::Penalty) => "行政处罚信息公示",
         None => "“双公示”信息",
     };
-    let (page, authorities) = st
-        .db(move |s| Ok((s.list_records(&filter, req)?, s.authorities()?)))
-        .await?;
+    let (page, authorities) = st.db(move |s| Ok((s.list_records(&filter, req)?, s.authorities()?))).await?;
     let base = format!(
         "/disclosures?kind={}&from={}&to={}&authority={}&",
         urlencode(&lq.kind),

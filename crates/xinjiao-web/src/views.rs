@@ -13,9 +13,7 @@ pub fn urlencode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                out.push(b as char)
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(b as char),
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -61,10 +59,7 @@ impl From<&Subject> for SubjectView {
 impl SubjectView {
     /// The code shown next to the name: the USCC or the masked document number.
     pub fn code_display(&self) -> String {
-        self.uscc
-            .clone()
-            .or_else(|| self.id_doc_no_masked.clone())
-            .unwrap_or_default()
+        self.uscc.clone().or_else(|| self.id_doc_no_masked.clone()).unwrap_or_default()
     }
 }
 
@@ -112,39 +107,20 @@ pub struct FieldView {
 }
 
 /// The fields of a record in the standard's order; personal ones masked unless `reveal`.
-pub fn field_views(
-    kind: RecordKind,
-    fields: &BTreeMap<String, String>,
-    reveal: bool,
-) -> Vec<FieldView> {
+pub fn field_views(kind: RecordKind, fields: &BTreeMap<String, String>, reveal: bool) -> Vec<FieldView> {
     kind.fields()
         .iter()
         .filter_map(|def| {
             let v = fields.get(def.code)?;
-            let value = if def.personal && !reveal {
-                mask_id(v)
-            } else {
-                v.clone()
-            };
-            Some(FieldView {
-                code: def.code,
-                name: def.name,
-                value,
-                personal: def.personal,
-            })
+            let value = if def.personal && !reveal { mask_id(v) } else { v.clone() };
+            Some(FieldView { code: def.code, name: def.name, value, personal: def.personal })
         })
         .collect()
 }
 
 /// Public field values keyed by code (masked), for the API.
-pub fn public_field_map(
-    kind: RecordKind,
-    fields: &BTreeMap<String, String>,
-) -> BTreeMap<String, String> {
-    field_views(kind, fields, false)
-        .into_iter()
-        .map(|f| (f.code.to_string(), f.value))
-        .collect()
+pub fn public_field_map(kind: RecordKind, fields: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    field_views(kind, fields, false).into_iter().map(|f| (f.code.to_string(), f.value)).collect()
 }
 
 /// Links to the previous and next page of a list.

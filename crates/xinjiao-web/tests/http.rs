@@ -30,9 +30,7 @@ impl Drop for App {
 
 fn ctx() -> WriteContext {
     WriteContext {
-        actor: "seed".into(),
-        at: Timestamp::from_second(1_780_000_000).unwrap(),
-        reason: "测试数据".into(),
+        actor: "seed".into(), at: Timestamp::from_second(1_780_000_000).unwrap(), reason: "测试数据".into()
     }
 }
 
@@ -62,20 +60,15 @@ fn person_penalty() -> xinjiao_core::Record {
     parse_record(
         xinjiao_core::RecordKind::Penalty,
         &m,
-        &ParseContext {
-            today: xinjiao_core::Date::new(2026, 11, 27).unwrap(),
-        },
+        &ParseContext { today: xinjiao_core::Date::new(2026, 11, 27).unwrap() },
     )
     .unwrap()
 }
 
 fn app() -> App {
     static N: AtomicU32 = AtomicU32::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "xinjiao-http-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
+    let dir =
+        std::env::temp_dir().join(format!("xinjiao-http-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
     let _ = std::fs::remove_dir_all(&dir);
     let store = Arc::new(SqliteStore::open(dir.join("db.sqlite3")).unwrap());
     use xinjiao_store::suite::{license, penalty};
@@ -83,57 +76,30 @@ fn app() -> App {
         .write_records(
             &ctx(),
             &[
-                penalty(
-                    "河源市顺达运输有限公司",
-                    "91350100M000100Y43",
-                    "河交罚〔2024〕1号",
-                    "2024-05-28",
-                ),
-                penalty(
-                    "龙川县顺达货运有限公司",
-                    "91110108551385082Q",
-                    "河交罚〔2024〕2号",
-                    "2024-07-01",
-                ),
-                license(
-                    "河源市顺达运输有限公司",
-                    "91350100M000100Y43",
-                    "龙交运许〔2024〕1号",
-                    "2024-03-01",
-                ),
+                penalty("河源市顺达运输有限公司", "91350100M000100Y43", "河交罚〔2024〕1号", "2024-05-28"),
+                penalty("龙川县顺达货运有限公司", "91110108551385082Q", "河交罚〔2024〕2号", "2024-07-01"),
+                license("河源市顺达运输有限公司", "91350100M000100Y43", "龙交运许〔2024〕1号", "2024-03-01"),
                 person_penalty(),
             ],
         )
         .unwrap();
     let hash = auth::hash_password(PASSWORD).unwrap();
-    store
-        .create_user(&ctx(), "clerk", "王报送", Role::Clerk, &hash)
-        .unwrap();
+    store.create_user(&ctx(), "clerk", "王报送", Role::Clerk, &hash).unwrap();
     let state = AppState {
         store: store.clone(),
         clock: Arc::new(|| Timestamp::from_second(1_795_000_000).unwrap()),
         demo: true,
         secure_cookies: false,
     };
-    App {
-        router: xinjiao_web::router(state),
-        store,
-        dir,
-    }
+    App { router: xinjiao_web::router(state), store, dir }
 }
 
 async fn send(app: &App, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
     let resp = app.router.clone().oneshot(req).await.unwrap();
     let status = resp.status();
     let headers = resp.headers().clone();
-    let bytes = axum::body::to_bytes(resp.into_body(), 64 << 20)
-        .await
-        .unwrap();
-    (
-        status,
-        headers,
-        String::from_utf8_lossy(&bytes).into_owned(),
-    )
+    let bytes = axum::body::to_bytes(resp.into_body(), 64 << 20).await.unwrap();
+    (status, headers, String::from_utf8_lossy(&bytes).into_owned())
 }
 
 async fn get(app: &App, uri: &str) -> (StatusCode, String) {
@@ -141,19 +107,8 @@ async fn get(app: &App, uri: &str) -> (StatusCode, String) {
     (s, b)
 }
 
-async fn get_with_cookie(
-    app: &App,
-    uri: &str,
-    cookie: &str,
-) -> (StatusCode, axum::http::HeaderMap, String) {
-    send(
-        app,
-        Request::get(uri)
-            .header(header::COOKIE, cookie)
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await
+async fn get_with_cookie(app: &App, uri: &str, cookie: &str) -> (StatusCode, axum::http::HeaderMap, String) {
+    send(app, Request::get(uri).header(header::COOKIE, cookie).body(Body::empty()).unwrap()).await
 }
 
 fn enc(s: &str) -> String {
@@ -165,10 +120,7 @@ async fn portal_pages() {
     let app = app();
     let (s, home) = get(&app, "/").await;
     assert_eq!(s, StatusCode::OK);
-    assert!(
-        home.contains("演示数据") && home.contains("河交罚〔2024〕2号"),
-        "demo banner and recent penalties"
-    );
+    assert!(home.contains("演示数据") && home.contains("河交罚〔2024〕2号"), "demo banner and recent penalties");
     let (s, search) = get(&app, &format!("/search?q={}", enc("顺达"))).await;
     assert_eq!(s, StatusCode::OK);
     assert!(
@@ -179,23 +131,15 @@ async fn portal_pages() {
     let (s, profile) = get(&app, "/subjects/91350100M000100Y43").await;
     assert_eq!(s, StatusCode::OK);
     assert!(
-        profile.contains("行政处罚（1）")
-            && profile.contains("行政许可（1）")
-            && profile.contains("河交罚〔2024〕1号")
+        profile.contains("行政处罚（1）") && profile.contains("行政许可（1）") && profile.contains("河交罚〔2024〕1号")
     );
     let (s, list) = get(&app, "/disclosures?kind=penalty&from=2024-06-01").await;
     assert_eq!(s, StatusCode::OK);
-    assert!(
-        list.contains("河交罚〔2024〕2号") && !list.contains("河交罚〔2024〕1号"),
-        "date filter"
-    );
+    assert!(list.contains("河交罚〔2024〕2号") && !list.contains("河交罚〔2024〕1号"), "date filter");
     let (s, bad) = get(&app, "/disclosures?from=2024-13-01").await;
     assert_eq!(s, StatusCode::OK);
     assert!(bad.contains("不是有效日期"));
-    assert_eq!(
-        get(&app, "/subjects/91110000600037341L").await.0,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(get(&app, "/subjects/91110000600037341L").await.0, StatusCode::NOT_FOUND);
     assert_eq!(get(&app, "/records/999").await.0, StatusCode::NOT_FOUND);
     assert_eq!(get(&app, "/records/abc").await.0, StatusCode::NOT_FOUND);
     assert_eq!(get(&app, "/nope").await.0, StatusCode::NOT_FOUND);
@@ -209,13 +153,8 @@ async fn record_detail_shows_every_field() {
     let app = app();
     let (s, body) = get(&app, "/records/1").await;
     assert_eq!(s, StatusCode::OK);
-    for label in [
-        "行政相对人名称",
-        "处罚决定日期",
-        "罚款金额（万元）",
-        "0.2",
-        "处罚机关统一社会信用代码",
-    ] {
+    for label in ["行政相对人名称", "处罚决定日期", "罚款金额（万元）", "0.2", "处罚机关统一社会信用代码"]
+    {
         assert!(body.contains(label), "{label}");
     }
 }
@@ -223,20 +162,12 @@ async fn record_detail_shows_every_field() {
 #[tokio::test]
 async fn personal_data_is_masked_everywhere_public() {
     let app = app();
-    let person = app
-        .store
-        .search_subjects("李四", xinjiao_store::PageRequest::new(1, 1))
-        .unwrap()
-        .items
-        .remove(0);
+    let person = app.store.search_subjects("李四", xinjiao_store::PageRequest::new(1, 1)).unwrap().items.remove(0);
     let masked = "1101**********002X";
     let rec = app
         .store
         .list_records(
-            &xinjiao_store::RecordFilter {
-                subject_id: Some(person.id),
-                ..Default::default()
-            },
+            &xinjiao_store::RecordFilter { subject_id: Some(person.id), ..Default::default() },
             xinjiao_store::PageRequest::new(1, 1),
         )
         .unwrap()
@@ -265,11 +196,7 @@ async fn personal_data_is_masked_everywhere_public() {
 #[tokio::test]
 async fn api_reads() {
     let app = app();
-    let (s, body) = get(
-        &app,
-        &format!("/api/v1/subjects?q={}&per_page=1", enc("顺达")),
-    )
-    .await;
+    let (s, body) = get(&app, &format!("/api/v1/subjects?q={}&per_page=1", enc("顺达"))).await;
     assert_eq!(s, StatusCode::OK);
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["total"], 2);
@@ -284,33 +211,18 @@ async fn api_reads() {
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["total"], 1);
     let (_, body) = get(&app, "/api/v1/records?subject=91350100M000100Y43").await;
-    assert_eq!(
-        serde_json::from_str::<serde_json::Value>(&body).unwrap()["total"],
-        2
-    );
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&body).unwrap()["total"], 2);
     let (s, body) = get(&app, "/api/v1/records/1").await;
     assert_eq!(s, StatusCode::OK);
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["fields"]["CF_NR_FK"], "0.2");
     for (uri, status, code) in [
-        (
-            "/api/v1/records?from=2024-02-30",
-            StatusCode::BAD_REQUEST,
-            "invalid_date",
-        ),
-        (
-            "/api/v1/records?kind=fine",
-            StatusCode::BAD_REQUEST,
-            "invalid_kind",
-        ),
+        ("/api/v1/records?from=2024-02-30", StatusCode::BAD_REQUEST, "invalid_date"),
+        ("/api/v1/records?kind=fine", StatusCode::BAD_REQUEST, "invalid_kind"),
         ("/api/v1/subjects", StatusCode::BAD_REQUEST, "missing_query"),
         ("/api/v1/subjects/XYZ", StatusCode::NOT_FOUND, "not_found"),
         ("/api/v1/records/77", StatusCode::NOT_FOUND, "not_found"),
-        (
-            "/api/v1/records?subject=XYZ",
-            StatusCode::NOT_FOUND,
-            "not_found",
-        ),
+        ("/api/v1/records?subject=XYZ", StatusCode::NOT_FOUND, "not_found"),
         ("/api/v1/nothing", StatusCode::NOT_FOUND, "not_found"),
     ] {
         let (s, body) = get(&app, uri).await;
@@ -327,12 +239,7 @@ async fn openapi_documents_every_route() {
     let (s, body) = get(&app, "/api/v1/openapi.json").await;
     assert_eq!(s, StatusCode::OK);
     let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
-    let paths: Vec<&str> = doc["paths"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let paths: Vec<&str> = doc["paths"].as_object().unwrap().keys().map(String::as_str).collect();
     let expected = [
         "/api/v1/diagnostic-codes",
         "/api/v1/imports/{kind}",
@@ -345,29 +252,11 @@ async fn openapi_documents_every_route() {
     assert_eq!(paths, expected);
     // Every documented GET answers with something other than "no such route".
     for p in expected {
-        let uri = p
-            .replace("{key}", "91350100M000100Y43")
-            .replace("{id}", "1")
-            .replace("{kind}", "penalties");
-        let uri = if uri.ends_with("/subjects") {
-            format!("{uri}?q=x")
-        } else {
-            uri
-        };
+        let uri = p.replace("{key}", "91350100M000100Y43").replace("{id}", "1").replace("{kind}", "penalties");
+        let uri = if uri.ends_with("/subjects") { format!("{uri}?q=x") } else { uri };
         let method = if p.contains("imports") { "POST" } else { "GET" };
-        let (s, _, body) = send(
-            &app,
-            Request::builder()
-                .method(method)
-                .uri(&uri)
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
-        assert!(
-            !body.contains("接口不存在") && s != StatusCode::METHOD_NOT_ALLOWED,
-            "{method} {uri}: {s}"
-        );
+        let (s, _, body) = send(&app, Request::builder().method(method).uri(&uri).body(Body::empty()).unwrap()).await;
+        assert!(!body.contains("接口不存在") && s != StatusCode::METHOD_NOT_ALLOWED, "{method} {uri}: {s}");
     }
     let (_, body) = get(&app, "/api/v1/diagnostic-codes").await;
     assert!(body.contains("uscc.check_digit") && body.contains("cell.numeric_code"));
@@ -393,69 +282,27 @@ async fn writes_need_authentication() {
     assert!(body.contains("\"unauthorized\""));
     let (s, _, _) = send(&app, post("/api/v1/imports/penalties", Some("Bearer nope"))).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
-    let (s, h, _) = send(
-        &app,
-        Request::post("/console/upload")
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let (s, h, _) = send(&app, Request::post("/console/upload").body(Body::empty()).unwrap()).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
-    assert!(
-        h[header::LOCATION]
-            .to_str()
-            .unwrap()
-            .starts_with("/console/login?next=")
-    );
+    assert!(h[header::LOCATION].to_str().unwrap().starts_with("/console/login?next="));
     let (s, h, _) = get_with_cookie(&app, "/console", "xj_session=forged").await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     assert_eq!(h[header::LOCATION], "/console/login?next=/console");
-    assert_eq!(
-        app.store.totals().unwrap().n_penalties,
-        3,
-        "nothing written"
-    );
+    assert_eq!(app.store.totals().unwrap().n_penalties, 3, "nothing written");
     // With a token the import runs and reports rows 3 and 4.
     let token = auth::new_token();
     let uid = app.store.user_by_name("clerk").unwrap().unwrap().id;
-    app.store
-        .create_api_token(&ctx(), &auth::token_hash(&token), uid, "执法系统")
-        .unwrap();
-    let (s, _, body) = send(
-        &app,
-        post(
-            "/api/v1/imports/penalties?dry_run=true",
-            Some(&format!("Bearer {token}")),
-        ),
-    )
-    .await;
+    app.store.create_api_token(&ctx(), &auth::token_hash(&token), uid, "执法系统").unwrap();
+    let (s, _, body) =
+        send(&app, post("/api/v1/imports/penalties?dry_run=true", Some(&format!("Bearer {token}")))).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(app.store.totals().unwrap().n_penalties, 3, "dry run");
-    let (s, _, body2) = send(
-        &app,
-        post(
-            "/api/v1/imports/penalties",
-            Some(&format!("Bearer {token}")),
-        ),
-    )
-    .await;
+    let (s, _, body2) = send(&app, post("/api/v1/imports/penalties", Some(&format!("Bearer {token}")))).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body, body2, "a dry run reports what the real import does");
     let v: serde_json::Value = serde_json::from_str(&body2).unwrap();
-    assert_eq!(
-        (
-            v["rows"].as_u64(),
-            v["accepted"].as_u64(),
-            v["rejected"].as_u64()
-        ),
-        (Some(3), Some(1), Some(2))
-    );
-    let rows: Vec<u64> = v["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["row"].as_u64().unwrap())
-        .collect();
+    assert_eq!((v["rows"].as_u64(), v["accepted"].as_u64(), v["rejected"].as_u64()), (Some(3), Some(1), Some(2)));
+    let rows: Vec<u64> = v["diagnostics"].as_array().unwrap().iter().map(|d| d["row"].as_u64().unwrap()).collect();
     assert_eq!(rows, [3, 4, 4]);
     assert_eq!(app.store.totals().unwrap().n_penalties, 4);
     let ev = app.store.events(1).unwrap().remove(0);
@@ -491,15 +338,9 @@ async fn login(app: &App) -> String {
 fn multipart(kind: &str, filename: &str, content: &[u8]) -> (String, Vec<u8>) {
     let boundary = "----xinjiao-test-boundary";
     let mut body = Vec::new();
+    body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\n{kind}\r\n").as_bytes());
     body.extend(
-        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\n{kind}\r\n")
-            .as_bytes(),
-    );
-    body.extend(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"encoding\"\r\n\r\nauto\r\n"
-        )
-        .as_bytes(),
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"encoding\"\r\n\r\nauto\r\n").as_bytes(),
     );
     body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: text/csv\r\n\r\n").as_bytes());
     body.extend(content);
@@ -540,12 +381,7 @@ async fn console_upload_shows_diagnostics_and_error_report() {
     );
     let (s, h, xlsx) = get_with_cookie(&app, "/console/submissions/1/errors.xlsx", &cookie).await;
     assert_eq!(s, StatusCode::OK);
-    assert!(
-        h[header::CONTENT_TYPE]
-            .to_str()
-            .unwrap()
-            .contains("spreadsheetml")
-    );
+    assert!(h[header::CONTENT_TYPE].to_str().unwrap().contains("spreadsheetml"));
     assert!(xlsx.starts_with("PK"));
     let (s, _, tpl) = get_with_cookie(&app, "/console/templates/penalty.xlsx", &cookie).await;
     assert_eq!(s, StatusCode::OK);
@@ -564,24 +400,12 @@ async fn console_upload_shows_diagnostics_and_error_report() {
     )
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        page.contains("「金额」") && page.contains("file.unknown_columns"),
-        "{page}"
-    );
+    assert!(page.contains("「金额」") && page.contains("file.unknown_columns"), "{page}");
     // Logging out ends the session.
-    let (s, _, _) = send(
-        &app,
-        Request::post("/console/logout")
-            .header(header::COOKIE, &cookie)
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let (s, _, _) =
+        send(&app, Request::post("/console/logout").header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
-    assert_eq!(
-        get_with_cookie(&app, "/console", &cookie).await.0,
-        StatusCode::SEE_OTHER
-    );
+    assert_eq!(get_with_cookie(&app, "/console", &cookie).await.0, StatusCode::SEE_OTHER);
 }
 
 #[tokio::test]
@@ -617,18 +441,11 @@ async fn single_record_form_validates_inline_and_audits_reveals() {
         ("CF_SJLY", "河源市交通运输局"),
         ("CF_SJLYDM", "11230500001755309F"),
     ];
-    let encode = |fs: &[(&str, &str)]| {
-        fs.iter()
-            .map(|(k, v)| format!("{k}={}", enc(v)))
-            .collect::<Vec<_>>()
-            .join("&")
-    };
+    let encode = |fs: &[(&str, &str)]| fs.iter().map(|(k, v)| format!("{k}={}", enc(v))).collect::<Vec<_>>().join("&");
     let (s, _, page) = send(&app, post(encode(&fields))).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        page.contains("校验位错误")
-            && page.contains("id_card.check_digit")
-            && page.contains("value=\"王五\""),
+        page.contains("校验位错误") && page.contains("id_card.check_digit") && page.contains("value=\"王五\""),
         "inline error, values kept"
     );
     let mut fixed = fields.to_vec();
@@ -638,25 +455,12 @@ async fn single_record_form_validates_inline_and_audits_reveals() {
     let loc = h[header::LOCATION].to_str().unwrap().to_string();
     let (s, _, staff) = get_with_cookie(&app, &loc, &cookie).await;
     assert_eq!(s, StatusCode::OK);
-    assert!(
-        staff.contains("已保存")
-            && staff.contains("1101**********002X")
-            && !staff.contains(PERSON_ID)
-    );
+    assert!(staff.contains("已保存") && staff.contains("1101**********002X") && !staff.contains(PERSON_ID));
     let reveal = loc.split('?').next().unwrap().to_string() + "/reveal";
-    let (s, _, revealed) = send(
-        &app,
-        Request::post(&reveal)
-            .header(header::COOKIE, &cookie)
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let (s, _, revealed) =
+        send(&app, Request::post(&reveal).header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
     assert_eq!(s, StatusCode::OK);
     assert!(revealed.contains(PERSON_ID));
     let ev = app.store.events(1).unwrap().remove(0);
-    assert_eq!(
-        (ev.action.as_str(), ev.actor.as_str()),
-        ("personal_data.read", "clerk")
-    );
+    assert_eq!((ev.action.as_str(), ev.actor.as_str()), ("personal_data.read", "clerk"));
 }

@@ -51,15 +51,9 @@ fn organ_uscc(division: &str, n: u64) -> String {
 }
 
 fn uscc_from(prefix8: &str, org8: &str) -> String {
-    let org9 = format!(
-        "{org8}{}",
-        org_check_char(org8.as_bytes()).expect("org body")
-    );
+    let org9 = format!("{org8}{}", org_check_char(org8.as_bytes()).expect("org body"));
     let first17 = format!("{prefix8}{org9}");
-    format!(
-        "{first17}{}",
-        uscc_check_char(first17.as_bytes()).expect("uscc body")
-    )
+    format!("{first17}{}", uscc_check_char(first17.as_bytes()).expect("uscc body"))
 }
 
 fn random_org8(rng: &mut Rng) -> String {
@@ -138,14 +132,10 @@ const TYPES: &[&str] = &[
     "危险货物运输有限公司",
 ];
 const SHOP_TYPES: &[&str] = &["汽车修理店", "货运部", "汽车配件维修部", "轮胎修补店"];
-const SURNAMES: &[&str] = &[
-    "陈", "李", "黄", "张", "刘", "叶", "邓", "曾", "钟", "罗", "赖", "谢", "何", "黎", "温", "朱",
-    "邱", "丘",
-];
-const GIVEN: &[&str] = &[
-    "伟", "强", "志明", "国华", "建军", "小红", "丽萍", "海燕", "文杰", "俊", "永康", "德胜",
-    "春梅", "家豪", "子轩",
-];
+const SURNAMES: &[&str] =
+    &["陈", "李", "黄", "张", "刘", "叶", "邓", "曾", "钟", "罗", "赖", "谢", "何", "黎", "温", "朱", "邱", "丘"];
+const GIVEN: &[&str] =
+    &["伟", "强", "志明", "国华", "建军", "小红", "丽萍", "海燕", "文杰", "俊", "永康", "德胜", "春梅", "家豪", "子轩"];
 
 /// A demo subject.
 #[derive(Clone)]
@@ -164,14 +154,9 @@ fn person_name(rng: &mut Rng) -> String {
 
 fn id_card(rng: &mut Rng) -> String {
     let (div, _) = rng.pick(DIVISIONS);
-    let birth = Date::constant(1960, 1, 1)
-        .checked_add(jiff::Span::new().days(rng.below(15_000) as i64))
-        .expect("date");
+    let birth = Date::constant(1960, 1, 1).checked_add(jiff::Span::new().days(rng.below(15_000) as i64)).expect("date");
     let first17 = format!("{div}{}{:03}", birth.strftime("%Y%m%d"), rng.below(1000));
-    format!(
-        "{first17}{}",
-        id_card_check_char(first17.as_bytes()).expect("digits")
-    )
+    format!("{first17}{}", id_card_check_char(first17.as_bytes()).expect("digits"))
 }
 
 fn subjects(rng: &mut Rng, n: usize) -> Vec<DemoSubject> {
@@ -297,65 +282,19 @@ const VIOLATIONS: &[Violation] = &[
         "罚款",
         (5000, 20000),
     ),
-    (
-        "严重违法超限运输",
-        "一年内违法超限运输超过3次",
-        "《公路安全保护条例》第六十六条",
-        "吊销许可证件",
-        (0, 0),
-    ),
+    ("严重违法超限运输", "一年内违法超限运输超过3次", "《公路安全保护条例》第六十六条", "吊销许可证件", (0, 0)),
 ];
 
 /// (文书名称, 许可类别, 证书名称, 许可内容)
 const LICENSES: &[(&str, &str, &str, &str)] = &[
-    (
-        "道路运输经营许可决定书",
-        "普通",
-        "道路运输经营许可证",
-        "道路普通货物运输",
-    ),
-    (
-        "道路旅客运输经营许可决定书",
-        "普通",
-        "道路运输经营许可证",
-        "县内班车客运",
-    ),
-    (
-        "超限运输车辆行驶公路许可决定书",
-        "普通",
-        "超限运输车辆通行证",
-        "大件运输车辆通行G205、S229",
-    ),
-    (
-        "水路运输经营许可决定书",
-        "特许",
-        "国内水路运输经营许可证",
-        "东江、新丰江库区内河普通货船运输",
-    ),
-    (
-        "公路建设项目施工许可决定书",
-        "核准",
-        "施工许可",
-        "县道X152线路面改造工程施工",
-    ),
-    (
-        "巡游出租汽车经营许可决定书",
-        "特许",
-        "巡游出租汽车经营许可证",
-        "巡游出租汽车客运",
-    ),
-    (
-        "道路危险货物运输经营许可决定书",
-        "普通",
-        "道路运输经营许可证",
-        "危险货物运输（3类）",
-    ),
-    (
-        "机动车驾驶员培训备案",
-        "登记",
-        "驾驶培训备案证明",
-        "普通机动车驾驶员培训（C1、C2）",
-    ),
+    ("道路运输经营许可决定书", "普通", "道路运输经营许可证", "道路普通货物运输"),
+    ("道路旅客运输经营许可决定书", "普通", "道路运输经营许可证", "县内班车客运"),
+    ("超限运输车辆行驶公路许可决定书", "普通", "超限运输车辆通行证", "大件运输车辆通行G205、S229"),
+    ("水路运输经营许可决定书", "特许", "国内水路运输经营许可证", "东江、新丰江库区内河普通货船运输"),
+    ("公路建设项目施工许可决定书", "核准", "施工许可", "县道X152线路面改造工程施工"),
+    ("巡游出租汽车经营许可决定书", "特许", "巡游出租汽车经营许可证", "巡游出租汽车客运"),
+    ("道路危险货物运输经营许可决定书", "普通", "道路运输经营许可证", "危险货物运输（3类）"),
+    ("机动车驾驶员培训备案", "登记", "驾驶培训备案证明", "普通机动车驾驶员培训（C1、C2）"),
 ];
 
 fn fine_text(yuan: u64) -> (String, String) {
@@ -363,126 +302,122 @@ fn fine_text(yuan: u64) -> (String, String) {
     (format!("罚款{yuan}元"), wan)
 }
 
-/// Generates `n_subjects` subjects and `n_records` records for `seed`.
-pub fn generate(seed: u64, n_subjects: usize, n_records: usize) -> Vec<Record> {
+#[cfg(test)]
+/// Generates `n_subjects` subjects and `n_records` records for `seed` (only of
+/// kind `only`, if given).
+pub fn generate(seed: u64, n_subjects: usize, n_records: usize, only: Option<RecordKind>) -> Vec<Record> {
+    generate_iter(seed, n_subjects, n_records, only).collect()
+}
+
+/// Like [`generate`], one record at a time (for sets too large to hold in memory).
+pub fn generate_iter(
+    seed: u64,
+    n_subjects: usize,
+    n_records: usize,
+    only: Option<RecordKind>,
+) -> impl Iterator<Item = Record> {
     let mut rng = Rng::new(seed);
     let subs = subjects(&mut rng, n_subjects.max(1));
     let bureaus = bureaus();
     let ctx = ParseContext { today: ANCHOR };
-    let mut out = Vec::with_capacity(n_records);
+    let mut produced = 0usize;
     let mut seq = 0u64;
-    while out.len() < n_records {
-        seq += 1;
-        let s = subs[rng.below(subs.len() as u64) as usize].clone();
-        let (bureau, bureau_code) = rng.pick(&bureaus).clone();
-        let date = ANCHOR
-            .checked_sub(jiff::Span::new().days(rng.below(900) as i64 + 1))
-            .expect("date");
-        let year = date.year();
-        let short = bureau.chars().next().unwrap_or('河');
-        let is_penalty = s.kind == "自然人" || rng.below(100) < 55;
-        let mut m = FieldValues::new();
-        let (p, kind) = if is_penalty {
-            ("CF_", RecordKind::Penalty)
-        } else {
-            ("XK_", RecordKind::License)
-        };
-        let put = |m: &mut FieldValues, suffix: &str, v: String| {
-            if let Some(def) = kind
-                .fields()
-                .iter()
-                .find(|f| f.code.strip_prefix(p) == Some(suffix) || f.code == suffix)
-            {
-                m.insert(def.code, v);
+    std::iter::from_fn(move || {
+        if produced >= n_records {
+            return None;
+        }
+        loop {
+            seq += 1;
+            let s = subs[rng.below(subs.len() as u64) as usize].clone();
+            let (bureau, bureau_code) = rng.pick(&bureaus).clone();
+            let date = ANCHOR.checked_sub(jiff::Span::new().days(rng.below(900) as i64 + 1)).expect("date");
+            let year = date.year();
+            let short = bureau.chars().next().unwrap_or('河');
+            let is_penalty = match only {
+                Some(k) => k == RecordKind::Penalty,
+                None => s.kind == "自然人" || rng.below(100) < 55,
+            };
+            if !is_penalty && s.kind == "自然人" {
+                continue;
             }
-        };
-        put(&mut m, "XDR_MC", s.name.clone());
-        put(&mut m, "XDR_LB", s.kind.to_string());
-        if let Some(u) = &s.uscc {
-            put(&mut m, "XDR_SHXYM", u.clone());
-        }
-        if let Some(id) = &s.id_no {
-            put(&mut m, "XDR_ZJLX", "身份证".into());
-            put(&mut m, "XDR_ZJHM", id.clone());
-        }
-        if let Some(l) = &s.legal_rep {
-            put(&mut m, "FRDB", l.clone());
-        }
-        if is_penalty {
-            let ok: Vec<&Violation> = VIOLATIONS
-                .iter()
-                .filter(|v| {
-                    s.kind != "自然人" || !v.0.contains("经营许可") && !v.0.contains("施工")
-                })
-                .collect();
-            let (wfxw, sy, yj, cflb, (lo, hi)) = **rng.pick(&ok);
-            m.insert("CF_WSH", format!("{short}交执罚〔{year}〕{seq}号"));
-            m.insert("CF_WFXW", wfxw.into());
-            m.insert("CF_SY", format!("{sy}（{}）", s.business));
-            m.insert("CF_YJ", yj.into());
-            m.insert("CF_CFLB", cflb.into());
-            if hi > 0 {
-                let yuan = (lo + rng.below(hi - lo + 1)) / 100 * 100;
-                let (nr, wan) = fine_text(yuan.max(100));
-                m.insert("CF_NR", nr);
-                m.insert("CF_NR_FK", wan);
-                if cflb.contains("没收") {
-                    m.insert(
-                        "CF_NR_WFFF",
-                        format!("{}", (rng.below(50) + 1) as f64 / 100.0),
-                    );
+            let mut m = FieldValues::new();
+            let (p, kind) = if is_penalty { ("CF_", RecordKind::Penalty) } else { ("XK_", RecordKind::License) };
+            let put = |m: &mut FieldValues, suffix: &str, v: String| {
+                if let Some(def) =
+                    kind.fields().iter().find(|f| f.code.strip_prefix(p) == Some(suffix) || f.code == suffix)
+                {
+                    m.insert(def.code, v);
                 }
-            } else if cflb.contains("吊销") {
-                m.insert("CF_NR", "吊销道路运输证".into());
-                m.insert(
-                    "CF_NR_ZKDX",
-                    format!("道路运输证 粤交运管河字{:09}号", rng.below(1_000_000_000)),
-                );
-            } else {
-                m.insert("CF_NR", "警告".into());
+            };
+            put(&mut m, "XDR_MC", s.name.clone());
+            put(&mut m, "XDR_LB", s.kind.to_string());
+            if let Some(u) = &s.uscc {
+                put(&mut m, "XDR_SHXYM", u.clone());
             }
-            m.insert("CF_JDRQ", date.to_string());
-            m.insert(
-                "CF_YXQ",
-                date.checked_add(jiff::Span::new().days(7))
-                    .expect("date")
-                    .to_string(),
-            );
-            m.insert("CF_CFJG", bureau.clone());
-            m.insert("CF_CFJGDM", bureau_code.clone());
-            m.insert("CF_SJLY", bureau.clone());
-            m.insert("CF_SJLYDM", bureau_code.clone());
-        } else {
-            let (xkws, xklb, xkzs, nr) = *rng.pick(LICENSES);
-            m.insert("XK_XKWS", xkws.into());
-            m.insert("XK_WSH", format!("{short}交运许〔{year}〕{seq}号"));
-            m.insert("XK_XKLB", xklb.into());
-            m.insert("XK_XKZS", xkzs.into());
-            m.insert(
-                "XK_XKBH",
-                format!("粤交运管许可河字441600{:06}号", seq % 1_000_000),
-            );
-            m.insert("XK_NR", nr.into());
-            m.insert("XK_JDRQ", date.to_string());
-            m.insert("XK_YXQZ", date.to_string());
-            m.insert(
-                "XK_YXQZI",
-                date.checked_add(jiff::Span::new().years(4))
-                    .expect("date")
-                    .to_string(),
-            );
-            m.insert("XK_XKJG", bureau.clone());
-            m.insert("XK_XKJGDM", bureau_code.clone());
-            m.insert("XK_ZT", "有效".into());
-            m.insert("XK_LYDW", bureau.clone());
-            m.insert("XK_LYDWDM", bureau_code.clone());
+            if let Some(id) = &s.id_no {
+                put(&mut m, "XDR_ZJLX", "身份证".into());
+                put(&mut m, "XDR_ZJHM", id.clone());
+            }
+            if let Some(l) = &s.legal_rep {
+                put(&mut m, "FRDB", l.clone());
+            }
+            if is_penalty {
+                let ok: Vec<&Violation> = VIOLATIONS
+                    .iter()
+                    .filter(|v| s.kind != "自然人" || !v.0.contains("经营许可") && !v.0.contains("施工"))
+                    .collect();
+                let (wfxw, sy, yj, cflb, (lo, hi)) = **rng.pick(&ok);
+                m.insert("CF_WSH", format!("{short}交执罚〔{year}〕{seq}号"));
+                m.insert("CF_WFXW", wfxw.into());
+                m.insert("CF_SY", format!("{sy}（{}）", s.business));
+                m.insert("CF_YJ", yj.into());
+                m.insert("CF_CFLB", cflb.into());
+                if hi > 0 {
+                    let yuan = (lo + rng.below(hi - lo + 1)) / 100 * 100;
+                    let (nr, wan) = fine_text(yuan.max(100));
+                    m.insert("CF_NR", nr);
+                    m.insert("CF_NR_FK", wan);
+                    if cflb.contains("没收") {
+                        m.insert("CF_NR_WFFF", format!("{}", (rng.below(50) + 1) as f64 / 100.0));
+                    }
+                } else if cflb.contains("吊销") {
+                    m.insert("CF_NR", "吊销道路运输证".into());
+                    m.insert("CF_NR_ZKDX", format!("道路运输证 粤交运管河字{:09}号", rng.below(1_000_000_000)));
+                } else {
+                    m.insert("CF_NR", "警告".into());
+                }
+                m.insert("CF_JDRQ", date.to_string());
+                m.insert("CF_YXQ", date.checked_add(jiff::Span::new().days(7)).expect("date").to_string());
+                m.insert("CF_CFJG", bureau.clone());
+                m.insert("CF_CFJGDM", bureau_code.clone());
+                m.insert("CF_SJLY", bureau.clone());
+                m.insert("CF_SJLYDM", bureau_code.clone());
+            } else {
+                let (xkws, xklb, xkzs, nr) = *rng.pick(LICENSES);
+                m.insert("XK_XKWS", xkws.into());
+                m.insert("XK_WSH", format!("{short}交运许〔{year}〕{seq}号"));
+                m.insert("XK_XKLB", xklb.into());
+                m.insert("XK_XKZS", xkzs.into());
+                m.insert("XK_XKBH", format!("粤交运管许可河字441600{:06}号", seq % 1_000_000));
+                m.insert("XK_NR", nr.into());
+                m.insert("XK_JDRQ", date.to_string());
+                m.insert("XK_YXQZ", date.to_string());
+                m.insert("XK_YXQZI", date.checked_add(jiff::Span::new().years(4)).expect("date").to_string());
+                m.insert("XK_XKJG", bureau.clone());
+                m.insert("XK_XKJGDM", bureau_code.clone());
+                m.insert("XK_ZT", "有效".into());
+                m.insert("XK_LYDW", bureau.clone());
+                m.insert("XK_LYDWDM", bureau_code.clone());
+            }
+            match parse_record(kind, &m, &ctx) {
+                Ok(rec) => {
+                    produced += 1;
+                    return Some(rec);
+                }
+                Err(diags) => panic!("demo generator produced an invalid record: {diags:?}"),
+            }
         }
-        match parse_record(kind, &m, &ctx) {
-            Ok(rec) => out.push(rec),
-            Err(diags) => panic!("demo generator produced an invalid record: {diags:?}"),
-        }
-    }
-    out
+    })
 }
 
 #[cfg(test)]
@@ -491,16 +426,13 @@ mod tests {
 
     #[test]
     fn deterministic_and_valid() {
-        let a = generate(7, 50, 200);
-        let b = generate(7, 50, 200);
+        let a = generate(7, 50, 200, None);
+        let b = generate(7, 50, 200, None);
         assert_eq!(a, b);
-        assert_ne!(a, generate(8, 50, 200));
+        assert_ne!(a, generate(8, 50, 200, None));
         assert_eq!(a.len(), 200);
         assert!(a.iter().any(|r| r.kind() == RecordKind::License));
         assert!(a.iter().any(|r| r.kind() == RecordKind::Penalty));
-        assert!(
-            a.iter()
-                .any(|r| r.subject().kind == xinjiao_core::record::SubjectKind::NaturalPerson)
-        );
+        assert!(a.iter().any(|r| r.subject().kind == xinjiao_core::record::SubjectKind::NaturalPerson));
     }
 }

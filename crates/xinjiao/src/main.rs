@@ -79,6 +79,12 @@ enum Command {
         records: usize,
         #[arg(long, default_value_t = 2024)]
         seed: u64,
+        /// Write the generated records of one kind to this CSV file instead of the database.
+        #[arg(long)]
+        csv: Option<PathBuf>,
+        /// With --csv: which kind of records to write.
+        #[arg(long, default_value = "penalties")]
+        kind: ImportKind,
     },
 }
 
@@ -136,62 +142,31 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let clock = system_clock();
-    let ctx = |actor: &str, reason: &str| WriteContext {
-        actor: actor.into(),
-        at: clock(),
-        reason: reason.into(),
-    };
+    let ctx = |actor: &str, reason: &str| WriteContext { actor: actor.into(), at: clock(), reason: reason.into() };
     match cli.command {
         Command::Migrate => {
             let store = open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB))?;
-            println!(
-                "数据库已是最新结构，已应用迁移：{:?}",
-                store.applied_migrations()?
-            );
+            println!("数据库已是最新结构，已应用迁移：{:?}", store.applied_migrations()?);
         }
-        Command::Serve {
-            addr,
-            demo,
-            secure_cookies,
-        } => {
-            let default = if demo {
-                "sqlite://xinjiao-data/demo.sqlite3"
-            } else {
-                DEFAULT_DB
-            };
+        Command::Serve { addr, demo, secure_cookies } => {
+            let default = if demo { "sqlite://xinjiao-data/demo.sqlite3" } else { DEFAULT_DB };
             let store = Arc::new(open_store(cli.db.as_deref().unwrap_or(default))?);
             if demo {
                 load_demo(&*store, &ctx("system", "加载演示数据"), 2024, 300, 1500)?;
                 println!("演示账号：admin（管理员）与 clerk（报送员），密码均为 {DEMO_PASSWORD}");
             }
             let is_demo = store.meta("demo")?.as_deref() == Some("1");
-            let state = AppState {
-                store,
-                clock: clock.clone(),
-                demo: is_demo,
-                secure_cookies,
-            };
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()?;
+            let state = AppState { store, clock: clock.clone(), demo: is_demo, secure_cookies };
+            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind(&addr)
-                    .await
-                    .with_context(|| format!("无法监听 {addr}"))?;
+                let listener =
+                    tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("无法监听 {addr}"))?;
                 println!("信交已启动：http://{}/", listener.local_addr()?);
                 xinjiao_web::serve(listener, state).await?;
                 anyhow::Ok(())
             })?;
         }
-        Command::Import {
-            kind,
-            file,
-            report,
-            encoding,
-            sheet,
-            dry_run,
-            actor,
-        } => {
+        Command::Import { kind, file, report, encoding, sheet, dry_run, actor } => {
             let kind = match kind {
                 ImportKind::Penalties => RecordKind::Penalty,
                 ImportKind::Licenses => RecordKind::License,
@@ -199,11 +174,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let Some(encoding) = Encoding::parse(&encoding) else {
                 bail!("不支持的编码 {encoding}，可用 auto、utf-8、gbk、gb18030")
             };
-            let opts = ReadOptions {
-                kind,
-                encoding,
-                sheet,
-            };
+            let opts = ReadOptions { kind, encoding, sheet };
             let reader = match xinjiao_import::open_path(&file, &opts) {
                 Ok(r) => r,
                 Err(e) => {
@@ -211,11 +182,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::from(1));
                 }
             };
-            let store = if dry_run {
-                None
-            } else {
-                Some(open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB))?)
-            };
+            let store = if dry_run { None } else { Some(open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB))?) };
             let wctx = ctx(&actor, &format!("导入文件 {}", file.display()));
             let tty = std::io::stderr().is_terminal();
             let mut progress = |n: u64| {
@@ -237,17 +204,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             let r = &result.report;
             if let Some(path) = report {
-                std::fs::write(&path, r.to_json())
-                    .with_context(|| format!("无法写入报告 {}", path.display()))?;
+                std::fs::write(&path, r.to_json()).with_context(|| format!("无法写入报告 {}", path.display()))?;
             }
             for d in r.diagnostics.iter().take(20) {
                 eprintln!("第{}行 {}：{}（{}）", d.row, d.field, d.message, d.code);
             }
             if r.diagnostics.len() > 20 {
-                eprintln!(
-                    "……另有 {} 处错误，见 --report 输出",
-                    r.diagnostics.len() - 20
-                );
+                eprintln!("……另有 {} 处错误，见 --report 输出", r.diagnostics.len() - 20);
             }
             println!("{}{}", if dry_run { "（仅校验）" } else { "" }, r.summary());
             return Ok(ExitCode::from(if r.rejected > 0 { 2 } else { 0 }));
@@ -255,14 +218,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::User { command } => {
             let store = open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB))?;
             match command {
-                UserCommand::Add {
-                    username,
-                    name,
-                    role,
-                } => {
-                    let Some(role) = Role::parse(&role) else {
-                        bail!("角色应为 clerk 或 admin")
-                    };
+                UserCommand::Add { username, name, role } => {
+                    let Some(role) = Role::parse(&role) else { bail!("角色应为 clerk 或 admin") };
                     let password = match std::env::var("XINJIAO_PASSWORD") {
                         Ok(p) => p,
                         Err(_) => {
@@ -274,15 +231,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     if password.chars().count() < 8 {
                         bail!("密码至少 8 个字符");
                     }
-                    let hash =
-                        xinjiao_web::auth::hash_password(&password).map_err(anyhow::Error::msg)?;
+                    let hash = xinjiao_web::auth::hash_password(&password).map_err(anyhow::Error::msg)?;
                     store.create_user(&ctx("cli", "创建账号"), &username, &name, role, &hash)?;
                     println!("已创建账号 {username}（{name}）");
                 }
                 UserCommand::Token { username, name } => {
-                    let user = store
-                        .user_by_name(&username)?
-                        .with_context(|| format!("账号 {username} 不存在"))?;
+                    let user = store.user_by_name(&username)?.with_context(|| format!("账号 {username} 不存在"))?;
                     let token = xinjiao_web::auth::new_token();
                     store.create_api_token(
                         &ctx("cli", "创建 API 令牌"),
@@ -294,19 +248,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        Command::Demo {
-            subjects,
-            records,
-            seed,
-        } => {
+        Command::Demo { subjects, records, seed, csv: Some(path), kind } => {
+            let kind = match kind {
+                ImportKind::Penalties => RecordKind::Penalty,
+                ImportKind::Licenses => RecordKind::License,
+            };
+            let file = std::io::BufWriter::new(
+                std::fs::File::create(&path).with_context(|| format!("无法创建 {}", path.display()))?,
+            );
+            let n = xinjiao_import::write_csv(kind, demo::generate_iter(seed, subjects, records, Some(kind)), file)?;
+            println!("已写出 {n} 行{}到 {}", kind.label(), path.display());
+        }
+        Command::Demo { subjects, records, seed, csv: None, .. } => {
             let store = open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB))?;
-            load_demo(
-                &store,
-                &ctx("system", "加载演示数据"),
-                seed,
-                subjects,
-                records,
-            )?;
+            load_demo(&store, &ctx("system", "加载演示数据"), seed, subjects, records)?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -326,23 +281,20 @@ fn load_demo(
         }
         return Ok(());
     }
-    let records = demo::generate(seed, n_subjects, n_records);
-    let mut chunks = records.chunks(5000).map(|c| Ok(c.to_vec()));
+    let mut records = demo::generate_iter(seed, n_subjects, n_records, None);
+    let mut chunks = std::iter::from_fn(|| {
+        let chunk: Vec<_> = records.by_ref().take(5000).collect();
+        (!chunk.is_empty()).then_some(Ok(chunk))
+    });
     store.write_record_stream(ctx, &mut chunks)?;
     store.set_meta("demo", "1")?;
     let hash = xinjiao_web::auth::hash_password(DEMO_PASSWORD).map_err(anyhow::Error::msg)?;
-    for (user, name, role) in [
-        ("admin", "演示管理员", Role::Admin),
-        ("clerk", "演示报送员", Role::Clerk),
-    ] {
+    for (user, name, role) in [("admin", "演示管理员", Role::Admin), ("clerk", "演示报送员", Role::Clerk)] {
         if store.user_by_name(user)?.is_none() {
             store.create_user(ctx, user, name, role, &hash)?;
         }
     }
     let t = store.totals()?;
-    println!(
-        "已加载演示数据：{} 个主体，{} 条行政许可，{} 条行政处罚",
-        t.n_subjects, t.n_licenses, t.n_penalties
-    );
+    println!("已加载演示数据：{} 个主体，{} 条行政许可，{} 条行政处罚", t.n_subjects, t.n_licenses, t.n_penalties);
     Ok(())
 }

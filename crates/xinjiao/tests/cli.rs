@@ -48,30 +48,17 @@ fn import(dir: &TempDir, kind: &str, file: &Path, extra: &[&str]) -> (i32, Value
     let report = dir.path("report.json");
     let _ = std::fs::remove_file(&report);
     let db = dir.db();
-    let mut args = vec![
-        "import",
-        kind,
-        file.to_str().unwrap(),
-        "--db",
-        &db,
-        "--report",
-        report.to_str().unwrap(),
-    ];
+    let mut args = vec!["import", kind, file.to_str().unwrap(), "--db", &db, "--report", report.to_str().unwrap()];
     args.extend_from_slice(extra);
     let out = xinjiao(&args);
     let code = out.status.code().unwrap_or(-1);
-    let json = std::fs::read_to_string(&report)
-        .map(|s| serde_json::from_str(&s).unwrap())
-        .unwrap_or(Value::Null);
+    let json = std::fs::read_to_string(&report).map(|s| serde_json::from_str(&s).unwrap()).unwrap_or(Value::Null);
     if code == 1 {
         assert!(json.is_null(), "no report for an unreadable file");
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
     if code != 1 {
-        assert!(
-            stdout.contains("共") && stdout.contains("行"),
-            "Chinese summary line: {stdout}"
-        );
+        assert!(stdout.contains("共") && stdout.contains("行"), "Chinese summary line: {stdout}");
     }
     (code, json)
 }
@@ -128,51 +115,17 @@ fn row(name: &str, uscc: &str, no: &str, fine: &str, date: &str) -> Vec<String> 
 /// Three good rows and two bad ones (rows 4 and 6 of the sheet).
 fn sample_rows() -> Vec<Vec<String>> {
     vec![
-        row(
-            "河源市顺达运输有限公司",
-            "91350100M000100Y43",
-            "河交罚〔2024〕1号",
-            "0.2",
-            "2024-05-28",
-        ),
-        row(
-            "龙川县安通物流有限公司",
-            "91110108551385082Q",
-            "河交罚〔2024〕2号",
-            "1.5",
-            "2024/6/3",
-        ),
-        row(
-            "紫金县恒通货运有限公司",
-            "91110000100000000X",
-            "河交罚〔2024〕3号",
-            "0.3",
-            "2024年6月5日",
-        ),
-        row(
-            "和平县鸿运客运有限公司",
-            "91110000600037341L",
-            "河交罚〔2024〕4号",
-            "0.05",
-            "2024.06.07",
-        ),
-        row(
-            "连平县万里运输有限公司",
-            "91230500MA1B3N1N2M",
-            "河交罚〔2024〕5号",
-            "",
-            "2024-06-09",
-        ),
+        row("河源市顺达运输有限公司", "91350100M000100Y43", "河交罚〔2024〕1号", "0.2", "2024-05-28"),
+        row("龙川县安通物流有限公司", "91110108551385082Q", "河交罚〔2024〕2号", "1.5", "2024/6/3"),
+        row("紫金县恒通货运有限公司", "91110000100000000X", "河交罚〔2024〕3号", "0.3", "2024年6月5日"),
+        row("和平县鸿运客运有限公司", "91110000600037341L", "河交罚〔2024〕4号", "0.05", "2024.06.07"),
+        row("连平县万里运输有限公司", "91230500MA1B3N1N2M", "河交罚〔2024〕5号", "", "2024-06-09"),
     ]
 }
 
 fn csv_text(rows: &[Vec<String>]) -> String {
     let quote = |s: &str| {
-        if s.contains([',', '"', '\n']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_string()
-        }
+        if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
     };
     let mut out = HEADER.join(",") + "\r\n";
     for r in rows {
@@ -204,25 +157,10 @@ fn check_sample_report(code: i32, report: &Value) {
     let diags = report["diagnostics"].as_array().unwrap();
     let pairs: Vec<(u64, &str, &str)> = diags
         .iter()
-        .map(|d| {
-            (
-                d["row"].as_u64().unwrap(),
-                d["field"].as_str().unwrap(),
-                d["code"].as_str().unwrap(),
-            )
-        })
+        .map(|d| (d["row"].as_u64().unwrap(), d["field"].as_str().unwrap(), d["code"].as_str().unwrap()))
         .collect();
-    assert_eq!(
-        pairs,
-        [
-            (4, "CF_XDR_SHXYM", "uscc.check_digit"),
-            (6, "CF_NR_FK", "amount.required")
-        ]
-    );
-    assert!(
-        diags[0]["message"].as_str().unwrap().contains("校验位"),
-        "Chinese message"
-    );
+    assert_eq!(pairs, [(4, "CF_XDR_SHXYM", "uscc.check_digit"), (6, "CF_NR_FK", "amount.required")]);
+    assert!(diags[0]["message"].as_str().unwrap().contains("校验位"), "Chinese message");
 }
 
 #[test]
@@ -254,30 +192,11 @@ fn gbk_csv_detected_and_forced() {
     check_sample_report(code, &report);
     // Forcing the encoding gives the same result (and unchanged rows now).
     let (code, report) = import(&dir, "penalties", &f, &["--encoding", "gbk"]);
-    assert_eq!(
-        (
-            code,
-            report["unchanged"].as_u64(),
-            report["accepted"].as_u64()
-        ),
-        (2, Some(3), Some(0))
-    );
+    assert_eq!((code, report["unchanged"].as_u64(), report["accepted"].as_u64()), (2, Some(3), Some(0)));
     // Forcing the wrong encoding is a file-level error that says what to do.
-    let out = xinjiao(&[
-        "import",
-        "penalties",
-        f.to_str().unwrap(),
-        "--db",
-        &dir.db(),
-        "--encoding",
-        "utf-8",
-    ]);
+    let out = xinjiao(&["import", "penalties", f.to_str().unwrap(), "--db", &dir.db(), "--encoding", "utf-8"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("GBK"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("GBK"), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 #[test]
@@ -298,12 +217,7 @@ fn reimport_is_idempotent_and_changes_make_versions() {
     assert_eq!(first["accepted"], 3);
     let (code, again) = import(&dir, "penalties", &f, &[]);
     assert_eq!(
-        (
-            code,
-            again["accepted"].as_u64(),
-            again["unchanged"].as_u64(),
-            again["rejected"].as_u64()
-        ),
+        (code, again["accepted"].as_u64(), again["unchanged"].as_u64(), again["rejected"].as_u64()),
         (2, Some(0), Some(3), Some(2))
     );
     // Fix the two bad rows and change one good row: 2 new, 1 updated, 2 unchanged.
@@ -314,28 +228,14 @@ fn reimport_is_idempotent_and_changes_make_versions() {
     std::fs::write(&f, csv_text(&rows)).unwrap();
     let (code, third) = import(&dir, "penalties", &f, &[]);
     assert_eq!(
-        (
-            code,
-            third["accepted"].as_u64(),
-            third["unchanged"].as_u64(),
-            third["rejected"].as_u64()
-        ),
+        (code, third["accepted"].as_u64(), third["unchanged"].as_u64(), third["rejected"].as_u64()),
         (0, Some(3), Some(2), Some(0))
     );
     let conn = rusqlite::Connection::open(dir.path("db.sqlite3")).unwrap();
-    let n: i64 = conn
-        .query_row("SELECT count(*) FROM records", [], |r| r.get(0))
-        .unwrap();
-    let versions: i64 = conn
-        .query_row("SELECT count(*) FROM record_versions", [], |r| r.get(0))
-        .unwrap();
-    let updates: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM events WHERE action = 'record.updated'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let n: i64 = conn.query_row("SELECT count(*) FROM records", [], |r| r.get(0)).unwrap();
+    let versions: i64 = conn.query_row("SELECT count(*) FROM record_versions", [], |r| r.get(0)).unwrap();
+    let updates: i64 =
+        conn.query_row("SELECT count(*) FROM events WHERE action = 'record.updated'", [], |r| r.get(0)).unwrap();
     assert_eq!((n, versions, updates), (5, 6, 1));
 }
 
@@ -345,18 +245,8 @@ fn dry_run_stores_nothing() {
     let f = dir.path("p.csv");
     std::fs::write(&f, csv_text(&sample_rows())).unwrap();
     let (code, report) = import(&dir, "penalties", &f, &["--dry-run"]);
-    assert_eq!(
-        (
-            code,
-            report["accepted"].as_u64(),
-            report["rejected"].as_u64()
-        ),
-        (2, Some(3), Some(2))
-    );
-    assert!(
-        !dir.path("db.sqlite3").exists(),
-        "dry run does not even create the database"
-    );
+    assert_eq!((code, report["accepted"].as_u64(), report["rejected"].as_u64()), (2, Some(3), Some(2)));
+    assert!(!dir.path("db.sqlite3").exists(), "dry run does not even create the database");
 }
 
 #[test]
@@ -365,48 +255,22 @@ fn unknown_and_missing_columns_are_file_errors() {
     let f = dir.path("bad.csv");
     let text = csv_text(&sample_rows()).replacen("违法事实", "违法经过", 1);
     std::fs::write(&f, text).unwrap();
-    let out = xinjiao(&[
-        "import",
-        "penalties",
-        f.to_str().unwrap(),
-        "--db",
-        &dir.db(),
-    ]);
+    let out = xinjiao(&["import", "penalties", f.to_str().unwrap(), "--db", &dir.db()]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("违法经过") && err.contains("file.unknown_columns"),
-        "{err}"
-    );
+    assert!(err.contains("违法经过") && err.contains("file.unknown_columns"), "{err}");
     let f2 = dir.path("missing.csv");
     std::fs::write(&f2, "行政相对人名称,处罚类别\n甲,罚款\n").unwrap();
-    let out = xinjiao(&[
-        "import",
-        "penalties",
-        f2.to_str().unwrap(),
-        "--db",
-        &dir.db(),
-    ]);
+    let out = xinjiao(&["import", "penalties", f2.to_str().unwrap(), "--db", &dir.db()]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("CF_WSH") && err.contains("file.missing_columns"),
-        "{err}"
-    );
+    assert!(err.contains("CF_WSH") && err.contains("file.missing_columns"), "{err}");
     let conn = rusqlite::Connection::open(dir.path("db.sqlite3"));
     if let Ok(conn) = conn {
-        let n: i64 = conn
-            .query_row("SELECT count(*) FROM records", [], |r| r.get(0))
-            .unwrap_or(0);
+        let n: i64 = conn.query_row("SELECT count(*) FROM records", [], |r| r.get(0)).unwrap_or(0);
         assert_eq!(n, 0);
     }
-    let out = xinjiao(&[
-        "import",
-        "penalties",
-        dir.path("nope.csv").to_str().unwrap(),
-        "--db",
-        &dir.db(),
-    ]);
+    let out = xinjiao(&["import", "penalties", dir.path("nope.csv").to_str().unwrap(), "--db", &dir.db()]);
     assert_eq!(out.status.code(), Some(1));
 }
 
@@ -443,11 +307,7 @@ fn headers_by_field_code_and_variants() {
     }
     std::fs::write(&f, text).unwrap();
     let (code, report) = import(&dir, "penalties", &f, &[]);
-    assert_eq!(
-        (code, report["accepted"].as_u64()),
-        (0, Some(2)),
-        "{report}"
-    );
+    assert_eq!((code, report["accepted"].as_u64()), (0, Some(2)), "{report}");
 }
 
 fn write_xlsx(path: &Path, numeric_id: bool) {
@@ -520,25 +380,11 @@ fn xlsx_with_numbers_dates_and_named_sheet() {
     let f = dir.path("处罚.xlsx");
     write_xlsx(&f, false);
     // The first sheet is the wrong one.
-    let out = xinjiao(&[
-        "import",
-        "penalties",
-        f.to_str().unwrap(),
-        "--db",
-        &dir.db(),
-    ]);
+    let out = xinjiao(&["import", "penalties", f.to_str().unwrap(), "--db", &dir.db()]);
     assert_eq!(out.status.code(), Some(1));
     let (code, report) = import(&dir, "penalties", &f, &["--sheet", "处罚"]);
     check_sample_report(code, &report);
-    let out = xinjiao(&[
-        "import",
-        "penalties",
-        f.to_str().unwrap(),
-        "--db",
-        &dir.db(),
-        "--sheet",
-        "不存在",
-    ]);
+    let out = xinjiao(&["import", "penalties", f.to_str().unwrap(), "--db", &dir.db(), "--sheet", "不存在"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("file.no_sheet"));
 }
@@ -550,43 +396,19 @@ fn xlsx_numeric_id_number_is_explained() {
     write_xlsx(&f, true);
     let (code, report) = import(&dir, "penalties", &f, &["--sheet", "处罚"]);
     assert_eq!(code, 2);
-    let last = report["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["row"] == 7)
-        .expect("row 7 diagnostic")
-        .clone();
-    assert_eq!(
-        (last["field"].as_str(), last["code"].as_str()),
-        (Some("CF_XDR_ZJHM"), Some("cell.numeric_code"))
-    );
+    let last =
+        report["diagnostics"].as_array().unwrap().iter().find(|d| d["row"] == 7).expect("row 7 diagnostic").clone();
+    assert_eq!((last["field"].as_str(), last["code"].as_str()), (Some("CF_XDR_ZJHM"), Some("cell.numeric_code")));
     assert!(last["message"].as_str().unwrap().contains("文本"), "{last}");
 }
 
 #[test]
 fn demo_and_user_commands() {
     let dir = TempDir::new();
-    let out = xinjiao(&[
-        "demo",
-        "--db",
-        &dir.db(),
-        "--subjects",
-        "30",
-        "--records",
-        "100",
-        "--seed",
-        "1",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = xinjiao(&["demo", "--db", &dir.db(), "--subjects", "30", "--records", "100", "--seed", "1"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let conn = rusqlite::Connection::open(dir.path("db.sqlite3")).unwrap();
-    let n: i64 = conn
-        .query_row("SELECT count(*) FROM records", [], |r| r.get(0))
-        .unwrap();
+    let n: i64 = conn.query_row("SELECT count(*) FROM records", [], |r| r.get(0)).unwrap();
     assert_eq!(n, 100);
     let out = Command::new(env!("CARGO_BIN_EXE_xinjiao"))
         .args(["user", "add", "wang", "--name", "王报送", "--db", &dir.db()])
@@ -599,20 +421,8 @@ fn demo_and_user_commands() {
         .env("XINJIAO_PASSWORD", "a-long-password")
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = xinjiao(&[
-        "user",
-        "token",
-        "wang",
-        "--name",
-        "执法系统",
-        "--db",
-        &dir.db(),
-    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = xinjiao(&["user", "token", "wang", "--name", "执法系统", "--db", &dir.db()]);
     assert!(out.status.success());
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim().len(), 64);
     let out = xinjiao(&["migrate", "--db", &dir.db()]);
