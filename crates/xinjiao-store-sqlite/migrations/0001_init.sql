@@ -37,7 +37,9 @@ CREATE TABLE records (
     updated_at TEXT NOT NULL,
     UNIQUE (kind, authority_code, decision_no)
 );
-CREATE INDEX records_subject ON records(subject_id, decision_date DESC);
+-- A subject's records of one kind, newest first (profile pages); kind is in the
+-- key so that the planner never prefers records_kind_date and scans a kind.
+CREATE INDEX records_subject ON records(subject_id, kind, decision_date DESC, id DESC);
 CREATE INDEX records_kind_date ON records(kind, decision_date DESC, id DESC);
 CREATE INDEX records_authority ON records(authority_code, decision_date DESC);
 

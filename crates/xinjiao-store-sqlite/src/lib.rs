@@ -23,6 +23,9 @@ use xinjiao_store::{
 
 pub use migrate::MIGRATIONS;
 
+/// Reader connections kept open between queries.
+const MAX_IDLE_READERS: usize = 32;
+
 /// Page cache of the writer connection, in KiB.
 const WRITER_CACHE_KIB: i64 = 64 * 1024;
 
@@ -87,7 +90,7 @@ impl SqliteStore {
         };
         let out = f(&conn).map_err(err);
         let mut pool = self.readers.lock().expect("reader pool");
-        if pool.len() < 8 {
+        if pool.len() < MAX_IDLE_READERS {
             pool.push(conn);
         }
         out
@@ -417,7 +420,8 @@ impl Store for SqliteStore {
 
     fn subject_by_key(&self, key: &str) -> Result<Option<Subject>> {
         self.read(|c| {
-            c.query_row(&format!("SELECT {SUBJECT_COLS} FROM subjects s WHERE s.public_key = ?1"), [key], subject_row)
+            c.prepare_cached(&format!("SELECT {SUBJECT_COLS} FROM subjects s WHERE s.public_key = ?1"))?
+                .query_row([key], subject_row)
                 .optional()
         })
     }
@@ -447,11 +451,6 @@ impl Store for SqliteStore {
         }
         let where_sql = if wh.is_empty() { String::new() } else { format!("WHERE {}", wh.join(" AND ")) };
         self.read(|c| {
-            let total: i64 = c.query_row(
-                &format!("SELECT count(*) FROM records r {where_sql}"),
-                params_from_iter(args.iter()),
-                |r| r.get(0),
-            )?;
             let n = args.len();
             let mut all = args.clone();
             all.push(Value::Integer(i64::from(page.per_page)));
@@ -463,9 +462,16 @@ impl Store for SqliteStore {
                 n + 2
             );
             let items = c
-                .prepare(&sql)?
+                .prepare_cached(&sql)?
                 .query_map(params_from_iter(all.iter()), record_row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
+            // A short first page is the whole list: no need to count.
+            let total = if page.page == 1 && (items.len() as u32) < page.per_page {
+                items.len() as i64
+            } else {
+                c.prepare_cached(&format!("SELECT count(*) FROM records r {where_sql}"))?
+                    .query_row(params_from_iter(args.iter()), |r| r.get(0))?
+            };
             Ok(Page { items, total: total as u64, page: page.page, per_page: page.per_page })
         })
     }
