@@ -5,7 +5,7 @@ const { defineConfig } = require('@playwright/test');
 
 const port = process.env.XINJIAO_E2E_PORT || '18731';
 const bin = process.env.XINJIAO_BIN || '../target/debug/xinjiao';
-const db = process.env.XINJIAO_E2E_DB || '/tmp/xinjiao-e2e.sqlite3';
+const db = process.env.XINJIAO_E2E_DB || 'sqlite:///tmp/xinjiao-e2e.sqlite3';
 
 module.exports = defineConfig({
   testDir: './tests',
@@ -25,7 +25,7 @@ module.exports = defineConfig({
     },
   },
   webServer: {
-    command: `${bin} serve --demo --addr 127.0.0.1:${port} --db sqlite://${db}`,
+    command: `${bin} serve --demo --addr 127.0.0.1:${port} --db ${db}`,
     url: `http://127.0.0.1:${port}/healthz`,
     timeout: 120_000,
     reuseExistingServer: false,

@@ -14,6 +14,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use xinjiao_core::RecordKind;
 use xinjiao_import::{Encoding, ReadOptions};
 use xinjiao_store::{Role, Store, WriteContext};
+use xinjiao_store_postgres::PgStore;
 use xinjiao_store_sqlite::SqliteStore;
 use xinjiao_web::{AppState, china_date};
 
@@ -114,15 +115,21 @@ enum UserCommand {
     },
 }
 
-fn open_store(url: &str) -> anyhow::Result<SqliteStore> {
-    let path = if let Some(p) = url.strip_prefix("sqlite://") {
-        p
-    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        bail!("PostgreSQL 后端尚未实现（见 issue 3）；请使用 sqlite://PATH");
-    } else {
-        url
-    };
-    SqliteStore::open(path).with_context(|| format!("无法打开数据库 {path}"))
+/// An opened store and the migrations applied to it.
+fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let store = PgStore::open(url).with_context(|| "无法连接 PostgreSQL 数据库".to_string())?;
+        return Ok(Arc::new(store));
+    }
+    let path = url.strip_prefix("sqlite://").unwrap_or(url);
+    Ok(Arc::new(SqliteStore::open(path).with_context(|| format!("无法打开数据库 {path}"))?))
+}
+
+fn applied_migrations(url: &str) -> anyhow::Result<Vec<i64>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(PgStore::open(url)?.applied_migrations()?);
+    }
+    Ok(SqliteStore::open(url.strip_prefix("sqlite://").unwrap_or(url))?.applied_migrations()?)
 }
 
 fn system_clock() -> xinjiao_web::Clock {
@@ -145,12 +152,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let ctx = |actor: &str, reason: &str| WriteContext { actor: actor.into(), at: clock(), reason: reason.into() };
     match cli.command {
         Command::Migrate => {
-            let store = open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB))?;
-            println!("数据库已是最新结构，已应用迁移：{:?}", store.applied_migrations()?);
+            println!(
+                "数据库已是最新结构，已应用迁移：{:?}",
+                applied_migrations(cli.db.as_deref().unwrap_or(DEFAULT_DB))?
+            );
         }
         Command::Serve { addr, demo, secure_cookies } => {
             let default = if demo { "sqlite://xinjiao-data/demo.sqlite3" } else { DEFAULT_DB };
-            let store = Arc::new(open_store(cli.db.as_deref().unwrap_or(default))?);
+            let store = open_store(cli.db.as_deref().unwrap_or(default))?;
             if demo {
                 load_demo(&*store, &ctx("system", "加载演示数据"), 2024, 300, 1500)?;
                 println!("演示账号：admin（管理员）与 clerk（报送员），密码均为 {DEMO_PASSWORD}");
@@ -192,7 +201,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             };
             let result = xinjiao_web::import_job::run_import(
-                store.as_ref().map(|s| s as &dyn Store),
+                store.as_deref(),
                 reader,
                 kind,
                 &wctx,
@@ -261,7 +270,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Demo { subjects, records, seed, csv: None, .. } => {
             let store = open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB))?;
-            load_demo(&store, &ctx("system", "加载演示数据"), seed, subjects, records)?;
+            load_demo(&*store, &ctx("system", "加载演示数据"), seed, subjects, records)?;
         }
     }
     Ok(ExitCode::SUCCESS)

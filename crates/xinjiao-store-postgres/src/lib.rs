@@ -1,0 +1,802 @@
+//! The PostgreSQL backend of the Store, with the blocking `postgres` client (the
+//! trait is synchronous; async callers use `spawn_blocking`). Same schema, same
+//! migration versions and the same test suite as the SQLite backend. Substring
+//! search uses a `pg_trgm` GIN index; the cluster needs a UTF-8 `LC_CTYPE`
+//! (e.g. `C.UTF-8`) so that Chinese characters form trigrams.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use jiff::Timestamp;
+use postgres::error::SqlState;
+use postgres::types::ToSql;
+use postgres::{Client, GenericClient, NoTls, Row, Statement, Transaction};
+use xinjiao_core::fields::RecordKind;
+use xinjiao_core::record::SubjectKind;
+use xinjiao_core::text::normalize_for_search;
+use xinjiao_core::{Date, Record};
+use xinjiao_store::{
+    AuthorityCount, Event, NewSubmission, Page, PageRequest, RecordDetail, RecordFilter, RecordOutcome, RecordRow,
+    RecordVersion, Result, Role, Store, StoreError, Subject, Submission, Totals, User, WriteContext,
+};
+
+/// (version, name, SQL). Versions match the SQLite backend's.
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("../migrations/0001_init.sql"))];
+
+/// Connections kept open between calls.
+const MAX_IDLE: usize = 16;
+
+/// The PostgreSQL store.
+pub struct PgStore {
+    url: String,
+    pool: Mutex<Vec<Client>>,
+    /// Writes are serialised, as on SQLite, so that subject upserts never race.
+    write_lock: Mutex<()>,
+}
+
+fn err(e: postgres::Error) -> StoreError {
+    match e.code() {
+        Some(c) if *c == SqlState::UNIQUE_VIOLATION => StoreError::Conflict(e.to_string()),
+        _ => StoreError::Backend(match e.as_db_error() {
+            Some(db) => format!("{}: {}", db.code().code(), db.message()),
+            None => e.to_string(),
+        }),
+    }
+}
+
+fn bad(msg: impl Into<String>) -> StoreError {
+    StoreError::Backend(msg.into())
+}
+
+fn checksum(sql: &str) -> String {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in sql.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    format!("{h:016x}")
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://user@host:port/db`) and runs pending migrations.
+    pub fn open(url: &str) -> Result<PgStore> {
+        let store = PgStore { url: url.to_string(), pool: Mutex::new(Vec::new()), write_lock: Mutex::new(()) };
+        store.with(migrate)?;
+        store.with(|c| {
+            // A cluster with LC_CTYPE=C extracts no trigrams from Chinese text.
+            let n: i64 = c.query_one("SELECT cardinality(show_trgm('河源市'))::bigint", &[]).map_err(err)?.get(0);
+            if n == 0 {
+                return Err(bad("PostgreSQL 的 LC_CTYPE 不支持中文三元组（请用 initdb --locale=C.UTF-8 创建集群）"));
+            }
+            Ok(())
+        })?;
+        Ok(store)
+    }
+
+    /// Versions of the migrations applied to this database, in order.
+    pub fn applied_migrations(&self) -> Result<Vec<i64>> {
+        self.with(|c| {
+            Ok(c.query("SELECT version FROM schema_migrations ORDER BY version", &[])
+                .map_err(err)?
+                .iter()
+                .map(|r| r.get(0))
+                .collect())
+        })
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Client) -> Result<T>) -> Result<T> {
+        let idle = self.pool.lock().expect("pool").pop();
+        let mut client = match idle {
+            Some(c) if !c.is_closed() => c,
+            _ => Client::connect(&self.url, NoTls).map_err(err)?,
+        };
+        let out = f(&mut client);
+        if !client.is_closed() {
+            let mut pool = self.pool.lock().expect("pool");
+            if pool.len() < MAX_IDLE {
+                pool.push(client);
+            }
+        }
+        out
+    }
+
+    fn write<T>(&self, f: impl FnOnce(&mut Transaction<'_>) -> Result<T>) -> Result<T> {
+        let _guard = self.write_lock.lock().expect("write lock");
+        self.with(|c| {
+            let mut tx = c.transaction().map_err(err)?;
+            let out = f(&mut tx)?;
+            tx.commit().map_err(err)?;
+            Ok(out)
+        })
+    }
+}
+
+fn migrate(c: &mut Client) -> Result<()> {
+    c.batch_execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+            version BIGINT PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        )",
+    )
+    .map_err(err)?;
+    for (version, name, sql) in MIGRATIONS {
+        let mut tx = c.transaction().map_err(err)?;
+        // One migrator at a time, even with several servers starting together.
+        tx.execute("SELECT pg_advisory_xact_lock(7326001)", &[]).map_err(err)?;
+        let applied =
+            tx.query_opt("SELECT checksum FROM schema_migrations WHERE version = $1", &[version]).map_err(err)?;
+        match applied {
+            Some(row) if row.get::<_, String>(0) == checksum(sql) => {}
+            Some(_) => return Err(bad(format!("migration {version} ({name}) was changed after it was applied"))),
+            None => {
+                tx.batch_execute(sql).map_err(err)?;
+                tx.execute(
+                    "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
+                    &[version, name, &checksum(sql)],
+                )
+                .map_err(err)?;
+            }
+        }
+        tx.commit().map_err(err)?;
+    }
+    Ok(())
+}
+
+fn ts_micros(us: i64) -> Result<Timestamp> {
+    Timestamp::from_microsecond(us).map_err(|e| bad(e.to_string()))
+}
+
+fn parse_date(s: &str) -> Result<Date> {
+    s.parse().map_err(|e: jiff::Error| bad(e.to_string()))
+}
+
+const SUBJECT_COLS: &str = "s.id, s.public_key, s.kind, s.name, s.uscc, s.id_doc_no, s.legal_rep,
+    (SELECT count(*) FROM records r WHERE r.subject_id = s.id AND r.kind = 'license'),
+    (SELECT count(*) FROM records r WHERE r.subject_id = s.id AND r.kind = 'penalty')";
+
+fn subject_row(r: &Row) -> Result<Subject> {
+    let kind: String = r.get(2);
+    Ok(Subject {
+        id: r.get(0),
+        key: r.get(1),
+        kind: SubjectKind::parse(&kind).ok_or_else(|| bad(format!("subject kind {kind}")))?,
+        name: r.get(3),
+        uscc: r.get(4),
+        id_doc_no: r.get(5),
+        legal_rep: r.get(6),
+        n_licenses: r.get(7),
+        n_penalties: r.get(8),
+    })
+}
+
+const RECORD_COLS: &str = "r.id, r.kind, r.subject_id, s.public_key, s.name, r.authority_code, r.authority_name,
+    r.decision_no, r.decision_date::text, r.summary, r.version, (extract(epoch from r.updated_at) * 1000000)::bigint";
+
+fn record_kind(s: &str) -> Result<RecordKind> {
+    RecordKind::parse(s).ok_or_else(|| bad(format!("record kind {s}")))
+}
+
+fn record_row(r: &Row) -> Result<RecordRow> {
+    Ok(RecordRow {
+        id: r.get(0),
+        kind: record_kind(r.get(1))?,
+        subject_id: r.get(2),
+        subject_key: r.get(3),
+        subject_name: r.get(4),
+        authority_code: r.get(5),
+        authority_name: r.get(6),
+        decision_no: r.get(7),
+        decision_date: parse_date(r.get(8))?,
+        summary: r.get(9),
+        version: r.get(10),
+        updated_at: ts_micros(r.get(11))?,
+    })
+}
+
+const USER_COLS: &str = "u.id, u.username, u.display_name, u.role, u.password_hash";
+
+fn user_row(r: &Row) -> Result<User> {
+    let role: String = r.get(3);
+    Ok(User {
+        id: r.get(0),
+        username: r.get(1),
+        display_name: r.get(2),
+        role: Role::parse(&role).ok_or_else(|| bad(format!("role {role}")))?,
+        password_hash: r.get(4),
+    })
+}
+
+const SUBMISSION_COLS: &str =
+    "id, user_id, (extract(epoch from at) * 1000000)::bigint, kind, filename, n_rows, n_accepted,
+    n_unchanged, n_rejected, report_json";
+
+fn submission_row(r: &Row) -> Result<Submission> {
+    Ok(Submission {
+        id: r.get(0),
+        user_id: r.get(1),
+        at: ts_micros(r.get(2))?,
+        kind: record_kind(r.get(3))?,
+        filename: r.get(4),
+        n_rows: r.get(5),
+        n_accepted: r.get(6),
+        n_unchanged: r.get(7),
+        n_rejected: r.get(8),
+        report_json: r.get(9),
+    })
+}
+
+const EVENT_COLS: &str =
+    "id, (extract(epoch from at) * 1000000)::bigint, actor, action, subject_id, record_id, reason, detail";
+
+fn event_row(r: &Row) -> Result<Event> {
+    Ok(Event {
+        id: r.get(0),
+        at: ts_micros(r.get(1))?,
+        actor: r.get(2),
+        action: r.get(3),
+        subject_id: r.get(4),
+        record_id: r.get(5),
+        reason: r.get(6),
+        detail: r.get(7),
+    })
+}
+
+fn insert_event(
+    c: &mut impl GenericClient,
+    ctx: &WriteContext,
+    action: &str,
+    subject_id: Option<i64>,
+    record_id: Option<i64>,
+    detail: &str,
+) -> Result<i64> {
+    let row = c
+        .query_one(
+            "INSERT INTO events (at, actor, action, subject_id, record_id, reason, detail)
+             VALUES ($1::text::timestamptz, $2, $3, $4, $5, $6, $7) RETURNING id",
+            &[&ctx.at.to_string(), &ctx.actor, &action, &subject_id, &record_id, &ctx.reason, &detail],
+        )
+        .map_err(err)?;
+    Ok(row.get(0))
+}
+
+/// Statements of the write path, prepared once per stream.
+struct Prepared {
+    find_subject: Statement,
+    insert_subject: Statement,
+    person_key: Statement,
+    rename_subject: Statement,
+    find_record: Statement,
+    record_fields: Statement,
+    insert_record: Statement,
+    insert_version: Statement,
+    update_record: Statement,
+    insert_event: Statement,
+}
+
+impl Prepared {
+    fn new(tx: &mut Transaction<'_>) -> Result<Prepared> {
+        let mut p = |sql: &str| tx.prepare(sql).map_err(err);
+        Ok(Prepared {
+            find_subject: p("SELECT id, name, legal_rep FROM subjects WHERE identity_key = $1")?,
+            insert_subject: p(
+                "INSERT INTO subjects (public_key, identity_key, kind, name, name_norm, uscc, id_doc_no, legal_rep, created_at, updated_at)
+                 VALUES ($1, $1, $2, $3, $4, $5, $6, $7, $8::text::timestamptz, $8::text::timestamptz) RETURNING id",
+            )?,
+            person_key: p("UPDATE subjects SET public_key = 'P' || id WHERE id = $1")?,
+            rename_subject: p(
+                "UPDATE subjects SET name = $2, name_norm = $3, legal_rep = coalesce($4, legal_rep), updated_at = $5::text::timestamptz WHERE id = $1",
+            )?,
+            find_record: p("SELECT id, version FROM records WHERE kind = $1 AND authority_code = $2 AND decision_no = $3")?,
+            record_fields: p("SELECT fields FROM record_versions WHERE record_id = $1 AND version = $2")?,
+            insert_record: p(
+                "INSERT INTO records (kind, authority_code, decision_no, subject_id, authority_name, decision_date, summary, version, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6::text::date, $7, 1, $8::text::timestamptz, $8::text::timestamptz) RETURNING id",
+            )?,
+            insert_version: p(
+                "INSERT INTO record_versions (record_id, version, fields, created_at, created_by) VALUES ($1, $2, $3, $4::text::timestamptz, $5)",
+            )?,
+            update_record: p(
+                "UPDATE records SET subject_id = $2, authority_name = $3, decision_date = $4::text::date, summary = $5, version = $6,
+                 updated_at = $7::text::timestamptz WHERE id = $1",
+            )?,
+            insert_event: p(
+                "INSERT INTO events (at, actor, action, subject_id, record_id, reason, detail)
+                 VALUES ($1::text::timestamptz, $2, $3, $4, $5, $6, $7)",
+            )?,
+        })
+    }
+}
+
+type SubjectCache = std::collections::HashMap<String, (i64, String, Option<String>)>;
+
+fn event(
+    tx: &mut Transaction<'_>,
+    p: &Prepared,
+    ctx: &WriteContext,
+    action: &str,
+    subject: Option<i64>,
+    record: Option<i64>,
+    detail: &str,
+) -> Result<()> {
+    let at = ctx.at.to_string();
+    tx.execute(&p.insert_event, &[&at, &ctx.actor, &action, &subject, &record, &ctx.reason, &detail]).map_err(err)?;
+    Ok(())
+}
+
+fn upsert_subject(
+    tx: &mut Transaction<'_>,
+    p: &Prepared,
+    cache: &mut SubjectCache,
+    ctx: &WriteContext,
+    rec: &Record,
+) -> Result<i64> {
+    let s = rec.subject();
+    let identity = s.identity_key();
+    let existing = match cache.get(&identity) {
+        Some(hit) => Some(hit.clone()),
+        None => tx.query_opt(&p.find_subject, &[&identity]).map_err(err)?.map(|r| (r.get(0), r.get(1), r.get(2))),
+    };
+    let at = ctx.at.to_string();
+    match existing {
+        Some((id, name, legal_rep)) => {
+            if name != s.name || (s.legal_rep.is_some() && legal_rep != s.legal_rep) {
+                tx.execute(&p.rename_subject, &[&id, &s.name, &normalize_for_search(&s.name), &s.legal_rep, &at])
+                    .map_err(err)?;
+                let detail = serde_json::json!({"name": [name, s.name]}).to_string();
+                event(tx, p, ctx, "subject.updated", Some(id), None, &detail)?;
+                cache.insert(identity, (id, s.name.clone(), s.legal_rep.clone().or(legal_rep)));
+            } else {
+                cache.entry(identity).or_insert((id, name, legal_rep));
+            }
+            Ok(id)
+        }
+        None => {
+            let uscc = s.uscc.as_ref().map(|u| u.to_string());
+            let id_doc_no = s.id_doc.as_ref().map(|d| d.expose().to_string());
+            let id: i64 = tx
+                .query_one(
+                    &p.insert_subject,
+                    &[
+                        &identity,
+                        &s.kind.as_str(),
+                        &s.name,
+                        &normalize_for_search(&s.name),
+                        &uscc,
+                        &id_doc_no,
+                        &s.legal_rep,
+                        &at,
+                    ],
+                )
+                .map_err(err)?
+                .get(0);
+            if uscc.is_none() {
+                tx.execute(&p.person_key, &[&id]).map_err(err)?;
+            }
+            event(tx, p, ctx, "subject.created", Some(id), None, "{}")?;
+            cache.insert(identity, (id, s.name.clone(), s.legal_rep.clone()));
+            Ok(id)
+        }
+    }
+}
+
+fn write_one(
+    tx: &mut Transaction<'_>,
+    p: &Prepared,
+    cache: &mut SubjectCache,
+    ctx: &WriteContext,
+    rec: &Record,
+) -> Result<RecordOutcome> {
+    let subject_id = upsert_subject(tx, p, cache, ctx, rec)?;
+    let fields = rec.to_fields();
+    let fields_json = serde_json::to_string(&fields).expect("string map serialises");
+    let kind = rec.kind().as_str();
+    let authority = rec.authority();
+    let code = authority.code.as_str();
+    let at = ctx.at.to_string();
+    let date = rec.decision_date().to_string();
+    let summary = rec.summary();
+    let found = tx.query_opt(&p.find_record, &[&kind, &code, &rec.decision_no()]).map_err(err)?;
+    match found {
+        None => {
+            let record_id: i64 = tx
+                .query_one(
+                    &p.insert_record,
+                    &[&kind, &code, &rec.decision_no(), &subject_id, &authority.name, &date, &summary, &at],
+                )
+                .map_err(err)?
+                .get(0);
+            tx.execute(&p.insert_version, &[&record_id, &1i64, &fields_json, &at, &ctx.actor]).map_err(err)?;
+            event(tx, p, ctx, "record.created", Some(subject_id), Some(record_id), r#"{"version":1}"#)?;
+            Ok(RecordOutcome::Created { record_id })
+        }
+        Some(row) => {
+            let (record_id, version): (i64, i64) = (row.get(0), row.get(1));
+            let old: String = tx.query_one(&p.record_fields, &[&record_id, &version]).map_err(err)?.get(0);
+            if old == fields_json {
+                return Ok(RecordOutcome::Unchanged { record_id });
+            }
+            let version = version + 1;
+            tx.execute(&p.insert_version, &[&record_id, &version, &fields_json, &at, &ctx.actor]).map_err(err)?;
+            tx.execute(&p.update_record, &[&record_id, &subject_id, &authority.name, &date, &summary, &version, &at])
+                .map_err(err)?;
+            let old: BTreeMap<String, String> = serde_json::from_str(&old).unwrap_or_default();
+            let changed: std::collections::BTreeSet<&str> = fields
+                .keys()
+                .copied()
+                .chain(old.keys().map(String::as_str))
+                .filter(|k| old.get(*k).map(String::as_str) != fields.get(k).map(String::as_str))
+                .collect();
+            let detail = serde_json::json!({"version": version, "changed_fields": changed}).to_string();
+            event(tx, p, ctx, "record.updated", Some(subject_id), Some(record_id), &detail)?;
+            Ok(RecordOutcome::Updated { record_id, version })
+        }
+    }
+}
+
+impl Store for PgStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn write_record_stream(
+        &self,
+        ctx: &WriteContext,
+        batches: &mut dyn Iterator<Item = std::result::Result<Vec<Record>, String>>,
+    ) -> Result<Vec<RecordOutcome>> {
+        self.write(|tx| {
+            let p = Prepared::new(tx)?;
+            let mut cache = SubjectCache::new();
+            let mut out = Vec::new();
+            for batch in batches {
+                let batch = batch.map_err(StoreError::Aborted)?;
+                for rec in &batch {
+                    out.push(write_one(tx, &p, &mut cache, ctx, rec)?);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn search_subjects(&self, query: &str, page: PageRequest) -> Result<Page<Subject>> {
+        let q = normalize_for_search(query);
+        if q.is_empty() {
+            return Ok(Page { items: vec![], total: 0, page: page.page, per_page: page.per_page });
+        }
+        // LIKE uses the trigram index; with LIKE's wildcards in the query, an
+        // exact strpos() scan instead (the same results as the SQLite backend).
+        let hits = if q.contains(['%', '_', '\\']) {
+            "SELECT id FROM subjects WHERE strpos(name_norm, $1) > 0 UNION SELECT id FROM subjects WHERE uscc = $1"
+        } else {
+            "SELECT id FROM subjects WHERE name_norm LIKE '%' || $1 || '%' UNION SELECT id FROM subjects WHERE uscc = $1"
+        };
+        self.with(|c| {
+            let total: i64 = c.query_one(&format!("SELECT count(*) FROM ({hits}) h"), &[&q]).map_err(err)?.get(0);
+            let sql = format!(
+                "WITH hits AS ({hits}) SELECT {SUBJECT_COLS} FROM hits JOIN subjects s ON s.id = hits.id
+                 ORDER BY (s.name_norm = $1) DESC, (left(s.name_norm, length($1)) = $1) DESC,
+                          length(s.name_norm), s.name_norm COLLATE \"C\", s.id
+                 LIMIT $2 OFFSET $3"
+            );
+            let rows = c.query(&sql, &[&q, &i64::from(page.per_page), &(page.offset() as i64)]).map_err(err)?;
+            let items = rows.iter().map(subject_row).collect::<Result<Vec<_>>>()?;
+            Ok(Page { items, total: total as u64, page: page.page, per_page: page.per_page })
+        })
+    }
+
+    fn subject_by_key(&self, key: &str) -> Result<Option<Subject>> {
+        self.with(|c| {
+            c.query_opt(&format!("SELECT {SUBJECT_COLS} FROM subjects s WHERE s.public_key = $1"), &[&key])
+                .map_err(err)?
+                .as_ref()
+                .map(subject_row)
+                .transpose()
+        })
+    }
+
+    fn list_records(&self, filter: &RecordFilter, page: PageRequest) -> Result<Page<RecordRow>> {
+        let mut wh: Vec<String> = Vec::new();
+        let mut args: Vec<Box<dyn ToSql + Sync>> = Vec::new();
+        if let Some(k) = filter.kind {
+            args.push(Box::new(k.as_str().to_string()));
+            wh.push(format!("r.kind = ${}", args.len()));
+        }
+        if let Some(id) = filter.subject_id {
+            args.push(Box::new(id));
+            wh.push(format!("r.subject_id = ${}", args.len()));
+        }
+        if let Some(code) = &filter.authority_code {
+            args.push(Box::new(code.clone()));
+            wh.push(format!("r.authority_code = ${}", args.len()));
+        }
+        if let Some(d) = filter.date_from {
+            args.push(Box::new(d.to_string()));
+            wh.push(format!("r.decision_date >= ${}::text::date", args.len()));
+        }
+        if let Some(d) = filter.date_to {
+            args.push(Box::new(d.to_string()));
+            wh.push(format!("r.decision_date <= ${}::text::date", args.len()));
+        }
+        let where_sql = if wh.is_empty() { String::new() } else { format!("WHERE {}", wh.join(" AND ")) };
+        let n = args.len();
+        self.with(|c| {
+            let mut all: Vec<&(dyn ToSql + Sync)> = args.iter().map(|b| b.as_ref()).collect();
+            let limit = i64::from(page.per_page);
+            let offset = page.offset() as i64;
+            all.push(&limit);
+            all.push(&offset);
+            let sql = format!(
+                "SELECT {RECORD_COLS} FROM records r JOIN subjects s ON s.id = r.subject_id {where_sql}
+                 ORDER BY r.decision_date DESC, r.id DESC LIMIT ${} OFFSET ${}",
+                n + 1,
+                n + 2
+            );
+            let items = c.query(&sql, &all).map_err(err)?.iter().map(record_row).collect::<Result<Vec<_>>>()?;
+            let total = if page.page == 1 && (items.len() as u32) < page.per_page {
+                items.len() as i64
+            } else {
+                c.query_one(&format!("SELECT count(*) FROM records r {where_sql}"), &all[..n]).map_err(err)?.get(0)
+            };
+            Ok(Page { items, total: total as u64, page: page.page, per_page: page.per_page })
+        })
+    }
+
+    fn record(&self, id: i64) -> Result<Option<RecordDetail>> {
+        self.with(|c| {
+            let row = c
+                .query_opt(
+                    &format!(
+                        "SELECT {RECORD_COLS} FROM records r JOIN subjects s ON s.id = r.subject_id WHERE r.id = $1"
+                    ),
+                    &[&id],
+                )
+                .map_err(err)?;
+            let Some(row) = row else { return Ok(None) };
+            let row = record_row(&row)?;
+            let versions = c
+                .query(
+                    "SELECT version, (extract(epoch from created_at) * 1000000)::bigint, created_by, fields
+                     FROM record_versions WHERE record_id = $1 ORDER BY version",
+                    &[&id],
+                )
+                .map_err(err)?
+                .iter()
+                .map(|r| {
+                    let fields: String = r.get(3);
+                    Ok(RecordVersion {
+                        version: r.get(0),
+                        created_at: ts_micros(r.get(1))?,
+                        created_by: r.get(2),
+                        fields: serde_json::from_str(&fields).map_err(|e| bad(e.to_string()))?,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let events = c
+                .query(&format!("SELECT {EVENT_COLS} FROM events WHERE record_id = $1 ORDER BY id"), &[&id])
+                .map_err(err)?
+                .iter()
+                .map(event_row)
+                .collect::<Result<Vec<_>>>()?;
+            Ok(Some(RecordDetail { row, versions, events }))
+        })
+    }
+
+    fn authorities(&self) -> Result<Vec<AuthorityCount>> {
+        self.with(|c| {
+            Ok(c.query(
+                "SELECT authority_code, max(authority_name), count(*) FROM records GROUP BY authority_code
+                 ORDER BY count(*) DESC, authority_code COLLATE \"C\"",
+                &[],
+            )
+            .map_err(err)?
+            .iter()
+            .map(|r| AuthorityCount { code: r.get(0), name: r.get(1), n_records: r.get(2) })
+            .collect())
+        })
+    }
+
+    fn totals(&self) -> Result<Totals> {
+        self.with(|c| {
+            let r = c
+                .query_one(
+                    "SELECT (SELECT count(*) FROM subjects), (SELECT count(*) FROM records WHERE kind = 'license'),
+                            (SELECT count(*) FROM records WHERE kind = 'penalty')",
+                    &[],
+                )
+                .map_err(err)?;
+            Ok(Totals { n_subjects: r.get(0), n_licenses: r.get(1), n_penalties: r.get(2) })
+        })
+    }
+
+    fn append_event(
+        &self,
+        ctx: &WriteContext,
+        action: &str,
+        subject_id: Option<i64>,
+        record_id: Option<i64>,
+        detail: &str,
+    ) -> Result<i64> {
+        self.write(|tx| insert_event(tx, ctx, action, subject_id, record_id, detail))
+    }
+
+    fn events(&self, limit: u32) -> Result<Vec<Event>> {
+        self.with(|c| {
+            c.query(&format!("SELECT {EVENT_COLS} FROM events ORDER BY id DESC LIMIT $1"), &[&i64::from(limit)])
+                .map_err(err)?
+                .iter()
+                .map(event_row)
+                .collect()
+        })
+    }
+
+    fn create_user(
+        &self,
+        ctx: &WriteContext,
+        username: &str,
+        display_name: &str,
+        role: Role,
+        password_hash: &str,
+    ) -> Result<i64> {
+        self.write(|tx| {
+            let id: i64 = tx
+                .query_one(
+                    "INSERT INTO users (username, display_name, role, password_hash, created_at)
+                     VALUES ($1, $2, $3, $4, $5::text::timestamptz) RETURNING id",
+                    &[&username, &display_name, &role.as_str(), &password_hash, &ctx.at.to_string()],
+                )
+                .map_err(err)?
+                .get(0);
+            let detail = serde_json::json!({"user_id": id, "username": username, "role": role.as_str()}).to_string();
+            insert_event(tx, ctx, "user.created", None, None, &detail)?;
+            Ok(id)
+        })
+    }
+
+    fn user_by_name(&self, username: &str) -> Result<Option<User>> {
+        self.with(|c| {
+            c.query_opt(&format!("SELECT {USER_COLS} FROM users u WHERE u.username = $1"), &[&username])
+                .map_err(err)?
+                .as_ref()
+                .map(user_row)
+                .transpose()
+        })
+    }
+
+    fn user(&self, id: i64) -> Result<Option<User>> {
+        self.with(|c| {
+            c.query_opt(&format!("SELECT {USER_COLS} FROM users u WHERE u.id = $1"), &[&id])
+                .map_err(err)?
+                .as_ref()
+                .map(user_row)
+                .transpose()
+        })
+    }
+
+    fn create_session(&self, token_hash: &str, user_id: i64, expires_at: Timestamp) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO sessions (token_hash, user_id, expires_at) VALUES ($1, $2, $3::text::timestamptz)",
+                &[&token_hash, &user_id, &expires_at.to_string()],
+            )
+            .map_err(err)?;
+            Ok(())
+        })
+    }
+
+    fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>> {
+        self.with(|c| {
+            c.query_opt(
+                &format!(
+                    "SELECT {USER_COLS} FROM sessions s JOIN users u ON u.id = s.user_id
+                     WHERE s.token_hash = $1 AND s.expires_at > $2::text::timestamptz"
+                ),
+                &[&token_hash, &now.to_string()],
+            )
+            .map_err(err)?
+            .as_ref()
+            .map(user_row)
+            .transpose()
+        })
+    }
+
+    fn delete_session(&self, token_hash: &str) -> Result<()> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM sessions WHERE token_hash = $1", &[&token_hash]).map_err(err)?;
+            Ok(())
+        })
+    }
+
+    fn create_api_token(&self, ctx: &WriteContext, token_hash: &str, user_id: i64, name: &str) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO api_tokens (token_hash, user_id, name, created_at) VALUES ($1, $2, $3, $4::text::timestamptz)",
+                &[&token_hash, &user_id, &name, &ctx.at.to_string()],
+            )
+            .map_err(err)?;
+            let detail = serde_json::json!({"user_id": user_id, "name": name}).to_string();
+            insert_event(tx, ctx, "api_token.created", None, None, &detail)?;
+            Ok(())
+        })
+    }
+
+    fn api_token_user(&self, token_hash: &str) -> Result<Option<User>> {
+        self.with(|c| {
+            c.query_opt(
+                &format!(
+                    "SELECT {USER_COLS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1"
+                ),
+                &[&token_hash],
+            )
+            .map_err(err)?
+            .as_ref()
+            .map(user_row)
+            .transpose()
+        })
+    }
+
+    fn create_submission(&self, ctx: &WriteContext, s: &NewSubmission) -> Result<i64> {
+        self.write(|tx| {
+            Ok(tx
+                .query_one(
+                    "INSERT INTO submissions (user_id, at, kind, filename, n_rows, n_accepted, n_unchanged, n_rejected, report_json, file)
+                     VALUES ($1, $2::text::timestamptz, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                    &[
+                        &s.user_id,
+                        &ctx.at.to_string(),
+                        &s.kind.as_str(),
+                        &s.filename,
+                        &s.n_rows,
+                        &s.n_accepted,
+                        &s.n_unchanged,
+                        &s.n_rejected,
+                        &s.report_json,
+                        &s.file,
+                    ],
+                )
+                .map_err(err)?
+                .get(0))
+        })
+    }
+
+    fn submissions_of(&self, user_id: i64, limit: u32) -> Result<Vec<Submission>> {
+        self.with(|c| {
+            c.query(
+                &format!("SELECT {SUBMISSION_COLS} FROM submissions WHERE user_id = $1 ORDER BY id DESC LIMIT $2"),
+                &[&user_id, &i64::from(limit)],
+            )
+            .map_err(err)?
+            .iter()
+            .map(submission_row)
+            .collect()
+        })
+    }
+
+    fn submission(&self, id: i64) -> Result<Option<Submission>> {
+        self.with(|c| {
+            c.query_opt(&format!("SELECT {SUBMISSION_COLS} FROM submissions WHERE id = $1"), &[&id])
+                .map_err(err)?
+                .as_ref()
+                .map(submission_row)
+                .transpose()
+        })
+    }
+
+    fn submission_file(&self, id: i64) -> Result<Option<Vec<u8>>> {
+        self.with(|c| {
+            Ok(c.query_opt("SELECT file FROM submissions WHERE id = $1", &[&id]).map_err(err)?.map(|r| r.get(0)))
+        })
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<String>> {
+        self.with(|c| Ok(c.query_opt("SELECT value FROM meta WHERE key = $1", &[&key]).map_err(err)?.map(|r| r.get(0))))
+    }
+
+    fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                &[&key, &value],
+            )
+            .map_err(err)?;
+            Ok(())
+        })
+    }
+}
