@@ -18,15 +18,82 @@ const PASSWORD: &str = "correct horse";
 
 struct App {
     router: Router,
-    store: Arc<SqliteStore>,
+    /// Always `Some` until dropped (see `Drop`).
+    store: Option<Arc<dyn Store>>,
     dir: std::path::PathBuf,
+    /// The PostgreSQL database created for the test.
+    pg_db: Option<String>,
+}
+
+impl App {
+    /// A direct store call from inside a test (off the async worker, as the
+    /// blocking PostgreSQL client requires).
+    fn db<T>(&self, f: impl FnOnce(&dyn Store) -> T) -> T {
+        tokio::task::block_in_place(|| f(&**self.store.as_ref().expect("open")))
+    }
 }
 
 impl Drop for App {
+    /// The test future drops the app on an async worker thread, where the
+    /// blocking PostgreSQL client may not run: close everything on a plain thread.
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
+        let router = std::mem::replace(&mut self.router, Router::new());
+        let store = self.store.take();
+        let dir = self.dir.clone();
+        let pg_db = self.pg_db.take();
+        std::thread::spawn(move || {
+            drop((router, store));
+            let _ = std::fs::remove_dir_all(&dir);
+            if let Some(name) = pg_db
+                && let Ok(mut c) = ::postgres::Client::connect(&pg_admin_url(), ::postgres::NoTls)
+            {
+                let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        })
+        .join()
+        .expect("cleanup thread");
     }
 }
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+fn pg_admin_url() -> String {
+    std::env::var("XINJIAO_TEST_POSTGRES_URL")
+        .expect("XINJIAO_TEST_POSTGRES_URL is not set: run ./scripts/test (it starts a throwaway PostgreSQL cluster)")
+}
+
+/// Runs an async test on a fresh app of `backend`, on a multi-threaded runtime.
+fn run<F: std::future::Future<Output = ()>>(backend: Backend, test: fn(App) -> F) {
+    let app = app(backend);
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap().block_on(test(app));
+}
+
+/// Stamps out each test for both backends.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[test] fn $name() { super::run(super::Backend::Sqlite, super::$name) } )*
+        }
+        mod postgres {
+            $( #[test] fn $name() { super::run(super::Backend::Postgres, super::$name) } )*
+        }
+    };
+}
+
+on_both_backends!(
+    portal_pages,
+    record_detail_shows_every_field,
+    personal_data_is_masked_everywhere_public,
+    api_reads,
+    openapi_documents_every_route,
+    writes_need_authentication,
+    console_upload_shows_diagnostics_and_error_report,
+    single_record_form_validates_inline_and_audits_reveals,
+);
 
 fn ctx() -> WriteContext {
     WriteContext {
@@ -65,12 +132,23 @@ fn person_penalty() -> xinjiao_core::Record {
     .unwrap()
 }
 
-fn app() -> App {
+fn app(backend: Backend) -> App {
     static N: AtomicU32 = AtomicU32::new(0);
-    let dir =
-        std::env::temp_dir().join(format!("xinjiao-http-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
+    let n = N.fetch_add(1, Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("xinjiao-http-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let store = Arc::new(SqliteStore::open(dir.join("db.sqlite3")).unwrap());
+    let (store, pg_db): (Arc<dyn Store>, Option<String>) = match backend {
+        Backend::Sqlite => (Arc::new(SqliteStore::open(dir.join("db.sqlite3")).unwrap()), None),
+        Backend::Postgres => {
+            let name = format!("xj_http_{}_{n}", std::process::id());
+            let admin = pg_admin_url();
+            let mut c = ::postgres::Client::connect(&admin, ::postgres::NoTls).unwrap();
+            c.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).unwrap();
+            c.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+            let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+            (Arc::new(xinjiao_store_postgres::PgStore::open(&url).unwrap()), Some(name))
+        }
+    };
     use xinjiao_store::suite::{license, penalty};
     store
         .write_records(
@@ -91,7 +169,7 @@ fn app() -> App {
         demo: true,
         secure_cookies: false,
     };
-    App { router: xinjiao_web::router(state), store, dir }
+    App { router: xinjiao_web::router(state), store: Some(store), dir, pg_db }
 }
 
 async fn send(app: &App, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
@@ -115,9 +193,7 @@ fn enc(s: &str) -> String {
     xinjiao_web::views::urlencode(s)
 }
 
-#[tokio::test]
-async fn portal_pages() {
-    let app = app();
+async fn portal_pages(app: App) {
     let (s, home) = get(&app, "/").await;
     assert_eq!(s, StatusCode::OK);
     assert!(home.contains("演示数据") && home.contains("河交罚〔2024〕2号"), "demo banner and recent penalties");
@@ -148,9 +224,7 @@ async fn portal_pages() {
     assert!(css.contains("--blue"));
 }
 
-#[tokio::test]
-async fn record_detail_shows_every_field() {
-    let app = app();
+async fn record_detail_shows_every_field(app: App) {
     let (s, body) = get(&app, "/records/1").await;
     assert_eq!(s, StatusCode::OK);
     for label in ["行政相对人名称", "处罚决定日期", "罚款金额（万元）", "0.2", "处罚机关统一社会信用代码"]
@@ -159,17 +233,16 @@ async fn record_detail_shows_every_field() {
     }
 }
 
-#[tokio::test]
-async fn personal_data_is_masked_everywhere_public() {
-    let app = app();
-    let person = app.store.search_subjects("李四", xinjiao_store::PageRequest::new(1, 1)).unwrap().items.remove(0);
+async fn personal_data_is_masked_everywhere_public(app: App) {
+    let person = app.db(|s| s.search_subjects("李四", xinjiao_store::PageRequest::new(1, 1))).unwrap().items.remove(0);
     let masked = "1101**********002X";
     let rec = app
-        .store
-        .list_records(
-            &xinjiao_store::RecordFilter { subject_id: Some(person.id), ..Default::default() },
-            xinjiao_store::PageRequest::new(1, 1),
-        )
+        .db(|s| {
+            s.list_records(
+                &xinjiao_store::RecordFilter { subject_id: Some(person.id), ..Default::default() },
+                xinjiao_store::PageRequest::new(1, 1),
+            )
+        })
         .unwrap()
         .items
         .remove(0);
@@ -193,9 +266,7 @@ async fn personal_data_is_masked_everywhere_public() {
     }
 }
 
-#[tokio::test]
-async fn api_reads() {
-    let app = app();
+async fn api_reads(app: App) {
     let (s, body) = get(&app, &format!("/api/v1/subjects?q={}&per_page=1", enc("顺达"))).await;
     assert_eq!(s, StatusCode::OK);
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -233,9 +304,7 @@ async fn api_reads() {
     }
 }
 
-#[tokio::test]
-async fn openapi_documents_every_route() {
-    let app = app();
+async fn openapi_documents_every_route(app: App) {
     let (s, body) = get(&app, "/api/v1/openapi.json").await;
     assert_eq!(s, StatusCode::OK);
     let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -267,9 +336,7 @@ const CSV: &str = "行政相对人名称,行政相对人类别,统一社会信�
 河源市坏代码有限公司,法人及非法人组织,91110000100000000X,河交罚〔2025〕2号,超限运输,超限,《公路安全保护条例》,罚款,罚款5000元,0.5,2025-01-02,2025-01-09,河源市交通运输局,11230500001755309F,河源市交通运输局,11230500001755309F\n\
 河源市未来有限公司,法人及非法人组织,91230500MA1B3N1N2M,河交罚〔2025〕3号,超限运输,超限,《公路安全保护条例》,罚款,罚款5000元,,2099-01-02,2099-01-09,河源市交通运输局,11230500001755309F,河源市交通运输局,11230500001755309F\n";
 
-#[tokio::test]
-async fn writes_need_authentication() {
-    let app = app();
+async fn writes_need_authentication(app: App) {
     let post = |uri: &str, auth: Option<&str>| {
         let mut b = Request::post(uri);
         if let Some(a) = auth {
@@ -288,15 +355,15 @@ async fn writes_need_authentication() {
     let (s, h, _) = get_with_cookie(&app, "/console", "xj_session=forged").await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     assert_eq!(h[header::LOCATION], "/console/login?next=/console");
-    assert_eq!(app.store.totals().unwrap().n_penalties, 3, "nothing written");
+    assert_eq!(app.db(|s| s.totals()).unwrap().n_penalties, 3, "nothing written");
     // With a token the import runs and reports rows 3 and 4.
     let token = auth::new_token();
-    let uid = app.store.user_by_name("clerk").unwrap().unwrap().id;
-    app.store.create_api_token(&ctx(), &auth::token_hash(&token), uid, "执法系统").unwrap();
+    let uid = app.db(|s| s.user_by_name("clerk")).unwrap().unwrap().id;
+    app.db(|s| s.create_api_token(&ctx(), &auth::token_hash(&token), uid, "执法系统")).unwrap();
     let (s, _, body) =
         send(&app, post("/api/v1/imports/penalties?dry_run=true", Some(&format!("Bearer {token}")))).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(app.store.totals().unwrap().n_penalties, 3, "dry run");
+    assert_eq!(app.db(|s| s.totals()).unwrap().n_penalties, 3, "dry run");
     let (s, _, body2) = send(&app, post("/api/v1/imports/penalties", Some(&format!("Bearer {token}")))).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body, body2, "a dry run reports what the real import does");
@@ -304,8 +371,8 @@ async fn writes_need_authentication() {
     assert_eq!((v["rows"].as_u64(), v["accepted"].as_u64(), v["rejected"].as_u64()), (Some(3), Some(1), Some(2)));
     let rows: Vec<u64> = v["diagnostics"].as_array().unwrap().iter().map(|d| d["row"].as_u64().unwrap()).collect();
     assert_eq!(rows, [3, 4, 4]);
-    assert_eq!(app.store.totals().unwrap().n_penalties, 4);
-    let ev = app.store.events(1).unwrap().remove(0);
+    assert_eq!(app.db(|s| s.totals()).unwrap().n_penalties, 4);
+    let ev = app.db(|s| s.events(1)).unwrap().remove(0);
     assert_eq!(ev.actor, "clerk");
 }
 
@@ -348,9 +415,7 @@ fn multipart(kind: &str, filename: &str, content: &[u8]) -> (String, Vec<u8>) {
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-#[tokio::test]
-async fn console_upload_shows_diagnostics_and_error_report() {
-    let app = app();
+async fn console_upload_shows_diagnostics_and_error_report(app: App) {
     let cookie = login(&app).await;
     let (s, _, home) = get_with_cookie(&app, "/console", &cookie).await;
     assert_eq!(s, StatusCode::OK);
@@ -408,9 +473,7 @@ async fn console_upload_shows_diagnostics_and_error_report() {
     assert_eq!(get_with_cookie(&app, "/console", &cookie).await.0, StatusCode::SEE_OTHER);
 }
 
-#[tokio::test]
-async fn single_record_form_validates_inline_and_audits_reveals() {
-    let app = app();
+async fn single_record_form_validates_inline_and_audits_reveals(app: App) {
     let cookie = login(&app).await;
     let (s, _, form) = get_with_cookie(&app, "/console/records/new?kind=penalty", &cookie).await;
     assert_eq!(s, StatusCode::OK);
@@ -461,6 +524,6 @@ async fn single_record_form_validates_inline_and_audits_reveals() {
         send(&app, Request::post(&reveal).header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
     assert_eq!(s, StatusCode::OK);
     assert!(revealed.contains(PERSON_ID));
-    let ev = app.store.events(1).unwrap().remove(0);
+    let ev = app.db(|s| s.events(1)).unwrap().remove(0);
     assert_eq!((ev.action.as_str(), ev.actor.as_str()), ("personal_data.read", "clerk"));
 }

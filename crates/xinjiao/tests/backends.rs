@@ -63,7 +63,8 @@ fn public_api_answers_are_identical_on_sqlite_and_postgres() {
     let (a, b) = (router(lite.clone()), router(pg.clone()));
 
     let mut uris: Vec<String> = Vec::new();
-    for q in ["顺达", "河源", "运输有限", "东源县", "汽车", "公司", "A", "MA", "不存在的名字", "陈", "%", "_"] {
+    for q in ["顺达", "河源", "运输有限", "东源县", "汽车", "公司", "A", "MA", "不存在的名字", "陈", "%", "_"]
+    {
         for page in 1..=3 {
             uris.push(format!("/api/v1/subjects?q={}&per_page=7&page={page}", xinjiao_web::views::urlencode(q)));
         }

@@ -7,34 +7,98 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use serde_json::Value;
+use xinjiao_store::Store;
 
-struct TempDir(PathBuf);
+/// Which database a test runs on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A temporary directory for the test's files and a fresh database.
+struct TempDir {
+    dir: PathBuf,
+    backend: Backend,
+    /// The PostgreSQL database created for the test.
+    pg_db: Option<String>,
+}
+
+fn pg_admin_url() -> String {
+    std::env::var("XINJIAO_TEST_POSTGRES_URL")
+        .expect("XINJIAO_TEST_POSTGRES_URL is not set: run ./scripts/test (it starts a throwaway PostgreSQL cluster)")
+}
 
 impl TempDir {
-    fn new() -> TempDir {
+    fn new(backend: Backend) -> TempDir {
         static N: AtomicU32 = AtomicU32::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "xinjiao-cli-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
+        let n = N.fetch_add(1, Ordering::SeqCst);
+        let p = std::env::temp_dir().join(format!("xinjiao-cli-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&p);
         std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
+        let pg_db = (backend == Backend::Postgres).then(|| {
+            let name = format!("xj_cli_{}_{n}", std::process::id());
+            let mut c = ::postgres::Client::connect(&pg_admin_url(), ::postgres::NoTls).unwrap();
+            c.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).unwrap();
+            c.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+            name
+        });
+        TempDir { dir: p, backend, pg_db }
     }
     fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
+        self.dir.join(name)
     }
     fn db(&self) -> String {
-        format!("sqlite://{}", self.path("db.sqlite3").display())
+        match &self.pg_db {
+            Some(name) => format!("{}/{name}", pg_admin_url().rsplit_once('/').unwrap().0),
+            None => format!("sqlite://{}", self.path("db.sqlite3").display()),
+        }
+    }
+    /// The test's database, opened in-process to check what the CLI stored.
+    fn store(&self) -> Box<dyn Store> {
+        match self.backend {
+            Backend::Sqlite => Box::new(xinjiao_store_sqlite::SqliteStore::open(self.path("db.sqlite3")).unwrap()),
+            Backend::Postgres => Box::new(xinjiao_store_postgres::PgStore::open(&self.db()).unwrap()),
+        }
     }
 }
 
 impl Drop for TempDir {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        let _ = std::fs::remove_dir_all(&self.dir);
+        if let Some(name) = &self.pg_db
+            && let Ok(mut c) = ::postgres::Client::connect(&pg_admin_url(), ::postgres::NoTls)
+        {
+            let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
     }
 }
+
+/// Stamps out each test for both backends.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[test] fn $name() { super::$name(super::TempDir::new(super::Backend::Sqlite)) } )*
+        }
+        mod postgres {
+            $( #[test] fn $name() { super::$name(super::TempDir::new(super::Backend::Postgres)) } )*
+        }
+    };
+}
+
+on_both_backends!(
+    utf8_csv_with_bad_rows,
+    utf8_bom_csv,
+    gbk_csv_detected_and_forced,
+    gb18030_is_accepted_as_label,
+    reimport_is_idempotent_and_changes_make_versions,
+    dry_run_stores_nothing,
+    unknown_and_missing_columns_are_file_errors,
+    headers_by_field_code_and_variants,
+    xlsx_with_numbers_dates_and_named_sheet,
+    xlsx_numeric_id_number_is_explained,
+    demo_and_user_commands,
+);
 
 fn xinjiao(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_xinjiao"))
@@ -163,18 +227,14 @@ fn check_sample_report(code: i32, report: &Value) {
     assert!(diags[0]["message"].as_str().unwrap().contains("校验位"), "Chinese message");
 }
 
-#[test]
-fn utf8_csv_with_bad_rows() {
-    let dir = TempDir::new();
+fn utf8_csv_with_bad_rows(dir: TempDir) {
     let f = dir.path("处罚.csv");
     std::fs::write(&f, csv_text(&sample_rows())).unwrap();
     let (code, report) = import(&dir, "penalties", &f, &[]);
     check_sample_report(code, &report);
 }
 
-#[test]
-fn utf8_bom_csv() {
-    let dir = TempDir::new();
+fn utf8_bom_csv(dir: TempDir) {
     let f = dir.path("bom.csv");
     let mut bytes = b"\xEF\xBB\xBF".to_vec();
     bytes.extend(csv_text(&sample_rows()).into_bytes());
@@ -183,9 +243,7 @@ fn utf8_bom_csv() {
     check_sample_report(code, &report);
 }
 
-#[test]
-fn gbk_csv_detected_and_forced() {
-    let dir = TempDir::new();
+fn gbk_csv_detected_and_forced(dir: TempDir) {
     let f = dir.path("gbk.csv");
     std::fs::write(&f, gbk(&csv_text(&sample_rows()))).unwrap();
     let (code, report) = import(&dir, "penalties", &f, &[]);
@@ -199,18 +257,14 @@ fn gbk_csv_detected_and_forced() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("GBK"), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
-#[test]
-fn gb18030_is_accepted_as_label() {
-    let dir = TempDir::new();
+fn gb18030_is_accepted_as_label(dir: TempDir) {
     let f = dir.path("gb.csv");
     std::fs::write(&f, gbk(&csv_text(&sample_rows()[..1]))).unwrap();
     let (code, report) = import(&dir, "penalties", &f, &["--encoding", "gb18030"]);
     assert_eq!((code, report["accepted"].as_u64()), (0, Some(1)));
 }
 
-#[test]
-fn reimport_is_idempotent_and_changes_make_versions() {
-    let dir = TempDir::new();
+fn reimport_is_idempotent_and_changes_make_versions(dir: TempDir) {
     let f = dir.path("p.csv");
     std::fs::write(&f, csv_text(&sample_rows())).unwrap();
     let (_, first) = import(&dir, "penalties", &f, &[]);
@@ -231,27 +285,25 @@ fn reimport_is_idempotent_and_changes_make_versions() {
         (code, third["accepted"].as_u64(), third["unchanged"].as_u64(), third["rejected"].as_u64()),
         (0, Some(3), Some(2), Some(0))
     );
-    let conn = rusqlite::Connection::open(dir.path("db.sqlite3")).unwrap();
-    let n: i64 = conn.query_row("SELECT count(*) FROM records", [], |r| r.get(0)).unwrap();
-    let versions: i64 = conn.query_row("SELECT count(*) FROM record_versions", [], |r| r.get(0)).unwrap();
-    let updates: i64 =
-        conn.query_row("SELECT count(*) FROM events WHERE action = 'record.updated'", [], |r| r.get(0)).unwrap();
-    assert_eq!((n, versions, updates), (5, 6, 1));
+    let store = dir.store();
+    let rows = store.list_records(&Default::default(), xinjiao_store::PageRequest::new(1, 100)).unwrap();
+    let versions: i64 = rows.items.iter().map(|r| r.version).sum();
+    let updates = store.events(1000).unwrap().iter().filter(|e| e.action == "record.updated").count();
+    assert_eq!((rows.total, versions, updates), (5, 6, 1));
 }
 
-#[test]
-fn dry_run_stores_nothing() {
-    let dir = TempDir::new();
+fn dry_run_stores_nothing(dir: TempDir) {
     let f = dir.path("p.csv");
     std::fs::write(&f, csv_text(&sample_rows())).unwrap();
     let (code, report) = import(&dir, "penalties", &f, &["--dry-run"]);
     assert_eq!((code, report["accepted"].as_u64(), report["rejected"].as_u64()), (2, Some(3), Some(2)));
-    assert!(!dir.path("db.sqlite3").exists(), "dry run does not even create the database");
+    if dir.backend == Backend::Sqlite {
+        assert!(!dir.path("db.sqlite3").exists(), "dry run does not even create the database");
+    }
+    assert_eq!(dir.store().totals().unwrap().n_penalties, 0);
 }
 
-#[test]
-fn unknown_and_missing_columns_are_file_errors() {
-    let dir = TempDir::new();
+fn unknown_and_missing_columns_are_file_errors(dir: TempDir) {
     let f = dir.path("bad.csv");
     let text = csv_text(&sample_rows()).replacen("违法事实", "违法经过", 1);
     std::fs::write(&f, text).unwrap();
@@ -265,18 +317,12 @@ fn unknown_and_missing_columns_are_file_errors() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("CF_WSH") && err.contains("file.missing_columns"), "{err}");
-    let conn = rusqlite::Connection::open(dir.path("db.sqlite3"));
-    if let Ok(conn) = conn {
-        let n: i64 = conn.query_row("SELECT count(*) FROM records", [], |r| r.get(0)).unwrap_or(0);
-        assert_eq!(n, 0);
-    }
+    assert_eq!(dir.store().totals().unwrap().n_penalties, 0, "nothing stored");
     let out = xinjiao(&["import", "penalties", dir.path("nope.csv").to_str().unwrap(), "--db", &dir.db()]);
     assert_eq!(out.status.code(), Some(1));
 }
 
-#[test]
-fn headers_by_field_code_and_variants() {
-    let dir = TempDir::new();
+fn headers_by_field_code_and_variants(dir: TempDir) {
     let f = dir.path("codes.csv");
     let codes = [
         "CF_XDR_MC",
@@ -374,9 +420,7 @@ fn write_xlsx(path: &Path, numeric_id: bool) {
     wb.save(path).unwrap();
 }
 
-#[test]
-fn xlsx_with_numbers_dates_and_named_sheet() {
-    let dir = TempDir::new();
+fn xlsx_with_numbers_dates_and_named_sheet(dir: TempDir) {
     let f = dir.path("处罚.xlsx");
     write_xlsx(&f, false);
     // The first sheet is the wrong one.
@@ -389,9 +433,7 @@ fn xlsx_with_numbers_dates_and_named_sheet() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("file.no_sheet"));
 }
 
-#[test]
-fn xlsx_numeric_id_number_is_explained() {
-    let dir = TempDir::new();
+fn xlsx_numeric_id_number_is_explained(dir: TempDir) {
     let f = dir.path("id.xlsx");
     write_xlsx(&f, true);
     let (code, report) = import(&dir, "penalties", &f, &["--sheet", "处罚"]);
@@ -402,14 +444,11 @@ fn xlsx_numeric_id_number_is_explained() {
     assert!(last["message"].as_str().unwrap().contains("文本"), "{last}");
 }
 
-#[test]
-fn demo_and_user_commands() {
-    let dir = TempDir::new();
+fn demo_and_user_commands(dir: TempDir) {
     let out = xinjiao(&["demo", "--db", &dir.db(), "--subjects", "30", "--records", "100", "--seed", "1"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let conn = rusqlite::Connection::open(dir.path("db.sqlite3")).unwrap();
-    let n: i64 = conn.query_row("SELECT count(*) FROM records", [], |r| r.get(0)).unwrap();
-    assert_eq!(n, 100);
+    let t = dir.store().totals().unwrap();
+    assert_eq!(t.n_licenses + t.n_penalties, 100);
     let out = Command::new(env!("CARGO_BIN_EXE_xinjiao"))
         .args(["user", "add", "wang", "--name", "王报送", "--db", &dir.db()])
         .env("XINJIAO_PASSWORD", "短")
