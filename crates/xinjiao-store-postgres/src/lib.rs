@@ -16,8 +16,9 @@ use xinjiao_core::record::SubjectKind;
 use xinjiao_core::text::normalize_for_search;
 use xinjiao_core::{Date, Record};
 use xinjiao_store::{
-    AuthorityCount, Event, NewSubmission, Page, PageRequest, RecordDetail, RecordFilter, RecordOutcome, RecordRow,
-    RecordVersion, Result, Role, Store, StoreError, Subject, Submission, Totals, User, WriteContext,
+    AuthorityCount, ColumnType, DumpValue, Event, NewSubmission, Page, PageRequest, RecordDetail, RecordFilter,
+    RecordOutcome, RecordRow, RecordVersion, Result, Role, Store, StoreError, Subject, Submission, Totals, User,
+    WriteContext, dump_table,
 };
 
 /// (version, name, SQL). Versions match the SQLite backend's.
@@ -787,6 +788,118 @@ impl Store for PgStore {
 
     fn meta(&self, key: &str) -> Result<Option<String>> {
         self.with(|c| Ok(c.query_opt("SELECT value FROM meta WHERE key = $1", &[&key]).map_err(err)?.map(|r| r.get(0))))
+    }
+
+    fn dump_rows(&self, table: &str, offset: u64, limit: u32) -> Result<Vec<Vec<DumpValue>>> {
+        let (name, cols, n_key) = dump_table(table).ok_or_else(|| bad(format!("unknown table {table}")))?;
+        let select: Vec<String> = cols
+            .iter()
+            .map(|(c, t)| match t {
+                ColumnType::Timestamp => format!("(extract(epoch from {c}) * 1000000)::bigint"),
+                ColumnType::Date => format!("{c}::text"),
+                _ => c.to_string(),
+            })
+            .collect();
+        let keys: Vec<String> = cols[..n_key]
+            .iter()
+            .map(|(c, t)| if *t == ColumnType::Text { format!("{c} COLLATE \"C\"") } else { c.to_string() })
+            .collect();
+        let sql = format!("SELECT {} FROM {name} ORDER BY {} LIMIT $1 OFFSET $2", select.join(", "), keys.join(", "));
+        self.with(|c| {
+            let rows = c.query(&sql, &[&i64::from(limit), &(offset as i64)]).map_err(err)?;
+            rows.iter()
+                .map(|r| {
+                    cols.iter()
+                        .enumerate()
+                        .map(|(i, (_, t))| {
+                            Ok(match t {
+                                ColumnType::Int => r.get::<_, Option<i64>>(i).map_or(DumpValue::Null, DumpValue::Int),
+                                ColumnType::Text | ColumnType::Date => {
+                                    r.get::<_, Option<String>>(i).map_or(DumpValue::Null, DumpValue::Text)
+                                }
+                                ColumnType::Bytes => {
+                                    r.get::<_, Option<Vec<u8>>>(i).map_or(DumpValue::Null, DumpValue::Bytes)
+                                }
+                                ColumnType::Timestamp => match r.get::<_, Option<i64>>(i) {
+                                    None => DumpValue::Null,
+                                    Some(us) => DumpValue::Text(ts_micros(us)?.to_string()),
+                                },
+                            })
+                        })
+                        .collect::<Result<Vec<_>>>()
+                })
+                .collect()
+        })
+    }
+
+    fn restore(&self, batches: &mut dyn Iterator<Item = Result<(&'static str, Vec<Vec<DumpValue>>)>>) -> Result<u64> {
+        self.write(|tx| {
+            let used: i64 = tx
+                .query_one("SELECT (SELECT count(*) FROM subjects) + (SELECT count(*) FROM records) + (SELECT count(*) FROM users)", &[])
+                .map_err(err)?
+                .get(0);
+            if used > 0 {
+                return Err(StoreError::Conflict("目标数据库不是空的：恢复只能写入新建的数据库".into()));
+            }
+            let mut n = 0u64;
+            let mut prepared: std::collections::HashMap<&str, Statement> = Default::default();
+            for batch in batches {
+                let (table, rows) = batch?;
+                let (name, cols, n_key) = dump_table(table).ok_or_else(|| bad(format!("unknown table {table}")))?;
+                if !prepared.contains_key(name) {
+                    let names: Vec<&str> = cols.iter().map(|c| c.0).collect();
+                    let values: Vec<String> = cols
+                        .iter()
+                        .enumerate()
+                        .map(|(i, (_, t))| match t {
+                            ColumnType::Timestamp => format!("${}::text::timestamptz", i + 1),
+                            ColumnType::Date => format!("${}::text::date", i + 1),
+                            ColumnType::Int => format!("${}::bigint", i + 1),
+                            ColumnType::Bytes => format!("${}::bytea", i + 1),
+                            ColumnType::Text => format!("${}::text", i + 1),
+                        })
+                        .collect();
+                    let keys: Vec<&str> = names[..n_key].to_vec();
+                    let updates: Vec<String> = names[n_key..].iter().map(|c| format!("{c} = excluded.{c}")).collect();
+                    let conflict = if updates.is_empty() {
+                        format!("ON CONFLICT ({}) DO NOTHING", keys.join(", "))
+                    } else {
+                        format!("ON CONFLICT ({}) DO UPDATE SET {}", keys.join(", "), updates.join(", "))
+                    };
+                    let sql = format!("INSERT INTO {name} ({}) VALUES ({}) {conflict}", names.join(", "), values.join(", "));
+                    prepared.insert(name, tx.prepare(&sql).map_err(err)?);
+                }
+                let st = prepared[name].clone();
+                for row in rows {
+                    let owned: Vec<Box<dyn ToSql + Sync>> = row
+                        .into_iter()
+                        .zip(cols.iter())
+                        .map(|(v, (_, t))| -> Box<dyn ToSql + Sync> {
+                            match (v, t) {
+                                (DumpValue::Null, ColumnType::Int) => Box::new(None::<i64>),
+                                (DumpValue::Null, ColumnType::Bytes) => Box::new(None::<Vec<u8>>),
+                                (DumpValue::Null, _) => Box::new(None::<String>),
+                                (DumpValue::Int(i), _) => Box::new(i),
+                                (DumpValue::Text(t), _) => Box::new(t),
+                                (DumpValue::Bytes(b), _) => Box::new(b),
+                            }
+                        })
+                        .collect();
+                    let refs: Vec<&(dyn ToSql + Sync)> = owned.iter().map(|b| b.as_ref()).collect();
+                    tx.execute(&st, &refs).map_err(err)?;
+                    n += 1;
+                }
+            }
+            // Identity columns continue after the restored ids.
+            for table in ["users", "subjects", "records", "events", "submissions"] {
+                tx.execute(
+                    &format!("SELECT setval(pg_get_serial_sequence('{table}', 'id'), coalesce(max(id), 0) + 1, false) FROM {table}"),
+                    &[],
+                )
+                .map_err(err)?;
+            }
+            Ok(n)
+        })
     }
 
     fn set_meta(&self, key: &str, value: &str) -> Result<()> {

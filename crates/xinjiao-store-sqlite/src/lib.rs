@@ -17,8 +17,9 @@ use xinjiao_core::record::SubjectKind;
 use xinjiao_core::text::normalize_for_search;
 use xinjiao_core::{Date, Record};
 use xinjiao_store::{
-    AuthorityCount, Event, NewSubmission, Page, PageRequest, RecordDetail, RecordFilter, RecordOutcome, RecordRow,
-    RecordVersion, Result, Role, Store, StoreError, Subject, Submission, Totals, User, WriteContext,
+    AuthorityCount, DumpValue, Event, NewSubmission, Page, PageRequest, RecordDetail, RecordFilter, RecordOutcome,
+    RecordRow, RecordVersion, Result, Role, Store, StoreError, Subject, Submission, Totals, User, WriteContext,
+    dump_table,
 };
 
 pub use migrate::MIGRATIONS;
@@ -696,6 +697,50 @@ impl Store for SqliteStore {
         self.read(|c| c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional())
     }
 
+    fn dump_rows(&self, table: &str, offset: u64, limit: u32) -> Result<Vec<Vec<DumpValue>>> {
+        let (name, cols, n_key) =
+            dump_table(table).ok_or_else(|| StoreError::Backend(format!("unknown table {table}")))?;
+        let names: Vec<&str> = cols.iter().map(|c| c.0).collect();
+        let sql = format!(
+            "SELECT {} FROM {name} ORDER BY {} LIMIT ?1 OFFSET ?2",
+            names.join(", "),
+            names[..n_key].join(", ")
+        );
+        self.read(|c| {
+            let mut st = c.prepare_cached(&sql)?;
+            let rows = st.query_map(params![limit, offset as i64], |r| {
+                (0..cols.len()).map(|i| r.get_ref(i).map(dump_value)).collect::<rusqlite::Result<Vec<_>>>()
+            })?;
+            rows.collect()
+        })
+    }
+
+    fn restore(&self, batches: &mut dyn Iterator<Item = Result<(&'static str, Vec<Vec<DumpValue>>)>>) -> Result<u64> {
+        self.write(|tx| {
+            let used: i64 = tx
+                .query_row("SELECT (SELECT count(*) FROM subjects) + (SELECT count(*) FROM records) + (SELECT count(*) FROM users)", [], |r| r.get(0))
+                .map_err(err)?;
+            if used > 0 {
+                return Err(StoreError::Conflict("目标数据库不是空的：恢复只能写入新建的数据库".into()));
+            }
+            let mut n = 0u64;
+            for batch in batches {
+                let (table, rows) = batch?;
+                let (name, cols, _) = dump_table(table).ok_or_else(|| StoreError::Backend(format!("unknown table {table}")))?;
+                let names: Vec<&str> = cols.iter().map(|c| c.0).collect();
+                let marks: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
+                let sql = format!("INSERT OR REPLACE INTO {name} ({}) VALUES ({})", names.join(", "), marks.join(", "));
+                let mut st = tx.prepare_cached(&sql).map_err(err)?;
+                for row in rows {
+                    st.execute(params_from_iter(row.into_iter().map(sql_value))).map_err(err)?;
+                    n += 1;
+                }
+            }
+            tx.execute("INSERT INTO subjects_fts(subjects_fts) VALUES ('rebuild')", []).map_err(err)?;
+            Ok(n)
+        })
+    }
+
     fn set_meta(&self, key: &str, value: &str) -> Result<()> {
         self.write(|tx| {
             tx.execute(
@@ -705,6 +750,26 @@ impl Store for SqliteStore {
             .map_err(err)?;
             Ok(())
         })
+    }
+}
+
+fn dump_value(v: rusqlite::types::ValueRef<'_>) -> DumpValue {
+    use rusqlite::types::ValueRef;
+    match v {
+        ValueRef::Null => DumpValue::Null,
+        ValueRef::Integer(i) => DumpValue::Int(i),
+        ValueRef::Real(f) => DumpValue::Text(f.to_string()),
+        ValueRef::Text(t) => DumpValue::Text(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Blob(b) => DumpValue::Bytes(b.to_vec()),
+    }
+}
+
+fn sql_value(v: DumpValue) -> Value {
+    match v {
+        DumpValue::Null => Value::Null,
+        DumpValue::Int(i) => Value::Integer(i),
+        DumpValue::Text(t) => Value::Text(t),
+        DumpValue::Bytes(b) => Value::Blob(b),
     }
 }
 

@@ -326,4 +326,165 @@ pub trait Store: Send + Sync {
 
     fn meta(&self, key: &str) -> Result<Option<String>>;
     fn set_meta(&self, key: &str, value: &str) -> Result<()>;
+
+    /// Rows `offset..offset + limit` of a table of [`DUMP_TABLES`], in key order,
+    /// in the canonical column order, timestamps as RFC 3339 text, dates as
+    /// `YYYY-MM-DD`. Sessions are not dumped (they are transient).
+    fn dump_rows(&self, table: &str, offset: u64, limit: u32) -> Result<Vec<Vec<DumpValue>>>;
+
+    /// Loads dumped rows into this store, which must hold no subjects, records
+    /// or users, in one transaction (all or nothing); ids are kept, so record
+    /// versions and events keep pointing at the right rows. Returns the number
+    /// of rows loaded.
+    fn restore(&self, batches: &mut dyn Iterator<Item = Result<(&'static str, Vec<Vec<DumpValue>>)>>) -> Result<u64>;
+}
+
+/// A value in a dump: what every table column maps to on both backends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DumpValue {
+    Null,
+    Int(i64),
+    Text(String),
+    Bytes(Vec<u8>),
+}
+
+/// How a dumped column is typed in the backends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnType {
+    Int,
+    Text,
+    Bytes,
+    /// RFC 3339 text in a dump; `TIMESTAMPTZ` on PostgreSQL.
+    Timestamp,
+    /// `YYYY-MM-DD` in a dump; `DATE` on PostgreSQL.
+    Date,
+}
+
+/// The tables of an installation in dependency order, with their columns in
+/// dump order and the number of leading columns that form the sort key.
+/// A dumped table: name, columns with their types, number of key columns.
+pub type DumpTable = (&'static str, &'static [(&'static str, ColumnType)], usize);
+
+pub const DUMP_TABLES: &[DumpTable] = {
+    use ColumnType::*;
+    &[
+        ("meta", &[("key", Text), ("value", Text)], 1),
+        (
+            "users",
+            &[
+                ("id", Int),
+                ("username", Text),
+                ("display_name", Text),
+                ("role", Text),
+                ("password_hash", Text),
+                ("created_at", Timestamp),
+            ],
+            1,
+        ),
+        ("api_tokens", &[("token_hash", Text), ("user_id", Int), ("name", Text), ("created_at", Timestamp)], 1),
+        (
+            "subjects",
+            &[
+                ("id", Int),
+                ("public_key", Text),
+                ("identity_key", Text),
+                ("kind", Text),
+                ("name", Text),
+                ("name_norm", Text),
+                ("uscc", Text),
+                ("id_doc_no", Text),
+                ("legal_rep", Text),
+                ("created_at", Timestamp),
+                ("updated_at", Timestamp),
+            ],
+            1,
+        ),
+        (
+            "records",
+            &[
+                ("id", Int),
+                ("kind", Text),
+                ("authority_code", Text),
+                ("decision_no", Text),
+                ("subject_id", Int),
+                ("authority_name", Text),
+                ("decision_date", Date),
+                ("summary", Text),
+                ("version", Int),
+                ("created_at", Timestamp),
+                ("updated_at", Timestamp),
+            ],
+            1,
+        ),
+        (
+            "record_versions",
+            &[("record_id", Int), ("version", Int), ("fields", Text), ("created_at", Timestamp), ("created_by", Text)],
+            2,
+        ),
+        (
+            "events",
+            &[
+                ("id", Int),
+                ("at", Timestamp),
+                ("actor", Text),
+                ("action", Text),
+                ("subject_id", Int),
+                ("record_id", Int),
+                ("reason", Text),
+                ("detail", Text),
+            ],
+            1,
+        ),
+        (
+            "submissions",
+            &[
+                ("id", Int),
+                ("user_id", Int),
+                ("at", Timestamp),
+                ("kind", Text),
+                ("filename", Text),
+                ("n_rows", Int),
+                ("n_accepted", Int),
+                ("n_unchanged", Int),
+                ("n_rejected", Int),
+                ("report_json", Text),
+                ("file", Bytes),
+            ],
+            1,
+        ),
+    ]
+};
+
+/// The columns of a dump table, or `None` for an unknown table.
+pub fn dump_table(name: &str) -> Option<DumpTable> {
+    DUMP_TABLES.iter().find(|t| t.0 == name).copied()
+}
+
+/// Copies a whole installation (records with every version, events, accounts,
+/// submissions) from `from` into the empty store `to`, in one transaction on
+/// `to`. Returns the number of rows copied.
+pub fn copy_installation(from: &dyn Store, to: &dyn Store, batch: u32) -> Result<u64> {
+    let mut tables = DUMP_TABLES.iter().map(|t| t.0);
+    let mut current: Option<&'static str> = tables.next();
+    let mut offset = 0u64;
+    let mut source = std::iter::from_fn(|| {
+        loop {
+            let table = current?;
+            match from.dump_rows(table, offset, batch) {
+                Err(e) => {
+                    current = None;
+                    return Some(Err(e));
+                }
+                Ok(rows) if rows.is_empty() => {
+                    current = tables.next();
+                    offset = 0;
+                }
+                Ok(rows) => {
+                    offset += rows.len() as u64;
+                    return Some(Ok((table, rows)));
+                }
+            }
+        }
+    });
+    to.restore(&mut source)
 }

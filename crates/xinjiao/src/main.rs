@@ -72,6 +72,16 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Copy a whole installation (records with all versions, events, accounts,
+    /// submissions) into a new, empty database, e.g. from SQLite to PostgreSQL.
+    Copy {
+        /// Source database URL.
+        #[arg(long)]
+        from: String,
+        /// Target database URL (must be empty).
+        #[arg(long)]
+        to: String,
+    },
     /// Load deterministic demo data.
     Demo {
         #[arg(long, default_value_t = 300)]
@@ -132,8 +142,13 @@ fn applied_migrations(url: &str) -> anyhow::Result<Vec<i64>> {
     Ok(SqliteStore::open(url.strip_prefix("sqlite://").unwrap_or(url))?.applied_migrations()?)
 }
 
+/// The system clock, truncated to microseconds: the precision both backends
+/// store, so that an installation copied between them compares equal.
 fn system_clock() -> xinjiao_web::Clock {
-    Arc::new(jiff::Timestamp::now)
+    Arc::new(|| {
+        let now = jiff::Timestamp::now();
+        jiff::Timestamp::from_microsecond(now.as_microsecond()).unwrap_or(now)
+    })
 }
 
 fn main() -> ExitCode {
@@ -267,6 +282,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             let n = xinjiao_import::write_csv(kind, demo::generate_iter(seed, subjects, records, Some(kind)), file)?;
             println!("已写出 {n} 行{}到 {}", kind.label(), path.display());
+        }
+        Command::Copy { from, to } => {
+            let (source, target) = (open_store(&from)?, open_store(&to)?);
+            let n = xinjiao_store::copy_installation(&*source, &*target, 5000)?;
+            let t = target.totals()?;
+            println!(
+                "已复制 {n} 行：{} 个主体，{} 条行政许可，{} 条行政处罚（含全部历史版本与事件）",
+                t.n_subjects, t.n_licenses, t.n_penalties
+            );
         }
         Command::Demo { subjects, records, seed, csv: None, .. } => {
             let store = open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB))?;
