@@ -433,6 +433,242 @@ fn write_one(
     }
 }
 
+type NaturalKey = (&'static str, String, String);
+
+fn natural_key(rec: &Record) -> NaturalKey {
+    (rec.kind().as_str(), rec.authority().code.as_str().to_string(), rec.decision_no().to_string())
+}
+
+/// Writes one batch with a few set-based statements instead of several round
+/// trips per row: subjects are looked up and created in bulk, existing records
+/// fetched in one query, new records, their first versions and their events
+/// inserted with `unnest`. Changed records (rare in bulk) take the per-row path.
+fn write_batch(
+    tx: &mut Transaction<'_>,
+    p: &Prepared,
+    cache: &mut SubjectCache,
+    ctx: &WriteContext,
+    batch: &[Record],
+    out: &mut Vec<RecordOutcome>,
+) -> Result<()> {
+    let at = ctx.at.to_string();
+    // 1. Subjects: fetch the unknown ones, create the missing ones.
+    let mut wanted: Vec<String> = Vec::new();
+    for rec in batch {
+        let key = rec.subject().identity_key();
+        if !cache.contains_key(&key) && !wanted.contains(&key) {
+            wanted.push(key);
+        }
+    }
+    if !wanted.is_empty() {
+        for r in tx
+            .query("SELECT identity_key, id, name, legal_rep FROM subjects WHERE identity_key = ANY($1)", &[&wanted])
+            .map_err(err)?
+        {
+            cache.insert(r.get(0), (r.get(1), r.get(2), r.get(3)));
+        }
+        let mut cols: [Vec<Option<String>>; 7] = Default::default();
+        let mut seen = std::collections::HashSet::new();
+        for rec in batch {
+            let s = rec.subject();
+            let key = s.identity_key();
+            if cache.contains_key(&key) || !seen.insert(key.clone()) {
+                continue;
+            }
+            let values = [
+                Some(key),
+                Some(s.kind.as_str().to_string()),
+                Some(s.name.clone()),
+                Some(normalize_for_search(&s.name)),
+                s.uscc.as_ref().map(|u| u.to_string()),
+                s.id_doc.as_ref().map(|d| d.expose().to_string()),
+                s.legal_rep.clone(),
+            ];
+            for (col, v) in cols.iter_mut().zip(values) {
+                col.push(v);
+            }
+        }
+        if !cols[0].is_empty() {
+            let rows = tx
+                .query(
+                    "INSERT INTO subjects (public_key, identity_key, kind, name, name_norm, uscc, id_doc_no, legal_rep, created_at, updated_at)
+                     SELECT k, k, kind, name, norm, uscc, idno, lr, $8::text::timestamptz, $8::text::timestamptz
+                     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+                          WITH ORDINALITY AS t(k, kind, name, norm, uscc, idno, lr, n)
+                     ORDER BY n
+                     RETURNING id, identity_key, name, legal_rep, uscc IS NULL",
+                    &[&cols[0], &cols[1], &cols[2], &cols[3], &cols[4], &cols[5], &cols[6], &at],
+                )
+                .map_err(err)?;
+            let mut ids = Vec::with_capacity(rows.len());
+            let mut persons = Vec::new();
+            for r in &rows {
+                let id: i64 = r.get(0);
+                ids.push(id);
+                if r.get::<_, bool>(4) {
+                    persons.push(id);
+                }
+                cache.insert(r.get(1), (id, r.get(2), r.get(3)));
+            }
+            if !persons.is_empty() {
+                tx.execute("UPDATE subjects SET public_key = 'P' || id WHERE id = ANY($1)", &[&persons])
+                    .map_err(err)?;
+            }
+            bulk_events(tx, ctx, "subject.created", &ids, &vec![None; ids.len()], "{}")?;
+        }
+    }
+    // 2. Records: what exists already, in one query.
+    let keys: Vec<NaturalKey> = batch.iter().map(natural_key).collect();
+    let (kinds, codes, nos): (Vec<&str>, Vec<&str>, Vec<&str>) = keys
+        .iter()
+        .map(|(k, c, n)| (*k, c.as_str(), n.as_str()))
+        .fold((vec![], vec![], vec![]), |mut acc, (k, c, n)| {
+            acc.0.push(k);
+            acc.1.push(c);
+            acc.2.push(n);
+            acc
+        });
+    let mut existing: std::collections::HashMap<NaturalKey, (i64, i64, String)> = Default::default();
+    for r in tx
+        .query(
+            "SELECT r.kind, r.authority_code, r.decision_no, r.id, r.version, v.fields
+             FROM unnest($1::text[], $2::text[], $3::text[]) AS k(kind, code, no)
+             JOIN records r ON r.kind = k.kind AND r.authority_code = k.code AND r.decision_no = k.no
+             JOIN record_versions v ON v.record_id = r.id AND v.version = r.version",
+            &[&kinds, &codes, &nos],
+        )
+        .map_err(err)?
+    {
+        let kind = record_kind(r.get(0))?.as_str();
+        existing.insert((kind, r.get(1), r.get(2)), (r.get(3), r.get(4), r.get(5)));
+    }
+    // 3. In input order: unchanged, updated (per row) or new (collected).
+    let start = out.len();
+    let mut pending: Vec<(usize, i64, String)> = Vec::new(); // (batch index, subject id, fields)
+    let mut pending_keys = std::collections::HashSet::new();
+    for (i, rec) in batch.iter().enumerate() {
+        let key = &keys[i];
+        if pending_keys.contains(key) {
+            // The same decision twice in one batch: store the first before comparing.
+            flush_new(tx, p, ctx, batch, &keys, &mut pending, &mut existing, out, start)?;
+            pending_keys.clear();
+        }
+        let subject_id = upsert_subject(tx, p, cache, ctx, rec)?;
+        let fields_json = serde_json::to_string(&rec.to_fields()).expect("string map serialises");
+        match existing.get(key).cloned() {
+            Some((record_id, _, old)) if old == fields_json => out.push(RecordOutcome::Unchanged { record_id }),
+            Some(_) => {
+                let outcome = write_one(tx, p, cache, ctx, rec)?;
+                if let RecordOutcome::Updated { record_id, version } = outcome {
+                    existing.insert(key.clone(), (record_id, version, fields_json));
+                }
+                out.push(outcome);
+            }
+            None => {
+                out.push(RecordOutcome::Unchanged { record_id: 0 }); // placeholder, set by flush_new
+                pending.push((i, subject_id, fields_json));
+                pending_keys.insert(key.clone());
+            }
+        }
+    }
+    flush_new(tx, p, ctx, batch, &keys, &mut pending, &mut existing, out, start)
+}
+
+/// Inserts the collected new records, their first versions and events.
+#[allow(clippy::too_many_arguments)]
+fn flush_new(
+    tx: &mut Transaction<'_>,
+    _p: &Prepared,
+    ctx: &WriteContext,
+    batch: &[Record],
+    keys: &[NaturalKey],
+    pending: &mut Vec<(usize, i64, String)>,
+    existing: &mut std::collections::HashMap<NaturalKey, (i64, i64, String)>,
+    out: &mut [RecordOutcome],
+    start: usize,
+) -> Result<()> {
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let at = ctx.at.to_string();
+    let mut cols: (Vec<&str>, Vec<&str>, Vec<&str>, Vec<i64>, Vec<&str>, Vec<String>, Vec<String>) = Default::default();
+    for (i, subject_id, _) in pending.iter() {
+        let rec = &batch[*i];
+        cols.0.push(keys[*i].0);
+        cols.1.push(&keys[*i].1);
+        cols.2.push(&keys[*i].2);
+        cols.3.push(*subject_id);
+        cols.4.push(&rec.authority().name);
+        cols.5.push(rec.decision_date().to_string());
+        cols.6.push(rec.summary());
+    }
+    let rows = tx
+        .query(
+            "INSERT INTO records (kind, authority_code, decision_no, subject_id, authority_name, decision_date, summary, version, created_at, updated_at)
+             SELECT kind, code, no, sid, aname, d::date, summary, 1, $8::text::timestamptz, $8::text::timestamptz
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[])
+                  WITH ORDINALITY AS t(kind, code, no, sid, aname, d, summary, n)
+             ORDER BY n
+             RETURNING id, kind, authority_code, decision_no",
+            &[&cols.0, &cols.1, &cols.2, &cols.3, &cols.4, &cols.5, &cols.6, &at],
+        )
+        .map_err(err)?;
+    let mut ids_by_key: std::collections::HashMap<NaturalKey, i64> = Default::default();
+    for r in &rows {
+        let kind = record_kind(r.get(1))?.as_str();
+        ids_by_key.insert((kind, r.get(2), r.get(3)), r.get(0));
+    }
+    let mut record_ids = Vec::with_capacity(pending.len());
+    let mut subject_ids = Vec::with_capacity(pending.len());
+    let mut fields = Vec::with_capacity(pending.len());
+    for (i, subject_id, json) in pending.drain(..) {
+        let id = *ids_by_key.get(&keys[i]).ok_or_else(|| bad("inserted record not returned"))?;
+        out[start + i] = RecordOutcome::Created { record_id: id };
+        existing.insert(keys[i].clone(), (id, 1, json.clone()));
+        record_ids.push(id);
+        subject_ids.push(Some(subject_id));
+        fields.push(json);
+    }
+    tx.execute(
+        "INSERT INTO record_versions (record_id, version, fields, created_at, created_by)
+         SELECT id, 1, f, $3::text::timestamptz, $4 FROM unnest($1::bigint[], $2::text[]) AS t(id, f)",
+        &[&record_ids, &fields, &at, &ctx.actor],
+    )
+    .map_err(err)?;
+    let record_ids: Vec<Option<i64>> = record_ids.into_iter().map(Some).collect();
+    bulk_events_for_records(tx, ctx, "record.created", &subject_ids, &record_ids, r#"{"version":1}"#)
+}
+
+/// One event per subject id (no record), inserted in one statement.
+fn bulk_events(
+    tx: &mut Transaction<'_>,
+    ctx: &WriteContext,
+    action: &str,
+    subject_ids: &[i64],
+    record_ids: &[Option<i64>],
+    detail: &str,
+) -> Result<()> {
+    let subject_ids: Vec<Option<i64>> = subject_ids.iter().copied().map(Some).collect();
+    bulk_events_for_records(tx, ctx, action, &subject_ids, record_ids, detail)
+}
+
+fn bulk_events_for_records(
+    tx: &mut Transaction<'_>,
+    ctx: &WriteContext,
+    action: &str,
+    subject_ids: &[Option<i64>],
+    record_ids: &[Option<i64>],
+    detail: &str,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO events (at, actor, action, subject_id, record_id, reason, detail)
+         SELECT $3::text::timestamptz, $4, $5, s, r, $6, $7 FROM unnest($1::bigint[], $2::bigint[]) WITH ORDINALITY AS t(s, r, n) ORDER BY n",
+        &[&subject_ids, &record_ids, &ctx.at.to_string(), &ctx.actor, &action, &ctx.reason, &detail],
+    )
+    .map_err(err)?;
+    Ok(())
+}
+
 impl Store for PgStore {
     fn backend(&self) -> &'static str {
         "postgres"
@@ -449,9 +685,7 @@ impl Store for PgStore {
             let mut out = Vec::new();
             for batch in batches {
                 let batch = batch.map_err(StoreError::Aborted)?;
-                for rec in &batch {
-                    out.push(write_one(tx, &p, &mut cache, ctx, rec)?);
-                }
+                write_batch(tx, &p, &mut cache, ctx, &batch, &mut out)?;
             }
             Ok(out)
         })

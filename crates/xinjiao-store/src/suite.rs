@@ -18,6 +18,7 @@ macro_rules! store_tests {
             write_creates_subject_and_record,
             identical_rewrite_changes_nothing,
             changed_row_makes_new_version,
+            same_decision_twice_in_one_batch,
             search_finds_substrings_and_codes,
             search_ranks_exact_then_prefix_then_shorter,
             natural_persons_get_opaque_keys,
@@ -194,6 +195,32 @@ pub fn changed_row_makes_new_version(store: &dyn Store) {
     assert!(store.events(100).unwrap().iter().any(|e| e.action == "subject.updated"));
     assert_eq!(store.search_subjects("物流", PageRequest::new(1, 10)).unwrap().total, 1);
     assert_eq!(store.search_subjects("运输有限", PageRequest::new(1, 10)).unwrap().total, 0);
+}
+
+pub fn same_decision_twice_in_one_batch(store: &dyn Store) {
+    let a1 = penalty("河源市顺达运输有限公司", SHUNDA, "河交罚〔2024〕1号", "2024-05-28");
+    let b = penalty("龙川县安通物流有限公司", "91110108551385082Q", "河交罚〔2024〕2号", "2024-05-28");
+    let a2 = penalty("河源市顺达运输有限公司", SHUNDA, "河交罚〔2024〕1号", "2024-05-30");
+    let out = store.write_records(&ctx("clerk"), &[a1.clone(), b.clone(), a2.clone(), a2.clone()]).unwrap();
+    let (ida, idb) = (out[0].record_id(), out[1].record_id());
+    assert_eq!(
+        out,
+        [
+            RecordOutcome::Created { record_id: ida },
+            RecordOutcome::Created { record_id: idb },
+            RecordOutcome::Updated { record_id: ida, version: 2 },
+            RecordOutcome::Unchanged { record_id: ida },
+        ]
+    );
+    assert_ne!(ida, idb);
+    assert_eq!(store.record(ida).unwrap().unwrap().versions.len(), 2);
+    assert_eq!(store.totals().unwrap().n_penalties, 2);
+    // A subject new in this batch and renamed later in the same batch.
+    let c1 = penalty("紫金县新公司", &uscc_for(77), "河交罚〔2024〕7号", "2024-05-28");
+    let c2 = penalty("紫金县新公司（更名）", &uscc_for(77), "河交罚〔2024〕8号", "2024-05-28");
+    store.write_records(&ctx("clerk"), &[c1, c2]).unwrap();
+    assert_eq!(names(store, "更名"), ["紫金县新公司（更名）"]);
+    assert!(names(store, "紫金县新公司").iter().all(|n| n.contains("更名")));
 }
 
 fn names(store: &dyn Store, q: &str) -> Vec<String> {
