@@ -591,16 +591,19 @@ fn flush_new(
         return Ok(());
     }
     let at = ctx.at.to_string();
-    let mut cols: (Vec<&str>, Vec<&str>, Vec<&str>, Vec<i64>, Vec<&str>, Vec<String>, Vec<String>) = Default::default();
+    let n = pending.len();
+    let (mut kinds, mut codes, mut nos) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut sids, mut anames, mut dates, mut summaries) =
+        (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
     for (i, subject_id, _) in pending.iter() {
         let rec = &batch[*i];
-        cols.0.push(keys[*i].0);
-        cols.1.push(&keys[*i].1);
-        cols.2.push(&keys[*i].2);
-        cols.3.push(*subject_id);
-        cols.4.push(&rec.authority().name);
-        cols.5.push(rec.decision_date().to_string());
-        cols.6.push(rec.summary());
+        kinds.push(keys[*i].0);
+        codes.push(keys[*i].1.as_str());
+        nos.push(keys[*i].2.as_str());
+        sids.push(*subject_id);
+        anames.push(rec.authority().name.as_str());
+        dates.push(rec.decision_date().to_string());
+        summaries.push(rec.summary());
     }
     let rows = tx
         .query(
@@ -610,7 +613,7 @@ fn flush_new(
                   WITH ORDINALITY AS t(kind, code, no, sid, aname, d, summary, n)
              ORDER BY n
              RETURNING id, kind, authority_code, decision_no",
-            &[&cols.0, &cols.1, &cols.2, &cols.3, &cols.4, &cols.5, &cols.6, &at],
+            &[&kinds, &codes, &nos, &sids, &anames, &dates, &summaries, &at],
         )
         .map_err(err)?;
     let mut ids_by_key: std::collections::HashMap<NaturalKey, i64> = Default::default();
