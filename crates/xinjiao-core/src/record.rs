@@ -511,6 +511,16 @@ impl Record {
     }
 }
 
+/// The field codes whose values differ between a stored version (`old`) and
+/// a new one, in code order: what a `record.updated` event names.
+pub fn changed_fields(old: &BTreeMap<String, String>, new: &FieldValues) -> Vec<String> {
+    let keys: std::collections::BTreeSet<&str> = new.keys().copied().chain(old.keys().map(String::as_str)).collect();
+    keys.into_iter()
+        .filter(|k| old.get(*k).map(String::as_str) != new.get(k).map(String::as_str))
+        .map(str::to_string)
+        .collect()
+}
+
 /// What parsing needs to know about the world: today's date, so that decision
 /// dates in the future and unborn ID-card holders are rejected.
 #[derive(Debug, Clone, Copy)]

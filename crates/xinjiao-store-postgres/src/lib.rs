@@ -24,13 +24,47 @@ use xinjiao_store::{
 /// (version, name, SQL). Versions match the SQLite backend's.
 pub const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("../migrations/0001_init.sql"))];
 
-/// Connections kept open between calls.
-const MAX_IDLE: usize = 16;
+/// Connections kept open between calls (more than the server's blocking
+/// threads ever use at once, so that none is opened per request).
+const MAX_IDLE: usize = 64;
+
+/// A pooled connection with the statements prepared on it.
+struct Conn {
+    client: Client,
+    statements: std::collections::HashMap<String, Statement>,
+}
+
+impl Conn {
+    fn statement(&mut self, sql: &str) -> std::result::Result<Statement, postgres::Error> {
+        if let Some(st) = self.statements.get(sql) {
+            return Ok(st.clone());
+        }
+        let st = self.client.prepare(sql)?;
+        self.statements.insert(sql.to_string(), st.clone());
+        Ok(st)
+    }
+    fn query(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> std::result::Result<Vec<Row>, postgres::Error> {
+        let st = self.statement(sql)?;
+        self.client.query(&st, params)
+    }
+    fn query_one(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> std::result::Result<Row, postgres::Error> {
+        let st = self.statement(sql)?;
+        self.client.query_one(&st, params)
+    }
+    fn query_opt(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> std::result::Result<Option<Row>, postgres::Error> {
+        let st = self.statement(sql)?;
+        self.client.query_opt(&st, params)
+    }
+}
 
 /// The PostgreSQL store.
 pub struct PgStore {
     url: String,
-    pool: Mutex<Vec<Client>>,
+    pool: Mutex<Vec<Conn>>,
     /// Writes are serialised, as on SQLite, so that subject upserts never race.
     write_lock: Mutex<()>,
 }
@@ -49,20 +83,11 @@ fn bad(msg: impl Into<String>) -> StoreError {
     StoreError::Backend(msg.into())
 }
 
-fn checksum(sql: &str) -> String {
-    let mut h: u64 = 0xcbf29ce484222325;
-    for b in sql.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x100000001b3);
-    }
-    format!("{h:016x}")
-}
-
 impl PgStore {
     /// Connects to `url` (`postgres://user@host:port/db`) and runs pending migrations.
     pub fn open(url: &str) -> Result<PgStore> {
         let store = PgStore { url: url.to_string(), pool: Mutex::new(Vec::new()), write_lock: Mutex::new(()) };
-        store.with(migrate)?;
+        store.with(|c| migrate(&mut c.client))?;
         store.with(|c| {
             // A cluster with LC_CTYPE=C extracts no trigrams from Chinese text.
             let n: i64 = c.query_one("SELECT cardinality(show_trgm('河源市'))::bigint", &[]).map_err(err)?.get(0);
@@ -85,17 +110,17 @@ impl PgStore {
         })
     }
 
-    fn with<T>(&self, f: impl FnOnce(&mut Client) -> Result<T>) -> Result<T> {
+    fn with<T>(&self, f: impl FnOnce(&mut Conn) -> Result<T>) -> Result<T> {
         let idle = self.pool.lock().expect("pool").pop();
-        let mut client = match idle {
-            Some(c) if !c.is_closed() => c,
-            _ => Client::connect(&self.url, NoTls).map_err(err)?,
+        let mut conn = match idle {
+            Some(c) if !c.client.is_closed() => c,
+            _ => Conn { client: Client::connect(&self.url, NoTls).map_err(err)?, statements: Default::default() },
         };
-        let out = f(&mut client);
-        if !client.is_closed() {
+        let out = f(&mut conn);
+        if !conn.client.is_closed() {
             let mut pool = self.pool.lock().expect("pool");
             if pool.len() < MAX_IDLE {
-                pool.push(client);
+                pool.push(conn);
             }
         }
         out
@@ -104,7 +129,7 @@ impl PgStore {
     fn write<T>(&self, f: impl FnOnce(&mut Transaction<'_>) -> Result<T>) -> Result<T> {
         let _guard = self.write_lock.lock().expect("write lock");
         self.with(|c| {
-            let mut tx = c.transaction().map_err(err)?;
+            let mut tx = c.client.transaction().map_err(err)?;
             let out = f(&mut tx)?;
             tx.commit().map_err(err)?;
             Ok(out)
@@ -126,13 +151,13 @@ fn migrate(c: &mut Client) -> Result<()> {
         let applied =
             tx.query_opt("SELECT checksum FROM schema_migrations WHERE version = $1", &[version]).map_err(err)?;
         match applied {
-            Some(row) if row.get::<_, String>(0) == checksum(sql) => {}
+            Some(row) if row.get::<_, String>(0) == xinjiao_store::migration_checksum(sql) => {}
             Some(_) => return Err(bad(format!("migration {version} ({name}) was changed after it was applied"))),
             None => {
                 tx.batch_execute(sql).map_err(err)?;
                 tx.execute(
                     "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
-                    &[version, name, &checksum(sql)],
+                    &[version, name, &xinjiao_store::migration_checksum(sql)],
                 )
                 .map_err(err)?;
             }
@@ -420,12 +445,7 @@ fn write_one(
             tx.execute(&p.update_record, &[&record_id, &subject_id, &authority.name, &date, &summary, &version, &at])
                 .map_err(err)?;
             let old: BTreeMap<String, String> = serde_json::from_str(&old).unwrap_or_default();
-            let changed: std::collections::BTreeSet<&str> = fields
-                .keys()
-                .copied()
-                .chain(old.keys().map(String::as_str))
-                .filter(|k| old.get(*k).map(String::as_str) != fields.get(k).map(String::as_str))
-                .collect();
+            let changed = xinjiao_core::record::changed_fields(&old, &fields);
             let detail = serde_json::json!({"version": version, "changed_fields": changed}).to_string();
             event(tx, p, ctx, "record.updated", Some(subject_id), Some(record_id), &detail)?;
             Ok(RecordOutcome::Updated { record_id, version })

@@ -350,14 +350,7 @@ fn write_one(
             )?
             .execute(params![record_id, subject_id, authority.name, rec.decision_date().to_string(), rec.summary(), version, at])?;
             let old: BTreeMap<String, String> = serde_json::from_str(&old).unwrap_or_default();
-            let changed: Vec<&str> = fields
-                .keys()
-                .copied()
-                .chain(old.keys().map(String::as_str))
-                .filter(|k| old.get(*k).map(String::as_str) != fields.get(k).map(String::as_str))
-                .collect::<std::collections::BTreeSet<_>>()
-                .into_iter()
-                .collect();
+            let changed = xinjiao_core::record::changed_fields(&old, &fields);
             let detail = serde_json::json!({"version": version, "changed_fields": changed}).to_string();
             insert_event(tx, ctx, "record.updated", Some(subject_id), Some(record_id), &detail)?;
             Ok(RecordOutcome::Updated { record_id, version })

@@ -7,16 +7,6 @@ use rusqlite::{Connection, OptionalExtension, params};
 /// (version, name, SQL). Versions match the PostgreSQL backend's.
 pub const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("../migrations/0001_init.sql"))];
 
-fn checksum(sql: &str) -> String {
-    // FNV-1a, 64 bit: enough to notice an edited file; not a security measure.
-    let mut h: u64 = 0xcbf29ce484222325;
-    for b in sql.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x100000001b3);
-    }
-    format!("{h:016x}")
-}
-
 /// Applies every pending migration.
 pub fn run(conn: &mut Connection) -> rusqlite::Result<()> {
     conn.execute_batch(
@@ -30,7 +20,7 @@ pub fn run(conn: &mut Connection) -> rusqlite::Result<()> {
             .query_row("SELECT checksum FROM schema_migrations WHERE version = ?1", [version], |r| r.get(0))
             .optional()?;
         match applied {
-            Some(sum) if sum == checksum(sql) => {}
+            Some(sum) if sum == xinjiao_store::migration_checksum(sql) => {}
             Some(_) => {
                 return Err(rusqlite::Error::SqliteFailure(
                     rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_MISMATCH),
@@ -41,7 +31,7 @@ pub fn run(conn: &mut Connection) -> rusqlite::Result<()> {
                 tx.execute_batch(sql)?;
                 tx.execute(
                     "INSERT INTO schema_migrations (version, name, checksum) VALUES (?1, ?2, ?3)",
-                    params![version, name, checksum(sql)],
+                    params![version, name, xinjiao_store::migration_checksum(sql)],
                 )?;
             }
         }

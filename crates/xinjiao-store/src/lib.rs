@@ -339,6 +339,17 @@ pub trait Store: Send + Sync {
     fn restore(&self, batches: &mut dyn Iterator<Item = Result<(&'static str, Vec<Vec<DumpValue>>)>>) -> Result<u64>;
 }
 
+/// The checksum recorded with an applied migration, so that a migration edited
+/// after it was applied is detected (FNV-1a, 64 bit; not a security measure).
+pub fn migration_checksum(sql: &str) -> String {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in sql.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    format!("{h:016x}")
+}
+
 /// A value in a dump: what every table column maps to on both backends.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DumpValue {

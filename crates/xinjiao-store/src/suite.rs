@@ -100,7 +100,8 @@ pub fn license(name: &str, uscc: &str, decision_no: &str, date: &str) -> Record 
     parse_record(RecordKind::License, &m, &ParseContext { today: today() }).expect("valid fixture")
 }
 
-fn person_penalty(name: &str, id_no: &str, decision_no: &str) -> Record {
+/// A valid warning to a natural person with a 身份证 number.
+pub fn person_penalty(name: &str, id_no: &str, decision_no: &str) -> Record {
     let mut m = FieldValues::new();
     for (k, v) in [
         ("CF_XDR_MC", name),

@@ -171,6 +171,21 @@ struct SubmissionRow {
     n_rejected: i64,
 }
 
+impl From<&xinjiao_store::Submission> for SubmissionRow {
+    fn from(s: &xinjiao_store::Submission) -> Self {
+        SubmissionRow {
+            id: s.id,
+            at: local_time(s.at),
+            kind_label: s.kind.label(),
+            filename: s.filename.clone(),
+            n_rows: s.n_rows,
+            n_accepted: s.n_accepted,
+            n_unchanged: s.n_unchanged,
+            n_rejected: s.n_rejected,
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "console_home.html")]
 struct ConsoleHome {
@@ -191,19 +206,7 @@ async fn render_home(st: &AppState, user: &User, error: Option<String>) -> Resul
         display_name: user.display_name.clone(),
         role_label: role_label(user.role),
         error,
-        submissions: subs
-            .into_iter()
-            .map(|s| SubmissionRow {
-                id: s.id,
-                at: local_time(s.at),
-                kind_label: s.kind.label(),
-                filename: s.filename,
-                n_rows: s.n_rows,
-                n_accepted: s.n_accepted,
-                n_unchanged: s.n_unchanged,
-                n_rejected: s.n_rejected,
-            })
-            .collect(),
+        submissions: subs.iter().map(SubmissionRow::from).collect(),
     };
     Ok(Html(page.render()?))
 }
@@ -349,16 +352,7 @@ async fn submission(
                 message: d.message,
             })
             .collect(),
-        s: SubmissionRow {
-            id: s.id,
-            at: local_time(s.at),
-            kind_label: s.kind.label(),
-            filename: s.filename,
-            n_rows: s.n_rows,
-            n_accepted: s.n_accepted,
-            n_unchanged: s.n_unchanged,
-            n_rejected: s.n_rejected,
-        },
+        s: SubmissionRow::from(&s),
     };
     Ok(Html(page.render()?))
 }

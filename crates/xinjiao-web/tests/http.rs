@@ -101,37 +101,6 @@ fn ctx() -> WriteContext {
     }
 }
 
-fn person_penalty() -> xinjiao_core::Record {
-    use xinjiao_core::record::{FieldValues, ParseContext, parse_record};
-    let mut m = FieldValues::new();
-    for (k, v) in [
-        ("CF_XDR_MC", "李四"),
-        ("CF_XDR_LB", "自然人"),
-        ("CF_XDR_ZJLX", "身份证"),
-        ("CF_XDR_ZJHM", PERSON_ID),
-        ("CF_WSH", "河交罚〔2025〕9号"),
-        ("CF_WFXW", "未按规定携带道路运输证"),
-        ("CF_SY", "驾驶营运车辆未携带道路运输证"),
-        ("CF_YJ", "《道路运输条例》"),
-        ("CF_CFLB", "警告"),
-        ("CF_NR", "警告"),
-        ("CF_JDRQ", "2025-03-03"),
-        ("CF_YXQ", "2025-03-03"),
-        ("CF_CFJG", "河源市交通运输局"),
-        ("CF_CFJGDM", "11230500001755309F"),
-        ("CF_SJLY", "河源市交通运输局"),
-        ("CF_SJLYDM", "11230500001755309F"),
-    ] {
-        m.insert(k, v.to_string());
-    }
-    parse_record(
-        xinjiao_core::RecordKind::Penalty,
-        &m,
-        &ParseContext { today: xinjiao_core::Date::new(2026, 11, 27).unwrap() },
-    )
-    .unwrap()
-}
-
 fn app(backend: Backend) -> App {
     static N: AtomicU32 = AtomicU32::new(0);
     let n = N.fetch_add(1, Ordering::SeqCst);
@@ -157,7 +126,7 @@ fn app(backend: Backend) -> App {
                 penalty("河源市顺达运输有限公司", "91350100M000100Y43", "河交罚〔2024〕1号", "2024-05-28"),
                 penalty("龙川县顺达货运有限公司", "91110108551385082Q", "河交罚〔2024〕2号", "2024-07-01"),
                 license("河源市顺达运输有限公司", "91350100M000100Y43", "龙交运许〔2024〕1号", "2024-03-01"),
-                person_penalty(),
+                xinjiao_store::suite::person_penalty("李四", PERSON_ID, "河交罚〔2025〕9号"),
             ],
         )
         .unwrap();
