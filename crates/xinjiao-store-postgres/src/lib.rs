@@ -276,8 +276,9 @@ fn insert_event(
 ) -> Result<i64> {
     let row = c
         .query_one(
-            "INSERT INTO events (at, actor, action, subject_id, record_id, reason, detail)
-             VALUES ($1::text::timestamptz, $2, $3, $4, $5, $6, $7) RETURNING id",
+            "INSERT INTO events (at, actor, action, subject_id, record_id, reason, detail, authority_code)
+             VALUES ($1::text::timestamptz, $2, $3, $4, $5, $6, $7, coalesce((SELECT authority_code FROM records WHERE id = $5), ''))
+             RETURNING id",
             &[&ctx.at.to_string(), &ctx.actor, &action, &subject_id, &record_id, &ctx.reason, &detail],
         )
         .map_err(err)?;
@@ -318,15 +319,16 @@ impl Prepared {
                  VALUES ($1, $2, $3, $4, $5, $6::text::date, $7, 1, $8::text::timestamptz, $8::text::timestamptz) RETURNING id",
             )?,
             insert_version: p(
-                "INSERT INTO record_versions (record_id, version, fields, created_at, created_by) VALUES ($1, $2, $3, $4::text::timestamptz, $5)",
+                "INSERT INTO record_versions (record_id, version, fields, created_at, created_by, authority_code)
+                 VALUES ($1, $2, $3, $4::text::timestamptz, $5, $6)",
             )?,
             update_record: p(
                 "UPDATE records SET subject_id = $2, authority_name = $3, decision_date = $4::text::date, summary = $5, version = $6,
                  updated_at = $7::text::timestamptz WHERE id = $1",
             )?,
             insert_event: p(
-                "INSERT INTO events (at, actor, action, subject_id, record_id, reason, detail)
-                 VALUES ($1::text::timestamptz, $2, $3, $4, $5, $6, $7)",
+                "INSERT INTO events (at, actor, action, subject_id, record_id, reason, detail, authority_code)
+                 VALUES ($1::text::timestamptz, $2, $3, $4, $5, $6, $7, coalesce((SELECT authority_code FROM records WHERE id = $5), ''))",
             )?,
         })
     }
@@ -430,7 +432,7 @@ fn write_one(
                 )
                 .map_err(err)?
                 .get(0);
-            tx.execute(&p.insert_version, &[&record_id, &1i64, &fields_json, &at, &ctx.actor]).map_err(err)?;
+            tx.execute(&p.insert_version, &[&record_id, &1i64, &fields_json, &at, &ctx.actor, &code]).map_err(err)?;
             event(tx, p, ctx, "record.created", Some(subject_id), Some(record_id), r#"{"version":1}"#)?;
             Ok(RecordOutcome::Created { record_id })
         }
@@ -441,7 +443,8 @@ fn write_one(
                 return Ok(RecordOutcome::Unchanged { record_id });
             }
             let version = version + 1;
-            tx.execute(&p.insert_version, &[&record_id, &version, &fields_json, &at, &ctx.actor]).map_err(err)?;
+            tx.execute(&p.insert_version, &[&record_id, &version, &fields_json, &at, &ctx.actor, &code])
+                .map_err(err)?;
             tx.execute(&p.update_record, &[&record_id, &subject_id, &authority.name, &date, &summary, &version, &at])
                 .map_err(err)?;
             let old: BTreeMap<String, String> = serde_json::from_str(&old).unwrap_or_default();
@@ -644,7 +647,9 @@ fn flush_new(
     let mut record_ids = Vec::with_capacity(pending.len());
     let mut subject_ids = Vec::with_capacity(pending.len());
     let mut fields = Vec::with_capacity(pending.len());
+    let mut authorities: Vec<&str> = Vec::with_capacity(pending.len());
     for (i, subject_id, json) in pending.drain(..) {
+        authorities.push(&keys[i].1);
         let id = *ids_by_key.get(&keys[i]).ok_or_else(|| bad("inserted record not returned"))?;
         out[start + i] = RecordOutcome::Created { record_id: id };
         existing.insert(keys[i].clone(), (id, 1, json.clone()));
@@ -653,9 +658,9 @@ fn flush_new(
         fields.push(json);
     }
     tx.execute(
-        "INSERT INTO record_versions (record_id, version, fields, created_at, created_by)
-         SELECT id, 1, f, $3::text::timestamptz, $4 FROM unnest($1::bigint[], $2::text[]) AS t(id, f)",
-        &[&record_ids, &fields, &at, &ctx.actor],
+        "INSERT INTO record_versions (record_id, version, fields, created_at, created_by, authority_code)
+         SELECT id, 1, f, $3::text::timestamptz, $4, a FROM unnest($1::bigint[], $2::text[], $5::text[]) AS t(id, f, a)",
+        &[&record_ids, &fields, &at, &ctx.actor, &authorities],
     )
     .map_err(err)?;
     let record_ids: Vec<Option<i64>> = record_ids.into_iter().map(Some).collect();
@@ -684,8 +689,9 @@ fn bulk_events_for_records(
     detail: &str,
 ) -> Result<()> {
     tx.execute(
-        "INSERT INTO events (at, actor, action, subject_id, record_id, reason, detail)
-         SELECT $3::text::timestamptz, $4, $5, s, r, $6, $7 FROM unnest($1::bigint[], $2::bigint[]) WITH ORDINALITY AS t(s, r, n) ORDER BY n",
+        "INSERT INTO events (at, actor, action, subject_id, record_id, reason, detail, authority_code)
+         SELECT $3::text::timestamptz, $4, $5, s, r, $6, $7, coalesce((SELECT authority_code FROM records WHERE id = r), '')
+         FROM unnest($1::bigint[], $2::bigint[]) WITH ORDINALITY AS t(s, r, n) ORDER BY n",
         &[&subject_ids, &record_ids, &ctx.at.to_string(), &ctx.actor, &action, &ctx.reason, &detail],
     )
     .map_err(err)?;
@@ -828,7 +834,12 @@ impl Store for PgStore {
                 })
                 .collect::<Result<Vec<_>>>()?;
             let events = c
-                .query(&format!("SELECT {EVENT_COLS} FROM events WHERE record_id = $1 ORDER BY id"), &[&id])
+                .query(
+                    &format!(
+                        "SELECT {EVENT_COLS} FROM events WHERE authority_code = $2 AND record_id = $1 ORDER BY id"
+                    ),
+                    &[&id, &row.authority_code],
+                )
                 .map_err(err)?
                 .iter()
                 .map(event_row)

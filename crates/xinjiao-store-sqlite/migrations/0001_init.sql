@@ -35,7 +35,9 @@ CREATE TABLE records (
     version INTEGER NOT NULL,
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
-    UNIQUE (kind, authority_code, decision_no)
+    UNIQUE (kind, authority_code, decision_no),
+    -- Parent key of the co-located tables (see ARCHITECTURE.md, scale-out plan).
+    UNIQUE (authority_code, id)
 );
 -- A subject's records of one kind, newest first (profile pages); kind is in the
 -- key so that the planner never prefers records_kind_date and scans a kind.
@@ -45,12 +47,14 @@ CREATE INDEX records_authority ON records(authority_code, decision_date DESC);
 
 -- Every version of every record; never updated or deleted.
 CREATE TABLE record_versions (
-    record_id INTEGER NOT NULL REFERENCES records(id),
+    authority_code TEXT NOT NULL,
+    record_id INTEGER NOT NULL,
     version INTEGER NOT NULL,
     fields TEXT NOT NULL,
     created_at TEXT NOT NULL,
     created_by TEXT NOT NULL,
-    PRIMARY KEY (record_id, version)
+    PRIMARY KEY (record_id, version),
+    FOREIGN KEY (authority_code, record_id) REFERENCES records(authority_code, id)
 ) WITHOUT ROWID;
 CREATE TRIGGER record_versions_no_update BEFORE UPDATE ON record_versions BEGIN
     SELECT RAISE(ABORT, 'record versions are immutable');
@@ -62,6 +66,9 @@ END;
 -- The append-only event log: who, when, what, why.
 CREATE TABLE events (
     id INTEGER PRIMARY KEY,
+    -- The record's authority ('' for events not about a record): the
+    -- distribution column of the scale-out plan.
+    authority_code TEXT NOT NULL DEFAULT '',
     at TEXT NOT NULL,
     actor TEXT NOT NULL,
     action TEXT NOT NULL,
@@ -70,7 +77,7 @@ CREATE TABLE events (
     reason TEXT NOT NULL,
     detail TEXT NOT NULL
 );
-CREATE INDEX events_record ON events(record_id);
+CREATE INDEX events_record ON events(authority_code, record_id);
 CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN
     SELECT RAISE(ABORT, 'events are append-only');
 END;

@@ -200,7 +200,8 @@ fn insert_event(
     detail: &str,
 ) -> rusqlite::Result<i64> {
     tx.prepare_cached(
-        "INSERT INTO events (at, actor, action, subject_id, record_id, reason, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO events (at, actor, action, subject_id, record_id, reason, detail, authority_code)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, coalesce((SELECT authority_code FROM records WHERE id = ?5), ''))",
     )?
     .execute(params![ctx.at.to_string(), ctx.actor, action, subject_id, record_id, ctx.reason, detail])?;
     Ok(tx.last_insert_rowid())
@@ -332,9 +333,10 @@ fn write_one(
             ])?;
             let record_id = tx.last_insert_rowid();
             tx.prepare_cached(
-                "INSERT INTO record_versions (record_id, version, fields, created_at, created_by) VALUES (?1, 1, ?2, ?3, ?4)",
+                "INSERT INTO record_versions (record_id, version, fields, created_at, created_by, authority_code)
+                 VALUES (?1, 1, ?2, ?3, ?4, ?5)",
             )?
-            .execute(params![record_id, fields_json, at, ctx.actor])?;
+            .execute(params![record_id, fields_json, at, ctx.actor, authority.code.as_str()])?;
             insert_event(tx, ctx, "record.created", Some(subject_id), Some(record_id), r#"{"version":1}"#)?;
             Ok(RecordOutcome::Created { record_id })
         }
@@ -342,9 +344,10 @@ fn write_one(
         Some((record_id, version, old)) => {
             let version = version + 1;
             tx.prepare_cached(
-                "INSERT INTO record_versions (record_id, version, fields, created_at, created_by) VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO record_versions (record_id, version, fields, created_at, created_by, authority_code)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?
-            .execute(params![record_id, version, fields_json, at, ctx.actor])?;
+            .execute(params![record_id, version, fields_json, at, ctx.actor, authority.code.as_str()])?;
             tx.prepare_cached(
                 "UPDATE records SET subject_id = ?2, authority_name = ?3, decision_date = ?4, summary = ?5, version = ?6, updated_at = ?7 WHERE id = ?1",
             )?
@@ -491,8 +494,11 @@ impl Store for SqliteStore {
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             let events = c
-                .prepare("SELECT id, at, actor, action, subject_id, record_id, reason, detail FROM events WHERE record_id = ?1 ORDER BY id")?
-                .query_map([id], event_row)?
+                .prepare(
+                    "SELECT id, at, actor, action, subject_id, record_id, reason, detail FROM events
+                     WHERE authority_code = ?2 AND record_id = ?1 ORDER BY id",
+                )?
+                .query_map(params![id, row.authority_code], event_row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(Some(RecordDetail { row, versions, events }))
         })

@@ -429,13 +429,21 @@ pub const DUMP_TABLES: &[DumpTable] = {
         ),
         (
             "record_versions",
-            &[("record_id", Int), ("version", Int), ("fields", Text), ("created_at", Timestamp), ("created_by", Text)],
+            &[
+                ("record_id", Int),
+                ("version", Int),
+                ("authority_code", Text),
+                ("fields", Text),
+                ("created_at", Timestamp),
+                ("created_by", Text),
+            ],
             2,
         ),
         (
             "events",
             &[
                 ("id", Int),
+                ("authority_code", Text),
                 ("at", Timestamp),
                 ("actor", Text),
                 ("action", Text),
