@@ -664,7 +664,8 @@ fn flush_new(
     )
     .map_err(err)?;
     let record_ids: Vec<Option<i64>> = record_ids.into_iter().map(Some).collect();
-    bulk_events_for_records(tx, ctx, "record.created", &subject_ids, &record_ids, r#"{"version":1}"#)
+    let authorities: Vec<Option<&str>> = authorities.into_iter().map(Some).collect();
+    bulk_events_for_records(tx, ctx, "record.created", &subject_ids, &record_ids, &authorities, r#"{"version":1}"#)
 }
 
 /// One event per subject id (no record), inserted in one statement.
@@ -677,7 +678,7 @@ fn bulk_events(
     detail: &str,
 ) -> Result<()> {
     let subject_ids: Vec<Option<i64>> = subject_ids.iter().copied().map(Some).collect();
-    bulk_events_for_records(tx, ctx, action, &subject_ids, record_ids, detail)
+    bulk_events_for_records(tx, ctx, action, &subject_ids, record_ids, &vec![None; subject_ids.len()], detail)
 }
 
 fn bulk_events_for_records(
@@ -686,13 +687,14 @@ fn bulk_events_for_records(
     action: &str,
     subject_ids: &[Option<i64>],
     record_ids: &[Option<i64>],
+    authorities: &[Option<&str>],
     detail: &str,
 ) -> Result<()> {
     tx.execute(
         "INSERT INTO events (at, actor, action, subject_id, record_id, reason, detail, authority_code)
-         SELECT $3::text::timestamptz, $4, $5, s, r, $6, $7, coalesce((SELECT authority_code FROM records WHERE id = r), '')
-         FROM unnest($1::bigint[], $2::bigint[]) WITH ORDINALITY AS t(s, r, n) ORDER BY n",
-        &[&subject_ids, &record_ids, &ctx.at.to_string(), &ctx.actor, &action, &ctx.reason, &detail],
+         SELECT $3::text::timestamptz, $4, $5, s, r, $6, $7, coalesce(a, (SELECT authority_code FROM records WHERE id = r), '')
+         FROM unnest($1::bigint[], $2::bigint[], $8::text[]) WITH ORDINALITY AS t(s, r, a, n) ORDER BY n",
+        &[&subject_ids, &record_ids, &ctx.at.to_string(), &ctx.actor, &action, &ctx.reason, &detail, &authorities],
     )
     .map_err(err)?;
     Ok(())

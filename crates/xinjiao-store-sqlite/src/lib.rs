@@ -231,6 +231,34 @@ impl StreamState {
     }
 }
 
+/// Appends an event about a record whose authority is known (the hot path of
+/// imports: no look-up of the authority).
+fn insert_record_event(
+    tx: &Connection,
+    ctx: &WriteContext,
+    action: &str,
+    subject_id: i64,
+    record_id: i64,
+    authority_code: &str,
+    detail: &str,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO events (at, actor, action, subject_id, record_id, reason, detail, authority_code)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        ctx.at.to_string(),
+        ctx.actor,
+        action,
+        subject_id,
+        record_id,
+        ctx.reason,
+        detail,
+        authority_code
+    ])?;
+    Ok(())
+}
+
 /// Creates or renames the subject a record names; returns its id.
 fn upsert_subject(tx: &Connection, st: &mut StreamState, ctx: &WriteContext, rec: &Record) -> rusqlite::Result<i64> {
     let s = rec.subject();
@@ -337,7 +365,15 @@ fn write_one(
                  VALUES (?1, 1, ?2, ?3, ?4, ?5)",
             )?
             .execute(params![record_id, fields_json, at, ctx.actor, authority.code.as_str()])?;
-            insert_event(tx, ctx, "record.created", Some(subject_id), Some(record_id), r#"{"version":1}"#)?;
+            insert_record_event(
+                tx,
+                ctx,
+                "record.created",
+                subject_id,
+                record_id,
+                authority.code.as_str(),
+                r#"{"version":1}"#,
+            )?;
             Ok(RecordOutcome::Created { record_id })
         }
         Some((record_id, _, old)) if old == fields_json => Ok(RecordOutcome::Unchanged { record_id }),
@@ -355,7 +391,7 @@ fn write_one(
             let old: BTreeMap<String, String> = serde_json::from_str(&old).unwrap_or_default();
             let changed = xinjiao_core::record::changed_fields(&old, &fields);
             let detail = serde_json::json!({"version": version, "changed_fields": changed}).to_string();
-            insert_event(tx, ctx, "record.updated", Some(subject_id), Some(record_id), &detail)?;
+            insert_record_event(tx, ctx, "record.updated", subject_id, record_id, authority.code.as_str(), &detail)?;
             Ok(RecordOutcome::Updated { record_id, version })
         }
     }
