@@ -16,9 +16,9 @@ use xinjiao_core::record::SubjectKind;
 use xinjiao_core::text::normalize_for_search;
 use xinjiao_core::{Date, Record};
 use xinjiao_store::{
-    AuthorityCount, ColumnType, DumpValue, Event, NewSubmission, Page, PageRequest, RecordDetail, RecordFilter,
-    RecordOutcome, RecordRow, RecordVersion, Result, Role, Store, StoreError, Subject, Submission, Totals, User,
-    WriteContext, dump_table,
+    AuthorityCount, ColumnType, DumpValue, Event, FilterArg, NewSubmission, Page, PageRequest, RecordDetail,
+    RecordFilter, RecordOutcome, RecordRow, RecordVersion, Result, Role, Store, StoreError, Subject, Submission,
+    Totals, User, WriteContext, dump_table,
 };
 
 /// (version, name, SQL). Versions match the SQLite backend's.
@@ -761,25 +761,22 @@ impl Store for PgStore {
     fn list_records(&self, filter: &RecordFilter, page: PageRequest) -> Result<Page<RecordRow>> {
         let mut wh: Vec<String> = Vec::new();
         let mut args: Vec<Box<dyn ToSql + Sync>> = Vec::new();
-        if let Some(k) = filter.kind {
-            args.push(Box::new(k.as_str().to_string()));
-            wh.push(format!("r.kind = ${}", args.len()));
-        }
-        if let Some(id) = filter.subject_id {
-            args.push(Box::new(id));
-            wh.push(format!("r.subject_id = ${}", args.len()));
-        }
-        if let Some(code) = &filter.authority_code {
-            args.push(Box::new(code.clone()));
-            wh.push(format!("r.authority_code = ${}", args.len()));
-        }
-        if let Some(d) = filter.date_from {
-            args.push(Box::new(d.to_string()));
-            wh.push(format!("r.decision_date >= ${}::text::date", args.len()));
-        }
-        if let Some(d) = filter.date_to {
-            args.push(Box::new(d.to_string()));
-            wh.push(format!("r.decision_date <= ${}::text::date", args.len()));
+        for (lhs, arg) in filter.conditions() {
+            let cast = match arg {
+                FilterArg::Text(t) => {
+                    args.push(Box::new(t));
+                    ""
+                }
+                FilterArg::Int(i) => {
+                    args.push(Box::new(i));
+                    ""
+                }
+                FilterArg::Date(d) => {
+                    args.push(Box::new(d.to_string()));
+                    "::text::date"
+                }
+            };
+            wh.push(format!("{lhs} ${}{cast}", args.len()));
         }
         let where_sql = if wh.is_empty() { String::new() } else { format!("WHERE {}", wh.join(" AND ")) };
         let n = args.len();

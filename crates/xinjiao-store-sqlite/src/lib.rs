@@ -17,9 +17,9 @@ use xinjiao_core::record::SubjectKind;
 use xinjiao_core::text::normalize_for_search;
 use xinjiao_core::{Date, Record};
 use xinjiao_store::{
-    AuthorityCount, DumpValue, Event, NewSubmission, Page, PageRequest, RecordDetail, RecordFilter, RecordOutcome,
-    RecordRow, RecordVersion, Result, Role, Store, StoreError, Subject, Submission, Totals, User, WriteContext,
-    dump_table,
+    AuthorityCount, DumpValue, Event, FilterArg, NewSubmission, Page, PageRequest, RecordDetail, RecordFilter,
+    RecordOutcome, RecordRow, RecordVersion, Result, Role, Store, StoreError, Subject, Submission, Totals, User,
+    WriteContext, dump_table,
 };
 
 pub use migrate::MIGRATIONS;
@@ -462,25 +462,13 @@ impl Store for SqliteStore {
     fn list_records(&self, filter: &RecordFilter, page: PageRequest) -> Result<Page<RecordRow>> {
         let mut wh = Vec::new();
         let mut args: Vec<Value> = Vec::new();
-        if let Some(k) = filter.kind {
-            args.push(Value::Text(k.as_str().into()));
-            wh.push(format!("r.kind = ?{}", args.len()));
-        }
-        if let Some(id) = filter.subject_id {
-            args.push(Value::Integer(id));
-            wh.push(format!("r.subject_id = ?{}", args.len()));
-        }
-        if let Some(code) = &filter.authority_code {
-            args.push(Value::Text(code.clone()));
-            wh.push(format!("r.authority_code = ?{}", args.len()));
-        }
-        if let Some(d) = filter.date_from {
-            args.push(Value::Text(d.to_string()));
-            wh.push(format!("r.decision_date >= ?{}", args.len()));
-        }
-        if let Some(d) = filter.date_to {
-            args.push(Value::Text(d.to_string()));
-            wh.push(format!("r.decision_date <= ?{}", args.len()));
+        for (lhs, arg) in filter.conditions() {
+            args.push(match arg {
+                FilterArg::Text(t) => Value::Text(t),
+                FilterArg::Int(i) => Value::Integer(i),
+                FilterArg::Date(d) => Value::Text(d.to_string()),
+            });
+            wh.push(format!("{lhs} ?{}", args.len()));
         }
         let where_sql = if wh.is_empty() { String::new() } else { format!("WHERE {}", wh.join(" AND ")) };
         self.read(|c| {

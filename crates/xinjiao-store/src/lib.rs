@@ -142,6 +142,39 @@ pub struct RecordFilter {
     pub date_to: Option<Date>,
 }
 
+/// A value a record filter compares with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FilterArg {
+    Text(String),
+    Int(i64),
+    Date(Date),
+}
+
+impl RecordFilter {
+    /// The filter as conditions for a `records r` query: the left side with its
+    /// operator (`r.kind =`) and the value; each backend numbers and binds the
+    /// values in its own dialect.
+    pub fn conditions(&self) -> Vec<(&'static str, FilterArg)> {
+        let mut out = Vec::new();
+        if let Some(k) = self.kind {
+            out.push(("r.kind =", FilterArg::Text(k.as_str().to_string())));
+        }
+        if let Some(id) = self.subject_id {
+            out.push(("r.subject_id =", FilterArg::Int(id)));
+        }
+        if let Some(code) = &self.authority_code {
+            out.push(("r.authority_code =", FilterArg::Text(code.clone())));
+        }
+        if let Some(d) = self.date_from {
+            out.push(("r.decision_date >=", FilterArg::Date(d)));
+        }
+        if let Some(d) = self.date_to {
+            out.push(("r.decision_date <=", FilterArg::Date(d)));
+        }
+        out
+    }
+}
+
 /// A page request: 1-based page number and page size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageRequest {
