@@ -2,6 +2,7 @@
 //! dual-disclosure records and their validation, dates. It never reads the disk,
 //! the network or the clock: `today` and rule data are parameters.
 
+pub mod calendar;
 pub mod date;
 pub mod diag;
 pub mod fields;

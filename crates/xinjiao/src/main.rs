@@ -82,6 +82,16 @@ enum Command {
         #[arg(long)]
         to: String,
     },
+    /// Working-day arithmetic on the official calendar (工作日).
+    Workdays {
+        #[command(subcommand)]
+        command: WorkdaysCommand,
+    },
+    /// Working-day calendar files.
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCommand,
+    },
     /// Load deterministic demo data.
     Demo {
         #[arg(long, default_value_t = 300)]
@@ -103,6 +113,22 @@ enum Command {
 enum ImportKind {
     Penalties,
     Licenses,
+}
+
+#[derive(Subcommand)]
+enum WorkdaysCommand {
+    /// The N-th working day after DATE (DATE itself not counted).
+    Add { date: String, n: u32 },
+    /// The number of working days after A up to and including B.
+    Between { a: String, b: String },
+}
+
+#[derive(Subcommand)]
+enum CalendarCommand {
+    /// Validate a year's calendar file (rules/calendar/cn-YYYY.toml format).
+    Check { file: PathBuf },
+    /// List the years the calendar knows, with their sources.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -282,6 +308,42 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             let n = xinjiao_import::write_csv(kind, demo::generate_iter(seed, subjects, records, Some(kind)), file)?;
             println!("已写出 {n} 行{}到 {}", kind.label(), path.display());
+        }
+        Command::Workdays { command } => {
+            let cal = xinjiao_core::calendar::Calendar::embedded();
+            let date = |s: &str| {
+                xinjiao_core::date::parse_date(s).with_context(|| format!("「{s}」不是有效日期（如 2024-09-27）"))
+            };
+            let provisional = match command {
+                WorkdaysCommand::Add { date: d, n } => {
+                    let a = cal.add_working_days(date(&d)?, n);
+                    println!("{}", a.value);
+                    a.provisional
+                }
+                WorkdaysCommand::Between { a, b } => {
+                    let n = cal.working_days_between(date(&a)?, date(&b)?);
+                    println!("{}", n.value);
+                    n.provisional
+                }
+            };
+            if provisional {
+                eprintln!("注意：结果涉及尚无官方放假安排的年份，按周末计算，为暂定结果（provisional）");
+            }
+        }
+        Command::Calendar { command: CalendarCommand::Check { file } } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("无法读取 {}", file.display()))?;
+            match xinjiao_core::calendar::YearCalendar::parse(&text) {
+                Ok(y) => println!("{} 年日历有效：放假 {} 天，调休上班 {} 天", y.year, y.off.len(), y.work.len()),
+                Err(e) => {
+                    eprintln!("日历文件无效：{}（{}）", e.message, e.code);
+                    return Ok(ExitCode::from(2));
+                }
+            }
+        }
+        Command::Calendar { command: CalendarCommand::List } => {
+            for y in xinjiao_core::calendar::Calendar::embedded().years() {
+                println!("{}\t放假 {} 天\t调休上班 {} 天\t{}", y.year, y.off.len(), y.work.len(), y.source);
+            }
         }
         Command::Copy { from, to } => {
             let (source, target) = (open_store(&from)?, open_store(&to)?);

@@ -467,3 +467,36 @@ fn demo_and_user_commands(dir: TempDir) {
     let out = xinjiao(&["migrate", "--db", &dir.db()]);
     assert!(out.status.success());
 }
+
+#[test]
+fn workdays_contract() {
+    let out = xinjiao(&["workdays", "add", "2024-09-27", "7"]);
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "2024-10-12\n");
+    assert!(out.stderr.is_empty(), "an official answer is not provisional");
+    let out = xinjiao(&["workdays", "between", "2024-09-27", "2024-10-12"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "7\n");
+    let out = xinjiao(&["workdays", "add", "2026-12-28", "7"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "2027-01-06\n");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("provisional"));
+    let out = xinjiao(&["workdays", "add", "2024-02-30", "7"]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn calendar_files_are_checked() {
+    let dir = std::env::temp_dir().join(format!("xinjiao-cal-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ok = xinjiao(&["calendar", "check", concat!(env!("CARGO_MANIFEST_DIR"), "/../../rules/calendar/cn-2024.toml")]);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let bad = dir.join("cn-2030.toml");
+    std::fs::write(
+        &bad,
+        "year = 2030\n[[holidays]]\nname = \"元旦\"\noff = [\"2030-01-01\"]\nwork = [\"2030-01-02\"]\n",
+    )
+    .unwrap();
+    let out = xinjiao(&["calendar", "check", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("calendar.work_not_weekend"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
