@@ -22,7 +22,10 @@ use xinjiao_store::{
 };
 
 /// (version, name, SQL). Versions match the SQLite backend's.
-pub const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("../migrations/0001_init.sql"))];
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../migrations/0001_init.sql")),
+    (2, "calendar", include_str!("../migrations/0002_calendar.sql")),
+];
 
 /// Connections kept open between calls (more than the server's blocking
 /// threads ever use at once, so that none is opened per request).
@@ -1055,6 +1058,30 @@ impl Store for PgStore {
 
     fn meta(&self, key: &str) -> Result<Option<String>> {
         self.with(|c| Ok(c.query_opt("SELECT value FROM meta WHERE key = $1", &[&key]).map_err(err)?.map(|r| r.get(0))))
+    }
+
+    fn save_calendar_year(&self, ctx: &WriteContext, year: i16, source_text: &str) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO calendar_years (year, source_text, loaded_at, loaded_by) VALUES ($1, $2, $3::text::timestamptz, $4)
+                 ON CONFLICT (year) DO UPDATE SET source_text = excluded.source_text, loaded_at = excluded.loaded_at,
+                 loaded_by = excluded.loaded_by",
+                &[&i64::from(year), &source_text, &ctx.at.to_string(), &ctx.actor],
+            )
+            .map_err(err)?;
+            insert_event(tx, ctx, "calendar.loaded", None, None, &serde_json::json!({"year": year}).to_string())?;
+            Ok(())
+        })
+    }
+
+    fn calendar_years(&self) -> Result<Vec<(i16, String)>> {
+        self.with(|c| {
+            c.query("SELECT year, source_text FROM calendar_years ORDER BY year", &[])
+                .map_err(err)?
+                .iter()
+                .map(|r| Ok((i16::try_from(r.get::<_, i64>(0)).map_err(|e| bad(e.to_string()))?, r.get(1))))
+                .collect()
+        })
     }
 
     fn dump_rows(&self, table: &str, offset: u64, limit: u32) -> Result<Vec<Vec<DumpValue>>> {

@@ -720,6 +720,29 @@ impl Store for SqliteStore {
         self.read(|c| c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional())
     }
 
+    fn save_calendar_year(&self, ctx: &WriteContext, year: i16, source_text: &str) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO calendar_years (year, source_text, loaded_at, loaded_by) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (year) DO UPDATE SET source_text = excluded.source_text, loaded_at = excluded.loaded_at,
+                 loaded_by = excluded.loaded_by",
+                params![year, source_text, ctx.at.to_string(), ctx.actor],
+            )
+            .map_err(err)?;
+            insert_event(tx, ctx, "calendar.loaded", None, None, &serde_json::json!({"year": year}).to_string())
+                .map_err(err)?;
+            Ok(())
+        })
+    }
+
+    fn calendar_years(&self) -> Result<Vec<(i16, String)>> {
+        self.read(|c| {
+            c.prepare_cached("SELECT year, source_text FROM calendar_years ORDER BY year")?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect()
+        })
+    }
+
     fn dump_rows(&self, table: &str, offset: u64, limit: u32) -> Result<Vec<Vec<DumpValue>>> {
         let (name, cols, n_key) =
             dump_table(table).ok_or_else(|| StoreError::Backend(format!("unknown table {table}")))?;

@@ -5,7 +5,10 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 /// (version, name, SQL). Versions match the PostgreSQL backend's.
-pub const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("../migrations/0001_init.sql"))];
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../migrations/0001_init.sql")),
+    (2, "calendar", include_str!("../migrations/0002_calendar.sql")),
+];
 
 /// Applies every pending migration.
 pub fn run(conn: &mut Connection) -> rusqlite::Result<()> {

@@ -360,6 +360,12 @@ pub trait Store: Send + Sync {
     fn meta(&self, key: &str) -> Result<Option<String>>;
     fn set_meta(&self, key: &str, value: &str) -> Result<()>;
 
+    /// Stores (or replaces) a year of the working-day calendar: the validated
+    /// text of its rule file. Appends a `calendar.loaded` event.
+    fn save_calendar_year(&self, ctx: &WriteContext, year: i16, source_text: &str) -> Result<()>;
+    /// The calendar years loaded into this installation, with their texts.
+    fn calendar_years(&self) -> Result<Vec<(i16, String)>>;
+
     /// Rows `offset..offset + limit` of a table of [`DUMP_TABLES`], in key order,
     /// in the canonical column order, timestamps as RFC 3339 text, dates as
     /// `YYYY-MM-DD`. Sessions are not dumped (they are transient).
@@ -413,6 +419,7 @@ pub const DUMP_TABLES: &[DumpTable] = {
     use ColumnType::*;
     &[
         ("meta", &[("key", Text), ("value", Text)], 1),
+        ("calendar_years", &[("year", Int), ("source_text", Text), ("loaded_at", Timestamp), ("loaded_by", Text)], 1),
         (
             "users",
             &[

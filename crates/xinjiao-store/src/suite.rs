@@ -27,6 +27,7 @@ macro_rules! store_tests {
             users_sessions_and_tokens,
             submissions_round_trip,
             meta_values,
+            calendar_years_replace_and_list,
             authorities_and_totals
         );
     };
@@ -401,6 +402,19 @@ pub fn meta_values(store: &dyn Store) {
     store.set_meta("demo", "1").unwrap();
     store.set_meta("demo", "2").unwrap();
     assert_eq!(store.meta("demo").unwrap().as_deref(), Some("2"));
+}
+
+pub fn calendar_years_replace_and_list(store: &dyn Store) {
+    assert!(store.calendar_years().unwrap().is_empty());
+    store.save_calendar_year(&ctx("admin"), 2027, "year = 2027 # v1").unwrap();
+    store.save_calendar_year(&ctx("admin"), 2026, "year = 2026").unwrap();
+    store.save_calendar_year(&ctx("admin"), 2027, "year = 2027 # v2").unwrap();
+    assert_eq!(
+        store.calendar_years().unwrap(),
+        [(2026, "year = 2026".to_string()), (2027, "year = 2027 # v2".to_string())]
+    );
+    let loaded = store.events(10).unwrap().iter().filter(|e| e.action == "calendar.loaded").count();
+    assert_eq!(loaded, 3);
 }
 
 pub fn authorities_and_totals(store: &dyn Store) {

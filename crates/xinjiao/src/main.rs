@@ -127,6 +127,13 @@ enum WorkdaysCommand {
 enum CalendarCommand {
     /// Validate a year's calendar file (rules/calendar/cn-YYYY.toml format).
     Check { file: PathBuf },
+    /// Validate a year's calendar file and load it into the database; it then
+    /// takes precedence over the embedded file for that year.
+    Load {
+        file: PathBuf,
+        #[arg(long, default_value = "cli")]
+        actor: String,
+    },
     /// List the years the calendar knows, with their sources.
     List,
 }
@@ -310,7 +317,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("已写出 {n} 行{}到 {}", kind.label(), path.display());
         }
         Command::Workdays { command } => {
-            let cal = xinjiao_core::calendar::Calendar::embedded();
+            let cal = calendar(cli.db.as_deref())?;
             let date = |s: &str| {
                 xinjiao_core::date::parse_date(s).with_context(|| format!("「{s}」不是有效日期（如 2024-09-27）"))
             };
@@ -340,8 +347,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+        Command::Calendar { command: CalendarCommand::Load { file, actor } } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("无法读取 {}", file.display()))?;
+            let year = match xinjiao_core::calendar::YearCalendar::parse(&text) {
+                Ok(y) => y,
+                Err(e) => {
+                    eprintln!("日历文件无效，未载入：{}（{}）", e.message, e.code);
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            let store = open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB))?;
+            store.save_calendar_year(&ctx(&actor, &format!("载入日历文件 {}", file.display())), year.year, &text)?;
+            println!("已载入 {} 年日历：放假 {} 天，调休上班 {} 天", year.year, year.off.len(), year.work.len());
+        }
         Command::Calendar { command: CalendarCommand::List } => {
-            for y in xinjiao_core::calendar::Calendar::embedded().years() {
+            for y in calendar(cli.db.as_deref())?.years() {
                 println!("{}\t放假 {} 天\t调休上班 {} 天\t{}", y.year, y.off.len(), y.work.len(), y.source);
             }
         }
@@ -360,6 +380,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The working-day calendar: the embedded years, overridden by the years
+/// loaded into the database when one is named (`--db` or XINJIAO_DATABASE_URL).
+fn calendar(db: Option<&str>) -> anyhow::Result<xinjiao_core::calendar::Calendar> {
+    let mut cal = xinjiao_core::calendar::Calendar::embedded();
+    if let Some(url) = db {
+        for (year, text) in open_store(url)?.calendar_years()? {
+            let parsed = xinjiao_core::calendar::YearCalendar::parse(&text)
+                .map_err(|e| anyhow::anyhow!("数据库中 {year} 年的日历无效：{}", e.message))?;
+            cal.insert(parsed);
+        }
+    }
+    Ok(cal)
 }
 
 /// Loads demo data and demo accounts into `store` unless it already holds data.

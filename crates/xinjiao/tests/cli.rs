@@ -98,6 +98,7 @@ on_both_backends!(
     xlsx_with_numbers_dates_and_named_sheet,
     xlsx_numeric_id_number_is_explained,
     demo_and_user_commands,
+    calendar_load_changes_answers,
 );
 
 fn xinjiao(args: &[&str]) -> Output {
@@ -499,4 +500,29 @@ fn calendar_files_are_checked() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("calendar.work_not_weekend"));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn calendar_load_changes_answers(dir: TempDir) {
+    let db = dir.db();
+    let out = xinjiao(&["workdays", "add", "2026-12-28", "7", "--db", &db]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "2027-01-06\n");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("provisional"));
+    let file = dir.path("cn-2027.toml");
+    let y2027 = "year = 2027\n[[holidays]]\nname = \"元旦\"\noff = [\"2027-01-01\"]\n\
+        [[holidays]]\nname = \"春节\"\noff = [\"2027-02-06..2027-02-12\"]\n\
+        [[holidays]]\nname = \"清明节\"\noff = [\"2027-04-05\"]\n\
+        [[holidays]]\nname = \"劳动节\"\noff = [\"2027-05-03\"]\n\
+        [[holidays]]\nname = \"端午节\"\noff = [\"2027-06-09\"]\n\
+        [[holidays]]\nname = \"中秋节、国庆节\"\noff = [\"2027-10-01\"]\n";
+    std::fs::write(&file, y2027).unwrap();
+    let out = xinjiao(&["calendar", "load", file.to_str().unwrap(), "--db", &db]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = xinjiao(&["workdays", "add", "2026-12-28", "7", "--db", &db]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "2027-01-07\n");
+    assert!(out.stderr.is_empty(), "no longer provisional");
+    // An invalid file is refused and changes nothing.
+    std::fs::write(&file, y2027.replace("name = \"端午节\"", "name = \"其他\"")).unwrap();
+    let out = xinjiao(&["calendar", "load", file.to_str().unwrap(), "--db", &db]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(dir.store().calendar_years().unwrap().len(), 1);
 }

@@ -1,0 +1,8 @@
+-- Working-day calendar years loaded by an administrator (they take precedence
+-- over the embedded rules/calendar files for the same year).
+CREATE TABLE calendar_years (
+    year INTEGER PRIMARY KEY,
+    source_text TEXT NOT NULL,
+    loaded_at TEXT NOT NULL,
+    loaded_by TEXT NOT NULL
+);
