@@ -7,6 +7,7 @@ pub mod date;
 pub mod diag;
 pub mod fields;
 pub mod ids;
+pub mod publication;
 pub mod record;
 pub mod text;
 

@@ -510,6 +510,33 @@ struct StaffRecordPage {
     has_personal: bool,
     versions: Vec<(i64, String, String)>,
     events: Vec<(String, String, String, String, String)>,
+    timeliness: Timeliness,
+}
+
+/// The record's publication against its deadline (决定日期后 N 个工作日).
+struct Timeliness {
+    days: u32,
+    deadline: String,
+    published: String,
+    /// Working days late; 0 when on time.
+    days_late: u32,
+    provisional: bool,
+}
+
+fn timeliness(st: &AppState, detail: &xinjiao_store::RecordDetail) -> Timeliness {
+    let rules = &st.rules;
+    let kind = detail.row.kind;
+    let decided = detail.row.decision_date;
+    let deadline = rules.publication.deadline(kind, decided, &rules.calendar);
+    let published = crate::china_date(detail.versions.first().map(|v| v.created_at).unwrap_or(detail.row.updated_at));
+    let late = rules.calendar.working_days_between(deadline.value, published);
+    Timeliness {
+        days: rules.publication.days(kind),
+        deadline: deadline.value.to_string(),
+        published: published.to_string(),
+        days_late: late.value,
+        provisional: deadline.provisional || late.provisional,
+    }
 }
 
 #[derive(Deserialize)]
@@ -534,6 +561,7 @@ async fn render_staff_record(
         st.db(move |s| s.append_event(&wctx, "personal_data.read", Some(sid), Some(rid), "{}")).await?;
     }
     let page = StaffRecordPage {
+        timeliness: timeliness(st, &detail),
         demo: st.demo,
         user: Some(user.display_name.clone()),
         message,

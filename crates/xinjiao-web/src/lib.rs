@@ -35,10 +35,28 @@ pub fn china_date(ts: Timestamp) -> Date {
     Offset::constant(8).to_datetime(ts).date()
 }
 
+/// Rules that officials change, as loaded at start: the working-day calendar
+/// (embedded years plus those loaded into the database) and publication deadlines.
+pub struct Rules {
+    pub calendar: xinjiao_core::calendar::Calendar,
+    pub publication: xinjiao_core::publication::PublicationRules,
+}
+
+impl Rules {
+    /// The rules embedded in the binary.
+    pub fn embedded() -> Rules {
+        Rules {
+            calendar: xinjiao_core::calendar::Calendar::embedded(),
+            publication: xinjiao_core::publication::PublicationRules::embedded(),
+        }
+    }
+}
+
 /// Shared state of every handler.
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    pub rules: Arc<Rules>,
     pub clock: Clock,
     /// Whether the database holds demo data (shown as a banner).
     pub demo: bool,

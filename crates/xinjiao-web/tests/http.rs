@@ -134,6 +134,7 @@ fn app(backend: Backend) -> App {
     store.create_user(&ctx(), "clerk", "王报送", Role::Clerk, &hash).unwrap();
     let state = AppState {
         store: store.clone(),
+        rules: Arc::new(xinjiao_web::Rules::embedded()),
         clock: Arc::new(|| Timestamp::from_second(1_795_000_000).unwrap()),
         demo: true,
         secure_cookies: false,
@@ -488,6 +489,8 @@ async fn single_record_form_validates_inline_and_audits_reveals(app: App) {
     let (s, _, staff) = get_with_cookie(&app, &loc, &cookie).await;
     assert_eq!(s, StatusCode::OK);
     assert!(staff.contains("已保存") && staff.contains("1101**********002X") && !staff.contains(PERSON_ID));
+    // Decided 2025-05-06, published by this clock in 2026: the page says how late.
+    assert!(staff.contains("公示期限：决定日期后 7 个工作日，即 2025-05-15") && staff.contains("逾期"), "{staff}");
     let reveal = loc.split('?').next().unwrap().to_string() + "/reveal";
     let (s, _, revealed) =
         send(&app, Request::post(&reveal).header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;

@@ -213,7 +213,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("演示账号：admin（管理员）与 clerk（报送员），密码均为 {DEMO_PASSWORD}");
             }
             let is_demo = store.meta("demo")?.as_deref() == Some("1");
-            let state = AppState { store, clock: clock.clone(), demo: is_demo, secure_cookies };
+            let mut rules = xinjiao_web::Rules::embedded();
+            add_stored_years(&mut rules.calendar, &*store)?;
+            let state = AppState { store, rules: Arc::new(rules), clock: clock.clone(), demo: is_demo, secure_cookies };
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             rt.block_on(async move {
                 let listener =
@@ -387,13 +389,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 fn calendar(db: Option<&str>) -> anyhow::Result<xinjiao_core::calendar::Calendar> {
     let mut cal = xinjiao_core::calendar::Calendar::embedded();
     if let Some(url) = db {
-        for (year, text) in open_store(url)?.calendar_years()? {
-            let parsed = xinjiao_core::calendar::YearCalendar::parse(&text)
-                .map_err(|e| anyhow::anyhow!("数据库中 {year} 年的日历无效：{}", e.message))?;
-            cal.insert(parsed);
-        }
+        add_stored_years(&mut cal, &*open_store(url)?)?;
     }
     Ok(cal)
+}
+
+/// Adds the calendar years loaded into `store` (they override embedded years).
+fn add_stored_years(cal: &mut xinjiao_core::calendar::Calendar, store: &dyn Store) -> anyhow::Result<()> {
+    for (year, text) in store.calendar_years()? {
+        let parsed = xinjiao_core::calendar::YearCalendar::parse(&text)
+            .map_err(|e| anyhow::anyhow!("数据库中 {year} 年的日历无效：{}", e.message))?;
+        cal.insert(parsed);
+    }
+    Ok(())
 }
 
 /// Loads demo data and demo accounts into `store` unless it already holds data.
