@@ -8,6 +8,7 @@ pub mod diag;
 pub mod fields;
 pub mod ids;
 pub mod publication;
+pub mod rates;
 pub mod record;
 pub mod text;
 
