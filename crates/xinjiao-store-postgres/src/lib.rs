@@ -369,7 +369,18 @@ fn upsert_subject(
     let at = ctx.at.to_string();
     match existing {
         Some((id, name, legal_rep)) => {
-            if name != s.name || (s.legal_rep.is_some() && legal_rep != s.legal_rep) {
+            let differs = name != s.name || (s.legal_rep.is_some() && legal_rep != s.legal_rep);
+            // The subject's data follows its latest decision: an older decision
+            // imported later does not rename it back.
+            let latest: Option<String> = if differs {
+                tx.query_one("SELECT max(decision_date)::text FROM records WHERE subject_id = $1", &[&id])
+                    .map_err(err)?
+                    .get(0)
+            } else {
+                None
+            };
+            let newer = latest.is_none_or(|l| rec.decision_date().to_string() >= l);
+            if differs && newer {
                 tx.execute(&p.rename_subject, &[&id, &s.name, &normalize_for_search(&s.name), &s.legal_rep, &at])
                     .map_err(err)?;
                 let detail = serde_json::json!({"name": [name, s.name]}).to_string();

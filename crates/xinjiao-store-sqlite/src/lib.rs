@@ -273,7 +273,17 @@ fn upsert_subject(tx: &Connection, st: &mut StreamState, ctx: &WriteContext, rec
     let at = ctx.at.to_string();
     match existing {
         Some((id, name, legal_rep)) => {
-            if name != s.name || (s.legal_rep.is_some() && legal_rep != s.legal_rep) {
+            let differs = name != s.name || (s.legal_rep.is_some() && legal_rep != s.legal_rep);
+            // The subject's data follows its latest decision: an older decision
+            // imported later does not rename it back.
+            let latest: Option<String> = if differs {
+                tx.prepare_cached("SELECT max(decision_date) FROM records WHERE subject_id = ?1")?
+                    .query_row([id], |r| r.get(0))?
+            } else {
+                None
+            };
+            let newer = latest.is_none_or(|l| rec.decision_date().to_string() >= l);
+            if differs && newer {
                 let old_norm = normalize_for_search(&name);
                 let new_norm = normalize_for_search(&s.name);
                 tx.prepare_cached(

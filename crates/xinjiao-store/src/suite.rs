@@ -19,6 +19,7 @@ macro_rules! store_tests {
             identical_rewrite_changes_nothing,
             changed_row_makes_new_version,
             same_decision_twice_in_one_batch,
+            subject_names_follow_the_latest_decision,
             search_finds_substrings_and_codes,
             search_ranks_exact_then_prefix_then_shorter,
             natural_persons_get_opaque_keys,
@@ -223,6 +224,17 @@ pub fn same_decision_twice_in_one_batch(store: &dyn Store) {
     store.write_records(&ctx("clerk"), &[c1, c2]).unwrap();
     assert_eq!(names(store, "更名"), ["紫金县新公司（更名）"]);
     assert!(names(store, "紫金县新公司").iter().all(|n| n.contains("更名")));
+}
+
+pub fn subject_names_follow_the_latest_decision(store: &dyn Store) {
+    let name = || store.subject_by_key(SHUNDA).unwrap().unwrap().name;
+    store.write_records(&ctx("clerk"), &[penalty("顺达新名", SHUNDA, "河交罚〔2024〕1号", "2024-06-01")]).unwrap();
+    store.write_records(&ctx("clerk"), &[penalty("顺达旧名", SHUNDA, "河交罚〔2023〕1号", "2023-01-01")]).unwrap();
+    assert_eq!(name(), "顺达新名", "an older decision does not rename the subject back");
+    store.write_records(&ctx("clerk"), &[penalty("顺达更新名", SHUNDA, "河交罚〔2025〕1号", "2025-01-01")]).unwrap();
+    assert_eq!(name(), "顺达更新名");
+    assert_eq!(store.search_subjects("顺达更新", PageRequest::new(1, 5)).unwrap().total, 1);
+    assert_eq!(store.search_subjects("顺达新名", PageRequest::new(1, 5)).unwrap().total, 0);
 }
 
 fn names(store: &dyn Store, q: &str) -> Vec<String> {
