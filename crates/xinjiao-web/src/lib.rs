@@ -43,6 +43,11 @@ pub struct Rules {
 }
 
 impl Rules {
+    /// Shared, replaceable rules for [`AppState`].
+    pub fn shared(self) -> Arc<std::sync::RwLock<Rules>> {
+        Arc::new(std::sync::RwLock::new(self))
+    }
+
     /// The rules embedded in the binary.
     pub fn embedded() -> Rules {
         Rules {
@@ -56,7 +61,9 @@ impl Rules {
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
-    pub rules: Arc<Rules>,
+    /// Replaced when an administrator loads a calendar year; every deadline is
+    /// derived from it at read time, so a loaded year takes effect at once.
+    pub rules: Arc<std::sync::RwLock<Rules>>,
     pub clock: Clock,
     /// Whether the database holds demo data (shown as a banner).
     pub demo: bool,

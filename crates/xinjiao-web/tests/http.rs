@@ -93,6 +93,7 @@ on_both_backends!(
     writes_need_authentication,
     console_upload_shows_diagnostics_and_error_report,
     single_record_form_validates_inline_and_audits_reveals,
+    administrators_load_calendar_years,
 );
 
 fn ctx() -> WriteContext {
@@ -132,9 +133,10 @@ fn app(backend: Backend) -> App {
         .unwrap();
     let hash = auth::hash_password(PASSWORD).unwrap();
     store.create_user(&ctx(), "clerk", "王报送", Role::Clerk, &hash).unwrap();
+    store.create_user(&ctx(), "admin", "李管理", Role::Admin, &hash).unwrap();
     let state = AppState {
         store: store.clone(),
-        rules: Arc::new(xinjiao_web::Rules::embedded()),
+        rules: xinjiao_web::Rules::embedded().shared(),
         clock: Arc::new(|| Timestamp::from_second(1_795_000_000).unwrap()),
         demo: true,
         secure_cookies: false,
@@ -347,7 +349,11 @@ async fn writes_need_authentication(app: App) {
 }
 
 async fn login(app: &App) -> String {
-    let body = format!("username=clerk&password={}&next=%2Fconsole", enc(PASSWORD));
+    login_as(app, "clerk").await
+}
+
+async fn login_as(app: &App, username: &str) -> String {
+    let body = format!("username={username}&password={}&next=%2Fconsole", enc(PASSWORD));
     let (s, _, _) = send(
         app,
         Request::post("/console/login")
@@ -498,4 +504,43 @@ async fn single_record_form_validates_inline_and_audits_reveals(app: App) {
     assert!(revealed.contains(PERSON_ID));
     let ev = app.db(|s| s.events(1)).unwrap().remove(0);
     assert_eq!((ev.action.as_str(), ev.actor.as_str()), ("personal_data.read", "clerk"));
+}
+
+fn calendar_upload(cookie: &str, text: &str) -> Request<Body> {
+    let boundary = "----xinjiao-calendar";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"cn-2027.toml\"\r\n\r\n{text}\r\n--{boundary}--\r\n"
+    );
+    Request::post("/console/calendar")
+        .header(header::COOKIE, cookie)
+        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+        .body(Body::from(body))
+        .unwrap()
+}
+
+async fn administrators_load_calendar_years(app: App) {
+    let clerk = login(&app).await;
+    assert_eq!(get_with_cookie(&app, "/console/calendar", &clerk).await.0, StatusCode::FORBIDDEN);
+    let admin = login_as(&app, "admin").await;
+    let (s, _, page) = get_with_cookie(&app, "/console/calendar", &admin).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("<td>2026</td>") && page.contains("内置") && !page.contains("<td>2027</td>"));
+    let y2027 = "year = 2027\n[[holidays]]\nname = \"元旦\"\noff = [\"2027-01-01\"]\n\
+        [[holidays]]\nname = \"春节\"\noff = [\"2027-02-06..2027-02-12\"]\n\
+        [[holidays]]\nname = \"清明节\"\noff = [\"2027-04-05\"]\n\
+        [[holidays]]\nname = \"劳动节\"\noff = [\"2027-05-03\"]\n\
+        [[holidays]]\nname = \"端午节\"\noff = [\"2027-06-09\"]\n\
+        [[holidays]]\nname = \"中秋节、国庆节\"\noff = [\"2027-10-01\"]\n";
+    let (s, _, page) = send(&app, calendar_upload(&admin, &y2027.replace("端午节", "其他"))).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("calendar.incomplete") && page.contains("端午"), "{page}");
+    let (s, h, _) = send(&app, calendar_upload(&admin, y2027)).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, _, page) = get_with_cookie(&app, h[header::LOCATION].to_str().unwrap(), &admin).await;
+    assert!(
+        page.contains("已载入 2027 年日历") && page.contains("<td>2027</td>") && page.contains("管理员载入"),
+        "{page}"
+    );
+    assert_eq!(app.db(|s| s.calendar_years()).unwrap().len(), 1);
+    assert_eq!(app.db(|s| s.events(1)).unwrap()[0].action, "calendar.loaded");
 }

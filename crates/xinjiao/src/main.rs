@@ -215,7 +215,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let is_demo = store.meta("demo")?.as_deref() == Some("1");
             let mut rules = xinjiao_web::Rules::embedded();
             add_stored_years(&mut rules.calendar, &*store)?;
-            let state = AppState { store, rules: Arc::new(rules), clock: clock.clone(), demo: is_demo, secure_cookies };
+            let state = AppState { store, rules: rules.shared(), clock: clock.clone(), demo: is_demo, secure_cookies };
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             rt.block_on(async move {
                 let listener =

@@ -27,7 +27,7 @@ fn load_demo(db: &str) {
 fn router(store: Arc<dyn Store>) -> axum::Router {
     xinjiao_web::router(xinjiao_web::AppState {
         store,
-        rules: Arc::new(xinjiao_web::Rules::embedded()),
+        rules: xinjiao_web::Rules::embedded().shared(),
         clock: Arc::new(|| jiff::Timestamp::from_second(1_795_000_000).unwrap()),
         demo: true,
         secure_cookies: false,
