@@ -263,7 +263,7 @@ pub fn openapi_document() -> Value {
                               "400": {"description": "缺少 q（missing_query）", "content": {"application/json": {"schema": err}}}}
             }},
             "/api/v1/subjects/{key}": {"get": {
-                "summary": "主体信用档案：基本信息、行政许可和行政处罚",
+                "summary": "主体信用档案：基本信息、行政许可和行政处罚（各最多100条，按决定日期倒序；全部记录用 /api/v1/records?subject=）",
                 "parameters": [{"name": "key", "in": "path", "required": true, "description": "统一社会信用代码，或自然人主体的 P 编号", "schema": {"type": "string"}}],
                 "responses": {"200": {"description": "主体档案", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SubjectDetail"}}}},
                               "404": {"description": "主体不存在（not_found）", "content": {"application/json": {"schema": err}}}}

@@ -207,7 +207,9 @@ impl ListQuery {
 struct DisclosuresPage {
     demo: bool,
     user: Option<String>,
-    heading: &'static str,
+    heading: String,
+    /// Key of the subject the list is limited to, or empty.
+    subject: String,
     kind: String,
     from: String,
     to: String,
@@ -228,23 +230,40 @@ async fn disclosures(
         Err((_, msg)) => (RecordFilter::default(), Some(msg)),
     };
     let req = PageRequest::new(lq.page.unwrap_or(1), 20);
-    let heading = match filter.kind {
+    let what = match filter.kind {
         Some(RecordKind::License) => "行政许可信息公示",
         Some(RecordKind::Penalty) => "行政处罚信息公示",
         None => "“双公示”信息",
     };
-    let (page, authorities) = st.db(move |s| Ok((s.list_records(&filter, req)?, s.authorities()?))).await?;
+    let subject_key = lq.subject.clone();
+    let (page, authorities, subject) = st
+        .db(move |s| {
+            let mut filter = filter;
+            let subject = match subject_key.as_str() {
+                "" => None,
+                key => Some(s.subject_by_key(key)?.ok_or(xinjiao_store::StoreError::NotFound)?),
+            };
+            filter.subject_id = subject.as_ref().map(|x| x.id);
+            Ok((s.list_records(&filter, req)?, s.authorities()?, subject))
+        })
+        .await?;
+    let heading = match &subject {
+        Some(x) => format!("{}：{what}", x.name),
+        None => what.to_string(),
+    };
     let base = format!(
-        "/disclosures?kind={}&from={}&to={}&authority={}&",
+        "/disclosures?kind={}&from={}&to={}&authority={}&subject={}&",
         urlencode(&lq.kind),
         urlencode(&lq.from),
         urlencode(&lq.to),
-        urlencode(&lq.authority)
+        urlencode(&lq.authority),
+        urlencode(&lq.subject)
     );
     let html = DisclosuresPage {
         demo: st.demo,
         user: user_name(&u),
         heading,
+        subject: lq.subject.clone(),
         pager: Pager::new(&page, &base),
         records: page.items.iter().map(Into::into).collect(),
         kind: lq.kind,

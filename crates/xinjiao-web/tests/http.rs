@@ -181,6 +181,29 @@ async fn portal_pages(app: App) {
     assert!(
         profile.contains("行政处罚（1）") && profile.contains("行政许可（1）") && profile.contains("河交罚〔2024〕1号")
     );
+    // A profile lists at most 100 records per kind and links to the full list.
+    let many: Vec<_> = (0..101)
+        .map(|i| {
+            xinjiao_store::suite::penalty(
+                "龙川县顺达货运有限公司",
+                "91110108551385082Q",
+                &format!("龙交罚〔2024〕{i}号"),
+                "2024-01-01",
+            )
+        })
+        .collect();
+    app.db(|s| s.write_records(&ctx(), &many)).unwrap();
+    let (_, big) = get(&app, "/subjects/91110108551385082Q").await;
+    assert!(
+        big.contains("查看全部 102 条行政处罚")
+            && big.contains("/disclosures?kind=penalty&amp;subject=91110108551385082Q"),
+        "{big}"
+    );
+    let (s, mine) = get(&app, "/disclosures?subject=91350100M000100Y43").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(mine.contains("河源市顺达运输有限公司：“双公示”信息") && mine.contains("共 2 条"), "{mine}");
+    assert!(mine.contains("name=\"subject\" value=\"91350100M000100Y43\""), "the filter form keeps the subject");
+    assert_eq!(get(&app, "/disclosures?subject=NOPE").await.0, StatusCode::NOT_FOUND);
     let (s, list) = get(&app, "/disclosures?kind=penalty&from=2024-06-01").await;
     assert_eq!(s, StatusCode::OK);
     assert!(list.contains("河交罚〔2024〕2号") && !list.contains("河交罚〔2024〕1号"), "date filter");
