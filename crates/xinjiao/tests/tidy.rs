@@ -88,8 +88,9 @@ fn sql_stays_in_the_store_crates() {
         if r.starts_with("crates/xinjiao-store") || r.contains("/tests/") {
             continue;
         }
-        for kw in ["\"SELECT ", "\"INSERT INTO ", "\"DELETE FROM ", "\"UPDATE "] {
-            assert!(!text.contains(kw), "{r} contains SQL ({kw})");
+        // Built at run time so that this file does not match itself.
+        for kw in ["SELECT ", "INSERT INTO ", "DELETE FROM ", "UPDATE "].map(|k| format!("\"{k}")) {
+            assert!(!text.contains(&kw), "{r} contains SQL ({kw})");
         }
     }
 }
