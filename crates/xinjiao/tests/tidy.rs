@@ -89,7 +89,10 @@ fn sql_stays_in_the_store_crates() {
             continue;
         }
         // Built at run time so that this file does not match itself.
-        for kw in ["SELECT ", "INSERT INTO ", "DELETE FROM ", "UPDATE "].map(|k| format!("\"{k}")) {
+        for kw in
+            [concat!("SEL", "ECT "), concat!("INSERT", " INTO "), concat!("DELETE", " FROM "), concat!("UP", "DATE ")]
+                .map(|k| format!("\"{k}"))
+        {
             assert!(!text.contains(&kw), "{r} contains SQL ({kw})");
         }
     }
