@@ -129,6 +129,16 @@ impl PgStore {
         out
     }
 
+    /// At most one row of `sql`, mapped by `f`.
+    fn opt_row<T>(&self, sql: &str, params: &[&(dyn ToSql + Sync)], f: fn(&Row) -> Result<T>) -> Result<Option<T>> {
+        self.with(|c| c.query_opt(sql, params).map_err(err)?.as_ref().map(f).transpose())
+    }
+
+    /// Every row of `sql`, mapped by `f`.
+    fn rows<T>(&self, sql: &str, params: &[&(dyn ToSql + Sync)], f: fn(&Row) -> Result<T>) -> Result<Vec<T>> {
+        self.with(|c| c.query(sql, params).map_err(err)?.iter().map(f).collect())
+    }
+
     fn write<T>(&self, f: impl FnOnce(&mut Transaction<'_>) -> Result<T>) -> Result<T> {
         let _guard = self.write_lock.lock().expect("write lock");
         self.with(|c| {
@@ -763,13 +773,7 @@ impl Store for PgStore {
     }
 
     fn subject_by_key(&self, key: &str) -> Result<Option<Subject>> {
-        self.with(|c| {
-            c.query_opt(&format!("SELECT {SUBJECT_COLS} FROM subjects s WHERE s.public_key = $1"), &[&key])
-                .map_err(err)?
-                .as_ref()
-                .map(subject_row)
-                .transpose()
-        })
+        self.opt_row(&format!("SELECT {SUBJECT_COLS} FROM subjects s WHERE s.public_key = $1"), &[&key], subject_row)
     }
 
     fn list_records(&self, filter: &RecordFilter, page: PageRequest) -> Result<Page<RecordRow>> {
@@ -900,13 +904,11 @@ impl Store for PgStore {
     }
 
     fn events(&self, limit: u32) -> Result<Vec<Event>> {
-        self.with(|c| {
-            c.query(&format!("SELECT {EVENT_COLS} FROM events ORDER BY id DESC LIMIT $1"), &[&i64::from(limit)])
-                .map_err(err)?
-                .iter()
-                .map(event_row)
-                .collect()
-        })
+        self.rows(
+            &format!("SELECT {EVENT_COLS} FROM events ORDER BY id DESC LIMIT $1"),
+            &[&i64::from(limit)],
+            event_row,
+        )
     }
 
     fn create_user(
@@ -933,23 +935,11 @@ impl Store for PgStore {
     }
 
     fn user_by_name(&self, username: &str) -> Result<Option<User>> {
-        self.with(|c| {
-            c.query_opt(&format!("SELECT {USER_COLS} FROM users u WHERE u.username = $1"), &[&username])
-                .map_err(err)?
-                .as_ref()
-                .map(user_row)
-                .transpose()
-        })
+        self.opt_row(&format!("SELECT {USER_COLS} FROM users u WHERE u.username = $1"), &[&username], user_row)
     }
 
     fn user(&self, id: i64) -> Result<Option<User>> {
-        self.with(|c| {
-            c.query_opt(&format!("SELECT {USER_COLS} FROM users u WHERE u.id = $1"), &[&id])
-                .map_err(err)?
-                .as_ref()
-                .map(user_row)
-                .transpose()
-        })
+        self.opt_row(&format!("SELECT {USER_COLS} FROM users u WHERE u.id = $1"), &[&id], user_row)
     }
 
     fn create_session(&self, token_hash: &str, user_id: i64, expires_at: Timestamp) -> Result<()> {
@@ -964,19 +954,14 @@ impl Store for PgStore {
     }
 
     fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>> {
-        self.with(|c| {
-            c.query_opt(
-                &format!(
-                    "SELECT {USER_COLS} FROM sessions s JOIN users u ON u.id = s.user_id
+        self.opt_row(
+            &format!(
+                "SELECT {USER_COLS} FROM sessions s JOIN users u ON u.id = s.user_id
                      WHERE s.token_hash = $1 AND s.expires_at > $2::text::timestamptz"
-                ),
-                &[&token_hash, &now.to_string()],
-            )
-            .map_err(err)?
-            .as_ref()
-            .map(user_row)
-            .transpose()
-        })
+            ),
+            &[&token_hash, &now.to_string()],
+            user_row,
+        )
     }
 
     fn delete_session(&self, token_hash: &str) -> Result<()> {
@@ -1000,18 +985,11 @@ impl Store for PgStore {
     }
 
     fn api_token_user(&self, token_hash: &str) -> Result<Option<User>> {
-        self.with(|c| {
-            c.query_opt(
-                &format!(
-                    "SELECT {USER_COLS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1"
-                ),
-                &[&token_hash],
-            )
-            .map_err(err)?
-            .as_ref()
-            .map(user_row)
-            .transpose()
-        })
+        self.opt_row(
+            &format!("SELECT {USER_COLS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1"),
+            &[&token_hash],
+            user_row,
+        )
     }
 
     fn create_submission(&self, ctx: &WriteContext, s: &NewSubmission) -> Result<i64> {
@@ -1039,26 +1017,15 @@ impl Store for PgStore {
     }
 
     fn submissions_of(&self, user_id: i64, limit: u32) -> Result<Vec<Submission>> {
-        self.with(|c| {
-            c.query(
-                &format!("SELECT {SUBMISSION_COLS} FROM submissions WHERE user_id = $1 ORDER BY id DESC LIMIT $2"),
-                &[&user_id, &i64::from(limit)],
-            )
-            .map_err(err)?
-            .iter()
-            .map(submission_row)
-            .collect()
-        })
+        self.rows(
+            &format!("SELECT {SUBMISSION_COLS} FROM submissions WHERE user_id = $1 ORDER BY id DESC LIMIT $2"),
+            &[&user_id, &i64::from(limit)],
+            submission_row,
+        )
     }
 
     fn submission(&self, id: i64) -> Result<Option<Submission>> {
-        self.with(|c| {
-            c.query_opt(&format!("SELECT {SUBMISSION_COLS} FROM submissions WHERE id = $1"), &[&id])
-                .map_err(err)?
-                .as_ref()
-                .map(submission_row)
-                .transpose()
-        })
+        self.opt_row(&format!("SELECT {SUBMISSION_COLS} FROM submissions WHERE id = $1"), &[&id], submission_row)
     }
 
     fn submission_file(&self, id: i64) -> Result<Option<Vec<u8>>> {
