@@ -3,10 +3,13 @@
 //! the network or the clock: `today` and rule data are parameters.
 
 pub mod calendar;
+pub mod counts;
 pub mod date;
 pub mod diag;
 pub mod fields;
 pub mod ids;
+pub mod org;
+pub mod period;
 pub mod publication;
 pub mod rates;
 pub mod record;

@@ -17,6 +17,8 @@ pub struct PublicationRules {
     pub source: String,
     pub license_days: u32,
     pub penalty_days: u32,
+    /// Policy documents, news and commitments, from their issue date.
+    pub document_days: u32,
 }
 
 impl PublicationRules {
@@ -40,6 +42,7 @@ impl PublicationRules {
             source: t.get("source").and_then(toml::Value::as_str).unwrap_or("").to_string(),
             license_days: get("license")?,
             penalty_days: get("penalty")?,
+            document_days: get("document")?,
         })
     }
 
@@ -53,6 +56,11 @@ impl PublicationRules {
     /// The last day on which a record decided on `decision_date` may be made public.
     pub fn deadline(&self, kind: RecordKind, decision_date: Date, calendar: &Calendar) -> Answer<Date> {
         calendar.add_working_days(decision_date, self.days(kind))
+    }
+
+    /// The last day on which a document issued on `issue_date` may be made public.
+    pub fn document_deadline(&self, issue_date: Date, calendar: &Calendar) -> Answer<Date> {
+        calendar.add_working_days(issue_date, self.document_days)
     }
 }
 
@@ -69,13 +77,15 @@ mod tests {
         assert_eq!(rules.deadline(RecordKind::Penalty, d("2024-09-27"), &cal).value, d("2024-10-12"));
         assert_eq!(rules.deadline(RecordKind::License, d("2026-02-12"), &cal).value, d("2026-02-28"));
         assert!(rules.deadline(RecordKind::License, d("2026-12-28"), &cal).provisional);
+        assert_eq!(rules.document_deadline(d("2024-04-30"), &cal).value, d("2024-05-13"));
     }
 
     #[test]
     fn bad_rule_files_are_refused() {
         assert!(PublicationRules::parse("[working_days]\nlicense = 7\n").is_err());
-        assert!(PublicationRules::parse("[working_days]\nlicense = 0\npenalty = 7\n").is_err());
-        let r = PublicationRules::parse("[working_days]\nlicense = 5\npenalty = 20\n").unwrap();
-        assert_eq!((r.days(RecordKind::License), r.days(RecordKind::Penalty)), (5, 20));
+        assert!(PublicationRules::parse("[working_days]\nlicense = 0\npenalty = 7\ndocument = 7\n").is_err());
+        assert!(PublicationRules::parse("[working_days]\nlicense = 5\npenalty = 20\n").is_err(), "document missing");
+        let r = PublicationRules::parse("[working_days]\nlicense = 5\npenalty = 20\ndocument = 3\n").unwrap();
+        assert_eq!((r.days(RecordKind::License), r.days(RecordKind::Penalty), r.document_days), (5, 20, 3));
     }
 }

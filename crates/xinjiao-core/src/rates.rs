@@ -4,6 +4,8 @@
 //! No official formula was found (rules-reference §3, unverified); these are
 //! the definitions of issue 4.
 
+use crate::period::{Month, Period};
+
 /// Which rate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RateKind {
@@ -27,8 +29,12 @@ impl RateKind {
     pub fn definition(self) -> &'static str {
         match self {
             RateKind::Fill => "已报送记录数 ÷ 应报送记录数（部门按月申报的决定数）",
-            RateKind::Pass => "首次提交即通过校验的行数 ÷ 提交的全部行数（含每次上传中被拒绝的行）",
-            RateKind::Timeliness => "在公示期限（决定日期后 7 个工作日）内公示的记录数 ÷ 已公示记录数",
+            RateKind::Pass => {
+                "通过校验的行数 ÷ 提交的全部行数（含每次上传中被拒绝的行；更正后重新提交的行再计一次，与已有记录完全相同的行不计）"
+            }
+            RateKind::Timeliness => {
+                "在公示期限（决定或印发日期后 7 个工作日，按国务院节假日安排）内公示的记录和文件数 ÷ 已公示的记录和文件数"
+            }
         }
     }
 }
@@ -82,6 +88,21 @@ pub struct RateCounts {
     pub published: u64,
     /// Records made public on or before their deadline.
     pub published_on_time: u64,
+    /// Months (per kind of record) with reported records but no declaration:
+    /// a shortfall of its own, since nothing says how many were due.
+    pub undeclared: u64,
+}
+
+impl std::ops::AddAssign for RateCounts {
+    fn add_assign(&mut self, o: RateCounts) {
+        self.due += o.due;
+        self.reported += o.reported;
+        self.rows_submitted += o.rows_submitted;
+        self.rows_first_pass += o.rows_first_pass;
+        self.published += o.published;
+        self.published_on_time += o.published_on_time;
+        self.undeclared += o.undeclared;
+    }
 }
 
 impl RateCounts {
@@ -92,6 +113,34 @@ impl RateCounts {
             RateKind::Timeliness => Rate::new(self.published_on_time, self.published),
         }
     }
+
+    /// Whether the figure meets the target: the rate is 100 % and, for the
+    /// fill rate, every month with records was declared.
+    pub fn meets_target(&self, kind: RateKind) -> bool {
+        self.rate(kind).meets_target() && (kind != RateKind::Fill || self.undeclared == 0)
+    }
+}
+
+/// The counts of one department (`None`: records not attributed to any) in one month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MonthCounts {
+    pub department_id: Option<i64>,
+    pub month: Month,
+    pub counts: RateCounts,
+}
+
+/// Sums month counts inside `period` by a grouping key (a department, its
+/// division, or one key for the whole installation).
+pub fn sum_by<K: Ord>(
+    rows: &[MonthCounts],
+    period: Period,
+    key: impl Fn(Option<i64>) -> K,
+) -> std::collections::BTreeMap<K, RateCounts> {
+    let mut out = std::collections::BTreeMap::new();
+    for r in rows.iter().filter(|r| period.contains(r.month)) {
+        *out.entry(key(r.department_id)).or_default() += r.counts;
+    }
+    out
 }
 
 #[cfg(test)]
@@ -108,6 +157,7 @@ mod tests {
             rows_first_pass: 40,
             published: 38,
             published_on_time: 35,
+            undeclared: 0,
         };
         assert_eq!(c.rate(RateKind::Fill).display(), "95.0%");
         assert_eq!(c.rate(RateKind::Pass).display(), "88.8%", "40/45 = 88.88…% rounds down");
@@ -121,6 +171,27 @@ mod tests {
         for k in [RateKind::Fill, RateKind::Pass, RateKind::Timeliness] {
             assert!(!k.definition().is_empty() && !k.label().is_empty());
         }
+    }
+
+    #[test]
+    fn sums_by_period_and_key() {
+        let m = |mo| Month::new(2026, mo).unwrap();
+        let c = |due, reported| RateCounts { due, reported, ..RateCounts::default() };
+        let rows = [
+            MonthCounts { department_id: Some(1), month: m(1), counts: c(10, 9) },
+            MonthCounts { department_id: Some(1), month: m(2), counts: c(10, 10) },
+            MonthCounts { department_id: Some(2), month: m(2), counts: c(5, 5) },
+            MonthCounts { department_id: None, month: m(4), counts: c(0, 3) },
+        ];
+        let q1 = Period::containing(crate::period::PeriodKind::Quarter, m(2));
+        let by_dept = sum_by(&rows, q1, |d| d);
+        assert_eq!(by_dept[&Some(1)].rate(RateKind::Fill).display(), "95.0%");
+        assert_eq!(by_dept.len(), 2, "April is outside Q1");
+        let all = sum_by(&rows, q1, |_| ());
+        assert_eq!(all[&()].rate(RateKind::Fill), Rate::new(24, 25));
+        let undeclared = RateCounts { reported: 3, undeclared: 1, ..RateCounts::default() };
+        assert!(undeclared.rate(RateKind::Fill).meets_target() && !undeclared.meets_target(RateKind::Fill));
+        assert!(undeclared.meets_target(RateKind::Pass));
     }
 
     proptest! {

@@ -14,7 +14,7 @@ mod xlsx_out;
 pub use export::write_csv;
 pub use read::{Encoding, FileError, Format, ReadOptions, RowReader, SourceRow, open_bytes, open_path};
 pub use report::{ImportReport, RowDiagnostic};
-pub use xlsx_out::{error_report_xlsx, template_xlsx};
+pub use xlsx_out::{Cell, error_report_xlsx, table_xlsx, template_xlsx};
 
 use xinjiao_core::record::{ParseContext, parse_record};
 use xinjiao_core::{Diagnostic, Record, RecordKind};

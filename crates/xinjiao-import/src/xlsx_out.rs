@@ -97,3 +97,38 @@ pub fn error_report_xlsx(
     ws.set_freeze_panes(1, 2)?;
     wb.save_to_buffer()
 }
+
+/// A cell of a plain table sheet.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Text(String),
+    Number(f64),
+}
+
+/// A plain table sheet: name, headers, rows.
+pub type Sheet<'a> = (&'a str, Vec<&'a str>, Vec<Vec<Cell>>);
+
+/// A workbook of plain tables: (sheet name, headers, rows), headers in bold,
+/// first row frozen. Used for the dashboard's monthly report.
+pub fn table_xlsx(sheets: &[Sheet<'_>]) -> Result<Vec<u8>, XlsxError> {
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold().set_background_color(Color::RGB(0xDDEBF7));
+    for (name, headers, rows) in sheets {
+        let ws = wb.add_worksheet();
+        ws.set_name(*name)?;
+        for (c, h) in headers.iter().enumerate() {
+            ws.write_string_with_format(0, c as u16, *h, &bold)?;
+            ws.set_column_width(c as u16, if c == 0 { 28 } else { 14 })?;
+        }
+        for (r, row) in rows.iter().enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                match cell {
+                    Cell::Text(t) => ws.write_string(r as u32 + 1, c as u16, t)?,
+                    Cell::Number(n) => ws.write_number(r as u32 + 1, c as u16, *n)?,
+                };
+            }
+        }
+        ws.set_freeze_panes(1, 0)?;
+    }
+    wb.save_to_buffer()
+}

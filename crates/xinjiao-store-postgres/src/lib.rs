@@ -12,6 +12,7 @@ use postgres::error::SqlState;
 use postgres::types::ToSql;
 use postgres::{Client, GenericClient, NoTls, Row, Statement, Transaction};
 use xinjiao_core::fields::RecordKind;
+use xinjiao_core::period::Month;
 use xinjiao_core::record::SubjectKind;
 use xinjiao_core::text::normalize_for_search;
 use xinjiao_core::{Date, Record};
@@ -20,11 +21,16 @@ use xinjiao_store::{
     RecordFilter, RecordOutcome, RecordRow, RecordVersion, Result, Role, Store, StoreError, Subject, Submission,
     Totals, User, WriteContext, dump_table,
 };
+use xinjiao_store::{
+    Deadline, Declaration, Department, DepartmentKind, Division, Document, DocumentFilter, DocumentKind, LateRecord,
+    NewDepartment, NewDocument, RecordRateRow, Responsibility, SubmissionRateRow,
+};
 
 /// (version, name, SQL). Versions match the SQLite backend's.
 pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/0001_init.sql")),
     (2, "calendar", include_str!("../migrations/0002_calendar.sql")),
+    (3, "organisation", include_str!("../migrations/0003_organisation.sql")),
 ];
 
 /// Connections kept open between calls (more than the server's blocking
@@ -208,7 +214,8 @@ fn subject_row(r: &Row) -> Result<Subject> {
 }
 
 const RECORD_COLS: &str = "r.id, r.kind, r.subject_id, s.public_key, s.name, r.authority_code, r.authority_name,
-    r.decision_no, r.decision_date::text, r.summary, r.version, (extract(epoch from r.updated_at) * 1000000)::bigint";
+    r.decision_no, r.decision_date::text, r.summary, r.version, (extract(epoch from r.updated_at) * 1000000)::bigint,
+    r.department_id, r.published_on::text";
 
 fn record_kind(s: &str) -> Result<RecordKind> {
     RecordKind::parse(s).ok_or_else(|| bad(format!("record kind {s}")))
@@ -228,10 +235,12 @@ fn record_row(r: &Row) -> Result<RecordRow> {
         summary: r.get(9),
         version: r.get(10),
         updated_at: ts_micros(r.get(11))?,
+        department_id: r.get(12),
+        published_on: r.get::<_, Option<&str>>(13).map(parse_date).transpose()?,
     })
 }
 
-const USER_COLS: &str = "u.id, u.username, u.display_name, u.role, u.password_hash";
+const USER_COLS: &str = "u.id, u.username, u.display_name, u.role, u.password_hash, u.department_id";
 
 fn user_row(r: &Row) -> Result<User> {
     let role: String = r.get(3);
@@ -241,12 +250,13 @@ fn user_row(r: &Row) -> Result<User> {
         display_name: r.get(2),
         role: Role::parse(&role).ok_or_else(|| bad(format!("role {role}")))?,
         password_hash: r.get(4),
+        department_id: r.get(5),
     })
 }
 
 const SUBMISSION_COLS: &str =
     "id, user_id, (extract(epoch from at) * 1000000)::bigint, kind, filename, n_rows, n_accepted,
-    n_unchanged, n_rejected, report_json";
+    n_unchanged, n_rejected, report_json, department_id";
 
 fn submission_row(r: &Row) -> Result<Submission> {
     Ok(Submission {
@@ -260,8 +270,39 @@ fn submission_row(r: &Row) -> Result<Submission> {
         n_unchanged: r.get(7),
         n_rejected: r.get(8),
         report_json: r.get(9),
+        department_id: r.get(10),
     })
 }
+
+const DOCUMENT_COLS: &str = "id, kind, title, body, issue_date::text, department_id, published_on::text,
+    (extract(epoch from created_at) * 1000000)::bigint, created_by";
+
+fn document_row(r: &Row) -> Result<Document> {
+    let kind: &str = r.get(1);
+    Ok(Document {
+        id: r.get(0),
+        kind: DocumentKind::parse(kind).ok_or_else(|| bad(format!("document kind {kind}")))?,
+        title: r.get(2),
+        body: r.get(3),
+        issue_date: parse_date(r.get(4))?,
+        department_id: r.get(5),
+        published_on: r.get::<_, Option<&str>>(6).map(parse_date).transpose()?,
+        created_at: ts_micros(r.get(7))?,
+        created_by: r.get(8),
+    })
+}
+
+/// Deadlines as three parallel arrays (`$1`, `$2`, `$3`), unpacked by [`DEADLINES_CTE`].
+fn deadline_arrays(deadlines: &[Deadline]) -> (Vec<&'static str>, Vec<String>, Vec<String>) {
+    let kinds = deadlines.iter().map(|d| d.kind.as_str()).collect();
+    let dates = deadlines.iter().map(|d| d.decision_date.to_string()).collect();
+    let ends = deadlines.iter().map(|d| d.deadline.to_string()).collect();
+    (kinds, dates, ends)
+}
+
+/// The table `d(kind, dd, deadline)` of the deadlines passed as `$1..$3`.
+const DEADLINES_CTE: &str = "WITH d(kind, dd, deadline) AS (
+    SELECT k, dd::date, dl::date FROM unnest($1::text[], $2::text[], $3::text[]) AS t(k, dd, dl))";
 
 const EVENT_COLS: &str =
     "id, (extract(epoch from at) * 1000000)::bigint, actor, action, subject_id, record_id, reason, detail";
@@ -328,8 +369,8 @@ impl Prepared {
             find_record: p("SELECT id, version FROM records WHERE kind = $1 AND authority_code = $2 AND decision_no = $3")?,
             record_fields: p("SELECT fields FROM record_versions WHERE record_id = $1 AND version = $2")?,
             insert_record: p(
-                "INSERT INTO records (kind, authority_code, decision_no, subject_id, authority_name, decision_date, summary, version, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6::text::date, $7, 1, $8::text::timestamptz, $8::text::timestamptz) RETURNING id",
+                "INSERT INTO records (kind, authority_code, decision_no, subject_id, authority_name, decision_date, summary, version, created_at, updated_at, department_id, published_on)
+                 VALUES ($1, $2, $3, $4, $5, $6::text::date, $7, 1, $8::text::timestamptz, $8::text::timestamptz, $9, $10::text::date) RETURNING id",
             )?,
             insert_version: p(
                 "INSERT INTO record_versions (record_id, version, fields, created_at, created_by, authority_code)
@@ -452,7 +493,18 @@ fn write_one(
             let record_id: i64 = tx
                 .query_one(
                     &p.insert_record,
-                    &[&kind, &code, &rec.decision_no(), &subject_id, &authority.name, &date, &summary, &at],
+                    &[
+                        &kind,
+                        &code,
+                        &rec.decision_no(),
+                        &subject_id,
+                        &authority.name,
+                        &date,
+                        &summary,
+                        &at,
+                        &ctx.department_id,
+                        &ctx.china_date().to_string(),
+                    ],
                 )
                 .map_err(err)?
                 .get(0);
@@ -654,13 +706,13 @@ fn flush_new(
     }
     let rows = tx
         .query(
-            "INSERT INTO records (kind, authority_code, decision_no, subject_id, authority_name, decision_date, summary, version, created_at, updated_at)
-             SELECT kind, code, no, sid, aname, d::date, summary, 1, $8::text::timestamptz, $8::text::timestamptz
+            "INSERT INTO records (kind, authority_code, decision_no, subject_id, authority_name, decision_date, summary, version, created_at, updated_at, department_id, published_on)
+             SELECT kind, code, no, sid, aname, d::date, summary, 1, $8::text::timestamptz, $8::text::timestamptz, $9, $10::text::date
              FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[])
                   WITH ORDINALITY AS t(kind, code, no, sid, aname, d, summary, n)
              ORDER BY n
              RETURNING id, kind, authority_code, decision_no",
-            &[&kinds, &codes, &nos, &sids, &anames, &dates, &summaries, &at],
+            &[&kinds, &codes, &nos, &sids, &anames, &dates, &summaries, &at, &ctx.department_id, &ctx.china_date().to_string()],
         )
         .map_err(err)?;
     let mut ids_by_key: std::collections::HashMap<NaturalKey, i64> = Default::default();
@@ -729,18 +781,17 @@ impl Store for PgStore {
         "postgres"
     }
 
-    fn write_record_stream(
+    fn write_batches(
         &self,
-        ctx: &WriteContext,
-        batches: &mut dyn Iterator<Item = std::result::Result<Vec<Record>, String>>,
+        batches: &mut dyn Iterator<Item = std::result::Result<(WriteContext, Vec<Record>), String>>,
     ) -> Result<Vec<RecordOutcome>> {
         self.write(|tx| {
             let p = Prepared::new(tx)?;
             let mut cache = SubjectCache::new();
             let mut out = Vec::new();
             for batch in batches {
-                let batch = batch.map_err(StoreError::Aborted)?;
-                write_batch(tx, &p, &mut cache, ctx, &batch, &mut out)?;
+                let (ctx, batch) = batch.map_err(StoreError::Aborted)?;
+                write_batch(tx, &p, &mut cache, &ctx, &batch, &mut out)?;
             }
             Ok(out)
         })
@@ -918,13 +969,14 @@ impl Store for PgStore {
         display_name: &str,
         role: Role,
         password_hash: &str,
+        department_id: Option<i64>,
     ) -> Result<i64> {
         self.write(|tx| {
             let id: i64 = tx
                 .query_one(
-                    "INSERT INTO users (username, display_name, role, password_hash, created_at)
-                     VALUES ($1, $2, $3, $4, $5::text::timestamptz) RETURNING id",
-                    &[&username, &display_name, &role.as_str(), &password_hash, &ctx.at.to_string()],
+                    "INSERT INTO users (username, display_name, role, password_hash, created_at, department_id)
+                     VALUES ($1, $2, $3, $4, $5::text::timestamptz, $6) RETURNING id",
+                    &[&username, &display_name, &role.as_str(), &password_hash, &ctx.at.to_string(), &department_id],
                 )
                 .map_err(err)?
                 .get(0);
@@ -996,8 +1048,8 @@ impl Store for PgStore {
         self.write(|tx| {
             Ok(tx
                 .query_one(
-                    "INSERT INTO submissions (user_id, at, kind, filename, n_rows, n_accepted, n_unchanged, n_rejected, report_json, file)
-                     VALUES ($1, $2::text::timestamptz, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                    "INSERT INTO submissions (user_id, at, kind, filename, n_rows, n_accepted, n_unchanged, n_rejected, report_json, file, department_id)
+                     VALUES ($1, $2::text::timestamptz, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
                     &[
                         &s.user_id,
                         &ctx.at.to_string(),
@@ -1009,6 +1061,7 @@ impl Store for PgStore {
                         &s.n_rejected,
                         &s.report_json,
                         &s.file,
+                        &ctx.department_id,
                     ],
                 )
                 .map_err(err)?
@@ -1032,6 +1085,316 @@ impl Store for PgStore {
         self.with(|c| {
             Ok(c.query_opt("SELECT file FROM submissions WHERE id = $1", &[&id]).map_err(err)?.map(|r| r.get(0)))
         })
+    }
+
+    fn save_organisation(
+        &self,
+        ctx: &WriteContext,
+        divisions: &[Division],
+        departments: &[NewDepartment],
+    ) -> Result<()> {
+        self.write(|tx| {
+            for d in divisions {
+                tx.execute(
+                    "INSERT INTO divisions (code, name, parent_code, sort) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (code) DO UPDATE SET name = excluded.name, parent_code = excluded.parent_code, sort = excluded.sort",
+                    &[&d.code, &d.name, &d.parent_code, &d.sort],
+                )
+                .map_err(err)?;
+            }
+            for d in departments {
+                tx.execute(
+                    "INSERT INTO departments (code, division_code, name, kind, sort) VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (code) DO UPDATE SET division_code = excluded.division_code, name = excluded.name,
+                     kind = excluded.kind, sort = excluded.sort",
+                    &[&d.code, &d.division_code, &d.name, &d.kind.as_str(), &d.sort],
+                )
+                .map_err(err)?;
+            }
+            let detail = serde_json::json!({"divisions": divisions.len(), "departments": departments.len()}).to_string();
+            insert_event(tx, ctx, "organisation.saved", None, None, &detail)?;
+            Ok(())
+        })
+    }
+
+    fn divisions(&self) -> Result<Vec<Division>> {
+        self.rows("SELECT code, name, parent_code, sort FROM divisions ORDER BY sort, code", &[], |r| {
+            Ok(Division { code: r.get(0), name: r.get(1), parent_code: r.get(2), sort: r.get(3) })
+        })
+    }
+
+    fn departments(&self) -> Result<Vec<Department>> {
+        self.rows(
+            "SELECT d.id, d.code, d.division_code, d.name, d.kind, d.sort FROM departments d
+             JOIN divisions v ON v.code = d.division_code ORDER BY v.sort, d.sort, d.code",
+            &[],
+            |r| {
+                let kind: String = r.get(4);
+                Ok(Department {
+                    id: r.get(0),
+                    code: r.get(1),
+                    division_code: r.get(2),
+                    name: r.get(3),
+                    kind: DepartmentKind::parse(&kind).ok_or_else(|| bad(format!("department kind {kind}")))?,
+                    sort: r.get(5),
+                })
+            },
+        )
+    }
+
+    fn declare(&self, ctx: &WriteContext, declarations: &[(i64, Month, RecordKind, i64)]) -> Result<()> {
+        self.write(|tx| {
+            for (department_id, month, kind, due) in declarations {
+                let month = month.to_string();
+                let old: Option<i64> = tx
+                    .query_opt(
+                        "SELECT due FROM declarations WHERE department_id = $1 AND month = $2 AND kind = $3",
+                        &[department_id, &month, &kind.as_str()],
+                    )
+                    .map_err(err)?
+                    .map(|r| r.get(0));
+                if old == Some(*due) {
+                    continue;
+                }
+                tx.execute(
+                    "INSERT INTO declarations (department_id, month, kind, due, declared_at, declared_by)
+                     VALUES ($1, $2, $3, $4, $5::text::timestamptz, $6)
+                     ON CONFLICT (department_id, month, kind) DO UPDATE SET due = excluded.due,
+                     declared_at = excluded.declared_at, declared_by = excluded.declared_by",
+                    &[department_id, &month, &kind.as_str(), due, &ctx.at.to_string(), &ctx.actor],
+                )
+                .map_err(err)?;
+                let detail = serde_json::json!({
+                    "department_id": department_id, "month": month, "kind": kind.as_str(), "due": [old, due]
+                })
+                .to_string();
+                insert_event(tx, ctx, "declaration.saved", None, None, &detail)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn declarations(&self, from: Month, to: Month) -> Result<Vec<Declaration>> {
+        self.rows(
+            "SELECT department_id, month, kind, due, (extract(epoch from declared_at) * 1000000)::bigint, declared_by
+             FROM declarations WHERE month >= $1 AND month <= $2 ORDER BY month, department_id, kind",
+            &[&from.to_string(), &to.to_string()],
+            |r| {
+                let m: &str = r.get(1);
+                Ok(Declaration {
+                    department_id: r.get(0),
+                    month: Month::parse(m).ok_or_else(|| bad(format!("month {m}")))?,
+                    kind: record_kind(r.get(2))?,
+                    due: r.get(3),
+                    declared_at: ts_micros(r.get(4))?,
+                    declared_by: r.get(5),
+                })
+            },
+        )
+    }
+
+    fn replace_responsibilities(&self, ctx: &WriteContext, rows: &[Responsibility]) -> Result<()> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM responsibilities", &[]).map_err(err)?;
+            for (i, r) in rows.iter().enumerate() {
+                tx.execute(
+                    "INSERT INTO responsibilities (category, department_id, person, post, sort) VALUES ($1, $2, $3, $4, $5)",
+                    &[&r.category, &r.department_id, &r.person, &r.post, &(i as i64)],
+                )
+                .map_err(err)?;
+            }
+            let detail = serde_json::json!({"rows": rows.len()}).to_string();
+            insert_event(tx, ctx, "responsibilities.saved", None, None, &detail)?;
+            Ok(())
+        })
+    }
+
+    fn responsibilities(&self) -> Result<Vec<Responsibility>> {
+        self.rows("SELECT category, department_id, person, post FROM responsibilities ORDER BY sort, id", &[], |r| {
+            Ok(Responsibility { category: r.get(0), department_id: r.get(1), person: r.get(2), post: r.get(3) })
+        })
+    }
+
+    fn create_document(&self, ctx: &WriteContext, doc: &NewDocument) -> Result<i64> {
+        self.write(|tx| {
+            let id: i64 = tx
+                .query_one(
+                    "INSERT INTO documents (kind, title, body, issue_date, department_id, published_on, created_at, created_by)
+                     VALUES ($1, $2, $3, $4::text::date, $5, $6::text::date, $7::text::timestamptz, $8) RETURNING id",
+                    &[
+                        &doc.kind.as_str(),
+                        &doc.title,
+                        &doc.body,
+                        &doc.issue_date.to_string(),
+                        &doc.department_id,
+                        &doc.published_on.map(|d| d.to_string()),
+                        &ctx.at.to_string(),
+                        &ctx.actor,
+                    ],
+                )
+                .map_err(err)?
+                .get(0);
+            let detail = serde_json::json!({"document_id": id, "published": doc.published_on.is_some()}).to_string();
+            insert_event(tx, ctx, "document.created", None, None, &detail)?;
+            Ok(id)
+        })
+    }
+
+    fn publish_document(&self, ctx: &WriteContext, id: i64, on: Date) -> Result<()> {
+        self.write(|tx| {
+            let n = tx
+                .execute(
+                    "UPDATE documents SET published_on = $2::text::date WHERE id = $1 AND published_on IS NULL",
+                    &[&id, &on.to_string()],
+                )
+                .map_err(err)?;
+            if n == 0 {
+                return Err(StoreError::Conflict("文件不存在或已发布".into()));
+            }
+            let detail = serde_json::json!({"document_id": id, "published_on": on.to_string()}).to_string();
+            insert_event(tx, ctx, "document.published", None, None, &detail)?;
+            Ok(())
+        })
+    }
+
+    fn document(&self, id: i64) -> Result<Option<Document>> {
+        self.opt_row(&format!("SELECT {DOCUMENT_COLS} FROM documents WHERE id = $1"), &[&id], document_row)
+    }
+
+    fn documents(&self, filter: &DocumentFilter, page: PageRequest) -> Result<Page<Document>> {
+        let kind = filter.kind.map(|k| k.as_str());
+        let from = filter.issued_from.map(|d| d.to_string());
+        let to = filter.issued_to.map(|d| d.to_string());
+        let where_sql = "($1 = false OR published_on IS NOT NULL) AND ($2::text IS NULL OR kind = $2)
+            AND ($3::bigint[] IS NULL OR department_id = ANY($3)) AND ($4::text IS NULL OR issue_date >= $4::text::date)
+            AND ($5::text IS NULL OR issue_date <= $5::text::date)";
+        self.with(|c| {
+            let args: [&(dyn ToSql + Sync); 5] = [&filter.published_only, &kind, &filter.departments, &from, &to];
+            let total: i64 =
+                c.query_one(&format!("SELECT count(*) FROM documents WHERE {where_sql}"), &args).map_err(err)?.get(0);
+            let (limit, offset) = (i64::from(page.per_page), page.offset() as i64);
+            let mut all = args.to_vec();
+            all.push(&limit);
+            all.push(&offset);
+            let items = c
+                .query(
+                    &format!(
+                        "SELECT {DOCUMENT_COLS} FROM documents WHERE {where_sql}
+                         ORDER BY issue_date DESC, id DESC LIMIT $6 OFFSET $7"
+                    ),
+                    &all,
+                )
+                .map_err(err)?
+                .iter()
+                .map(document_row)
+                .collect::<Result<Vec<_>>>()?;
+            Ok(Page { items, total: total as u64, page: page.page, per_page: page.per_page })
+        })
+    }
+
+    fn record_rate_rows(&self, from: Date, to: Date, deadlines: &[Deadline]) -> Result<Vec<RecordRateRow>> {
+        let (kinds, dates, ends) = deadline_arrays(deadlines);
+        self.rows(
+            &format!(
+                "{DEADLINES_CTE}
+                 SELECT r.department_id, to_char(r.decision_date, 'YYYY-MM'), r.kind, count(*),
+                        count(*) FILTER (WHERE r.published_on <= d.deadline)
+                 FROM records r LEFT JOIN d ON d.kind = r.kind AND d.dd = r.decision_date
+                 WHERE r.decision_date >= $4::text::date AND r.decision_date <= $5::text::date
+                 GROUP BY 1, 2, 3"
+            ),
+            &[&kinds, &dates, &ends, &from.to_string(), &to.to_string()],
+            |r| {
+                let m: &str = r.get(1);
+                Ok(RecordRateRow {
+                    department_id: r.get(0),
+                    month: Month::parse(m).ok_or_else(|| bad(format!("month {m}")))?,
+                    kind: record_kind(r.get(2))?,
+                    reported: r.get::<_, i64>(3) as u64,
+                    on_time: r.get::<_, i64>(4) as u64,
+                })
+            },
+        )
+    }
+
+    fn submission_rate_rows(&self, from: Date, to: Date) -> Result<Vec<SubmissionRateRow>> {
+        self.rows(
+            "SELECT department_id, to_char(at AT TIME ZONE 'UTC' + INTERVAL '8 hours', 'YYYY-MM'),
+                    sum(n_rows - n_unchanged)::bigint, sum(n_rows - n_unchanged - n_rejected)::bigint
+             FROM submissions
+             WHERE (at AT TIME ZONE 'UTC' + INTERVAL '8 hours')::date BETWEEN $1::text::date AND $2::text::date
+             GROUP BY 1, 2",
+            &[&from.to_string(), &to.to_string()],
+            |r| {
+                let m: &str = r.get(1);
+                Ok(SubmissionRateRow {
+                    department_id: r.get(0),
+                    month: Month::parse(m).ok_or_else(|| bad(format!("month {m}")))?,
+                    rows_submitted: r.get::<_, i64>(2) as u64,
+                    rows_passed: r.get::<_, i64>(3) as u64,
+                })
+            },
+        )
+    }
+
+    fn late_records(
+        &self,
+        departments: Option<&[i64]>,
+        from: Date,
+        to: Date,
+        deadlines: &[Deadline],
+        limit: u32,
+    ) -> Result<Vec<LateRecord>> {
+        let (kinds, dates, ends) = deadline_arrays(deadlines);
+        let depts: Option<Vec<i64>> = departments.map(<[i64]>::to_vec);
+        let fallback = to;
+        self.with(|c| {
+            c.query(
+                &format!(
+                    "{DEADLINES_CTE}
+                     SELECT {RECORD_COLS}, d.deadline::text
+                     FROM records r JOIN subjects s ON s.id = r.subject_id
+                          LEFT JOIN d ON d.kind = r.kind AND d.dd = r.decision_date
+                     WHERE r.decision_date >= $4::text::date AND r.decision_date <= $5::text::date
+                       AND (d.deadline IS NULL OR r.published_on > d.deadline)
+                       AND ($6::bigint[] IS NULL OR r.department_id = ANY($6))
+                     ORDER BY r.published_on - d.deadline DESC, r.decision_date, r.id
+                     LIMIT $7"
+                ),
+                &[&kinds, &dates, &ends, &from.to_string(), &to.to_string(), &depts, &i64::from(limit)],
+            )
+            .map_err(err)?
+            .iter()
+            .map(|r| {
+                let deadline: Option<&str> = r.get(14);
+                Ok(LateRecord {
+                    row: record_row(r)?,
+                    deadline: deadline.map(parse_date).transpose()?.unwrap_or(fallback),
+                })
+            })
+            .collect()
+        })
+    }
+
+    fn rejected_submissions(
+        &self,
+        departments: Option<&[i64]>,
+        from: Date,
+        to: Date,
+        limit: u32,
+    ) -> Result<Vec<Submission>> {
+        let depts: Option<Vec<i64>> = departments.map(<[i64]>::to_vec);
+        self.rows(
+            &format!(
+                "SELECT {SUBMISSION_COLS} FROM submissions
+                 WHERE n_rejected > 0
+                   AND (at AT TIME ZONE 'UTC' + INTERVAL '8 hours')::date BETWEEN $1::text::date AND $2::text::date
+                   AND ($3::bigint[] IS NULL OR department_id = ANY($3))
+                 ORDER BY id DESC LIMIT $4"
+            ),
+            &[&from.to_string(), &to.to_string(), &depts, &i64::from(limit)],
+            submission_row,
+        )
     }
 
     fn meta(&self, key: &str) -> Result<Option<String>> {
@@ -1163,7 +1526,7 @@ impl Store for PgStore {
                 }
             }
             // Identity columns continue after the restored ids.
-            for table in ["users", "subjects", "records", "events", "submissions"] {
+            for (table, _, _) in xinjiao_store::DUMP_TABLES.iter().filter(|t| t.1[0].0 == "id") {
                 tx.execute(
                     &format!("SELECT setval(pg_get_serial_sequence('{table}', 'id'), coalesce(max(id), 0) + 1, false) FROM {table}"),
                     &[],

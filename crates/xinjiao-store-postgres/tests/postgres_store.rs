@@ -63,7 +63,7 @@ xinjiao_store::store_tests!(Fresh::new());
 fn events_and_versions_are_append_only() {
     let fresh = Fresh::new();
     let rec = xinjiao_store::suite::penalty("甲公司", "91350100M000100Y43", "河交罚〔2024〕1号", "2024-05-28");
-    let ctx = xinjiao_store::WriteContext { actor: "t".into(), at: jiff::Timestamp::UNIX_EPOCH, reason: "t".into() };
+    let ctx = xinjiao_store::WriteContext::new("t", jiff::Timestamp::UNIX_EPOCH, "t");
     fresh.write_records(&ctx, &[rec]).unwrap();
     let mut c = Client::connect(&db_url(&fresh.name), NoTls).unwrap();
     for sql in [
@@ -82,7 +82,7 @@ fn events_and_versions_are_append_only() {
 fn reopening_applies_no_migration_twice() {
     let fresh = Fresh::new();
     let again = PgStore::open(&db_url(&fresh.name)).unwrap();
-    assert_eq!(again.applied_migrations().unwrap(), vec![1, 2]);
+    assert_eq!(again.applied_migrations().unwrap(), vec![1, 2, 3]);
 }
 
 #[test]

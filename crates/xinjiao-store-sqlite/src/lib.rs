@@ -13,6 +13,7 @@ use jiff::Timestamp;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params, params_from_iter};
 use xinjiao_core::fields::RecordKind;
+use xinjiao_core::period::Month;
 use xinjiao_core::record::SubjectKind;
 use xinjiao_core::text::normalize_for_search;
 use xinjiao_core::{Date, Record};
@@ -20,6 +21,10 @@ use xinjiao_store::{
     AuthorityCount, DumpValue, Event, FilterArg, NewSubmission, Page, PageRequest, RecordDetail, RecordFilter,
     RecordOutcome, RecordRow, RecordVersion, Result, Role, Store, StoreError, Subject, Submission, Totals, User,
     WriteContext, dump_table,
+};
+use xinjiao_store::{
+    Deadline, Declaration, Department, DepartmentKind, Division, Document, DocumentFilter, DocumentKind, LateRecord,
+    NewDepartment, NewDocument, RecordRateRow, Responsibility, SubmissionRateRow,
 };
 
 pub use migrate::MIGRATIONS;
@@ -145,7 +150,7 @@ fn subject_row(r: &Row<'_>) -> rusqlite::Result<Subject> {
 }
 
 const RECORD_COLS: &str = "r.id, r.kind, r.subject_id, s.public_key, s.name, r.authority_code, r.authority_name,
-    r.decision_no, r.decision_date, r.summary, r.version, r.updated_at";
+    r.decision_no, r.decision_date, r.summary, r.version, r.updated_at, r.department_id, r.published_on";
 
 fn record_row(r: &Row<'_>) -> rusqlite::Result<RecordRow> {
     Ok(RecordRow {
@@ -161,8 +166,14 @@ fn record_row(r: &Row<'_>) -> rusqlite::Result<RecordRow> {
         summary: r.get(9)?,
         version: r.get(10)?,
         updated_at: ts(r.get(11)?)?,
+        department_id: r.get(12)?,
+        published_on: r.get::<_, Option<String>>(13)?.map(date).transpose()?,
     })
 }
+
+const USER_COLS: &str = "u.id, u.username, u.display_name, u.role, u.password_hash, u.department_id";
+const SUBMISSION_COLS: &str =
+    "id, user_id, at, kind, filename, n_rows, n_accepted, n_unchanged, n_rejected, report_json, department_id";
 
 fn user_row(r: &Row<'_>) -> rusqlite::Result<User> {
     let role: String = r.get(3)?;
@@ -173,6 +184,7 @@ fn user_row(r: &Row<'_>) -> rusqlite::Result<User> {
         role: Role::parse(&role)
             .ok_or_else(|| rusqlite::Error::InvalidColumnType(3, role, rusqlite::types::Type::Text))?,
         password_hash: r.get(4)?,
+        department_id: r.get(5)?,
     })
 }
 
@@ -188,8 +200,40 @@ fn submission_row(r: &Row<'_>) -> rusqlite::Result<Submission> {
         n_unchanged: r.get(7)?,
         n_rejected: r.get(8)?,
         report_json: r.get(9)?,
+        department_id: r.get(10)?,
     })
 }
+
+const DOCUMENT_COLS: &str = "id, kind, title, body, issue_date, department_id, published_on, created_at, created_by";
+
+fn document_row(r: &Row<'_>) -> rusqlite::Result<Document> {
+    let k: String = r.get(1)?;
+    Ok(Document {
+        id: r.get(0)?,
+        kind: DocumentKind::parse(&k)
+            .ok_or_else(|| rusqlite::Error::InvalidColumnType(1, k, rusqlite::types::Type::Text))?,
+        title: r.get(2)?,
+        body: r.get(3)?,
+        issue_date: date(r.get(4)?)?,
+        department_id: r.get(5)?,
+        published_on: r.get::<_, Option<String>>(6)?.map(date).transpose()?,
+        created_at: ts(r.get(7)?)?,
+        created_by: r.get(8)?,
+    })
+}
+
+/// Deadlines as one JSON parameter (`?1`), unpacked by [`DEADLINES_CTE`].
+fn deadlines_json(deadlines: &[Deadline]) -> String {
+    let rows: Vec<[String; 3]> = deadlines
+        .iter()
+        .map(|d| [d.kind.as_str().to_string(), d.decision_date.to_string(), d.deadline.to_string()])
+        .collect();
+    serde_json::to_string(&rows).expect("strings serialise")
+}
+
+/// The table `d(kind, dd, deadline)` of the deadlines passed as `?1`.
+const DEADLINES_CTE: &str = "WITH d(kind, dd, deadline) AS MATERIALIZED (
+    SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1))";
 
 fn insert_event(
     tx: &Connection,
@@ -356,8 +400,8 @@ fn write_one(
     match existing {
         None => {
             tx.prepare_cached(
-                "INSERT INTO records (kind, authority_code, decision_no, subject_id, authority_name, decision_date, summary, version, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?8)",
+                "INSERT INTO records (kind, authority_code, decision_no, subject_id, authority_name, decision_date, summary, version, created_at, updated_at, department_id, published_on)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?8, ?9, ?10)",
             )?
             .execute(params![
                 kind,
@@ -367,7 +411,9 @@ fn write_one(
                 authority.name,
                 rec.decision_date().to_string(),
                 rec.summary(),
-                at
+                at,
+                ctx.department_id,
+                ctx.china_date().to_string()
             ])?;
             let record_id = tx.last_insert_rowid();
             tx.prepare_cached(
@@ -412,18 +458,17 @@ impl Store for SqliteStore {
         "sqlite"
     }
 
-    fn write_record_stream(
+    fn write_batches(
         &self,
-        ctx: &WriteContext,
-        batches: &mut dyn Iterator<Item = std::result::Result<Vec<Record>, String>>,
+        batches: &mut dyn Iterator<Item = std::result::Result<(WriteContext, Vec<Record>), String>>,
     ) -> Result<Vec<RecordOutcome>> {
         self.write(|tx| {
             let mut out = Vec::new();
             let mut state = StreamState::begin(tx).map_err(err)?;
             for batch in batches {
-                let batch = batch.map_err(StoreError::Aborted)?;
+                let (ctx, batch) = batch.map_err(StoreError::Aborted)?;
                 for rec in &batch {
-                    out.push(write_one(tx, &mut state, ctx, rec).map_err(err)?);
+                    out.push(write_one(tx, &mut state, &ctx, rec).map_err(err)?);
                 }
             }
             state.finish(tx).map_err(err)?;
@@ -584,11 +629,12 @@ impl Store for SqliteStore {
         display_name: &str,
         role: Role,
         password_hash: &str,
+        department_id: Option<i64>,
     ) -> Result<i64> {
         self.write(|tx| {
             tx.execute(
-                "INSERT INTO users (username, display_name, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![username, display_name, role.as_str(), password_hash, ctx.at.to_string()],
+                "INSERT INTO users (username, display_name, role, password_hash, created_at, department_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![username, display_name, role.as_str(), password_hash, ctx.at.to_string(), department_id],
             )
             .map_err(err)?;
             let id = tx.last_insert_rowid();
@@ -600,23 +646,14 @@ impl Store for SqliteStore {
 
     fn user_by_name(&self, username: &str) -> Result<Option<User>> {
         self.read(|c| {
-            c.query_row(
-                "SELECT id, username, display_name, role, password_hash FROM users WHERE username = ?1",
-                [username],
-                user_row,
-            )
-            .optional()
+            c.query_row(&format!("SELECT {USER_COLS} FROM users u WHERE u.username = ?1"), [username], user_row)
+                .optional()
         })
     }
 
     fn user(&self, id: i64) -> Result<Option<User>> {
         self.read(|c| {
-            c.query_row(
-                "SELECT id, username, display_name, role, password_hash FROM users WHERE id = ?1",
-                [id],
-                user_row,
-            )
-            .optional()
+            c.query_row(&format!("SELECT {USER_COLS} FROM users u WHERE u.id = ?1"), [id], user_row).optional()
         })
     }
 
@@ -634,9 +671,9 @@ impl Store for SqliteStore {
     fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>> {
         let found: Option<(User, String)> = self.read(|c| {
             c.query_row(
-                "SELECT u.id, u.username, u.display_name, u.role, u.password_hash, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1",
+                &format!("SELECT {USER_COLS}, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1"),
                 [token_hash],
-                |r| Ok((user_row(r)?, r.get(5)?)),
+                |r| Ok((user_row(r)?, r.get(6)?)),
             )
             .optional()
         })?;
@@ -669,7 +706,9 @@ impl Store for SqliteStore {
     fn api_token_user(&self, token_hash: &str) -> Result<Option<User>> {
         self.read(|c| {
             c.query_row(
-                "SELECT u.id, u.username, u.display_name, u.role, u.password_hash FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?1",
+                &format!(
+                    "SELECT {USER_COLS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?1"
+                ),
                 [token_hash],
                 user_row,
             )
@@ -680,8 +719,8 @@ impl Store for SqliteStore {
     fn create_submission(&self, ctx: &WriteContext, s: &NewSubmission) -> Result<i64> {
         self.write(|tx| {
             tx.execute(
-                "INSERT INTO submissions (user_id, at, kind, filename, n_rows, n_accepted, n_unchanged, n_rejected, report_json, file)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                "INSERT INTO submissions (user_id, at, kind, filename, n_rows, n_accepted, n_unchanged, n_rejected, report_json, file, department_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                 params![
                     s.user_id,
                     ctx.at.to_string(),
@@ -692,7 +731,8 @@ impl Store for SqliteStore {
                     s.n_unchanged,
                     s.n_rejected,
                     s.report_json,
-                    s.file
+                    s.file,
+                    ctx.department_id
                 ],
             )
             .map_err(err)?;
@@ -702,10 +742,9 @@ impl Store for SqliteStore {
 
     fn submissions_of(&self, user_id: i64, limit: u32) -> Result<Vec<Submission>> {
         self.read(|c| {
-            c.prepare(
-                "SELECT id, user_id, at, kind, filename, n_rows, n_accepted, n_unchanged, n_rejected, report_json
-                 FROM submissions WHERE user_id = ?1 ORDER BY id DESC LIMIT ?2",
-            )?
+            c.prepare(&format!(
+                "SELECT {SUBMISSION_COLS} FROM submissions WHERE user_id = ?1 ORDER BY id DESC LIMIT ?2"
+            ))?
             .query_map(params![user_id, limit], submission_row)?
             .collect()
         })
@@ -713,12 +752,8 @@ impl Store for SqliteStore {
 
     fn submission(&self, id: i64) -> Result<Option<Submission>> {
         self.read(|c| {
-            c.query_row(
-                "SELECT id, user_id, at, kind, filename, n_rows, n_accepted, n_unchanged, n_rejected, report_json FROM submissions WHERE id = ?1",
-                [id],
-                submission_row,
-            )
-            .optional()
+            c.query_row(&format!("SELECT {SUBMISSION_COLS} FROM submissions WHERE id = ?1"), [id], submission_row)
+                .optional()
         })
     }
 
@@ -794,6 +829,343 @@ impl Store for SqliteStore {
             }
             tx.execute("INSERT INTO subjects_fts(subjects_fts) VALUES ('rebuild')", []).map_err(err)?;
             Ok(n)
+        })
+    }
+
+    fn save_organisation(
+        &self,
+        ctx: &WriteContext,
+        divisions: &[Division],
+        departments: &[NewDepartment],
+    ) -> Result<()> {
+        self.write(|tx| {
+            for d in divisions {
+                tx.prepare_cached(
+                    "INSERT INTO divisions (code, name, parent_code, sort) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (code) DO UPDATE SET name = excluded.name, parent_code = excluded.parent_code, sort = excluded.sort",
+                )
+                .and_then(|mut st| st.execute(params![d.code, d.name, d.parent_code, d.sort]))
+                .map_err(err)?;
+            }
+            for d in departments {
+                tx.prepare_cached(
+                    "INSERT INTO departments (code, division_code, name, kind, sort) VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (code) DO UPDATE SET division_code = excluded.division_code, name = excluded.name,
+                     kind = excluded.kind, sort = excluded.sort",
+                )
+                .and_then(|mut st| st.execute(params![d.code, d.division_code, d.name, d.kind.as_str(), d.sort]))
+                .map_err(err)?;
+            }
+            let detail = serde_json::json!({"divisions": divisions.len(), "departments": departments.len()}).to_string();
+            insert_event(tx, ctx, "organisation.saved", None, None, &detail).map_err(err)?;
+            Ok(())
+        })
+    }
+
+    fn divisions(&self) -> Result<Vec<Division>> {
+        self.read(|c| {
+            c.prepare_cached("SELECT code, name, parent_code, sort FROM divisions ORDER BY sort, code")?
+                .query_map([], |r| {
+                    Ok(Division { code: r.get(0)?, name: r.get(1)?, parent_code: r.get(2)?, sort: r.get(3)? })
+                })?
+                .collect()
+        })
+    }
+
+    fn departments(&self) -> Result<Vec<Department>> {
+        self.read(|c| {
+            c.prepare_cached(
+                "SELECT d.id, d.code, d.division_code, d.name, d.kind, d.sort FROM departments d
+                 JOIN divisions v ON v.code = d.division_code ORDER BY v.sort, d.sort, d.code",
+            )?
+            .query_map([], |r| {
+                let kind: String = r.get(4)?;
+                Ok(Department {
+                    id: r.get(0)?,
+                    code: r.get(1)?,
+                    division_code: r.get(2)?,
+                    name: r.get(3)?,
+                    kind: DepartmentKind::parse(&kind)
+                        .ok_or_else(|| rusqlite::Error::InvalidColumnType(4, kind, rusqlite::types::Type::Text))?,
+                    sort: r.get(5)?,
+                })
+            })?
+            .collect()
+        })
+    }
+
+    fn declare(&self, ctx: &WriteContext, declarations: &[(i64, Month, RecordKind, i64)]) -> Result<()> {
+        self.write(|tx| {
+            for (department_id, month, kind, due) in declarations {
+                let old: Option<i64> = tx
+                    .prepare_cached("SELECT due FROM declarations WHERE department_id = ?1 AND month = ?2 AND kind = ?3")
+                    .and_then(|mut st| {
+                        st.query_row(params![department_id, month.to_string(), kind.as_str()], |r| r.get(0)).optional()
+                    })
+                    .map_err(err)?;
+                if old == Some(*due) {
+                    continue;
+                }
+                tx.prepare_cached(
+                    "INSERT INTO declarations (department_id, month, kind, due, declared_at, declared_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (department_id, month, kind) DO UPDATE SET due = excluded.due,
+                     declared_at = excluded.declared_at, declared_by = excluded.declared_by",
+                )
+                .and_then(|mut st| {
+                    st.execute(params![department_id, month.to_string(), kind.as_str(), due, ctx.at.to_string(), ctx.actor])
+                })
+                .map_err(err)?;
+                let detail = serde_json::json!({
+                    "department_id": department_id, "month": month.to_string(), "kind": kind.as_str(), "due": [old, due]
+                })
+                .to_string();
+                insert_event(tx, ctx, "declaration.saved", None, None, &detail).map_err(err)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn declarations(&self, from: Month, to: Month) -> Result<Vec<Declaration>> {
+        self.read(|c| {
+            c.prepare_cached(
+                "SELECT department_id, month, kind, due, declared_at, declared_by FROM declarations
+                 WHERE month >= ?1 AND month <= ?2 ORDER BY month, department_id, kind",
+            )?
+            .query_map(params![from.to_string(), to.to_string()], |r| {
+                let m: String = r.get(1)?;
+                Ok(Declaration {
+                    department_id: r.get(0)?,
+                    month: Month::parse(&m)
+                        .ok_or_else(|| rusqlite::Error::InvalidColumnType(1, m, rusqlite::types::Type::Text))?,
+                    kind: kind(r.get(2)?)?,
+                    due: r.get(3)?,
+                    declared_at: ts(r.get(4)?)?,
+                    declared_by: r.get(5)?,
+                })
+            })?
+            .collect()
+        })
+    }
+
+    fn replace_responsibilities(&self, ctx: &WriteContext, rows: &[Responsibility]) -> Result<()> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM responsibilities", []).map_err(err)?;
+            for (i, r) in rows.iter().enumerate() {
+                tx.prepare_cached(
+                    "INSERT INTO responsibilities (category, department_id, person, post, sort) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .and_then(|mut st| st.execute(params![r.category, r.department_id, r.person, r.post, i as i64]))
+                .map_err(err)?;
+            }
+            let detail = serde_json::json!({"rows": rows.len()}).to_string();
+            insert_event(tx, ctx, "responsibilities.saved", None, None, &detail).map_err(err)?;
+            Ok(())
+        })
+    }
+
+    fn responsibilities(&self) -> Result<Vec<Responsibility>> {
+        self.read(|c| {
+            c.prepare_cached("SELECT category, department_id, person, post FROM responsibilities ORDER BY sort, id")?
+                .query_map([], |r| {
+                    Ok(Responsibility {
+                        category: r.get(0)?,
+                        department_id: r.get(1)?,
+                        person: r.get(2)?,
+                        post: r.get(3)?,
+                    })
+                })?
+                .collect()
+        })
+    }
+
+    fn create_document(&self, ctx: &WriteContext, doc: &NewDocument) -> Result<i64> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO documents (kind, title, body, issue_date, department_id, published_on, created_at, created_by)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    doc.kind.as_str(),
+                    doc.title,
+                    doc.body,
+                    doc.issue_date.to_string(),
+                    doc.department_id,
+                    doc.published_on.map(|d| d.to_string()),
+                    ctx.at.to_string(),
+                    ctx.actor
+                ],
+            )
+            .map_err(err)?;
+            let id = tx.last_insert_rowid();
+            let detail = serde_json::json!({"document_id": id, "published": doc.published_on.is_some()}).to_string();
+            insert_event(tx, ctx, "document.created", None, None, &detail).map_err(err)?;
+            Ok(id)
+        })
+    }
+
+    fn publish_document(&self, ctx: &WriteContext, id: i64, on: Date) -> Result<()> {
+        self.write(|tx| {
+            let n = tx
+                .execute(
+                    "UPDATE documents SET published_on = ?2 WHERE id = ?1 AND published_on IS NULL",
+                    params![id, on.to_string()],
+                )
+                .map_err(err)?;
+            if n == 0 {
+                return Err(StoreError::Conflict("文件不存在或已发布".into()));
+            }
+            let detail = serde_json::json!({"document_id": id, "published_on": on.to_string()}).to_string();
+            insert_event(tx, ctx, "document.published", None, None, &detail).map_err(err)?;
+            Ok(())
+        })
+    }
+
+    fn document(&self, id: i64) -> Result<Option<Document>> {
+        self.read(|c| {
+            c.query_row(&format!("SELECT {DOCUMENT_COLS} FROM documents WHERE id = ?1"), [id], document_row).optional()
+        })
+    }
+
+    fn documents(&self, filter: &DocumentFilter, page: PageRequest) -> Result<Page<Document>> {
+        let mut wh = vec!["1 = 1".to_string()];
+        let mut args: Vec<Value> = Vec::new();
+        if filter.published_only {
+            wh.push("published_on IS NOT NULL".into());
+        }
+        if let Some(k) = filter.kind {
+            args.push(Value::Text(k.as_str().into()));
+            wh.push(format!("kind = ?{}", args.len()));
+        }
+        if let Some(ids) = &filter.departments {
+            args.push(Value::Text(serde_json::to_string(ids).expect("ids serialise")));
+            wh.push(format!("department_id IN (SELECT value FROM json_each(?{}))", args.len()));
+        }
+        if let Some(d) = filter.issued_from {
+            args.push(Value::Text(d.to_string()));
+            wh.push(format!("issue_date >= ?{}", args.len()));
+        }
+        if let Some(d) = filter.issued_to {
+            args.push(Value::Text(d.to_string()));
+            wh.push(format!("issue_date <= ?{}", args.len()));
+        }
+        let where_sql = wh.join(" AND ");
+        self.read(|c| {
+            let total: i64 = c.query_row(
+                &format!("SELECT count(*) FROM documents WHERE {where_sql}"),
+                params_from_iter(args.iter()),
+                |r| r.get(0),
+            )?;
+            let n = args.len();
+            let mut all = args.clone();
+            all.push(Value::Integer(i64::from(page.per_page)));
+            all.push(Value::Integer(page.offset() as i64));
+            let items = c
+                .prepare(&format!(
+                    "SELECT {DOCUMENT_COLS} FROM documents WHERE {where_sql}
+                     ORDER BY issue_date DESC, id DESC LIMIT ?{} OFFSET ?{}",
+                    n + 1,
+                    n + 2
+                ))?
+                .query_map(params_from_iter(all.iter()), document_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(Page { items, total: total as u64, page: page.page, per_page: page.per_page })
+        })
+    }
+
+    fn record_rate_rows(&self, from: Date, to: Date, deadlines: &[Deadline]) -> Result<Vec<RecordRateRow>> {
+        let json = deadlines_json(deadlines);
+        self.read(|c| {
+            c.prepare_cached(&format!(
+                "{DEADLINES_CTE}
+                 SELECT r.department_id, substr(r.decision_date, 1, 7), r.kind, count(*),
+                        sum(CASE WHEN r.published_on <= d.deadline THEN 1 ELSE 0 END)
+                 FROM records r LEFT JOIN d ON d.kind = r.kind AND d.dd = r.decision_date
+                 WHERE r.decision_date >= ?2 AND r.decision_date <= ?3
+                 GROUP BY r.department_id, substr(r.decision_date, 1, 7), r.kind"
+            ))?
+            .query_map(params![json, from.to_string(), to.to_string()], |r| {
+                let m: String = r.get(1)?;
+                Ok(RecordRateRow {
+                    department_id: r.get(0)?,
+                    month: Month::parse(&m)
+                        .ok_or_else(|| rusqlite::Error::InvalidColumnType(1, m, rusqlite::types::Type::Text))?,
+                    kind: kind(r.get(2)?)?,
+                    reported: r.get::<_, i64>(3)? as u64,
+                    on_time: r.get::<_, i64>(4)? as u64,
+                })
+            })?
+            .collect()
+        })
+    }
+
+    fn submission_rate_rows(&self, from: Date, to: Date) -> Result<Vec<SubmissionRateRow>> {
+        self.read(|c| {
+            c.prepare_cached(
+                "SELECT department_id, substr(date(at, '+8 hours'), 1, 7), sum(n_rows - n_unchanged),
+                        sum(n_rows - n_unchanged - n_rejected)
+                 FROM submissions WHERE date(at, '+8 hours') >= ?1 AND date(at, '+8 hours') <= ?2
+                 GROUP BY 1, 2",
+            )?
+            .query_map(params![from.to_string(), to.to_string()], |r| {
+                let m: String = r.get(1)?;
+                Ok(SubmissionRateRow {
+                    department_id: r.get(0)?,
+                    month: Month::parse(&m)
+                        .ok_or_else(|| rusqlite::Error::InvalidColumnType(1, m, rusqlite::types::Type::Text))?,
+                    rows_submitted: r.get::<_, i64>(2)? as u64,
+                    rows_passed: r.get::<_, i64>(3)? as u64,
+                })
+            })?
+            .collect()
+        })
+    }
+
+    fn late_records(
+        &self,
+        departments: Option<&[i64]>,
+        from: Date,
+        to: Date,
+        deadlines: &[Deadline],
+        limit: u32,
+    ) -> Result<Vec<LateRecord>> {
+        let json = deadlines_json(deadlines);
+        let depts = departments.map(|d| serde_json::to_string(d).expect("ids serialise"));
+        self.read(|c| {
+            c.prepare_cached(&format!(
+                "{DEADLINES_CTE}
+                 SELECT {RECORD_COLS}, d.deadline
+                 FROM records r JOIN subjects s ON s.id = r.subject_id
+                      LEFT JOIN d ON d.kind = r.kind AND d.dd = r.decision_date
+                 WHERE r.decision_date >= ?2 AND r.decision_date <= ?3
+                   AND (d.deadline IS NULL OR r.published_on > d.deadline)
+                   AND (?4 IS NULL OR r.department_id IN (SELECT value FROM json_each(?4)))
+                 ORDER BY julianday(r.published_on) - julianday(d.deadline) DESC, r.decision_date, r.id
+                 LIMIT ?5"
+            ))?
+            .query_map(params![json, from.to_string(), to.to_string(), depts, limit], |r| {
+                let deadline: Option<String> = r.get(14)?;
+                Ok(LateRecord { row: record_row(r)?, deadline: deadline.map(date).transpose()?.unwrap_or(to) })
+            })?
+            .collect()
+        })
+    }
+
+    fn rejected_submissions(
+        &self,
+        departments: Option<&[i64]>,
+        from: Date,
+        to: Date,
+        limit: u32,
+    ) -> Result<Vec<Submission>> {
+        let depts = departments.map(|d| serde_json::to_string(d).expect("ids serialise"));
+        self.read(|c| {
+            c.prepare_cached(&format!(
+                "SELECT {SUBMISSION_COLS} FROM submissions
+                 WHERE n_rejected > 0 AND date(at, '+8 hours') >= ?1 AND date(at, '+8 hours') <= ?2
+                   AND (?3 IS NULL OR department_id IN (SELECT value FROM json_each(?3)))
+                 ORDER BY id DESC LIMIT ?4"
+            ))?
+            .query_map(params![from.to_string(), to.to_string(), depts, limit], submission_row)?
+            .collect()
         })
     }
 

@@ -8,6 +8,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/0001_init.sql")),
     (2, "calendar", include_str!("../migrations/0002_calendar.sql")),
+    (3, "organisation", include_str!("../migrations/0003_organisation.sql")),
 ];
 
 /// Applies every pending migration.

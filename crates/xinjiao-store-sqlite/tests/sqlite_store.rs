@@ -47,7 +47,7 @@ xinjiao_store::store_tests!(Fresh::new());
 fn events_and_versions_are_append_only() {
     let fresh = Fresh::new();
     let rec = xinjiao_store::suite::penalty("甲公司", "91350100M000100Y43", "河交罚〔2024〕1号", "2024-05-28");
-    let ctx = xinjiao_store::WriteContext { actor: "t".into(), at: jiff::Timestamp::UNIX_EPOCH, reason: "t".into() };
+    let ctx = xinjiao_store::WriteContext::new("t", jiff::Timestamp::UNIX_EPOCH, "t");
     fresh.write_records(&ctx, &[rec]).unwrap();
     let conn = rusqlite::Connection::open(fresh.dir.join("db.sqlite3")).unwrap();
     for sql in [
@@ -66,7 +66,7 @@ fn reopening_applies_no_migration_twice() {
     let fresh = Fresh::new();
     let path = fresh.store.as_ref().unwrap().path().to_path_buf();
     let again = SqliteStore::open(&path).unwrap();
-    assert_eq!(again.applied_migrations().unwrap(), vec![1, 2]);
+    assert_eq!(again.applied_migrations().unwrap(), vec![1, 2, 3]);
     let pragma: String =
         rusqlite::Connection::open(&path).unwrap().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(pragma, "wal");

@@ -6,12 +6,17 @@
 //! run store calls on a blocking thread (`tokio::task::spawn_blocking`). See
 //! ARCHITECTURE.md for why.
 
+pub mod org;
+pub mod rates;
 pub mod suite;
+
+pub use org::*;
 
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use xinjiao_core::fields::RecordKind;
+use xinjiao_core::period::Month;
 use xinjiao_core::record::SubjectKind;
 use xinjiao_core::{Date, Record};
 
@@ -39,6 +44,28 @@ pub struct WriteContext {
     pub at: Timestamp,
     /// Why: e.g. `导入文件 处罚.xlsx`.
     pub reason: String,
+    /// The department the actor works for: records created and submissions
+    /// made in this write are attributed to it.
+    pub department_id: Option<i64>,
+}
+
+impl WriteContext {
+    pub fn new(actor: impl Into<String>, at: Timestamp, reason: impl Into<String>) -> WriteContext {
+        WriteContext { actor: actor.into(), at, reason: reason.into(), department_id: None }
+    }
+    pub fn in_department(mut self, department_id: Option<i64>) -> WriteContext {
+        self.department_id = department_id;
+        self
+    }
+    /// The day (China time) of this write: the publication day of records it creates.
+    pub fn china_date(&self) -> Date {
+        china_date(self.at)
+    }
+}
+
+/// The calendar date in China (UTC+8, no daylight saving) at `ts`.
+pub fn china_date(ts: Timestamp) -> Date {
+    jiff::tz::Offset::constant(8).to_datetime(ts).date()
 }
 
 /// What happened to one record of a write batch.
@@ -93,6 +120,10 @@ pub struct RecordRow {
     pub summary: String,
     pub version: i64,
     pub updated_at: Timestamp,
+    /// The department the record is attributed to.
+    pub department_id: Option<i64>,
+    /// The day (China time) it was made public.
+    pub published_on: Option<Date>,
 }
 
 /// One version of a record.
@@ -140,6 +171,8 @@ pub struct RecordFilter {
     pub authority_code: Option<String>,
     pub date_from: Option<Date>,
     pub date_to: Option<Date>,
+    /// Only records of this department (staff lists).
+    pub department_id: Option<i64>,
 }
 
 /// A value a record filter compares with.
@@ -170,6 +203,9 @@ impl RecordFilter {
         }
         if let Some(d) = self.date_to {
             out.push(("r.decision_date <=", FilterArg::Date(d)));
+        }
+        if let Some(id) = self.department_id {
+            out.push(("r.department_id =", FilterArg::Int(id)));
         }
         out
     }
@@ -218,9 +254,12 @@ pub struct AuthorityCount {
 /// Staff roles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
-    /// 报送员: submits records.
+    /// 报送员: submits records and documents for their department.
     Clerk,
-    /// 管理员: also manages accounts.
+    /// 信用工作牵头科室 (政策法规科): watches every department's rates, edits
+    /// the responsibility table, declares for any department.
+    Coordinator,
+    /// 管理员: also manages accounts and the calendar.
     Admin,
 }
 
@@ -228,15 +267,28 @@ impl Role {
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Clerk => "clerk",
+            Role::Coordinator => "coordinator",
             Role::Admin => "admin",
         }
     }
     pub fn parse(s: &str) -> Option<Role> {
         match s {
             "clerk" => Some(Role::Clerk),
+            "coordinator" => Some(Role::Coordinator),
             "admin" => Some(Role::Admin),
             _ => None,
         }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Clerk => "报送员",
+            Role::Coordinator => "信用工作协调员",
+            Role::Admin => "管理员",
+        }
+    }
+    /// Sees every department's figures and edits the responsibility table.
+    pub fn oversees(self) -> bool {
+        matches!(self, Role::Coordinator | Role::Admin)
     }
 }
 
@@ -249,6 +301,7 @@ pub struct User {
     pub role: Role,
     /// PHC string of the Argon2id hash.
     pub password_hash: String,
+    pub department_id: Option<i64>,
 }
 
 /// What a file upload did, kept so the clerk can look at it again.
@@ -280,6 +333,7 @@ pub struct Submission {
     pub n_unchanged: i64,
     pub n_rejected: i64,
     pub report_json: String,
+    pub department_id: Option<i64>,
 }
 
 /// Counts for the portal's home page.
@@ -311,6 +365,16 @@ pub trait Store: Send + Sync {
         &self,
         ctx: &WriteContext,
         batches: &mut dyn Iterator<Item = std::result::Result<Vec<Record>, String>>,
+    ) -> Result<Vec<RecordOutcome>> {
+        self.write_batches(&mut batches.map(|b| b.map(|records| (ctx.clone(), records))))
+    }
+
+    /// Like [`Store::write_record_stream`], with a context per batch: one
+    /// transaction for batches written by different people or on different
+    /// days (a migrated history, the demo data).
+    fn write_batches(
+        &self,
+        batches: &mut dyn Iterator<Item = std::result::Result<(WriteContext, Vec<Record>), String>>,
     ) -> Result<Vec<RecordOutcome>>;
 
     /// Subjects whose normalised name contains the normalised query, or whose
@@ -341,6 +405,7 @@ pub trait Store: Send + Sync {
         display_name: &str,
         role: Role,
         password_hash: &str,
+        department_id: Option<i64>,
     ) -> Result<i64>;
     fn user_by_name(&self, username: &str) -> Result<Option<User>>;
     fn user(&self, id: i64) -> Result<Option<User>>;
@@ -356,6 +421,63 @@ pub trait Store: Send + Sync {
     fn submissions_of(&self, user_id: i64, limit: u32) -> Result<Vec<Submission>>;
     fn submission(&self, id: i64) -> Result<Option<Submission>>;
     fn submission_file(&self, id: i64) -> Result<Option<Vec<u8>>>;
+
+    /// Creates or updates divisions (by code) and departments (by code).
+    /// Appends an `organisation.saved` event.
+    fn save_organisation(
+        &self,
+        ctx: &WriteContext,
+        divisions: &[Division],
+        departments: &[NewDepartment],
+    ) -> Result<()>;
+    /// Divisions in display order.
+    fn divisions(&self) -> Result<Vec<Division>>;
+    /// Departments in display order.
+    fn departments(&self) -> Result<Vec<Department>>;
+
+    /// Stores declarations (replacing those of the same department, month and
+    /// kind), with a `declaration.saved` event for each that changed.
+    fn declare(&self, ctx: &WriteContext, declarations: &[(i64, Month, RecordKind, i64)]) -> Result<()>;
+    /// Declarations of months `from..=to`.
+    fn declarations(&self, from: Month, to: Month) -> Result<Vec<Declaration>>;
+
+    /// Replaces the whole responsibility table; appends a `responsibilities.saved` event.
+    fn replace_responsibilities(&self, ctx: &WriteContext, rows: &[Responsibility]) -> Result<()>;
+    fn responsibilities(&self) -> Result<Vec<Responsibility>>;
+
+    /// Stores a document (published or draft); the actor and time come from `ctx`.
+    fn create_document(&self, ctx: &WriteContext, doc: &NewDocument) -> Result<i64>;
+    /// Publishes a draft on `on`; [`StoreError::Conflict`] if already published.
+    fn publish_document(&self, ctx: &WriteContext, id: i64, on: Date) -> Result<()>;
+    fn document(&self, id: i64) -> Result<Option<Document>>;
+    /// Documents, newest issue date first.
+    fn documents(&self, filter: &DocumentFilter, page: PageRequest) -> Result<Page<Document>>;
+
+    /// Reported and on-time counts of records decided in `from..=to`, by
+    /// department, month of decision and kind. A record is on time when it was
+    /// published on or before the deadline that `deadlines` gives for its kind
+    /// and decision date (records without an entry count as not on time).
+    fn record_rate_rows(&self, from: Date, to: Date, deadlines: &[Deadline]) -> Result<Vec<RecordRateRow>>;
+    /// Submitted and passed rows of submissions made in `from..=to` (China time), by department and month.
+    fn submission_rate_rows(&self, from: Date, to: Date) -> Result<Vec<SubmissionRateRow>>;
+    /// Records decided in `from..=to` (of the given departments, or all)
+    /// published after their deadline, most overdue first, at most `limit`.
+    fn late_records(
+        &self,
+        departments: Option<&[i64]>,
+        from: Date,
+        to: Date,
+        deadlines: &[Deadline],
+        limit: u32,
+    ) -> Result<Vec<LateRecord>>;
+    /// Submissions made in `from..=to` (of the given departments, or all) with rejected rows, newest first.
+    fn rejected_submissions(
+        &self,
+        departments: Option<&[i64]>,
+        from: Date,
+        to: Date,
+        limit: u32,
+    ) -> Result<Vec<Submission>>;
 
     fn meta(&self, key: &str) -> Result<Option<String>>;
     fn set_meta(&self, key: &str, value: &str) -> Result<()>;
@@ -419,6 +541,12 @@ pub const DUMP_TABLES: &[DumpTable] = {
     use ColumnType::*;
     &[
         ("meta", &[("key", Text), ("value", Text)], 1),
+        ("divisions", &[("code", Text), ("name", Text), ("parent_code", Text), ("sort", Int)], 1),
+        (
+            "departments",
+            &[("id", Int), ("code", Text), ("division_code", Text), ("name", Text), ("kind", Text), ("sort", Int)],
+            1,
+        ),
         ("calendar_years", &[("year", Int), ("source_text", Text), ("loaded_at", Timestamp), ("loaded_by", Text)], 1),
         (
             "users",
@@ -429,6 +557,7 @@ pub const DUMP_TABLES: &[DumpTable] = {
                 ("role", Text),
                 ("password_hash", Text),
                 ("created_at", Timestamp),
+                ("department_id", Int),
             ],
             1,
         ),
@@ -464,6 +593,8 @@ pub const DUMP_TABLES: &[DumpTable] = {
                 ("version", Int),
                 ("created_at", Timestamp),
                 ("updated_at", Timestamp),
+                ("department_id", Int),
+                ("published_on", Date),
             ],
             1,
         ),
@@ -508,6 +639,39 @@ pub const DUMP_TABLES: &[DumpTable] = {
                 ("n_rejected", Int),
                 ("report_json", Text),
                 ("file", Bytes),
+                ("department_id", Int),
+            ],
+            1,
+        ),
+        (
+            "declarations",
+            &[
+                ("department_id", Int),
+                ("month", Text),
+                ("kind", Text),
+                ("due", Int),
+                ("declared_at", Timestamp),
+                ("declared_by", Text),
+            ],
+            3,
+        ),
+        (
+            "responsibilities",
+            &[("id", Int), ("category", Text), ("department_id", Int), ("person", Text), ("post", Text), ("sort", Int)],
+            1,
+        ),
+        (
+            "documents",
+            &[
+                ("id", Int),
+                ("kind", Text),
+                ("title", Text),
+                ("body", Text),
+                ("issue_date", Date),
+                ("department_id", Int),
+                ("published_on", Date),
+                ("created_at", Timestamp),
+                ("created_by", Text),
             ],
             1,
         ),

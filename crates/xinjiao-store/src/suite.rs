@@ -7,6 +7,11 @@ use xinjiao_core::fields::RecordKind;
 use xinjiao_core::record::{FieldValues, ParseContext, parse_record};
 use xinjiao_core::{Date, Record};
 
+use xinjiao_core::period::Month;
+
+use crate::{
+    Deadline, DepartmentKind, Division, DocumentFilter, DocumentKind, NewDepartment, NewDocument, Responsibility,
+};
 use crate::{NewSubmission, PageRequest, RecordFilter, RecordOutcome, Role, Store, StoreError, WriteContext};
 
 /// Stamps out the suite for one backend. `$make` must evaluate to a value that
@@ -29,7 +34,10 @@ macro_rules! store_tests {
             submissions_round_trip,
             meta_values,
             calendar_years_replace_and_list,
-            authorities_and_totals
+            authorities_and_totals,
+            organisation_declarations_and_responsibilities,
+            rate_rows_follow_deadlines_and_departments,
+            documents_draft_publish_and_list
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -44,7 +52,7 @@ macro_rules! store_tests {
 }
 
 fn ctx(actor: &str) -> WriteContext {
-    WriteContext { actor: actor.into(), at: Timestamp::from_second(1_780_000_000).unwrap(), reason: "测试".into() }
+    WriteContext::new(actor, Timestamp::from_second(1_780_000_000).unwrap(), "测试")
 }
 
 fn today() -> Date {
@@ -362,9 +370,9 @@ pub fn failed_stream_stores_nothing(store: &dyn Store) {
 }
 
 pub fn users_sessions_and_tokens(store: &dyn Store) {
-    let id = store.create_user(&ctx("system"), "clerk1", "王报送", Role::Clerk, "$argon2id$fake").unwrap();
+    let id = store.create_user(&ctx("system"), "clerk1", "王报送", Role::Clerk, "$argon2id$fake", None).unwrap();
     assert!(matches!(
-        store.create_user(&ctx("system"), "clerk1", "重复", Role::Clerk, "x"),
+        store.create_user(&ctx("system"), "clerk1", "重复", Role::Clerk, "x", None),
         Err(StoreError::Conflict(_))
     ));
     let u = store.user_by_name("clerk1").unwrap().unwrap();
@@ -387,8 +395,8 @@ pub fn users_sessions_and_tokens(store: &dyn Store) {
 }
 
 pub fn submissions_round_trip(store: &dyn Store) {
-    let uid = store.create_user(&ctx("system"), "clerk1", "王报送", Role::Clerk, "x").unwrap();
-    let other = store.create_user(&ctx("system"), "clerk2", "李报送", Role::Clerk, "x").unwrap();
+    let uid = store.create_user(&ctx("system"), "clerk1", "王报送", Role::Clerk, "x", None).unwrap();
+    let other = store.create_user(&ctx("system"), "clerk2", "李报送", Role::Clerk, "x", None).unwrap();
     let s = NewSubmission {
         user_id: uid,
         kind: RecordKind::Penalty,
@@ -447,4 +455,211 @@ pub fn authorities_and_totals(store: &dyn Store) {
     assert_eq!((t.n_subjects, t.n_licenses, t.n_penalties), (2, 1, 2));
     let ev = store.append_event(&ctx("admin"), "personal_data.read", Some(1), None, "{}").unwrap();
     assert_eq!(store.events(1).unwrap()[0].id, ev);
+}
+
+/// Two divisions and three departments; returns the departments' ids.
+pub fn small_organisation(store: &dyn Store) -> (i64, i64, i64) {
+    let div = |code: &str, name: &str, parent: Option<&str>, sort| Division {
+        code: code.into(),
+        name: name.into(),
+        parent_code: parent.map(String::from),
+        sort,
+    };
+    let dept = |code: &str, division: &str, name: &str, kind, sort| NewDepartment {
+        code: code.into(),
+        division_code: division.into(),
+        name: name.into(),
+        kind,
+        sort,
+    };
+    store
+        .save_organisation(
+            &ctx("system"),
+            &[div("441600", "河源市", None, 0), div("441625", "东源县", Some("441600"), 1)],
+            &[
+                dept("HY-WZCL", "441600", "违章处理科", DepartmentKind::Section, 2),
+                dept("HY-ZCFG", "441600", "政策法规科", DepartmentKind::Section, 1),
+                dept("DY-JTJ", "441625", "东源县交通运输局", DepartmentKind::Bureau, 0),
+            ],
+        )
+        .unwrap();
+    let ds = store.departments().unwrap();
+    let id = |code: &str| ds.iter().find(|d| d.code == code).unwrap().id;
+    (id("HY-ZCFG"), id("HY-WZCL"), id("DY-JTJ"))
+}
+
+pub fn organisation_declarations_and_responsibilities(store: &dyn Store) {
+    let (zcfg, wzcl, dy) = small_organisation(store);
+    let names: Vec<String> = store.departments().unwrap().into_iter().map(|d| d.name).collect();
+    assert_eq!(names, ["政策法规科", "违章处理科", "东源县交通运输局"], "division order, then department order");
+    assert_eq!(store.divisions().unwrap()[1].parent_code.as_deref(), Some("441600"));
+    // Saving again updates in place: same ids.
+    let again = small_organisation(store);
+    assert_eq!(again, (zcfg, wzcl, dy));
+
+    let uid = store.create_user(&ctx("system"), "wz1", "违章处理科报送员", Role::Clerk, "x", Some(wzcl)).unwrap();
+    assert_eq!(store.user(uid).unwrap().unwrap().department_id, Some(wzcl));
+
+    let oct = Month::new(2026, 10).unwrap();
+    let nov = Month::new(2026, 11).unwrap();
+    store.declare(&ctx("wz1"), &[(wzcl, oct, RecordKind::Penalty, 12), (wzcl, nov, RecordKind::Penalty, 3)]).unwrap();
+    store.declare(&ctx("wz1"), &[(wzcl, oct, RecordKind::Penalty, 14), (dy, oct, RecordKind::License, 5)]).unwrap();
+    let decl = store.declarations(oct, oct).unwrap();
+    let got: Vec<(i64, RecordKind, i64)> = decl.iter().map(|d| (d.department_id, d.kind, d.due)).collect();
+    assert!(got.contains(&(wzcl, RecordKind::Penalty, 14)) && got.contains(&(dy, RecordKind::License, 5)));
+    assert_eq!(got.len(), 2, "November is outside the range");
+    let n_events = store.events(100).unwrap().iter().filter(|e| e.action == "declaration.saved").count();
+    assert_eq!(n_events, 4, "one event per changed declaration");
+    store.declare(&ctx("wz1"), &[(dy, oct, RecordKind::License, 5)]).unwrap();
+    let n_after = store.events(100).unwrap().iter().filter(|e| e.action == "declaration.saved").count();
+    assert_eq!(n_after, 4, "an unchanged declaration appends nothing");
+
+    let rows = vec![
+        Responsibility {
+            category: "行政处罚“双公示”信息".into(),
+            department_id: wzcl,
+            person: "张三".into(),
+            post: "科长".into(),
+        },
+        Responsibility {
+            category: "政策文件".into(),
+            department_id: zcfg,
+            person: "李四".into(),
+            post: "副科长".into(),
+        },
+    ];
+    store.replace_responsibilities(&ctx("coord"), &rows).unwrap();
+    assert_eq!(store.responsibilities().unwrap(), rows);
+    store.replace_responsibilities(&ctx("coord"), &rows[1..]).unwrap();
+    assert_eq!(store.responsibilities().unwrap(), rows[1..]);
+}
+
+pub fn rate_rows_follow_deadlines_and_departments(store: &dyn Store) {
+    let (_, wzcl, dy) = small_organisation(store);
+    let at = |s: &str| -> Timestamp { s.parse().unwrap() };
+    let d = |s: &str| -> Date { s.parse().unwrap() };
+    // Published 2026-10-09 (China time; 2026-10-08T20:00Z is the 9th at 04:00).
+    let early = WriteContext::new("wz1", at("2026-10-08T20:00:00Z"), "上传").in_department(Some(wzcl));
+    let late = WriteContext::new("wz1", at("2026-10-20T02:00:00Z"), "上传").in_department(Some(wzcl));
+    let county = WriteContext::new("dy1", at("2026-10-09T02:00:00Z"), "上传").in_department(Some(dy));
+    store.write_records(&early, &[penalty("甲公司", &uscc_for(1), "罚1", "2026-09-30")]).unwrap();
+    store
+        .write_records(
+            &late,
+            &[
+                penalty("甲公司", &uscc_for(1), "罚2", "2026-09-30"),
+                penalty("乙公司", &uscc_for(2), "罚3", "2026-10-09"),
+            ],
+        )
+        .unwrap();
+    store.write_records(&county, &[license("丙公司", &uscc_for(3), "许1", "2026-10-08")]).unwrap();
+    // Rewriting a record does not move its department or publication day.
+    store
+        .write_records(
+            &WriteContext::new("x", at("2026-11-20T02:00:00Z"), "更正"),
+            &[{
+                let mut p = penalty("甲公司", &uscc_for(1), "罚1", "2026-09-30");
+                if let xinjiao_core::Record::Penalty(x) = &mut p {
+                    x.content = "罚款（更正后）".into();
+                }
+                p
+            }],
+        )
+        .unwrap();
+    let row = store.list_records(&RecordFilter::default(), PageRequest::new(1, 10)).unwrap();
+    let r1 = row.items.iter().find(|r| r.decision_no == "罚1").unwrap();
+    assert_eq!((r1.department_id, r1.published_on, r1.version), (Some(wzcl), Some(d("2026-10-09")), 2));
+
+    // Deadlines as the caller computes them (here: by hand).
+    let deadlines = [
+        Deadline { kind: RecordKind::Penalty, decision_date: d("2026-09-30"), deadline: d("2026-10-16") },
+        Deadline { kind: RecordKind::Penalty, decision_date: d("2026-10-09"), deadline: d("2026-10-20") },
+        Deadline { kind: RecordKind::License, decision_date: d("2026-10-08"), deadline: d("2026-10-08") },
+    ];
+    let mut rows = store.record_rate_rows(d("2026-09-01"), d("2026-10-31"), &deadlines).unwrap();
+    rows.sort_by_key(|r| (r.department_id, r.month, r.kind.as_str()));
+    let got: Vec<(Option<i64>, String, RecordKind, u64, u64)> =
+        rows.iter().map(|r| (r.department_id, r.month.to_string(), r.kind, r.reported, r.on_time)).collect();
+    let mut want = vec![
+        (Some(wzcl), "2026-09".to_string(), RecordKind::Penalty, 2, 1),
+        (Some(wzcl), "2026-10".to_string(), RecordKind::Penalty, 1, 1),
+        (Some(dy), "2026-10".to_string(), RecordKind::License, 1, 0),
+    ];
+    want.sort_by_key(|r| (r.0, r.1.clone(), r.2.as_str()));
+    assert_eq!(got, want);
+    // A record whose date has no deadline entry is never on time.
+    let none = store.record_rate_rows(d("2026-10-09"), d("2026-10-09"), &[]).unwrap();
+    assert_eq!((none[0].reported, none[0].on_time), (1, 0));
+
+    let late_rows = store.late_records(None, d("2026-09-01"), d("2026-10-31"), &deadlines, 10).unwrap();
+    let late_nos: Vec<&str> = late_rows.iter().map(|l| l.row.decision_no.as_str()).collect();
+    assert_eq!(late_nos, ["罚2", "许1"], "most overdue first");
+    assert_eq!(late_rows[0].deadline, d("2026-10-16"));
+    let only_wz = store.late_records(Some(&[wzcl]), d("2026-09-01"), d("2026-10-31"), &deadlines, 10).unwrap();
+    assert_eq!(only_wz.len(), 1);
+    let by_dept = RecordFilter { department_id: Some(dy), ..Default::default() };
+    assert_eq!(store.list_records(&by_dept, PageRequest::new(1, 10)).unwrap().total, 1);
+
+    // Submissions: counted by department and month, unchanged rows left out.
+    let uid = store.create_user(&ctx("system"), "wz1", "报送员", Role::Clerk, "x", Some(wzcl)).unwrap();
+    let sub = |n_rows, n_unchanged, n_rejected| NewSubmission {
+        user_id: uid,
+        kind: RecordKind::Penalty,
+        filename: "f.csv".into(),
+        n_rows,
+        n_accepted: n_rows - n_unchanged - n_rejected,
+        n_unchanged,
+        n_rejected,
+        report_json: "{}".into(),
+        file: vec![],
+    };
+    store.create_submission(&early, &sub(10, 0, 2)).unwrap();
+    store.create_submission(&late, &sub(5, 3, 0)).unwrap();
+    store.create_submission(&county, &sub(4, 0, 1)).unwrap();
+    let mut srows = store.submission_rate_rows(d("2026-10-01"), d("2026-10-31")).unwrap();
+    srows.sort_by_key(|r| r.department_id);
+    let got: Vec<(Option<i64>, u64, u64)> =
+        srows.iter().map(|r| (r.department_id, r.rows_submitted, r.rows_passed)).collect();
+    let mut want = vec![(Some(wzcl), 12, 10), (Some(dy), 4, 3)];
+    want.sort_by_key(|r| r.0);
+    assert_eq!(got, want);
+    let rejected = store.rejected_submissions(Some(&[wzcl]), d("2026-10-01"), d("2026-10-31"), 10).unwrap();
+    assert_eq!(rejected.len(), 1);
+    assert_eq!((rejected[0].n_rejected, rejected[0].department_id), (2, Some(wzcl)));
+    assert_eq!(store.rejected_submissions(None, d("2026-10-01"), d("2026-10-31"), 10).unwrap().len(), 2);
+}
+
+pub fn documents_draft_publish_and_list(store: &dyn Store) {
+    let (zcfg, wzcl, _) = small_organisation(store);
+    let d = |s: &str| -> Date { s.parse().unwrap() };
+    let doc = |kind, title: &str, issued: &str, dept, published: Option<&str>| NewDocument {
+        kind,
+        title: title.into(),
+        body: "正文".into(),
+        issue_date: d(issued),
+        department_id: dept,
+        published_on: published.map(d),
+    };
+    let a = store
+        .create_document(&ctx("z1"), &doc(DocumentKind::Policy, "信用管理办法", "2026-10-10", zcfg, Some("2026-10-12")))
+        .unwrap();
+    let b =
+        store.create_document(&ctx("w1"), &doc(DocumentKind::News, "宣传月活动", "2026-10-20", wzcl, None)).unwrap();
+    let public = DocumentFilter { published_only: true, ..Default::default() };
+    let page = store.documents(&public, PageRequest::new(1, 10)).unwrap();
+    assert_eq!(page.items.iter().map(|x| x.id).collect::<Vec<_>>(), [a]);
+    let all = store.documents(&DocumentFilter::default(), PageRequest::new(1, 10)).unwrap();
+    assert_eq!(all.items.iter().map(|x| x.id).collect::<Vec<_>>(), [b, a], "newest issue date first");
+    store.publish_document(&ctx("w1"), b, d("2026-11-02")).unwrap();
+    assert!(matches!(store.publish_document(&ctx("w1"), b, d("2026-11-03")), Err(StoreError::Conflict(_))));
+    let got = store.document(b).unwrap().unwrap();
+    assert_eq!(
+        (got.published_on, got.created_by.as_str(), got.kind),
+        (Some(d("2026-11-02")), "w1", DocumentKind::News)
+    );
+    let only = DocumentFilter { departments: Some(vec![wzcl]), kind: Some(DocumentKind::News), ..Default::default() };
+    assert_eq!(store.documents(&only, PageRequest::new(1, 10)).unwrap().total, 1);
+    let range = DocumentFilter { issued_to: Some(d("2026-10-15")), ..Default::default() };
+    assert_eq!(store.documents(&range, PageRequest::new(1, 10)).unwrap().items[0].id, a);
+    assert!(store.document(9999).unwrap().is_none());
 }

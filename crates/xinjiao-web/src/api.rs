@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use xinjiao_core::RecordKind;
 use xinjiao_import::{Encoding, ImportReport, ReadOptions};
-use xinjiao_store::{PageRequest, RecordFilter, StoreError, WriteContext};
+use xinjiao_store::{PageRequest, RecordFilter, StoreError};
 
 use crate::AppState;
 use crate::auth::ApiUser;
@@ -29,6 +29,7 @@ pub fn routes() -> Router<AppState> {
             "/imports/{kind}",
             post(import_file).layer(axum::extract::DefaultBodyLimit::max(crate::console::MAX_UPLOAD_BYTES)),
         )
+        .route("/rates", get(rates))
         .route("/diagnostic-codes", get(diagnostic_codes))
         .route("/openapi.json", get(openapi))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "接口不存在") })
@@ -219,18 +220,101 @@ async fn import_file(
     let opts = ReadOptions { kind, encoding, sheet: q.sheet };
     let reader = xinjiao_import::open_bytes(&filename, body.to_vec(), &opts)
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code, e.message))?;
-    let ctx = WriteContext { actor: user.username.clone(), at: st.now(), reason: format!("API 导入 {filename}") };
+    let ctx = crate::console::ctx(&st, &user, format!("API 导入 {filename}"));
     let today = st.today();
     let dry_run = q.dry_run;
     let store = st.store.clone();
+    let (uid, file) = (user.id, body.to_vec());
     let result = tokio::task::spawn_blocking(move || {
-        crate::import_job::run_import((!dry_run).then_some(&*store), reader, kind, &ctx, today, &mut |_| {})
+        let result =
+            crate::import_job::run_import((!dry_run).then_some(&*store), reader, kind, &ctx, today, &mut |_| {})?;
+        if !dry_run {
+            // Counted in the pass rate like a console upload.
+            let r = &result.report;
+            store.create_submission(
+                &ctx,
+                &xinjiao_store::NewSubmission {
+                    user_id: uid,
+                    kind,
+                    filename,
+                    n_rows: r.rows as i64,
+                    n_accepted: r.accepted as i64,
+                    n_unchanged: r.unchanged as i64,
+                    n_rejected: r.rejected as i64,
+                    report_json: r.to_json(),
+                    file,
+                },
+            )?;
+        }
+        Ok::<_, StoreError>(result)
     })
     .await
     .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))??;
     let report: ImportReport = result.report;
     let status = if report.rejected > 0 { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     Ok((status, Json(report)).into_response())
+}
+
+#[derive(Deserialize)]
+struct RatesQuery {
+    #[serde(default)]
+    period: String,
+    #[serde(default)]
+    at: String,
+    #[serde(default)]
+    by: String,
+}
+
+fn counts_json(c: &xinjiao_core::rates::RateCounts) -> Value {
+    use xinjiao_core::rates::RateKind;
+    let rate = |k: RateKind| {
+        let r = c.rate(k);
+        json!({"numerator": r.numerator, "denominator": r.denominator,
+               "per_mille": r.per_mille(), "display": r.display(), "meets_target": c.meets_target(k)})
+    };
+    json!({
+        "fill": rate(RateKind::Fill), "pass": rate(RateKind::Pass), "timeliness": rate(RateKind::Timeliness),
+        "due": c.due, "reported": c.reported, "undeclared": c.undeclared,
+        "rows_submitted": c.rows_submitted, "rows_passed": c.rows_first_pass,
+        "published": c.published, "published_on_time": c.published_on_time
+    })
+}
+
+/// The three rates by department or division for a period (staff only).
+async fn rates(
+    State(st): State<AppState>,
+    ApiUser(_user): ApiUser,
+    Query(q): Query<RatesQuery>,
+) -> Result<Json<Value>, ApiError> {
+    use crate::dashboard::{By, compute, parse_period};
+    let period = parse_period(&q.period, &q.at, st.today())
+        .map_err(|m| ApiError::new(StatusCode::BAD_REQUEST, "invalid_period", m))?;
+    let by = By::parse(&q.by)
+        .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "invalid_by", "by 应为 department 或 division"))?;
+    let rules = st.rules.clone();
+    let f = st
+        .db(move |s| {
+            let rules = rules.read().expect("rules");
+            compute(s, &rules, period, by, None)
+        })
+        .await?;
+    let definitions: Value = [
+        xinjiao_core::rates::RateKind::Fill,
+        xinjiao_core::rates::RateKind::Pass,
+        xinjiao_core::rates::RateKind::Timeliness,
+    ]
+    .iter()
+    .map(|k| (k.label().to_string(), Value::String(k.definition().to_string())))
+    .collect::<serde_json::Map<String, Value>>()
+    .into();
+    Ok(Json(json!({
+        "period": {"kind": period.kind.as_str(), "key": period.key(), "label": period.label(),
+                   "from": period.first_day().to_string(), "to": period.last_day().to_string()},
+        "by": by.as_str(),
+        "definitions": definitions,
+        "rows": f.rows.iter().map(|r| json!({"key": r.key, "name": r.name, "division": r.division, "rates": counts_json(&r.counts)})).collect::<Vec<_>>(),
+        "total": counts_json(&f.total),
+    })))
 }
 
 async fn diagnostic_codes() -> Json<Value> {
@@ -301,6 +385,18 @@ pub fn openapi_document() -> Value {
                     "422": {"description": "有被拒绝的行（报告中列出），或文件无法读取（file.* 错误码，未存储任何数据）", "content": {"application/json": {"schema": {"oneOf": [{"$ref": "#/components/schemas/ImportReport"}, err]}}}},
                     "401": {"description": "未认证（unauthorized）", "content": {"application/json": {"schema": err}}}}
             }},
+            "/api/v1/rates": {"get": {
+                "summary": "填报率、合格率、及时率：按部门或县区，按月、季度或年度（工作人员令牌）",
+                "security": [{"bearer": []}],
+                "parameters": [
+                    {"name": "period", "in": "query", "schema": {"type": "string", "enum": ["month", "quarter", "year"]}},
+                    {"name": "at", "in": "query", "description": "统计期，如 2026-10、2026-Q4、2026；缺省为本月", "schema": {"type": "string"}},
+                    {"name": "by", "in": "query", "schema": {"type": "string", "enum": ["department", "division"]}}],
+                "responses": {
+                    "200": {"description": "各部门（县区）的三率及其分子分母", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Rates"}}}},
+                    "400": {"description": "参数无效（invalid_period、invalid_by）", "content": {"application/json": {"schema": err}}},
+                    "401": {"description": "未认证（unauthorized）", "content": {"application/json": {"schema": err}}}}
+            }},
             "/api/v1/diagnostic-codes": {"get": {
                 "summary": "校验错误码及其含义",
                 "responses": {"200": {"description": "错误码列表"}}
@@ -331,6 +427,19 @@ pub fn openapi_document() -> Value {
                     "total": {"type": "integer"}, "page": {"type": "integer"}, "per_page": {"type": "integer"}}},
                 "RecordDetail": {"allOf": [{"$ref": "#/components/schemas/Record"}, {"type": "object", "properties": {
                     "fields": {"type": "object", "additionalProperties": {"type": "string"}, "description": "字段代码（如 CF_WSH）到值；个人证件号码已脱敏"}}}]},
+                "Rate": {"type": "object", "properties": {"numerator": {"type": "integer"}, "denominator": {"type": "integer"},
+                    "per_mille": {"type": ["integer", "null"], "description": "千分比，向下取整；0÷0 为 null"}, "display": {"type": "string"},
+                    "meets_target": {"type": "boolean"}}},
+                "RateCounts": {"type": "object", "properties": {
+                    "fill": {"$ref": "#/components/schemas/Rate"}, "pass": {"$ref": "#/components/schemas/Rate"}, "timeliness": {"$ref": "#/components/schemas/Rate"},
+                    "due": {"type": "integer"}, "reported": {"type": "integer"}, "undeclared": {"type": "integer"},
+                    "rows_submitted": {"type": "integer"}, "rows_passed": {"type": "integer"},
+                    "published": {"type": "integer"}, "published_on_time": {"type": "integer"}}},
+                "Rates": {"type": "object", "properties": {
+                    "period": {"type": "object"}, "by": {"type": "string"}, "definitions": {"type": "object"},
+                    "rows": {"type": "array", "items": {"type": "object", "properties": {"key": {"type": "string"}, "name": {"type": "string"},
+                        "division": {"type": "string"}, "rates": {"$ref": "#/components/schemas/RateCounts"}}}},
+                    "total": {"$ref": "#/components/schemas/RateCounts"}}},
                 "ImportReport": {"type": "object", "required": ["rows", "accepted", "unchanged", "rejected", "diagnostics"], "properties": {
                     "rows": {"type": "integer"}, "accepted": {"type": "integer"}, "unchanged": {"type": "integer"}, "rejected": {"type": "integer"},
                     "diagnostics": {"type": "array", "items": {"type": "object", "properties": {

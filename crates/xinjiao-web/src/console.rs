@@ -38,18 +38,12 @@ pub fn routes() -> Router<AppState> {
         .route("/console/calendar", get(calendar_page).post(load_calendar).layer(DefaultBodyLimit::max(1024 * 1024)))
 }
 
-fn role_label(r: Role) -> &'static str {
-    match r {
-        Role::Clerk => "报送员",
-        Role::Admin => "管理员",
-    }
+/// The write context of a staff action: the user, now, why, and the user's department.
+pub(crate) fn ctx(st: &AppState, user: &User, reason: impl Into<String>) -> WriteContext {
+    WriteContext::new(user.username.clone(), st.now(), reason).in_department(user.department_id)
 }
 
-fn ctx(st: &AppState, user: &User, reason: impl Into<String>) -> WriteContext {
-    WriteContext { actor: user.username.clone(), at: st.now(), reason: reason.into() }
-}
-
-fn local_time(ts: jiff::Timestamp) -> String {
+pub(crate) fn local_time(ts: jiff::Timestamp) -> String {
     jiff::tz::Offset::constant(8).to_datetime(ts).strftime("%Y-%m-%d %H:%M").to_string()
 }
 
@@ -195,6 +189,9 @@ struct ConsoleHome {
     display_name: String,
     role_label: &'static str,
     is_admin: bool,
+    oversees: bool,
+    department: String,
+    reminders: Vec<crate::workbench::Reminder>,
     error: Option<String>,
     submissions: Vec<SubmissionRow>,
 }
@@ -202,12 +199,23 @@ struct ConsoleHome {
 async fn render_home(st: &AppState, user: &User, error: Option<String>) -> Result<Html<String>, PageError> {
     let uid = user.id;
     let subs = st.db(move |s| s.submissions_of(uid, 50)).await?;
+    let (state, u) = (st.clone(), user.clone());
+    let reminders = st.db(move |s| crate::workbench::reminders(&state, s, &u)).await?;
+    let department = match user.department_id {
+        Some(id) => {
+            st.db(|s| s.departments()).await?.into_iter().find(|d| d.id == id).map(|d| d.name).unwrap_or_default()
+        }
+        None => String::new(),
+    };
     let page = ConsoleHome {
         demo: st.demo,
         user: Some(user.display_name.clone()),
         display_name: user.display_name.clone(),
-        role_label: role_label(user.role),
+        role_label: user.role.label(),
         is_admin: user.role == Role::Admin,
+        oversees: user.role.oversees(),
+        department,
+        reminders,
         error,
         submissions: subs.iter().map(SubmissionRow::from).collect(),
     };
@@ -304,7 +312,10 @@ struct SubmissionPage {
 async fn load_submission(st: &AppState, user: &User, id: &str) -> Result<xinjiao_store::Submission, PageError> {
     let id: i64 = id.parse().map_err(|_| PageError::NotFound)?;
     let s = st.db(move |s| s.submission(id)).await?.ok_or(PageError::NotFound)?;
-    if s.user_id != user.id && user.role != Role::Admin {
+    if s.user_id != user.id
+        && !user.role.oversees()
+        && (s.department_id.is_none() || s.department_id != user.department_id)
+    {
         return Err(PageError::Forbidden);
     }
     Ok(s)

@@ -6,9 +6,11 @@
 pub mod api;
 pub mod auth;
 pub mod console;
+pub mod dashboard;
 pub mod import_job;
 pub mod portal;
 pub mod views;
+pub mod workbench;
 
 use std::sync::Arc;
 
@@ -95,6 +97,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(portal::routes())
         .merge(console::routes())
+        .merge(workbench::routes())
         .nest("/api/v1", api::routes())
         .route("/static/style.css", get(style_css))
         .route("/healthz", get(|| async { "ok" }))

@@ -198,6 +198,7 @@ impl ListQuery {
             authority_code: (!self.authority.is_empty()).then(|| self.authority.clone()),
             date_from: date("起始日期", &self.from)?,
             date_to: date("截止日期", &self.to)?,
+            department_id: None,
         })
     }
 }

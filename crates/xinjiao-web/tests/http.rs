@@ -94,12 +94,11 @@ on_both_backends!(
     console_upload_shows_diagnostics_and_error_report,
     single_record_form_validates_inline_and_audits_reveals,
     administrators_load_calendar_years,
+    a_department_month_gives_hand_computed_rates,
 );
 
 fn ctx() -> WriteContext {
-    WriteContext {
-        actor: "seed".into(), at: Timestamp::from_second(1_780_000_000).unwrap(), reason: "测试数据".into()
-    }
+    WriteContext::new("seed", Timestamp::from_second(1_780_000_000).unwrap(), "测试数据")
 }
 
 fn app(backend: Backend) -> App {
@@ -132,8 +131,10 @@ fn app(backend: Backend) -> App {
         )
         .unwrap();
     let hash = auth::hash_password(PASSWORD).unwrap();
-    store.create_user(&ctx(), "clerk", "王报送", Role::Clerk, &hash).unwrap();
-    store.create_user(&ctx(), "admin", "李管理", Role::Admin, &hash).unwrap();
+    let (zcfg, wzcl, _) = xinjiao_store::suite::small_organisation(&*store);
+    store.create_user(&ctx(), "clerk", "王报送", Role::Clerk, &hash, Some(wzcl)).unwrap();
+    store.create_user(&ctx(), "admin", "李管理", Role::Admin, &hash, Some(zcfg)).unwrap();
+    store.create_user(&ctx(), "coord", "陈协调", Role::Coordinator, &hash, Some(zcfg)).unwrap();
     let state = AppState {
         store: store.clone(),
         rules: xinjiao_web::Rules::embedded().shared(),
@@ -308,6 +309,7 @@ async fn openapi_documents_every_route(app: App) {
         "/api/v1/diagnostic-codes",
         "/api/v1/imports/{kind}",
         "/api/v1/openapi.json",
+        "/api/v1/rates",
         "/api/v1/records",
         "/api/v1/records/{id}",
         "/api/v1/subjects",
@@ -566,4 +568,186 @@ async fn administrators_load_calendar_years(app: App) {
     );
     assert_eq!(app.db(|s| s.calendar_years()).unwrap().len(), 1);
     assert_eq!(app.db(|s| s.events(1)).unwrap()[0].action, "calendar.loaded");
+}
+
+/// Five rows for 违章处理科 uploaded on 2026-11-18 (the test clock): decisions of
+/// 11-02 and 11-04 are late (deadlines 11-11 and 11-13), those of 11-12 and
+/// 11-16 on time, and row 6 has a bad check digit.
+const MONTH_CSV: &str = "行政相对人名称,行政相对人类别,统一社会信用代码,行政处罚决定书文号,违法行为类型,违法事实,处罚依据,处罚类别,处罚内容,罚款金额（万元）,处罚决定日期,处罚有效期,处罚机关,处罚机关统一社会信用代码,数据来源单位,数据来源单位统一社会信用代码\n\
+河源市新丰江航运有限公司,法人及非法人组织,91110000600037341L,河交罚〔2026〕101号,超限运输,超限,《公路安全保护条例》,罚款,罚款5000元,0.5,2026-11-02,2026-11-09,河源市交通运输局,11230500001755309F,河源市交通运输局,11230500001755309F\n\
+河源市新丰江航运有限公司,法人及非法人组织,91110000600037341L,河交罚〔2026〕102号,超限运输,超限,《公路安全保护条例》,罚款,罚款5000元,0.5,2026-11-04,2026-11-11,河源市交通运输局,11230500001755309F,河源市交通运输局,11230500001755309F\n\
+河源市新丰江航运有限公司,法人及非法人组织,91110000600037341L,河交罚〔2026〕103号,超限运输,超限,《公路安全保护条例》,罚款,罚款5000元,0.5,2026-11-12,2026-11-19,河源市交通运输局,11230500001755309F,河源市交通运输局,11230500001755309F\n\
+河源市新丰江航运有限公司,法人及非法人组织,91110000600037341L,河交罚〔2026〕104号,超限运输,超限,《公路安全保护条例》,罚款,罚款5000元,0.5,2026-11-16,2026-11-23,河源市交通运输局,11230500001755309F,河源市交通运输局,11230500001755309F\n\
+河源市坏代码有限公司,法人及非法人组织,91110000100000000X,河交罚〔2026〕105号,超限运输,超限,《公路安全保护条例》,罚款,罚款5000元,0.5,2026-11-16,2026-11-23,河源市交通运输局,11230500001755309F,河源市交通运输局,11230500001755309F\n";
+
+fn form_post(uri: &str, cookie: &str, body: &str) -> Request<Body> {
+    Request::post(uri)
+        .header(header::COOKIE, cookie)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body.to_string()))
+        .unwrap()
+}
+
+/// The `<tr>` of the dashboard table whose first cell names `name`.
+fn table_row<'a>(page: &'a str, name: &str) -> &'a str {
+    let start = page.find(&format!(">{name}</a>")).unwrap_or_else(|| panic!("no row {name}: {page}"));
+    let end = start + page[start..].find("</tr>").unwrap();
+    &page[start..end]
+}
+
+async fn a_department_month_gives_hand_computed_rates(app: App) {
+    let wzcl = app.db(|s| s.departments()).unwrap().into_iter().find(|d| d.code == "HY-WZCL").unwrap();
+    let dy = app.db(|s| s.departments()).unwrap().into_iter().find(|d| d.code == "DY-JTJ").unwrap();
+    let clerk = login(&app).await;
+    // 1. The clerk declares 6 penalty decisions for November; not for another department.
+    let (s, h, _) = send(
+        &app,
+        form_post("/console/declarations", &clerk, &format!("department={}&month=2026-11&kind=penalty&due=6", wzcl.id)),
+    )
+    .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert!(h[header::LOCATION].to_str().unwrap().starts_with("/console/declarations?saved="));
+    let (s, _, page) = send(
+        &app,
+        form_post("/console/declarations", &clerk, &format!("department={}&month=2026-11&kind=penalty&due=6", dy.id)),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("只能为本部门申报"));
+    let (s, _, page) = send(
+        &app,
+        form_post("/console/declarations", &clerk, &format!("department={}&month=2026-13&kind=penalty&due=x", wzcl.id)),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("月份“2026-13”无效") && page.contains("应报送数“x”"), "{page}");
+
+    // 2. It uploads five rows: one rejected, two late.
+    let (ct, body) = multipart("penalty", "十一月处罚.csv", MONTH_CSV.as_bytes());
+    let (s, _, _) = send(
+        &app,
+        Request::post("/console/upload")
+            .header(header::COOKIE, &clerk)
+            .header(header::CONTENT_TYPE, ct)
+            .body(Body::from(body))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+
+    // 3. Hand-computed for 违章处理科, November 2026: fill 4/6, pass 4/5, timeliness 2/4.
+    let coord = login_as(&app, "coord").await;
+    let (s, _, dash) = get_with_cookie(&app, "/console/dashboard?period=month&at=2026-11", &coord).await;
+    assert_eq!(s, StatusCode::OK);
+    let row = table_row(&dash, "违章处理科");
+    for want in ["66.6%", "4/6", "80.0%", "4/5", "50.0%", "2/4"] {
+        assert!(row.contains(want), "{want} in {row}");
+    }
+    assert!(dash.contains("已报送记录数 ÷ 应报送记录数"), "definitions beside the figures");
+    assert!(dash.contains("<svg") && dash.contains("三率趋势图"), "trend chart");
+    // The same figures for the quarter, and for the city division.
+    let (_, _, q4) = get_with_cookie(&app, "/console/dashboard?period=quarter&at=2026-Q4", &coord).await;
+    assert!(table_row(&q4, "违章处理科").contains("2/4"));
+    let (_, _, div) = get_with_cookie(&app, "/console/dashboard?period=month&at=2026-11&by=division", &coord).await;
+    let city = table_row(&div, "河源市");
+    assert!(city.contains("4/6") && city.contains("4/5") && city.contains("2/4"), "{city}");
+
+    // 4. The API gives the same numbers.
+    let token = auth::new_token();
+    let uid = app.db(|s| s.user_by_name("coord")).unwrap().unwrap().id;
+    app.db(|s| s.create_api_token(&ctx(), &auth::token_hash(&token), uid, "月报")).unwrap();
+    let api = |uri: &str| {
+        Request::get(uri).header(header::AUTHORIZATION, format!("Bearer {token}")).body(Body::empty()).unwrap()
+    };
+    let (s, _, body) = send(&app, api("/api/v1/rates?period=month&at=2026-11")).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let r = v["rows"].as_array().unwrap().iter().find(|r| r["name"] == "违章处理科").unwrap();
+    let frac = |k: &str| (r["rates"][k]["numerator"].as_u64().unwrap(), r["rates"][k]["denominator"].as_u64().unwrap());
+    assert_eq!((frac("fill"), frac("pass"), frac("timeliness")), ((4, 6), (4, 5), (2, 4)));
+    assert_eq!(r["rates"]["timeliness"]["display"], "50.0%");
+    assert_eq!(
+        send(&app, Request::get("/api/v1/rates").body(Body::empty()).unwrap()).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(send(&app, api("/api/v1/rates?period=week")).await.0, StatusCode::BAD_REQUEST);
+
+    // 5. Drill from the red timeliness figure to the two late records.
+    let href = row.split("href=\"").filter_map(|h| h.split('"').next()).find(|h| h.contains("what=overdue")).unwrap();
+    let (s, _, drill) = get_with_cookie(&app, &href.replace("&amp;", "&"), &coord).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(drill.contains("河交罚〔2026〕101号") && drill.contains("河交罚〔2026〕102号"), "{drill}");
+    assert!(!drill.contains("河交罚〔2026〕103号") && !drill.contains("河交罚〔2026〕104号"));
+    assert!(drill.contains("2026-11-11") && drill.contains("共 2 条"));
+    let (_, _, rejected) = get_with_cookie(
+        &app,
+        &format!("/console/dashboard/drill?what=rejected&by=department&key={}&period=month&at=2026-11", wzcl.id),
+        &coord,
+    )
+    .await;
+    assert!(rejected.contains("十一月处罚.csv"), "{rejected}");
+
+    // 6. The clerk's start page warns of the late records and the undeclared October.
+    let (_, _, home) = get_with_cookie(&app, "/console", &clerk).await;
+    assert!(home.contains("河交罚〔2026〕101号") && home.contains("已超期"), "{home}");
+    assert!(home.contains("尚未申报 2026-10"));
+
+    // 7. A count file from the case-handling system: refused whole when a row is bad, then applied.
+    let counts = |text: &str| {
+        let boundary = "----xinjiao-counts";
+        let body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"counts.csv\"\r\n\r\n{text}\r\n--{boundary}--\r\n"
+        );
+        Request::post("/console/declarations/upload")
+            .header(header::COOKIE, &clerk)
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let (s, _, page) =
+        send(&app, counts("部门编码,月份,类别,应报送数\nHY-WZCL,2026-11,行政处罚,4\nHY-WZCL,2026-1x,行政处罚,4\n"))
+            .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("第 3 行「月份」") && page.contains("counts.month"), "{page}");
+    let (s, _, _) = send(&app, counts("部门编码,月份,类别,应报送数\nHY-WZCL,2026-11,行政处罚,4\n")).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, _, dash) = get_with_cookie(&app, "/console/dashboard?period=month&at=2026-11", &coord).await;
+    assert!(table_row(&dash, "违章处理科").contains("100.0%"), "fill rate 4/4 after the count file");
+
+    // 8. A document issued on 11-02 and published today (deadline 11-11) is late too: 2/5.
+    let (s, _, _) = send(
+        &app,
+        form_post(
+            "/console/documents",
+            &clerk,
+            &format!(
+                "kind=news&department={}&title={}&issue_date=2026-11-02&body=x&publish=1",
+                wzcl.id,
+                enc("超限治理工作动态")
+            ),
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, _, dash) = get_with_cookie(&app, "/console/dashboard?period=month&at=2026-11", &coord).await;
+    assert!(table_row(&dash, "违章处理科").contains("2/5"));
+    let (_, docs) = get(&app, "/documents").await;
+    assert!(docs.contains("超限治理工作动态"));
+
+    // 9. The coordinator edits the responsibility table; the public sees it; a clerk may not edit.
+    let form = format!(
+        "category_1={}&department_1={}&person_1={}&post_1={}",
+        enc("行政处罚“双公示”信息"),
+        wzcl.id,
+        enc("张丽华"),
+        enc("信息报送员")
+    );
+    let (s, _, _) = send(&app, form_post("/console/responsibilities", &coord, &form)).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, public) = get(&app, "/responsibilities").await;
+    assert!(public.contains("张丽华") && public.contains("违章处理科"));
+    assert_eq!(send(&app, form_post("/console/responsibilities", &clerk, &form)).await.0, StatusCode::FORBIDDEN);
+    let (s, _, xlsx) = get_with_cookie(&app, "/console/dashboard.xlsx?period=month&at=2026-11", &coord).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(xlsx.starts_with("PK"));
 }

@@ -302,6 +302,45 @@ fn fine_text(yuan: u64) -> (String, String) {
     (format!("罚款{yuan}元"), wan)
 }
 
+/// The demo installation's organisation: Heyuan's real structure.
+pub const ORGANISATION: &str = include_str!("../../../config/heyuan-organisation.toml");
+
+/// A stable hash of a text (FNV-1a), for deterministic choices per record.
+pub fn stable_hash(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// The code of the department a demo record belongs to: the county bureau
+/// for county records; in the city bureau, the section that handles the matter.
+pub fn department_code(rec: &Record, departments: &[(String, String)]) -> Option<String> {
+    let authority = &rec.authority().name;
+    if let Some((code, _)) = departments.iter().find(|(_, name)| name == authority) {
+        return Some(code.clone());
+    }
+    let code = match rec {
+        Record::Penalty(p) if p.violation_type.contains("超限") => "HY-WZCL",
+        Record::Penalty(p) if p.violation_type.contains("船舶") => "HY-ZF3",
+        Record::Penalty(_) => "HY-ZFJD",
+        Record::License(l) if l.doc_title.contains("水路") => "HY-GHGL",
+        Record::License(l) if l.doc_title.contains("施工") => "HY-JJGL",
+        Record::License(l) if l.doc_title.contains("出租") => "HY-CSGJ",
+        Record::License(l) if l.doc_title.contains("超限") => "HY-DLYS",
+        Record::License(_) => "HY-KJXX",
+    };
+    Some(code.to_string())
+}
+
+/// Working days from decision to publication of a demo record: mostly well in
+/// time, some on the last day, about one in twenty late.
+pub fn publication_lag(rec: &Record) -> u32 {
+    let h = stable_hash(rec.decision_no());
+    match h % 100 {
+        0..=84 => 1 + (h / 100 % 6) as u32,
+        85..=94 => 7,
+        _ => 8 + (h / 100 % 8) as u32,
+    }
+}
+
 #[cfg(test)]
 /// Generates `n_subjects` subjects and `n_records` records for `seed` (only of
 /// kind `only`, if given).
@@ -330,7 +369,10 @@ pub fn generate_iter(
             seq += 1;
             let s = subs[rng.below(subs.len() as u64) as usize].clone();
             let (bureau, bureau_code) = rng.pick(&bureaus).clone();
-            let date = ANCHOR.checked_sub(jiff::Span::new().days(rng.below(900) as i64 + 1)).expect("date");
+            // Decision dates ascend over the 900 days before the anchor, so that
+            // the loader can publish day by day.
+            let back = 900 - (produced as u64 * 900 / n_records.max(1) as u64);
+            let date = ANCHOR.checked_sub(jiff::Span::new().days(back as i64)).expect("date");
             let year = date.year();
             let short = bureau.chars().next().unwrap_or('河');
             let is_penalty = match only {
@@ -418,6 +460,175 @@ pub fn generate_iter(
             }
         }
     })
+}
+
+/// Loads the demo installation into an empty `store` as of `now`: the
+/// organisation, records attributed to departments and published day by day
+/// (some late), monthly declarations (a few short or missing), one upload per
+/// department and month (some rows rejected), documents and news (one late, one
+/// draft), and a responsibility table with fictional people. One transaction
+/// for the records.
+pub fn load_into(
+    store: &dyn xinjiao_store::Store,
+    now: jiff::Timestamp,
+    seed: u64,
+    n_subjects: usize,
+    n_records: usize,
+) -> anyhow::Result<()> {
+    use std::collections::BTreeMap;
+    use xinjiao_core::period::Month;
+    use xinjiao_store::{DocumentKind, NewDocument, NewSubmission, Responsibility, WriteContext};
+
+    let org = xinjiao_core::org::OrgFile::parse(ORGANISATION).map_err(anyhow::Error::msg)?;
+    let (divisions, departments) = xinjiao_store::from_file(&org);
+    let sys = WriteContext::new("system", now, "加载演示数据");
+    store.save_organisation(&sys, &divisions, &departments)?;
+    let stored = store.departments()?;
+    let names: Vec<(String, String)> = stored.iter().map(|d| (d.code.clone(), d.name.clone())).collect();
+    let id_of = |code: &str| stored.iter().find(|d| d.code == code).map(|d| d.id);
+    let loader = store.create_user(&sys, "demo-loader", "演示数据导入", xinjiao_store::Role::Clerk, "!", None)?;
+
+    let calendar = xinjiao_core::calendar::Calendar::embedded();
+    let today = xinjiao_store::china_date(now);
+    // Publication at 10:00 China time on the day.
+    let at =
+        |d: Date| -> jiff::Timestamp { jiff::tz::TimeZone::UTC.to_timestamp(d.at(2, 0, 0, 0)).unwrap_or(now).min(now) };
+    // (publication day, department) → records; flushed once the generator has
+    // passed the day (decision dates ascend and publication follows decision).
+    let mut pending: BTreeMap<(Date, Option<i64>), Vec<Record>> = BTreeMap::new();
+    let mut reported: BTreeMap<(i64, Month, RecordKind), i64> = BTreeMap::new();
+    let mut generated = generate_iter(seed, n_subjects, n_records, None);
+    let mut ready: std::collections::VecDeque<(WriteContext, Vec<Record>)> = Default::default();
+    let mut batches = std::iter::from_fn(|| {
+        loop {
+            if let Some(b) = ready.pop_front() {
+                return Some(Ok(b));
+            }
+            let Some(rec) = generated.next() else {
+                // The end: flush everything.
+                let rest = std::mem::take(&mut pending);
+                ready.extend(rest.into_iter().map(|((day, dept), recs)| {
+                    (WriteContext::new("demo-loader", at(day), "演示数据：报送").in_department(dept), recs)
+                }));
+                return ready.pop_front().map(Ok);
+            };
+            let dept = department_code(&rec, &names).and_then(|c| id_of(&c));
+            if let Some(d) = dept {
+                *reported.entry((d, Month::of(rec.decision_date()), rec.kind())).or_default() += 1;
+            }
+            let lag = publication_lag(&rec);
+            let day = calendar.add_working_days(rec.decision_date(), lag).value.min(today);
+            let decided = rec.decision_date();
+            pending.entry((day, dept)).or_default().push(rec);
+            // Every group published on or before the current decision day is complete.
+            while let Some(entry) = pending.first_entry() {
+                if entry.key().0 > decided {
+                    break;
+                }
+                let ((day, dept), recs) = entry.remove_entry();
+                ready
+                    .push_back((WriteContext::new("demo-loader", at(day), "演示数据：报送").in_department(dept), recs));
+            }
+        }
+    });
+    store.write_batches(&mut batches)?;
+
+    // Declarations: most months exactly what was reported, some short, a few missing.
+    let mut declarations = Vec::new();
+    for ((dept, month, kind), n) in &reported {
+        let h = stable_hash(&format!("{dept}-{month}-{}", kind.as_str()));
+        match h % 20 {
+            0 => {}
+            1 | 2 => declarations.push((*dept, *month, *kind, n + 1 + (h / 20 % 2) as i64)),
+            _ => declarations.push((*dept, *month, *kind, *n)),
+        }
+    }
+    let decl_ctx = WriteContext::new("demo-loader", now, "演示数据：月度应报送数申报");
+    store.declare(&decl_ctx, &declarations)?;
+
+    // One upload per department and month; some rows rejected at first.
+    let mut per_month: BTreeMap<(i64, Month), i64> = BTreeMap::new();
+    for ((dept, month, _), n) in &reported {
+        *per_month.entry((*dept, *month)).or_default() += n;
+    }
+    for ((dept, month), n) in per_month {
+        let h = stable_hash(&format!("upload-{dept}-{month}"));
+        let rejected = if h.is_multiple_of(4) { 1 + (h / 4 % 3) as i64 } else { 0 };
+        let day = Month::of(month.last_day()).last_day().min(today);
+        let ctx = WriteContext::new("demo-loader", at(day), "演示数据：上传").in_department(Some(dept));
+        let report = serde_json::json!({"rows": n + rejected, "accepted": n, "unchanged": 0, "rejected": rejected,
+            "diagnostics": (0..rejected).map(|i| serde_json::json!({"row": i + 2, "field": "CF_XDR_SHXYM",
+            "code": "uscc.check_digit", "message": "统一社会信用代码校验位错误（演示）"})).collect::<Vec<_>>()});
+        store.create_submission(
+            &ctx,
+            &NewSubmission {
+                user_id: loader,
+                kind: RecordKind::Penalty,
+                filename: format!("演示数据-{month}.csv"),
+                n_rows: n + rejected,
+                n_accepted: n,
+                n_unchanged: 0,
+                n_rejected: rejected,
+                report_json: report.to_string(),
+                file: Vec::new(),
+            },
+        )?;
+    }
+
+    // Documents and news.
+    let docs: &[(DocumentKind, &str, &str, i64, Option<i64>)] = &[
+        (DocumentKind::Policy, "河源市交通运输局关于印发《交通运输信用管理办法》的通知", "HY-ZCFG", 60, Some(3)),
+        (DocumentKind::Policy, "关于进一步做好“双公示”信息报送工作的通知", "HY-ZCFG", 25, Some(2)),
+        (DocumentKind::News, "我局开展2026年“信用交通宣传月”活动", "HY-ZCFG", 40, Some(5)),
+        (DocumentKind::News, "道路运输领域信用修复专题培训顺利举办", "HY-ZFJD", 18, Some(12)),
+        (DocumentKind::News, "东源县交通运输局开展诚信经营宣传进企业活动", "DY-JTJ", 9, Some(1)),
+        (DocumentKind::Commitment, "道路运输经营许可告知承诺制事项清单", "HY-KJXX", 33, Some(4)),
+        (DocumentKind::Commitment, "港口经营企业信用承诺书（汇总公示）", "HY-GHGL", 6, None),
+    ];
+    for (kind, title, dept, days_ago, lag) in docs {
+        let Some(dept) = id_of(dept) else { continue };
+        let issued = calendar.add_working_days(today, 0).value.checked_sub(jiff::Span::new().days(*days_ago))?;
+        let published = lag.map(|l| calendar.add_working_days(issued, l as u32).value.min(today));
+        let ctx = WriteContext::new("demo-loader", at(published.unwrap_or(today)), "演示数据：发布文件");
+        store.create_document(
+            &ctx,
+            &NewDocument {
+                kind: *kind,
+                title: title.to_string(),
+                body: format!("{title}。\n\n（演示数据：正文为虚构内容。）"),
+                issue_date: issued,
+                department_id: dept,
+                published_on: published,
+            },
+        )?;
+    }
+
+    // The responsibility table (fictional people).
+    let rows: &[(&str, &str, &str, &str)] = &[
+        ("信用工作统筹、政策文件与信用工作动态", "HY-ZCFG", "陈志远", "科长"),
+        ("行政许可“双公示”信息", "HY-KJXX", "黄晓玲", "信息报送员"),
+        ("行政许可“双公示”信息（道路运输）", "HY-DLYS", "李国强", "信息报送员"),
+        ("行政许可“双公示”信息（港航）", "HY-GHGL", "钟伟明", "信息报送员"),
+        ("行政许可“双公示”信息（公路建设）", "HY-JJGL", "刘建华", "信息报送员"),
+        ("行政处罚“双公示”信息（超限运输）", "HY-WZCL", "张丽华", "信息报送员"),
+        ("行政处罚“双公示”信息", "HY-ZFJD", "罗文斌", "副科长"),
+        ("信用异议处理与信用修复", "HY-ZFJD", "罗文斌", "副科长"),
+        ("信用承诺公示", "HY-KJXX", "黄晓玲", "信息报送员"),
+        ("东源县“双公示”信息", "DY-JTJ", "叶春梅", "信息报送员"),
+    ];
+    let table: Vec<Responsibility> = rows
+        .iter()
+        .filter_map(|(category, dept, person, post)| {
+            Some(Responsibility {
+                category: category.to_string(),
+                department_id: id_of(dept)?,
+                person: person.to_string(),
+                post: post.to_string(),
+            })
+        })
+        .collect();
+    store.replace_responsibilities(&sys, &table)?;
+    Ok(())
 }
 
 #[cfg(test)]

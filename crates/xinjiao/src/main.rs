@@ -66,6 +66,14 @@ enum Command {
         /// Who the events name as actor.
         #[arg(long, default_value = "cli")]
         actor: String,
+        /// Attribute the new records to this department (its code, e.g. HY-WZCL).
+        #[arg(long)]
+        department: Option<String>,
+    },
+    /// The organisation: divisions and departments.
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
     },
     /// Staff accounts.
     User {
@@ -139,6 +147,15 @@ enum CalendarCommand {
 }
 
 #[derive(Subcommand)]
+enum OrgCommand {
+    /// Validate an organisation file (config/heyuan-organisation.toml format)
+    /// and create or update its divisions and departments.
+    Load { file: PathBuf },
+    /// List departments with their codes and divisions.
+    List,
+}
+
+#[derive(Subcommand)]
 enum UserCommand {
     /// Create an account. The password is read from XINJIAO_PASSWORD or standard input.
     Add {
@@ -146,8 +163,12 @@ enum UserCommand {
         /// Display name (e.g. 王报送).
         #[arg(long)]
         name: String,
+        /// clerk, coordinator or admin.
         #[arg(long, default_value = "clerk")]
         role: String,
+        /// The department the account belongs to (its code, e.g. HY-WZCL).
+        #[arg(long)]
+        department: Option<String>,
     },
     /// Create an API token for a machine client; prints it once.
     Token {
@@ -197,7 +218,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let clock = system_clock();
-    let ctx = |actor: &str, reason: &str| WriteContext { actor: actor.into(), at: clock(), reason: reason.into() };
+    let ctx = |actor: &str, reason: &str| WriteContext::new(actor, clock(), reason);
     match cli.command {
         Command::Migrate => {
             println!(
@@ -225,7 +246,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 anyhow::Ok(())
             })?;
         }
-        Command::Import { kind, file, report, encoding, sheet, dry_run, actor } => {
+        Command::Import { kind, file, report, encoding, sheet, dry_run, actor, department } => {
             let kind = match kind {
                 ImportKind::Penalties => RecordKind::Penalty,
                 ImportKind::Licenses => RecordKind::License,
@@ -242,7 +263,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             };
             let store = if dry_run { None } else { Some(open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB))?) };
-            let wctx = ctx(&actor, &format!("导入文件 {}", file.display()));
+            let department_id = match (&store, department) {
+                (Some(store), Some(code)) => Some(department_id(&**store, &code)?),
+                _ => None,
+            };
+            let wctx = ctx(&actor, &format!("导入文件 {}", file.display())).in_department(department_id);
             let tty = std::io::stderr().is_terminal();
             let mut progress = |n: u64| {
                 if tty {
@@ -277,8 +302,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::User { command } => {
             let store = open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB))?;
             match command {
-                UserCommand::Add { username, name, role } => {
-                    let Some(role) = Role::parse(&role) else { bail!("角色应为 clerk 或 admin") };
+                UserCommand::Add { username, name, role, department } => {
+                    let Some(role) = Role::parse(&role) else { bail!("角色应为 clerk、coordinator 或 admin") };
+                    let department_id = department.map(|code| department_id(&*store, &code)).transpose()?;
                     let password = match std::env::var("XINJIAO_PASSWORD") {
                         Ok(p) => p,
                         Err(_) => {
@@ -291,7 +317,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         bail!("密码至少 8 个字符");
                     }
                     let hash = xinjiao_web::auth::hash_password(&password).map_err(anyhow::Error::msg)?;
-                    store.create_user(&ctx("cli", "创建账号"), &username, &name, role, &hash)?;
+                    store.create_user(&ctx("cli", "创建账号"), &username, &name, role, &hash, department_id)?;
                     println!("已创建账号 {username}（{name}）");
                 }
                 UserCommand::Token { username, name } => {
@@ -367,6 +393,32 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("{}\t放假 {} 天\t调休上班 {} 天\t{}", y.year, y.off.len(), y.work.len(), y.source);
             }
         }
+        Command::Org { command: OrgCommand::Load { file } } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("无法读取 {}", file.display()))?;
+            let org = match xinjiao_core::org::OrgFile::parse(&text) {
+                Ok(o) => o,
+                Err(e) => {
+                    eprintln!("组织机构文件无效，未载入：{e}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            let store = open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB))?;
+            let (divisions, departments) = xinjiao_store::from_file(&org);
+            store.save_organisation(
+                &ctx("cli", &format!("载入组织机构 {}", file.display())),
+                &divisions,
+                &departments,
+            )?;
+            println!("已载入 {} 个行政区划、{} 个部门", divisions.len(), departments.len());
+        }
+        Command::Org { command: OrgCommand::List } => {
+            let store = open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB))?;
+            let divisions = store.divisions()?;
+            for d in store.departments()? {
+                let div = divisions.iter().find(|v| v.code == d.division_code).map_or("", |v| v.name.as_str());
+                println!("{}\t{}\t{}\t{}", d.code, d.name, d.kind.label(), div);
+            }
+        }
         Command::Copy { from, to } => {
             let (source, target) = (open_store(&from)?, open_store(&to)?);
             let n = xinjiao_store::copy_installation(&*source, &*target, 5000)?;
@@ -404,6 +456,13 @@ fn add_stored_years(cal: &mut xinjiao_core::calendar::Calendar, store: &dyn Stor
     Ok(())
 }
 
+/// The id of the department with `code`.
+fn department_id(store: &dyn Store, code: &str) -> anyhow::Result<i64> {
+    store.departments()?.into_iter().find(|d| d.code == code).map(|d| d.id).with_context(|| {
+        format!("部门编码 {code} 不存在（先用 xinjiao org load 载入组织机构，xinjiao org list 可列出编码）")
+    })
+}
+
 /// Loads demo data and demo accounts into `store` unless it already holds data.
 fn load_demo(
     store: &dyn Store,
@@ -418,17 +477,18 @@ fn load_demo(
         }
         return Ok(());
     }
-    let mut records = demo::generate_iter(seed, n_subjects, n_records, None);
-    let mut chunks = std::iter::from_fn(|| {
-        let chunk: Vec<_> = records.by_ref().take(5000).collect();
-        (!chunk.is_empty()).then_some(Ok(chunk))
-    });
-    store.write_record_stream(ctx, &mut chunks)?;
+    demo::load_into(store, ctx.at, seed, n_subjects, n_records)?;
     store.set_meta("demo", "1")?;
     let hash = xinjiao_web::auth::hash_password(DEMO_PASSWORD).map_err(anyhow::Error::msg)?;
-    for (user, name, role) in [("admin", "演示管理员", Role::Admin), ("clerk", "演示报送员", Role::Clerk)] {
+    let department = |code: &str| department_id(store, code).ok();
+    for (user, name, role, dept) in [
+        ("admin", "演示管理员", Role::Admin, "HY-ZCFG"),
+        ("coordinator", "演示信用工作协调员（政策法规科）", Role::Coordinator, "HY-ZCFG"),
+        ("clerk", "演示报送员（违章处理科）", Role::Clerk, "HY-WZCL"),
+        ("dongyuan", "演示报送员（东源县交通运输局）", Role::Clerk, "DY-JTJ"),
+    ] {
         if store.user_by_name(user)?.is_none() {
-            store.create_user(ctx, user, name, role, &hash)?;
+            store.create_user(ctx, user, name, role, &hash, department(dept))?;
         }
     }
     let t = store.totals()?;

@@ -211,7 +211,10 @@ fn round_trip_sqlite_postgres_sqlite_loses_nothing() {
     let count =
         |d: &[(&str, Vec<Vec<xinjiao_store::DumpValue>>)], t: &str| d.iter().find(|x| x.0 == t).unwrap().1.len();
     assert!(count(&da, "record_versions") > count(&da, "records"), "the installation has history");
-    assert!(count(&da, "events") > 1500 && count(&da, "api_tokens") == 1 && count(&da, "users") == 3);
+    assert!(count(&da, "events") > 1500 && count(&da, "api_tokens") == 1 && count(&da, "users") == 6);
+    for t in ["divisions", "departments", "declarations", "responsibilities", "documents", "submissions"] {
+        assert!(count(&da, t) > 0, "the demo fills {t}");
+    }
     for ((ta, ra), ((_, rb), (_, rc))) in da.iter().zip(db.iter().zip(dc.iter())) {
         assert_eq!(ra.len(), rb.len(), "{ta}: rows in PostgreSQL");
         assert_eq!(ra, rb, "{ta}: SQLite → PostgreSQL");
@@ -224,7 +227,7 @@ fn round_trip_sqlite_postgres_sqlite_loses_nothing() {
             a.search_subjects("顺达", xinjiao_store::PageRequest::new(1, 50)).unwrap()
         );
     }
-    let ctx = xinjiao_store::WriteContext { actor: "t".into(), at: jiff::Timestamp::UNIX_EPOCH, reason: "t".into() };
+    let ctx = xinjiao_store::WriteContext::new("t", jiff::Timestamp::UNIX_EPOCH, "t");
     let next = b.append_event(&ctx, "test.event", None, None, "{}").unwrap();
     assert_eq!(next, count(&da, "events") as i64 + 1, "identity continues after the restored ids");
     drop((a, b, c));

@@ -1,0 +1,236 @@
+//! Stored types of the organisation (divisions, departments, the
+//! responsibility table), monthly declarations, documents and the raw counts
+//! behind the three reporting rates.
+
+use jiff::Timestamp;
+use xinjiao_core::period::Month;
+use xinjiao_core::{Date, RecordKind};
+
+/// An administrative division (the city or a county-level division).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Division {
+    /// The administrative division code, e.g. `441600`.
+    pub code: String,
+    pub name: String,
+    pub parent_code: Option<String>,
+    pub sort: i64,
+}
+
+/// What a department is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DepartmentKind {
+    /// 科室: a section of a bureau.
+    Section,
+    /// 直属单位: a directly affiliated unit.
+    Unit,
+    /// 县区交通运输局: a county-level bureau, reporting as one department.
+    Bureau,
+}
+
+impl DepartmentKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DepartmentKind::Section => "section",
+            DepartmentKind::Unit => "unit",
+            DepartmentKind::Bureau => "bureau",
+        }
+    }
+    pub fn parse(s: &str) -> Option<DepartmentKind> {
+        match s {
+            "section" => Some(DepartmentKind::Section),
+            "unit" => Some(DepartmentKind::Unit),
+            "bureau" => Some(DepartmentKind::Bureau),
+            _ => None,
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            DepartmentKind::Section => "科室",
+            DepartmentKind::Unit => "直属单位",
+            DepartmentKind::Bureau => "县区局",
+        }
+    }
+}
+
+/// A department as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Department {
+    pub id: i64,
+    /// Stable short code used in files and URLs, e.g. `HY-ZCFG`.
+    pub code: String,
+    pub division_code: String,
+    pub name: String,
+    pub kind: DepartmentKind,
+    pub sort: i64,
+}
+
+/// A department to create or update (matched by code).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDepartment {
+    pub code: String,
+    pub division_code: String,
+    pub name: String,
+    pub kind: DepartmentKind,
+    pub sort: i64,
+}
+
+/// A department's declaration of how many decisions of a kind it made in a month (应报送数).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Declaration {
+    pub department_id: i64,
+    pub month: Month,
+    pub kind: RecordKind,
+    pub due: i64,
+    pub declared_at: Timestamp,
+    pub declared_by: String,
+}
+
+/// A row of the responsibility table (责任表).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Responsibility {
+    /// Category of credit information, e.g. `行政处罚“双公示”信息`.
+    pub category: String,
+    pub department_id: i64,
+    /// The named responsible person.
+    pub person: String,
+    /// Their post, e.g. `科长` or `信息报送员`.
+    pub post: String,
+}
+
+/// What a document is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocumentKind {
+    /// 政策文件
+    Policy,
+    /// 信用工作动态
+    News,
+    /// 信用承诺
+    Commitment,
+}
+
+impl DocumentKind {
+    pub const ALL: [DocumentKind; 3] = [DocumentKind::Policy, DocumentKind::News, DocumentKind::Commitment];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocumentKind::Policy => "policy",
+            DocumentKind::News => "news",
+            DocumentKind::Commitment => "commitment",
+        }
+    }
+    pub fn parse(s: &str) -> Option<DocumentKind> {
+        DocumentKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            DocumentKind::Policy => "政策文件",
+            DocumentKind::News => "信用工作动态",
+            DocumentKind::Commitment => "信用承诺",
+        }
+    }
+}
+
+/// A document to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDocument {
+    pub kind: DocumentKind,
+    pub title: String,
+    pub body: String,
+    /// 印发日期 / 发布日期: the deadline counts from it.
+    pub issue_date: Date,
+    pub department_id: i64,
+    /// `Some(day)` publishes at once; `None` keeps a draft.
+    pub published_on: Option<Date>,
+}
+
+/// A stored document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document {
+    pub id: i64,
+    pub kind: DocumentKind,
+    pub title: String,
+    pub body: String,
+    pub issue_date: Date,
+    pub department_id: i64,
+    pub published_on: Option<Date>,
+    pub created_at: Timestamp,
+    pub created_by: String,
+}
+
+/// Filters of document lists.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DocumentFilter {
+    /// Only published documents (the portal).
+    pub published_only: bool,
+    pub kind: Option<DocumentKind>,
+    /// Only these departments (`None`: all).
+    pub departments: Option<Vec<i64>>,
+    /// Issue dates in this range.
+    pub issued_from: Option<Date>,
+    pub issued_to: Option<Date>,
+}
+
+/// The deadline of records of `kind` decided on `decision_date`, computed by
+/// the caller from the rules and passed to the store, which joins it in SQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadline {
+    pub kind: RecordKind,
+    pub decision_date: Date,
+    pub deadline: Date,
+}
+
+/// Reported and on-time counts of one department, month (of decision) and kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordRateRow {
+    pub department_id: Option<i64>,
+    pub month: Month,
+    pub kind: RecordKind,
+    pub reported: u64,
+    pub on_time: u64,
+}
+
+/// Submitted rows of one department and month (of submission).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SubmissionRateRow {
+    pub department_id: Option<i64>,
+    pub month: Month,
+    /// Rows submitted, rejected ones included, rows identical to stored records excluded.
+    pub rows_submitted: u64,
+    /// Rows that passed validation.
+    pub rows_passed: u64,
+}
+
+/// A record made public after its deadline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LateRecord {
+    pub row: crate::RecordRow,
+    pub deadline: Date,
+}
+
+/// The divisions and departments of a validated organisation file, ready for
+/// [`crate::Store::save_organisation`] (sort order = file order).
+pub fn from_file(f: &xinjiao_core::org::OrgFile) -> (Vec<Division>, Vec<NewDepartment>) {
+    let divisions = f
+        .divisions
+        .iter()
+        .enumerate()
+        .map(|(i, d)| Division {
+            code: d.code.clone(),
+            name: d.name.clone(),
+            parent_code: d.parent.clone(),
+            sort: i as i64,
+        })
+        .collect();
+    let departments = f
+        .departments
+        .iter()
+        .enumerate()
+        .map(|(i, d)| NewDepartment {
+            code: d.code.clone(),
+            division_code: d.division.clone(),
+            name: d.name.clone(),
+            kind: DepartmentKind::parse(&d.kind).unwrap_or(DepartmentKind::Section),
+            sort: i as i64,
+        })
+        .collect();
+    (divisions, departments)
+}
