@@ -14,7 +14,8 @@ test('search a 2-character name fragment, open the profile, then a penalty', asy
   await page.getByRole('searchbox').fill('顺达');
   await page.getByRole('button', { name: '查询' }).click();
   await expect(page).toHaveURL(/\/search\?q=/);
-  const first = page.locator('ul.subjects a.subject-name').first();
+  // A subject with penalties (the result line counts them).
+  const first = page.locator('ul.subjects li').filter({ hasText: /行政处罚 [1-9]\d* 条/ }).locator('a.subject-name').first();
   const name = await first.innerText();
   expect(name).toContain('顺达');
   await first.click();

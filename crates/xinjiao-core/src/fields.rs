@@ -143,6 +143,9 @@ pub static PENALTY_FIELDS: &[FieldDef] = &[
     f("CF_CFJGDM", "处罚机关统一社会信用代码", &["处罚机关代码"], R, 18, Code),
     f("CF_SJLY", "数据来源单位", &["数据来源"], R, 200, Text),
     f("CF_SJLYDM", "数据来源单位统一社会信用代码", &["数据来源单位代码"], R, 18, Code),
+    // Not in the national standard: the authority's class of the dishonesty
+    // (轻微 / 一般 / 严重), which fixes the disclosure window (rules/disclosure.toml).
+    f("CF_SXCD", "失信程度", &["失信严重程度", "失信行为严重程度"], O, 8, Enum),
     f("BZ", "备注", &[], O, 512, Text),
 ];
 
@@ -238,7 +241,7 @@ mod tests {
             codes.dedup();
             assert_eq!(codes.len(), kind.fields().len());
         }
-        assert_eq!(PENALTY_FIELDS.len(), 30);
+        assert_eq!(PENALTY_FIELDS.len(), 31, "the standard's 30 and 失信程度");
         assert_eq!(LICENSE_FIELDS.len(), 28);
     }
 

@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod counts;
 pub mod date;
 pub mod diag;
+pub mod disclosure;
 pub mod fields;
 pub mod ids;
 pub mod org;

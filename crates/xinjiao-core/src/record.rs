@@ -360,6 +360,8 @@ pub struct Penalty {
     pub authority: Unit,
     pub source_unit: Unit,
     pub remarks: Option<String>,
+    /// 失信程度, when the file or form gives it (else the rules suggest one).
+    pub severity: Option<crate::disclosure::Severity>,
 }
 
 /// 行政许可 decision.
@@ -487,6 +489,7 @@ impl Record {
                 put("CF_CFJGDM", Some(r.authority.code.to_string()));
                 put("CF_SJLY", Some(r.source_unit.name.clone()));
                 put("CF_SJLYDM", Some(r.source_unit.code.to_string()));
+                put("CF_SXCD", r.severity.map(|s| s.label().to_string()));
                 put("BZ", r.remarks.clone());
             }
             Record::License(r) => {
@@ -931,6 +934,20 @@ impl RowParser<'_> {
         let authority = self.unit("CF_CFJG", "CF_CFJGDM");
         let source_unit = self.unit("CF_SJLY", "CF_SJLYDM");
         let remarks = self.get("BZ");
+        let severity = match self.get("CF_SXCD") {
+            None => None,
+            Some(v) => match crate::disclosure::Severity::parse(&v) {
+                Some(s) => Some(s),
+                None => {
+                    self.diags.push(Diagnostic::new(
+                        "CF_SXCD",
+                        "enum.invalid",
+                        format!("「失信程度」“{v}”无效，应为 轻微、一般 或 严重（可不填）"),
+                    ));
+                    None
+                }
+            },
+        };
         Some(Penalty {
             subject: subject?,
             decision_no: decision_no?,
@@ -948,6 +965,7 @@ impl RowParser<'_> {
             authority: authority?,
             source_unit: source_unit?,
             remarks,
+            severity,
         })
     }
 

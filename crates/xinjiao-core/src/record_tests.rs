@@ -333,3 +333,18 @@ mod props {
         }
     }
 }
+
+#[test]
+fn severity_column_is_optional_and_checked() {
+    use crate::disclosure::Severity;
+    assert!(penalty_with(&[("CF_SXCD", "严重")]).is_empty());
+    assert_eq!(penalty_with(&[("CF_SXCD", "很严重")]), [("CF_SXCD", "enum.invalid")]);
+    let mut row = valid_penalty();
+    row.insert("CF_SXCD", "一般".into());
+    let Ok(Record::Penalty(p)) = parse_record(RecordKind::Penalty, &row, &ctx()) else { panic!("valid") };
+    assert_eq!(p.severity, Some(Severity::General));
+    assert_eq!(Record::Penalty(p).to_fields()["CF_SXCD"], "一般");
+    let Ok(Record::Penalty(p)) = parse_record(RecordKind::Penalty, &valid_penalty(), &ctx()) else { panic!("valid") };
+    assert_eq!(p.severity, None);
+    assert!(!Record::Penalty(p).to_fields().contains_key("CF_SXCD"), "absent stays absent: stored versions unchanged");
+}

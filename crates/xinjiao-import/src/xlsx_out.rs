@@ -103,6 +103,8 @@ pub fn error_report_xlsx(
 pub enum Cell {
     Text(String),
     Number(f64),
+    /// A fraction shown as a percentage with one decimal (0.666 → 66.6%).
+    Percent(f64),
 }
 
 /// A plain table sheet: name, headers, rows.
@@ -113,6 +115,7 @@ pub type Sheet<'a> = (&'a str, Vec<&'a str>, Vec<Vec<Cell>>);
 pub fn table_xlsx(sheets: &[Sheet<'_>]) -> Result<Vec<u8>, XlsxError> {
     let mut wb = Workbook::new();
     let bold = Format::new().set_bold().set_background_color(Color::RGB(0xDDEBF7));
+    let percent = Format::new().set_num_format("0.0%");
     for (name, headers, rows) in sheets {
         let ws = wb.add_worksheet();
         ws.set_name(*name)?;
@@ -125,6 +128,7 @@ pub fn table_xlsx(sheets: &[Sheet<'_>]) -> Result<Vec<u8>, XlsxError> {
                 match cell {
                     Cell::Text(t) => ws.write_string(r as u32 + 1, c as u16, t)?,
                     Cell::Number(n) => ws.write_number(r as u32 + 1, c as u16, *n)?,
+                    Cell::Percent(n) => ws.write_number_with_format(r as u32 + 1, c as u16, *n, &percent)?,
                 };
             }
         }

@@ -31,6 +31,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/0001_init.sql")),
     (2, "calendar", include_str!("../migrations/0002_calendar.sql")),
     (3, "organisation", include_str!("../migrations/0003_organisation.sql")),
+    (4, "day_counts", include_str!("../migrations/0004_day_counts.sql")),
 ];
 
 /// Connections kept open between calls (more than the server's blocking
@@ -509,6 +510,13 @@ fn write_one(
                 .map_err(err)?
                 .get(0);
             tx.execute(&p.insert_version, &[&record_id, &1i64, &fields_json, &at, &ctx.actor, &code]).map_err(err)?;
+            tx.execute(
+                "INSERT INTO record_day_counts (decision_date, kind, department_id, published_on, n)
+                 SELECT decision_date, kind, coalesce(department_id, 0), published_on, 1 FROM records WHERE id = $1
+                 ON CONFLICT (decision_date, kind, department_id, published_on) DO UPDATE SET n = record_day_counts.n + 1",
+                &[&record_id],
+            )
+            .map_err(err)?;
             event(tx, p, ctx, "record.created", Some(subject_id), Some(record_id), r#"{"version":1}"#)?;
             Ok(RecordOutcome::Created { record_id })
         }
@@ -521,6 +529,7 @@ fn write_one(
             let version = version + 1;
             tx.execute(&p.insert_version, &[&record_id, &version, &fields_json, &at, &ctx.actor, &code])
                 .map_err(err)?;
+            move_day_count(tx, record_id, &date)?;
             tx.execute(&p.update_record, &[&record_id, &subject_id, &authority.name, &date, &summary, &version, &at])
                 .map_err(err)?;
             let old: BTreeMap<String, String> = serde_json::from_str(&old).unwrap_or_default();
@@ -673,6 +682,71 @@ fn write_batch(
     flush_new(tx, p, ctx, batch, &keys, &mut pending, &mut existing, out, start)
 }
 
+/// Moves the staged rows of a dumped table into it (see `restore`).
+fn flush_stage(tx: &mut Transaction<'_>, table: &str) -> Result<()> {
+    let (name, cols, n_key) = dump_table(table).ok_or_else(|| bad(format!("unknown table {table}")))?;
+    let names: Vec<&str> = cols.iter().map(|c| c.0).collect();
+    let updates: Vec<String> = names[n_key..].iter().map(|c| format!("{c} = excluded.{c}")).collect();
+    let conflict = if updates.is_empty() {
+        format!("ON CONFLICT ({}) DO NOTHING", names[..n_key].join(", "))
+    } else {
+        format!("ON CONFLICT ({}) DO UPDATE SET {}", names[..n_key].join(", "), updates.join(", "))
+    };
+    let list = names.join(", ");
+    tx.batch_execute(&format!(
+        "INSERT INTO {name} ({list}) SELECT {list} FROM stage_{name} ORDER BY {} {conflict}; TRUNCATE stage_{name}",
+        names[..n_key].join(", ")
+    ))
+    .map_err(err)
+}
+
+/// A value in COPY's text format.
+fn copy_text(buf: &mut Vec<u8>, v: &DumpValue) {
+    match v {
+        DumpValue::Null => buf.extend_from_slice(b"\\N"),
+        DumpValue::Int(i) => buf.extend_from_slice(i.to_string().as_bytes()),
+        DumpValue::Text(t) => {
+            for b in t.bytes() {
+                match b {
+                    b'\\' => buf.extend_from_slice(b"\\\\"),
+                    b'\t' => buf.extend_from_slice(b"\\t"),
+                    b'\n' => buf.extend_from_slice(b"\\n"),
+                    b'\r' => buf.extend_from_slice(b"\\r"),
+                    _ => buf.push(b),
+                }
+            }
+        }
+        DumpValue::Bytes(bytes) => {
+            // bytea hex input (\x…), its backslash escaped for COPY.
+            buf.extend_from_slice(b"\\\\x");
+            for b in bytes {
+                buf.extend_from_slice(format!("{b:02x}").as_bytes());
+            }
+        }
+    }
+}
+
+/// Before a new version moves record `id` to decision date `date`, moves its
+/// count in `record_day_counts` (nothing when the date stays).
+fn move_day_count(tx: &mut Transaction<'_>, id: i64, date: &str) -> Result<()> {
+    tx.execute(
+        "UPDATE record_day_counts c SET n = c.n - 1 FROM records r
+         WHERE r.id = $1 AND r.decision_date <> $2::text::date AND c.decision_date = r.decision_date
+           AND c.kind = r.kind AND c.department_id = coalesce(r.department_id, 0) AND c.published_on = r.published_on",
+        &[&id, &date],
+    )
+    .map_err(err)?;
+    tx.execute(
+        "INSERT INTO record_day_counts (decision_date, kind, department_id, published_on, n)
+         SELECT $2::text::date, kind, coalesce(department_id, 0), published_on, 1 FROM records
+         WHERE id = $1 AND decision_date <> $2::text::date
+         ON CONFLICT (decision_date, kind, department_id, published_on) DO UPDATE SET n = record_day_counts.n + 1",
+        &[&id, &date],
+    )
+    .map_err(err)?;
+    Ok(())
+}
+
 /// Inserts the collected new records, their first versions and events.
 #[allow(clippy::too_many_arguments)]
 fn flush_new(
@@ -715,6 +789,13 @@ fn flush_new(
             &[&kinds, &codes, &nos, &sids, &anames, &dates, &summaries, &at, &ctx.department_id, &ctx.china_date().to_string()],
         )
         .map_err(err)?;
+    tx.execute(
+        "INSERT INTO record_day_counts (decision_date, kind, department_id, published_on, n)
+         SELECT d::date, kind, $3, $4::text::date, count(*) FROM unnest($1::text[], $2::text[]) AS t(kind, d) GROUP BY 1, 2
+         ON CONFLICT (decision_date, kind, department_id, published_on) DO UPDATE SET n = record_day_counts.n + excluded.n",
+        &[&kinds, &dates, &ctx.department_id.unwrap_or(0), &ctx.china_date().to_string()],
+    )
+    .map_err(err)?;
     let mut ids_by_key: std::collections::HashMap<NaturalKey, i64> = Default::default();
     for r in &rows {
         let kind = record_kind(r.get(1))?.as_str();
@@ -1297,10 +1378,10 @@ impl Store for PgStore {
         self.rows(
             &format!(
                 "{DEADLINES_CTE}
-                 SELECT r.department_id, to_char(r.decision_date, 'YYYY-MM'), r.kind, count(*),
-                        count(*) FILTER (WHERE r.published_on <= d.deadline)
-                 FROM records r LEFT JOIN d ON d.kind = r.kind AND d.dd = r.decision_date
-                 WHERE r.decision_date >= $4::text::date AND r.decision_date <= $5::text::date
+                 SELECT nullif(c.department_id, 0), to_char(c.decision_date, 'YYYY-MM'), c.kind, sum(c.n)::bigint,
+                        coalesce(sum(c.n) FILTER (WHERE c.published_on <= d.deadline), 0)::bigint
+                 FROM d JOIN record_day_counts c ON c.decision_date = d.dd AND c.kind = d.kind
+                 WHERE d.dd >= $4::text::date AND d.dd <= $5::text::date
                  GROUP BY 1, 2, 3"
             ),
             &[&kinds, &dates, &ends, &from.to_string(), &to.to_string()],
@@ -1353,10 +1434,9 @@ impl Store for PgStore {
                 &format!(
                     "{DEADLINES_CTE}
                      SELECT {RECORD_COLS}, d.deadline::text
-                     FROM records r JOIN subjects s ON s.id = r.subject_id
-                          LEFT JOIN d ON d.kind = r.kind AND d.dd = r.decision_date
-                     WHERE r.decision_date >= $4::text::date AND r.decision_date <= $5::text::date
-                       AND (d.deadline IS NULL OR r.published_on > d.deadline)
+                     FROM d JOIN records r ON r.decision_date = d.dd AND r.kind = d.kind
+                          JOIN subjects s ON s.id = r.subject_id
+                     WHERE d.dd >= $4::text::date AND d.dd <= $5::text::date AND r.published_on > d.deadline
                        AND ($6::bigint[] IS NULL OR r.department_id = ANY($6))
                      ORDER BY r.published_on - d.deadline DESC, r.decision_date, r.id
                      LIMIT $7"
@@ -1425,7 +1505,7 @@ impl Store for PgStore {
         })
     }
 
-    fn dump_rows(&self, table: &str, offset: u64, limit: u32) -> Result<Vec<Vec<DumpValue>>> {
+    fn dump_rows(&self, table: &str, after: Option<&[DumpValue]>, limit: u32) -> Result<Vec<Vec<DumpValue>>> {
         let (name, cols, n_key) = dump_table(table).ok_or_else(|| bad(format!("unknown table {table}")))?;
         let select: Vec<String> = cols
             .iter()
@@ -1439,9 +1519,32 @@ impl Store for PgStore {
             .iter()
             .map(|(c, t)| if *t == ColumnType::Text { format!("{c} COLLATE \"C\"") } else { c.to_string() })
             .collect();
-        let sql = format!("SELECT {} FROM {name} ORDER BY {} LIMIT $1 OFFSET $2", select.join(", "), keys.join(", "));
+        let mut args: Vec<Box<dyn ToSql + Sync>> = Vec::new();
+        let mut marks = Vec::new();
+        for (v, (_, t)) in after.unwrap_or_default().iter().zip(cols.iter()) {
+            args.push(match v {
+                DumpValue::Int(i) => Box::new(*i),
+                DumpValue::Text(s) => Box::new(s.clone()),
+                other => return Err(bad(format!("unsupported key value {other:?}"))),
+            });
+            marks.push(format!("${}{}", args.len(), if *t == ColumnType::Text { "::text COLLATE \"C\"" } else { "" }));
+        }
+        let filter = if marks.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE ({}) > ({})", keys.join(", "), marks.join(", "))
+        };
+        let limit = i64::from(limit);
+        args.push(Box::new(limit));
+        let sql = format!(
+            "SELECT {} FROM {name} {filter} ORDER BY {} LIMIT ${}",
+            select.join(", "),
+            keys.join(", "),
+            args.len()
+        );
         self.with(|c| {
-            let rows = c.query(&sql, &[&i64::from(limit), &(offset as i64)]).map_err(err)?;
+            let refs: Vec<&(dyn ToSql + Sync)> = args.iter().map(|b| b.as_ref()).collect();
+            let rows = c.query(&sql, &refs).map_err(err)?;
             rows.iter()
                 .map(|r| {
                     cols.iter()
@@ -1476,55 +1579,52 @@ impl Store for PgStore {
             if used > 0 {
                 return Err(StoreError::Conflict("目标数据库不是空的：恢复只能写入新建的数据库".into()));
             }
+            // Each table's rows go through a temporary staging table with COPY
+            // (one round trip per batch rather than per row), then into the
+            // table with one INSERT … ON CONFLICT (some tables, e.g. meta,
+            // may hold rows a migration wrote).
             let mut n = 0u64;
-            let mut prepared: std::collections::HashMap<&str, Statement> = Default::default();
+            let mut staged: Option<&'static str> = None;
             for batch in batches {
                 let (table, rows) = batch?;
-                let (name, cols, n_key) = dump_table(table).ok_or_else(|| bad(format!("unknown table {table}")))?;
-                if !prepared.contains_key(name) {
-                    let names: Vec<&str> = cols.iter().map(|c| c.0).collect();
-                    let values: Vec<String> = cols
-                        .iter()
-                        .enumerate()
-                        .map(|(i, (_, t))| match t {
-                            ColumnType::Timestamp => format!("${}::text::timestamptz", i + 1),
-                            ColumnType::Date => format!("${}::text::date", i + 1),
-                            ColumnType::Int => format!("${}::bigint", i + 1),
-                            ColumnType::Bytes => format!("${}::bytea", i + 1),
-                            ColumnType::Text => format!("${}::text", i + 1),
-                        })
-                        .collect();
-                    let keys: Vec<&str> = names[..n_key].to_vec();
-                    let updates: Vec<String> = names[n_key..].iter().map(|c| format!("{c} = excluded.{c}")).collect();
-                    let conflict = if updates.is_empty() {
-                        format!("ON CONFLICT ({}) DO NOTHING", keys.join(", "))
-                    } else {
-                        format!("ON CONFLICT ({}) DO UPDATE SET {}", keys.join(", "), updates.join(", "))
-                    };
-                    let sql = format!("INSERT INTO {name} ({}) VALUES ({}) {conflict}", names.join(", "), values.join(", "));
-                    prepared.insert(name, tx.prepare(&sql).map_err(err)?);
+                if staged != Some(table) {
+                    if let Some(prev) = staged {
+                        flush_stage(tx, prev)?;
+                    }
+                    tx.batch_execute(&format!(
+                        "CREATE TEMP TABLE IF NOT EXISTS stage_{table} (LIKE {table}) ON COMMIT DROP; TRUNCATE stage_{table}"
+                    ))
+                    .map_err(err)?;
+                    staged = Some(table);
                 }
-                let st = prepared[name].clone();
-                for row in rows {
-                    let owned: Vec<Box<dyn ToSql + Sync>> = row
-                        .into_iter()
-                        .zip(cols.iter())
-                        .map(|(v, (_, t))| -> Box<dyn ToSql + Sync> {
-                            match (v, t) {
-                                (DumpValue::Null, ColumnType::Int) => Box::new(None::<i64>),
-                                (DumpValue::Null, ColumnType::Bytes) => Box::new(None::<Vec<u8>>),
-                                (DumpValue::Null, _) => Box::new(None::<String>),
-                                (DumpValue::Int(i), _) => Box::new(i),
-                                (DumpValue::Text(t), _) => Box::new(t),
-                                (DumpValue::Bytes(b), _) => Box::new(b),
-                            }
-                        })
-                        .collect();
-                    let refs: Vec<&(dyn ToSql + Sync)> = owned.iter().map(|b| b.as_ref()).collect();
-                    tx.execute(&st, &refs).map_err(err)?;
-                    n += 1;
+                let (_, cols, _) = dump_table(table).ok_or_else(|| bad(format!("unknown table {table}")))?;
+                let names: Vec<&str> = cols.iter().map(|c| c.0).collect();
+                let mut w = tx
+                    .copy_in(&format!("COPY stage_{table} ({}) FROM STDIN", names.join(", ")))
+                    .map_err(err)?;
+                let mut buf = Vec::with_capacity(rows.len() * 256);
+                for row in &rows {
+                    for (i, v) in row.iter().enumerate() {
+                        if i > 0 {
+                            buf.push(b'\t');
+                        }
+                        copy_text(&mut buf, v);
+                    }
+                    buf.push(b'\n');
                 }
+                std::io::Write::write_all(&mut w, &buf).map_err(|e| bad(format!("COPY {table}: {e}")))?;
+                w.finish().map_err(err)?;
+                n += rows.len() as u64;
             }
+            if let Some(prev) = staged {
+                flush_stage(tx, prev)?;
+            }
+            tx.batch_execute(
+                "DELETE FROM record_day_counts;
+                 INSERT INTO record_day_counts (decision_date, kind, department_id, published_on, n)
+                 SELECT decision_date, kind, coalesce(department_id, 0), published_on, count(*) FROM records GROUP BY 1, 2, 3, 4;",
+            )
+            .map_err(err)?;
             // Identity columns continue after the restored ids.
             for (table, _, _) in xinjiao_store::DUMP_TABLES.iter().filter(|t| t.1[0].0 == "id") {
                 tx.execute(

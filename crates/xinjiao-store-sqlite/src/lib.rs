@@ -257,16 +257,29 @@ fn insert_event(
 struct StreamState {
     first_new_subject: i64,
     subjects: std::collections::HashMap<String, (i64, String, Option<String>)>,
+    /// Changes to `record_day_counts`, applied at the end of the stream.
+    day_counts: std::collections::HashMap<DayKey, i64>,
 }
+
+/// (decision date, kind, department id or 0, publication day).
+type DayKey = (String, &'static str, i64, String);
 
 impl StreamState {
     fn begin(tx: &Connection) -> rusqlite::Result<StreamState> {
         let first_new_subject = tx.query_row("SELECT coalesce(max(id), 0) + 1 FROM subjects", [], |r| r.get(0))?;
-        Ok(StreamState { first_new_subject, subjects: Default::default() })
+        Ok(StreamState { first_new_subject, subjects: Default::default(), day_counts: Default::default() })
     }
 
     /// Indexes the names of the subjects this stream created.
     fn finish(self, tx: &Connection) -> rusqlite::Result<()> {
+        let mut upsert = tx.prepare_cached(
+            "INSERT INTO record_day_counts (decision_date, kind, department_id, published_on, n) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (decision_date, kind, department_id, published_on) DO UPDATE SET n = n + excluded.n",
+        )?;
+        for ((date, kind, dept, published), n) in self.day_counts.iter().filter(|(_, n)| **n != 0) {
+            upsert.execute(params![date, kind, dept, published, n])?;
+        }
+        tx.execute("DELETE FROM record_day_counts WHERE n = 0", [])?;
         tx.execute(
             "INSERT INTO subjects_fts(rowid, name_norm) SELECT id, name_norm FROM subjects WHERE id >= ?1",
             [self.first_new_subject],
@@ -384,13 +397,24 @@ fn write_one(
     let at = ctx.at.to_string();
     // Two simple look-ups rather than one join: SQLite re-prepares the join at
     // every step inside a growing write transaction (measured: once per row).
-    let found: Option<(i64, i64)> = tx
-        .prepare_cached("SELECT id, version FROM records WHERE kind = ?1 AND authority_code = ?2 AND decision_no = ?3")?
-        .query_row(params![kind, authority.code.as_str(), rec.decision_no()], |r| Ok((r.get(0)?, r.get(1)?)))
+    let found: Option<(i64, i64, String, i64, String)> = tx
+        .prepare_cached(
+            "SELECT id, version, decision_date, coalesce(department_id, 0), coalesce(published_on, '')
+             FROM records WHERE kind = ?1 AND authority_code = ?2 AND decision_no = ?3",
+        )?
+        .query_row(params![kind, authority.code.as_str(), rec.decision_no()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
         .optional()?;
+    let decision_date = rec.decision_date().to_string();
     let existing: Option<(i64, i64, String)> = match found {
         None => None,
-        Some((id, version)) => {
+        Some((id, version, old_date, dept, published)) => {
+            if old_date != decision_date {
+                // A new version that moves the decision date moves the count.
+                *st.day_counts.entry((old_date, kind, dept, published.clone())).or_default() -= 1;
+                *st.day_counts.entry((decision_date.clone(), kind, dept, published)).or_default() += 1;
+            }
             let fields: String = tx
                 .prepare_cached("SELECT fields FROM record_versions WHERE record_id = ?1 AND version = ?2")?
                 .query_row(params![id, version], |r| r.get(0))?;
@@ -416,6 +440,8 @@ fn write_one(
                 ctx.china_date().to_string()
             ])?;
             let record_id = tx.last_insert_rowid();
+            let key = (decision_date.clone(), kind, ctx.department_id.unwrap_or(0), ctx.china_date().to_string());
+            *st.day_counts.entry(key).or_default() += 1;
             tx.prepare_cached(
                 "INSERT INTO record_versions (record_id, version, fields, created_at, created_by, authority_code)
                  VALUES (?1, 1, ?2, ?3, ?4, ?5)",
@@ -788,18 +814,23 @@ impl Store for SqliteStore {
         })
     }
 
-    fn dump_rows(&self, table: &str, offset: u64, limit: u32) -> Result<Vec<Vec<DumpValue>>> {
+    fn dump_rows(&self, table: &str, after: Option<&[DumpValue]>, limit: u32) -> Result<Vec<Vec<DumpValue>>> {
         let (name, cols, n_key) =
             dump_table(table).ok_or_else(|| StoreError::Backend(format!("unknown table {table}")))?;
         let names: Vec<&str> = cols.iter().map(|c| c.0).collect();
-        let sql = format!(
-            "SELECT {} FROM {name} ORDER BY {} LIMIT ?1 OFFSET ?2",
-            names.join(", "),
-            names[..n_key].join(", ")
-        );
+        let keys = names[..n_key].join(", ");
+        let mut args: Vec<Value> = after.map(|a| a.iter().cloned().map(sql_value).collect()).unwrap_or_default();
+        let filter = if args.is_empty() {
+            String::new()
+        } else {
+            let marks: Vec<String> = (1..=args.len()).map(|i| format!("?{i}")).collect();
+            format!("WHERE ({keys}) > ({})", marks.join(", "))
+        };
+        args.push(Value::Integer(i64::from(limit)));
+        let sql = format!("SELECT {} FROM {name} {filter} ORDER BY {keys} LIMIT ?{}", names.join(", "), args.len());
         self.read(|c| {
             let mut st = c.prepare_cached(&sql)?;
-            let rows = st.query_map(params![limit, offset as i64], |r| {
+            let rows = st.query_map(params_from_iter(args.iter()), |r| {
                 (0..cols.len()).map(|i| r.get_ref(i).map(dump_value)).collect::<rusqlite::Result<Vec<_>>>()
             })?;
             rows.collect()
@@ -828,6 +859,12 @@ impl Store for SqliteStore {
                 }
             }
             tx.execute("INSERT INTO subjects_fts(subjects_fts) VALUES ('rebuild')", []).map_err(err)?;
+            tx.execute_batch(
+                "DELETE FROM record_day_counts;
+                 INSERT INTO record_day_counts (decision_date, kind, department_id, published_on, n)
+                 SELECT decision_date, kind, coalesce(department_id, 0), published_on, count(*) FROM records GROUP BY 1, 2, 3, 4;",
+            )
+            .map_err(err)?;
             Ok(n)
         })
     }
@@ -1076,11 +1113,11 @@ impl Store for SqliteStore {
         self.read(|c| {
             c.prepare_cached(&format!(
                 "{DEADLINES_CTE}
-                 SELECT r.department_id, substr(r.decision_date, 1, 7), r.kind, count(*),
-                        sum(CASE WHEN r.published_on <= d.deadline THEN 1 ELSE 0 END)
-                 FROM records r LEFT JOIN d ON d.kind = r.kind AND d.dd = r.decision_date
-                 WHERE r.decision_date >= ?2 AND r.decision_date <= ?3
-                 GROUP BY r.department_id, substr(r.decision_date, 1, 7), r.kind"
+                 SELECT nullif(c.department_id, 0), substr(c.decision_date, 1, 7), c.kind, sum(c.n),
+                        sum(CASE WHEN c.published_on <= d.deadline THEN c.n ELSE 0 END)
+                 FROM d CROSS JOIN record_day_counts c ON c.decision_date = d.dd AND c.kind = d.kind
+                 WHERE d.dd >= ?2 AND d.dd <= ?3
+                 GROUP BY c.department_id, substr(c.decision_date, 1, 7), c.kind"
             ))?
             .query_map(params![json, from.to_string(), to.to_string()], |r| {
                 let m: String = r.get(1)?;
@@ -1133,10 +1170,9 @@ impl Store for SqliteStore {
             c.prepare_cached(&format!(
                 "{DEADLINES_CTE}
                  SELECT {RECORD_COLS}, d.deadline
-                 FROM records r JOIN subjects s ON s.id = r.subject_id
-                      LEFT JOIN d ON d.kind = r.kind AND d.dd = r.decision_date
-                 WHERE r.decision_date >= ?2 AND r.decision_date <= ?3
-                   AND (d.deadline IS NULL OR r.published_on > d.deadline)
+                 FROM d CROSS JOIN records r INDEXED BY records_rates ON r.decision_date = d.dd AND r.kind = d.kind
+                      JOIN subjects s ON s.id = r.subject_id
+                 WHERE d.dd >= ?2 AND d.dd <= ?3 AND r.published_on > d.deadline
                    AND (?4 IS NULL OR r.department_id IN (SELECT value FROM json_each(?4)))
                  ORDER BY julianday(r.published_on) - julianday(d.deadline) DESC, r.decision_date, r.id
                  LIMIT ?5"

@@ -9,6 +9,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/0001_init.sql")),
     (2, "calendar", include_str!("../migrations/0002_calendar.sql")),
     (3, "organisation", include_str!("../migrations/0003_organisation.sql")),
+    (4, "day_counts", include_str!("../migrations/0004_day_counts.sql")),
 ];
 
 /// Applies every pending migration.

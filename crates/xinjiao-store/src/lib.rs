@@ -456,12 +456,14 @@ pub trait Store: Send + Sync {
     /// Reported and on-time counts of records decided in `from..=to`, by
     /// department, month of decision and kind. A record is on time when it was
     /// published on or before the deadline that `deadlines` gives for its kind
-    /// and decision date (records without an entry count as not on time).
+    /// and decision date. `deadlines` must cover every day of the range:
+    /// records of a (kind, day) without an entry are not counted.
     fn record_rate_rows(&self, from: Date, to: Date, deadlines: &[Deadline]) -> Result<Vec<RecordRateRow>>;
     /// Submitted and passed rows of submissions made in `from..=to` (China time), by department and month.
     fn submission_rate_rows(&self, from: Date, to: Date) -> Result<Vec<SubmissionRateRow>>;
     /// Records decided in `from..=to` (of the given departments, or all)
-    /// published after their deadline, most overdue first, at most `limit`.
+    /// published after their deadline, most overdue first, at most `limit`
+    /// (`deadlines` as for [`Store::record_rate_rows`]).
     fn late_records(
         &self,
         departments: Option<&[i64]>,
@@ -488,10 +490,12 @@ pub trait Store: Send + Sync {
     /// The calendar years loaded into this installation, with their texts.
     fn calendar_years(&self) -> Result<Vec<(i16, String)>>;
 
-    /// Rows `offset..offset + limit` of a table of [`DUMP_TABLES`], in key order,
-    /// in the canonical column order, timestamps as RFC 3339 text, dates as
-    /// `YYYY-MM-DD`. Sessions are not dumped (they are transient).
-    fn dump_rows(&self, table: &str, offset: u64, limit: u32) -> Result<Vec<Vec<DumpValue>>>;
+    /// Up to `limit` rows of a table of [`DUMP_TABLES`] whose key (its first
+    /// key columns) comes after `after` (`None`: from the start), in key order
+    /// (keyset paging: each page costs the same however deep), in the canonical
+    /// column order, timestamps as RFC 3339 text, dates as `YYYY-MM-DD`.
+    /// Sessions are not dumped (they are transient), nor derived tables.
+    fn dump_rows(&self, table: &str, after: Option<&[DumpValue]>, limit: u32) -> Result<Vec<Vec<DumpValue>>>;
 
     /// Loads dumped rows into this store, which must hold no subjects, records
     /// or users, in one transaction (all or nothing); ids are kept, so record
@@ -689,21 +693,22 @@ pub fn dump_table(name: &str) -> Option<DumpTable> {
 pub fn copy_installation(from: &dyn Store, to: &dyn Store, batch: u32) -> Result<u64> {
     let mut tables = DUMP_TABLES.iter().map(|t| t.0);
     let mut current: Option<&'static str> = tables.next();
-    let mut offset = 0u64;
+    let mut after: Option<Vec<DumpValue>> = None;
     let mut source = std::iter::from_fn(|| {
         loop {
             let table = current?;
-            match from.dump_rows(table, offset, batch) {
+            match from.dump_rows(table, after.as_deref(), batch) {
                 Err(e) => {
                     current = None;
                     return Some(Err(e));
                 }
                 Ok(rows) if rows.is_empty() => {
                     current = tables.next();
-                    offset = 0;
+                    after = None;
                 }
                 Ok(rows) => {
-                    offset += rows.len() as u64;
+                    let n_key = dump_table(table).map_or(1, |t| t.2);
+                    after = rows.last().map(|r| r[..n_key].to_vec());
                     return Some(Ok((table, rows)));
                 }
             }

@@ -587,9 +587,36 @@ pub fn rate_rows_follow_deadlines_and_departments(store: &dyn Store) {
     ];
     want.sort_by_key(|r| (r.0, r.1.clone(), r.2.as_str()));
     assert_eq!(got, want);
-    // A record whose date has no deadline entry is never on time.
-    let none = store.record_rate_rows(d("2026-10-09"), d("2026-10-09"), &[]).unwrap();
-    assert_eq!((none[0].reported, none[0].on_time), (1, 0));
+    // Only days with a deadline entry are counted.
+    assert!(store.record_rate_rows(d("2026-10-09"), d("2026-10-09"), &[]).unwrap().is_empty());
+    assert_eq!(store.record_rate_rows(d("2026-10-09"), d("2026-10-09"), &deadlines[1..2]).unwrap().len(), 1);
+
+    // A corrected decision date moves the record to its new month; its
+    // department and publication day stay.
+    store
+        .write_records(
+            &WriteContext::new("x", at("2026-11-21T02:00:00Z"), "更正决定日期"),
+            &[penalty("乙公司", &uscc_for(2), "罚3", "2026-09-29")],
+        )
+        .unwrap();
+    let moved = [
+        deadlines[0],
+        Deadline { kind: RecordKind::Penalty, decision_date: d("2026-09-29"), deadline: d("2026-10-15") },
+        deadlines[2],
+    ];
+    let mut rows = store.record_rate_rows(d("2026-09-01"), d("2026-10-31"), &moved).unwrap();
+    rows.sort_by_key(|r| (r.department_id, r.month, r.kind.as_str()));
+    let got: Vec<(Option<i64>, String, u64, u64)> =
+        rows.iter().map(|r| (r.department_id, r.month.to_string(), r.reported, r.on_time)).collect();
+    let mut want = vec![(Some(wzcl), "2026-09".to_string(), 3, 1), (Some(dy), "2026-10".to_string(), 1, 0)];
+    want.sort_by_key(|r| (r.0, r.1.clone()));
+    assert_eq!(got, want, "罚3 (published 10-20) is now late for its 10-15 deadline");
+    store
+        .write_records(
+            &WriteContext::new("x", at("2026-11-22T02:00:00Z"), "恢复"),
+            &[penalty("乙公司", &uscc_for(2), "罚3", "2026-10-09")],
+        )
+        .unwrap();
 
     let late_rows = store.late_records(None, d("2026-09-01"), d("2026-10-31"), &deadlines, 10).unwrap();
     let late_nos: Vec<&str> = late_rows.iter().map(|l| l.row.decision_no.as_str()).collect();

@@ -525,6 +525,7 @@ struct StaffRecordPage {
     versions: Vec<(i64, String, String)>,
     events: Vec<(String, String, String, String, String)>,
     timeliness: Timeliness,
+    department: String,
 }
 
 /// The record's publication against its deadline (决定日期后 N 个工作日).
@@ -542,7 +543,9 @@ fn timeliness(st: &AppState, detail: &xinjiao_store::RecordDetail) -> Timeliness
     let kind = detail.row.kind;
     let decided = detail.row.decision_date;
     let deadline = rules.publication.deadline(kind, decided, &rules.calendar);
-    let published = crate::china_date(detail.versions.first().map(|v| v.created_at).unwrap_or(detail.row.updated_at));
+    let published = detail.row.published_on.unwrap_or_else(|| {
+        crate::china_date(detail.versions.first().map(|v| v.created_at).unwrap_or(detail.row.updated_at))
+    });
     let late = rules.calendar.working_days_between(deadline.value, published);
     Timeliness {
         days: rules.publication.days(kind),
@@ -574,7 +577,14 @@ async fn render_staff_record(
         let (sid, rid) = (detail.row.subject_id, detail.row.id);
         st.db(move |s| s.append_event(&wctx, "personal_data.read", Some(sid), Some(rid), "{}")).await?;
     }
+    let department = match detail.row.department_id {
+        Some(id) => {
+            st.db(|s| s.departments()).await?.into_iter().find(|d| d.id == id).map(|d| d.name).unwrap_or_default()
+        }
+        None => "未归属部门".to_string(),
+    };
     let page = StaffRecordPage {
+        department,
         timeliness: timeliness(st, &detail),
         demo: st.demo,
         user: Some(user.display_name.clone()),

@@ -51,7 +51,8 @@ pub struct Figures {
     pub by: By,
     pub rows: Vec<FigureRow>,
     pub total: RateCounts,
-    /// The 12 periods ending with `period`, for the whole installation or one key.
+    /// The periods ending with `period` (12 months, 8 quarters or 5 years), for
+    /// the whole installation or one key.
     pub trend: Vec<(Period, RateCounts)>,
     /// Whose trend: "全部" or the name of the selected row.
     pub trend_of: String,
@@ -68,7 +69,13 @@ pub fn compute(
     by: By,
     trend_key: Option<&str>,
 ) -> Result<Figures, StoreError> {
-    let trend_periods = period.trailing(12);
+    // A year of months, two years of quarters, five years.
+    let n = match period.kind {
+        PeriodKind::Month => 12,
+        PeriodKind::Quarter => 8,
+        PeriodKind::Year => 5,
+    };
+    let trend_periods = period.trailing(n);
     let first = trend_periods[0].start;
     let months =
         xinjiao_store::rates::month_counts(store, &rules.calendar, &rules.publication, first, period.last_month())?;

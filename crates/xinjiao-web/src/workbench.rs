@@ -143,11 +143,15 @@ async fn dashboard(
     let rows = f
         .rows
         .iter()
-        .map(|r| RowView {
-            key: r.key.clone(),
-            name: r.name.clone(),
-            division: r.division.clone(),
-            cells: cells(&r.counts, |what| drill_href(&f, &r.key, what)),
+        .map(|r| {
+            let mut cells = cells(&r.counts, |what| drill_href(&f, &r.key, what));
+            if r.key == crate::dashboard::NONE_KEY {
+                // Records without a department: nothing to drill into by department.
+                for c in &mut cells {
+                    c.href = None;
+                }
+            }
+            RowView { key: r.key.clone(), name: r.name.clone(), division: r.division.clone(), cells }
         })
         .collect();
     let total = cells(&f.total, |what| drill_href(&f, "", what));
@@ -200,7 +204,7 @@ async fn dashboard_xlsx(
     use xinjiao_import::Cell;
     let f = figures(&st, &q).await?;
     let pct = |c: &RateCounts, k: RateKind| match c.rate(k).per_mille() {
-        Some(pm) => Cell::Number(f64::from(pm) / 1000.0),
+        Some(pm) => Cell::Percent(f64::from(pm) / 1000.0),
         None => Cell::Text("—".into()),
     };
     let row = |name: &str, division: &str, c: &RateCounts| {

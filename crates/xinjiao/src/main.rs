@@ -70,6 +70,16 @@ enum Command {
         #[arg(long)]
         department: Option<String>,
     },
+    /// The three reporting rates of every department for every month of a
+    /// range, as tab-separated text (填报率、合格率、及时率 with their fractions).
+    Rates {
+        /// First month, e.g. 2026-01.
+        #[arg(long)]
+        from: String,
+        /// Last month, e.g. 2026-12.
+        #[arg(long)]
+        to: String,
+    },
     /// The organisation: divisions and departments.
     Org {
         #[command(subcommand)]
@@ -231,7 +241,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = open_store(cli.db.as_deref().unwrap_or(default))?;
             if demo {
                 load_demo(&*store, &ctx("system", "加载演示数据"), 2024, 300, 1500)?;
-                println!("演示账号：admin（管理员）与 clerk（报送员），密码均为 {DEMO_PASSWORD}");
+                println!(
+                    "演示账号：admin（管理员）、coordinator（信用工作协调员，政策法规科）、clerk（报送员，违章处理科）、dongyuan（报送员，东源县交通运输局），密码均为 {DEMO_PASSWORD}"
+                );
             }
             let is_demo = store.meta("demo")?.as_deref() == Some("1");
             let mut rules = xinjiao_web::Rules::embedded();
@@ -392,6 +404,34 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             for y in calendar(cli.db.as_deref())?.years() {
                 println!("{}\t放假 {} 天\t调休上班 {} 天\t{}", y.year, y.off.len(), y.work.len(), y.source);
             }
+        }
+        Command::Rates { from, to } => {
+            let month = |s: &str| {
+                xinjiao_core::period::Month::parse(s).with_context(|| format!("「{s}」不是有效月份（如 2026-10）"))
+            };
+            let (from, to) = (month(&from)?, month(&to)?);
+            let store = open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB))?;
+            let mut cal = xinjiao_core::calendar::Calendar::embedded();
+            add_stored_years(&mut cal, &*store)?;
+            let rules = xinjiao_core::publication::PublicationRules::embedded();
+            let started = std::time::Instant::now();
+            let months = xinjiao_store::rates::month_counts(&*store, &cal, &rules, from, to)?;
+            let elapsed = started.elapsed();
+            let names: std::collections::HashMap<i64, String> =
+                store.departments()?.into_iter().map(|d| (d.id, d.name)).collect();
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            writeln!(out, "部门\t月份\t填报率\t合格率\t及时率")?;
+            for m in &months {
+                let name = m.department_id.and_then(|d| names.get(&d)).map_or("未归属部门", String::as_str);
+                let cell = |k| {
+                    let r = m.counts.rate(k);
+                    format!("{} ({}/{})", r.display(), r.numerator, r.denominator)
+                };
+                use xinjiao_core::rates::RateKind::*;
+                writeln!(out, "{name}\t{}\t{}\t{}\t{}", m.month, cell(Fill), cell(Pass), cell(Timeliness))?;
+            }
+            out.flush()?;
+            eprintln!("{} 个部门月份，计算用时 {} ms", months.len(), elapsed.as_millis());
         }
         Command::Org { command: OrgCommand::Load { file } } => {
             let text = std::fs::read_to_string(&file).with_context(|| format!("无法读取 {}", file.display()))?;

@@ -1,0 +1,419 @@
+//! Disclosure windows of penalty information (公示期限) as law-as-config:
+//! `rules/disclosure.toml` holds versions with effective dates and sources;
+//! each gives, per severity class (轻微 / 一般 / 严重), whether the decision is
+//! published and its minimum and maximum periods in months from the decision
+//! date, sector minimums, penalty classes with a longer maximum, and a
+//! suggested class per penalty class. [`DisclosureRules::window`] computes
+//! `(start, min_end, max_end)`; whether a record is public on a day is derived
+//! from these dates, never stored.
+
+use jiff::civil::Date;
+
+/// The embedded default rule file.
+pub const EMBEDDED: &str = include_str!("../../../rules/disclosure.toml");
+
+/// 失信程度: how serious the dishonesty a penalty records is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// 轻微
+    Minor,
+    /// 一般
+    General,
+    /// 严重
+    Serious,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 3] = [Severity::Minor, Severity::General, Severity::Serious];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Minor => "minor",
+            Severity::General => "general",
+            Severity::Serious => "serious",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Severity::Minor => "轻微",
+            Severity::General => "一般",
+            Severity::Serious => "严重",
+        }
+    }
+    /// Accepts the Chinese label (as in the optional column `失信程度`) or the code.
+    pub fn parse(s: &str) -> Option<Severity> {
+        let s = s.trim();
+        Severity::ALL.into_iter().find(|v| v.label() == s || v.as_str() == s)
+    }
+}
+
+/// What a rule version says about one severity class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClassRule {
+    /// Whether such decisions are published at all.
+    pub publish: bool,
+    /// Minimum period in months (repair may be applied for after it).
+    pub min: u32,
+    /// Maximum period in months (publication stops at its end).
+    pub max: u32,
+}
+
+/// A version of the disclosure rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleVersion {
+    pub id: String,
+    pub effective_from: Date,
+    pub source: String,
+    pub minor: ClassRule,
+    pub general: ClassRule,
+    pub serious: ClassRule,
+    /// (keywords, minimum months): sectors with a longer minimum.
+    pub sector_minimums: Vec<(Vec<String>, u32)>,
+    /// (penalty class label, maximum months).
+    pub class_maximums: Vec<(String, u32)>,
+    /// (penalty class label, suggested severity).
+    pub suggest: Vec<(String, Severity)>,
+}
+
+impl RuleVersion {
+    pub fn class(&self, s: Severity) -> ClassRule {
+        match s {
+            Severity::Minor => self.minor,
+            Severity::General => self.general,
+            Severity::Serious => self.serious,
+        }
+    }
+}
+
+/// A record's disclosure window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Window {
+    /// First public day: the decision date.
+    pub start: Date,
+    /// The day the minimum period has passed: repair may be applied for from it on.
+    pub min_end: Date,
+    /// The day publication stops: public on days `start..max_end`.
+    pub max_end: Date,
+    /// Whether the decision is published at all (minor cases are not, by default).
+    pub published: bool,
+    /// The rule version applied.
+    pub version: String,
+}
+
+impl Window {
+    /// Whether the record is public on `day` (before any repair or withdrawal).
+    pub fn is_public_on(&self, day: Date) -> bool {
+        self.published && self.start <= day && day < self.max_end
+    }
+    /// Whether repair may be applied for on `day`.
+    pub fn is_repairable_on(&self, day: Date) -> bool {
+        day >= self.min_end
+    }
+}
+
+/// A problem with a rule file or a date no version covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisclosureError {
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// Every version of the disclosure rules, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisclosureRules {
+    pub versions: Vec<RuleVersion>,
+}
+
+fn add_months(d: Date, months: u32) -> Date {
+    d.checked_add(jiff::Span::new().months(i64::from(months))).unwrap_or(Date::MAX)
+}
+
+impl DisclosureRules {
+    pub fn embedded() -> DisclosureRules {
+        DisclosureRules::parse(EMBEDDED).expect("embedded disclosure rules are valid")
+    }
+
+    /// Parses and validates a rule file: versions in ascending order of
+    /// `effective_from`, `min ≤ max` for every class, known severities.
+    pub fn parse(text: &str) -> Result<DisclosureRules, DisclosureError> {
+        let err = |m: String| DisclosureError { code: "disclosure.format", message: m };
+        let t: toml::Table = text.parse().map_err(|e| err(format!("不是有效的 TOML：{e}")))?;
+        let list = t.get("version").and_then(toml::Value::as_array).ok_or_else(|| err("缺少 [[version]]".into()))?;
+        let mut versions: Vec<RuleVersion> = Vec::new();
+        for (i, v) in list.iter().enumerate() {
+            let n = i + 1;
+            let v = v.as_table().ok_or_else(|| err(format!("第 {n} 个版本不是表")))?;
+            let text = |k: &str| v.get(k).and_then(toml::Value::as_str).map(str::to_string);
+            let id = text("id").ok_or_else(|| err(format!("第 {n} 个版本缺少 id")))?;
+            let effective_from: Date = text("effective_from")
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| err(format!("版本 {id} 的 effective_from 应为 YYYY-MM-DD")))?;
+            let months = |x: Option<&toml::Value>, what: &str| -> Result<u32, DisclosureError> {
+                x.and_then(toml::Value::as_integer)
+                    .and_then(|m| u32::try_from(m).ok())
+                    .filter(|m| *m <= 120)
+                    .ok_or_else(|| err(format!("版本 {id} 的 {what} 应为 0 到 120 之间的月数")))
+            };
+            let class = |k: &str| -> Result<ClassRule, DisclosureError> {
+                let c = v.get(k).and_then(toml::Value::as_table).ok_or_else(|| err(format!("版本 {id} 缺少 {k}")))?;
+                let rule = ClassRule {
+                    publish: c.get("publish").and_then(toml::Value::as_bool).unwrap_or(true),
+                    min: months(c.get("min"), &format!("{k}.min"))?,
+                    max: months(c.get("max"), &format!("{k}.max"))?,
+                };
+                if rule.min > rule.max {
+                    return Err(err(format!(
+                        "版本 {id} 的 {k}：最短期限 {} 个月长于最长期限 {} 个月",
+                        rule.min, rule.max
+                    )));
+                }
+                Ok(rule)
+            };
+            let tables = |k: &str| -> Vec<toml::Table> {
+                v.get(k)
+                    .and_then(toml::Value::as_array)
+                    .map(|a| a.iter().filter_map(|x| x.as_table().cloned()).collect())
+                    .unwrap_or_default()
+            };
+            let mut sector_minimums = Vec::new();
+            for s in tables("sector_minimums") {
+                let keywords: Vec<String> = s
+                    .get("keywords")
+                    .and_then(toml::Value::as_array)
+                    .map(|a| a.iter().filter_map(|k| k.as_str().map(String::from)).collect())
+                    .unwrap_or_default();
+                if keywords.is_empty() {
+                    return Err(err(format!("版本 {id} 的 sector_minimums 缺少 keywords")));
+                }
+                sector_minimums.push((keywords, months(s.get("min"), "sector_minimums.min")?));
+            }
+            let mut class_maximums = Vec::new();
+            for c in tables("class_maximums") {
+                let class = c
+                    .get("class")
+                    .and_then(toml::Value::as_str)
+                    .ok_or_else(|| err(format!("版本 {id} 的 class_maximums 缺少 class")))?;
+                class_maximums.push((class.to_string(), months(c.get("max"), "class_maximums.max")?));
+            }
+            let mut suggest = Vec::new();
+            if let Some(s) = v.get("suggest").and_then(toml::Value::as_table) {
+                for (class, sev) in s {
+                    let sev = sev
+                        .as_str()
+                        .and_then(Severity::parse)
+                        .ok_or_else(|| err(format!("版本 {id} 的 suggest.{class} 应为 minor、general 或 serious")))?;
+                    suggest.push((class.clone(), sev));
+                }
+            }
+            if let Some(prev) = versions.last()
+                && prev.effective_from >= effective_from
+            {
+                return Err(err(format!("版本 {id} 的生效日期应晚于上一版本 {}", prev.id)));
+            }
+            versions.push(RuleVersion {
+                source: text("source").unwrap_or_default(),
+                minor: class("minor")?,
+                general: class("general")?,
+                serious: class("serious")?,
+                id,
+                effective_from,
+                sector_minimums,
+                class_maximums,
+                suggest,
+            });
+        }
+        Ok(DisclosureRules { versions })
+    }
+
+    /// The version in force for a decision of `decision_date`.
+    pub fn version_for(&self, decision_date: Date) -> Result<&RuleVersion, DisclosureError> {
+        self.versions.iter().rev().find(|v| v.effective_from <= decision_date).ok_or_else(|| DisclosureError {
+            code: "disclosure.no_version",
+            message: format!("{decision_date} 早于公示期限规则的最早版本，无法计算公示期限"),
+        })
+    }
+
+    /// The window of a penalty: the severity's periods, raised by a matching
+    /// sector minimum, and its maximum raised by the longest period of its
+    /// penalty classes. `sector_text` is the violation type, facts and basis.
+    pub fn window(
+        &self,
+        decision_date: Date,
+        severity: Severity,
+        classes: &[&str],
+        sector_text: &str,
+    ) -> Result<Window, DisclosureError> {
+        let v = self.version_for(decision_date)?;
+        let rule = v.class(severity);
+        let mut min = rule.min;
+        let mut max = rule.max;
+        if severity != Severity::Minor {
+            for (keywords, m) in &v.sector_minimums {
+                if keywords.iter().any(|k| sector_text.contains(k.as_str())) {
+                    min = min.max(*m);
+                }
+            }
+            for (class, m) in &v.class_maximums {
+                if classes.contains(&class.as_str()) {
+                    max = max.max(*m);
+                }
+            }
+        }
+        let max = max.max(min);
+        Ok(Window {
+            start: decision_date,
+            min_end: add_months(decision_date, min),
+            max_end: add_months(decision_date, max),
+            published: rule.publish,
+            version: v.id.clone(),
+        })
+    }
+
+    /// The class the rules suggest for a decision with these penalty classes:
+    /// the most severe suggestion, or 一般 when none applies.
+    pub fn suggest(&self, decision_date: Date, classes: &[&str]) -> Severity {
+        let Ok(v) = self.version_for(decision_date) else { return Severity::General };
+        classes
+            .iter()
+            .filter_map(|c| v.suggest.iter().find(|(k, _)| k == c).map(|(_, s)| *s))
+            .max()
+            .unwrap_or(Severity::General)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn d(s: &str) -> Date {
+        s.parse().unwrap()
+    }
+
+    /// Decision date, severity, penalty classes, sector text → version, min_end, max_end, published.
+    type Case =
+        (&'static str, Severity, &'static [&'static str], &'static str, &'static str, &'static str, &'static str, bool);
+
+    #[test]
+    fn table_of_cases() {
+        let r = DisclosureRules::embedded();
+        // (decision date, severity, classes, sector text) → (version, min_end, max_end, published)
+        let cases: &[Case] = &[
+            ("2026-03-31", Severity::General, &["罚款"], "超限运输", "order58", "2026-06-30", "2027-03-31", true),
+            ("2026-04-01", Severity::General, &["罚款"], "超限运输", "order36", "2026-07-01", "2027-04-01", true),
+            ("2026-04-01", Severity::Serious, &["罚款"], "超限运输", "order36", "2027-04-01", "2029-04-01", true),
+            (
+                "2026-04-01",
+                Severity::Minor,
+                &["警告"],
+                "未携带道路运输证",
+                "order36",
+                "2026-04-01",
+                "2026-07-01",
+                false,
+            ),
+            // Leap day: a year later is 28 February; three years later too.
+            ("2024-02-29", Severity::Serious, &["罚款"], "", "order58", "2025-02-28", "2027-02-28", true),
+            ("2024-02-29", Severity::General, &["罚款"], "", "order58", "2024-05-29", "2025-02-28", true),
+            // Month ends clamp: 31 August + 3 months = 30 November.
+            ("2025-08-31", Severity::General, &["罚款"], "", "order58", "2025-11-30", "2026-08-31", true),
+            // A safety-production case: the sector minimum raises min (and max with it).
+            (
+                "2026-05-10",
+                Severity::General,
+                &["罚款"],
+                "危险货物运输车辆未按规定安装卫星定位装置",
+                "order36",
+                "2027-05-10",
+                "2027-05-10",
+                true,
+            ),
+            // Several classes: the longest period wins (吊销许可证件: 36 months).
+            (
+                "2026-05-10",
+                Severity::General,
+                &["罚款", "吊销许可证件"],
+                "",
+                "order36",
+                "2026-08-10",
+                "2029-05-10",
+                true,
+            ),
+        ];
+        for (date, sev, classes, text, version, min_end, max_end, published) in cases {
+            let w = r.window(d(date), *sev, classes, text).unwrap();
+            assert_eq!(
+                (w.version.as_str(), w.min_end, w.max_end, w.published),
+                (*version, d(min_end), d(max_end), *published),
+                "{date} {sev:?} {classes:?}"
+            );
+            assert_eq!(w.start, d(date));
+        }
+        assert_eq!(r.window(d("2020-01-01"), Severity::General, &[], "").unwrap_err().code, "disclosure.no_version");
+    }
+
+    #[test]
+    fn public_and_repairable_days() {
+        let r = DisclosureRules::embedded();
+        let w = r.window(d("2026-04-01"), Severity::General, &["罚款"], "").unwrap();
+        assert!(!w.is_public_on(d("2026-03-31")) && w.is_public_on(d("2026-04-01")));
+        assert!(w.is_public_on(d("2027-03-31")) && !w.is_public_on(d("2027-04-01")));
+        assert!(!w.is_repairable_on(d("2026-06-30")) && w.is_repairable_on(d("2026-07-01")));
+        let minor = r.window(d("2026-04-01"), Severity::Minor, &["警告"], "").unwrap();
+        assert!(!minor.is_public_on(d("2026-04-01")), "minor cases are not published");
+        assert!(minor.is_repairable_on(d("2026-04-01")), "and are repairable at once");
+    }
+
+    #[test]
+    fn suggestions_take_the_most_severe_class() {
+        let r = DisclosureRules::embedded();
+        let day = d("2026-05-01");
+        assert_eq!(r.suggest(day, &["警告"]), Severity::Minor);
+        assert_eq!(r.suggest(day, &["警告", "罚款"]), Severity::General);
+        assert_eq!(r.suggest(day, &["罚款", "吊销许可证件"]), Severity::Serious);
+        assert_eq!(r.suggest(day, &["其他"]), Severity::General);
+        assert_eq!(Severity::parse("严重"), Some(Severity::Serious));
+        assert_eq!(Severity::parse("serious"), Some(Severity::Serious));
+        assert_eq!(Severity::parse("很严重"), None);
+    }
+
+    #[test]
+    fn bad_rule_files_are_refused() {
+        let base = |general: &str| {
+            format!(
+                "[[version]]\nid = \"a\"\neffective_from = \"2023-05-01\"\nminor = {{ publish = false, min = 0, max = 3 }}\n\
+                 general = {general}\nserious = {{ min = 12, max = 36 }}\n"
+            )
+        };
+        assert!(DisclosureRules::parse(&base("{ min = 3, max = 12 }")).is_ok());
+        assert!(DisclosureRules::parse(&base("{ min = 13, max = 12 }")).unwrap_err().message.contains("长于"));
+        assert!(DisclosureRules::parse(&base("{ min = 3 }")).unwrap_err().message.contains("general.max"));
+        let twice = format!("{}{}", base("{ min = 3, max = 12 }"), base("{ min = 3, max = 12 }"));
+        assert!(DisclosureRules::parse(&twice).unwrap_err().message.contains("晚于"));
+        assert!(DisclosureRules::parse("x = 1").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn windows_are_ordered_and_bound_publication(
+            days in 0i64..4000, sev in 0usize..3, classes in proptest::sample::subsequence(
+                vec!["警告", "罚款", "吊销许可证件", "限制从业", "没收违法所得"], 0..4),
+            sector in proptest::bool::ANY, probe in 0i64..2000,
+        ) {
+            let r = DisclosureRules::embedded();
+            let date = d("2023-05-01").checked_add(jiff::Span::new().days(days)).unwrap();
+            let text = if sector { "安全生产" } else { "超限运输" };
+            let w = r.window(date, Severity::ALL[sev], &classes, text).unwrap();
+            prop_assert!(w.start <= w.min_end && w.min_end <= w.max_end);
+            let day = date.checked_add(jiff::Span::new().days(probe)).unwrap();
+            if w.is_public_on(day) {
+                prop_assert!(day < w.max_end && day >= w.start);
+            }
+            if day >= w.max_end {
+                prop_assert!(!w.is_public_on(day));
+            }
+            if day < w.min_end {
+                prop_assert!(!w.is_repairable_on(day));
+            }
+        }
+    }
+}
