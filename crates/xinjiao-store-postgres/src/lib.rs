@@ -1375,27 +1375,19 @@ impl Store for PgStore {
 
     fn record_rate_rows(&self, from: Date, to: Date, deadlines: &[Deadline]) -> Result<Vec<RecordRateRow>> {
         let (kinds, dates, ends) = deadline_arrays(deadlines);
-        self.rows(
+        let days = self.rows(
             &format!(
                 "{DEADLINES_CTE}
-                 SELECT nullif(c.department_id, 0), to_char(c.decision_date, 'YYYY-MM'), c.kind, sum(c.n)::bigint,
+                 SELECT c.department_id, c.decision_date::text, c.kind, sum(c.n)::bigint,
                         coalesce(sum(c.n) FILTER (WHERE c.published_on <= d.deadline), 0)::bigint
                  FROM d JOIN record_day_counts c ON c.decision_date = d.dd AND c.kind = d.kind
                  WHERE d.dd >= $4::text::date AND d.dd <= $5::text::date
-                 GROUP BY 1, 2, 3"
+                 GROUP BY c.decision_date, c.kind, c.department_id"
             ),
             &[&kinds, &dates, &ends, &from.to_string(), &to.to_string()],
-            |r| {
-                let m: &str = r.get(1);
-                Ok(RecordRateRow {
-                    department_id: r.get(0),
-                    month: Month::parse(m).ok_or_else(|| bad(format!("month {m}")))?,
-                    kind: record_kind(r.get(2))?,
-                    reported: r.get::<_, i64>(3) as u64,
-                    on_time: r.get::<_, i64>(4) as u64,
-                })
-            },
-        )
+            |r| Ok((r.get(0), r.get(1), record_kind(r.get(2))?, r.get::<_, i64>(3) as u64, r.get::<_, i64>(4) as u64)),
+        )?;
+        Ok(xinjiao_store::fold_days_to_months(days))
     }
 
     fn submission_rate_rows(&self, from: Date, to: Date) -> Result<Vec<SubmissionRateRow>> {

@@ -1110,28 +1110,21 @@ impl Store for SqliteStore {
 
     fn record_rate_rows(&self, from: Date, to: Date, deadlines: &[Deadline]) -> Result<Vec<RecordRateRow>> {
         let json = deadlines_json(deadlines);
-        self.read(|c| {
+        let days = self.read(|c| {
             c.prepare_cached(&format!(
                 "{DEADLINES_CTE}
-                 SELECT nullif(c.department_id, 0), substr(c.decision_date, 1, 7), c.kind, sum(c.n),
+                 SELECT c.department_id, c.decision_date, c.kind, sum(c.n),
                         sum(CASE WHEN c.published_on <= d.deadline THEN c.n ELSE 0 END)
                  FROM d CROSS JOIN record_day_counts c ON c.decision_date = d.dd AND c.kind = d.kind
                  WHERE d.dd >= ?2 AND d.dd <= ?3
-                 GROUP BY c.department_id, substr(c.decision_date, 1, 7), c.kind"
+                 GROUP BY c.decision_date, c.kind, c.department_id"
             ))?
             .query_map(params![json, from.to_string(), to.to_string()], |r| {
-                let m: String = r.get(1)?;
-                Ok(RecordRateRow {
-                    department_id: r.get(0)?,
-                    month: Month::parse(&m)
-                        .ok_or_else(|| rusqlite::Error::InvalidColumnType(1, m, rusqlite::types::Type::Text))?,
-                    kind: kind(r.get(2)?)?,
-                    reported: r.get::<_, i64>(3)? as u64,
-                    on_time: r.get::<_, i64>(4)? as u64,
-                })
+                Ok((r.get(0)?, r.get(1)?, kind(r.get(2)?)?, r.get::<_, i64>(3)? as u64, r.get::<_, i64>(4)? as u64))
             })?
-            .collect()
-        })
+            .collect::<rusqlite::Result<Vec<_>>>()
+        })?;
+        Ok(xinjiao_store::fold_days_to_months(days))
     }
 
     fn submission_rate_rows(&self, from: Date, to: Date) -> Result<Vec<SubmissionRateRow>> {

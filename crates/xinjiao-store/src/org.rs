@@ -234,3 +234,23 @@ pub fn from_file(f: &xinjiao_core::org::OrgFile) -> (Vec<Division>, Vec<NewDepar
         .collect();
     (divisions, departments)
 }
+
+/// Adds per-day counts `(department id or 0, decision date YYYY-MM-DD, kind,
+/// reported, on time)` into per-month rows: backends aggregate by day in index
+/// order (cheap) and fold the days here.
+pub fn fold_days_to_months(days: impl IntoIterator<Item = (i64, String, RecordKind, u64, u64)>) -> Vec<RecordRateRow> {
+    let mut acc: std::collections::BTreeMap<(i64, Month, &'static str), RecordRateRow> = Default::default();
+    for (dept, date, kind, reported, on_time) in days {
+        let Some(month) = date.get(..7).and_then(Month::parse) else { continue };
+        let row = acc.entry((dept, month, kind.as_str())).or_insert(RecordRateRow {
+            department_id: (dept != 0).then_some(dept),
+            month,
+            kind,
+            reported: 0,
+            on_time: 0,
+        });
+        row.reported += reported;
+        row.on_time += on_time;
+    }
+    acc.into_values().collect()
+}

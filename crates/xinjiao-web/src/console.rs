@@ -55,7 +55,7 @@ fn safe_next(next: &str) -> &str {
 #[derive(Template)]
 #[template(path = "login.html")]
 struct LoginPage {
-    demo: bool,
+    banner: crate::Banner,
     user: Option<String>,
     next: String,
     username: String,
@@ -76,7 +76,7 @@ async fn login_form(
     if u.is_some() {
         return Ok(Redirect::to(safe_next(&q.next)).into_response());
     }
-    let page = LoginPage { demo: st.demo, user: None, next: q.next, username: String::new(), error: None };
+    let page = LoginPage { banner: st.banner(), user: None, next: q.next, username: String::new(), error: None };
     Ok(Html(page.render()?).into_response())
 }
 
@@ -103,7 +103,7 @@ async fn login(State(st): State<AppState>, Form(f): Form<LoginForm>) -> Result<R
     };
     let Some(user) = verified else {
         let page = LoginPage {
-            demo: st.demo,
+            banner: st.banner(),
             user: None,
             next: f.next,
             username: name,
@@ -184,7 +184,7 @@ impl From<&xinjiao_store::Submission> for SubmissionRow {
 #[derive(Template)]
 #[template(path = "console_home.html")]
 struct ConsoleHome {
-    demo: bool,
+    banner: crate::Banner,
     user: Option<String>,
     display_name: String,
     role_label: &'static str,
@@ -208,7 +208,7 @@ async fn render_home(st: &AppState, user: &User, error: Option<String>) -> Resul
         None => String::new(),
     };
     let page = ConsoleHome {
-        demo: st.demo,
+        banner: st.banner(),
         user: Some(user.display_name.clone()),
         display_name: user.display_name.clone(),
         role_label: user.role.label(),
@@ -302,7 +302,7 @@ struct DiagRow {
 #[derive(Template)]
 #[template(path = "submission.html")]
 struct SubmissionPage {
-    demo: bool,
+    banner: crate::Banner,
     user: Option<String>,
     s: SubmissionRow,
     dry_run: bool,
@@ -353,7 +353,7 @@ async fn submission(
     let s = load_submission(&st, &user, &id).await?;
     let (diags, dry_run) = stored_report(&s.report_json);
     let page = SubmissionPage {
-        demo: st.demo,
+        banner: st.banner(),
         user: Some(user.display_name.clone()),
         dry_run,
         diagnostics: diags
@@ -429,7 +429,7 @@ struct FormField {
 #[derive(Template)]
 #[template(path = "record_form.html")]
 struct RecordFormPage {
-    demo: bool,
+    banner: crate::Banner,
     user: Option<String>,
     kind: &'static str,
     kind_label: &'static str,
@@ -451,7 +451,7 @@ fn form_page(
     diags: &[xinjiao_core::Diagnostic],
 ) -> RecordFormPage {
     RecordFormPage {
-        demo: st.demo,
+        banner: st.banner(),
         user: Some(user.display_name.clone()),
         kind: kind.as_str(),
         kind_label: kind.label(),
@@ -515,7 +515,7 @@ async fn new_record(
 #[derive(Template)]
 #[template(path = "staff_record.html")]
 struct StaffRecordPage {
-    demo: bool,
+    banner: crate::Banner,
     user: Option<String>,
     message: Option<String>,
     row: RecordRowView,
@@ -586,7 +586,7 @@ async fn render_staff_record(
     let page = StaffRecordPage {
         department,
         timeliness: timeliness(st, &detail),
-        demo: st.demo,
+        banner: st.banner(),
         user: Some(user.display_name.clone()),
         message,
         row: (&detail.row).into(),
@@ -632,7 +632,7 @@ struct CalendarRow {
 #[derive(Template)]
 #[template(path = "calendar.html")]
 struct CalendarPage {
-    demo: bool,
+    banner: crate::Banner,
     user: Option<String>,
     years: Vec<CalendarRow>,
     message: Option<String>,
@@ -660,7 +660,7 @@ async fn render_calendar(
             stored: stored.contains(&y.year),
         })
         .collect();
-    let page = CalendarPage { demo: st.demo, user: Some(user.display_name.clone()), years, message, error };
+    let page = CalendarPage { banner: st.banner(), user: Some(user.display_name.clone()), years, message, error };
     Ok(Html(page.render()?))
 }
 

@@ -69,11 +69,27 @@ pub struct AppState {
     pub clock: Clock,
     /// Whether the database holds demo data (shown as a banner).
     pub demo: bool,
+    /// Whether the clock shows another day (`serve --today`, tests and demos
+    /// only); every page then says which day it shows.
+    pub test_clock: bool,
     /// Set `Secure` on cookies (behind HTTPS).
     pub secure_cookies: bool,
 }
 
+/// What the banner above every page says.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Banner {
+    /// The data is demo data.
+    pub demo: bool,
+    /// The pages show this day (test clock).
+    pub test_day: Option<Date>,
+}
+
 impl AppState {
+    /// The banner of every page.
+    pub fn banner(&self) -> Banner {
+        Banner { demo: self.demo, test_day: self.test_clock.then(|| self.today()) }
+    }
     pub fn now(&self) -> Timestamp {
         (self.clock)()
     }
@@ -150,7 +166,7 @@ impl IntoResponse for PageError {
                 (StatusCode::INTERNAL_SERVER_ERROR, "系统错误", "系统暂时无法处理该请求，请稍后再试。".to_string())
             }
         };
-        let page = views::ErrorPage { title, detail: &detail, demo: false, user: None };
+        let page = views::ErrorPage { title, detail: &detail, banner: Banner::default(), user: None };
         let body = askama::Template::render(&page).unwrap_or_else(|_| title.to_string());
         (status, Html(body)).into_response()
     }

@@ -32,7 +32,7 @@ fn user_name(u: &MaybeUser) -> Option<String> {
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomePage {
-    demo: bool,
+    banner: crate::Banner,
     user: Option<String>,
     q: String,
     totals: Totals,
@@ -49,7 +49,7 @@ async fn home(State(st): State<AppState>, u: MaybeUser) -> Result<Html<String>, 
         })
         .await?;
     let page = HomePage {
-        demo: st.demo,
+        banner: st.banner(),
         user: user_name(&u),
         q: String::new(),
         totals,
@@ -69,7 +69,7 @@ pub struct SearchQuery {
 #[derive(Template)]
 #[template(path = "search.html")]
 struct SearchPage {
-    demo: bool,
+    banner: crate::Banner,
     user: Option<String>,
     q: String,
     message: Option<String>,
@@ -89,7 +89,7 @@ async fn search(
     let message = q.is_empty().then(|| "请输入要查询的企业名称、统一社会信用代码或姓名。".to_string());
     let pager = Pager::new(&page, &format!("/search?q={}&", urlencode(&q)));
     let html = SearchPage {
-        demo: st.demo,
+        banner: st.banner(),
         user: user_name(&u),
         q,
         message,
@@ -103,7 +103,7 @@ async fn search(
 #[derive(Template)]
 #[template(path = "subject.html")]
 struct SubjectPage {
-    demo: bool,
+    banner: crate::Banner,
     user: Option<String>,
     subject: SubjectView,
     penalties: Vec<RecordRowView>,
@@ -125,7 +125,7 @@ async fn subject(State(st): State<AppState>, u: MaybeUser, Path(key): Path<Strin
         })
         .await?;
     let html = SubjectPage {
-        demo: st.demo,
+        banner: st.banner(),
         user: user_name(&u),
         subject: (&subject).into(),
         penalties: penalties.items.iter().map(Into::into).collect(),
@@ -138,7 +138,7 @@ async fn subject(State(st): State<AppState>, u: MaybeUser, Path(key): Path<Strin
 #[derive(Template)]
 #[template(path = "record.html")]
 struct RecordPage {
-    demo: bool,
+    banner: crate::Banner,
     user: Option<String>,
     row: RecordRowView,
     fields: Vec<FieldView>,
@@ -149,7 +149,7 @@ async fn record(State(st): State<AppState>, u: MaybeUser, Path(id): Path<String>
     let id: i64 = id.parse().map_err(|_| PageError::NotFound)?;
     let detail = st.db(move |s| s.record(id)).await?.ok_or(PageError::NotFound)?;
     let html = RecordPage {
-        demo: st.demo,
+        banner: st.banner(),
         user: user_name(&u),
         row: (&detail.row).into(),
         fields: field_views(detail.row.kind, &detail.current().fields, false),
@@ -206,7 +206,7 @@ impl ListQuery {
 #[derive(Template)]
 #[template(path = "disclosures.html")]
 struct DisclosuresPage {
-    demo: bool,
+    banner: crate::Banner,
     user: Option<String>,
     heading: String,
     /// Key of the subject the list is limited to, or empty.
@@ -261,7 +261,7 @@ async fn disclosures(
         urlencode(&lq.subject)
     );
     let html = DisclosuresPage {
-        demo: st.demo,
+        banner: st.banner(),
         user: user_name(&u),
         heading,
         subject: lq.subject.clone(),

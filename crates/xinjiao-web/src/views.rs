@@ -153,7 +153,7 @@ impl Pager {
 pub struct ErrorPage<'a> {
     pub title: &'a str,
     pub detail: &'a str,
-    pub demo: bool,
+    pub banner: crate::Banner,
     pub user: Option<String>,
 }
 

@@ -74,7 +74,7 @@ struct TrendRow {
 #[derive(Template)]
 #[template(path = "dashboard.html")]
 struct DashboardPage {
-    demo: bool,
+    banner: crate::Banner,
     user: Option<String>,
     period_label: String,
     period_kind: &'static str,
@@ -169,7 +169,7 @@ async fn dashboard(
         .collect();
     let next = Period { kind: f.period.kind, start: f.period.last_month().next() };
     let page = DashboardPage {
-        demo: st.demo,
+        banner: st.banner(),
         user: Some(user.display_name.clone()),
         period_label: f.period.label(),
         period_kind: f.period.kind.as_str(),
@@ -288,7 +288,7 @@ struct DrillRow {
 #[derive(Template)]
 #[template(path = "drill.html")]
 struct DrillPage {
-    demo: bool,
+    banner: crate::Banner,
     user: Option<String>,
     title: String,
     scope: String,
@@ -450,7 +450,7 @@ async fn drill(
         _ => return Err(PageError::BadRequest("what 应为 overdue、rejected 或 fill".into())),
     };
     let page = DrillPage {
-        demo: st.demo,
+        banner: st.banner(),
         user: Some(user.display_name.clone()),
         title: title.to_string(),
         scope,
@@ -485,7 +485,7 @@ struct DeclRow {
 #[derive(Template)]
 #[template(path = "declarations.html")]
 struct DeclarationsPage {
-    demo: bool,
+    banner: crate::Banner,
     user: Option<String>,
     departments: Vec<(i64, String)>,
     selected_department: i64,
@@ -522,7 +522,7 @@ async fn render_declarations(
     decls.retain(|d| allowed.iter().any(|a| a.id == d.department_id));
     decls.sort_by(|a, b| b.month.cmp(&a.month).then(a.department_id.cmp(&b.department_id)));
     let page = DeclarationsPage {
-        demo: st.demo,
+        banner: st.banner(),
         user: Some(user.display_name.clone()),
         selected_department: q.department.or(user.department_id).unwrap_or(0),
         departments: allowed.iter().map(|d| (d.id, d.name.clone())).collect(),
@@ -659,7 +659,7 @@ struct RespRow {
 #[derive(Template)]
 #[template(path = "responsibilities_form.html")]
 struct ResponsibilitiesForm {
-    demo: bool,
+    banner: crate::Banner,
     user: Option<String>,
     rows: Vec<RespRow>,
     departments: Vec<(i64, String)>,
@@ -696,7 +696,7 @@ async fn render_resp_form(
         });
     }
     let page = ResponsibilitiesForm {
-        demo: st.demo,
+        banner: st.banner(),
         user: Some(user.display_name.clone()),
         rows,
         departments: departments.iter().map(|d| (d.id, d.name.clone())).collect(),
@@ -769,7 +769,7 @@ async fn save_responsibilities(
 #[derive(Template)]
 #[template(path = "responsibilities.html")]
 struct PublicResponsibilities {
-    demo: bool,
+    banner: crate::Banner,
     user: Option<String>,
     rows: Vec<RespRow>,
     can_edit: bool,
@@ -781,7 +781,7 @@ async fn public_responsibilities(
 ) -> Result<Html<String>, PageError> {
     let (rows, departments) = st.db(|s| Ok((s.responsibilities()?, s.departments()?))).await?;
     let page = PublicResponsibilities {
-        demo: st.demo,
+        banner: st.banner(),
         can_edit: u.as_ref().is_some_and(|u| u.role.oversees()),
         user: u.map(|u| u.display_name),
         rows: resp_rows(&rows, &departments),
@@ -833,7 +833,7 @@ fn doc_rows(st: &AppState, docs: &[xinjiao_store::Document], departments: &[Depa
 #[derive(Template)]
 #[template(path = "documents_console.html")]
 struct DocumentsConsole {
-    demo: bool,
+    banner: crate::Banner,
     user: Option<String>,
     docs: Vec<DocRow>,
     departments: Vec<(i64, String)>,
@@ -852,7 +852,7 @@ async fn render_documents_console(st: &AppState, user: &User, errors: Vec<String
     };
     let docs = st.db(move |s| s.documents(&filter, PageRequest::new(1, 100))).await?;
     let page = DocumentsConsole {
-        demo: st.demo,
+        banner: st.banner(),
         user: Some(user.display_name.clone()),
         docs: doc_rows(st, &docs.items, &departments),
         departments: allowed.iter().map(|d| (d.id, d.name.clone())).collect(),
@@ -938,7 +938,7 @@ async fn publish_document(
 #[derive(Template)]
 #[template(path = "documents.html")]
 struct PublicDocuments {
-    demo: bool,
+    banner: crate::Banner,
     user: Option<String>,
     docs: Vec<DocRow>,
     kinds: Vec<(&'static str, &'static str)>,
@@ -960,7 +960,7 @@ async fn public_documents(
     let (docs, departments) =
         st.db(move |s| Ok((s.documents(&filter, PageRequest::new(1, 100))?, s.departments()?))).await?;
     let page = PublicDocuments {
-        demo: st.demo,
+        banner: st.banner(),
         user: u.map(|u| u.display_name),
         docs: doc_rows(&st, &docs.items, &departments),
         kinds: DocumentKind::ALL.iter().map(|k| (k.as_str(), k.label())).collect(),
@@ -972,7 +972,7 @@ async fn public_documents(
 #[derive(Template)]
 #[template(path = "document.html")]
 struct PublicDocument {
-    demo: bool,
+    banner: crate::Banner,
     user: Option<String>,
     doc: DocRow,
     paragraphs: Vec<String>,
@@ -986,7 +986,7 @@ async fn public_document(
     let (doc, departments) = st.db(move |s| Ok((s.document(id)?, s.departments()?))).await?;
     let doc = doc.filter(|d| d.published_on.is_some()).ok_or(PageError::NotFound)?;
     let page = PublicDocument {
-        demo: st.demo,
+        banner: st.banner(),
         user: u.map(|u| u.display_name),
         paragraphs: doc.body.split('\n').map(str::trim).filter(|p| !p.is_empty()).map(String::from).collect(),
         doc: doc_rows(&st, std::slice::from_ref(&doc), &departments).remove(0),

@@ -140,6 +140,7 @@ fn app(backend: Backend) -> App {
         rules: xinjiao_web::Rules::embedded().shared(),
         clock: Arc::new(|| Timestamp::from_second(1_795_000_000).unwrap()),
         demo: true,
+        test_clock: false,
         secure_cookies: false,
     };
     App { router: xinjiao_web::router(state), store: Some(store), dir, pg_db }

@@ -44,6 +44,10 @@ enum Command {
         /// Mark cookies Secure (when served behind HTTPS).
         #[arg(long)]
         secure_cookies: bool,
+        /// Show the platform as of another day (YYYY-MM-DD); for tests and
+        /// demos only, refused unless XINJIAO_TEST_CLOCK=1.
+        #[arg(long)]
+        today: Option<String>,
     },
     /// Apply pending database migrations.
     Migrate,
@@ -236,7 +240,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 applied_migrations(cli.db.as_deref().unwrap_or(DEFAULT_DB))?
             );
         }
-        Command::Serve { addr, demo, secure_cookies } => {
+        Command::Serve { addr, demo, secure_cookies, today } => {
+            let (clock, test_clock) = match today {
+                None => (clock.clone(), false),
+                Some(day) => (shifted_clock(&day)?, true),
+            };
             let default = if demo { "sqlite://xinjiao-data/demo.sqlite3" } else { DEFAULT_DB };
             let store = open_store(cli.db.as_deref().unwrap_or(default))?;
             if demo {
@@ -248,7 +256,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let is_demo = store.meta("demo")?.as_deref() == Some("1");
             let mut rules = xinjiao_web::Rules::embedded();
             add_stored_years(&mut rules.calendar, &*store)?;
-            let state = AppState { store, rules: rules.shared(), clock: clock.clone(), demo: is_demo, secure_cookies };
+            let state = AppState {
+                store,
+                rules: rules.shared(),
+                clock: clock.clone(),
+                demo: is_demo,
+                test_clock,
+                secure_cookies,
+            };
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             rt.block_on(async move {
                 let listener =
@@ -494,6 +509,21 @@ fn add_stored_years(cal: &mut xinjiao_core::calendar::Calendar, store: &dyn Stor
         cal.insert(parsed);
     }
     Ok(())
+}
+
+/// A clock that runs from the current time of day on `day` (China time):
+/// `serve --today`, refused unless XINJIAO_TEST_CLOCK=1.
+fn shifted_clock(day: &str) -> anyhow::Result<xinjiao_web::Clock> {
+    if std::env::var("XINJIAO_TEST_CLOCK").as_deref() != Ok("1") {
+        bail!("--today 只能用于测试和演示：须同时设置环境变量 XINJIAO_TEST_CLOCK=1");
+    }
+    let day = xinjiao_core::date::parse_date(day).with_context(|| format!("「{day}」不是有效日期（如 2027-04-01）"))?;
+    let real = system_clock();
+    let now = real();
+    let china = jiff::tz::Offset::constant(8);
+    let same_time_that_day = china.to_timestamp(day.to_datetime(china.to_datetime(now).time()))?;
+    let shift = jiff::SignedDuration::from_micros(same_time_that_day.as_microsecond() - now.as_microsecond());
+    Ok(Arc::new(move || real().checked_add(shift).unwrap_or(now)))
 }
 
 /// The id of the department with `code`.

@@ -30,6 +30,7 @@ fn router(store: Arc<dyn Store>) -> axum::Router {
         rules: xinjiao_web::Rules::embedded().shared(),
         clock: Arc::new(|| jiff::Timestamp::from_second(1_795_000_000).unwrap()),
         demo: true,
+        test_clock: false,
         secure_cookies: false,
     })
 }

@@ -99,6 +99,7 @@ on_both_backends!(
     xlsx_numeric_id_number_is_explained,
     demo_and_user_commands,
     calendar_load_changes_answers,
+    organisation_attribution_rates_and_test_clock,
 );
 
 fn xinjiao(args: &[&str]) -> Output {
@@ -525,4 +526,85 @@ fn calendar_load_changes_answers(dir: TempDir) {
     let out = xinjiao(&["calendar", "load", file.to_str().unwrap(), "--db", &db]);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(dir.store().calendar_years().unwrap().len(), 1);
+}
+
+fn organisation_attribution_rates_and_test_clock(dir: TempDir) {
+    let org = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/heyuan-organisation.toml");
+    let out = xinjiao(&["org", "load", org, "--db", &dir.db()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("已载入 7 个行政区划、26 个部门"));
+    let again = xinjiao(&["org", "load", org, "--db", &dir.db()]);
+    assert!(again.status.success(), "loading twice is harmless");
+    assert_eq!(dir.store().departments().unwrap().len(), 26);
+    let bad = dir.path("bad-org.toml");
+    std::fs::write(&bad, "[[division]]\ncode = \"441600\"\nname = \"河源市\"\n[[department]]\ncode = \"X\"\ndivision = \"999999\"\nname = \"甲\"\nkind = \"section\"\n").unwrap();
+    let out = xinjiao(&["org", "load", bad.to_str().unwrap(), "--db", &dir.db()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("999999"));
+    let list = xinjiao(&["org", "list", "--db", &dir.db()]);
+    assert!(String::from_utf8_lossy(&list.stdout).contains("HY-WZCL\t违章处理科\t科室\t河源市"));
+
+    // Accounts and imports are attributed to a department given by its code.
+    let out = Command::new(env!("CARGO_BIN_EXE_xinjiao"))
+        .args(["user", "add", "chen", "--name", "陈协调", "--role", "coordinator", "--department", "HY-ZCFG"])
+        .args(["--db", &dir.db()])
+        .env("XINJIAO_PASSWORD", "a-long-password")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let chen = dir.store().user_by_name("chen").unwrap().unwrap();
+    assert_eq!(chen.role, xinjiao_store::Role::Coordinator);
+    let file = dir.path("p.csv");
+    std::fs::write(&file, csv_text(&sample_rows())).unwrap();
+    let out = xinjiao(&["import", "penalties", file.to_str().unwrap(), "--department", "NOPE", "--db", &dir.db()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("部门编码 NOPE 不存在"));
+    let (code, report) = import(&dir, "penalties", &file, &["--department", "HY-WZCL"]);
+    assert_eq!(code, 2);
+    let accepted = report["accepted"].as_u64().unwrap();
+    let wzcl = dir.store().departments().unwrap().into_iter().find(|d| d.code == "HY-WZCL").unwrap().id;
+    let filter = xinjiao_store::RecordFilter { department_id: Some(wzcl), ..Default::default() };
+    let page = dir.store().list_records(&filter, xinjiao_store::PageRequest::new(1, 100)).unwrap();
+    assert_eq!(page.total, accepted);
+    assert!(page.items.iter().all(|r| r.published_on.is_some()));
+
+    // The monthly rates of every department.
+    let out = xinjiao(&["rates", "--from", "2024-01", "--to", "2026-12", "--db", &dir.db()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("部门\t月份\t填报率\t合格率\t及时率"));
+    assert!(text.lines().any(|l| l.starts_with("违章处理科\t")), "{text}");
+    assert_eq!(xinjiao(&["rates", "--from", "2024-13", "--to", "2026-12", "--db", &dir.db()]).status.code(), Some(1));
+
+    // serve --today is for tests and demos only.
+    let out = xinjiao(&["serve", "--today", "2027-04-01", "--db", &dir.db(), "--addr", "127.0.0.1:1"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("XINJIAO_TEST_CLOCK=1"));
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_xinjiao"))
+        .args(["serve", "--today", "2027-04-01", "--db", &dir.db(), "--addr", &format!("127.0.0.1:{port}")])
+        .env("XINJIAO_TEST_CLOCK", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let page = (0..100)
+        .find_map(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            http_get(port, "/").ok()
+        })
+        .expect("server answers");
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(page.contains("测试时钟：本站按 2027-04-01 这一天显示"), "{page}");
+}
+
+/// A plain HTTP/1.0 GET on loopback (no client dependency).
+fn http_get(port: u16, path: &str) -> std::io::Result<String> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")?;
+    let mut body = String::new();
+    s.read_to_string(&mut body)?;
+    Ok(body)
 }
