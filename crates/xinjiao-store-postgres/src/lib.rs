@@ -32,6 +32,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "calendar", include_str!("../migrations/0002_calendar.sql")),
     (3, "organisation", include_str!("../migrations/0003_organisation.sql")),
     (4, "day_counts", include_str!("../migrations/0004_day_counts.sql")),
+    (5, "dry_runs", include_str!("../migrations/0005_dry_runs.sql")),
 ];
 
 /// Connections kept open between calls (more than the server's blocking
@@ -1129,8 +1130,8 @@ impl Store for PgStore {
         self.write(|tx| {
             Ok(tx
                 .query_one(
-                    "INSERT INTO submissions (user_id, at, kind, filename, n_rows, n_accepted, n_unchanged, n_rejected, report_json, file, department_id)
-                     VALUES ($1, $2::text::timestamptz, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+                    "INSERT INTO submissions (user_id, at, kind, filename, n_rows, n_accepted, n_unchanged, n_rejected, report_json, file, department_id, dry_run)
+                     VALUES ($1, $2::text::timestamptz, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
                     &[
                         &s.user_id,
                         &ctx.at.to_string(),
@@ -1143,6 +1144,7 @@ impl Store for PgStore {
                         &s.report_json,
                         &s.file,
                         &ctx.department_id,
+                        &i64::from(s.dry_run),
                     ],
                 )
                 .map_err(err)?
@@ -1395,7 +1397,7 @@ impl Store for PgStore {
             "SELECT department_id, to_char(at AT TIME ZONE 'UTC' + INTERVAL '8 hours', 'YYYY-MM'),
                     sum(n_rows - n_unchanged)::bigint, sum(n_rows - n_unchanged - n_rejected)::bigint
              FROM submissions
-             WHERE (at AT TIME ZONE 'UTC' + INTERVAL '8 hours')::date BETWEEN $1::text::date AND $2::text::date
+             WHERE dry_run = 0 AND (at AT TIME ZONE 'UTC' + INTERVAL '8 hours')::date BETWEEN $1::text::date AND $2::text::date
              GROUP BY 1, 2",
             &[&from.to_string(), &to.to_string()],
             |r| {
@@ -1459,7 +1461,7 @@ impl Store for PgStore {
         self.rows(
             &format!(
                 "SELECT {SUBMISSION_COLS} FROM submissions
-                 WHERE n_rejected > 0
+                 WHERE n_rejected > 0 AND dry_run = 0
                    AND (at AT TIME ZONE 'UTC' + INTERVAL '8 hours')::date BETWEEN $1::text::date AND $2::text::date
                    AND ($3::bigint[] IS NULL OR department_id = ANY($3))
                  ORDER BY id DESC LIMIT $4"

@@ -745,8 +745,8 @@ impl Store for SqliteStore {
     fn create_submission(&self, ctx: &WriteContext, s: &NewSubmission) -> Result<i64> {
         self.write(|tx| {
             tx.execute(
-                "INSERT INTO submissions (user_id, at, kind, filename, n_rows, n_accepted, n_unchanged, n_rejected, report_json, file, department_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                "INSERT INTO submissions (user_id, at, kind, filename, n_rows, n_accepted, n_unchanged, n_rejected, report_json, file, department_id, dry_run)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                 params![
                     s.user_id,
                     ctx.at.to_string(),
@@ -758,7 +758,8 @@ impl Store for SqliteStore {
                     s.n_rejected,
                     s.report_json,
                     s.file,
-                    ctx.department_id
+                    ctx.department_id,
+                    i64::from(s.dry_run)
                 ],
             )
             .map_err(err)?;
@@ -1132,7 +1133,7 @@ impl Store for SqliteStore {
             c.prepare_cached(
                 "SELECT department_id, substr(date(at, '+8 hours'), 1, 7), sum(n_rows - n_unchanged),
                         sum(n_rows - n_unchanged - n_rejected)
-                 FROM submissions WHERE date(at, '+8 hours') >= ?1 AND date(at, '+8 hours') <= ?2
+                 FROM submissions WHERE dry_run = 0 AND date(at, '+8 hours') >= ?1 AND date(at, '+8 hours') <= ?2
                  GROUP BY 1, 2",
             )?
             .query_map(params![from.to_string(), to.to_string()], |r| {
@@ -1189,7 +1190,7 @@ impl Store for SqliteStore {
         self.read(|c| {
             c.prepare_cached(&format!(
                 "SELECT {SUBMISSION_COLS} FROM submissions
-                 WHERE n_rejected > 0 AND date(at, '+8 hours') >= ?1 AND date(at, '+8 hours') <= ?2
+                 WHERE n_rejected > 0 AND dry_run = 0 AND date(at, '+8 hours') >= ?1 AND date(at, '+8 hours') <= ?2
                    AND (?3 IS NULL OR department_id IN (SELECT value FROM json_each(?3)))
                  ORDER BY id DESC LIMIT ?4"
             ))?

@@ -10,6 +10,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "calendar", include_str!("../migrations/0002_calendar.sql")),
     (3, "organisation", include_str!("../migrations/0003_organisation.sql")),
     (4, "day_counts", include_str!("../migrations/0004_day_counts.sql")),
+    (5, "dry_runs", include_str!("../migrations/0005_dry_runs.sql")),
 ];
 
 /// Applies every pending migration.

@@ -318,6 +318,35 @@ pub struct NewSubmission {
     pub report_json: String,
     /// The uploaded file, for the XLSX error report.
     pub file: Vec<u8>,
+    /// Validated only, nothing stored: not counted in the pass rate.
+    pub dry_run: bool,
+}
+
+impl NewSubmission {
+    /// The submission of a file of `kind` as an import reported it.
+    pub fn from_report(
+        user_id: i64,
+        kind: RecordKind,
+        filename: String,
+        counts: [u64; 4],
+        report_json: String,
+        file: Vec<u8>,
+        dry_run: bool,
+    ) -> NewSubmission {
+        let [rows, accepted, unchanged, rejected] = counts.map(|n| n as i64);
+        NewSubmission {
+            user_id,
+            kind,
+            filename,
+            n_rows: rows,
+            n_accepted: accepted,
+            n_unchanged: unchanged,
+            n_rejected: rejected,
+            report_json,
+            file,
+            dry_run,
+        }
+    }
 }
 
 /// A stored submission (without its file).
@@ -644,6 +673,7 @@ pub const DUMP_TABLES: &[DumpTable] = {
                 ("report_json", Text),
                 ("file", Bytes),
                 ("department_id", Int),
+                ("dry_run", Int),
             ],
             1,
         ),

@@ -407,6 +407,7 @@ pub fn submissions_round_trip(store: &dyn Store) {
         n_rejected: 1,
         report_json: r#"{"rows":3}"#.into(),
         file: b"a,b\n1,2\n".to_vec(),
+        dry_run: false,
     };
     let id = store.create_submission(&ctx("clerk1"), &s).unwrap();
     let got = store.submission(id).unwrap().unwrap();
@@ -639,8 +640,11 @@ pub fn rate_rows_follow_deadlines_and_departments(store: &dyn Store) {
         n_rejected,
         report_json: "{}".into(),
         file: vec![],
+        dry_run: false,
     };
     store.create_submission(&early, &sub(10, 0, 2)).unwrap();
+    // A validation-only upload is not a submission.
+    store.create_submission(&early, &NewSubmission { dry_run: true, ..sub(50, 0, 50) }).unwrap();
     store.create_submission(&late, &sub(5, 3, 0)).unwrap();
     store.create_submission(&county, &sub(4, 0, 1)).unwrap();
     let mut srows = store.submission_rate_rows(d("2026-10-01"), d("2026-10-31")).unwrap();

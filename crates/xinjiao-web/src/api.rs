@@ -231,20 +231,9 @@ async fn import_file(
         if !dry_run {
             // Counted in the pass rate like a console upload.
             let r = &result.report;
-            store.create_submission(
-                &ctx,
-                &xinjiao_store::NewSubmission {
-                    user_id: uid,
-                    kind,
-                    filename,
-                    n_rows: r.rows as i64,
-                    n_accepted: r.accepted as i64,
-                    n_unchanged: r.unchanged as i64,
-                    n_rejected: r.rejected as i64,
-                    report_json: r.to_json(),
-                    file,
-                },
-            )?;
+            let counts = [r.rows, r.accepted, r.unchanged, r.rejected];
+            let sub = xinjiao_store::NewSubmission::from_report(uid, kind, filename, counts, r.to_json(), file, false);
+            store.create_submission(&ctx, &sub)?;
         }
         Ok::<_, StoreError>(result)
     })

@@ -271,20 +271,9 @@ async fn upload(
         let mut report = serde_json::to_value(&result.report).map_err(|e| StoreError::Backend(e.to_string()))?;
         report["dry_run"] = serde_json::Value::Bool(dry_run);
         let r = &result.report;
-        store.create_submission(
-            &wctx,
-            &NewSubmission {
-                user_id: uid,
-                kind,
-                filename,
-                n_rows: r.rows as i64,
-                n_accepted: r.accepted as i64,
-                n_unchanged: r.unchanged as i64,
-                n_rejected: r.rejected as i64,
-                report_json: report.to_string(),
-                file: bytes,
-            },
-        )
+        let counts = [r.rows, r.accepted, r.unchanged, r.rejected];
+        let sub = NewSubmission::from_report(uid, kind, filename, counts, report.to_string(), bytes, dry_run);
+        store.create_submission(&wctx, &sub)
     })
     .await
     .map_err(|e| PageError::Internal(e.to_string()))??;

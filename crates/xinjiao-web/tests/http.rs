@@ -623,7 +623,22 @@ async fn a_department_month_gives_hand_computed_rates(app: App) {
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("月份“2026-13”无效") && page.contains("应报送数“x”"), "{page}");
 
-    // 2. It uploads five rows: one rejected, two late.
+    // 2. It first only validates the file (not a submission: the pass rate ignores it)…
+    let (ct, body) = multipart("penalty", "校验.csv", MONTH_CSV.as_bytes());
+    let mut dry =
+        b"------xinjiao-test-boundary\r\nContent-Disposition: form-data; name=\"dry_run\"\r\n\r\n1\r\n".to_vec();
+    dry.extend(body);
+    let (s, _, _) = send(
+        &app,
+        Request::post("/console/upload")
+            .header(header::COOKIE, &clerk)
+            .header(header::CONTENT_TYPE, ct)
+            .body(Body::from(dry))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    // … then uploads the five rows: one rejected, two late.
     let (ct, body) = multipart("penalty", "十一月处罚.csv", MONTH_CSV.as_bytes());
     let (s, _, _) = send(
         &app,

@@ -571,6 +571,7 @@ pub fn load_into(
                 n_rejected: rejected,
                 report_json: report.to_string(),
                 file: Vec::new(),
+                dry_run: false,
             },
         )?;
     }
