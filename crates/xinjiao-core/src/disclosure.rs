@@ -280,6 +280,69 @@ impl DisclosureRules {
     }
 }
 
+/// The stored window of a record: its severity (penalties), the first day it
+/// is no longer public (`None`: no end), and the day repair may be applied for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordWindow {
+    pub severity: Option<Severity>,
+    pub public_until: Option<Date>,
+    pub repairable_from: Option<Date>,
+}
+
+/// The window of a record from its canonical fields: a penalty's by the rules
+/// (its 失信程度 as given, else the suggested class; a class that is not
+/// published gets an empty window); a licence is public while it is valid
+/// (until the day after 有效期至) and its status is 有效.
+pub fn record_window(
+    rules: &DisclosureRules,
+    kind: crate::RecordKind,
+    decision_date: Date,
+    fields: &std::collections::BTreeMap<String, String>,
+) -> RecordWindow {
+    let get = |k: &str| fields.get(k).map(String::as_str).unwrap_or("");
+    match kind {
+        crate::RecordKind::Penalty => {
+            let classes: Vec<&str> = get("CF_CFLB").split('、').map(str::trim).filter(|c| !c.is_empty()).collect();
+            let severity = Severity::parse(get("CF_SXCD")).unwrap_or_else(|| rules.suggest(decision_date, &classes));
+            let sector = format!("{} {} {}", get("CF_WFXW"), get("CF_SY"), get("CF_YJ"));
+            match rules.window(decision_date, severity, &classes, &sector) {
+                Ok(w) => RecordWindow {
+                    severity: Some(severity),
+                    public_until: Some(if w.published { w.max_end } else { w.start }),
+                    repairable_from: Some(w.min_end),
+                },
+                // Older than every rule version: no longer public.
+                Err(_) => RecordWindow {
+                    severity: Some(severity),
+                    public_until: Some(decision_date),
+                    repairable_from: Some(decision_date),
+                },
+            }
+        }
+        crate::RecordKind::License => {
+            let valid = get("XK_ZT").is_empty() || get("XK_ZT") == "有效" || get("XK_ZT") == "1";
+            let until = crate::date::parse_date(get("XK_YXQZI")).and_then(|d| d.tomorrow().ok());
+            RecordWindow {
+                severity: None,
+                public_until: if valid { until } else { Some(decision_date) },
+                repairable_from: None,
+            }
+        }
+    }
+}
+
+/// A fingerprint of rule texts (FNV-1a): stored windows computed with other
+/// rules are recomputed.
+pub fn fingerprint(texts: &[&str]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for t in texts {
+        for b in t.bytes().chain(std::iter::once(0)) {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -348,7 +411,9 @@ mod tests {
             );
             assert_eq!(w.start, d(date));
         }
-        assert_eq!(r.window(d("2020-01-01"), Severity::General, &[], "").unwrap_err().code, "disclosure.no_version");
+        assert_eq!(r.window(d("2014-12-31"), Severity::General, &[], "").unwrap_err().code, "disclosure.no_version");
+        let old = r.window(d("2022-06-01"), Severity::Minor, &["警告"], "").unwrap();
+        assert_eq!((old.version.as_str(), old.max_end, old.published), ("before-order58", d("2025-06-01"), true));
     }
 
     #[test]
@@ -392,15 +457,63 @@ mod tests {
         assert!(DisclosureRules::parse("x = 1").is_err());
     }
 
+    #[test]
+    fn record_windows_from_fields() {
+        let r = DisclosureRules::embedded();
+        let f = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let p = record_window(
+            &r,
+            crate::RecordKind::Penalty,
+            d("2026-05-10"),
+            &f(&[("CF_CFLB", "罚款"), ("CF_WFXW", "超限运输")]),
+        );
+        assert_eq!(
+            p,
+            RecordWindow {
+                severity: Some(Severity::General),
+                public_until: Some(d("2027-05-10")),
+                repairable_from: Some(d("2026-08-10"))
+            }
+        );
+        let given = record_window(
+            &r,
+            crate::RecordKind::Penalty,
+            d("2026-05-10"),
+            &f(&[("CF_CFLB", "罚款"), ("CF_SXCD", "严重")]),
+        );
+        assert_eq!(given.public_until, Some(d("2029-05-10")));
+        let minor = record_window(&r, crate::RecordKind::Penalty, d("2026-05-10"), &f(&[("CF_CFLB", "警告")]));
+        assert_eq!(
+            (minor.severity, minor.public_until),
+            (Some(Severity::Minor), Some(d("2026-05-10"))),
+            "empty window"
+        );
+        let lic = record_window(
+            &r,
+            crate::RecordKind::License,
+            d("2026-05-10"),
+            &f(&[("XK_YXQZI", "2030-05-09"), ("XK_ZT", "有效")]),
+        );
+        assert_eq!((lic.public_until, lic.repairable_from), (Some(d("2030-05-10")), None));
+        let revoked = record_window(
+            &r,
+            crate::RecordKind::License,
+            d("2026-05-10"),
+            &f(&[("XK_YXQZI", "2030-05-09"), ("XK_ZT", "无效")]),
+        );
+        assert_eq!(revoked.public_until, Some(d("2026-05-10")));
+        assert_ne!(fingerprint(&["a", "b"]), fingerprint(&["ab"]));
+    }
+
     proptest! {
         #[test]
         fn windows_are_ordered_and_bound_publication(
-            days in 0i64..4000, sev in 0usize..3, classes in proptest::sample::subsequence(
+            days in 0i64..5000, sev in 0usize..3, classes in proptest::sample::subsequence(
                 vec!["警告", "罚款", "吊销许可证件", "限制从业", "没收违法所得"], 0..4),
             sector in proptest::bool::ANY, probe in 0i64..2000,
         ) {
             let r = DisclosureRules::embedded();
-            let date = d("2023-05-01").checked_add(jiff::Span::new().days(days)).unwrap();
+            let date = d("2021-05-01").checked_add(jiff::Span::new().days(days)).unwrap();
             let text = if sector { "安全生产" } else { "超限运输" };
             let w = r.window(date, Severity::ALL[sev], &classes, text).unwrap();
             prop_assert!(w.start <= w.min_end && w.min_end <= w.max_end);

@@ -11,11 +11,13 @@ use jiff::Timestamp;
 use postgres::error::SqlState;
 use postgres::types::ToSql;
 use postgres::{Client, GenericClient, NoTls, Row, Statement, Transaction};
+use xinjiao_core::disclosure::RecordWindow;
 use xinjiao_core::fields::RecordKind;
 use xinjiao_core::period::Month;
 use xinjiao_core::record::SubjectKind;
 use xinjiao_core::text::normalize_for_search;
 use xinjiao_core::{Date, Record};
+use xinjiao_store::StaleWindow;
 use xinjiao_store::{
     AuthorityCount, ColumnType, DumpValue, Event, FilterArg, NewSubmission, Page, PageRequest, RecordDetail,
     RecordFilter, RecordOutcome, RecordRow, RecordVersion, Result, Role, Store, StoreError, Subject, Submission,
@@ -33,6 +35,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "organisation", include_str!("../migrations/0003_organisation.sql")),
     (4, "day_counts", include_str!("../migrations/0004_day_counts.sql")),
     (5, "dry_runs", include_str!("../migrations/0005_dry_runs.sql")),
+    (6, "windows", include_str!("../migrations/0006_windows.sql")),
 ];
 
 /// Connections kept open between calls (more than the server's blocking
@@ -217,7 +220,7 @@ fn subject_row(r: &Row) -> Result<Subject> {
 
 const RECORD_COLS: &str = "r.id, r.kind, r.subject_id, s.public_key, s.name, r.authority_code, r.authority_name,
     r.decision_no, r.decision_date::text, r.summary, r.version, (extract(epoch from r.updated_at) * 1000000)::bigint,
-    r.department_id, r.published_on::text";
+    r.department_id, r.published_on::text, r.public_until::text";
 
 fn record_kind(s: &str) -> Result<RecordKind> {
     RecordKind::parse(s).ok_or_else(|| bad(format!("record kind {s}")))
@@ -239,6 +242,7 @@ fn record_row(r: &Row) -> Result<RecordRow> {
         updated_at: ts_micros(r.get(11))?,
         department_id: r.get(12),
         published_on: r.get::<_, Option<&str>>(13).map(parse_date).transpose()?,
+        public_until: r.get::<_, Option<&str>>(14).map(parse_date).transpose()?,
     })
 }
 
@@ -1170,6 +1174,46 @@ impl Store for PgStore {
         })
     }
 
+    fn stale_windows(&self, limit: u32) -> Result<Vec<StaleWindow>> {
+        self.rows(
+            "SELECT r.id, r.kind, r.decision_date::text, v.fields FROM records r
+             JOIN record_versions v ON v.record_id = r.id AND v.version = r.version
+             WHERE r.window_rules IS NULL ORDER BY r.id LIMIT $1",
+            &[&i64::from(limit)],
+            |r| {
+                let fields: &str = r.get(3);
+                Ok(StaleWindow {
+                    record_id: r.get(0),
+                    kind: record_kind(r.get(1))?,
+                    decision_date: parse_date(r.get(2))?,
+                    fields: serde_json::from_str(fields).map_err(|e| bad(e.to_string()))?,
+                })
+            },
+        )
+    }
+
+    fn set_windows(&self, fingerprint: &str, windows: &[(i64, RecordWindow)]) -> Result<()> {
+        let ids: Vec<i64> = windows.iter().map(|w| w.0).collect();
+        let severities: Vec<Option<&str>> = windows.iter().map(|w| w.1.severity.map(|s| s.as_str())).collect();
+        let until: Vec<Option<String>> = windows.iter().map(|w| w.1.public_until.map(|d| d.to_string())).collect();
+        let repair: Vec<Option<String>> = windows.iter().map(|w| w.1.repairable_from.map(|d| d.to_string())).collect();
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE records r SET severity = t.sev, public_until = t.until::date, repairable_from = t.repair::date,
+                        window_rules = $5
+                 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS t(id, sev, until, repair)
+                 WHERE r.id = t.id",
+                &[&ids, &severities, &until, &repair, &fingerprint],
+            )
+            .map_err(err)?;
+            Ok(())
+        })
+    }
+
+    fn invalidate_windows(&self) -> Result<()> {
+        self.write(|tx| tx.execute("UPDATE records SET window_rules = NULL", &[]).map(|_| ()).map_err(err))
+    }
+
     fn save_organisation(
         &self,
         ctx: &WriteContext,
@@ -1440,7 +1484,7 @@ impl Store for PgStore {
             .map_err(err)?
             .iter()
             .map(|r| {
-                let deadline: Option<&str> = r.get(14);
+                let deadline: Option<&str> = r.get(15);
                 Ok(LateRecord {
                     row: record_row(r)?,
                     deadline: deadline.map(parse_date).transpose()?.unwrap_or(fallback),

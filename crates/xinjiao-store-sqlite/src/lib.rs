@@ -12,11 +12,13 @@ use std::sync::Mutex;
 use jiff::Timestamp;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params, params_from_iter};
+use xinjiao_core::disclosure::RecordWindow;
 use xinjiao_core::fields::RecordKind;
 use xinjiao_core::period::Month;
 use xinjiao_core::record::SubjectKind;
 use xinjiao_core::text::normalize_for_search;
 use xinjiao_core::{Date, Record};
+use xinjiao_store::StaleWindow;
 use xinjiao_store::{
     AuthorityCount, DumpValue, Event, FilterArg, NewSubmission, Page, PageRequest, RecordDetail, RecordFilter,
     RecordOutcome, RecordRow, RecordVersion, Result, Role, Store, StoreError, Subject, Submission, Totals, User,
@@ -150,7 +152,7 @@ fn subject_row(r: &Row<'_>) -> rusqlite::Result<Subject> {
 }
 
 const RECORD_COLS: &str = "r.id, r.kind, r.subject_id, s.public_key, s.name, r.authority_code, r.authority_name,
-    r.decision_no, r.decision_date, r.summary, r.version, r.updated_at, r.department_id, r.published_on";
+    r.decision_no, r.decision_date, r.summary, r.version, r.updated_at, r.department_id, r.published_on, r.public_until";
 
 fn record_row(r: &Row<'_>) -> rusqlite::Result<RecordRow> {
     Ok(RecordRow {
@@ -168,6 +170,7 @@ fn record_row(r: &Row<'_>) -> rusqlite::Result<RecordRow> {
         updated_at: ts(r.get(11)?)?,
         department_id: r.get(12)?,
         published_on: r.get::<_, Option<String>>(13)?.map(date).transpose()?,
+        public_until: r.get::<_, Option<String>>(14)?.map(date).transpose()?,
     })
 }
 
@@ -870,6 +873,53 @@ impl Store for SqliteStore {
         })
     }
 
+    fn stale_windows(&self, limit: u32) -> Result<Vec<StaleWindow>> {
+        self.read(|c| {
+            c.prepare_cached(
+                "SELECT r.id, r.kind, r.decision_date, v.fields FROM records r
+                 JOIN record_versions v ON v.record_id = r.id AND v.version = r.version
+                 WHERE r.window_rules IS NULL ORDER BY r.id LIMIT ?1",
+            )?
+            .query_map([limit], |r| {
+                let fields: String = r.get(3)?;
+                Ok(StaleWindow {
+                    record_id: r.get(0)?,
+                    kind: kind(r.get(1)?)?,
+                    decision_date: date(r.get(2)?)?,
+                    fields: serde_json::from_str(&fields).map_err(|e| {
+                        rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Text, Box::new(e))
+                    })?,
+                })
+            })?
+            .collect()
+        })
+    }
+
+    fn set_windows(&self, fingerprint: &str, windows: &[(i64, RecordWindow)]) -> Result<()> {
+        self.write(|tx| {
+            let mut st = tx
+                .prepare_cached(
+                    "UPDATE records SET severity = ?2, public_until = ?3, repairable_from = ?4, window_rules = ?5 WHERE id = ?1",
+                )
+                .map_err(err)?;
+            for (id, w) in windows {
+                st.execute(params![
+                    id,
+                    w.severity.map(|s| s.as_str()),
+                    w.public_until.map(|d| d.to_string()),
+                    w.repairable_from.map(|d| d.to_string()),
+                    fingerprint
+                ])
+                .map_err(err)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn invalidate_windows(&self) -> Result<()> {
+        self.write(|tx| tx.execute("UPDATE records SET window_rules = NULL", []).map(|_| ()).map_err(err))
+    }
+
     fn save_organisation(
         &self,
         ctx: &WriteContext,
@@ -1172,7 +1222,7 @@ impl Store for SqliteStore {
                  LIMIT ?5"
             ))?
             .query_map(params![json, from.to_string(), to.to_string(), depts, limit], |r| {
-                let deadline: Option<String> = r.get(14)?;
+                let deadline: Option<String> = r.get(15)?;
                 Ok(LateRecord { row: record_row(r)?, deadline: deadline.map(date).transpose()?.unwrap_or(to) })
             })?
             .collect()

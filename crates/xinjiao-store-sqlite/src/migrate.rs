@@ -11,6 +11,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "organisation", include_str!("../migrations/0003_organisation.sql")),
     (4, "day_counts", include_str!("../migrations/0004_day_counts.sql")),
     (5, "dry_runs", include_str!("../migrations/0005_dry_runs.sql")),
+    (6, "windows", include_str!("../migrations/0006_windows.sql")),
 ];
 
 /// Applies every pending migration.

@@ -68,6 +68,42 @@ pub fn china_date(ts: Timestamp) -> Date {
     jiff::tz::Offset::constant(8).to_datetime(ts).date()
 }
 
+/// A record whose window is to be computed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaleWindow {
+    pub record_id: i64,
+    pub kind: RecordKind,
+    pub decision_date: Date,
+    pub fields: BTreeMap<String, String>,
+}
+
+/// Brings every record's disclosure window up to date with `rules`: all of
+/// them when the rules changed since the last run, else the new ones.
+/// Returns the number of records computed.
+pub fn refresh_windows(
+    store: &dyn Store,
+    rules: &xinjiao_core::disclosure::DisclosureRules,
+    fingerprint: &str,
+) -> Result<u64> {
+    if store.meta("window_rules")?.as_deref() != Some(fingerprint) {
+        store.invalidate_windows()?;
+        store.set_meta("window_rules", fingerprint)?;
+    }
+    let mut n = 0;
+    loop {
+        let stale = store.stale_windows(5000)?;
+        if stale.is_empty() {
+            return Ok(n);
+        }
+        let windows: Vec<_> = stale
+            .iter()
+            .map(|s| (s.record_id, xinjiao_core::disclosure::record_window(rules, s.kind, s.decision_date, &s.fields)))
+            .collect();
+        store.set_windows(fingerprint, &windows)?;
+        n += windows.len() as u64;
+    }
+}
+
 /// What happened to one record of a write batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RecordOutcome {
@@ -124,6 +160,9 @@ pub struct RecordRow {
     pub department_id: Option<i64>,
     /// The day (China time) it was made public.
     pub published_on: Option<Date>,
+    /// The first day it is no longer public (its disclosure window); `None`:
+    /// no end, or not computed yet.
+    pub public_until: Option<Date>,
 }
 
 /// One version of a record.
@@ -173,6 +212,9 @@ pub struct RecordFilter {
     pub date_to: Option<Date>,
     /// Only records of this department (staff lists).
     pub department_id: Option<i64>,
+    /// Only records public on this day (inside their disclosure window):
+    /// every public list sets it.
+    pub public_on: Option<Date>,
 }
 
 /// A value a record filter compares with.
@@ -206,6 +248,9 @@ impl RecordFilter {
         }
         if let Some(id) = self.department_id {
             out.push(("r.department_id =", FilterArg::Int(id)));
+        }
+        if let Some(d) = self.public_on {
+            out.push(("coalesce(r.public_until, '9999-12-31') >", FilterArg::Date(d)));
         }
         out
     }
@@ -450,6 +495,14 @@ pub trait Store: Send + Sync {
     fn submissions_of(&self, user_id: i64, limit: u32) -> Result<Vec<Submission>>;
     fn submission(&self, id: i64) -> Result<Option<Submission>>;
     fn submission_file(&self, id: i64) -> Result<Option<Vec<u8>>>;
+
+    /// Records whose disclosure window is not computed yet (new, or computed
+    /// with other rules), with their current fields, at most `limit`.
+    fn stale_windows(&self, limit: u32) -> Result<Vec<StaleWindow>>;
+    /// Stores computed windows, marked with the rules' fingerprint.
+    fn set_windows(&self, fingerprint: &str, windows: &[(i64, xinjiao_core::disclosure::RecordWindow)]) -> Result<()>;
+    /// Marks every window stale (the rules changed).
+    fn invalidate_windows(&self) -> Result<()>;
 
     /// Creates or updates divisions (by code) and departments (by code).
     /// Appends an `organisation.saved` event.

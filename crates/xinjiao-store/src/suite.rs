@@ -37,7 +37,8 @@ macro_rules! store_tests {
             authorities_and_totals,
             organisation_declarations_and_responsibilities,
             rate_rows_follow_deadlines_and_departments,
-            documents_draft_publish_and_list
+            documents_draft_publish_and_list,
+            windows_are_refreshed_and_bound_public_lists
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -693,4 +694,49 @@ pub fn documents_draft_publish_and_list(store: &dyn Store) {
     let range = DocumentFilter { issued_to: Some(d("2026-10-15")), ..Default::default() };
     assert_eq!(store.documents(&range, PageRequest::new(1, 10)).unwrap().items[0].id, a);
     assert!(store.document(9999).unwrap().is_none());
+}
+
+pub fn windows_are_refreshed_and_bound_public_lists(store: &dyn Store) {
+    use xinjiao_core::disclosure::DisclosureRules;
+    let d = |s: &str| -> Date { s.parse().unwrap() };
+    let rules = DisclosureRules::embedded();
+    let mut warning = penalty("乙公司", &uscc_for(2), "罚2", "2026-05-10");
+    if let xinjiao_core::Record::Penalty(p) = &mut warning {
+        p.classes = vec![xinjiao_core::record::PenaltyClass::Warning];
+        p.fine = None;
+        p.content = "警告".into();
+    }
+    store
+        .write_records(
+            &ctx("clerk"),
+            &[
+                penalty("甲公司", &uscc_for(1), "罚1", "2026-05-10"),
+                warning,
+                license("丙公司", &uscc_for(3), "许1", "2026-05-10"),
+            ],
+        )
+        .unwrap();
+    let public = |day: &str| -> Vec<String> {
+        let f = RecordFilter { public_on: Some(d(day)), ..Default::default() };
+        let mut v: Vec<String> =
+            store.list_records(&f, PageRequest::new(1, 50)).unwrap().items.into_iter().map(|r| r.decision_no).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(public("2026-11-27").len(), 3, "windows not computed yet: nothing hidden");
+    assert_eq!(crate::refresh_windows(store, &rules, "fp1").unwrap(), 3);
+    assert_eq!(crate::refresh_windows(store, &rules, "fp1").unwrap(), 0, "nothing stale");
+    // The fine (一般): public until 2027-05-10; the warning (轻微) is not published;
+    // the licence is public while valid.
+    assert_eq!(public("2026-11-27"), ["罚1", "许1"]);
+    assert_eq!(public("2027-05-09"), ["罚1", "许1"]);
+    assert_eq!(public("2027-05-10"), ["许1"]);
+    let all = store.list_records(&RecordFilter::default(), PageRequest::new(1, 50)).unwrap();
+    let fine = all.items.iter().find(|r| r.decision_no == "罚1").unwrap();
+    assert_eq!(fine.public_until, Some(d("2027-05-10")));
+    assert_eq!(all.total, 3, "staff lists see everything");
+    // A new record is computed on the next refresh; new rules recompute all.
+    store.write_records(&ctx("clerk"), &[penalty("丁公司", &uscc_for(4), "罚4", "2026-06-01")]).unwrap();
+    assert_eq!(crate::refresh_windows(store, &rules, "fp1").unwrap(), 1);
+    assert_eq!(crate::refresh_windows(store, &rules, "fp2").unwrap(), 4);
 }

@@ -199,6 +199,7 @@ impl ListQuery {
             date_from: date("起始日期", &self.from)?,
             date_to: date("截止日期", &self.to)?,
             department_id: None,
+            public_on: None,
         })
     }
 }
