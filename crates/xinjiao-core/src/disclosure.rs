@@ -1,4 +1,4 @@
-//! Disclosure windows of penalty information (公示期限) as law-as-config:
+//! Disclosure windows of penalty information (公示期) as law-as-config:
 //! `rules/disclosure.toml` holds versions with effective dates and sources;
 //! each gives, per severity class (轻微 / 一般 / 严重), whether the decision is
 //! published and its minimum and maximum periods in months from the decision

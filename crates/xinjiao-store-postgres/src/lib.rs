@@ -199,9 +199,17 @@ fn parse_date(s: &str) -> Result<Date> {
     s.parse().map_err(|e: jiff::Error| bad(e.to_string()))
 }
 
-const SUBJECT_COLS: &str = "s.id, s.public_key, s.kind, s.name, s.uscc, s.id_doc_no, s.legal_rep,
-    (SELECT count(*) FROM records r WHERE r.subject_id = s.id AND r.kind = 'license'),
-    (SELECT count(*) FROM records r WHERE r.subject_id = s.id AND r.kind = 'penalty')";
+/// The subject columns with counts of the records public after `day` (a bound parameter).
+fn subject_cols(day: &str) -> String {
+    format!(
+        "s.id, s.public_key, s.kind, s.name, s.uscc, s.id_doc_no, s.legal_rep,
+    (SELECT count(*) FROM records r WHERE r.subject_id = s.id AND r.kind = 'license' AND {PUBLIC} > {day}::text::date),
+    (SELECT count(*) FROM records r WHERE r.subject_id = s.id AND r.kind = 'penalty' AND {PUBLIC} > {day}::text::date)"
+    )
+}
+
+/// The first day a record is no longer public.
+const PUBLIC: &str = "coalesce(r.public_until, '9999-12-31'::date)";
 
 fn subject_row(r: &Row) -> Result<Subject> {
     let kind: String = r.get(2);
@@ -384,7 +392,7 @@ impl Prepared {
             )?,
             update_record: p(
                 "UPDATE records SET subject_id = $2, authority_name = $3, decision_date = $4::text::date, summary = $5, version = $6,
-                 updated_at = $7::text::timestamptz WHERE id = $1",
+                 updated_at = $7::text::timestamptz, window_rules = NULL WHERE id = $1",
             )?,
             insert_event: p(
                 "INSERT INTO events (at, actor, action, subject_id, record_id, reason, detail, authority_code)
@@ -883,8 +891,9 @@ impl Store for PgStore {
         })
     }
 
-    fn search_subjects(&self, query: &str, page: PageRequest) -> Result<Page<Subject>> {
+    fn search_subjects_on(&self, query: &str, page: PageRequest, public_on: Option<Date>) -> Result<Page<Subject>> {
         let q = normalize_for_search(query);
+        let day = xinjiao_store::public_day_arg(public_on);
         if q.is_empty() {
             return Ok(Page { items: vec![], total: 0, page: page.page, per_page: page.per_page });
         }
@@ -896,21 +905,41 @@ impl Store for PgStore {
             "SELECT id FROM subjects WHERE name_norm LIKE '%' || $1 || '%' UNION SELECT id FROM subjects WHERE uscc = $1"
         };
         self.with(|c| {
-            let total: i64 = c.query_one(&format!("SELECT count(*) FROM ({hits}) h"), &[&q]).map_err(err)?.get(0);
+            let total: i64 = c
+                .query_one(
+                    &format!(
+                        "SELECT count(*) FROM ({hits}) h
+                         WHERE EXISTS (SELECT 1 FROM records r WHERE r.subject_id = h.id AND {PUBLIC} > $2::text::date)"
+                    ),
+                    &[&q, &day],
+                )
+                .map_err(err)?
+                .get(0);
             let sql = format!(
-                "WITH hits AS ({hits}) SELECT {SUBJECT_COLS} FROM hits JOIN subjects s ON s.id = hits.id
+                "WITH hits AS ({hits}) SELECT {} FROM hits JOIN subjects s ON s.id = hits.id
+                 WHERE EXISTS (SELECT 1 FROM records r WHERE r.subject_id = s.id AND {PUBLIC} > $4::text::date)
                  ORDER BY (s.name_norm = $1) DESC, (left(s.name_norm, length($1)) = $1) DESC,
                           length(s.name_norm), s.name_norm COLLATE \"C\", s.id
-                 LIMIT $2 OFFSET $3"
+                 LIMIT $2 OFFSET $3",
+                subject_cols("$4")
             );
-            let rows = c.query(&sql, &[&q, &i64::from(page.per_page), &(page.offset() as i64)]).map_err(err)?;
+            let rows = c.query(&sql, &[&q, &i64::from(page.per_page), &(page.offset() as i64), &day]).map_err(err)?;
             let items = rows.iter().map(subject_row).collect::<Result<Vec<_>>>()?;
             Ok(Page { items, total: total as u64, page: page.page, per_page: page.per_page })
         })
     }
 
-    fn subject_by_key(&self, key: &str) -> Result<Option<Subject>> {
-        self.opt_row(&format!("SELECT {SUBJECT_COLS} FROM subjects s WHERE s.public_key = $1"), &[&key], subject_row)
+    fn subject_by_key_on(&self, key: &str, public_on: Option<Date>) -> Result<Option<Subject>> {
+        let day = xinjiao_store::public_day_arg(public_on);
+        self.opt_row(
+            &format!(
+                "SELECT {} FROM subjects s WHERE s.public_key = $1
+                 AND EXISTS (SELECT 1 FROM records r WHERE r.subject_id = s.id AND {PUBLIC} > $2::text::date)",
+                subject_cols("$2")
+            ),
+            &[&key, &day],
+            subject_row,
+        )
     }
 
     fn list_records(&self, filter: &RecordFilter, page: PageRequest) -> Result<Page<RecordRow>> {
@@ -1016,13 +1045,18 @@ impl Store for PgStore {
         })
     }
 
-    fn totals(&self) -> Result<Totals> {
+    fn totals_on(&self, public_on: Option<Date>) -> Result<Totals> {
+        let day = xinjiao_store::public_day_arg(public_on);
         self.with(|c| {
             let r = c
                 .query_one(
-                    "SELECT (SELECT count(*) FROM subjects), (SELECT count(*) FROM records WHERE kind = 'license'),
-                            (SELECT count(*) FROM records WHERE kind = 'penalty')",
-                    &[],
+                    &format!(
+                        "SELECT (SELECT count(*) FROM subjects s WHERE EXISTS
+                                    (SELECT 1 FROM records r WHERE r.subject_id = s.id AND {PUBLIC} > $1::text::date)),
+                                (SELECT count(*) FROM records r WHERE r.kind = 'license' AND {PUBLIC} > $1::text::date),
+                                (SELECT count(*) FROM records r WHERE r.kind = 'penalty' AND {PUBLIC} > $1::text::date)"
+                    ),
+                    &[&day],
                 )
                 .map_err(err)?;
             Ok(Totals { n_subjects: r.get(0), n_licenses: r.get(1), n_penalties: r.get(2) })

@@ -133,9 +133,17 @@ fn subject_kind(s: String) -> rusqlite::Result<SubjectKind> {
     SubjectKind::parse(&s).ok_or_else(|| rusqlite::Error::InvalidColumnType(0, s, rusqlite::types::Type::Text))
 }
 
-const SUBJECT_COLS: &str = "s.id, s.public_key, s.kind, s.name, s.uscc, s.id_doc_no, s.legal_rep,
-    (SELECT count(*) FROM records r WHERE r.subject_id = s.id AND r.kind = 'license'),
-    (SELECT count(*) FROM records r WHERE r.subject_id = s.id AND r.kind = 'penalty')";
+/// The subject columns with counts of the records public after `day` (a bound parameter).
+fn subject_cols(day: &str) -> String {
+    format!(
+        "s.id, s.public_key, s.kind, s.name, s.uscc, s.id_doc_no, s.legal_rep,
+    (SELECT count(*) FROM records r WHERE r.subject_id = s.id AND r.kind = 'license' AND {PUBLIC} > {day}),
+    (SELECT count(*) FROM records r WHERE r.subject_id = s.id AND r.kind = 'penalty' AND {PUBLIC} > {day})"
+    )
+}
+
+/// The first day a record is no longer public, as a comparable text.
+const PUBLIC: &str = "coalesce(r.public_until, '9999-12-31')";
 
 fn subject_row(r: &Row<'_>) -> rusqlite::Result<Subject> {
     Ok(Subject {
@@ -470,7 +478,8 @@ fn write_one(
             )?
             .execute(params![record_id, version, fields_json, at, ctx.actor, authority.code.as_str()])?;
             tx.prepare_cached(
-                "UPDATE records SET subject_id = ?2, authority_name = ?3, decision_date = ?4, summary = ?5, version = ?6, updated_at = ?7 WHERE id = ?1",
+                "UPDATE records SET subject_id = ?2, authority_name = ?3, decision_date = ?4, summary = ?5, version = ?6, updated_at = ?7,
+                 window_rules = NULL WHERE id = ?1",
             )?
             .execute(params![record_id, subject_id, authority.name, rec.decision_date().to_string(), rec.summary(), version, at])?;
             let old: BTreeMap<String, String> = serde_json::from_str(&old).unwrap_or_default();
@@ -505,8 +514,9 @@ impl Store for SqliteStore {
         })
     }
 
-    fn search_subjects(&self, query: &str, page: PageRequest) -> Result<Page<Subject>> {
+    fn search_subjects_on(&self, query: &str, page: PageRequest, public_on: Option<Date>) -> Result<Page<Subject>> {
         let q = normalize_for_search(query);
+        let day = xinjiao_store::public_day_arg(public_on);
         if q.is_empty() {
             return Ok(Page { items: vec![], total: 0, page: page.page, per_page: page.per_page });
         }
@@ -520,26 +530,40 @@ impl Store for SqliteStore {
             "SELECT id FROM subjects WHERE instr(name_norm, ?1) > 0 UNION SELECT id FROM subjects WHERE uscc = ?1"
         };
         self.read(|c| {
-            let total: i64 = c.query_row(&format!("SELECT count(*) FROM ({hits})"), [&q], |r| r.get(0))?;
+            let total: i64 = c.query_row(
+                &format!(
+                    "SELECT count(*) FROM ({hits}) h
+                     WHERE EXISTS (SELECT 1 FROM records r WHERE r.subject_id = h.id AND {PUBLIC} > ?2)"
+                ),
+                params![q, day],
+                |r| r.get(0),
+            )?;
             let sql = format!(
-                "WITH hits AS ({hits}) SELECT {SUBJECT_COLS} FROM hits JOIN subjects s ON s.id = hits.id
+                "WITH hits AS ({hits}) SELECT {} FROM hits JOIN subjects s ON s.id = hits.id
+                 WHERE EXISTS (SELECT 1 FROM records r WHERE r.subject_id = s.id AND {PUBLIC} > ?4)
                  ORDER BY (s.name_norm = ?1) DESC, (substr(s.name_norm, 1, length(?1)) = ?1) DESC,
                           length(s.name_norm), s.name_norm, s.id
-                 LIMIT ?2 OFFSET ?3"
+                 LIMIT ?2 OFFSET ?3",
+                subject_cols("?4")
             );
             let items = c
                 .prepare(&sql)?
-                .query_map(params![q, page.per_page, page.offset() as i64], subject_row)?
+                .query_map(params![q, page.per_page, page.offset() as i64, day], subject_row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(Page { items, total: total as u64, page: page.page, per_page: page.per_page })
         })
     }
 
-    fn subject_by_key(&self, key: &str) -> Result<Option<Subject>> {
+    fn subject_by_key_on(&self, key: &str, public_on: Option<Date>) -> Result<Option<Subject>> {
+        let day = xinjiao_store::public_day_arg(public_on);
         self.read(|c| {
-            c.prepare_cached(&format!("SELECT {SUBJECT_COLS} FROM subjects s WHERE s.public_key = ?1"))?
-                .query_row([key], subject_row)
-                .optional()
+            c.prepare_cached(&format!(
+                "SELECT {} FROM subjects s WHERE s.public_key = ?1
+                 AND EXISTS (SELECT 1 FROM records r WHERE r.subject_id = s.id AND {PUBLIC} > ?2)",
+                subject_cols("?2")
+            ))?
+            .query_row(params![key, day], subject_row)
+            .optional()
         })
     }
 
@@ -622,12 +646,16 @@ impl Store for SqliteStore {
         })
     }
 
-    fn totals(&self) -> Result<Totals> {
+    fn totals_on(&self, public_on: Option<Date>) -> Result<Totals> {
+        let day = xinjiao_store::public_day_arg(public_on);
         self.read(|c| {
+            let n = |sql: &str| -> rusqlite::Result<i64> { c.query_row(sql, [&day], |r| r.get(0)) };
             Ok(Totals {
-                n_subjects: c.query_row("SELECT count(*) FROM subjects", [], |r| r.get(0))?,
-                n_licenses: c.query_row("SELECT count(*) FROM records WHERE kind = 'license'", [], |r| r.get(0))?,
-                n_penalties: c.query_row("SELECT count(*) FROM records WHERE kind = 'penalty'", [], |r| r.get(0))?,
+                n_subjects: n(&format!(
+                    "SELECT count(*) FROM subjects s WHERE EXISTS (SELECT 1 FROM records r WHERE r.subject_id = s.id AND {PUBLIC} > ?1)"
+                ))?,
+                n_licenses: n(&format!("SELECT count(*) FROM records r WHERE r.kind = 'license' AND {PUBLIC} > ?1"))?,
+                n_penalties: n(&format!("SELECT count(*) FROM records r WHERE r.kind = 'penalty' AND {PUBLIC} > ?1"))?,
             })
         })
     }

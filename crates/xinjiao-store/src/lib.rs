@@ -68,6 +68,12 @@ pub fn china_date(ts: Timestamp) -> Date {
     jiff::tz::Offset::constant(8).to_datetime(ts).date()
 }
 
+/// The bound value of the "public on" day of a query: a day before every
+/// window when no day is given, so one SQL text serves both cases.
+pub fn public_day_arg(public_on: Option<Date>) -> String {
+    public_on.map_or_else(|| "0001-01-01".to_string(), |d| d.to_string())
+}
+
 /// A record whose window is to be computed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaleWindow {
@@ -453,12 +459,26 @@ pub trait Store: Send + Sync {
 
     /// Subjects whose normalised name contains the normalised query, or whose
     /// USCC equals it; ranked exact > prefix > shorter name > name.
-    fn search_subjects(&self, query: &str, page: PageRequest) -> Result<Page<Subject>>;
-    fn subject_by_key(&self, key: &str) -> Result<Option<Subject>>;
+    fn search_subjects(&self, query: &str, page: PageRequest) -> Result<Page<Subject>> {
+        self.search_subjects_on(query, page, None)
+    }
+    /// Like [`Store::search_subjects`]; with a day, only subjects with a record
+    /// public on that day, and their counts of public records (the portal).
+    fn search_subjects_on(&self, query: &str, page: PageRequest, public_on: Option<Date>) -> Result<Page<Subject>>;
+    fn subject_by_key(&self, key: &str) -> Result<Option<Subject>> {
+        self.subject_by_key_on(key, None)
+    }
+    /// Like [`Store::subject_by_key`]; with a day, `None` unless the subject
+    /// has a record public on that day, and counts of public records.
+    fn subject_by_key_on(&self, key: &str, public_on: Option<Date>) -> Result<Option<Subject>>;
     fn list_records(&self, filter: &RecordFilter, page: PageRequest) -> Result<Page<RecordRow>>;
     fn record(&self, id: i64) -> Result<Option<RecordDetail>>;
     fn authorities(&self) -> Result<Vec<AuthorityCount>>;
-    fn totals(&self) -> Result<Totals>;
+    fn totals(&self) -> Result<Totals> {
+        self.totals_on(None)
+    }
+    /// Like [`Store::totals`], counting only what is public on the day.
+    fn totals_on(&self, public_on: Option<Date>) -> Result<Totals>;
 
     /// Appends an event that is not tied to a record write (e.g. an audited read
     /// of personal data).

@@ -112,7 +112,8 @@ async fn search_subjects(
         ));
     }
     let req = PageRequest::new(q.search.page.unwrap_or(1), q.per_page.unwrap_or(20));
-    let page = st.db(move |s| s.search_subjects(&text, req)).await?;
+    let today = Some(st.today());
+    let page = st.db(move |s| s.search_subjects_on(&text, req, today)).await?;
     Ok(Json(PageJson::from_page(page, |s| SubjectView::from(s))))
 }
 
@@ -125,14 +126,20 @@ struct SubjectDetailJson {
 }
 
 async fn get_subject(State(st): State<AppState>, Path(key): Path<String>) -> Result<Json<SubjectDetailJson>, ApiError> {
+    let today = Some(st.today());
     let found = st
         .db(move |s| {
-            let Some(subject) = s.subject_by_key(&key)? else {
+            let Some(subject) = s.subject_by_key_on(&key, today)? else {
                 return Ok(None);
             };
             let of = |kind| {
                 s.list_records(
-                    &RecordFilter { kind: Some(kind), subject_id: Some(subject.id), ..Default::default() },
+                    &RecordFilter {
+                        kind: Some(kind),
+                        subject_id: Some(subject.id),
+                        public_on: today,
+                        ..Default::default()
+                    },
                     PageRequest::new(1, 100),
                 )
             };
@@ -155,10 +162,12 @@ async fn list_records(
     let mut filter = q.filter().map_err(|(code, msg)| ApiError::new(StatusCode::BAD_REQUEST, code, msg))?;
     let req = PageRequest::new(q.page.unwrap_or(1), q.per_page.unwrap_or(20));
     let subject_key = q.subject.clone();
+    let today = Some(st.today());
+    filter.public_on = today;
     let page = st
         .db(move |s| {
             if !subject_key.is_empty() {
-                match s.subject_by_key(&subject_key)? {
+                match s.subject_by_key_on(&subject_key, today)? {
                     Some(subj) => filter.subject_id = Some(subj.id),
                     None => return Ok(None),
                 }
@@ -181,6 +190,9 @@ struct RecordJson {
 async fn get_record(State(st): State<AppState>, Path(id): Path<String>) -> Result<Json<RecordJson>, ApiError> {
     let id: i64 = id.parse().map_err(|_| ApiError::not_found("记录"))?;
     let detail = st.db(move |s| s.record(id)).await?.ok_or_else(|| ApiError::not_found("记录"))?;
+    if !crate::views::is_public_on(&detail.row, st.today()) {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "not_public", "该记录不在公示期内"));
+    }
     Ok(Json(RecordJson {
         row: (&detail.row).into(),
         fields: public_field_map(detail.row.kind, &detail.current().fields),
@@ -239,6 +251,7 @@ async fn import_file(
     })
     .await
     .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))??;
+    st.refresh_windows().await?;
     let report: ImportReport = result.report;
     let status = if report.rejected > 0 { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     Ok((status, Json(report)).into_response())

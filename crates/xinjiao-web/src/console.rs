@@ -277,6 +277,7 @@ async fn upload(
     })
     .await
     .map_err(|e| PageError::Internal(e.to_string()))??;
+    st.refresh_windows().await?;
     Ok(Redirect::to(&format!("/console/submissions/{id}")).into_response())
 }
 
@@ -495,6 +496,7 @@ async fn new_record(
         Ok(rec) => {
             let wctx = ctx(&st, &user, "逐条录入");
             let out = st.db(move |s| s.write_records(&wctx, &[rec])).await?;
+            st.refresh_windows().await?;
             let id = out[0].record_id();
             Ok(Redirect::to(&format!("/console/records/{id}?saved=1")).into_response())
         }

@@ -42,6 +42,11 @@ pub fn china_date(ts: Timestamp) -> Date {
 pub struct Rules {
     pub calendar: xinjiao_core::calendar::Calendar,
     pub publication: xinjiao_core::publication::PublicationRules,
+    /// How long penalties are published (`rules/disclosure.toml`).
+    pub disclosure: xinjiao_core::disclosure::DisclosureRules,
+    /// Fingerprint of the disclosure rules: stored windows computed with
+    /// other rules are recomputed.
+    pub disclosure_fingerprint: String,
 }
 
 impl Rules {
@@ -55,6 +60,8 @@ impl Rules {
         Rules {
             calendar: xinjiao_core::calendar::Calendar::embedded(),
             publication: xinjiao_core::publication::PublicationRules::embedded(),
+            disclosure: xinjiao_core::disclosure::DisclosureRules::embedded(),
+            disclosure_fingerprint: xinjiao_core::disclosure::fingerprint(&[xinjiao_core::disclosure::EMBEDDED]),
         }
     }
 }
@@ -96,6 +103,17 @@ impl AppState {
     pub fn today(&self) -> Date {
         china_date(self.now())
     }
+    /// Computes the disclosure windows of records written since the last call
+    /// (every write path calls it after storing records).
+    pub async fn refresh_windows(&self) -> Result<u64, StoreError> {
+        let rules = self.rules.clone();
+        self.db(move |s| {
+            let r = rules.read().expect("rules");
+            xinjiao_store::refresh_windows(s, &r.disclosure, &r.disclosure_fingerprint)
+        })
+        .await
+    }
+
     /// Runs a store call on a blocking thread.
     pub async fn db<T: Send + 'static>(
         &self,

@@ -41,11 +41,16 @@ struct HomePage {
 }
 
 async fn home(State(st): State<AppState>, u: MaybeUser) -> Result<Html<String>, PageError> {
+    let today = Some(st.today());
     let (totals, penalties, licenses) = st
-        .db(|s| {
-            let recent =
-                |kind| s.list_records(&RecordFilter { kind: Some(kind), ..Default::default() }, PageRequest::new(1, 8));
-            Ok((s.totals()?, recent(RecordKind::Penalty)?, recent(RecordKind::License)?))
+        .db(move |s| {
+            let recent = |kind| {
+                s.list_records(
+                    &RecordFilter { kind: Some(kind), public_on: today, ..Default::default() },
+                    PageRequest::new(1, 8),
+                )
+            };
+            Ok((s.totals_on(today)?, recent(RecordKind::Penalty)?, recent(RecordKind::License)?))
         })
         .await?;
     let page = HomePage {
@@ -85,7 +90,8 @@ async fn search(
     let q = sq.q.trim().to_string();
     let req = PageRequest::new(sq.page.unwrap_or(1), 20);
     let q2 = q.clone();
-    let page = st.db(move |s| s.search_subjects(&q2, req)).await?;
+    let today = Some(st.today());
+    let page = st.db(move |s| s.search_subjects_on(&q2, req, today)).await?;
     let message = q.is_empty().then(|| "请输入要查询的企业名称、统一社会信用代码或姓名。".to_string());
     let pager = Pager::new(&page, &format!("/search?q={}&", urlencode(&q)));
     let html = SearchPage {
@@ -111,12 +117,18 @@ struct SubjectPage {
 }
 
 async fn subject(State(st): State<AppState>, u: MaybeUser, Path(key): Path<String>) -> Result<Html<String>, PageError> {
+    let today = Some(st.today());
     let (subject, penalties, licenses) = st
         .db(move |s| {
-            let subject = s.subject_by_key(&key)?.ok_or(xinjiao_store::StoreError::NotFound)?;
+            let subject = s.subject_by_key_on(&key, today)?.ok_or(xinjiao_store::StoreError::NotFound)?;
             let of = |kind| {
                 s.list_records(
-                    &RecordFilter { kind: Some(kind), subject_id: Some(subject.id), ..Default::default() },
+                    &RecordFilter {
+                        kind: Some(kind),
+                        subject_id: Some(subject.id),
+                        public_on: today,
+                        ..Default::default()
+                    },
                     PageRequest::new(1, 100),
                 )
             };
@@ -148,6 +160,9 @@ struct RecordPage {
 async fn record(State(st): State<AppState>, u: MaybeUser, Path(id): Path<String>) -> Result<Html<String>, PageError> {
     let id: i64 = id.parse().map_err(|_| PageError::NotFound)?;
     let detail = st.db(move |s| s.record(id)).await?.ok_or(PageError::NotFound)?;
+    if !crate::views::is_public_on(&detail.row, st.today()) {
+        return Err(PageError::NotFound);
+    }
     let html = RecordPage {
         banner: st.banner(),
         user: user_name(&u),
@@ -238,12 +253,14 @@ async fn disclosures(
         None => "“双公示”信息",
     };
     let subject_key = lq.subject.clone();
+    let today = Some(st.today());
     let (page, authorities, subject) = st
         .db(move |s| {
             let mut filter = filter;
+            filter.public_on = today;
             let subject = match subject_key.as_str() {
                 "" => None,
-                key => Some(s.subject_by_key(key)?.ok_or(xinjiao_store::StoreError::NotFound)?),
+                key => Some(s.subject_by_key_on(key, today)?.ok_or(xinjiao_store::StoreError::NotFound)?),
             };
             filter.subject_id = subject.as_ref().map(|x| x.id);
             Ok((s.list_records(&filter, req)?, s.authorities()?, subject))

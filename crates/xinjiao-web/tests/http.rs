@@ -95,6 +95,7 @@ on_both_backends!(
     single_record_form_validates_inline_and_audits_reveals,
     administrators_load_calendar_years,
     a_department_month_gives_hand_computed_rates,
+    records_are_public_exactly_inside_their_window,
 );
 
 fn ctx() -> WriteContext {
@@ -766,4 +767,69 @@ async fn a_department_month_gives_hand_computed_rates(app: App) {
     let (s, _, xlsx) = get_with_cookie(&app, "/console/dashboard.xlsx?period=month&at=2026-11", &coord).await;
     assert_eq!(s, StatusCode::OK);
     assert!(xlsx.starts_with("PK"));
+}
+
+/// The same store seen on another day (as `serve --today` does).
+fn router_on(app: &App, day: &str) -> Router {
+    let at: Timestamp = format!("{day}T04:00:00Z").parse().unwrap();
+    xinjiao_web::router(AppState {
+        store: app.store.clone().unwrap(),
+        rules: xinjiao_web::Rules::embedded().shared(),
+        clock: Arc::new(move || at),
+        demo: false,
+        test_clock: true,
+        secure_cookies: false,
+    })
+}
+
+async fn get_on(router: &Router, uri: &str) -> (StatusCode, String) {
+    let resp = router.clone().oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
+    let status = resp.status();
+    let bytes = axum::body::to_bytes(resp.into_body(), 16 << 20).await.unwrap();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+async fn records_are_public_exactly_inside_their_window(app: App) {
+    use xinjiao_store::suite::penalty;
+    // Decided 2025-11-19 (Order 58, 一般 by its 罚款 class): public up to
+    // 2026-11-18, no longer from 2026-11-19; repairable from 2026-02-19.
+    let uscc = "91110000600037341L";
+    let out = app
+        .db(|s| s.write_records(&ctx(), &[penalty("河源市窗口运输有限公司", uscc, "河交罚〔2025〕77号", "2025-11-19")]))
+        .unwrap();
+    let id = out[0].record_id();
+    let rules = xinjiao_web::Rules::embedded();
+    app.db(|s| xinjiao_store::refresh_windows(s, &rules.disclosure, &rules.disclosure_fingerprint)).unwrap();
+    let before = router_on(&app, "2025-11-19");
+    let last = router_on(&app, "2026-11-18");
+    let after = router_on(&app, "2026-11-19");
+    for r in [&before, &last] {
+        assert_eq!(get_on(r, &format!("/records/{id}")).await.0, StatusCode::OK);
+        assert_eq!(get_on(r, &format!("/api/v1/records/{id}")).await.0, StatusCode::OK);
+        let (_, list) = get_on(r, "/api/v1/records?kind=penalty&per_page=100").await;
+        assert!(list.contains("河交罚〔2025〕77号"));
+        let (s, profile) = get_on(r, &format!("/subjects/{uscc}")).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(profile.contains("行政处罚（1）"), "{profile}");
+    }
+    let (s, body) = get_on(&after, &format!("/api/v1/records/{id}")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(body.contains("not_public"));
+    assert_eq!(get_on(&after, &format!("/records/{id}")).await.0, StatusCode::NOT_FOUND);
+    let (_, list) = get_on(&after, "/api/v1/records?kind=penalty&per_page=100").await;
+    assert!(!list.contains("河交罚〔2025〕77号"));
+    // The subject has nothing public left: not found, not in search results.
+    assert_eq!(get_on(&after, &format!("/subjects/{uscc}")).await.0, StatusCode::NOT_FOUND);
+    let (_, found) = get_on(&after, &format!("/api/v1/subjects?q={}", enc("窗口运输"))).await;
+    assert!(found.contains("\"total\":0"), "{found}");
+    let (_, found) = get_on(&last, &format!("/api/v1/subjects?q={}", enc("窗口运输"))).await;
+    assert!(found.contains("\"total\":1"), "{found}");
+    // Pages seen on another day say so.
+    let (_, home) = get_on(&after, "/").await;
+    assert!(home.contains("测试时钟：本站按 2026-11-19 这一天显示"));
+    // Staff still see the record.
+    let cookie = login(&app).await;
+    let (s, _, staff) = get_with_cookie(&app, &format!("/console/records/{id}"), &cookie).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(staff.contains("河交罚〔2025〕77号"));
 }

@@ -256,6 +256,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let is_demo = store.meta("demo")?.as_deref() == Some("1");
             let mut rules = xinjiao_web::Rules::embedded();
             add_stored_years(&mut rules.calendar, &*store)?;
+            let n = xinjiao_store::refresh_windows(&*store, &rules.disclosure, &rules.disclosure_fingerprint)?;
+            if n > 0 {
+                println!("已按公示期规则计算 {n} 条记录的公示期");
+            }
             let state = AppState {
                 store,
                 rules: rules.shared(),
@@ -312,6 +316,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )?;
             if tty {
                 eprintln!();
+            }
+            if let Some(store) = &store {
+                let rules = xinjiao_web::Rules::embedded();
+                xinjiao_store::refresh_windows(&**store, &rules.disclosure, &rules.disclosure_fingerprint)?;
             }
             let r = &result.report;
             if let Some(path) = report {
