@@ -298,6 +298,21 @@ pub fn record_window(
     kind: crate::RecordKind,
     decision_date: Date,
     fields: &std::collections::BTreeMap<String, String>,
+    withdrawn_on: Option<Date>,
+) -> RecordWindow {
+    let mut w = window_of_fields(rules, kind, decision_date, fields);
+    // A withdrawn record is not public from the day it was withdrawn.
+    if let Some(day) = withdrawn_on {
+        w.public_until = Some(w.public_until.map_or(day, |u| u.min(day)));
+    }
+    w
+}
+
+fn window_of_fields(
+    rules: &DisclosureRules,
+    kind: crate::RecordKind,
+    decision_date: Date,
+    fields: &std::collections::BTreeMap<String, String>,
 ) -> RecordWindow {
     let get = |k: &str| fields.get(k).map(String::as_str).unwrap_or("");
     match kind {
@@ -466,6 +481,7 @@ mod tests {
             crate::RecordKind::Penalty,
             d("2026-05-10"),
             &f(&[("CF_CFLB", "罚款"), ("CF_WFXW", "超限运输")]),
+            None,
         );
         assert_eq!(
             p,
@@ -480,9 +496,10 @@ mod tests {
             crate::RecordKind::Penalty,
             d("2026-05-10"),
             &f(&[("CF_CFLB", "罚款"), ("CF_SXCD", "严重")]),
+            None,
         );
         assert_eq!(given.public_until, Some(d("2029-05-10")));
-        let minor = record_window(&r, crate::RecordKind::Penalty, d("2026-05-10"), &f(&[("CF_CFLB", "警告")]));
+        let minor = record_window(&r, crate::RecordKind::Penalty, d("2026-05-10"), &f(&[("CF_CFLB", "警告")]), None);
         assert_eq!(
             (minor.severity, minor.public_until),
             (Some(Severity::Minor), Some(d("2026-05-10"))),
@@ -493,6 +510,7 @@ mod tests {
             crate::RecordKind::License,
             d("2026-05-10"),
             &f(&[("XK_YXQZI", "2030-05-09"), ("XK_ZT", "有效")]),
+            None,
         );
         assert_eq!((lic.public_until, lic.repairable_from), (Some(d("2030-05-10")), None));
         let revoked = record_window(
@@ -500,8 +518,17 @@ mod tests {
             crate::RecordKind::License,
             d("2026-05-10"),
             &f(&[("XK_YXQZI", "2030-05-09"), ("XK_ZT", "无效")]),
+            None,
         );
         assert_eq!(revoked.public_until, Some(d("2026-05-10")));
+        let withdrawn = record_window(
+            &r,
+            crate::RecordKind::Penalty,
+            d("2026-05-10"),
+            &f(&[("CF_CFLB", "罚款")]),
+            Some(d("2026-06-01")),
+        );
+        assert_eq!(withdrawn.public_until, Some(d("2026-06-01")), "withdrawn: not public from that day");
         assert_ne!(fingerprint(&["a", "b"]), fingerprint(&["ab"]));
     }
 

@@ -19,6 +19,8 @@ pub struct PublicationRules {
     pub penalty_days: u32,
     /// Policy documents, news and commitments, from their issue date.
     pub document_days: u32,
+    /// Withdrawing a record, from the decision that changed or revoked it.
+    pub withdrawal_days: u32,
 }
 
 impl PublicationRules {
@@ -43,6 +45,7 @@ impl PublicationRules {
             license_days: get("license")?,
             penalty_days: get("penalty")?,
             document_days: get("document")?,
+            withdrawal_days: get("withdrawal")?,
         })
     }
 
@@ -83,9 +86,14 @@ mod tests {
     #[test]
     fn bad_rule_files_are_refused() {
         assert!(PublicationRules::parse("[working_days]\nlicense = 7\n").is_err());
-        assert!(PublicationRules::parse("[working_days]\nlicense = 0\npenalty = 7\ndocument = 7\n").is_err());
+        assert!(
+            PublicationRules::parse("[working_days]\nlicense = 0\npenalty = 7\ndocument = 7\nwithdrawal = 3\n")
+                .is_err()
+        );
         assert!(PublicationRules::parse("[working_days]\nlicense = 5\npenalty = 20\n").is_err(), "document missing");
-        let r = PublicationRules::parse("[working_days]\nlicense = 5\npenalty = 20\ndocument = 3\n").unwrap();
+        let r = PublicationRules::parse("[working_days]\nlicense = 5\npenalty = 20\ndocument = 3\nwithdrawal = 2\n")
+            .unwrap();
         assert_eq!((r.days(RecordKind::License), r.days(RecordKind::Penalty), r.document_days), (5, 20, 3));
+        assert_eq!(r.withdrawal_days, 2);
     }
 }

@@ -36,6 +36,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "day_counts", include_str!("../migrations/0004_day_counts.sql")),
     (5, "dry_runs", include_str!("../migrations/0005_dry_runs.sql")),
     (6, "windows", include_str!("../migrations/0006_windows.sql")),
+    (7, "withdrawals", include_str!("../migrations/0007_withdrawals.sql")),
 ];
 
 /// Connections kept open between calls (more than the server's blocking
@@ -1210,7 +1211,7 @@ impl Store for PgStore {
 
     fn stale_windows(&self, limit: u32) -> Result<Vec<StaleWindow>> {
         self.rows(
-            "SELECT r.id, r.kind, r.decision_date::text, v.fields FROM records r
+            "SELECT r.id, r.kind, r.decision_date::text, v.fields, r.withdrawn_on::text FROM records r
              JOIN record_versions v ON v.record_id = r.id AND v.version = r.version
              WHERE r.window_rules IS NULL ORDER BY r.id LIMIT $1",
             &[&i64::from(limit)],
@@ -1221,9 +1222,37 @@ impl Store for PgStore {
                     kind: record_kind(r.get(1))?,
                     decision_date: parse_date(r.get(2))?,
                     fields: serde_json::from_str(fields).map_err(|e| bad(e.to_string()))?,
+                    withdrawn_on: r.get::<_, Option<&str>>(4).map(parse_date).transpose()?,
                 })
             },
         )
+    }
+
+    fn withdraw_record(&self, ctx: &WriteContext, record_id: i64, reason: &str, change_decided_on: Date) -> Result<()> {
+        self.write(|tx| {
+            let found = tx
+                .query_opt("SELECT withdrawn_on IS NOT NULL FROM records WHERE id = $1 FOR UPDATE", &[&record_id])
+                .map_err(err)?;
+            match found {
+                None => return Err(StoreError::NotFound),
+                Some(r) if r.get::<_, bool>(0) => return Err(StoreError::Conflict("该记录已撤销公示".into())),
+                Some(_) => {}
+            }
+            let today = ctx.china_date().to_string();
+            let change = change_decided_on.to_string();
+            tx.execute(
+                "UPDATE records SET withdrawn_on = $2::text::date, withdrawal_reason = $3,
+                        change_decided_on = $4::text::date, window_rules = NULL WHERE id = $1",
+                &[&record_id, &today, &reason, &change],
+            )
+            .map_err(err)?;
+            let subject_id: i64 =
+                tx.query_one("SELECT subject_id FROM records WHERE id = $1", &[&record_id]).map_err(err)?.get(0);
+            let detail =
+                serde_json::json!({"withdrawn_on": today, "reason": reason, "change_decided_on": change}).to_string();
+            insert_event(tx, ctx, "record.withdrawn", Some(subject_id), Some(record_id), &detail)?;
+            Ok(())
+        })
     }
 
     fn set_windows(&self, fingerprint: &str, windows: &[(i64, RecordWindow)]) -> Result<()> {

@@ -904,7 +904,7 @@ impl Store for SqliteStore {
     fn stale_windows(&self, limit: u32) -> Result<Vec<StaleWindow>> {
         self.read(|c| {
             c.prepare_cached(
-                "SELECT r.id, r.kind, r.decision_date, v.fields FROM records r
+                "SELECT r.id, r.kind, r.decision_date, v.fields, r.withdrawn_on FROM records r
                  JOIN record_versions v ON v.record_id = r.id AND v.version = r.version
                  WHERE r.window_rules IS NULL ORDER BY r.id LIMIT ?1",
             )?
@@ -917,9 +917,41 @@ impl Store for SqliteStore {
                     fields: serde_json::from_str(&fields).map_err(|e| {
                         rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Text, Box::new(e))
                     })?,
+                    withdrawn_on: r.get::<_, Option<String>>(4)?.map(date).transpose()?,
                 })
             })?
             .collect()
+        })
+    }
+
+    fn withdraw_record(&self, ctx: &WriteContext, record_id: i64, reason: &str, change_decided_on: Date) -> Result<()> {
+        self.write(|tx| {
+            let found: Option<(i64, String, Option<String>)> = tx
+                .query_row(
+                    "SELECT subject_id, authority_code, withdrawn_on FROM records WHERE id = ?1",
+                    [record_id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()
+                .map_err(err)?;
+            let (subject_id, authority) = match found {
+                None => return Err(StoreError::NotFound),
+                Some((_, _, Some(_))) => return Err(StoreError::Conflict("该记录已撤销公示".into())),
+                Some((s, a, None)) => (s, a),
+            };
+            let today = ctx.china_date().to_string();
+            tx.execute(
+                "UPDATE records SET withdrawn_on = ?2, withdrawal_reason = ?3, change_decided_on = ?4, window_rules = NULL
+                 WHERE id = ?1",
+                params![record_id, today, reason, change_decided_on.to_string()],
+            )
+            .map_err(err)?;
+            let detail = serde_json::json!({
+                "withdrawn_on": today, "reason": reason, "change_decided_on": change_decided_on.to_string()
+            })
+            .to_string();
+            insert_record_event(tx, ctx, "record.withdrawn", subject_id, record_id, &authority, &detail).map_err(err)?;
+            Ok(())
         })
     }
 

@@ -12,6 +12,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "day_counts", include_str!("../migrations/0004_day_counts.sql")),
     (5, "dry_runs", include_str!("../migrations/0005_dry_runs.sql")),
     (6, "windows", include_str!("../migrations/0006_windows.sql")),
+    (7, "withdrawals", include_str!("../migrations/0007_withdrawals.sql")),
 ];
 
 /// Applies every pending migration.

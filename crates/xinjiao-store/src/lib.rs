@@ -81,6 +81,7 @@ pub struct StaleWindow {
     pub kind: RecordKind,
     pub decision_date: Date,
     pub fields: BTreeMap<String, String>,
+    pub withdrawn_on: Option<Date>,
 }
 
 /// Brings every record's disclosure window up to date with `rules`: all of
@@ -103,7 +104,11 @@ pub fn refresh_windows(
         }
         let windows: Vec<_> = stale
             .iter()
-            .map(|s| (s.record_id, xinjiao_core::disclosure::record_window(rules, s.kind, s.decision_date, &s.fields)))
+            .map(|s| {
+                let w =
+                    xinjiao_core::disclosure::record_window(rules, s.kind, s.decision_date, &s.fields, s.withdrawn_on);
+                (s.record_id, w)
+            })
             .collect();
         store.set_windows(fingerprint, &windows)?;
         n += windows.len() as u64;
@@ -524,6 +529,13 @@ pub trait Store: Send + Sync {
     /// Marks every window stale (the rules changed).
     fn invalidate_windows(&self) -> Result<()>;
 
+    /// Withdraws a record from publication from today (`ctx`'s day), because
+    /// the decision was changed, revoked, or confirmed illegal or void by a
+    /// decision of `change_decided_on`. Appends `record.withdrawn`; the
+    /// record's window becomes stale. [`StoreError::Conflict`] if it already is
+    /// withdrawn, [`StoreError::NotFound`] if there is no such record.
+    fn withdraw_record(&self, ctx: &WriteContext, record_id: i64, reason: &str, change_decided_on: Date) -> Result<()>;
+
     /// Creates or updates divisions (by code) and departments (by code).
     /// Appends an `organisation.saved` event.
     fn save_organisation(
@@ -701,6 +713,9 @@ pub const DUMP_TABLES: &[DumpTable] = {
                 ("updated_at", Timestamp),
                 ("department_id", Int),
                 ("published_on", Date),
+                ("withdrawn_on", Date),
+                ("withdrawal_reason", Text),
+                ("change_decided_on", Date),
             ],
             1,
         ),

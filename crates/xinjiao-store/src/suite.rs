@@ -38,7 +38,8 @@ macro_rules! store_tests {
             organisation_declarations_and_responsibilities,
             rate_rows_follow_deadlines_and_departments,
             documents_draft_publish_and_list,
-            windows_are_refreshed_and_bound_public_lists
+            windows_are_refreshed_and_bound_public_lists,
+            withdrawn_records_leave_the_public_lists
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -739,4 +740,31 @@ pub fn windows_are_refreshed_and_bound_public_lists(store: &dyn Store) {
     store.write_records(&ctx("clerk"), &[penalty("丁公司", &uscc_for(4), "罚4", "2026-06-01")]).unwrap();
     assert_eq!(crate::refresh_windows(store, &rules, "fp1").unwrap(), 1);
     assert_eq!(crate::refresh_windows(store, &rules, "fp2").unwrap(), 4);
+}
+
+pub fn withdrawn_records_leave_the_public_lists(store: &dyn Store) {
+    use xinjiao_core::disclosure::DisclosureRules;
+    let d = |s: &str| -> Date { s.parse().unwrap() };
+    let rules = DisclosureRules::embedded();
+    let out = store.write_records(&ctx("clerk"), &[penalty("甲公司", &uscc_for(1), "罚1", "2026-05-10")]).unwrap();
+    let id = out[0].record_id();
+    crate::refresh_windows(store, &rules, "fp").unwrap();
+    let public_on = |day: &str| {
+        let f = RecordFilter { public_on: Some(d(day)), ..Default::default() };
+        store.list_records(&f, PageRequest::new(1, 10)).unwrap().total
+    };
+    assert_eq!(public_on("2026-11-27"), 1);
+    // Withdrawn on the context's day (2026-05-28 in China for this timestamp).
+    let w = WriteContext::new("clerk", "2026-05-28T02:00:00Z".parse().unwrap(), "决定已撤销");
+    store.withdraw_record(&w, id, "行政复议决定撤销原处罚决定", d("2026-05-26")).unwrap();
+    assert!(matches!(store.withdraw_record(&w, id, "again", d("2026-05-26")), Err(StoreError::Conflict(_))));
+    assert!(matches!(store.withdraw_record(&w, 999_999, "x", d("2026-05-26")), Err(StoreError::NotFound)));
+    assert_eq!(crate::refresh_windows(store, &rules, "fp").unwrap(), 1, "the withdrawal made the window stale");
+    assert_eq!(public_on("2026-05-27"), 1, "public until the day of withdrawal");
+    assert_eq!(public_on("2026-05-28"), 0);
+    let detail = store.record(id).unwrap().unwrap();
+    assert_eq!(detail.row.public_until, Some(d("2026-05-28")));
+    let ev = detail.events.iter().find(|e| e.action == "record.withdrawn").expect("event");
+    assert!(ev.detail.contains("行政复议决定撤销原处罚决定") && ev.detail.contains("2026-05-26"), "{}", ev.detail);
+    assert_eq!(ev.actor, "clerk");
 }

@@ -35,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/records/new", get(new_record_form).post(new_record))
         .route("/console/records/{id}", get(staff_record))
         .route("/console/records/{id}/reveal", post(reveal_record))
+        .route("/console/records/{id}/withdraw", post(withdraw_record))
         .route("/console/calendar", get(calendar_page).post(load_calendar).layer(DefaultBodyLimit::max(1024 * 1024)))
 }
 
@@ -517,6 +518,41 @@ struct StaffRecordPage {
     events: Vec<(String, String, String, String, String)>,
     timeliness: Timeliness,
     department: String,
+    withdrawal: Option<Withdrawal>,
+    /// Problems with a withdrawal form just submitted.
+    errors: Vec<String>,
+    /// May this user withdraw the record (own department or coordinator)?
+    can_withdraw: bool,
+    today: String,
+    withdrawal_days: u32,
+}
+
+/// A record's withdrawal from publication, against its deadline.
+struct Withdrawal {
+    withdrawn_on: String,
+    reason: String,
+    change_decided_on: String,
+    days: u32,
+    deadline: String,
+    days_late: u32,
+}
+
+fn withdrawal(st: &AppState, detail: &xinjiao_store::RecordDetail) -> Option<Withdrawal> {
+    let ev = detail.events.iter().rev().find(|e| e.action == "record.withdrawn")?;
+    let v: serde_json::Value = serde_json::from_str(&ev.detail).ok()?;
+    let text = |k: &str| v[k].as_str().unwrap_or("").to_string();
+    let rules = st.rules.read().expect("rules lock");
+    let change: xinjiao_core::Date = text("change_decided_on").parse().ok()?;
+    let withdrawn: xinjiao_core::Date = text("withdrawn_on").parse().ok()?;
+    let deadline = rules.calendar.add_working_days(change, rules.publication.withdrawal_days).value;
+    Some(Withdrawal {
+        withdrawn_on: withdrawn.to_string(),
+        reason: text("reason"),
+        change_decided_on: change.to_string(),
+        days: rules.publication.withdrawal_days,
+        deadline: deadline.to_string(),
+        days_late: rules.calendar.working_days_between(deadline, withdrawn).value,
+    })
 }
 
 /// The record's publication against its deadline (决定日期后 N 个工作日).
@@ -558,6 +594,7 @@ async fn render_staff_record(
     id: &str,
     reveal: bool,
     message: Option<String>,
+    errors: Vec<String>,
 ) -> Result<Html<String>, PageError> {
     let id: i64 = id.parse().map_err(|_| PageError::NotFound)?;
     let detail = st.db(move |s| s.record(id)).await?.ok_or(PageError::NotFound)?;
@@ -575,6 +612,12 @@ async fn render_staff_record(
         None => "未归属部门".to_string(),
     };
     let page = StaffRecordPage {
+        withdrawal: withdrawal(st, &detail),
+        errors,
+        can_withdraw: user.role.oversees()
+            || (user.department_id.is_some() && user.department_id == detail.row.department_id),
+        today: st.today().to_string(),
+        withdrawal_days: st.rules.read().expect("rules lock").publication.withdrawal_days,
         department,
         timeliness: timeliness(st, &detail),
         banner: st.banner(),
@@ -601,7 +644,55 @@ async fn staff_record(
     Query(q): Query<SavedQuery>,
 ) -> Result<Html<String>, PageError> {
     let msg = q.saved.map(|_| "已保存。".to_string());
-    render_staff_record(&st, &user, &id, false, msg).await
+    render_staff_record(&st, &user, &id, false, msg, vec![]).await
+}
+
+#[derive(Deserialize)]
+struct WithdrawForm {
+    reason: String,
+    change_decided_on: String,
+}
+
+/// Withdraws a record whose decision was changed, revoked, or confirmed
+/// illegal or void (staff of its department, or a coordinator).
+async fn withdraw_record(
+    State(st): State<AppState>,
+    StaffUser(user): StaffUser,
+    Path(id): Path<String>,
+    Form(f): Form<WithdrawForm>,
+) -> Result<Response, PageError> {
+    let rid: i64 = id.parse().map_err(|_| PageError::NotFound)?;
+    let detail = st.db(move |s| s.record(rid)).await?.ok_or(PageError::NotFound)?;
+    if !user.role.oversees() && (user.department_id.is_none() || user.department_id != detail.row.department_id) {
+        return Err(PageError::Forbidden);
+    }
+    let mut errors = Vec::new();
+    let reason = f.reason.trim().to_string();
+    if reason.is_empty() {
+        errors.push("请填写撤销公示的原因（如：行政复议决定撤销原处罚决定）。".to_string());
+    }
+    let change = xinjiao_core::date::parse_date(&f.change_decided_on);
+    match change {
+        None => errors.push(format!("变更或撤销决定的日期“{}”无效，应如 2026-11-20。", f.change_decided_on)),
+        Some(d) if d > st.today() => errors.push("变更或撤销决定的日期不能晚于今天。".into()),
+        Some(d) if d < detail.row.decision_date => errors.push("变更或撤销决定的日期不能早于原决定日期。".into()),
+        Some(_) => {}
+    }
+    let (Some(change), true) = (change, errors.is_empty()) else {
+        let page = render_staff_record(&st, &user, &id, false, None, errors).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    };
+    let wctx = ctx(&st, &user, format!("撤销公示：{reason}"));
+    match st.db(move |s| s.withdraw_record(&wctx, rid, &reason, change)).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict(m)) => {
+            let page = render_staff_record(&st, &user, &id, false, None, vec![m]).await?;
+            return Ok((StatusCode::CONFLICT, page).into_response());
+        }
+        Err(e) => return Err(e.into()),
+    }
+    st.refresh_windows().await?;
+    Ok(Redirect::to(&format!("/console/records/{rid}?saved=1")).into_response())
 }
 
 async fn reveal_record(
@@ -609,7 +700,7 @@ async fn reveal_record(
     StaffUser(user): StaffUser,
     Path(id): Path<String>,
 ) -> Result<Html<String>, PageError> {
-    render_staff_record(&st, &user, &id, true, None).await
+    render_staff_record(&st, &user, &id, true, None, vec![]).await
 }
 
 struct CalendarRow {

@@ -96,6 +96,7 @@ on_both_backends!(
     administrators_load_calendar_years,
     a_department_month_gives_hand_computed_rates,
     records_are_public_exactly_inside_their_window,
+    staff_withdraw_records_with_a_reason,
 );
 
 fn ctx() -> WriteContext {
@@ -832,4 +833,51 @@ async fn records_are_public_exactly_inside_their_window(app: App) {
     let (s, _, staff) = get_with_cookie(&app, &format!("/console/records/{id}"), &cookie).await;
     assert_eq!(s, StatusCode::OK);
     assert!(staff.contains("河交罚〔2025〕77号"));
+}
+
+async fn staff_withdraw_records_with_a_reason(app: App) {
+    // Today is 2026-11-18 (the test clock). Record 1 has no department: only a coordinator may withdraw it.
+    let rules = xinjiao_web::Rules::embedded();
+    app.db(|s| xinjiao_store::refresh_windows(s, &rules.disclosure, &rules.disclosure_fingerprint)).unwrap();
+    let recent = app
+        .db(|s| {
+            s.write_records(
+                &ctx(),
+                &[xinjiao_store::suite::penalty(
+                    "河源市撤销测试有限公司",
+                    "91110000600037341L",
+                    "河交罚〔2026〕9号",
+                    "2026-11-02",
+                )],
+            )
+        })
+        .unwrap()[0]
+        .record_id();
+    app.db(|s| xinjiao_store::refresh_windows(s, &rules.disclosure, &rules.disclosure_fingerprint)).unwrap();
+    assert_eq!(get(&app, &format!("/records/{recent}")).await.0, StatusCode::OK);
+    let clerk = login(&app).await;
+    let coord = login_as(&app, "coord").await;
+    let form = |reason: &str, day: &str| format!("reason={}&change_decided_on={day}", enc(reason));
+    let uri = format!("/console/records/{recent}/withdraw");
+    assert_eq!(send(&app, form_post(&uri, &clerk, &form("复议撤销", "2026-11-16"))).await.0, StatusCode::FORBIDDEN);
+    let (s, _, page) = send(&app, form_post(&uri, &coord, &form("  ", "2026-11-20"))).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("请填写撤销公示的原因") && page.contains("不能晚于今天"), "{page}");
+    let (s, _, _) = send(&app, form_post(&uri, &coord, &form("行政复议决定撤销原处罚决定", "2026-11-16"))).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    // Gone from the public at once; staff see why, and whether it was in time (11-16 + 3 WD = 11-19).
+    assert_eq!(get(&app, &format!("/records/{recent}")).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(get(&app, &format!("/api/v1/records/{recent}")).await.0, StatusCode::NOT_FOUND);
+    let (_, _, staff) = get_with_cookie(&app, &format!("/console/records/{recent}"), &coord).await;
+    assert!(staff.contains("已于 2026-11-18 撤销公示") && staff.contains("行政复议决定撤销原处罚决定"), "{staff}");
+    assert!(staff.contains("2026-11-19") && staff.contains("按时撤销"));
+    assert!(staff.contains("record.withdrawn"), "the event is in the history");
+    let (s, _, _) = send(&app, form_post(&uri, &coord, &form("again", "2026-11-16"))).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    // A withdrawal after the deadline says how late it is (11-10 + 3 WD = 11-13; 11-16, 17, 18 late).
+    let (s, _, _) =
+        send(&app, form_post("/console/records/2/withdraw", &coord, &form("决定被确认违法", "2026-11-10"))).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, _, staff) = get_with_cookie(&app, "/console/records/2", &coord).await;
+    assert!(staff.contains("逾期 3 个工作日"), "{staff}");
 }
