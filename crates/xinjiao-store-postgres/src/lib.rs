@@ -37,6 +37,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "dry_runs", include_str!("../migrations/0005_dry_runs.sql")),
     (6, "windows", include_str!("../migrations/0006_windows.sql")),
     (7, "withdrawals", include_str!("../migrations/0007_withdrawals.sql")),
+    (8, "subject_accounts", include_str!("../migrations/0008_subject_accounts.sql")),
 ];
 
 /// Connections kept open between calls (more than the server's blocking
@@ -1275,6 +1276,120 @@ impl Store for PgStore {
 
     fn invalidate_windows(&self) -> Result<()> {
         self.write(|tx| tx.execute("UPDATE records SET window_rules = NULL", &[]).map(|_| ()).map_err(err))
+    }
+
+    fn create_claim_code(
+        &self,
+        ctx: &WriteContext,
+        subject_id: i64,
+        record_id: Option<i64>,
+        code_hash: &str,
+    ) -> Result<()> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM claim_codes WHERE subject_id = $1 AND used_at IS NULL", &[&subject_id])
+                .map_err(err)?;
+            tx.execute(
+                "INSERT INTO claim_codes (code_hash, subject_id, record_id, created_at, created_by)
+                 VALUES ($1, $2, $3, $4::text::timestamptz, $5)",
+                &[&code_hash, &subject_id, &record_id, &ctx.at.to_string(), &ctx.actor],
+            )
+            .map_err(err)?;
+            insert_event(tx, ctx, "claim_code.created", Some(subject_id), record_id, "{}")?;
+            Ok(())
+        })
+    }
+
+    fn claim_subject_account(
+        &self,
+        ctx: &WriteContext,
+        identity: &str,
+        code_hash: &str,
+        issued_after: Timestamp,
+        password_hash: &str,
+    ) -> Result<Subject> {
+        let subject = self
+            .opt_row(
+                &format!(
+                    "SELECT {} FROM subjects s WHERE s.uscc = $1 OR s.id_doc_no = $1 ORDER BY s.id LIMIT 1",
+                    subject_cols("'0001-01-01'")
+                ),
+                &[&identity],
+                subject_row,
+            )?
+            .ok_or(StoreError::NotFound)?;
+        let sid = subject.id;
+        self.write(|tx| {
+            let ok = tx
+                .query_opt(
+                    "SELECT 1 FROM claim_codes WHERE code_hash = $1 AND subject_id = $2 AND used_at IS NULL
+                     AND created_at > $3::text::timestamptz FOR UPDATE",
+                    &[&code_hash, &sid, &issued_after.to_string()],
+                )
+                .map_err(err)?;
+            if ok.is_none() {
+                return Err(StoreError::NotFound);
+            }
+            let exists: bool = tx
+                .query_one("SELECT count(*) > 0 FROM subject_accounts WHERE subject_id = $1", &[&sid])
+                .map_err(err)?
+                .get(0);
+            if exists {
+                return Err(StoreError::Conflict("该主体的账户已激活，请直接登录".into()));
+            }
+            tx.execute(
+                "UPDATE claim_codes SET used_at = $2::text::timestamptz WHERE code_hash = $1",
+                &[&code_hash, &ctx.at.to_string()],
+            )
+            .map_err(err)?;
+            tx.execute(
+                "INSERT INTO subject_accounts (subject_id, password_hash, created_at, activated_by)
+                 VALUES ($1, $2, $3::text::timestamptz, 'claim')",
+                &[&sid, &password_hash, &ctx.at.to_string()],
+            )
+            .map_err(err)?;
+            insert_event(tx, ctx, "subject_account.activated", Some(sid), None, r#"{"by":"claim_code"}"#)?;
+            Ok(())
+        })?;
+        Ok(subject)
+    }
+
+    fn subject_account(&self, identity: &str) -> Result<Option<(Subject, String)>> {
+        self.with(|c| {
+            let row = c
+                .query_opt(
+                    &format!(
+                        "SELECT {}, a.password_hash FROM subjects s JOIN subject_accounts a ON a.subject_id = s.id
+                         WHERE s.uscc = $1 OR s.id_doc_no = $1 ORDER BY s.id LIMIT 1",
+                        subject_cols("'0001-01-01'")
+                    ),
+                    &[&identity],
+                )
+                .map_err(err)?;
+            row.map(|r| Ok((subject_row(&r)?, r.get(9)))).transpose()
+        })
+    }
+
+    fn create_subject_session(&self, token_hash: &str, subject_id: i64, expires_at: Timestamp) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO subject_sessions (token_hash, subject_id, expires_at) VALUES ($1, $2, $3::text::timestamptz)",
+                &[&token_hash, &subject_id, &expires_at.to_string()],
+            )
+            .map(|_| ())
+            .map_err(err)
+        })
+    }
+
+    fn subject_session(&self, token_hash: &str, now: Timestamp) -> Result<Option<Subject>> {
+        self.opt_row(
+            &format!(
+                "SELECT {} FROM subject_sessions x JOIN subjects s ON s.id = x.subject_id
+                 WHERE x.token_hash = $1 AND x.expires_at > $2::text::timestamptz",
+                subject_cols("$3")
+            ),
+            &[&token_hash, &now.to_string(), &"0001-01-01"],
+            subject_row,
+        )
     }
 
     fn save_organisation(

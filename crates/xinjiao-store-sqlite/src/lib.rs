@@ -980,6 +980,123 @@ impl Store for SqliteStore {
         self.write(|tx| tx.execute("UPDATE records SET window_rules = NULL", []).map(|_| ()).map_err(err))
     }
 
+    fn create_claim_code(
+        &self,
+        ctx: &WriteContext,
+        subject_id: i64,
+        record_id: Option<i64>,
+        code_hash: &str,
+    ) -> Result<()> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM claim_codes WHERE subject_id = ?1 AND used_at IS NULL", [subject_id]).map_err(err)?;
+            tx.execute(
+                "INSERT INTO claim_codes (code_hash, subject_id, record_id, created_at, created_by) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![code_hash, subject_id, record_id, ctx.at.to_string(), ctx.actor],
+            )
+            .map_err(err)?;
+            insert_event(tx, ctx, "claim_code.created", Some(subject_id), record_id, "{}").map_err(err)?;
+            Ok(())
+        })
+    }
+
+    fn claim_subject_account(
+        &self,
+        ctx: &WriteContext,
+        identity: &str,
+        code_hash: &str,
+        issued_after: Timestamp,
+        password_hash: &str,
+    ) -> Result<Subject> {
+        let subject = self
+            .read(|c| {
+                c.query_row(
+                    &format!(
+                        "SELECT {} FROM subjects s WHERE s.uscc = ?1 OR s.id_doc_no = ?1 ORDER BY s.id LIMIT 1",
+                        subject_cols("'0001-01-01'")
+                    ),
+                    [identity],
+                    subject_row,
+                )
+                .optional()
+            })?
+            .ok_or(StoreError::NotFound)?;
+        self.write(|tx| {
+            let code: Option<(String, Option<String>)> = tx
+                .query_row(
+                    "SELECT created_at, used_at FROM claim_codes WHERE code_hash = ?1 AND subject_id = ?2",
+                    params![code_hash, subject.id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(err)?;
+            match code {
+                Some((created, None)) if ts(created.clone()).map_err(err)? > issued_after => {}
+                _ => return Err(StoreError::NotFound),
+            }
+            let exists: bool = tx
+                .query_row("SELECT count(*) > 0 FROM subject_accounts WHERE subject_id = ?1", [subject.id], |r| r.get(0))
+                .map_err(err)?;
+            if exists {
+                return Err(StoreError::Conflict("该主体的账户已激活，请直接登录".into()));
+            }
+            tx.execute("UPDATE claim_codes SET used_at = ?2 WHERE code_hash = ?1", params![code_hash, ctx.at.to_string()])
+                .map_err(err)?;
+            tx.execute(
+                "INSERT INTO subject_accounts (subject_id, password_hash, created_at, activated_by) VALUES (?1, ?2, ?3, 'claim')",
+                params![subject.id, password_hash, ctx.at.to_string()],
+            )
+            .map_err(err)?;
+            insert_event(tx, ctx, "subject_account.activated", Some(subject.id), None, r#"{"by":"claim_code"}"#)
+                .map_err(err)?;
+            Ok(())
+        })?;
+        Ok(subject)
+    }
+
+    fn subject_account(&self, identity: &str) -> Result<Option<(Subject, String)>> {
+        self.read(|c| {
+            c.query_row(
+                &format!(
+                    "SELECT {}, a.password_hash FROM subjects s JOIN subject_accounts a ON a.subject_id = s.id
+                     WHERE s.uscc = ?1 OR s.id_doc_no = ?1 ORDER BY s.id LIMIT 1",
+                    subject_cols("'0001-01-01'")
+                ),
+                [identity],
+                |r| Ok((subject_row(r)?, r.get(9)?)),
+            )
+            .optional()
+        })
+    }
+
+    fn create_subject_session(&self, token_hash: &str, subject_id: i64, expires_at: Timestamp) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO subject_sessions (token_hash, subject_id, expires_at) VALUES (?1, ?2, ?3)",
+                params![token_hash, subject_id, expires_at.to_string()],
+            )
+            .map(|_| ())
+            .map_err(err)
+        })
+    }
+
+    fn subject_session(&self, token_hash: &str, now: Timestamp) -> Result<Option<Subject>> {
+        let found: Option<(Subject, String)> = self.read(|c| {
+            c.query_row(
+                &format!(
+                    "SELECT {}, x.expires_at FROM subject_sessions x JOIN subjects s ON s.id = x.subject_id WHERE x.token_hash = ?1",
+                    subject_cols("'0001-01-01'")
+                ),
+                [token_hash],
+                |r| Ok((subject_row(r)?, r.get(9)?)),
+            )
+            .optional()
+        })?;
+        match found {
+            Some((s, exp)) if ts(exp.clone()).map_err(err)? > now => Ok(Some(s)),
+            _ => Ok(None),
+        }
+    }
+
     fn save_organisation(
         &self,
         ctx: &WriteContext,

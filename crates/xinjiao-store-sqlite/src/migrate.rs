@@ -13,6 +13,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "dry_runs", include_str!("../migrations/0005_dry_runs.sql")),
     (6, "windows", include_str!("../migrations/0006_windows.sql")),
     (7, "withdrawals", include_str!("../migrations/0007_withdrawals.sql")),
+    (8, "subject_accounts", include_str!("../migrations/0008_subject_accounts.sql")),
 ];
 
 /// Applies every pending migration.

@@ -536,6 +536,34 @@ pub trait Store: Send + Sync {
     /// withdrawn, [`StoreError::NotFound`] if there is no such record.
     fn withdraw_record(&self, ctx: &WriteContext, record_id: i64, reason: &str, change_decided_on: Date) -> Result<()>;
 
+    /// Stores a one-time claim code (its hash) for a subject, issued with a
+    /// record's credit-repair notice; the subject's earlier unused codes stop
+    /// working. Appends `claim_code.created`.
+    fn create_claim_code(
+        &self,
+        ctx: &WriteContext,
+        subject_id: i64,
+        record_id: Option<i64>,
+        code_hash: &str,
+    ) -> Result<()>;
+    /// Activates the account of the subject whose USCC or document number is
+    /// `identity`, with an unused claim code issued to it after `issued_after`:
+    /// marks the code used and stores the password hash, in one transaction.
+    /// [`StoreError::NotFound`] when identity and code do not match,
+    /// [`StoreError::Conflict`] when the account is already active.
+    fn claim_subject_account(
+        &self,
+        ctx: &WriteContext,
+        identity: &str,
+        code_hash: &str,
+        issued_after: Timestamp,
+        password_hash: &str,
+    ) -> Result<Subject>;
+    /// The subject with this USCC or document number and its account's password hash.
+    fn subject_account(&self, identity: &str) -> Result<Option<(Subject, String)>>;
+    fn create_subject_session(&self, token_hash: &str, subject_id: i64, expires_at: Timestamp) -> Result<()>;
+    fn subject_session(&self, token_hash: &str, now: Timestamp) -> Result<Option<Subject>>;
+
     /// Creates or updates divisions (by code) and departments (by code).
     /// Appends an `organisation.saved` event.
     fn save_organisation(
@@ -762,6 +790,23 @@ pub const DUMP_TABLES: &[DumpTable] = {
                 ("file", Bytes),
                 ("department_id", Int),
                 ("dry_run", Int),
+            ],
+            1,
+        ),
+        (
+            "subject_accounts",
+            &[("subject_id", Int), ("password_hash", Text), ("created_at", Timestamp), ("activated_by", Text)],
+            1,
+        ),
+        (
+            "claim_codes",
+            &[
+                ("code_hash", Text),
+                ("subject_id", Int),
+                ("record_id", Int),
+                ("created_at", Timestamp),
+                ("created_by", Text),
+                ("used_at", Timestamp),
             ],
             1,
         ),

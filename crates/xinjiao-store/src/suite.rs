@@ -39,7 +39,8 @@ macro_rules! store_tests {
             rate_rows_follow_deadlines_and_departments,
             documents_draft_publish_and_list,
             windows_are_refreshed_and_bound_public_lists,
-            withdrawn_records_leave_the_public_lists
+            withdrawn_records_leave_the_public_lists,
+            subjects_claim_accounts_with_one_time_codes
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -767,4 +768,47 @@ pub fn withdrawn_records_leave_the_public_lists(store: &dyn Store) {
     let ev = detail.events.iter().find(|e| e.action == "record.withdrawn").expect("event");
     assert!(ev.detail.contains("行政复议决定撤销原处罚决定") && ev.detail.contains("2026-05-26"), "{}", ev.detail);
     assert_eq!(ev.actor, "clerk");
+}
+
+pub fn subjects_claim_accounts_with_one_time_codes(store: &dyn Store) {
+    let out = store
+        .write_records(
+            &ctx("clerk"),
+            &[
+                penalty("甲公司", &uscc_for(1), "罚1", "2026-05-10"),
+                person_penalty("李四", "11010519491231002X", "罚2"),
+            ],
+        )
+        .unwrap();
+    let company = store.subject_by_key(&uscc_for(1)).unwrap().unwrap();
+    let now = Timestamp::from_second(1_780_000_000).unwrap();
+    let long_ago = Timestamp::from_second(1_700_000_000).unwrap();
+    store.create_claim_code(&ctx("clerk"), company.id, Some(out[0].record_id()), "h1").unwrap();
+    store.create_claim_code(&ctx("clerk"), company.id, Some(out[0].record_id()), "h2").unwrap();
+    let claim = |identity: &str, code: &str, after: Timestamp| {
+        store.claim_subject_account(&ctx("subject"), identity, code, after, "$argon2id$x")
+    };
+    assert!(matches!(claim(&uscc_for(1), "h1", long_ago), Err(StoreError::NotFound)), "an earlier code stops working");
+    assert!(matches!(claim(&uscc_for(2), "h2", long_ago), Err(StoreError::NotFound)), "the code is the subject's own");
+    assert!(matches!(claim(&uscc_for(1), "h2", now), Err(StoreError::NotFound)), "issued before the cut-off: expired");
+    assert_eq!(claim(&uscc_for(1), "h2", long_ago).unwrap().id, company.id);
+    assert!(matches!(claim(&uscc_for(1), "h2", long_ago), Err(StoreError::NotFound)), "one use only");
+    store.create_claim_code(&ctx("clerk"), company.id, None, "h3").unwrap();
+    assert!(matches!(claim(&uscc_for(1), "h3", long_ago), Err(StoreError::Conflict(_))), "already active");
+    let (s, hash) = store.subject_account(&uscc_for(1)).unwrap().unwrap();
+    assert_eq!((s.id, hash.as_str()), (company.id, "$argon2id$x"));
+    // A natural person is identified by the document number.
+    let person = store.search_subjects("李四", PageRequest::new(1, 1)).unwrap().items.remove(0);
+    assert!(store.subject_account("11010519491231002X").unwrap().is_none(), "not yet claimed");
+    store.create_claim_code(&ctx("clerk"), person.id, Some(out[1].record_id()), "p1").unwrap();
+    assert_eq!(claim("11010519491231002X", "p1", long_ago).unwrap().id, person.id);
+    // Sessions.
+    let later = Timestamp::from_second(1_780_003_600).unwrap();
+    store.create_subject_session("t1", company.id, later).unwrap();
+    assert_eq!(store.subject_session("t1", now).unwrap().map(|s| s.id), Some(company.id));
+    assert!(store.subject_session("t1", later).unwrap().is_none(), "expired");
+    assert!(store.subject_session("nope", now).unwrap().is_none());
+    let actions: Vec<String> = store.events(100).unwrap().into_iter().map(|e| e.action).collect();
+    assert_eq!(actions.iter().filter(|a| *a == "subject_account.activated").count(), 2);
+    assert_eq!(actions.iter().filter(|a| *a == "claim_code.created").count(), 4);
 }
