@@ -230,7 +230,7 @@ fn subject_row(r: &Row) -> Result<Subject> {
 
 const RECORD_COLS: &str = "r.id, r.kind, r.subject_id, s.public_key, s.name, r.authority_code, r.authority_name,
     r.decision_no, r.decision_date::text, r.summary, r.version, (extract(epoch from r.updated_at) * 1000000)::bigint,
-    r.department_id, r.published_on::text, r.public_until::text";
+    r.department_id, r.published_on::text, r.public_until::text, r.repairable_from::text";
 
 fn record_kind(s: &str) -> Result<RecordKind> {
     RecordKind::parse(s).ok_or_else(|| bad(format!("record kind {s}")))
@@ -253,6 +253,7 @@ fn record_row(r: &Row) -> Result<RecordRow> {
         department_id: r.get(12),
         published_on: r.get::<_, Option<&str>>(13).map(parse_date).transpose()?,
         public_until: r.get::<_, Option<&str>>(14).map(parse_date).transpose()?,
+        repairable_from: r.get::<_, Option<&str>>(15).map(parse_date).transpose()?,
     })
 }
 
@@ -1662,7 +1663,7 @@ impl Store for PgStore {
             .map_err(err)?
             .iter()
             .map(|r| {
-                let deadline: Option<&str> = r.get(15);
+                let deadline: Option<&str> = r.get(16);
                 Ok(LateRecord {
                     row: record_row(r)?,
                     deadline: deadline.map(parse_date).transpose()?.unwrap_or(fallback),

@@ -160,7 +160,8 @@ fn subject_row(r: &Row<'_>) -> rusqlite::Result<Subject> {
 }
 
 const RECORD_COLS: &str = "r.id, r.kind, r.subject_id, s.public_key, s.name, r.authority_code, r.authority_name,
-    r.decision_no, r.decision_date, r.summary, r.version, r.updated_at, r.department_id, r.published_on, r.public_until";
+    r.decision_no, r.decision_date, r.summary, r.version, r.updated_at, r.department_id, r.published_on, r.public_until,
+    r.repairable_from";
 
 fn record_row(r: &Row<'_>) -> rusqlite::Result<RecordRow> {
     Ok(RecordRow {
@@ -179,6 +180,7 @@ fn record_row(r: &Row<'_>) -> rusqlite::Result<RecordRow> {
         department_id: r.get(12)?,
         published_on: r.get::<_, Option<String>>(13)?.map(date).transpose()?,
         public_until: r.get::<_, Option<String>>(14)?.map(date).transpose()?,
+        repairable_from: r.get::<_, Option<String>>(15)?.map(date).transpose()?,
     })
 }
 
@@ -1399,7 +1401,7 @@ impl Store for SqliteStore {
                  LIMIT ?5"
             ))?
             .query_map(params![json, from.to_string(), to.to_string(), depts, limit], |r| {
-                let deadline: Option<String> = r.get(15)?;
+                let deadline: Option<String> = r.get(16)?;
                 Ok(LateRecord { row: record_row(r)?, deadline: deadline.map(date).transpose()?.unwrap_or(to) })
             })?
             .collect()

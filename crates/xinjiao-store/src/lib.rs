@@ -174,6 +174,8 @@ pub struct RecordRow {
     /// The first day it is no longer public (its disclosure window); `None`:
     /// no end, or not computed yet.
     pub public_until: Option<Date>,
+    /// The day credit repair may be applied for (penalties).
+    pub repairable_from: Option<Date>,
 }
 
 /// One version of a record.

@@ -3,6 +3,7 @@
 //! login. The only crate that knows HTTP, JSON and HTML. Public views are built
 //! in [`views`], where personal data is masked once for every page and response.
 
+pub mod account;
 pub mod api;
 pub mod auth;
 pub mod console;
@@ -132,6 +133,7 @@ pub fn router(state: AppState) -> Router {
         .merge(portal::routes())
         .merge(console::routes())
         .merge(workbench::routes())
+        .merge(account::routes())
         .nest("/api/v1", api::routes())
         .route("/static/style.css", get(style_css))
         .route("/healthz", get(|| async { "ok" }))

@@ -97,6 +97,7 @@ on_both_backends!(
     a_department_month_gives_hand_computed_rates,
     records_are_public_exactly_inside_their_window,
     staff_withdraw_records_with_a_reason,
+    subjects_claim_their_account_with_the_notice_code,
 );
 
 fn ctx() -> WriteContext {
@@ -880,4 +881,64 @@ async fn staff_withdraw_records_with_a_reason(app: App) {
     assert_eq!(s, StatusCode::SEE_OTHER);
     let (_, _, staff) = get_with_cookie(&app, "/console/records/2", &coord).await;
     assert!(staff.contains("逾期 3 个工作日"), "{staff}");
+}
+
+async fn subjects_claim_their_account_with_the_notice_code(app: App) {
+    let rules = xinjiao_web::Rules::embedded();
+    app.db(|s| xinjiao_store::refresh_windows(s, &rules.disclosure, &rules.disclosure_fingerprint)).unwrap();
+    let clerk = login(&app).await;
+    let coord = login_as(&app, "coord").await;
+    // Record 1: 河源市顺达运输有限公司, 2024-05-28, a fine (一般): public until 2025-05-27, repairable from 2024-08-28.
+    assert_eq!(send(&app, form_post("/console/records/1/notice", &clerk, "")).await.0, StatusCode::FORBIDDEN);
+    let (s, _, notice) = send(&app, form_post("/console/records/1/notice", &coord, "")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        notice.contains("信用修复告知书") && notice.contains("2024-08-28") && notice.contains("2025-05-27"),
+        "{notice}"
+    );
+    let code = notice.split("id=\"claim-code\">").nth(1).unwrap().split('<').next().unwrap().to_string();
+    assert_eq!(code.len(), 14, "{code}");
+    let uscc = "91350100M000100Y43";
+    let claim = |identity: &str, code: &str, pw: &str, pw2: &str| {
+        let body = format!("identity={identity}&code={}&password={}&password2={}", enc(code), enc(pw), enc(pw2));
+        Request::post("/account/claim")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let (s, _, page) = send(&app, claim(uscc, "AAAA-BBBB-CCCC", "a-long-password", "a-long-password")).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("激活码已使用、已过期"));
+    let (s, _, page) = send(&app, claim(uscc, &code, "short", "other")).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("密码至少 8 个字符") && page.contains("两次输入的密码不一致"));
+    // Typed in lower case with spaces: still the code.
+    let typed = code.to_lowercase().replace('-', " ");
+    let (s, h, _) = send(&app, claim(&uscc.to_lowercase(), &typed, "a-long-password", "a-long-password")).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(h[header::LOCATION], "/account");
+    let cookie = h[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_string();
+    assert!(cookie.starts_with("xj_subject="));
+    let (s, _, mine) = get_with_cookie(&app, "/account", &cookie).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        mine.contains("河交罚〔2024〕1号") && mine.contains("龙交运许〔2024〕1号"),
+        "its penalty and licence: {mine}"
+    );
+    assert!(mine.contains("公示期满，已停止公示") && mine.contains("2024-08-28"), "{mine}");
+    assert!(!mine.contains("河交罚〔2024〕2号"), "not another subject's");
+    // The code is spent; the account logs in with its password.
+    let (s, _, _) = send(&app, claim(uscc, &code, "a-long-password", "a-long-password")).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let login_req = |pw: &str| {
+        Request::post("/account/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!("identity={uscc}&password={}", enc(pw))))
+            .unwrap()
+    };
+    assert_eq!(send(&app, login_req("wrong-password")).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(send(&app, login_req("a-long-password")).await.0, StatusCode::SEE_OTHER);
+    let (s, h, _) = get_with_cookie(&app, "/account", "xj_subject=forged").await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(h[header::LOCATION], "/account/login");
 }

@@ -1,0 +1,315 @@
+//! Subject self-service (信用主体自助): a penalty's credit-repair notice
+//! carries a one-time claim code ("两书同达"); with it and its USCC or document
+//! number the subject activates its account, then sees all its own records —
+//! public or not — with their disclosure windows and the day each becomes
+//! repairable.
+
+use askama::Template;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+use xinjiao_core::RecordKind;
+use xinjiao_store::{PageRequest, RecordFilter, RecordRow, StoreError, Subject};
+
+use crate::auth::{StaffUser, hash_password, new_token, token_hash, verify_password};
+use crate::console::ctx;
+use crate::views::SubjectView;
+use crate::{AppState, PageError};
+
+pub const SUBJECT_COOKIE: &str = "xj_subject";
+/// How long a claim code stays valid.
+pub const CLAIM_CODE_DAYS: i64 = 90;
+/// Letters and digits that cannot be mistaken for one another when read aloud or typed.
+const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/console/records/{id}/notice", post(issue_notice))
+        .route("/account", get(account_home))
+        .route("/account/claim", get(claim_form).post(claim))
+        .route("/account/login", get(login_form).post(login))
+        .route("/account/logout", post(logout))
+}
+
+/// A new claim code, e.g. `XJ7K-M3QP-ZR8T` (12 characters, 60 bits).
+fn new_code() -> String {
+    let mut bytes = [0u8; 12];
+    getrandom::fill(&mut bytes).expect("operating system randomness");
+    let chars: Vec<char> = bytes.iter().map(|b| CODE_ALPHABET[usize::from(*b) % CODE_ALPHABET.len()] as char).collect();
+    chars.chunks(4).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("-")
+}
+
+/// The stored form of a code as typed (case, spaces and dashes ignored).
+fn code_hash(code: &str) -> String {
+    let norm: String = code.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect();
+    token_hash(&norm)
+}
+
+/// The subject signed in to its account.
+pub struct SubjectUser(pub Subject);
+
+impl FromRequestParts<AppState> for SubjectUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|kv| kv.trim().split_once('='))
+            .find(|(k, _)| *k == SUBJECT_COOKIE)
+            .map(|(_, v)| token_hash(v));
+        let now = st.now();
+        let found = match token {
+            Some(h) => st.db(move |s| s.subject_session(&h, now)).await.ok().flatten(),
+            None => None,
+        };
+        found.map(SubjectUser).ok_or_else(|| Redirect::to("/account/login").into_response())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "notice.html")]
+struct NoticePage {
+    banner: crate::Banner,
+    user: Option<String>,
+    subject_name: String,
+    decision_no: String,
+    decision_date: String,
+    authority: String,
+    last_public_day: String,
+    repairable_from: String,
+    code: String,
+    valid_until: String,
+}
+
+/// Issues the credit-repair notice of a penalty with a new claim code (the
+/// subject's earlier unused codes stop working). Staff of the record's
+/// department or a coordinator.
+async fn issue_notice(
+    State(st): State<AppState>,
+    StaffUser(user): StaffUser,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, PageError> {
+    let detail = st.db(move |s| s.record(id)).await?.ok_or(PageError::NotFound)?;
+    if detail.row.kind != RecordKind::Penalty {
+        return Err(PageError::BadRequest("信用修复告知书只针对行政处罚决定。".into()));
+    }
+    if !user.role.oversees() && (user.department_id.is_none() || user.department_id != detail.row.department_id) {
+        return Err(PageError::Forbidden);
+    }
+    let code = new_code();
+    let (hash, sid, wctx) = (code_hash(&code), detail.row.subject_id, ctx(&st, &user, "出具信用修复告知书"));
+    st.db(move |s| s.create_claim_code(&wctx, sid, Some(id), &hash)).await?;
+    let (rules, row) = (st.rules.clone(), detail.row.clone());
+    let fields = detail.current().fields.clone();
+    let window = {
+        let r = rules.read().expect("rules");
+        xinjiao_core::disclosure::record_window(&r.disclosure, row.kind, row.decision_date, &fields, None)
+    };
+    let day_before = |d: xinjiao_core::Date| d.yesterday().map_or_else(|_| d.to_string(), |y| y.to_string());
+    let valid_until = st.today().checked_add(jiff::Span::new().days(CLAIM_CODE_DAYS)).unwrap_or(st.today());
+    let page = NoticePage {
+        banner: st.banner(),
+        user: Some(user.display_name.clone()),
+        subject_name: row.subject_name.clone(),
+        decision_no: row.decision_no.clone(),
+        decision_date: row.decision_date.to_string(),
+        authority: row.authority_name.clone(),
+        last_public_day: window.public_until.map_or_else(|| "—".into(), day_before),
+        repairable_from: window.repairable_from.map_or_else(|| "—".into(), |d| d.to_string()),
+        code,
+        valid_until: valid_until.to_string(),
+    };
+    Ok(Html(page.render()?))
+}
+
+#[derive(Template)]
+#[template(path = "account_claim.html")]
+struct ClaimPage {
+    banner: crate::Banner,
+    user: Option<String>,
+    identity: String,
+    errors: Vec<String>,
+    login: bool,
+}
+
+async fn claim_form(State(st): State<AppState>) -> Result<Html<String>, PageError> {
+    let page = ClaimPage { banner: st.banner(), user: None, identity: String::new(), errors: vec![], login: false };
+    Ok(Html(page.render()?))
+}
+
+async fn login_form(State(st): State<AppState>) -> Result<Html<String>, PageError> {
+    let page = ClaimPage { banner: st.banner(), user: None, identity: String::new(), errors: vec![], login: true };
+    Ok(Html(page.render()?))
+}
+
+#[derive(Deserialize)]
+struct ClaimForm {
+    identity: String,
+    #[serde(default)]
+    code: String,
+    password: String,
+    #[serde(default)]
+    password2: String,
+}
+
+fn normalise_identity(s: &str) -> String {
+    xinjiao_core::text::normalize_code(s)
+}
+
+/// Starts a subject session and goes to the account page.
+async fn start_session(st: &AppState, subject_id: i64) -> Result<Response, PageError> {
+    let token = new_token();
+    let hash = token_hash(&token);
+    let expires = st
+        .now()
+        .checked_add(jiff::SignedDuration::from_hours(crate::auth::SESSION_HOURS))
+        .map_err(|e| PageError::Internal(e.to_string()))?;
+    st.db(move |s| s.create_subject_session(&hash, subject_id, expires)).await?;
+    let secure = if st.secure_cookies { "; Secure" } else { "" };
+    let cookie = format!(
+        "{SUBJECT_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        crate::auth::SESSION_HOURS * 3600
+    );
+    let mut resp = Redirect::to("/account").into_response();
+    resp.headers_mut()
+        .insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|e| PageError::Internal(e.to_string()))?);
+    Ok(resp)
+}
+
+async fn claim(State(st): State<AppState>, Form(f): Form<ClaimForm>) -> Result<Response, PageError> {
+    let identity = normalise_identity(&f.identity);
+    let mut errors = Vec::new();
+    if f.password.chars().count() < 8 {
+        errors.push("密码至少 8 个字符。".to_string());
+    }
+    if f.password != f.password2 {
+        errors.push("两次输入的密码不一致。".to_string());
+    }
+    if identity.is_empty() || f.code.trim().is_empty() {
+        errors.push("请填写统一社会信用代码（或证件号码）和告知书上的激活码。".to_string());
+    }
+    if errors.is_empty() {
+        let hash = code_hash(&f.code);
+        let password = f.password.clone();
+        let phc = tokio::task::spawn_blocking(move || hash_password(&password))
+            .await
+            .map_err(|e| PageError::Internal(e.to_string()))?
+            .map_err(PageError::Internal)?;
+        let issued_after = st
+            .now()
+            .checked_sub(jiff::SignedDuration::from_hours(24 * CLAIM_CODE_DAYS))
+            .map_err(|e| PageError::Internal(e.to_string()))?;
+        let (wctx, id2) = (xinjiao_store::WriteContext::new("subject", st.now(), "主体激活账户"), identity.clone());
+        match st.db(move |s| s.claim_subject_account(&wctx, &id2, &hash, issued_after, &phc)).await {
+            Ok(subject) => return start_session(&st, subject.id).await,
+            Err(StoreError::NotFound) => {
+                errors.push("代码与激活码不匹配，或激活码已使用、已过期。请核对告知书，或联系作出决定的部门。".into())
+            }
+            Err(StoreError::Conflict(m)) => errors.push(m),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let page = ClaimPage { banner: st.banner(), user: None, identity: f.identity, errors, login: false };
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
+}
+
+async fn login(State(st): State<AppState>, Form(f): Form<ClaimForm>) -> Result<Response, PageError> {
+    let identity = normalise_identity(&f.identity);
+    let found = st.db(move |s| s.subject_account(&identity)).await?;
+    if let Some((subject, phc)) = found {
+        let password = f.password.clone();
+        let ok = tokio::task::spawn_blocking(move || verify_password(&password, &phc)).await.unwrap_or(false);
+        if ok {
+            return start_session(&st, subject.id).await;
+        }
+    }
+    let page = ClaimPage {
+        banner: st.banner(),
+        user: None,
+        identity: f.identity,
+        errors: vec!["代码或密码错误；尚未激活账户的，请先用告知书上的激活码激活。".into()],
+        login: true,
+    };
+    Ok((StatusCode::UNAUTHORIZED, Html(page.render()?)).into_response())
+}
+
+async fn logout() -> Response {
+    let mut resp = Redirect::to("/").into_response();
+    resp.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("xj_subject=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+    );
+    resp
+}
+
+/// One of the subject's own records, with its window.
+struct OwnRecord {
+    kind_label: &'static str,
+    decision_no: String,
+    decision_date: String,
+    authority: String,
+    status: &'static str,
+    last_public_day: String,
+    repairable_from: String,
+    repairable_now: bool,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    banner: crate::Banner,
+    user: Option<String>,
+    subject: SubjectView,
+    records: Vec<OwnRecord>,
+    today: String,
+}
+
+fn own_record(r: &RecordRow, today: xinjiao_core::Date) -> OwnRecord {
+    let status = match r.public_until {
+        Some(u) if u <= r.decision_date => "不予公示或已撤销",
+        Some(u) if u <= today => "公示期满，已停止公示",
+        _ => "公示中",
+    };
+    OwnRecord {
+        kind_label: r.kind.label(),
+        decision_no: r.decision_no.clone(),
+        decision_date: r.decision_date.to_string(),
+        authority: r.authority_name.clone(),
+        status,
+        last_public_day: r
+            .public_until
+            .map_or_else(|| "—".into(), |u| u.yesterday().map_or_else(|_| u.to_string(), |y| y.to_string())),
+        repairable_from: r.repairable_from.map_or_else(|| "—".into(), |d| d.to_string()),
+        repairable_now: r.repairable_from.is_some_and(|d| d <= today) && status == "公示中",
+    }
+}
+
+async fn account_home(
+    State(st): State<AppState>,
+    SubjectUser(subject): SubjectUser,
+) -> Result<Html<String>, PageError> {
+    let sid = subject.id;
+    let rows = st
+        .db(move |s| {
+            let f = RecordFilter { subject_id: Some(sid), ..Default::default() };
+            s.list_records(&f, PageRequest::new(1, PageRequest::MAX_PER_PAGE))
+        })
+        .await?;
+    let today = st.today();
+    let page = AccountPage {
+        banner: st.banner(),
+        user: None,
+        subject: (&subject).into(),
+        records: rows.items.iter().map(|r| own_record(r, today)).collect(),
+        today: today.to_string(),
+    };
+    Ok(Html(page.render()?))
+}
