@@ -9,6 +9,7 @@ pub mod diag;
 pub mod disclosure;
 pub mod fields;
 pub mod ids;
+pub mod objections;
 pub mod org;
 pub mod period;
 pub mod publication;

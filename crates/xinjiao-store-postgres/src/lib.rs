@@ -13,6 +13,7 @@ use postgres::types::ToSql;
 use postgres::{Client, GenericClient, NoTls, Row, Statement, Transaction};
 use xinjiao_core::disclosure::RecordWindow;
 use xinjiao_core::fields::RecordKind;
+use xinjiao_core::objections::{ObjectionAction, ObjectionStatus};
 use xinjiao_core::period::Month;
 use xinjiao_core::record::SubjectKind;
 use xinjiao_core::text::normalize_for_search;
@@ -27,6 +28,7 @@ use xinjiao_store::{
     Deadline, Declaration, Department, DepartmentKind, Division, Document, DocumentFilter, DocumentKind, LateRecord,
     NewDepartment, NewDocument, RecordRateRow, Responsibility, SubmissionRateRow,
 };
+use xinjiao_store::{Objection, ObjectionFilter};
 
 /// (version, name, SQL). Versions match the SQLite backend's.
 pub const MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -38,6 +40,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "windows", include_str!("../migrations/0006_windows.sql")),
     (7, "withdrawals", include_str!("../migrations/0007_withdrawals.sql")),
     (8, "subject_accounts", include_str!("../migrations/0008_subject_accounts.sql")),
+    (9, "objections", include_str!("../migrations/0009_objections.sql")),
 ];
 
 /// Connections kept open between calls (more than the server's blocking
@@ -1391,6 +1394,158 @@ impl Store for PgStore {
             &[&token_hash, &now.to_string(), &"0001-01-01"],
             subject_row,
         )
+    }
+
+    fn file_objection(
+        &self,
+        ctx: &WriteContext,
+        record_id: i64,
+        subject_id: i64,
+        reasons: &str,
+        attachments: &[(String, Vec<u8>)],
+    ) -> Result<i64> {
+        self.write(|tx| {
+            let found = tx
+                .query_opt(
+                    "SELECT department_id FROM records WHERE id = $1 AND subject_id = $2 FOR UPDATE",
+                    &[&record_id, &subject_id],
+                )
+                .map_err(err)?;
+            let Some(row) = found else { return Err(StoreError::NotFound) };
+            let department_id: Option<i64> = row.get(0);
+            let open: bool = tx
+                .query_one(
+                    "SELECT count(*) > 0 FROM objections WHERE record_id = $1 AND status IN ('filed', 'acknowledged')",
+                    &[&record_id],
+                )
+                .map_err(err)?
+                .get(0);
+            if open {
+                return Err(StoreError::Conflict("该记录已有正在处理的异议".into()));
+            }
+            let id: i64 = tx
+                .query_one(
+                    "INSERT INTO objections (record_id, subject_id, department_id, reasons, status, filed_at)
+                     VALUES ($1, $2, $3, $4, 'filed', $5::text::timestamptz) RETURNING id",
+                    &[&record_id, &subject_id, &department_id, &reasons, &ctx.at.to_string()],
+                )
+                .map_err(err)?
+                .get(0);
+            for (name, content) in attachments {
+                tx.execute(
+                    "INSERT INTO objection_attachments (objection_id, filename, content) VALUES ($1, $2, $3)",
+                    &[&id, name, content],
+                )
+                .map_err(err)?;
+            }
+            let detail = serde_json::json!({"objection_id": id, "attachments": attachments.len()}).to_string();
+            insert_event(tx, ctx, "objection.filed", Some(subject_id), Some(record_id), &detail)?;
+            Ok(id)
+        })
+    }
+
+    fn objections(&self, filter: &ObjectionFilter, limit: u32) -> Result<Vec<Objection>> {
+        self.with(|c| {
+            let rows = c
+                .query(
+                    "SELECT o.id, o.record_id, r.kind, r.decision_no, o.subject_id, o.department_id, o.reasons, o.status,
+                            (extract(epoch from o.filed_at) * 1000000)::bigint,
+                            (extract(epoch from o.acknowledged_at) * 1000000)::bigint,
+                            o.extended_at IS NOT NULL, o.extension_reason,
+                            (extract(epoch from o.decided_at) * 1000000)::bigint, o.decision_reason, o.decided_by
+                     FROM objections o JOIN records r ON r.id = o.record_id
+                     WHERE ($1::bigint IS NULL OR o.record_id = $1) AND ($2::bigint IS NULL OR o.subject_id = $2)
+                       AND ($3::bigint[] IS NULL OR o.department_id = ANY($3))
+                       AND (NOT $4 OR o.status IN ('filed', 'acknowledged'))
+                     ORDER BY o.id DESC LIMIT $5",
+                    &[&filter.record_id, &filter.subject_id, &filter.departments, &filter.open_only, &i64::from(limit)],
+                )
+                .map_err(err)?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                let status: &str = r.get(7);
+                let opt = |i: usize| r.get::<_, Option<i64>>(i).map(ts_micros).transpose();
+                let id: i64 = r.get(0);
+                let attachments = c
+                    .query("SELECT id, filename FROM objection_attachments WHERE objection_id = $1 ORDER BY id", &[&id])
+                    .map_err(err)?
+                    .iter()
+                    .map(|a| (a.get(0), a.get(1)))
+                    .collect();
+                out.push(Objection {
+                    id,
+                    record_id: r.get(1),
+                    record_kind: record_kind(r.get(2))?,
+                    decision_no: r.get(3),
+                    subject_id: r.get(4),
+                    department_id: r.get(5),
+                    reasons: r.get(6),
+                    status: ObjectionStatus::parse(status).ok_or_else(|| bad(format!("status {status}")))?,
+                    filed_at: ts_micros(r.get(8))?,
+                    acknowledged_at: opt(9)?,
+                    extended: r.get(10),
+                    extension_reason: r.get(11),
+                    decided_at: opt(12)?,
+                    decision_reason: r.get(13),
+                    decided_by: r.get(14),
+                    attachments,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    fn act_on_objection(&self, ctx: &WriteContext, id: i64, action: &ObjectionAction) -> Result<ObjectionStatus> {
+        self.write(|tx| {
+            let found = tx
+                .query_opt(
+                    "SELECT status, extended_at IS NOT NULL, subject_id, record_id FROM objections WHERE id = $1 FOR UPDATE",
+                    &[&id],
+                )
+                .map_err(err)?;
+            let Some(row) = found else { return Err(StoreError::NotFound) };
+            let status: String = row.get(0);
+            let (extended, subject_id, record_id): (bool, i64, i64) = (row.get(1), row.get(2), row.get(3));
+            let from = ObjectionStatus::parse(&status).ok_or_else(|| bad(format!("status {status}")))?;
+            let to = action.apply(from, extended).map_err(|m| StoreError::Conflict(m.into()))?;
+            let at = ctx.at.to_string();
+            let (reason, event) = match action {
+                ObjectionAction::Acknowledge => {
+                    tx.execute(
+                        "UPDATE objections SET status = $2, acknowledged_at = $3::text::timestamptz WHERE id = $1",
+                        &[&id, &to.as_str(), &at],
+                    )
+                    .map_err(err)?;
+                    (None, "objection.acknowledged")
+                }
+                ObjectionAction::Extend(r) => {
+                    tx.execute(
+                        "UPDATE objections SET status = $2, extended_at = $3::text::timestamptz, extension_reason = $4 WHERE id = $1",
+                        &[&id, &to.as_str(), &at, r],
+                    )
+                    .map_err(err)?;
+                    (Some(r), "objection.extended")
+                }
+                ObjectionAction::Uphold(r) | ObjectionAction::Reject(r) => {
+                    tx.execute(
+                        "UPDATE objections SET status = $2, decided_at = $3::text::timestamptz, decision_reason = $4,
+                         decided_by = $5 WHERE id = $1",
+                        &[&id, &to.as_str(), &at, r, &ctx.actor],
+                    )
+                    .map_err(err)?;
+                    (Some(r), if to == ObjectionStatus::Upheld { "objection.upheld" } else { "objection.rejected" })
+                }
+            };
+            let detail = serde_json::json!({"objection_id": id, "reason": reason}).to_string();
+            insert_event(tx, ctx, event, Some(subject_id), Some(record_id), &detail)?;
+            Ok(to)
+        })
+    }
+
+    fn objection_attachment(&self, id: i64) -> Result<Option<(i64, String, Vec<u8>)>> {
+        self.opt_row("SELECT objection_id, filename, content FROM objection_attachments WHERE id = $1", &[&id], |r| {
+            Ok((r.get(0), r.get(1), r.get(2)))
+        })
     }
 
     fn save_organisation(

@@ -14,6 +14,7 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params, params_from_iter};
 use xinjiao_core::disclosure::RecordWindow;
 use xinjiao_core::fields::RecordKind;
+use xinjiao_core::objections::{ObjectionAction, ObjectionStatus};
 use xinjiao_core::period::Month;
 use xinjiao_core::record::SubjectKind;
 use xinjiao_core::text::normalize_for_search;
@@ -28,6 +29,7 @@ use xinjiao_store::{
     Deadline, Declaration, Department, DepartmentKind, Division, Document, DocumentFilter, DocumentKind, LateRecord,
     NewDepartment, NewDocument, RecordRateRow, Responsibility, SubmissionRateRow,
 };
+use xinjiao_store::{Objection, ObjectionFilter};
 
 pub use migrate::MIGRATIONS;
 
@@ -1097,6 +1099,160 @@ impl Store for SqliteStore {
             Some((s, exp)) if ts(exp.clone()).map_err(err)? > now => Ok(Some(s)),
             _ => Ok(None),
         }
+    }
+
+    fn file_objection(
+        &self,
+        ctx: &WriteContext,
+        record_id: i64,
+        subject_id: i64,
+        reasons: &str,
+        attachments: &[(String, Vec<u8>)],
+    ) -> Result<i64> {
+        self.write(|tx| {
+            let found: Option<(Option<i64>, String)> = tx
+                .query_row(
+                    "SELECT department_id, authority_code FROM records WHERE id = ?1 AND subject_id = ?2",
+                    params![record_id, subject_id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(err)?;
+            let Some((department_id, authority)) = found else { return Err(StoreError::NotFound) };
+            let open: bool = tx
+                .query_row(
+                    "SELECT count(*) > 0 FROM objections WHERE record_id = ?1 AND status IN ('filed', 'acknowledged')",
+                    [record_id],
+                    |r| r.get(0),
+                )
+                .map_err(err)?;
+            if open {
+                return Err(StoreError::Conflict("该记录已有正在处理的异议".into()));
+            }
+            tx.execute(
+                "INSERT INTO objections (record_id, subject_id, department_id, reasons, status, filed_at)
+                 VALUES (?1, ?2, ?3, ?4, 'filed', ?5)",
+                params![record_id, subject_id, department_id, reasons, ctx.at.to_string()],
+            )
+            .map_err(err)?;
+            let id = tx.last_insert_rowid();
+            for (name, content) in attachments {
+                tx.execute(
+                    "INSERT INTO objection_attachments (objection_id, filename, content) VALUES (?1, ?2, ?3)",
+                    params![id, name, content],
+                )
+                .map_err(err)?;
+            }
+            let detail = serde_json::json!({"objection_id": id, "attachments": attachments.len()}).to_string();
+            insert_record_event(tx, ctx, "objection.filed", subject_id, record_id, &authority, &detail).map_err(err)?;
+            Ok(id)
+        })
+    }
+
+    fn objections(&self, filter: &ObjectionFilter, limit: u32) -> Result<Vec<Objection>> {
+        let depts = filter.departments.as_ref().map(|d| serde_json::to_string(d).expect("ids serialise"));
+        self.read(|c| {
+            let mut list = c
+                .prepare_cached(
+                    "SELECT o.id, o.record_id, r.kind, r.decision_no, o.subject_id, o.department_id, o.reasons, o.status,
+                            o.filed_at, o.acknowledged_at, o.extended_at, o.extension_reason, o.decided_at,
+                            o.decision_reason, o.decided_by
+                     FROM objections o JOIN records r ON r.id = o.record_id
+                     WHERE (?1 IS NULL OR o.record_id = ?1) AND (?2 IS NULL OR o.subject_id = ?2)
+                       AND (?3 IS NULL OR o.department_id IN (SELECT value FROM json_each(?3)))
+                       AND (?4 = 0 OR o.status IN ('filed', 'acknowledged'))
+                     ORDER BY o.id DESC LIMIT ?5",
+                )?
+                .query_map(params![filter.record_id, filter.subject_id, depts, filter.open_only, limit], |r| {
+                    let status: String = r.get(7)?;
+                    let opt_ts = |i: usize| -> rusqlite::Result<Option<Timestamp>> {
+                        r.get::<_, Option<String>>(i)?.map(ts).transpose()
+                    };
+                    Ok(Objection {
+                        id: r.get(0)?,
+                        record_id: r.get(1)?,
+                        record_kind: kind(r.get(2)?)?,
+                        decision_no: r.get(3)?,
+                        subject_id: r.get(4)?,
+                        department_id: r.get(5)?,
+                        reasons: r.get(6)?,
+                        status: ObjectionStatus::parse(&status).ok_or_else(|| {
+                            rusqlite::Error::InvalidColumnType(7, status.clone(), rusqlite::types::Type::Text)
+                        })?,
+                        filed_at: ts(r.get(8)?)?,
+                        acknowledged_at: opt_ts(9)?,
+                        extended: opt_ts(10)?.is_some(),
+                        extension_reason: r.get(11)?,
+                        decided_at: opt_ts(12)?,
+                        decision_reason: r.get(13)?,
+                        decided_by: r.get(14)?,
+                        attachments: vec![],
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut st =
+                c.prepare_cached("SELECT id, filename FROM objection_attachments WHERE objection_id = ?1 ORDER BY id")?;
+            for o in &mut list {
+                o.attachments = st.query_map([o.id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+            }
+            Ok(list)
+        })
+    }
+
+    fn act_on_objection(&self, ctx: &WriteContext, id: i64, action: &ObjectionAction) -> Result<ObjectionStatus> {
+        self.write(|tx| {
+            let found: Option<(String, bool, i64, i64, String)> = tx
+                .query_row(
+                    "SELECT o.status, o.extended_at IS NOT NULL, o.subject_id, o.record_id, r.authority_code
+                     FROM objections o JOIN records r ON r.id = o.record_id WHERE o.id = ?1",
+                    [id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                )
+                .optional()
+                .map_err(err)?;
+            let Some((status, extended, subject_id, record_id, authority)) = found else {
+                return Err(StoreError::NotFound);
+            };
+            let from = ObjectionStatus::parse(&status).ok_or_else(|| StoreError::Backend(format!("status {status}")))?;
+            let to = action.apply(from, extended).map_err(|m| StoreError::Conflict(m.into()))?;
+            let at = ctx.at.to_string();
+            let (sql, reason, event) = match action {
+                ObjectionAction::Acknowledge => {
+                    ("UPDATE objections SET status = ?2, acknowledged_at = ?3 WHERE id = ?1", None, "objection.acknowledged")
+                }
+                ObjectionAction::Extend(r) => (
+                    "UPDATE objections SET status = ?2, extended_at = ?3, extension_reason = ?4 WHERE id = ?1",
+                    Some(r),
+                    "objection.extended",
+                ),
+                ObjectionAction::Uphold(r) | ObjectionAction::Reject(r) => (
+                    "UPDATE objections SET status = ?2, decided_at = ?3, decision_reason = ?4, decided_by = ?5 WHERE id = ?1",
+                    Some(r),
+                    if to == ObjectionStatus::Upheld { "objection.upheld" } else { "objection.rejected" },
+                ),
+            };
+            let n_params = sql.matches('?').count();
+            let all: Vec<Value> = vec![
+                Value::Integer(id),
+                Value::Text(to.as_str().into()),
+                Value::Text(at),
+                reason.map_or(Value::Null, |r| Value::Text(r.clone())),
+                Value::Text(ctx.actor.clone()),
+            ];
+            tx.execute(sql, params_from_iter(all.into_iter().take(n_params))).map_err(err)?;
+            let detail = serde_json::json!({"objection_id": id, "reason": reason}).to_string();
+            insert_record_event(tx, ctx, event, subject_id, record_id, &authority, &detail).map_err(err)?;
+            Ok(to)
+        })
+    }
+
+    fn objection_attachment(&self, id: i64) -> Result<Option<(i64, String, Vec<u8>)>> {
+        self.read(|c| {
+            c.query_row("SELECT objection_id, filename, content FROM objection_attachments WHERE id = ?1", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()
+        })
     }
 
     fn save_organisation(

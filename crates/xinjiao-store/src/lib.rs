@@ -566,6 +566,31 @@ pub trait Store: Send + Sync {
     fn create_subject_session(&self, token_hash: &str, subject_id: i64, expires_at: Timestamp) -> Result<()>;
     fn subject_session(&self, token_hash: &str, now: Timestamp) -> Result<Option<Subject>>;
 
+    /// Files an objection by the subject against one of its records, with
+    /// attachments (file name, content); routed to the record's department.
+    /// Appends `objection.filed`. [`StoreError::NotFound`] when the record is
+    /// not the subject's, [`StoreError::Conflict`] when one is already open.
+    fn file_objection(
+        &self,
+        ctx: &WriteContext,
+        record_id: i64,
+        subject_id: i64,
+        reasons: &str,
+        attachments: &[(String, Vec<u8>)],
+    ) -> Result<i64>;
+    /// Objections, newest first, at most `limit`.
+    fn objections(&self, filter: &ObjectionFilter, limit: u32) -> Result<Vec<Objection>>;
+    /// Applies a staff action (acknowledge, extend once, uphold, reject) and
+    /// appends an event; [`StoreError::Conflict`] when the state does not allow it.
+    fn act_on_objection(
+        &self,
+        ctx: &WriteContext,
+        id: i64,
+        action: &xinjiao_core::objections::ObjectionAction,
+    ) -> Result<xinjiao_core::objections::ObjectionStatus>;
+    /// An attachment: (objection id, file name, content).
+    fn objection_attachment(&self, id: i64) -> Result<Option<(i64, String, Vec<u8>)>>;
+
     /// Creates or updates divisions (by code) and departments (by code).
     /// Appends an `organisation.saved` event.
     fn save_organisation(
@@ -812,6 +837,26 @@ pub const DUMP_TABLES: &[DumpTable] = {
             ],
             1,
         ),
+        (
+            "objections",
+            &[
+                ("id", Int),
+                ("record_id", Int),
+                ("subject_id", Int),
+                ("department_id", Int),
+                ("reasons", Text),
+                ("status", Text),
+                ("filed_at", Timestamp),
+                ("acknowledged_at", Timestamp),
+                ("extended_at", Timestamp),
+                ("extension_reason", Text),
+                ("decided_at", Timestamp),
+                ("decision_reason", Text),
+                ("decided_by", Text),
+            ],
+            1,
+        ),
+        ("objection_attachments", &[("id", Int), ("objection_id", Int), ("filename", Text), ("content", Bytes)], 1),
         (
             "declarations",
             &[

@@ -254,3 +254,34 @@ pub fn fold_days_to_months(days: impl IntoIterator<Item = (i64, String, RecordKi
     }
     acc.into_values().collect()
 }
+
+/// A credit objection (信用异议) with the record it is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Objection {
+    pub id: i64,
+    pub record_id: i64,
+    pub record_kind: RecordKind,
+    pub decision_no: String,
+    pub subject_id: i64,
+    pub department_id: Option<i64>,
+    pub reasons: String,
+    pub status: xinjiao_core::objections::ObjectionStatus,
+    pub filed_at: Timestamp,
+    pub acknowledged_at: Option<Timestamp>,
+    pub extended: bool,
+    pub extension_reason: Option<String>,
+    pub decided_at: Option<Timestamp>,
+    pub decision_reason: Option<String>,
+    pub decided_by: Option<String>,
+    /// (attachment id, file name)
+    pub attachments: Vec<(i64, String)>,
+}
+
+/// Which objections to list. Empty fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObjectionFilter {
+    pub record_id: Option<i64>,
+    pub subject_id: Option<i64>,
+    pub departments: Option<Vec<i64>>,
+    pub open_only: bool,
+}

@@ -40,7 +40,8 @@ macro_rules! store_tests {
             documents_draft_publish_and_list,
             windows_are_refreshed_and_bound_public_lists,
             withdrawn_records_leave_the_public_lists,
-            subjects_claim_accounts_with_one_time_codes
+            subjects_claim_accounts_with_one_time_codes,
+            objections_follow_their_states
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -811,4 +812,62 @@ pub fn subjects_claim_accounts_with_one_time_codes(store: &dyn Store) {
     let actions: Vec<String> = store.events(100).unwrap().into_iter().map(|e| e.action).collect();
     assert_eq!(actions.iter().filter(|a| *a == "subject_account.activated").count(), 2);
     assert_eq!(actions.iter().filter(|a| *a == "claim_code.created").count(), 4);
+}
+
+pub fn objections_follow_their_states(store: &dyn Store) {
+    use crate::ObjectionFilter;
+    use xinjiao_core::objections::{ObjectionAction, ObjectionStatus};
+    let (_, wzcl, _) = small_organisation(store);
+    let w = WriteContext::new("wz1", Timestamp::from_second(1_780_000_000).unwrap(), "上传").in_department(Some(wzcl));
+    let out = store
+        .write_records(
+            &w,
+            &[
+                penalty("甲公司", &uscc_for(1), "罚1", "2026-05-10"),
+                penalty("乙公司", &uscc_for(2), "罚2", "2026-05-10"),
+            ],
+        )
+        .unwrap();
+    let (r1, r2) = (out[0].record_id(), out[1].record_id());
+    let s1 = store.subject_by_key(&uscc_for(1)).unwrap().unwrap().id;
+    let attach = vec![("缴款凭证.pdf".to_string(), b"%PDF-1.4".to_vec())];
+    assert!(
+        matches!(store.file_objection(&ctx("s1"), r2, s1, "不是我们的", &[]), Err(StoreError::NotFound)),
+        "not its record"
+    );
+    let id = store.file_objection(&ctx("s1"), r1, s1, "罚款已缴清，处罚内容有误", &attach).unwrap();
+    assert!(
+        matches!(store.file_objection(&ctx("s1"), r1, s1, "again", &[]), Err(StoreError::Conflict(_))),
+        "one open at a time"
+    );
+    let open =
+        store.objections(&ObjectionFilter { record_id: Some(r1), open_only: true, ..Default::default() }, 10).unwrap();
+    assert_eq!(open.len(), 1);
+    let o = &open[0];
+    assert_eq!((o.status, o.department_id, o.decision_no.as_str()), (ObjectionStatus::Filed, Some(wzcl), "罚1"));
+    assert_eq!(o.attachments.len(), 1);
+    let (oid, name, content) = store.objection_attachment(o.attachments[0].0).unwrap().unwrap();
+    assert_eq!((oid, name.as_str(), content.as_slice()), (id, "缴款凭证.pdf", b"%PDF-1.4".as_slice()));
+    let staff = |a: &ObjectionAction| store.act_on_objection(&ctx("wz1"), id, a);
+    assert!(matches!(staff(&ObjectionAction::Reject("x".into())), Err(StoreError::Conflict(_))), "acknowledge first");
+    assert_eq!(staff(&ObjectionAction::Acknowledge).unwrap(), ObjectionStatus::Acknowledged);
+    assert_eq!(staff(&ObjectionAction::Extend("需向执法大队核实".into())).unwrap(), ObjectionStatus::Acknowledged);
+    assert!(matches!(staff(&ObjectionAction::Extend("again".into())), Err(StoreError::Conflict(_))));
+    assert_eq!(staff(&ObjectionAction::Reject("经核实处罚内容无误".into())).unwrap(), ObjectionStatus::Rejected);
+    let mine = store.objections(&ObjectionFilter { subject_id: Some(s1), ..Default::default() }, 10).unwrap();
+    let o = &mine[0];
+    assert_eq!(
+        (o.status, o.extended, o.decision_reason.as_deref()),
+        (ObjectionStatus::Rejected, true, Some("经核实处罚内容无误"))
+    );
+    assert!(o.acknowledged_at.is_some() && o.decided_at.is_some() && o.decided_by.as_deref() == Some("wz1"));
+    assert!(store.objections(&ObjectionFilter { open_only: true, ..Default::default() }, 10).unwrap().is_empty());
+    let by_dept = ObjectionFilter { departments: Some(vec![wzcl]), ..Default::default() };
+    assert_eq!(store.objections(&by_dept, 10).unwrap().len(), 1);
+    // After a decision a new objection may be filed.
+    store.file_objection(&ctx("s1"), r1, s1, "新的理由", &[]).unwrap();
+    let events: Vec<String> = store.record(r1).unwrap().unwrap().events.into_iter().map(|e| e.action).collect();
+    for a in ["objection.filed", "objection.acknowledged", "objection.extended", "objection.rejected"] {
+        assert!(events.iter().any(|e| e == a), "{a} in {events:?}");
+    }
 }
