@@ -1456,9 +1456,16 @@ impl Store for PgStore {
                      FROM objections o JOIN records r ON r.id = o.record_id
                      WHERE ($1::bigint IS NULL OR o.record_id = $1) AND ($2::bigint IS NULL OR o.subject_id = $2)
                        AND ($3::bigint[] IS NULL OR o.department_id = ANY($3))
-                       AND (NOT $4 OR o.status IN ('filed', 'acknowledged'))
+                       AND (NOT $4 OR o.status IN ('filed', 'acknowledged')) AND ($6::bigint IS NULL OR o.id = $6)
                      ORDER BY o.id DESC LIMIT $5",
-                    &[&filter.record_id, &filter.subject_id, &filter.departments, &filter.open_only, &i64::from(limit)],
+                    &[
+                        &filter.record_id,
+                        &filter.subject_id,
+                        &filter.departments,
+                        &filter.open_only,
+                        &i64::from(limit),
+                        &filter.id,
+                    ],
                 )
                 .map_err(err)?;
             let mut out = Vec::with_capacity(rows.len());

@@ -1160,10 +1160,10 @@ impl Store for SqliteStore {
                      FROM objections o JOIN records r ON r.id = o.record_id
                      WHERE (?1 IS NULL OR o.record_id = ?1) AND (?2 IS NULL OR o.subject_id = ?2)
                        AND (?3 IS NULL OR o.department_id IN (SELECT value FROM json_each(?3)))
-                       AND (?4 = 0 OR o.status IN ('filed', 'acknowledged'))
+                       AND (?4 = 0 OR o.status IN ('filed', 'acknowledged')) AND (?6 IS NULL OR o.id = ?6)
                      ORDER BY o.id DESC LIMIT ?5",
                 )?
-                .query_map(params![filter.record_id, filter.subject_id, depts, filter.open_only, limit], |r| {
+                .query_map(params![filter.record_id, filter.subject_id, depts, filter.open_only, limit, filter.id], |r| {
                     let status: String = r.get(7)?;
                     let opt_ts = |i: usize| -> rusqlite::Result<Option<Timestamp>> {
                         r.get::<_, Option<String>>(i)?.map(ts).transpose()

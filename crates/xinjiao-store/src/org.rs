@@ -280,6 +280,7 @@ pub struct Objection {
 /// Which objections to list. Empty fields do not filter.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ObjectionFilter {
+    pub id: Option<i64>,
     pub record_id: Option<i64>,
     pub subject_id: Option<i64>,
     pub departments: Option<Vec<i64>>,

@@ -33,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .route("/account/claim", get(claim_form).post(claim))
         .route("/account/login", get(login_form).post(login))
         .route("/account/logout", post(logout))
+        .merge(objection_routes())
 }
 
 /// A new claim code, e.g. `XJ7K-M3QP-ZR8T` (12 characters, 60 bits).
@@ -252,6 +253,7 @@ async fn logout() -> Response {
 
 /// One of the subject's own records, with its window.
 struct OwnRecord {
+    id: i64,
     kind_label: &'static str,
     decision_no: String,
     decision_date: String,
@@ -270,6 +272,14 @@ struct AccountPage {
     subject: SubjectView,
     records: Vec<OwnRecord>,
     today: String,
+    objections: Vec<ObjectionView>,
+    filed: bool,
+}
+
+#[derive(Deserialize, Default)]
+struct AccountQuery {
+    #[serde(default)]
+    filed: String,
 }
 
 fn own_record(r: &RecordRow, today: xinjiao_core::Date) -> OwnRecord {
@@ -279,6 +289,7 @@ fn own_record(r: &RecordRow, today: xinjiao_core::Date) -> OwnRecord {
         _ => "公示中",
     };
     OwnRecord {
+        id: r.id,
         kind_label: r.kind.label(),
         decision_no: r.decision_no.clone(),
         decision_date: r.decision_date.to_string(),
@@ -295,12 +306,14 @@ fn own_record(r: &RecordRow, today: xinjiao_core::Date) -> OwnRecord {
 async fn account_home(
     State(st): State<AppState>,
     SubjectUser(subject): SubjectUser,
+    axum::extract::Query(q): axum::extract::Query<AccountQuery>,
 ) -> Result<Html<String>, PageError> {
     let sid = subject.id;
-    let rows = st
+    let (rows, objections) = st
         .db(move |s| {
             let f = RecordFilter { subject_id: Some(sid), ..Default::default() };
-            s.list_records(&f, PageRequest::new(1, PageRequest::MAX_PER_PAGE))
+            let of = xinjiao_store::ObjectionFilter { subject_id: Some(sid), ..Default::default() };
+            Ok((s.list_records(&f, PageRequest::new(1, PageRequest::MAX_PER_PAGE))?, s.objections(&of, 100)?))
         })
         .await?;
     let today = st.today();
@@ -310,6 +323,139 @@ async fn account_home(
         subject: (&subject).into(),
         records: rows.items.iter().map(|r| own_record(r, today)).collect(),
         today: today.to_string(),
+        objections: objections.iter().map(|o| objection_view(&st, o)).collect(),
+        filed: !q.filed.is_empty(),
     };
     Ok(Html(page.render()?))
+}
+
+/// An objection as its subject or staff see it, with its deadlines.
+pub struct ObjectionView {
+    pub id: i64,
+    pub record_id: i64,
+    pub decision_no: String,
+    pub reasons: String,
+    pub status: &'static str,
+    pub open: bool,
+    pub filed_on: String,
+    pub acknowledge_by: String,
+    pub decide_by: String,
+    /// An open objection past a deadline it has not met.
+    pub overdue: bool,
+    pub acknowledged: bool,
+    pub extended: bool,
+    pub extension_reason: String,
+    pub decision_reason: String,
+    pub attachments: Vec<(i64, String)>,
+}
+
+pub fn objection_view(st: &AppState, o: &xinjiao_store::Objection) -> ObjectionView {
+    let rules = st.rules.read().expect("rules");
+    let filed = crate::china_date(o.filed_at);
+    let ack_by = rules.objections.acknowledge_by(filed, &rules.calendar);
+    let decide_by = rules.objections.decide_by(filed, o.extended, &rules.calendar);
+    let today = st.today();
+    let open = o.status.is_open();
+    ObjectionView {
+        id: o.id,
+        record_id: o.record_id,
+        decision_no: o.decision_no.clone(),
+        reasons: o.reasons.clone(),
+        status: o.status.label(),
+        open,
+        filed_on: filed.to_string(),
+        acknowledge_by: ack_by.to_string(),
+        decide_by: decide_by.to_string(),
+        overdue: open && (today > decide_by || (o.acknowledged_at.is_none() && today > ack_by)),
+        acknowledged: o.acknowledged_at.is_some(),
+        extended: o.extended,
+        extension_reason: o.extension_reason.clone().unwrap_or_default(),
+        decision_reason: o.decision_reason.clone().unwrap_or_default(),
+        attachments: o.attachments.clone(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "objection_form.html")]
+struct ObjectionForm {
+    banner: crate::Banner,
+    user: Option<String>,
+    record_id: i64,
+    decision_no: String,
+    errors: Vec<String>,
+}
+
+async fn own_record_row(st: &AppState, subject: &Subject, id: i64) -> Result<RecordRow, PageError> {
+    let sid = subject.id;
+    let detail = st.db(move |s| s.record(id)).await?.ok_or(PageError::NotFound)?;
+    if detail.row.subject_id != sid {
+        return Err(PageError::NotFound);
+    }
+    Ok(detail.row)
+}
+
+async fn objection_form(
+    State(st): State<AppState>,
+    SubjectUser(subject): SubjectUser,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, PageError> {
+    let row = own_record_row(&st, &subject, id).await?;
+    let page =
+        ObjectionForm { banner: st.banner(), user: None, record_id: id, decision_no: row.decision_no, errors: vec![] };
+    Ok(Html(page.render()?))
+}
+
+/// Largest attachment accepted with an objection.
+pub const MAX_ATTACHMENT_BYTES: usize = 10 * 1024 * 1024;
+
+async fn file_objection(
+    State(st): State<AppState>,
+    SubjectUser(subject): SubjectUser,
+    Path(id): Path<i64>,
+    mut mp: axum::extract::Multipart,
+) -> Result<Response, PageError> {
+    let row = own_record_row(&st, &subject, id).await?;
+    let (mut reasons, mut attachments) = (String::new(), Vec::new());
+    while let Some(field) =
+        mp.next_field().await.map_err(|e| PageError::BadRequest(format!("提交内容无法读取：{e}")))?
+    {
+        match field.name().unwrap_or("") {
+            "reasons" => reasons = field.text().await.unwrap_or_default().trim().to_string(),
+            "attachment" => {
+                let name = field.file_name().unwrap_or("附件").to_string();
+                let bytes = field.bytes().await.map_err(|e| PageError::BadRequest(format!("附件读取失败：{e}")))?;
+                if !bytes.is_empty() {
+                    attachments.push((name, bytes.to_vec()));
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut errors = Vec::new();
+    if reasons.chars().count() < 5 {
+        errors.push("请写明异议的理由（至少 5 个字），例如哪一项信息有误、正确的内容是什么。".to_string());
+    }
+    if errors.is_empty() {
+        let (sid, wctx) = (
+            subject.id,
+            xinjiao_store::WriteContext::new(format!("subject:{}", subject.key), st.now(), "提出信用异议"),
+        );
+        match st.db(move |s| s.file_objection(&wctx, id, sid, &reasons, &attachments)).await {
+            Ok(_) => return Ok(Redirect::to("/account?filed=1").into_response()),
+            Err(StoreError::Conflict(m)) => errors.push(m),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let page = ObjectionForm { banner: st.banner(), user: None, record_id: id, decision_no: row.decision_no, errors };
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
+}
+
+/// Routes of the subject's objections (merged by [`routes`]).
+pub fn objection_routes() -> Router<AppState> {
+    Router::new().route(
+        "/account/records/{id}/objection",
+        get(objection_form)
+            .post(file_objection)
+            .layer(axum::extract::DefaultBodyLimit::max(MAX_ATTACHMENT_BYTES + 65536)),
+    )
 }

@@ -185,6 +185,8 @@ struct RecordJson {
     row: RecordRowView,
     /// Field code → value of the current version; personal data masked.
     fields: std::collections::BTreeMap<String, String>,
+    /// An objection is being handled (异议处理中).
+    objection_open: bool,
 }
 
 async fn get_record(State(st): State<AppState>, Path(id): Path<String>) -> Result<Json<RecordJson>, ApiError> {
@@ -193,7 +195,9 @@ async fn get_record(State(st): State<AppState>, Path(id): Path<String>) -> Resul
     if !crate::views::is_public_on(&detail.row, st.today()) {
         return Err(ApiError::new(StatusCode::NOT_FOUND, "not_public", "该记录不在公示期内"));
     }
+    let objection_open = crate::portal::open_objection(&st, id).await?;
     Ok(Json(RecordJson {
+        objection_open,
         row: (&detail.row).into(),
         fields: public_field_map(detail.row.kind, &detail.current().fields),
     }))
@@ -428,7 +432,8 @@ pub fn openapi_document() -> Value {
                 "RecordPage": {"type": "object", "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Record"}},
                     "total": {"type": "integer"}, "page": {"type": "integer"}, "per_page": {"type": "integer"}}},
                 "RecordDetail": {"allOf": [{"$ref": "#/components/schemas/Record"}, {"type": "object", "properties": {
-                    "fields": {"type": "object", "additionalProperties": {"type": "string"}, "description": "字段代码（如 CF_WSH）到值；个人证件号码已脱敏"}}}]},
+                    "fields": {"type": "object", "additionalProperties": {"type": "string"}, "description": "字段代码（如 CF_WSH）到值；个人证件号码已脱敏"},
+                    "objection_open": {"type": "boolean", "description": "异议处理中"}}}]},
                 "Rate": {"type": "object", "properties": {"numerator": {"type": "integer"}, "denominator": {"type": "integer"},
                     "per_mille": {"type": ["integer", "null"], "description": "千分比，向下取整；0÷0 为 null"}, "display": {"type": "string"},
                     "meets_target": {"type": "boolean"}}},

@@ -155,6 +155,13 @@ struct RecordPage {
     row: RecordRowView,
     fields: Vec<FieldView>,
     updated: String,
+    objection_open: bool,
+}
+
+/// Whether the record has an objection being handled ("异议处理中").
+pub(crate) async fn open_objection(st: &AppState, record_id: i64) -> Result<bool, xinjiao_store::StoreError> {
+    let f = xinjiao_store::ObjectionFilter { record_id: Some(record_id), open_only: true, ..Default::default() };
+    Ok(!st.db(move |s| s.objections(&f, 1)).await?.is_empty())
 }
 
 async fn record(State(st): State<AppState>, u: MaybeUser, Path(id): Path<String>) -> Result<Html<String>, PageError> {
@@ -163,7 +170,9 @@ async fn record(State(st): State<AppState>, u: MaybeUser, Path(id): Path<String>
     if !crate::views::is_public_on(&detail.row, st.today()) {
         return Err(PageError::NotFound);
     }
+    let objection_open = open_objection(&st, id).await?;
     let html = RecordPage {
+        objection_open,
         banner: st.banner(),
         user: user_name(&u),
         row: (&detail.row).into(),

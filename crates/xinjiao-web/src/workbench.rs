@@ -33,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .route("/responsibilities", get(public_responsibilities))
         .route("/documents", get(public_documents))
         .route("/documents/{id}", get(public_document))
+        .merge(objection_routes())
 }
 
 /// A figure as shown: text, numerator and denominator, and where to drill.
@@ -1072,4 +1073,113 @@ pub fn reminders(st: &AppState, store: &dyn Store, user: &User) -> Result<Vec<Re
         });
     }
     Ok(out)
+}
+
+#[derive(Template)]
+#[template(path = "objections_console.html")]
+struct ObjectionsConsole {
+    banner: crate::Banner,
+    user: Option<String>,
+    objections: Vec<crate::account::ObjectionView>,
+    errors: Vec<String>,
+}
+
+async fn render_objections(st: &AppState, user: &User, errors: Vec<String>) -> Result<Html<String>, PageError> {
+    let departments = st.db(|s| s.departments()).await?;
+    let filter = xinjiao_store::ObjectionFilter {
+        departments: (!user.role.oversees())
+            .then(|| allowed_departments(user, &departments).iter().map(|d| d.id).collect()),
+        ..Default::default()
+    };
+    let list = st.db(move |s| s.objections(&filter, 200)).await?;
+    let page = ObjectionsConsole {
+        banner: st.banner(),
+        user: Some(user.display_name.clone()),
+        objections: list.iter().map(|o| crate::account::objection_view(st, o)).collect(),
+        errors,
+    };
+    Ok(Html(page.render()?))
+}
+
+async fn objections_console(State(st): State<AppState>, StaffUser(user): StaffUser) -> Result<Html<String>, PageError> {
+    render_objections(&st, &user, vec![]).await
+}
+
+#[derive(Deserialize)]
+struct ObjectionActionForm {
+    action: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// Acknowledges, extends or decides an objection (its department's staff or a coordinator).
+async fn act_on_objection(
+    State(st): State<AppState>,
+    StaffUser(user): StaffUser,
+    Path(id): Path<i64>,
+    Form(f): Form<ObjectionActionForm>,
+) -> Result<Response, PageError> {
+    use xinjiao_core::objections::ObjectionAction;
+    let found = st
+        .db(move |s| s.objections(&xinjiao_store::ObjectionFilter { id: Some(id), ..Default::default() }, 1))
+        .await?
+        .pop()
+        .ok_or(PageError::NotFound)?;
+    if !user.role.oversees() && (user.department_id.is_none() || user.department_id != found.department_id) {
+        return Err(PageError::Forbidden);
+    }
+    let reason = f.reason.trim().to_string();
+    let action = match f.action.as_str() {
+        "acknowledge" => ObjectionAction::Acknowledge,
+        "extend" => ObjectionAction::Extend(reason.clone()),
+        "uphold" => ObjectionAction::Uphold(reason.clone()),
+        "reject" => ObjectionAction::Reject(reason.clone()),
+        _ => return Err(PageError::BadRequest("未知的操作".into())),
+    };
+    if f.action != "acknowledge" && reason.is_empty() {
+        let page = render_objections(&st, &user, vec!["延期、认定成立或不成立都须写明理由。".into()]).await?;
+        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
+    let wctx = ctx(&st, &user, format!("处理信用异议 {id}"));
+    match st.db(move |s| s.act_on_objection(&wctx, id, &action)).await {
+        Ok(_) => Ok(Redirect::to("/console/objections").into_response()),
+        Err(xinjiao_store::StoreError::Conflict(m)) => {
+            let page = render_objections(&st, &user, vec![m]).await?;
+            Ok((axum::http::StatusCode::CONFLICT, page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// An objection's attachment, for the staff who handle it.
+async fn objection_attachment(
+    State(st): State<AppState>,
+    StaffUser(user): StaffUser,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let (oid, name, content) = st.db(move |s| s.objection_attachment(id)).await?.ok_or(PageError::NotFound)?;
+    let department = st
+        .db(move |s| s.objections(&xinjiao_store::ObjectionFilter { id: Some(oid), ..Default::default() }, 1))
+        .await?
+        .pop()
+        .and_then(|o| o.department_id);
+    if !user.role.oversees() && (user.department_id.is_none() || user.department_id != department) {
+        return Err(PageError::Forbidden);
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename*=UTF-8''{}", urlencode(&name))),
+        ],
+        content,
+    )
+        .into_response())
+}
+
+/// Routes of the staff's objection handling (merged by [`routes`]).
+fn objection_routes() -> Router<AppState> {
+    Router::new()
+        .route("/console/objections", get(objections_console))
+        .route("/console/objections/{id}", post(act_on_objection))
+        .route("/console/objections/attachments/{id}", get(objection_attachment))
 }

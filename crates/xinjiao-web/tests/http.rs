@@ -98,6 +98,7 @@ on_both_backends!(
     records_are_public_exactly_inside_their_window,
     staff_withdraw_records_with_a_reason,
     subjects_claim_their_account_with_the_notice_code,
+    a_subject_objects_and_the_department_decides,
 );
 
 fn ctx() -> WriteContext {
@@ -941,4 +942,96 @@ async fn subjects_claim_their_account_with_the_notice_code(app: App) {
     let (s, h, _) = get_with_cookie(&app, "/account", "xj_subject=forged").await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     assert_eq!(h[header::LOCATION], "/account/login");
+}
+
+/// Issues a notice for `record_id` as the coordinator and claims the
+/// subject's account with its code; returns the subject's session cookie.
+async fn claimed_subject(app: &App, record_id: i64, uscc: &str) -> String {
+    let coord = login_as(app, "coord").await;
+    let (_, _, notice) = send(app, form_post(&format!("/console/records/{record_id}/notice"), &coord, "")).await;
+    let code = notice.split("id=\"claim-code\">").nth(1).unwrap().split('<').next().unwrap().to_string();
+    let body = format!("identity={uscc}&code={code}&password=a-long-password&password2=a-long-password");
+    let req = Request::post("/account/claim")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .unwrap();
+    let (s, h, _) = send(app, req).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    h[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_string()
+}
+
+async fn a_subject_objects_and_the_department_decides(app: App) {
+    let wzcl = app.db(|s| s.departments()).unwrap().into_iter().find(|d| d.code == "HY-WZCL").unwrap().id;
+    let uscc = "91350100M000100Y43";
+    let w = WriteContext::new("wz1", Timestamp::from_second(1_795_000_000).unwrap(), "上传").in_department(Some(wzcl));
+    let id = app
+        .db(|s| {
+            s.write_records(
+                &w,
+                &[xinjiao_store::suite::penalty("河源市顺达运输有限公司", uscc, "河交罚〔2026〕88号", "2026-11-02")],
+            )
+        })
+        .unwrap()[0]
+        .record_id();
+    let rules = xinjiao_web::Rules::embedded();
+    app.db(|s| xinjiao_store::refresh_windows(s, &rules.disclosure, &rules.disclosure_fingerprint)).unwrap();
+    let subject = claimed_subject(&app, id, uscc).await;
+    let (_, _, mine) = get_with_cookie(&app, "/account", &subject).await;
+    assert!(mine.contains(&format!("/account/records/{id}/objection")));
+    let objection = |reasons: &str, attachment: Option<&[u8]>| {
+        let b = "----xj-objection";
+        let mut body =
+            format!("--{b}\r\nContent-Disposition: form-data; name=\"reasons\"\r\n\r\n{reasons}\r\n").into_bytes();
+        if let Some(a) = attachment {
+            body.extend(format!("--{b}\r\nContent-Disposition: form-data; name=\"attachment\"; filename=\"缴款凭证.pdf\"\r\nContent-Type: application/pdf\r\n\r\n").as_bytes());
+            body.extend(a);
+            body.extend(b"\r\n");
+        }
+        body.extend(format!("--{b}--\r\n").as_bytes());
+        Request::post(format!("/account/records/{id}/objection"))
+            .header(header::COOKIE, &subject)
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={b}"))
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let (s, _, page) = send(&app, objection("错", None)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("请写明异议的理由"));
+    let (s, h, _) = send(&app, objection("罚款已于当日缴清，处罚内容记载有误", Some(b"%PDF-1.4 receipt"))).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(h[header::LOCATION], "/account?filed=1");
+    // Marked on the portal and in the API at once.
+    let (_, public) = get(&app, &format!("/records/{id}")).await;
+    assert!(public.contains("异议处理中"));
+    let (_, api) = get(&app, &format!("/api/v1/records/{id}")).await;
+    assert!(api.contains("\"objection_open\":true"), "{api}");
+    let (_, _, mine) = get_with_cookie(&app, "/account", &subject).await;
+    assert!(mine.contains("已提交，待受理") && mine.contains("受理 2026-11-19 前"), "{mine}");
+    // The department handles it: acknowledge, then reject with reasons.
+    let clerk = login(&app).await;
+    let (s, _, list) = get_with_cookie(&app, "/console/objections", &clerk).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(list.contains("河交罚〔2026〕88号") && list.contains("缴款凭证.pdf"), "{list}");
+    let oid = list
+        .split("/console/objections/")
+        .filter_map(|x| x.split('"').next())
+        .find_map(|x| x.parse::<i64>().ok())
+        .unwrap();
+    let attachment_id = list.split("/console/objections/attachments/").nth(1).unwrap().split('"').next().unwrap();
+    let (s, _, content) =
+        get_with_cookie(&app, &format!("/console/objections/attachments/{attachment_id}"), &clerk).await;
+    assert_eq!((s, content.as_str()), (StatusCode::OK, "%PDF-1.4 receipt"));
+    let act = |action: &str, reason: &str| {
+        form_post(&format!("/console/objections/{oid}"), &clerk, &format!("action={action}&reason={}", enc(reason)))
+    };
+    assert_eq!(send(&app, act("reject", "")).await.0, StatusCode::UNPROCESSABLE_ENTITY, "a decision needs reasons");
+    assert_eq!(send(&app, act("reject", "未受理")).await.0, StatusCode::CONFLICT, "acknowledge first");
+    assert_eq!(send(&app, act("acknowledge", "")).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(send(&app, act("reject", "经核查，处罚内容与决定书一致")).await.0, StatusCode::SEE_OTHER);
+    let (_, public) = get(&app, &format!("/records/{id}")).await;
+    assert!(!public.contains("异议处理中"));
+    let (_, _, mine) = get_with_cookie(&app, "/account", &subject).await;
+    assert!(mine.contains("异议不成立") && mine.contains("经核查，处罚内容与决定书一致"), "{mine}");
+    let events: Vec<String> = app.db(|s| s.record(id)).unwrap().unwrap().events.into_iter().map(|e| e.action).collect();
+    assert!(events.contains(&"objection.filed".to_string()) && events.contains(&"objection.rejected".to_string()));
 }
