@@ -57,15 +57,7 @@ impl FromRequestParts<AppState> for SubjectUser {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
-        let token = parts
-            .headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|kv| kv.trim().split_once('='))
-            .find(|(k, _)| *k == SUBJECT_COOKIE)
-            .map(|(_, v)| token_hash(v));
+        let token = crate::auth::cookie_value(parts, SUBJECT_COOKIE).map(token_hash);
         let now = st.now();
         let found = match token {
             Some(h) => st.db(move |s| s.subject_session(&h, now)).await.ok().flatten(),
