@@ -15,6 +15,7 @@ pub mod period;
 pub mod publication;
 pub mod rates;
 pub mod record;
+pub mod repairs;
 pub mod text;
 
 pub use diag::Diagnostic;

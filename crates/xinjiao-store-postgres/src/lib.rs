@@ -16,6 +16,7 @@ use xinjiao_core::fields::RecordKind;
 use xinjiao_core::objections::{ObjectionAction, ObjectionStatus};
 use xinjiao_core::period::Month;
 use xinjiao_core::record::SubjectKind;
+use xinjiao_core::repairs::{RepairAction, RepairStatus};
 use xinjiao_core::text::normalize_for_search;
 use xinjiao_core::{Date, Record};
 use xinjiao_store::StaleWindow;
@@ -28,7 +29,7 @@ use xinjiao_store::{
     Deadline, Declaration, Department, DepartmentKind, Division, Document, DocumentFilter, DocumentKind, LateRecord,
     NewDepartment, NewDocument, RecordRateRow, Responsibility, SubmissionRateRow,
 };
-use xinjiao_store::{Objection, ObjectionFilter};
+use xinjiao_store::{Objection, ObjectionFilter, Repair, RepairFilter};
 
 /// (version, name, SQL). Versions match the SQLite backend's.
 pub const MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -41,6 +42,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, "withdrawals", include_str!("../migrations/0007_withdrawals.sql")),
     (8, "subject_accounts", include_str!("../migrations/0008_subject_accounts.sql")),
     (9, "objections", include_str!("../migrations/0009_objections.sql")),
+    (10, "repairs", include_str!("../migrations/0010_repairs.sql")),
 ];
 
 /// Connections kept open between calls (more than the server's blocking
@@ -1216,7 +1218,7 @@ impl Store for PgStore {
 
     fn stale_windows(&self, limit: u32) -> Result<Vec<StaleWindow>> {
         self.rows(
-            "SELECT r.id, r.kind, r.decision_date::text, v.fields, r.withdrawn_on::text FROM records r
+            "SELECT r.id, r.kind, r.decision_date::text, v.fields, r.withdrawn_on::text, r.repaired_on::text FROM records r
              JOIN record_versions v ON v.record_id = r.id AND v.version = r.version
              WHERE r.window_rules IS NULL ORDER BY r.id LIMIT $1",
             &[&i64::from(limit)],
@@ -1228,6 +1230,7 @@ impl Store for PgStore {
                     decision_date: parse_date(r.get(2))?,
                     fields: serde_json::from_str(fields).map_err(|e| bad(e.to_string()))?,
                     withdrawn_on: r.get::<_, Option<&str>>(4).map(parse_date).transpose()?,
+                    repaired_on: r.get::<_, Option<&str>>(5).map(parse_date).transpose()?,
                 })
             },
         )
@@ -1552,6 +1555,142 @@ impl Store for PgStore {
     fn objection_attachment(&self, id: i64) -> Result<Option<(i64, String, Vec<u8>)>> {
         self.opt_row("SELECT objection_id, filename, content FROM objection_attachments WHERE id = $1", &[&id], |r| {
             Ok((r.get(0), r.get(1), r.get(2)))
+        })
+    }
+
+    fn file_repair(
+        &self,
+        ctx: &WriteContext,
+        record_id: i64,
+        subject_id: i64,
+        commitment_by: &str,
+        evidence: &str,
+        file: Option<(String, Vec<u8>)>,
+    ) -> Result<i64> {
+        self.write(|tx| {
+            let found = tx
+                .query_opt(
+                    "SELECT department_id FROM records WHERE id = $1 AND subject_id = $2 FOR UPDATE",
+                    &[&record_id, &subject_id],
+                )
+                .map_err(err)?;
+            let Some(row) = found else { return Err(StoreError::NotFound) };
+            let department_id: Option<i64> = row.get(0);
+            let busy: bool = tx
+                .query_one(
+                    "SELECT count(*) > 0 FROM repairs WHERE record_id = $1 AND status IN ('filed', 'accepted', 'approved')",
+                    &[&record_id],
+                )
+                .map_err(err)?
+                .get(0);
+            if busy {
+                return Err(StoreError::Conflict("该记录已有待处理或已批准的信用修复申请".into()));
+            }
+            let (name, content) = file.map_or((None, None), |(n, c)| (Some(n), Some(c)));
+            let id: i64 = tx
+                .query_one(
+                    "INSERT INTO repairs (record_id, subject_id, department_id, commitment_by, evidence, evidence_name,
+                                          evidence_file, status, filed_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, 'filed', $8::text::timestamptz) RETURNING id",
+                    &[&record_id, &subject_id, &department_id, &commitment_by, &evidence, &name, &content, &ctx.at.to_string()],
+                )
+                .map_err(err)?
+                .get(0);
+            let detail = serde_json::json!({"repair_id": id, "commitment_by": commitment_by}).to_string();
+            insert_event(tx, ctx, "repair.filed", Some(subject_id), Some(record_id), &detail)?;
+            Ok(id)
+        })
+    }
+
+    fn repairs(&self, filter: &RepairFilter, limit: u32) -> Result<Vec<Repair>> {
+        self.with(|c| {
+            c.query(
+                "SELECT x.id, x.record_id, r.decision_no, x.subject_id, x.department_id, x.commitment_by, x.evidence,
+                        x.evidence_name, x.status, (extract(epoch from x.filed_at) * 1000000)::bigint,
+                        (extract(epoch from x.accepted_at) * 1000000)::bigint,
+                        (extract(epoch from x.decided_at) * 1000000)::bigint, x.decision_reason, x.revoke_reason
+                 FROM repairs x JOIN records r ON r.id = x.record_id
+                 WHERE ($1::bigint IS NULL OR x.id = $1) AND ($2::bigint IS NULL OR x.subject_id = $2)
+                   AND ($3::bigint[] IS NULL OR x.department_id = ANY($3))
+                 ORDER BY x.id DESC LIMIT $4",
+                &[&filter.id, &filter.subject_id, &filter.departments, &i64::from(limit)],
+            )
+            .map_err(err)?
+            .iter()
+            .map(|r| {
+                let status: &str = r.get(8);
+                let opt = |i: usize| r.get::<_, Option<i64>>(i).map(ts_micros).transpose();
+                Ok(Repair {
+                    id: r.get(0),
+                    record_id: r.get(1),
+                    decision_no: r.get(2),
+                    subject_id: r.get(3),
+                    department_id: r.get(4),
+                    commitment_by: r.get(5),
+                    evidence: r.get(6),
+                    evidence_name: r.get(7),
+                    status: RepairStatus::parse(status).ok_or_else(|| bad(format!("status {status}")))?,
+                    filed_at: ts_micros(r.get(9))?,
+                    accepted_at: opt(10)?,
+                    decided_at: opt(11)?,
+                    decision_reason: r.get(12),
+                    revoke_reason: r.get(13),
+                })
+            })
+            .collect()
+        })
+    }
+
+    fn act_on_repair(&self, ctx: &WriteContext, id: i64, action: &RepairAction) -> Result<RepairStatus> {
+        self.write(|tx| {
+            let found = tx
+                .query_opt("SELECT status, subject_id, record_id FROM repairs WHERE id = $1 FOR UPDATE", &[&id])
+                .map_err(err)?;
+            let Some(row) = found else { return Err(StoreError::NotFound) };
+            let status: String = row.get(0);
+            let (subject_id, record_id): (i64, i64) = (row.get(1), row.get(2));
+            let from = RepairStatus::parse(&status).ok_or_else(|| bad(format!("status {status}")))?;
+            let to = action.apply(from).map_err(|m| StoreError::Conflict(m.into()))?;
+            let at = ctx.at.to_string();
+            let (reason, event) = match action {
+                RepairAction::Accept => {
+                    tx.execute(
+                        "UPDATE repairs SET status = $2, accepted_at = $3::text::timestamptz WHERE id = $1",
+                        &[&id, &to.as_str(), &at],
+                    )
+                    .map_err(err)?;
+                    (None, "repair.accepted")
+                }
+                RepairAction::Approve(r) | RepairAction::Refuse(r) => {
+                    tx.execute(
+                        "UPDATE repairs SET status = $2, decided_at = $3::text::timestamptz, decision_reason = $4,
+                         decided_by = $5 WHERE id = $1",
+                        &[&id, &to.as_str(), &at, r, &ctx.actor],
+                    )
+                    .map_err(err)?;
+                    if to == RepairStatus::Approved {
+                        tx.execute(
+                            "UPDATE records SET repaired_on = $2::text::date, window_rules = NULL WHERE id = $1",
+                            &[&record_id, &ctx.china_date().to_string()],
+                        )
+                        .map_err(err)?;
+                    }
+                    (Some(r), if to == RepairStatus::Approved { "repair.approved" } else { "repair.refused" })
+                }
+                RepairAction::Revoke(r) => {
+                    tx.execute(
+                        "UPDATE repairs SET status = $2, revoked_at = $3::text::timestamptz, revoke_reason = $4 WHERE id = $1",
+                        &[&id, &to.as_str(), &at, r],
+                    )
+                    .map_err(err)?;
+                    tx.execute("UPDATE records SET repaired_on = NULL, window_rules = NULL WHERE id = $1", &[&record_id])
+                        .map_err(err)?;
+                    (Some(r), "repair.revoked")
+                }
+            };
+            let detail = serde_json::json!({"repair_id": id, "reason": reason}).to_string();
+            insert_event(tx, ctx, event, Some(subject_id), Some(record_id), &detail)?;
+            Ok(to)
         })
     }
 

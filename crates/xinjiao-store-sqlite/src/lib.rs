@@ -17,6 +17,7 @@ use xinjiao_core::fields::RecordKind;
 use xinjiao_core::objections::{ObjectionAction, ObjectionStatus};
 use xinjiao_core::period::Month;
 use xinjiao_core::record::SubjectKind;
+use xinjiao_core::repairs::{RepairAction, RepairStatus};
 use xinjiao_core::text::normalize_for_search;
 use xinjiao_core::{Date, Record};
 use xinjiao_store::StaleWindow;
@@ -29,7 +30,7 @@ use xinjiao_store::{
     Deadline, Declaration, Department, DepartmentKind, Division, Document, DocumentFilter, DocumentKind, LateRecord,
     NewDepartment, NewDocument, RecordRateRow, Responsibility, SubmissionRateRow,
 };
-use xinjiao_store::{Objection, ObjectionFilter};
+use xinjiao_store::{Objection, ObjectionFilter, Repair, RepairFilter};
 
 pub use migrate::MIGRATIONS;
 
@@ -908,7 +909,7 @@ impl Store for SqliteStore {
     fn stale_windows(&self, limit: u32) -> Result<Vec<StaleWindow>> {
         self.read(|c| {
             c.prepare_cached(
-                "SELECT r.id, r.kind, r.decision_date, v.fields, r.withdrawn_on FROM records r
+                "SELECT r.id, r.kind, r.decision_date, v.fields, r.withdrawn_on, r.repaired_on FROM records r
                  JOIN record_versions v ON v.record_id = r.id AND v.version = r.version
                  WHERE r.window_rules IS NULL ORDER BY r.id LIMIT ?1",
             )?
@@ -922,6 +923,7 @@ impl Store for SqliteStore {
                         rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Text, Box::new(e))
                     })?,
                     withdrawn_on: r.get::<_, Option<String>>(4)?.map(date).transpose()?,
+                    repaired_on: r.get::<_, Option<String>>(5)?.map(date).transpose()?,
                 })
             })?
             .collect()
@@ -1252,6 +1254,141 @@ impl Store for SqliteStore {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))
             })
             .optional()
+        })
+    }
+
+    fn file_repair(
+        &self,
+        ctx: &WriteContext,
+        record_id: i64,
+        subject_id: i64,
+        commitment_by: &str,
+        evidence: &str,
+        file: Option<(String, Vec<u8>)>,
+    ) -> Result<i64> {
+        self.write(|tx| {
+            let found: Option<(Option<i64>, String)> = tx
+                .query_row(
+                    "SELECT department_id, authority_code FROM records WHERE id = ?1 AND subject_id = ?2",
+                    params![record_id, subject_id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(err)?;
+            let Some((department_id, authority)) = found else { return Err(StoreError::NotFound) };
+            let busy: bool = tx
+                .query_row(
+                    "SELECT count(*) > 0 FROM repairs WHERE record_id = ?1 AND status IN ('filed', 'accepted', 'approved')",
+                    [record_id],
+                    |r| r.get(0),
+                )
+                .map_err(err)?;
+            if busy {
+                return Err(StoreError::Conflict("该记录已有待处理或已批准的信用修复申请".into()));
+            }
+            let (name, content) = file.map_or((None, None), |(n, c)| (Some(n), Some(c)));
+            tx.execute(
+                "INSERT INTO repairs (record_id, subject_id, department_id, commitment_by, evidence, evidence_name,
+                                      evidence_file, status, filed_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'filed', ?8)",
+                params![record_id, subject_id, department_id, commitment_by, evidence, name, content, ctx.at.to_string()],
+            )
+            .map_err(err)?;
+            let id = tx.last_insert_rowid();
+            let detail = serde_json::json!({"repair_id": id, "commitment_by": commitment_by}).to_string();
+            insert_record_event(tx, ctx, "repair.filed", subject_id, record_id, &authority, &detail).map_err(err)?;
+            Ok(id)
+        })
+    }
+
+    fn repairs(&self, filter: &RepairFilter, limit: u32) -> Result<Vec<Repair>> {
+        let depts = filter.departments.as_ref().map(|d| serde_json::to_string(d).expect("ids serialise"));
+        self.read(|c| {
+            c.prepare_cached(
+                "SELECT x.id, x.record_id, r.decision_no, x.subject_id, x.department_id, x.commitment_by, x.evidence,
+                        x.evidence_name, x.status, x.filed_at, x.accepted_at, x.decided_at, x.decision_reason, x.revoke_reason
+                 FROM repairs x JOIN records r ON r.id = x.record_id
+                 WHERE (?1 IS NULL OR x.id = ?1) AND (?2 IS NULL OR x.subject_id = ?2)
+                   AND (?3 IS NULL OR x.department_id IN (SELECT value FROM json_each(?3)))
+                 ORDER BY x.id DESC LIMIT ?4",
+            )?
+            .query_map(params![filter.id, filter.subject_id, depts, limit], |r| {
+                let status: String = r.get(8)?;
+                let opt_ts =
+                    |i: usize| -> rusqlite::Result<Option<Timestamp>> { r.get::<_, Option<String>>(i)?.map(ts).transpose() };
+                Ok(Repair {
+                    id: r.get(0)?,
+                    record_id: r.get(1)?,
+                    decision_no: r.get(2)?,
+                    subject_id: r.get(3)?,
+                    department_id: r.get(4)?,
+                    commitment_by: r.get(5)?,
+                    evidence: r.get(6)?,
+                    evidence_name: r.get(7)?,
+                    status: RepairStatus::parse(&status).ok_or_else(|| {
+                        rusqlite::Error::InvalidColumnType(8, status.clone(), rusqlite::types::Type::Text)
+                    })?,
+                    filed_at: ts(r.get(9)?)?,
+                    accepted_at: opt_ts(10)?,
+                    decided_at: opt_ts(11)?,
+                    decision_reason: r.get(12)?,
+                    revoke_reason: r.get(13)?,
+                })
+            })?
+            .collect()
+        })
+    }
+
+    fn act_on_repair(&self, ctx: &WriteContext, id: i64, action: &RepairAction) -> Result<RepairStatus> {
+        self.write(|tx| {
+            let found: Option<(String, i64, i64, String)> = tx
+                .query_row(
+                    "SELECT x.status, x.subject_id, x.record_id, r.authority_code
+                     FROM repairs x JOIN records r ON r.id = x.record_id WHERE x.id = ?1",
+                    [id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .optional()
+                .map_err(err)?;
+            let Some((status, subject_id, record_id, authority)) = found else { return Err(StoreError::NotFound) };
+            let from = RepairStatus::parse(&status).ok_or_else(|| StoreError::Backend(format!("status {status}")))?;
+            let to = action.apply(from).map_err(|m| StoreError::Conflict(m.into()))?;
+            let at = ctx.at.to_string();
+            let (reason, event) = match action {
+                RepairAction::Accept => {
+                    tx.execute("UPDATE repairs SET status = ?2, accepted_at = ?3 WHERE id = ?1", params![id, to.as_str(), at])
+                        .map_err(err)?;
+                    (None, "repair.accepted")
+                }
+                RepairAction::Approve(r) | RepairAction::Refuse(r) => {
+                    tx.execute(
+                        "UPDATE repairs SET status = ?2, decided_at = ?3, decision_reason = ?4, decided_by = ?5 WHERE id = ?1",
+                        params![id, to.as_str(), at, r, ctx.actor],
+                    )
+                    .map_err(err)?;
+                    if to == RepairStatus::Approved {
+                        tx.execute(
+                            "UPDATE records SET repaired_on = ?2, window_rules = NULL WHERE id = ?1",
+                            params![record_id, ctx.china_date().to_string()],
+                        )
+                        .map_err(err)?;
+                    }
+                    (Some(r), if to == RepairStatus::Approved { "repair.approved" } else { "repair.refused" })
+                }
+                RepairAction::Revoke(r) => {
+                    tx.execute(
+                        "UPDATE repairs SET status = ?2, revoked_at = ?3, revoke_reason = ?4 WHERE id = ?1",
+                        params![id, to.as_str(), at, r],
+                    )
+                    .map_err(err)?;
+                    tx.execute("UPDATE records SET repaired_on = NULL, window_rules = NULL WHERE id = ?1", [record_id])
+                        .map_err(err)?;
+                    (Some(r), "repair.revoked")
+                }
+            };
+            let detail = serde_json::json!({"repair_id": id, "reason": reason}).to_string();
+            insert_record_event(tx, ctx, event, subject_id, record_id, &authority, &detail).map_err(err)?;
+            Ok(to)
         })
     }
 

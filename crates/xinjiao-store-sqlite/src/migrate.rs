@@ -15,6 +15,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, "withdrawals", include_str!("../migrations/0007_withdrawals.sql")),
     (8, "subject_accounts", include_str!("../migrations/0008_subject_accounts.sql")),
     (9, "objections", include_str!("../migrations/0009_objections.sql")),
+    (10, "repairs", include_str!("../migrations/0010_repairs.sql")),
 ];
 
 /// Applies every pending migration.

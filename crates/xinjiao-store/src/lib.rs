@@ -82,6 +82,7 @@ pub struct StaleWindow {
     pub decision_date: Date,
     pub fields: BTreeMap<String, String>,
     pub withdrawn_on: Option<Date>,
+    pub repaired_on: Option<Date>,
 }
 
 /// Brings every record's disclosure window up to date with `rules`: all of
@@ -105,8 +106,12 @@ pub fn refresh_windows(
         let windows: Vec<_> = stale
             .iter()
             .map(|s| {
-                let w =
-                    xinjiao_core::disclosure::record_window(rules, s.kind, s.decision_date, &s.fields, s.withdrawn_on);
+                // Withdrawal and an approved repair both end publication.
+                let ended = match (s.withdrawn_on, s.repaired_on) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                let w = xinjiao_core::disclosure::record_window(rules, s.kind, s.decision_date, &s.fields, ended);
                 (s.record_id, w)
             })
             .collect();
@@ -591,6 +596,30 @@ pub trait Store: Send + Sync {
     /// An attachment: (objection id, file name, content).
     fn objection_attachment(&self, id: i64) -> Result<Option<(i64, String, Vec<u8>)>>;
 
+    /// Files a credit repair application by the subject for one of its
+    /// records, with the signer of the commitment, the evidence and an optional
+    /// file. Appends `repair.filed`. [`StoreError::NotFound`] when the record is
+    /// not the subject's, [`StoreError::Conflict`] when one is pending or approved.
+    fn file_repair(
+        &self,
+        ctx: &WriteContext,
+        record_id: i64,
+        subject_id: i64,
+        commitment_by: &str,
+        evidence: &str,
+        file: Option<(String, Vec<u8>)>,
+    ) -> Result<i64>;
+    /// Repair applications, newest first, at most `limit`.
+    fn repairs(&self, filter: &RepairFilter, limit: u32) -> Result<Vec<Repair>>;
+    /// Applies a staff action; approving ends the record's publication from
+    /// `ctx`'s day, revoking restores it (both make its window stale).
+    fn act_on_repair(
+        &self,
+        ctx: &WriteContext,
+        id: i64,
+        action: &xinjiao_core::repairs::RepairAction,
+    ) -> Result<xinjiao_core::repairs::RepairStatus>;
+
     /// Creates or updates divisions (by code) and departments (by code).
     /// Appends an `organisation.saved` event.
     fn save_organisation(
@@ -771,6 +800,7 @@ pub const DUMP_TABLES: &[DumpTable] = {
                 ("withdrawn_on", Date),
                 ("withdrawal_reason", Text),
                 ("change_decided_on", Date),
+                ("repaired_on", Date),
             ],
             1,
         ),
@@ -857,6 +887,28 @@ pub const DUMP_TABLES: &[DumpTable] = {
             1,
         ),
         ("objection_attachments", &[("id", Int), ("objection_id", Int), ("filename", Text), ("content", Bytes)], 1),
+        (
+            "repairs",
+            &[
+                ("id", Int),
+                ("record_id", Int),
+                ("subject_id", Int),
+                ("department_id", Int),
+                ("commitment_by", Text),
+                ("evidence", Text),
+                ("evidence_name", Text),
+                ("evidence_file", Bytes),
+                ("status", Text),
+                ("filed_at", Timestamp),
+                ("accepted_at", Timestamp),
+                ("decided_at", Timestamp),
+                ("decision_reason", Text),
+                ("decided_by", Text),
+                ("revoked_at", Timestamp),
+                ("revoke_reason", Text),
+            ],
+            1,
+        ),
         (
             "declarations",
             &[

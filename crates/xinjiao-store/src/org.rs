@@ -286,3 +286,32 @@ pub struct ObjectionFilter {
     pub departments: Option<Vec<i64>>,
     pub open_only: bool,
 }
+
+/// A credit repair application with the record it is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repair {
+    pub id: i64,
+    pub record_id: i64,
+    pub decision_no: String,
+    pub subject_id: i64,
+    pub department_id: Option<i64>,
+    /// Who signed the repair commitment.
+    pub commitment_by: String,
+    /// How the obligations were met.
+    pub evidence: String,
+    pub evidence_name: Option<String>,
+    pub status: xinjiao_core::repairs::RepairStatus,
+    pub filed_at: Timestamp,
+    pub accepted_at: Option<Timestamp>,
+    pub decided_at: Option<Timestamp>,
+    pub decision_reason: Option<String>,
+    pub revoke_reason: Option<String>,
+}
+
+/// Which repair applications to list. Empty fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RepairFilter {
+    pub id: Option<i64>,
+    pub subject_id: Option<i64>,
+    pub departments: Option<Vec<i64>>,
+}

@@ -41,7 +41,8 @@ macro_rules! store_tests {
             windows_are_refreshed_and_bound_public_lists,
             withdrawn_records_leave_the_public_lists,
             subjects_claim_accounts_with_one_time_codes,
-            objections_follow_their_states
+            objections_follow_their_states,
+            repairs_end_and_restore_publication
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -870,4 +871,61 @@ pub fn objections_follow_their_states(store: &dyn Store) {
     for a in ["objection.filed", "objection.acknowledged", "objection.extended", "objection.rejected"] {
         assert!(events.iter().any(|e| e == a), "{a} in {events:?}");
     }
+}
+
+pub fn repairs_end_and_restore_publication(store: &dyn Store) {
+    use crate::RepairFilter;
+    use xinjiao_core::disclosure::DisclosureRules;
+    use xinjiao_core::repairs::{RepairAction, RepairStatus};
+    let d = |s: &str| -> Date { s.parse().unwrap() };
+    let rules = DisclosureRules::embedded();
+    let out = store.write_records(&ctx("clerk"), &[penalty("甲公司", &uscc_for(1), "罚1", "2026-05-10")]).unwrap();
+    let rid = out[0].record_id();
+    let sid = store.subject_by_key(&uscc_for(1)).unwrap().unwrap().id;
+    crate::refresh_windows(store, &rules, "fp").unwrap();
+    let public_on = |day: &str| {
+        let f = RecordFilter { public_on: Some(d(day)), ..Default::default() };
+        store.list_records(&f, PageRequest::new(1, 10)).unwrap().total
+    };
+    assert_eq!(public_on("2026-11-27"), 1);
+    let file = Some(("缴款凭证.pdf".to_string(), b"%PDF".to_vec()));
+    assert!(matches!(
+        store.file_repair(&ctx("s"), rid, sid + 999, "张三", "已缴清罚款", None),
+        Err(StoreError::NotFound)
+    ));
+    let id = store.file_repair(&ctx("s"), rid, sid, "张三（法定代表人）", "罚款已于2026-05-20缴清", file).unwrap();
+    assert!(matches!(store.file_repair(&ctx("s"), rid, sid, "张三", "again", None), Err(StoreError::Conflict(_))));
+    let staff_at = |day: &str| WriteContext::new("wz1", format!("{day}T02:00:00Z").parse().unwrap(), "处理信用修复");
+    assert!(matches!(
+        store.act_on_repair(&staff_at("2026-11-20"), id, &RepairAction::Approve("x".into())),
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.act_on_repair(&staff_at("2026-11-20"), id, &RepairAction::Accept).unwrap(),
+        RepairStatus::Accepted
+    );
+    let approve = RepairAction::Approve("已履行全部义务，承诺书已签署".into());
+    assert_eq!(store.act_on_repair(&staff_at("2026-11-25"), id, &approve).unwrap(), RepairStatus::Approved);
+    crate::refresh_windows(store, &rules, "fp").unwrap();
+    assert_eq!(public_on("2026-11-24"), 1);
+    assert_eq!(public_on("2026-11-25"), 0, "publication ends the day the repair is approved");
+    let got = store.repairs(&RepairFilter { subject_id: Some(sid), ..Default::default() }, 10).unwrap();
+    assert_eq!((got[0].status, got[0].evidence_name.as_deref()), (RepairStatus::Approved, Some("缴款凭证.pdf")));
+    assert!(
+        matches!(store.file_repair(&ctx("s"), rid, sid, "张三", "again", None), Err(StoreError::Conflict(_))),
+        "already repaired"
+    );
+    // The commitment proved false: revoked, published again, and the breach is in the history.
+    let revoke = RepairAction::Revoke("承诺不实：罚款未实际缴纳".into());
+    assert_eq!(store.act_on_repair(&staff_at("2026-12-01"), id, &revoke).unwrap(), RepairStatus::Revoked);
+    crate::refresh_windows(store, &rules, "fp").unwrap();
+    assert_eq!(public_on("2026-12-02"), 1);
+    let events: Vec<(String, String)> =
+        store.record(rid).unwrap().unwrap().events.into_iter().map(|e| (e.action, e.detail)).collect();
+    for a in ["repair.filed", "repair.accepted", "repair.approved", "repair.revoked"] {
+        assert!(events.iter().any(|(e, _)| e == a), "{a}");
+    }
+    assert!(events.iter().any(|(e, d)| e == "repair.revoked" && d.contains("承诺不实")));
+    let by_id = store.repairs(&RepairFilter { id: Some(id), ..Default::default() }, 1).unwrap();
+    assert_eq!(by_id[0].revoke_reason.as_deref(), Some("承诺不实：罚款未实际缴纳"));
 }
