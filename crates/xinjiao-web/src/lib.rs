@@ -43,6 +43,8 @@ pub fn china_date(ts: Timestamp) -> Date {
 pub struct Rules {
     pub calendar: xinjiao_core::calendar::Calendar,
     pub publication: xinjiao_core::publication::PublicationRules,
+    /// Working-day deadlines of credit repair (`rules/repair.toml`).
+    pub repairs: xinjiao_core::repairs::RepairRules,
     /// Working-day deadlines of objections (`rules/objections.toml`).
     pub objections: xinjiao_core::objections::ObjectionRules,
     /// How long penalties are published (`rules/disclosure.toml`).
@@ -65,6 +67,7 @@ impl Rules {
             publication: xinjiao_core::publication::PublicationRules::embedded(),
             disclosure: xinjiao_core::disclosure::DisclosureRules::embedded(),
             objections: xinjiao_core::objections::ObjectionRules::embedded(),
+            repairs: xinjiao_core::repairs::RepairRules::embedded(),
             disclosure_fingerprint: xinjiao_core::disclosure::fingerprint(&[xinjiao_core::disclosure::EMBEDDED]),
         }
     }

@@ -34,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/documents", get(public_documents))
         .route("/documents/{id}", get(public_document))
         .merge(objection_routes())
+        .merge(repair_routes())
 }
 
 /// A figure as shown: text, numerator and denominator, and where to drill.
@@ -1182,4 +1183,81 @@ fn objection_routes() -> Router<AppState> {
         .route("/console/objections", get(objections_console))
         .route("/console/objections/{id}", post(act_on_objection))
         .route("/console/objections/attachments/{id}", get(objection_attachment))
+}
+
+#[derive(Template)]
+#[template(path = "repairs_console.html")]
+struct RepairsConsole {
+    banner: crate::Banner,
+    user: Option<String>,
+    repairs: Vec<crate::account::RepairView>,
+    errors: Vec<String>,
+}
+
+async fn render_repairs(st: &AppState, user: &User, errors: Vec<String>) -> Result<Html<String>, PageError> {
+    let departments = st.db(|s| s.departments()).await?;
+    let filter = xinjiao_store::RepairFilter {
+        departments: (!user.role.oversees())
+            .then(|| allowed_departments(user, &departments).iter().map(|d| d.id).collect()),
+        ..Default::default()
+    };
+    let list = st.db(move |s| s.repairs(&filter, 200)).await?;
+    let page = RepairsConsole {
+        banner: st.banner(),
+        user: Some(user.display_name.clone()),
+        repairs: list.iter().map(|r| crate::account::repair_view(st, r)).collect(),
+        errors,
+    };
+    Ok(Html(page.render()?))
+}
+
+async fn repairs_console(State(st): State<AppState>, StaffUser(user): StaffUser) -> Result<Html<String>, PageError> {
+    render_repairs(&st, &user, vec![]).await
+}
+
+/// Accepts, approves, refuses or revokes a repair (its department's staff or a coordinator).
+async fn act_on_repair(
+    State(st): State<AppState>,
+    StaffUser(user): StaffUser,
+    Path(id): Path<i64>,
+    Form(f): Form<ObjectionActionForm>,
+) -> Result<Response, PageError> {
+    use xinjiao_core::repairs::RepairAction;
+    let found = st
+        .db(move |s| s.repairs(&xinjiao_store::RepairFilter { id: Some(id), ..Default::default() }, 1))
+        .await?
+        .pop()
+        .ok_or(PageError::NotFound)?;
+    if !user.role.oversees() && (user.department_id.is_none() || user.department_id != found.department_id) {
+        return Err(PageError::Forbidden);
+    }
+    let reason = f.reason.trim().to_string();
+    let action = match f.action.as_str() {
+        "accept" => RepairAction::Accept,
+        "approve" => RepairAction::Approve(reason.clone()),
+        "refuse" => RepairAction::Refuse(reason.clone()),
+        "revoke" => RepairAction::Revoke(reason.clone()),
+        _ => return Err(PageError::BadRequest("未知的操作".into())),
+    };
+    if f.action != "accept" && reason.is_empty() {
+        let page = render_repairs(&st, &user, vec!["批准、不予修复或撤销修复都须写明理由。".into()]).await?;
+        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
+    let wctx = ctx(&st, &user, format!("处理信用修复申请 {id}"));
+    match st.db(move |s| s.act_on_repair(&wctx, id, &action)).await {
+        Ok(_) => {
+            st.refresh_windows().await?;
+            Ok(Redirect::to("/console/repairs").into_response())
+        }
+        Err(xinjiao_store::StoreError::Conflict(m)) => {
+            let page = render_repairs(&st, &user, vec![m]).await?;
+            Ok((axum::http::StatusCode::CONFLICT, page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Routes of the staff's repair handling (merged by [`routes`]).
+fn repair_routes() -> Router<AppState> {
+    Router::new().route("/console/repairs", get(repairs_console)).route("/console/repairs/{id}", post(act_on_repair))
 }

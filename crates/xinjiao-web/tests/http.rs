@@ -99,6 +99,7 @@ on_both_backends!(
     staff_withdraw_records_with_a_reason,
     subjects_claim_their_account_with_the_notice_code,
     a_subject_objects_and_the_department_decides,
+    a_repair_ends_publication_and_a_false_commitment_restores_it,
 );
 
 fn ctx() -> WriteContext {
@@ -1034,4 +1035,71 @@ async fn a_subject_objects_and_the_department_decides(app: App) {
     assert!(mine.contains("异议不成立") && mine.contains("经核查，处罚内容与决定书一致"), "{mine}");
     let events: Vec<String> = app.db(|s| s.record(id)).unwrap().unwrap().events.into_iter().map(|e| e.action).collect();
     assert!(events.contains(&"objection.filed".to_string()) && events.contains(&"objection.rejected".to_string()));
+}
+
+async fn a_repair_ends_publication_and_a_false_commitment_restores_it(app: App) {
+    let wzcl = app.db(|s| s.departments()).unwrap().into_iter().find(|d| d.code == "HY-WZCL").unwrap().id;
+    let uscc = "91350100M000100Y43";
+    let w = WriteContext::new("wz1", Timestamp::from_second(1_795_000_000).unwrap(), "上传").in_department(Some(wzcl));
+    let recs = [
+        xinjiao_store::suite::penalty("河源市顺达运输有限公司", uscc, "河交罚〔2026〕50号", "2026-05-10"),
+        xinjiao_store::suite::penalty("河源市顺达运输有限公司", uscc, "河交罚〔2026〕51号", "2026-11-02"),
+    ];
+    let out = app.db(|s| s.write_records(&w, &recs)).unwrap();
+    let (old, new) = (out[0].record_id(), out[1].record_id());
+    let rules = xinjiao_web::Rules::embedded();
+    app.db(|s| xinjiao_store::refresh_windows(s, &rules.disclosure, &rules.disclosure_fingerprint)).unwrap();
+    let subject = claimed_subject(&app, old, uscc).await;
+    let apply = |id: i64, evidence: &str, commit: bool| {
+        let b = "----xj-repair";
+        let mut body = format!(
+            "--{b}\r\nContent-Disposition: form-data; name=\"evidence\"\r\n\r\n{evidence}\r\n--{b}\r\nContent-Disposition: form-data; name=\"signer\"\r\n\r\n张三\r\n"
+        );
+        if commit {
+            body.push_str(&format!("--{b}\r\nContent-Disposition: form-data; name=\"commit\"\r\n\r\n1\r\n"));
+        }
+        body.push_str(&format!("--{b}--\r\n"));
+        Request::post(format!("/account/records/{id}/repair"))
+            .header(header::COOKIE, &subject)
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={b}"))
+            .body(Body::from(body))
+            .unwrap()
+    };
+    // The newer decision's minimum period has not passed (2026-11-02 + 3 months).
+    let (_, _, form) = get_with_cookie(&app, &format!("/account/records/{new}/repair"), &subject).await;
+    assert!(form.contains("最短公示期未满，自 2027-02-02 起可以申请信用修复"), "{form}");
+    assert_eq!(send(&app, apply(new, "罚款已缴清并整改", true)).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, _, page) = send(&app, apply(old, "罚款已缴清并整改", false)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("请阅读并勾选信用修复承诺"));
+    let (s, h, _) = send(&app, apply(old, "罚款已于2026-05-20缴清，超限车辆已整改", true)).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(h[header::LOCATION], "/account?repair=1");
+    let (_, _, mine) = get_with_cookie(&app, "/account?repair=1", &subject).await;
+    assert!(mine.contains("信用修复申请已提交") && mine.contains("已提交，待受理"), "{mine}");
+    // The department accepts and approves: publication ends at once.
+    let clerk = login(&app).await;
+    let (_, _, list) = get_with_cookie(&app, "/console/repairs", &clerk).await;
+    assert!(list.contains("河交罚〔2026〕50号") && list.contains("承诺人：张三"), "{list}");
+    let rid = list
+        .split("/console/repairs/")
+        .filter_map(|x| x.split('"').next())
+        .find_map(|x| x.parse::<i64>().ok())
+        .unwrap();
+    let act = |action: &str, reason: &str| {
+        form_post(&format!("/console/repairs/{rid}"), &clerk, &format!("action={action}&reason={}", enc(reason)))
+    };
+    assert_eq!(send(&app, act("approve", "已履行")).await.0, StatusCode::CONFLICT, "accept first");
+    assert_eq!(send(&app, act("accept", "")).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(send(&app, act("approve", "已履行全部义务")).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(get(&app, &format!("/records/{old}")).await.0, StatusCode::NOT_FOUND);
+    let (_, _, mine) = get_with_cookie(&app, "/account", &subject).await;
+    assert!(mine.contains("修复成功，已停止公示"));
+    // The commitment proves false: revoked, public again, and the breach stays in the history.
+    assert_eq!(send(&app, act("revoke", "承诺不实：罚款未实际缴纳")).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(get(&app, &format!("/records/{old}")).await.0, StatusCode::OK);
+    let (_, _, mine) = get_with_cookie(&app, "/account", &subject).await;
+    assert!(mine.contains("修复已撤销（承诺不实），恢复公示") && mine.contains("承诺不实：罚款未实际缴纳"));
+    let (_, _, staff) = get_with_cookie(&app, &format!("/console/records/{old}"), &clerk).await;
+    assert!(staff.contains("repair.approved") && staff.contains("repair.revoked"));
 }
