@@ -104,6 +104,10 @@ impl RepairStatus {
             RepairStatus::Revoked => "修复已撤销（承诺不实），恢复公示",
         }
     }
+    /// Waiting for the department (accept or decide).
+    pub fn is_open(self) -> bool {
+        matches!(self, RepairStatus::Filed | RepairStatus::Accepted)
+    }
     /// Blocks a new application for the same record.
     pub fn is_pending_or_done(self) -> bool {
         matches!(self, RepairStatus::Filed | RepairStatus::Accepted | RepairStatus::Approved)

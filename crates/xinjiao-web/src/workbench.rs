@@ -91,6 +91,59 @@ struct DashboardPage {
     trend_of: String,
     trend: Vec<TrendRow>,
     export_href: String,
+    /// Open objections and repair applications with their deadlines.
+    pending: Vec<PendingCase>,
+}
+
+/// An open objection or repair application, as the coordinator watches it.
+struct PendingCase {
+    what: &'static str,
+    decision_no: String,
+    department: String,
+    status: &'static str,
+    deadline: String,
+    overdue: bool,
+    href: &'static str,
+}
+
+async fn pending_cases(st: &AppState) -> Result<Vec<PendingCase>, PageError> {
+    let (objections, repairs, departments) = st
+        .db(|s| {
+            let o = s.objections(&xinjiao_store::ObjectionFilter { open_only: true, ..Default::default() }, 500)?;
+            let r = s.repairs(&xinjiao_store::RepairFilter::default(), 500)?;
+            Ok((o, r, s.departments()?))
+        })
+        .await?;
+    let name = |d: Option<i64>| d.map_or_else(|| "未归属部门".to_string(), |d| dept_name(&departments, d));
+    let mut out: Vec<PendingCase> = objections
+        .iter()
+        .map(|o| {
+            let v = crate::account::objection_view(st, o);
+            PendingCase {
+                what: "信用异议",
+                decision_no: o.decision_no.clone(),
+                department: name(o.department_id),
+                status: v.status,
+                deadline: if v.acknowledged { v.decide_by } else { v.acknowledge_by },
+                overdue: v.overdue,
+                href: "/console/objections",
+            }
+        })
+        .collect();
+    out.extend(repairs.iter().filter(|r| r.status.is_open()).map(|r| {
+        let v = crate::account::repair_view(st, r);
+        PendingCase {
+            what: "信用修复",
+            decision_no: r.decision_no.clone(),
+            department: name(r.department_id),
+            status: v.status,
+            deadline: if r.accepted_at.is_some() { v.decide_by } else { v.accept_by },
+            overdue: v.overdue,
+            href: "/console/repairs",
+        }
+    }));
+    out.sort_by(|a, b| a.deadline.cmp(&b.deadline));
+    Ok(out)
 }
 
 #[derive(Deserialize, Default)]
@@ -170,7 +223,9 @@ async fn dashboard(
         })
         .collect();
     let next = Period { kind: f.period.kind, start: f.period.last_month().next() };
+    let pending = pending_cases(&st).await?;
     let page = DashboardPage {
+        pending,
         banner: st.banner(),
         user: Some(user.display_name.clone()),
         period_label: f.period.label(),

@@ -1008,6 +1008,14 @@ async fn a_subject_objects_and_the_department_decides(app: App) {
     assert!(api.contains("\"objection_open\":true"), "{api}");
     let (_, _, mine) = get_with_cookie(&app, "/account", &subject).await;
     assert!(mine.contains("已提交，待受理") && mine.contains("受理 2026-11-19 前"), "{mine}");
+    // The coordinator's dashboard lists it with its current deadline.
+    let coord = login_as(&app, "coord").await;
+    let (_, _, dash) = get_with_cookie(&app, "/console/dashboard", &coord).await;
+    let pending = dash.split("id=\"pending\"").nth(1).unwrap();
+    assert!(
+        pending.contains("信用异议") && pending.contains("河交罚〔2026〕88号") && pending.contains("2026-11-19"),
+        "{pending}"
+    );
     // The department handles it: acknowledge, then reject with reasons.
     let clerk = login(&app).await;
     let (s, _, list) = get_with_cookie(&app, "/console/objections", &clerk).await;
