@@ -1360,6 +1360,17 @@ impl Store for PgStore {
         Ok(subject)
     }
 
+    fn subject_by_identity(&self, identity: &str) -> Result<Option<Subject>> {
+        self.opt_row(
+            &format!(
+                "SELECT {} FROM subjects s WHERE s.uscc = $1 OR s.id_doc_no = $1 ORDER BY s.id LIMIT 1",
+                subject_cols("'0001-01-01'")
+            ),
+            &[&identity],
+            subject_row,
+        )
+    }
+
     fn subject_account(&self, identity: &str) -> Result<Option<(Subject, String)>> {
         self.with(|c| {
             let row = c

@@ -1059,6 +1059,20 @@ impl Store for SqliteStore {
         Ok(subject)
     }
 
+    fn subject_by_identity(&self, identity: &str) -> Result<Option<Subject>> {
+        self.read(|c| {
+            c.query_row(
+                &format!(
+                    "SELECT {} FROM subjects s WHERE s.uscc = ?1 OR s.id_doc_no = ?1 ORDER BY s.id LIMIT 1",
+                    subject_cols("'0001-01-01'")
+                ),
+                [identity],
+                subject_row,
+            )
+            .optional()
+        })
+    }
+
     fn subject_account(&self, identity: &str) -> Result<Option<(Subject, String)>> {
         self.read(|c| {
             c.query_row(

@@ -566,6 +566,8 @@ pub trait Store: Send + Sync {
         issued_after: Timestamp,
         password_hash: &str,
     ) -> Result<Subject>;
+    /// The subject with this USCC or document number (staff use: verifying identity).
+    fn subject_by_identity(&self, identity: &str) -> Result<Option<Subject>>;
     /// The subject with this USCC or document number and its account's password hash.
     fn subject_account(&self, identity: &str) -> Result<Option<(Subject, String)>>;
     fn create_subject_session(&self, token_hash: &str, subject_id: i64, expires_at: Timestamp) -> Result<()>;

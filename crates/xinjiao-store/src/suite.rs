@@ -802,6 +802,8 @@ pub fn subjects_claim_accounts_with_one_time_codes(store: &dyn Store) {
     // A natural person is identified by the document number.
     let person = store.search_subjects("李四", PageRequest::new(1, 1)).unwrap().items.remove(0);
     assert!(store.subject_account("11010519491231002X").unwrap().is_none(), "not yet claimed");
+    assert_eq!(store.subject_by_identity("11010519491231002X").unwrap().map(|s| s.id), Some(person.id));
+    assert!(store.subject_by_identity("nobody").unwrap().is_none());
     store.create_claim_code(&ctx("clerk"), person.id, Some(out[1].record_id()), "p1").unwrap();
     assert_eq!(claim("11010519491231002X", "p1", long_ago).unwrap().id, person.id);
     // Sessions.

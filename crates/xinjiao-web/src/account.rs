@@ -35,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .route("/account/logout", post(logout))
         .merge(objection_routes())
         .merge(repair_routes())
+        .merge(activation_routes())
 }
 
 /// A new claim code, e.g. `XJ7K-M3QP-ZR8T` (12 characters, 60 bits).
@@ -614,4 +615,83 @@ pub fn repair_routes() -> Router<AppState> {
         "/account/records/{id}/repair",
         get(repair_form).post(file_repair).layer(axum::extract::DefaultBodyLimit::max(MAX_ATTACHMENT_BYTES + 65536)),
     )
+}
+
+#[derive(Template)]
+#[template(path = "activate.html")]
+struct ActivatePage {
+    banner: crate::Banner,
+    user: Option<String>,
+    identity: String,
+    errors: Vec<String>,
+    /// The subject's name and its new claim code, once issued.
+    issued: Option<(String, String)>,
+}
+
+async fn activate_form(State(st): State<AppState>, StaffUser(user): StaffUser) -> Result<Html<String>, PageError> {
+    if !user.role.oversees() {
+        return Err(PageError::Forbidden);
+    }
+    let page = ActivatePage {
+        banner: st.banner(),
+        user: Some(user.display_name.clone()),
+        identity: String::new(),
+        errors: vec![],
+        issued: None,
+    };
+    Ok(Html(page.render()?))
+}
+
+#[derive(Deserialize)]
+struct ActivateForm {
+    identity: String,
+    #[serde(default)]
+    verified: String,
+}
+
+/// Staff verify a subject's identity (in person or by documents) and issue an
+/// activation code for its account, without a penalty notice (coordinators
+/// and administrators).
+async fn activate(
+    State(st): State<AppState>,
+    StaffUser(user): StaffUser,
+    Form(f): Form<ActivateForm>,
+) -> Result<Response, PageError> {
+    if !user.role.oversees() {
+        return Err(PageError::Forbidden);
+    }
+    let identity = normalise_identity(&f.identity);
+    let mut errors = Vec::new();
+    if f.verified.is_empty() {
+        errors.push("请先核验申请人的身份，并勾选确认。".to_string());
+    }
+    let id2 = identity.clone();
+    let subject = st.db(move |s| s.subject_by_identity(&id2)).await?;
+    if subject.is_none() {
+        errors.push(format!("没有统一社会信用代码或证件号码为“{}”的信用主体。", f.identity.trim()));
+    }
+    let issued = match (subject, errors.is_empty()) {
+        (Some(subject), true) => {
+            let code = new_code();
+            let (hash, sid) = (code_hash(&code), subject.id);
+            let wctx = ctx(&st, &user, "核验身份后出具主体账户激活码");
+            st.db(move |s| s.create_claim_code(&wctx, sid, None, &hash)).await?;
+            Some((subject.name, code))
+        }
+        _ => None,
+    };
+    let status = if issued.is_some() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let page = ActivatePage {
+        banner: st.banner(),
+        user: Some(user.display_name.clone()),
+        identity: f.identity,
+        errors,
+        issued,
+    };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+/// Routes of staff activation (merged by [`routes`]).
+pub fn activation_routes() -> Router<AppState> {
+    Router::new().route("/console/subject-accounts", get(activate_form).post(activate))
 }

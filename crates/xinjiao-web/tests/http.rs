@@ -100,6 +100,7 @@ on_both_backends!(
     subjects_claim_their_account_with_the_notice_code,
     a_subject_objects_and_the_department_decides,
     a_repair_ends_publication_and_a_false_commitment_restores_it,
+    staff_verify_and_activate_subject_accounts,
 );
 
 fn ctx() -> WriteContext {
@@ -1110,4 +1111,35 @@ async fn a_repair_ends_publication_and_a_false_commitment_restores_it(app: App) 
     assert!(mine.contains("修复已撤销（承诺不实），恢复公示") && mine.contains("承诺不实：罚款未实际缴纳"));
     let (_, _, staff) = get_with_cookie(&app, &format!("/console/records/{old}"), &clerk).await;
     assert!(staff.contains("repair.approved") && staff.contains("repair.revoked"));
+}
+
+async fn staff_verify_and_activate_subject_accounts(app: App) {
+    let clerk = login(&app).await;
+    let coord = login_as(&app, "coord").await;
+    let uscc = "91110108551385082Q";
+    let form =
+        |identity: &str, verified: bool| format!("identity={identity}{}", if verified { "&verified=1" } else { "" });
+    assert_eq!(
+        send(&app, form_post("/console/subject-accounts", &clerk, &form(uscc, true))).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (s, _, page) = send(&app, form_post("/console/subject-accounts", &coord, &form(uscc, false))).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("请先核验申请人的身份"));
+    let (s, _, page) =
+        send(&app, form_post("/console/subject-accounts", &coord, &form("91110000000000000X", true))).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("没有统一社会信用代码或证件号码为"));
+    let (s, _, page) = send(&app, form_post("/console/subject-accounts", &coord, &form(uscc, true))).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("已为 龙川县顺达货运有限公司 出具激活码"), "{page}");
+    let code = page.split("id=\"claim-code\">").nth(1).unwrap().split('<').next().unwrap().to_string();
+    let body = format!("identity={uscc}&code={code}&password=a-long-password&password2=a-long-password");
+    let req = Request::post("/account/claim")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .unwrap();
+    assert_eq!(send(&app, req).await.0, StatusCode::SEE_OTHER);
+    let events: Vec<String> = app.db(|s| s.events(20)).unwrap().into_iter().map(|e| e.reason).collect();
+    assert!(events.iter().any(|r| r == "核验身份后出具主体账户激活码"));
 }
