@@ -16,6 +16,7 @@ pub mod publication;
 pub mod rates;
 pub mod record;
 pub mod repairs;
+pub mod rulefile;
 pub mod text;
 
 pub use diag::Diagnostic;

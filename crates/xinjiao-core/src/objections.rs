@@ -22,20 +22,9 @@ impl ObjectionRules {
     }
 
     pub fn parse(text: &str) -> Result<ObjectionRules, String> {
-        let t: toml::Table = text.parse().map_err(|e| format!("不是有效的 TOML：{e}"))?;
-        let days = t.get("working_days").and_then(toml::Value::as_table).ok_or("缺少 [working_days]")?;
-        let get = |k: &str| {
-            days.get(k)
-                .and_then(toml::Value::as_integer)
-                .and_then(|v| u32::try_from(v).ok())
-                .filter(|v| (1..=60).contains(v))
-                .ok_or_else(|| format!("working_days.{k} 应为 1 到 60 之间的整数"))
-        };
-        Ok(ObjectionRules {
-            acknowledge_days: get("acknowledge")?,
-            decide_days: get("decide")?,
-            extension_days: get("extension")?,
-        })
+        let [acknowledge_days, decide_days, extension_days] =
+            crate::rulefile::working_days(text, ["acknowledge", "decide", "extension"])?;
+        Ok(ObjectionRules { acknowledge_days, decide_days, extension_days })
     }
 
     /// The last day to acknowledge an objection filed on `filed`.

@@ -29,23 +29,17 @@ impl PublicationRules {
     }
 
     pub fn parse(text: &str) -> Result<PublicationRules, CalendarError> {
-        let err = |m: &str| CalendarError { code: "publication.format", message: m.to_string() };
-        let t: toml::Table = text.parse().map_err(|e| err(&format!("不是有效的 TOML：{e}")))?;
-        let days = t.get("working_days").and_then(toml::Value::as_table).ok_or_else(|| err("缺少 [working_days]"))?;
-        let get = |k: &str| {
-            days.get(k)
-                .and_then(toml::Value::as_integer)
-                .and_then(|v| u32::try_from(v).ok())
-                .filter(|v| (1..=60).contains(v))
-                .ok_or_else(|| err(&format!("working_days.{k} 应为 1 到 60 之间的整数")))
-        };
+        let err = |m: String| CalendarError { code: "publication.format", message: m };
+        let [license_days, penalty_days, document_days, withdrawal_days] =
+            crate::rulefile::working_days(text, ["license", "penalty", "document", "withdrawal"]).map_err(err)?;
+        let t: toml::Table = text.parse().map_err(|e| err(format!("不是有效的 TOML：{e}")))?;
         Ok(PublicationRules {
             version: t.get("version").and_then(toml::Value::as_integer).unwrap_or(0),
             source: t.get("source").and_then(toml::Value::as_str).unwrap_or("").to_string(),
-            license_days: get("license")?,
-            penalty_days: get("penalty")?,
-            document_days: get("document")?,
-            withdrawal_days: get("withdrawal")?,
+            license_days,
+            penalty_days,
+            document_days,
+            withdrawal_days,
         })
     }
 

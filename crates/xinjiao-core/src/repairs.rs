@@ -23,16 +23,8 @@ impl RepairRules {
     }
 
     pub fn parse(text: &str) -> Result<RepairRules, String> {
-        let t: toml::Table = text.parse().map_err(|e| format!("不是有效的 TOML：{e}"))?;
-        let days = t.get("working_days").and_then(toml::Value::as_table).ok_or("缺少 [working_days]")?;
-        let get = |k: &str| {
-            days.get(k)
-                .and_then(toml::Value::as_integer)
-                .and_then(|v| u32::try_from(v).ok())
-                .filter(|v| (1..=60).contains(v))
-                .ok_or_else(|| format!("working_days.{k} 应为 1 到 60 之间的整数"))
-        };
-        Ok(RepairRules { accept_days: get("accept")?, decide_days: get("decide")? })
+        let [accept_days, decide_days] = crate::rulefile::working_days(text, ["accept", "decide"])?;
+        Ok(RepairRules { accept_days, decide_days })
     }
 
     pub fn accept_by(&self, filed: Date, cal: &Calendar) -> Date {
