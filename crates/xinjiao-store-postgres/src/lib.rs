@@ -43,6 +43,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (8, "subject_accounts", include_str!("../migrations/0008_subject_accounts.sql")),
     (9, "objections", include_str!("../migrations/0009_objections.sql")),
     (10, "repairs", include_str!("../migrations/0010_repairs.sql")),
+    (11, "review", include_str!("../migrations/0011_review.sql")),
 ];
 
 /// Connections kept open between calls (more than the server's blocking
@@ -216,7 +217,8 @@ fn subject_cols(day: &str) -> String {
 }
 
 /// The first day a record is no longer public.
-const PUBLIC: &str = "coalesce(r.public_until, '9999-12-31'::date)";
+const PUBLIC: &str = "(CASE WHEN r.published_on IS NULL THEN '0001-01-01'::date
+    ELSE coalesce(r.public_until, '9999-12-31'::date) END)";
 
 fn subject_row(r: &Row) -> Result<Subject> {
     let kind: String = r.get(2);
@@ -235,7 +237,7 @@ fn subject_row(r: &Row) -> Result<Subject> {
 
 const RECORD_COLS: &str = "r.id, r.kind, r.subject_id, s.public_key, s.name, r.authority_code, r.authority_name,
     r.decision_no, r.decision_date::text, r.summary, r.version, (extract(epoch from r.updated_at) * 1000000)::bigint,
-    r.department_id, r.published_on::text, r.public_until::text, r.repairable_from::text";
+    r.department_id, r.published_on::text, r.public_until::text, r.repairable_from::text, r.review_state, r.review_reason";
 
 fn record_kind(s: &str) -> Result<RecordKind> {
     RecordKind::parse(s).ok_or_else(|| bad(format!("record kind {s}")))
@@ -259,6 +261,8 @@ fn record_row(r: &Row) -> Result<RecordRow> {
         published_on: r.get::<_, Option<&str>>(13).map(parse_date).transpose()?,
         public_until: r.get::<_, Option<&str>>(14).map(parse_date).transpose()?,
         repairable_from: r.get::<_, Option<&str>>(15).map(parse_date).transpose()?,
+        review_state: r.get(16),
+        review_reason: r.get(17),
     })
 }
 
@@ -391,8 +395,8 @@ impl Prepared {
             find_record: p("SELECT id, version FROM records WHERE kind = $1 AND authority_code = $2 AND decision_no = $3")?,
             record_fields: p("SELECT fields FROM record_versions WHERE record_id = $1 AND version = $2")?,
             insert_record: p(
-                "INSERT INTO records (kind, authority_code, decision_no, subject_id, authority_name, decision_date, summary, version, created_at, updated_at, department_id, published_on)
-                 VALUES ($1, $2, $3, $4, $5, $6::text::date, $7, 1, $8::text::timestamptz, $8::text::timestamptz, $9, $10::text::date) RETURNING id",
+                "INSERT INTO records (kind, authority_code, decision_no, subject_id, authority_name, decision_date, summary, version, created_at, updated_at, department_id, published_on, review_state)
+                 VALUES ($1, $2, $3, $4, $5, $6::text::date, $7, 1, $8::text::timestamptz, $8::text::timestamptz, $9, $10::text::date, $11) RETURNING id",
             )?,
             insert_version: p(
                 "INSERT INTO record_versions (record_id, version, fields, created_at, created_by, authority_code)
@@ -400,7 +404,8 @@ impl Prepared {
             )?,
             update_record: p(
                 "UPDATE records SET subject_id = $2, authority_name = $3, decision_date = $4::text::date, summary = $5, version = $6,
-                 updated_at = $7::text::timestamptz, window_rules = NULL WHERE id = $1",
+                 updated_at = $7::text::timestamptz, window_rules = NULL,
+                 review_state = CASE WHEN review_state = 'rejected' THEN 'pending' ELSE review_state END WHERE id = $1",
             )?,
             insert_event: p(
                 "INSERT INTO events (at, actor, action, subject_id, record_id, reason, detail, authority_code)
@@ -512,6 +517,7 @@ fn write_one(
     let found = tx.query_opt(&p.find_record, &[&kind, &code, &rec.decision_no()]).map_err(err)?;
     match found {
         None => {
+            let awaiting = awaits_review(tx, ctx.department_id)?;
             let record_id: i64 = tx
                 .query_one(
                     &p.insert_record,
@@ -525,7 +531,8 @@ fn write_one(
                         &summary,
                         &at,
                         &ctx.department_id,
-                        &ctx.china_date().to_string(),
+                        &(!awaiting).then(|| ctx.china_date().to_string()),
+                        &awaiting.then_some("pending"),
                     ],
                 )
                 .map_err(err)?
@@ -533,7 +540,8 @@ fn write_one(
             tx.execute(&p.insert_version, &[&record_id, &1i64, &fields_json, &at, &ctx.actor, &code]).map_err(err)?;
             tx.execute(
                 "INSERT INTO record_day_counts (decision_date, kind, department_id, published_on, n)
-                 SELECT decision_date, kind, coalesce(department_id, 0), published_on, 1 FROM records WHERE id = $1
+                 SELECT decision_date, kind, coalesce(department_id, 0), published_on, 1 FROM records
+                 WHERE id = $1 AND published_on IS NOT NULL
                  ON CONFLICT (decision_date, kind, department_id, published_on) DO UPDATE SET n = record_day_counts.n + 1",
                 &[&record_id],
             )
@@ -703,6 +711,15 @@ fn write_batch(
     flush_new(tx, p, ctx, batch, &keys, &mut pending, &mut existing, out, start)
 }
 
+/// Whether new records of this department await review before publication.
+fn awaits_review(tx: &mut Transaction<'_>, department_id: Option<i64>) -> Result<bool> {
+    let Some(d) = department_id else { return Ok(false) };
+    Ok(tx
+        .query_opt("SELECT review_required <> 0 FROM departments WHERE id = $1", &[&d])
+        .map_err(err)?
+        .is_some_and(|r| r.get::<_, bool>(0)))
+}
+
 /// Moves the staged rows of a dumped table into it (see `restore`).
 fn flush_stage(tx: &mut Transaction<'_>, table: &str) -> Result<()> {
     let (name, cols, n_key) = dump_table(table).ok_or_else(|| bad(format!("unknown table {table}")))?;
@@ -760,7 +777,7 @@ fn move_day_count(tx: &mut Transaction<'_>, id: i64, date: &str) -> Result<()> {
     tx.execute(
         "INSERT INTO record_day_counts (decision_date, kind, department_id, published_on, n)
          SELECT $2::text::date, kind, coalesce(department_id, 0), published_on, 1 FROM records
-         WHERE id = $1 AND decision_date <> $2::text::date
+         WHERE id = $1 AND decision_date <> $2::text::date AND published_on IS NOT NULL
          ON CONFLICT (decision_date, kind, department_id, published_on) DO UPDATE SET n = record_day_counts.n + 1",
         &[&id, &date],
     )
@@ -799,24 +816,29 @@ fn flush_new(
         dates.push(rec.decision_date().to_string());
         summaries.push(rec.summary());
     }
+    let awaiting = awaits_review(tx, ctx.department_id)?;
+    let published = (!awaiting).then(|| ctx.china_date().to_string());
+    let review_state = awaiting.then_some("pending");
     let rows = tx
         .query(
-            "INSERT INTO records (kind, authority_code, decision_no, subject_id, authority_name, decision_date, summary, version, created_at, updated_at, department_id, published_on)
-             SELECT kind, code, no, sid, aname, d::date, summary, 1, $8::text::timestamptz, $8::text::timestamptz, $9, $10::text::date
+            "INSERT INTO records (kind, authority_code, decision_no, subject_id, authority_name, decision_date, summary, version, created_at, updated_at, department_id, published_on, review_state)
+             SELECT kind, code, no, sid, aname, d::date, summary, 1, $8::text::timestamptz, $8::text::timestamptz, $9, $10::text::date, $11
              FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[])
                   WITH ORDINALITY AS t(kind, code, no, sid, aname, d, summary, n)
              ORDER BY n
              RETURNING id, kind, authority_code, decision_no",
-            &[&kinds, &codes, &nos, &sids, &anames, &dates, &summaries, &at, &ctx.department_id, &ctx.china_date().to_string()],
+            &[&kinds, &codes, &nos, &sids, &anames, &dates, &summaries, &at, &ctx.department_id, &published, &review_state],
         )
         .map_err(err)?;
-    tx.execute(
+    if !awaiting {
+        tx.execute(
         "INSERT INTO record_day_counts (decision_date, kind, department_id, published_on, n)
          SELECT d::date, kind, $3, $4::text::date, count(*) FROM unnest($1::text[], $2::text[]) AS t(kind, d) GROUP BY 1, 2
          ON CONFLICT (decision_date, kind, department_id, published_on) DO UPDATE SET n = record_day_counts.n + excluded.n",
         &[&kinds, &dates, &ctx.department_id.unwrap_or(0), &ctx.china_date().to_string()],
     )
     .map_err(err)?;
+    }
     let mut ids_by_key: std::collections::HashMap<NaturalKey, i64> = Default::default();
     for r in &rows {
         let kind = record_kind(r.get(1))?.as_str();
@@ -1705,6 +1727,72 @@ impl Store for PgStore {
         })
     }
 
+    fn set_review_required(&self, ctx: &WriteContext, department_id: i64, required: bool) -> Result<()> {
+        self.write(|tx| {
+            let n = tx
+                .execute(
+                    "UPDATE departments SET review_required = $2 WHERE id = $1",
+                    &[&department_id, &i64::from(required)],
+                )
+                .map_err(err)?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            let detail = serde_json::json!({"department_id": department_id, "review_required": required}).to_string();
+            insert_event(tx, ctx, "department.review_changed", None, None, &detail)?;
+            Ok(())
+        })
+    }
+
+    fn approve_record(&self, ctx: &WriteContext, record_id: i64) -> Result<()> {
+        self.write(|tx| {
+            let found = tx
+                .query_opt("SELECT review_state, subject_id FROM records WHERE id = $1 FOR UPDATE", &[&record_id])
+                .map_err(err)?;
+            let Some(row) = found else { return Err(StoreError::NotFound) };
+            if row.get::<_, Option<&str>>(0) != Some("pending") {
+                return Err(StoreError::Conflict("该记录不在待审核状态".into()));
+            }
+            let subject_id: i64 = row.get(1);
+            tx.execute(
+                "UPDATE records SET published_on = $2::text::date, review_state = NULL, review_reason = NULL,
+                        window_rules = NULL WHERE id = $1",
+                &[&record_id, &ctx.china_date().to_string()],
+            )
+            .map_err(err)?;
+            tx.execute(
+                "INSERT INTO record_day_counts (decision_date, kind, department_id, published_on, n)
+                 SELECT decision_date, kind, coalesce(department_id, 0), published_on, 1 FROM records WHERE id = $1
+                 ON CONFLICT (decision_date, kind, department_id, published_on) DO UPDATE SET n = record_day_counts.n + 1",
+                &[&record_id],
+            )
+            .map_err(err)?;
+            insert_event(tx, ctx, "record.approved", Some(subject_id), Some(record_id), "{}")?;
+            Ok(())
+        })
+    }
+
+    fn reject_record(&self, ctx: &WriteContext, record_id: i64, reason: &str) -> Result<()> {
+        self.write(|tx| {
+            let found = tx
+                .query_opt("SELECT review_state, subject_id FROM records WHERE id = $1 FOR UPDATE", &[&record_id])
+                .map_err(err)?;
+            let Some(row) = found else { return Err(StoreError::NotFound) };
+            if row.get::<_, Option<&str>>(0) != Some("pending") {
+                return Err(StoreError::Conflict("该记录不在待审核状态".into()));
+            }
+            let subject_id: i64 = row.get(1);
+            tx.execute(
+                "UPDATE records SET review_state = 'rejected', review_reason = $2 WHERE id = $1",
+                &[&record_id, &reason],
+            )
+            .map_err(err)?;
+            let detail = serde_json::json!({"reason": reason}).to_string();
+            insert_event(tx, ctx, "record.rejected", Some(subject_id), Some(record_id), &detail)?;
+            Ok(())
+        })
+    }
+
     fn save_organisation(
         &self,
         ctx: &WriteContext,
@@ -1743,7 +1831,7 @@ impl Store for PgStore {
 
     fn departments(&self) -> Result<Vec<Department>> {
         self.rows(
-            "SELECT d.id, d.code, d.division_code, d.name, d.kind, d.sort FROM departments d
+            "SELECT d.id, d.code, d.division_code, d.name, d.kind, d.sort, d.review_required <> 0 FROM departments d
              JOIN divisions v ON v.code = d.division_code ORDER BY v.sort, d.sort, d.code",
             &[],
             |r| {
@@ -1755,6 +1843,7 @@ impl Store for PgStore {
                     name: r.get(3),
                     kind: DepartmentKind::parse(&kind).ok_or_else(|| bad(format!("department kind {kind}")))?,
                     sort: r.get(5),
+                    review_required: r.get(6),
                 })
             },
         )
@@ -1975,7 +2064,7 @@ impl Store for PgStore {
             .map_err(err)?
             .iter()
             .map(|r| {
-                let deadline: Option<&str> = r.get(16);
+                let deadline: Option<&str> = r.get(18);
                 Ok(LateRecord {
                     row: record_row(r)?,
                     deadline: deadline.map(parse_date).transpose()?.unwrap_or(fallback),

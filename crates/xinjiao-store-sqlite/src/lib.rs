@@ -146,7 +146,8 @@ fn subject_cols(day: &str) -> String {
 }
 
 /// The first day a record is no longer public, as a comparable text.
-const PUBLIC: &str = "coalesce(r.public_until, '9999-12-31')";
+const PUBLIC: &str =
+    "(CASE WHEN r.published_on IS NULL THEN '0001-01-01' ELSE coalesce(r.public_until, '9999-12-31') END)";
 
 fn subject_row(r: &Row<'_>) -> rusqlite::Result<Subject> {
     Ok(Subject {
@@ -164,7 +165,7 @@ fn subject_row(r: &Row<'_>) -> rusqlite::Result<Subject> {
 
 const RECORD_COLS: &str = "r.id, r.kind, r.subject_id, s.public_key, s.name, r.authority_code, r.authority_name,
     r.decision_no, r.decision_date, r.summary, r.version, r.updated_at, r.department_id, r.published_on, r.public_until,
-    r.repairable_from";
+    r.repairable_from, r.review_state, r.review_reason";
 
 fn record_row(r: &Row<'_>) -> rusqlite::Result<RecordRow> {
     Ok(RecordRow {
@@ -184,6 +185,8 @@ fn record_row(r: &Row<'_>) -> rusqlite::Result<RecordRow> {
         published_on: r.get::<_, Option<String>>(13)?.map(date).transpose()?,
         public_until: r.get::<_, Option<String>>(14)?.map(date).transpose()?,
         repairable_from: r.get::<_, Option<String>>(15)?.map(date).transpose()?,
+        review_state: r.get(16)?,
+        review_reason: r.get(17)?,
     })
 }
 
@@ -275,6 +278,8 @@ struct StreamState {
     subjects: std::collections::HashMap<String, (i64, String, Option<String>)>,
     /// Changes to `record_day_counts`, applied at the end of the stream.
     day_counts: std::collections::HashMap<DayKey, i64>,
+    /// Whether a department's new records await review (looked up once).
+    review: std::collections::HashMap<i64, bool>,
 }
 
 /// (decision date, kind, department id or 0, publication day).
@@ -283,7 +288,12 @@ type DayKey = (String, &'static str, i64, String);
 impl StreamState {
     fn begin(tx: &Connection) -> rusqlite::Result<StreamState> {
         let first_new_subject = tx.query_row("SELECT coalesce(max(id), 0) + 1 FROM subjects", [], |r| r.get(0))?;
-        Ok(StreamState { first_new_subject, subjects: Default::default(), day_counts: Default::default() })
+        Ok(StreamState {
+            first_new_subject,
+            subjects: Default::default(),
+            day_counts: Default::default(),
+            review: Default::default(),
+        })
     }
 
     /// Indexes the names of the subjects this stream created.
@@ -426,7 +436,7 @@ fn write_one(
     let existing: Option<(i64, i64, String)> = match found {
         None => None,
         Some((id, version, old_date, dept, published)) => {
-            if old_date != decision_date {
+            if old_date != decision_date && !published.is_empty() {
                 // A new version that moves the decision date moves the count.
                 *st.day_counts.entry((old_date, kind, dept, published.clone())).or_default() -= 1;
                 *st.day_counts.entry((decision_date.clone(), kind, dept, published)).or_default() += 1;
@@ -439,9 +449,24 @@ fn write_one(
     };
     match existing {
         None => {
+            let pending = match ctx.department_id {
+                None => false,
+                Some(d) => match st.review.get(&d) {
+                    Some(p) => *p,
+                    None => {
+                        let p: bool = tx
+                            .prepare_cached("SELECT review_required <> 0 FROM departments WHERE id = ?1")?
+                            .query_row([d], |r| r.get(0))
+                            .optional()?
+                            .unwrap_or(false);
+                        st.review.insert(d, p);
+                        p
+                    }
+                },
+            };
             tx.prepare_cached(
-                "INSERT INTO records (kind, authority_code, decision_no, subject_id, authority_name, decision_date, summary, version, created_at, updated_at, department_id, published_on)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?8, ?9, ?10)",
+                "INSERT INTO records (kind, authority_code, decision_no, subject_id, authority_name, decision_date, summary, version, created_at, updated_at, department_id, published_on, review_state)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?8, ?9, ?10, ?11)",
             )?
             .execute(params![
                 kind,
@@ -453,11 +478,14 @@ fn write_one(
                 rec.summary(),
                 at,
                 ctx.department_id,
-                ctx.china_date().to_string()
+                (!pending).then(|| ctx.china_date().to_string()),
+                pending.then_some("pending")
             ])?;
             let record_id = tx.last_insert_rowid();
-            let key = (decision_date.clone(), kind, ctx.department_id.unwrap_or(0), ctx.china_date().to_string());
-            *st.day_counts.entry(key).or_default() += 1;
+            if !pending {
+                let key = (decision_date.clone(), kind, ctx.department_id.unwrap_or(0), ctx.china_date().to_string());
+                *st.day_counts.entry(key).or_default() += 1;
+            }
             tx.prepare_cached(
                 "INSERT INTO record_versions (record_id, version, fields, created_at, created_by, authority_code)
                  VALUES (?1, 1, ?2, ?3, ?4, ?5)",
@@ -484,7 +512,8 @@ fn write_one(
             .execute(params![record_id, version, fields_json, at, ctx.actor, authority.code.as_str()])?;
             tx.prepare_cached(
                 "UPDATE records SET subject_id = ?2, authority_name = ?3, decision_date = ?4, summary = ?5, version = ?6, updated_at = ?7,
-                 window_rules = NULL WHERE id = ?1",
+                 window_rules = NULL, review_state = CASE WHEN review_state = 'rejected' THEN 'pending' ELSE review_state END
+                 WHERE id = ?1",
             )?
             .execute(params![record_id, subject_id, authority.name, rec.decision_date().to_string(), rec.summary(), version, at])?;
             let old: BTreeMap<String, String> = serde_json::from_str(&old).unwrap_or_default();
@@ -1406,6 +1435,79 @@ impl Store for SqliteStore {
         })
     }
 
+    fn set_review_required(&self, ctx: &WriteContext, department_id: i64, required: bool) -> Result<()> {
+        self.write(|tx| {
+            let n = tx
+                .execute("UPDATE departments SET review_required = ?2 WHERE id = ?1", params![department_id, required])
+                .map_err(err)?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            let detail = serde_json::json!({"department_id": department_id, "review_required": required}).to_string();
+            insert_event(tx, ctx, "department.review_changed", None, None, &detail).map_err(err)?;
+            Ok(())
+        })
+    }
+
+    fn approve_record(&self, ctx: &WriteContext, record_id: i64) -> Result<()> {
+        self.write(|tx| {
+            let found: Option<(Option<String>, String, String, i64, i64, String)> = tx
+                .query_row(
+                    "SELECT review_state, decision_date, kind, coalesce(department_id, 0), subject_id, authority_code
+                     FROM records WHERE id = ?1",
+                    [record_id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+                )
+                .optional()
+                .map_err(err)?;
+            let Some((state, decided, kind, dept, subject_id, authority)) = found else {
+                return Err(StoreError::NotFound);
+            };
+            if state.as_deref() != Some("pending") {
+                return Err(StoreError::Conflict("该记录不在待审核状态".into()));
+            }
+            let today = ctx.china_date().to_string();
+            tx.execute(
+                "UPDATE records SET published_on = ?2, review_state = NULL, review_reason = NULL, window_rules = NULL WHERE id = ?1",
+                params![record_id, today],
+            )
+            .map_err(err)?;
+            tx.execute(
+                "INSERT INTO record_day_counts (decision_date, kind, department_id, published_on, n) VALUES (?1, ?2, ?3, ?4, 1)
+                 ON CONFLICT (decision_date, kind, department_id, published_on) DO UPDATE SET n = n + 1",
+                params![decided, kind, dept, today],
+            )
+            .map_err(err)?;
+            insert_record_event(tx, ctx, "record.approved", subject_id, record_id, &authority, r#"{}"#).map_err(err)?;
+            Ok(())
+        })
+    }
+
+    fn reject_record(&self, ctx: &WriteContext, record_id: i64, reason: &str) -> Result<()> {
+        self.write(|tx| {
+            let found: Option<(Option<String>, i64, String)> = tx
+                .query_row(
+                    "SELECT review_state, subject_id, authority_code FROM records WHERE id = ?1",
+                    [record_id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()
+                .map_err(err)?;
+            let Some((state, subject_id, authority)) = found else { return Err(StoreError::NotFound) };
+            if state.as_deref() != Some("pending") {
+                return Err(StoreError::Conflict("该记录不在待审核状态".into()));
+            }
+            tx.execute(
+                "UPDATE records SET review_state = 'rejected', review_reason = ?2 WHERE id = ?1",
+                params![record_id, reason],
+            )
+            .map_err(err)?;
+            let detail = serde_json::json!({"reason": reason}).to_string();
+            insert_record_event(tx, ctx, "record.rejected", subject_id, record_id, &authority, &detail).map_err(err)?;
+            Ok(())
+        })
+    }
+
     fn save_organisation(
         &self,
         ctx: &WriteContext,
@@ -1449,7 +1551,7 @@ impl Store for SqliteStore {
     fn departments(&self) -> Result<Vec<Department>> {
         self.read(|c| {
             c.prepare_cached(
-                "SELECT d.id, d.code, d.division_code, d.name, d.kind, d.sort FROM departments d
+                "SELECT d.id, d.code, d.division_code, d.name, d.kind, d.sort, d.review_required <> 0 FROM departments d
                  JOIN divisions v ON v.code = d.division_code ORDER BY v.sort, d.sort, d.code",
             )?
             .query_map([], |r| {
@@ -1462,6 +1564,7 @@ impl Store for SqliteStore {
                     kind: DepartmentKind::parse(&kind)
                         .ok_or_else(|| rusqlite::Error::InvalidColumnType(4, kind, rusqlite::types::Type::Text))?,
                     sort: r.get(5)?,
+                    review_required: r.get(6)?,
                 })
             })?
             .collect()
@@ -1708,7 +1811,7 @@ impl Store for SqliteStore {
                  LIMIT ?5"
             ))?
             .query_map(params![json, from.to_string(), to.to_string(), depts, limit], |r| {
-                let deadline: Option<String> = r.get(16)?;
+                let deadline: Option<String> = r.get(18)?;
                 Ok(LateRecord { row: record_row(r)?, deadline: deadline.map(date).transpose()?.unwrap_or(to) })
             })?
             .collect()

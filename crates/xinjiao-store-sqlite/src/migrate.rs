@@ -16,6 +16,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (8, "subject_accounts", include_str!("../migrations/0008_subject_accounts.sql")),
     (9, "objections", include_str!("../migrations/0009_objections.sql")),
     (10, "repairs", include_str!("../migrations/0010_repairs.sql")),
+    (11, "review", include_str!("../migrations/0011_review.sql")),
 ];
 
 /// Applies every pending migration.

@@ -179,6 +179,10 @@ pub struct RecordRow {
     /// The first day it is no longer public (its disclosure window); `None`:
     /// no end, or not computed yet.
     pub public_until: Option<Date>,
+    /// `pending` or `rejected` while it awaits or failed review (not public).
+    pub review_state: Option<String>,
+    /// Why a reviewer rejected it.
+    pub review_reason: Option<String>,
     /// The day credit repair may be applied for (penalties).
     pub repairable_from: Option<Date>,
 }
@@ -233,7 +237,14 @@ pub struct RecordFilter {
     /// Only records public on this day (inside their disclosure window):
     /// every public list sets it.
     pub public_on: Option<Date>,
+    /// Only records in this review state (`pending`, `rejected`).
+    pub review_state: Option<String>,
 }
+
+/// The first day a record (`r`) is not public, for a `>` comparison with a
+/// day: never published (awaiting review) counts as the earliest day.
+pub const PUBLIC_UNTIL_SQL: &str =
+    "(CASE WHEN r.published_on IS NULL THEN '0001-01-01' ELSE coalesce(r.public_until, '9999-12-31') END) >";
 
 /// A value a record filter compares with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -268,7 +279,10 @@ impl RecordFilter {
             out.push(("r.department_id =", FilterArg::Int(id)));
         }
         if let Some(d) = self.public_on {
-            out.push(("coalesce(r.public_until, '9999-12-31') >", FilterArg::Date(d)));
+            out.push((PUBLIC_UNTIL_SQL, FilterArg::Date(d)));
+        }
+        if let Some(s) = &self.review_state {
+            out.push(("r.review_state =", FilterArg::Text(s.clone())));
         }
         out
     }
@@ -622,6 +636,15 @@ pub trait Store: Send + Sync {
         action: &xinjiao_core::repairs::RepairAction,
     ) -> Result<xinjiao_core::repairs::RepairStatus>;
 
+    /// Turns review before publication on or off for a department (event
+    /// `department.review_changed`).
+    fn set_review_required(&self, ctx: &WriteContext, department_id: i64, required: bool) -> Result<()>;
+    /// Approves a pending record: public from `ctx`'s day, counted in the
+    /// rates. [`StoreError::Conflict`] unless it is pending.
+    fn approve_record(&self, ctx: &WriteContext, record_id: i64) -> Result<()>;
+    /// Rejects a pending record with a reason for the clerk.
+    fn reject_record(&self, ctx: &WriteContext, record_id: i64, reason: &str) -> Result<()>;
+
     /// Creates or updates divisions (by code) and departments (by code).
     /// Appends an `organisation.saved` event.
     fn save_organisation(
@@ -748,7 +771,15 @@ pub const DUMP_TABLES: &[DumpTable] = {
         ("divisions", &[("code", Text), ("name", Text), ("parent_code", Text), ("sort", Int)], 1),
         (
             "departments",
-            &[("id", Int), ("code", Text), ("division_code", Text), ("name", Text), ("kind", Text), ("sort", Int)],
+            &[
+                ("id", Int),
+                ("code", Text),
+                ("division_code", Text),
+                ("name", Text),
+                ("kind", Text),
+                ("sort", Int),
+                ("review_required", Int),
+            ],
             1,
         ),
         ("calendar_years", &[("year", Int), ("source_text", Text), ("loaded_at", Timestamp), ("loaded_by", Text)], 1),
@@ -803,6 +834,8 @@ pub const DUMP_TABLES: &[DumpTable] = {
                 ("withdrawal_reason", Text),
                 ("change_decided_on", Date),
                 ("repaired_on", Date),
+                ("review_state", Text),
+                ("review_reason", Text),
             ],
             1,
         ),

@@ -62,6 +62,8 @@ pub struct Department {
     pub name: String,
     pub kind: DepartmentKind,
     pub sort: i64,
+    /// A reviewer approves each record before it is public.
+    pub review_required: bool,
 }
 
 /// A department to create or update (matched by code).

@@ -42,7 +42,8 @@ macro_rules! store_tests {
             withdrawn_records_leave_the_public_lists,
             subjects_claim_accounts_with_one_time_codes,
             objections_follow_their_states,
-            repairs_end_and_restore_publication
+            repairs_end_and_restore_publication,
+            reviewed_departments_publish_on_approval
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -930,4 +931,77 @@ pub fn repairs_end_and_restore_publication(store: &dyn Store) {
     assert!(events.iter().any(|(e, d)| e == "repair.revoked" && d.contains("承诺不实")));
     let by_id = store.repairs(&RepairFilter { id: Some(id), ..Default::default() }, 1).unwrap();
     assert_eq!(by_id[0].revoke_reason.as_deref(), Some("承诺不实：罚款未实际缴纳"));
+}
+
+pub fn reviewed_departments_publish_on_approval(store: &dyn Store) {
+    let (_, wzcl, dy) = small_organisation(store);
+    let d = |s: &str| -> Date { s.parse().unwrap() };
+    store.set_review_required(&ctx("coord"), wzcl, true).unwrap();
+    assert!(matches!(store.set_review_required(&ctx("coord"), 9999, true), Err(StoreError::NotFound)));
+    let depts = store.departments().unwrap();
+    assert!(depts.iter().find(|x| x.id == wzcl).unwrap().review_required);
+    assert!(!depts.iter().find(|x| x.id == dy).unwrap().review_required);
+    let at = |s: &str| -> Timestamp { s.parse().unwrap() };
+    let w = WriteContext::new("wz1", at("2026-10-12T02:00:00Z"), "上传").in_department(Some(wzcl));
+    let out = store
+        .write_records(
+            &w,
+            &[
+                penalty("甲公司", &uscc_for(1), "罚1", "2026-10-09"),
+                penalty("乙公司", &uscc_for(2), "罚2", "2026-10-09"),
+            ],
+        )
+        .unwrap();
+    let (r1, r2) = (out[0].record_id(), out[1].record_id());
+    let county = WriteContext::new("dy1", at("2026-10-12T02:00:00Z"), "上传").in_department(Some(dy));
+    store.write_records(&county, &[penalty("丙公司", &uscc_for(3), "罚3", "2026-10-09")]).unwrap();
+    let public = |day: &str| {
+        let f = RecordFilter { public_on: Some(d(day)), ..Default::default() };
+        let mut v: Vec<String> =
+            store.list_records(&f, PageRequest::new(1, 10)).unwrap().items.into_iter().map(|r| r.decision_no).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(public("2026-10-20"), ["罚3"], "pending records are not public");
+    let pending = RecordFilter { review_state: Some("pending".into()), ..Default::default() };
+    assert_eq!(store.list_records(&pending, PageRequest::new(1, 10)).unwrap().total, 2);
+    assert_eq!(store.subject_by_key_on(&uscc_for(1), Some(d("2026-10-20"))).unwrap(), None);
+    let deadlines = [Deadline { kind: RecordKind::Penalty, decision_date: d("2026-10-09"), deadline: d("2026-10-20") }];
+    let counted = |dept: i64| -> u64 {
+        store
+            .record_rate_rows(d("2026-10-01"), d("2026-10-31"), &deadlines)
+            .unwrap()
+            .iter()
+            .filter(|r| r.department_id == Some(dept))
+            .map(|r| r.reported)
+            .sum()
+    };
+    assert_eq!((counted(wzcl), counted(dy)), (0, 1), "not counted before approval");
+    // Approved on 10-22 (after the 10-20 deadline): public, counted, late.
+    let review = |day: &str| WriteContext::new("coord", at(&format!("{day}T02:00:00Z")), "审核");
+    store.approve_record(&review("2026-10-22"), r1).unwrap();
+    assert!(matches!(store.approve_record(&review("2026-10-22"), r1), Err(StoreError::Conflict(_))));
+    store.reject_record(&review("2026-10-22"), r2, "违法事实描述不完整").unwrap();
+    assert_eq!(public("2026-10-22"), ["罚1", "罚3"]);
+    let row = store.record(r1).unwrap().unwrap().row;
+    assert_eq!((row.published_on, row.review_state), (Some(d("2026-10-22")), None));
+    let rows = store.record_rate_rows(d("2026-10-01"), d("2026-10-31"), &deadlines).unwrap();
+    let wz = rows.iter().find(|r| r.department_id == Some(wzcl)).unwrap();
+    assert_eq!((wz.reported, wz.on_time), (1, 0), "published on approval day, after the deadline");
+    let rejected = store.record(r2).unwrap().unwrap().row;
+    assert_eq!(
+        (rejected.review_state.as_deref(), rejected.review_reason.as_deref()),
+        (Some("rejected"), Some("违法事实描述不完整"))
+    );
+    // A corrected resubmission is pending again.
+    let mut fixed = penalty("乙公司", &uscc_for(2), "罚2", "2026-10-09");
+    if let xinjiao_core::Record::Penalty(p) = &mut fixed {
+        p.facts = "车辆超限运输，超限率30%，已卸载".into();
+    }
+    store.write_records(&w, &[fixed]).unwrap();
+    assert_eq!(store.record(r2).unwrap().unwrap().row.review_state.as_deref(), Some("pending"));
+    let actions: Vec<String> = store.events(100).unwrap().into_iter().map(|e| e.action).collect();
+    for a in ["department.review_changed", "record.approved", "record.rejected"] {
+        assert!(actions.iter().any(|x| x == a), "{a}");
+    }
 }

@@ -224,6 +224,7 @@ impl ListQuery {
             date_to: date("截止日期", &self.to)?,
             department_id: None,
             public_on: None,
+            review_state: None,
         })
     }
 }
