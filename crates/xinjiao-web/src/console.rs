@@ -525,6 +525,8 @@ struct StaffRecordPage {
     can_withdraw: bool,
     today: String,
     withdrawal_days: u32,
+    row_review_state: Option<String>,
+    row_review_reason: String,
 }
 
 /// A record's withdrawal from publication, against its deadline.
@@ -613,6 +615,8 @@ async fn render_staff_record(
     };
     let page = StaffRecordPage {
         withdrawal: withdrawal(st, &detail),
+        row_review_state: detail.row.review_state.clone(),
+        row_review_reason: detail.row.review_reason.clone().unwrap_or_default(),
         errors,
         can_withdraw: user.role.oversees()
             || (user.department_id.is_some() && user.department_id == detail.row.department_id),

@@ -35,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .route("/documents/{id}", get(public_document))
         .merge(objection_routes())
         .merge(repair_routes())
+        .merge(review_routes())
 }
 
 /// A figure as shown: text, numerator and denominator, and where to drill.
@@ -1108,6 +1109,32 @@ pub fn reminders(st: &AppState, store: &dyn Store, user: &User) -> Result<Vec<Re
             href: format!("/console/dashboard/drill?what=fill&by=department&key={dept}&period=month&at={last}"),
         });
     }
+    let waiting = xinjiao_store::RecordFilter { department_id: Some(dept), ..Default::default() };
+    for r in store.list_records(&waiting, PageRequest::new(1, PageRequest::MAX_PER_PAGE))?.items.iter() {
+        match r.review_state.as_deref() {
+            Some("pending") => {
+                let deadline = rules.publication.deadline(r.kind, r.decision_date, &rules.calendar).value;
+                if today > deadline || deadline <= soon {
+                    out.push(Reminder {
+                        level: if today > deadline { "overdue" } else { "soon" },
+                        text: format!("{}（{}）待审核，公示期限 {deadline}", r.decision_no, r.kind.label()),
+                        href: format!("/console/records/{}", r.id),
+                    });
+                }
+            }
+            Some("rejected") => out.push(Reminder {
+                level: "overdue",
+                text: format!(
+                    "{}（{}）审核未通过：{}。请更正后重新报送",
+                    r.decision_no,
+                    r.kind.label(),
+                    r.review_reason.clone().unwrap_or_default()
+                ),
+                href: format!("/console/records/{}", r.id),
+            }),
+            _ => {}
+        }
+    }
     let from = today.checked_sub(jiff::Span::new().days(30)).unwrap_or(today);
     let from_decisions = from.checked_sub(jiff::Span::new().days(60)).unwrap_or(from);
     let deadlines = xinjiao_store::rates::deadlines(from_decisions, today, &rules.calendar, &rules.publication);
@@ -1315,4 +1342,133 @@ async fn act_on_repair(
 /// Routes of the staff's repair handling (merged by [`routes`]).
 fn repair_routes() -> Router<AppState> {
     Router::new().route("/console/repairs", get(repairs_console)).route("/console/repairs/{id}", post(act_on_repair))
+}
+
+struct PendingRecord {
+    id: i64,
+    kind_label: &'static str,
+    decision_no: String,
+    subject_name: String,
+    department: String,
+    decision_date: String,
+    deadline: String,
+    overdue: bool,
+}
+
+#[derive(Template)]
+#[template(path = "reviews.html")]
+struct ReviewsPage {
+    banner: crate::Banner,
+    user: Option<String>,
+    records: Vec<PendingRecord>,
+    departments: Vec<(i64, String, bool)>,
+    errors: Vec<String>,
+}
+
+async fn render_reviews(st: &AppState, user: &User, errors: Vec<String>) -> Result<Html<String>, PageError> {
+    let (rows, departments) = st
+        .db(|s| {
+            let f = xinjiao_store::RecordFilter { review_state: Some("pending".into()), ..Default::default() };
+            Ok((s.list_records(&f, PageRequest::new(1, PageRequest::MAX_PER_PAGE))?, s.departments()?))
+        })
+        .await?;
+    let today = st.today();
+    let records = {
+        let rules = st.rules.read().expect("rules");
+        rows.items
+            .iter()
+            .map(|r| {
+                let deadline = rules.publication.deadline(r.kind, r.decision_date, &rules.calendar).value;
+                PendingRecord {
+                    id: r.id,
+                    kind_label: r.kind.label(),
+                    decision_no: r.decision_no.clone(),
+                    subject_name: r.subject_name.clone(),
+                    department: r.department_id.map_or_else(|| "未归属部门".into(), |d| dept_name(&departments, d)),
+                    decision_date: r.decision_date.to_string(),
+                    deadline: deadline.to_string(),
+                    overdue: today > deadline,
+                }
+            })
+            .collect()
+    };
+    let page = ReviewsPage {
+        banner: st.banner(),
+        user: Some(user.display_name.clone()),
+        records,
+        departments: departments.iter().map(|d| (d.id, d.name.clone(), d.review_required)).collect(),
+        errors,
+    };
+    Ok(Html(page.render()?))
+}
+
+async fn reviews(State(st): State<AppState>, StaffUser(user): StaffUser) -> Result<Html<String>, PageError> {
+    if !user.role.oversees() {
+        return Err(PageError::Forbidden);
+    }
+    render_reviews(&st, &user, vec![]).await
+}
+
+/// Approves (publishes) or rejects a pending record (a reviewer: coordinator or administrator).
+async fn review_record(
+    State(st): State<AppState>,
+    StaffUser(user): StaffUser,
+    Path(id): Path<i64>,
+    Form(f): Form<ObjectionActionForm>,
+) -> Result<Response, PageError> {
+    if !user.role.oversees() {
+        return Err(PageError::Forbidden);
+    }
+    let reason = f.reason.trim().to_string();
+    if f.action == "reject" && reason.is_empty() {
+        let page = render_reviews(&st, &user, vec!["退回时须写明原因，报送员据此更正。".into()]).await?;
+        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
+    let wctx = ctx(&st, &user, "审核记录");
+    let result = match f.action.as_str() {
+        "approve" => st.db(move |s| s.approve_record(&wctx, id)).await,
+        "reject" => st.db(move |s| s.reject_record(&wctx, id, &reason)).await,
+        _ => return Err(PageError::BadRequest("未知的操作".into())),
+    };
+    match result {
+        Ok(()) => {
+            st.refresh_windows().await?;
+            Ok(Redirect::to("/console/reviews").into_response())
+        }
+        Err(xinjiao_store::StoreError::Conflict(m)) => {
+            let page = render_reviews(&st, &user, vec![m]).await?;
+            Ok((axum::http::StatusCode::CONFLICT, page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct ReviewSettingForm {
+    department: i64,
+    #[serde(default)]
+    required: String,
+}
+
+/// Turns review before publication on or off for a department (coordinator).
+async fn review_setting(
+    State(st): State<AppState>,
+    StaffUser(user): StaffUser,
+    Form(f): Form<ReviewSettingForm>,
+) -> Result<Response, PageError> {
+    if !user.role.oversees() {
+        return Err(PageError::Forbidden);
+    }
+    let required = f.required == "1";
+    let wctx = ctx(&st, &user, if required { "开启发布前审核" } else { "关闭发布前审核" });
+    st.db(move |s| s.set_review_required(&wctx, f.department, required)).await?;
+    Ok(Redirect::to("/console/reviews").into_response())
+}
+
+/// Routes of review before publication (merged by [`routes`]).
+fn review_routes() -> Router<AppState> {
+    Router::new()
+        .route("/console/reviews", get(reviews))
+        .route("/console/reviews/settings", post(review_setting))
+        .route("/console/reviews/{id}", post(review_record))
 }

@@ -101,6 +101,7 @@ on_both_backends!(
     a_subject_objects_and_the_department_decides,
     a_repair_ends_publication_and_a_false_commitment_restores_it,
     staff_verify_and_activate_subject_accounts,
+    reviewed_records_wait_for_approval,
 );
 
 fn ctx() -> WriteContext {
@@ -1142,4 +1143,58 @@ async fn staff_verify_and_activate_subject_accounts(app: App) {
     assert_eq!(send(&app, req).await.0, StatusCode::SEE_OTHER);
     let events: Vec<String> = app.db(|s| s.events(20)).unwrap().into_iter().map(|e| e.reason).collect();
     assert!(events.iter().any(|r| r == "核验身份后出具主体账户激活码"));
+}
+
+async fn reviewed_records_wait_for_approval(app: App) {
+    let wzcl = app.db(|s| s.departments()).unwrap().into_iter().find(|d| d.code == "HY-WZCL").unwrap().id;
+    let clerk = login(&app).await;
+    let coord = login_as(&app, "coord").await;
+    assert_eq!(get_with_cookie(&app, "/console/reviews", &clerk).await.0, StatusCode::FORBIDDEN);
+    let (s, _, _) =
+        send(&app, form_post("/console/reviews/settings", &coord, &format!("department={wzcl}&required=1"))).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (ct, body) = multipart("penalty", "待审核.csv", MONTH_CSV.as_bytes());
+    let (s, _, _) = send(
+        &app,
+        Request::post("/console/upload")
+            .header(header::COOKIE, &clerk)
+            .header(header::CONTENT_TYPE, ct)
+            .body(Body::from(body))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let pending = app
+        .db(|s| {
+            s.list_records(
+                &xinjiao_store::RecordFilter { review_state: Some("pending".into()), ..Default::default() },
+                xinjiao_store::PageRequest::new(1, 10),
+            )
+        })
+        .unwrap();
+    assert_eq!(pending.total, 4, "the 4 valid rows wait for review");
+    let first = pending.items.iter().find(|r| r.decision_no == "河交罚〔2026〕101号").unwrap().id;
+    let second = pending.items.iter().find(|r| r.decision_no == "河交罚〔2026〕102号").unwrap().id;
+    assert_eq!(get(&app, &format!("/records/{first}")).await.0, StatusCode::NOT_FOUND, "not public while pending");
+    let (_, list) = get(&app, "/api/v1/records?kind=penalty&per_page=100").await;
+    assert!(!list.contains("河交罚〔2026〕101号"));
+    let (_, _, home) = get_with_cookie(&app, "/console", &clerk).await;
+    assert!(home.contains("河交罚〔2026〕101号（行政处罚）待审核，公示期限 2026-11-11"), "{home}");
+    let (_, _, queue) = get_with_cookie(&app, "/console/reviews", &coord).await;
+    assert!(queue.contains("待审核记录（4）") && queue.contains("已超期"), "{queue}");
+    let review = |id: i64, action: &str, reason: &str| {
+        form_post(&format!("/console/reviews/{id}"), &coord, &format!("action={action}&reason={}", enc(reason)))
+    };
+    assert_eq!(send(&app, review(first, "approve", "")).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(get(&app, &format!("/records/{first}")).await.0, StatusCode::OK, "public once approved");
+    assert_eq!(send(&app, review(second, "reject", "")).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(send(&app, review(second, "reject", "违法事实描述不完整")).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(send(&app, review(second, "approve", "")).await.0, StatusCode::CONFLICT, "no longer pending");
+    let (_, _, home) = get_with_cookie(&app, "/console", &clerk).await;
+    assert!(home.contains("河交罚〔2026〕102号（行政处罚）审核未通过：违法事实描述不完整"), "{home}");
+    let (_, _, staff) = get_with_cookie(&app, &format!("/console/records/{second}"), &clerk).await;
+    assert!(staff.contains("审核未通过：违法事实描述不完整"));
+    // Published on approval day (2026-11-18), after its deadline (2026-11-11): late in the rates.
+    let (_, _, dash) = get_with_cookie(&app, "/console/dashboard?period=month&at=2026-11", &coord).await;
+    assert!(table_row(&dash, "违章处理科").contains("0/1"), "one published, not on time");
 }

@@ -629,6 +629,10 @@ pub fn load_into(
         })
         .collect();
     store.replace_responsibilities(&sys, &table)?;
+    // One department reviews before publication, so the demo shows both ways.
+    if let Some(d) = id_of("HY-GHGL") {
+        store.set_review_required(&sys, d, true)?;
+    }
     Ok(())
 }
 
