@@ -121,6 +121,17 @@ pub struct DisclosureError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DisclosureRules {
     pub versions: Vec<RuleVersion>,
+    /// How long licences are published.
+    pub licences: LicenceRule,
+}
+
+/// How long licensing decisions are published (`licences` in the rule file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LicenceRule {
+    /// `while_valid`: from the decision until the day after 有效期至, while its status is 有效.
+    WhileValid,
+    /// `months:N`: N months from the decision, whatever its validity.
+    Months(u32),
 }
 
 fn add_months(d: Date, months: u32) -> Date {
@@ -221,7 +232,16 @@ impl DisclosureRules {
                 suggest,
             });
         }
-        Ok(DisclosureRules { versions })
+        let licences = match t.get("licences").and_then(toml::Value::as_str).unwrap_or("while_valid") {
+            "while_valid" => LicenceRule::WhileValid,
+            other => match other.strip_prefix("months:").and_then(|n| n.parse::<u32>().ok()).filter(|n| *n <= 120) {
+                Some(n) => LicenceRule::Months(n),
+                None => {
+                    return Err(err(format!("licences 应为 while_valid 或 months:N（N 不超过 120），而不是 {other}")));
+                }
+            },
+        };
+        Ok(DisclosureRules { versions, licences })
     }
 
     /// The version in force for a decision of `decision_date`.
@@ -335,13 +355,15 @@ fn window_of_fields(
             }
         }
         crate::RecordKind::License => {
-            let valid = get("XK_ZT").is_empty() || get("XK_ZT") == "有效" || get("XK_ZT") == "1";
-            let until = crate::date::parse_date(get("XK_YXQZI")).and_then(|d| d.tomorrow().ok());
-            RecordWindow {
-                severity: None,
-                public_until: if valid { until } else { Some(decision_date) },
-                repairable_from: None,
-            }
+            let public_until = match rules.licences {
+                LicenceRule::WhileValid => {
+                    let valid = get("XK_ZT").is_empty() || get("XK_ZT") == "有效" || get("XK_ZT") == "1";
+                    let until = crate::date::parse_date(get("XK_YXQZI")).and_then(|d| d.tomorrow().ok());
+                    if valid { until } else { Some(decision_date) }
+                }
+                LicenceRule::Months(n) => Some(add_months(decision_date, n)),
+            };
+            RecordWindow { severity: None, public_until, repairable_from: None }
         }
     }
 }
@@ -521,6 +543,20 @@ mod tests {
             None,
         );
         assert_eq!(revoked.public_until, Some(d("2026-05-10")));
+        let mut three_years = r.clone();
+        three_years.licences = LicenceRule::Months(36);
+        let fixed = record_window(
+            &three_years,
+            crate::RecordKind::License,
+            d("2026-05-10"),
+            &f(&[("XK_YXQZI", "2030-05-09"), ("XK_ZT", "无效")]),
+            None,
+        );
+        assert_eq!(fixed.public_until, Some(d("2029-05-10")), "the rule file may say otherwise");
+        let text = EMBEDDED.replace("licences = \"while_valid\"", "licences = \"months:24\"");
+        assert_eq!(DisclosureRules::parse(&text).unwrap().licences, LicenceRule::Months(24));
+        let bad = EMBEDDED.replace("licences = \"while_valid\"", "licences = \"forever\"");
+        assert!(DisclosureRules::parse(&bad).unwrap_err().message.contains("forever"));
         let withdrawn = record_window(
             &r,
             crate::RecordKind::Penalty,
