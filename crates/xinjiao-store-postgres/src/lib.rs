@@ -211,8 +211,8 @@ fn parse_date(s: &str) -> Result<Date> {
 fn subject_cols(day: &str) -> String {
     format!(
         "s.id, s.public_key, s.kind, s.name, s.uscc, s.id_doc_no, s.legal_rep,
-    (SELECT count(*) FROM records r WHERE r.subject_id = s.id AND r.kind = 'license' AND {PUBLIC} > {day}::text::date),
-    (SELECT count(*) FROM records r WHERE r.subject_id = s.id AND r.kind = 'penalty' AND {PUBLIC} > {day}::text::date)"
+    (SELECT count(*) FROM records r WHERE r.subject_id = s.id AND r.kind = 'license' AND (r.decision_date <= {day}::text::date OR {day}::text = '0001-01-01') AND {PUBLIC} > {day}::text::date),
+    (SELECT count(*) FROM records r WHERE r.subject_id = s.id AND r.kind = 'penalty' AND (r.decision_date <= {day}::text::date OR {day}::text = '0001-01-01') AND {PUBLIC} > {day}::text::date)"
     )
 }
 
@@ -939,7 +939,7 @@ impl Store for PgStore {
                 .query_one(
                     &format!(
                         "SELECT count(*) FROM ({hits}) h
-                         WHERE EXISTS (SELECT 1 FROM records r WHERE r.subject_id = h.id AND {PUBLIC} > $2::text::date)"
+                         WHERE EXISTS (SELECT 1 FROM records r WHERE r.subject_id = h.id AND (r.decision_date <= $2::text::date OR $2::text = '0001-01-01') AND {PUBLIC} > $2::text::date)"
                     ),
                     &[&q, &day],
                 )
@@ -947,7 +947,7 @@ impl Store for PgStore {
                 .get(0);
             let sql = format!(
                 "WITH hits AS ({hits}) SELECT {} FROM hits JOIN subjects s ON s.id = hits.id
-                 WHERE EXISTS (SELECT 1 FROM records r WHERE r.subject_id = s.id AND {PUBLIC} > $4::text::date)
+                 WHERE EXISTS (SELECT 1 FROM records r WHERE r.subject_id = s.id AND (r.decision_date <= $4::text::date OR $4::text = '0001-01-01') AND {PUBLIC} > $4::text::date)
                  ORDER BY (s.name_norm = $1) DESC, (left(s.name_norm, length($1)) = $1) DESC,
                           length(s.name_norm), s.name_norm COLLATE \"C\", s.id
                  LIMIT $2 OFFSET $3",
@@ -964,7 +964,7 @@ impl Store for PgStore {
         self.opt_row(
             &format!(
                 "SELECT {} FROM subjects s WHERE s.public_key = $1
-                 AND EXISTS (SELECT 1 FROM records r WHERE r.subject_id = s.id AND {PUBLIC} > $2::text::date)",
+                 AND EXISTS (SELECT 1 FROM records r WHERE r.subject_id = s.id AND (r.decision_date <= $2::text::date OR $2::text = '0001-01-01') AND {PUBLIC} > $2::text::date)",
                 subject_cols("$2")
             ),
             &[&key, &day],
@@ -1082,9 +1082,9 @@ impl Store for PgStore {
                 .query_one(
                     &format!(
                         "SELECT (SELECT count(*) FROM subjects s WHERE EXISTS
-                                    (SELECT 1 FROM records r WHERE r.subject_id = s.id AND {PUBLIC} > $1::text::date)),
-                                (SELECT count(*) FROM records r WHERE r.kind = 'license' AND {PUBLIC} > $1::text::date),
-                                (SELECT count(*) FROM records r WHERE r.kind = 'penalty' AND {PUBLIC} > $1::text::date)"
+                                    (SELECT 1 FROM records r WHERE r.subject_id = s.id AND (r.decision_date <= $1::text::date OR $1::text = '0001-01-01') AND {PUBLIC} > $1::text::date)),
+                                (SELECT count(*) FROM records r WHERE r.kind = 'license' AND (r.decision_date <= $1::text::date OR $1::text = '0001-01-01') AND {PUBLIC} > $1::text::date),
+                                (SELECT count(*) FROM records r WHERE r.kind = 'penalty' AND (r.decision_date <= $1::text::date OR $1::text = '0001-01-01') AND {PUBLIC} > $1::text::date)"
                     ),
                     &[&day],
                 )

@@ -140,8 +140,8 @@ fn subject_kind(s: String) -> rusqlite::Result<SubjectKind> {
 fn subject_cols(day: &str) -> String {
     format!(
         "s.id, s.public_key, s.kind, s.name, s.uscc, s.id_doc_no, s.legal_rep,
-    (SELECT count(*) FROM records r WHERE r.subject_id = s.id AND r.kind = 'license' AND {PUBLIC} > {day}),
-    (SELECT count(*) FROM records r WHERE r.subject_id = s.id AND r.kind = 'penalty' AND {PUBLIC} > {day})"
+    (SELECT count(*) FROM records r WHERE r.subject_id = s.id AND r.kind = 'license' AND (r.decision_date <= {day} OR {day} = '0001-01-01') AND {PUBLIC} > {day}),
+    (SELECT count(*) FROM records r WHERE r.subject_id = s.id AND r.kind = 'penalty' AND (r.decision_date <= {day} OR {day} = '0001-01-01') AND {PUBLIC} > {day})"
     )
 }
 
@@ -567,14 +567,14 @@ impl Store for SqliteStore {
             let total: i64 = c.query_row(
                 &format!(
                     "SELECT count(*) FROM ({hits}) h
-                     WHERE EXISTS (SELECT 1 FROM records r WHERE r.subject_id = h.id AND {PUBLIC} > ?2)"
+                     WHERE EXISTS (SELECT 1 FROM records r WHERE r.subject_id = h.id AND (r.decision_date <= ?2 OR ?2 = '0001-01-01') AND {PUBLIC} > ?2)"
                 ),
                 params![q, day],
                 |r| r.get(0),
             )?;
             let sql = format!(
                 "WITH hits AS ({hits}) SELECT {} FROM hits JOIN subjects s ON s.id = hits.id
-                 WHERE EXISTS (SELECT 1 FROM records r WHERE r.subject_id = s.id AND {PUBLIC} > ?4)
+                 WHERE EXISTS (SELECT 1 FROM records r WHERE r.subject_id = s.id AND (r.decision_date <= ?4 OR ?4 = '0001-01-01') AND {PUBLIC} > ?4)
                  ORDER BY (s.name_norm = ?1) DESC, (substr(s.name_norm, 1, length(?1)) = ?1) DESC,
                           length(s.name_norm), s.name_norm, s.id
                  LIMIT ?2 OFFSET ?3",
@@ -593,7 +593,7 @@ impl Store for SqliteStore {
         self.read(|c| {
             c.prepare_cached(&format!(
                 "SELECT {} FROM subjects s WHERE s.public_key = ?1
-                 AND EXISTS (SELECT 1 FROM records r WHERE r.subject_id = s.id AND {PUBLIC} > ?2)",
+                 AND EXISTS (SELECT 1 FROM records r WHERE r.subject_id = s.id AND (r.decision_date <= ?2 OR ?2 = '0001-01-01') AND {PUBLIC} > ?2)",
                 subject_cols("?2")
             ))?
             .query_row(params![key, day], subject_row)
@@ -686,10 +686,10 @@ impl Store for SqliteStore {
             let n = |sql: &str| -> rusqlite::Result<i64> { c.query_row(sql, [&day], |r| r.get(0)) };
             Ok(Totals {
                 n_subjects: n(&format!(
-                    "SELECT count(*) FROM subjects s WHERE EXISTS (SELECT 1 FROM records r WHERE r.subject_id = s.id AND {PUBLIC} > ?1)"
+                    "SELECT count(*) FROM subjects s WHERE EXISTS (SELECT 1 FROM records r WHERE r.subject_id = s.id AND (r.decision_date <= ?1 OR ?1 = '0001-01-01') AND {PUBLIC} > ?1)"
                 ))?,
-                n_licenses: n(&format!("SELECT count(*) FROM records r WHERE r.kind = 'license' AND {PUBLIC} > ?1"))?,
-                n_penalties: n(&format!("SELECT count(*) FROM records r WHERE r.kind = 'penalty' AND {PUBLIC} > ?1"))?,
+                n_licenses: n(&format!("SELECT count(*) FROM records r WHERE r.kind = 'license' AND (r.decision_date <= ?1 OR ?1 = '0001-01-01') AND {PUBLIC} > ?1"))?,
+                n_penalties: n(&format!("SELECT count(*) FROM records r WHERE r.kind = 'penalty' AND (r.decision_date <= ?1 OR ?1 = '0001-01-01') AND {PUBLIC} > ?1"))?,
             })
         })
     }

@@ -279,6 +279,8 @@ impl RecordFilter {
             out.push(("r.department_id =", FilterArg::Int(id)));
         }
         if let Some(d) = self.public_on {
+            // Inside the window: decided by then (the start) and not yet ended.
+            out.push(("r.decision_date <=", FilterArg::Date(d)));
             out.push((PUBLIC_UNTIL_SQL, FilterArg::Date(d)));
         }
         if let Some(s) = &self.review_state {

@@ -150,7 +150,7 @@ impl Pager {
 /// Whether a record is inside its disclosure window on `day` (what the
 /// portal and the public API show).
 pub fn is_public_on(row: &xinjiao_store::RecordRow, day: xinjiao_core::Date) -> bool {
-    row.published_on.is_some() && row.public_until.is_none_or(|until| until > day)
+    row.published_on.is_some() && row.decision_date <= day && row.public_until.is_none_or(|until| until > day)
 }
 
 /// The error page.

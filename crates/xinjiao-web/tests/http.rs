@@ -806,6 +806,12 @@ async fn records_are_public_exactly_inside_their_window(app: App) {
     let id = out[0].record_id();
     let rules = xinjiao_web::Rules::embedded();
     app.db(|s| xinjiao_store::refresh_windows(s, &rules.disclosure, &rules.disclosure_fingerprint)).unwrap();
+    // The day before the decision (a clock set back): not yet public.
+    let earlier = router_on(&app, "2025-11-18");
+    assert_eq!(get_on(&earlier, &format!("/records/{id}")).await.0, StatusCode::NOT_FOUND);
+    let (_, list) = get_on(&earlier, "/api/v1/records?kind=penalty&per_page=100").await;
+    assert!(!list.contains("河交罚〔2025〕77号"));
+    assert_eq!(get_on(&earlier, &format!("/subjects/{uscc}")).await.0, StatusCode::NOT_FOUND);
     let before = router_on(&app, "2025-11-19");
     let last = router_on(&app, "2026-11-18");
     let after = router_on(&app, "2026-11-19");
