@@ -59,6 +59,9 @@ impl FromRequestParts<AppState> for SubjectUser {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
+        if !crate::auth::same_origin(parts) {
+            return Err(PageError::Forbidden.into_response());
+        }
         let token = crate::auth::cookie_value(parts, SUBJECT_COOKIE).map(token_hash);
         let now = st.now();
         let found = match token {

@@ -59,7 +59,7 @@ pub(crate) fn cookie_value<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> 
 }
 
 /// Rejects cross-site form posts: an unsafe method must come from our own origin.
-fn same_origin(parts: &Parts) -> bool {
+pub(crate) fn same_origin(parts: &Parts) -> bool {
     if matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
         return true;
     }

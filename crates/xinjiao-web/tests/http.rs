@@ -1003,6 +1003,10 @@ async fn a_subject_objects_and_the_department_decides(app: App) {
             .body(Body::from(body))
             .unwrap()
     };
+    // A cross-site post with the subject's cookie is refused.
+    let mut forged = objection("跨站提交的异议理由", None);
+    forged.headers_mut().insert("sec-fetch-site", axum::http::HeaderValue::from_static("cross-site"));
+    assert_eq!(send(&app, forged).await.0, StatusCode::FORBIDDEN);
     let (s, _, page) = send(&app, objection("错", None)).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("请写明异议的理由"));
