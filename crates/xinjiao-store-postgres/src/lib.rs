@@ -1112,6 +1112,10 @@ impl Store for PgStore {
         )
     }
 
+    fn data_version(&self) -> Result<i64> {
+        self.with(|c| Ok(c.query_one("SELECT coalesce(max(id), 0)::bigint FROM events", &[]).map_err(err)?.get(0)))
+    }
+
     fn create_user(
         &self,
         ctx: &WriteContext,
@@ -1196,7 +1200,7 @@ impl Store for PgStore {
 
     fn create_submission(&self, ctx: &WriteContext, s: &NewSubmission) -> Result<i64> {
         self.write(|tx| {
-            Ok(tx
+            let id: i64 = tx
                 .query_one(
                     "INSERT INTO submissions (user_id, at, kind, filename, n_rows, n_accepted, n_unchanged, n_rejected, report_json, file, department_id, dry_run)
                      VALUES ($1, $2::text::timestamptz, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
@@ -1216,7 +1220,10 @@ impl Store for PgStore {
                     ],
                 )
                 .map_err(err)?
-                .get(0))
+                .get(0);
+            let detail = serde_json::json!({"submission_id": id, "rows": s.n_rows, "rejected": s.n_rejected}).to_string();
+            insert_event(tx, ctx, "submission.created", None, None, &detail)?;
+            Ok(id)
         })
     }
 

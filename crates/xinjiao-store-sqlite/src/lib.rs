@@ -713,6 +713,10 @@ impl Store for SqliteStore {
         })
     }
 
+    fn data_version(&self) -> Result<i64> {
+        self.read(|c| c.query_row("SELECT coalesce(max(id), 0) FROM events", [], |r| r.get(0)))
+    }
+
     fn create_user(
         &self,
         ctx: &WriteContext,
@@ -828,7 +832,10 @@ impl Store for SqliteStore {
                 ],
             )
             .map_err(err)?;
-            Ok(tx.last_insert_rowid())
+            let id = tx.last_insert_rowid();
+            let detail = serde_json::json!({"submission_id": id, "rows": s.n_rows, "rejected": s.n_rejected}).to_string();
+            insert_event(tx, ctx, "submission.created", None, None, &detail).map_err(err)?;
+            Ok(id)
         })
     }
 

@@ -519,6 +519,9 @@ pub trait Store: Send + Sync {
         detail: &str,
     ) -> Result<i64>;
     fn events(&self, limit: u32) -> Result<Vec<Event>>;
+    /// A number that grows with every change to the installation (the last
+    /// event's id: every write appends one), for caches of derived figures.
+    fn data_version(&self) -> Result<i64>;
 
     fn create_user(
         &self,

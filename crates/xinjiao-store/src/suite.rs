@@ -415,7 +415,9 @@ pub fn submissions_round_trip(store: &dyn Store) {
         file: b"a,b\n1,2\n".to_vec(),
         dry_run: false,
     };
+    let v0 = store.data_version().unwrap();
     let id = store.create_submission(&ctx("clerk1"), &s).unwrap();
+    assert!(store.data_version().unwrap() > v0, "a submission changes the data version (dashboard caches)");
     let got = store.submission(id).unwrap().unwrap();
     assert_eq!((got.filename.as_str(), got.n_rows, got.n_rejected, got.kind), ("处罚.csv", 3, 1, RecordKind::Penalty));
     assert_eq!(store.submission_file(id).unwrap().unwrap(), b"a,b\n1,2\n");

@@ -297,11 +297,11 @@ async fn rates(
         .map_err(|m| ApiError::new(StatusCode::BAD_REQUEST, "invalid_period", m))?;
     let by = By::parse(&q.by)
         .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "invalid_by", "by 应为 department 或 division"))?;
-    let rules = st.rules.clone();
+    let (rules, cache) = (st.rules.clone(), st.rates_cache.clone());
     let f = st
         .db(move |s| {
             let rules = rules.read().expect("rules");
-            compute(s, &rules, period, by, None)
+            compute(s, &rules, &cache, period, by, None)
         })
         .await?;
     let definitions: Value = [

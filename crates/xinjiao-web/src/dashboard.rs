@@ -4,6 +4,7 @@
 //! drill-down to the records behind every shortfall.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
 use xinjiao_core::period::{Month, Period, PeriodKind};
 use xinjiao_core::rates::{RateCounts, RateKind, sum_by};
@@ -60,11 +61,40 @@ pub struct Figures {
 
 pub const NONE_KEY: &str = "none";
 
+/// The month counts last computed, with the months and the store's data
+/// version they were computed for: a dashboard viewed again before anything
+/// changed (every change appends an event, in any process) reuses them.
+#[derive(Clone, Default)]
+pub struct RatesCache(Arc<Mutex<Option<CachedMonths>>>);
+
+type CachedMonths = ((Month, Month, i64), Arc<Vec<xinjiao_core::rates::MonthCounts>>);
+
+impl RatesCache {
+    fn month_counts(
+        &self,
+        store: &dyn Store,
+        rules: &Rules,
+        from: Month,
+        to: Month,
+    ) -> Result<Arc<Vec<xinjiao_core::rates::MonthCounts>>, StoreError> {
+        let key = (from, to, store.data_version()?);
+        if let Some((k, v)) = self.0.lock().expect("rates cache").as_ref()
+            && *k == key
+        {
+            return Ok(v.clone());
+        }
+        let months = Arc::new(xinjiao_store::rates::month_counts(store, &rules.calendar, &rules.publication, from, to)?);
+        *self.0.lock().expect("rates cache") = Some((key, months.clone()));
+        Ok(months)
+    }
+}
+
 /// Computes the figures of `period` with rows `by`; the trend is that of the
 /// row with key `trend_key` (or of everything).
 pub fn compute(
     store: &dyn Store,
     rules: &Rules,
+    cache: &RatesCache,
     period: Period,
     by: By,
     trend_key: Option<&str>,
@@ -77,8 +107,7 @@ pub fn compute(
     };
     let trend_periods = period.trailing(n);
     let first = trend_periods[0].start;
-    let months =
-        xinjiao_store::rates::month_counts(store, &rules.calendar, &rules.publication, first, period.last_month())?;
+    let months = cache.month_counts(store, rules, first, period.last_month())?;
     let departments = store.departments()?;
     let divisions = store.divisions()?;
     let key_of = key_fn(by, &departments);

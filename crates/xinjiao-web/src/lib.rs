@@ -88,6 +88,8 @@ pub struct AppState {
     pub test_clock: bool,
     /// Set `Secure` on cookies (behind HTTPS).
     pub secure_cookies: bool,
+    /// The dashboard's month counts, reused until the data changes.
+    pub rates_cache: dashboard::RatesCache,
 }
 
 /// What the banner above every page says.

@@ -162,12 +162,12 @@ struct DashQuery {
 async fn figures(st: &AppState, q: &DashQuery) -> Result<Figures, PageError> {
     let period = parse_period(&q.period, &q.at, st.today()).map_err(PageError::BadRequest)?;
     let by = By::parse(&q.by).ok_or_else(|| PageError::BadRequest("by 应为 department 或 division".into()))?;
-    let rules = st.rules.clone();
+    let (rules, cache) = (st.rules.clone(), st.rates_cache.clone());
     let trend = (!q.trend.is_empty()).then(|| q.trend.clone());
     Ok(st
         .db(move |s| {
             let rules = rules.read().expect("rules");
-            crate::dashboard::compute(s, &rules, period, by, trend.as_deref())
+            crate::dashboard::compute(s, &rules, &cache, period, by, trend.as_deref())
         })
         .await?)
 }

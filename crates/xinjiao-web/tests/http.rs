@@ -149,6 +149,7 @@ fn app(backend: Backend) -> App {
         demo: true,
         test_clock: false,
         secure_cookies: false,
+        rates_cache: Default::default(),
     };
     App { router: xinjiao_web::router(state), store: Some(store), dir, pg_db }
 }
@@ -785,6 +786,7 @@ fn router_on(app: &App, day: &str) -> Router {
         demo: false,
         test_clock: true,
         secure_cookies: false,
+        rates_cache: Default::default(),
     })
 }
 

@@ -267,6 +267,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 demo: is_demo,
                 test_clock,
                 secure_cookies,
+                rates_cache: Default::default(),
             };
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             rt.block_on(async move {

@@ -32,6 +32,7 @@ fn router(store: Arc<dyn Store>) -> axum::Router {
         demo: true,
         test_clock: false,
         secure_cookies: false,
+        rates_cache: Default::default(),
     })
 }
 
