@@ -61,15 +61,18 @@ pub struct Figures {
 
 pub const NONE_KEY: &str = "none";
 
-/// The month counts last computed, with the months and the store's data
-/// version they were computed for: a dashboard viewed again before anything
-/// changed (every change appends an event, in any process) reuses them.
+/// The month counts last computed (for up to [`RatesCache::ENTRIES`] ranges of
+/// months), with the store's data version they were computed for: a dashboard
+/// viewed again before anything changed (every change appends an event, in
+/// any process) reuses them.
 #[derive(Clone, Default)]
-pub struct RatesCache(Arc<Mutex<Option<CachedMonths>>>);
+pub struct RatesCache(Arc<Mutex<Vec<CachedMonths>>>);
 
 type CachedMonths = ((Month, Month, i64), Arc<Vec<xinjiao_core::rates::MonthCounts>>);
 
 impl RatesCache {
+    pub const ENTRIES: usize = 8;
+
     fn month_counts(
         &self,
         store: &dyn Store,
@@ -78,13 +81,17 @@ impl RatesCache {
         to: Month,
     ) -> Result<Arc<Vec<xinjiao_core::rates::MonthCounts>>, StoreError> {
         let key = (from, to, store.data_version()?);
-        if let Some((k, v)) = self.0.lock().expect("rates cache").as_ref()
-            && *k == key
-        {
+        if let Some((_, v)) = self.0.lock().expect("rates cache").iter().find(|(k, _)| *k == key) {
             return Ok(v.clone());
         }
         let months = Arc::new(xinjiao_store::rates::month_counts(store, &rules.calendar, &rules.publication, from, to)?);
-        *self.0.lock().expect("rates cache") = Some((key, months.clone()));
+        let mut entries = self.0.lock().expect("rates cache");
+        // Entries of an older data version are useless; then the oldest goes.
+        entries.retain(|(k, _)| k.2 == key.2);
+        if entries.len() >= Self::ENTRIES {
+            entries.remove(0);
+        }
+        entries.push((key, months.clone()));
         Ok(months)
     }
 }
