@@ -184,7 +184,13 @@ async fn start_session(st: &AppState, subject_id: i64) -> Result<Response, PageE
 
 async fn claim(State(st): State<AppState>, Form(f): Form<ClaimForm>) -> Result<Response, PageError> {
     let identity = normalise_identity(&f.identity);
+    let key = format!("claim:{identity}");
     let mut errors = Vec::new();
+    if !st.login_throttle.allowed(&key, st.now()) {
+        errors.push("激活失败次数过多，请 15 分钟后再试。".to_string());
+        let page = ClaimPage { banner: st.banner(), user: None, identity: f.identity, errors, login: false };
+        return Ok((StatusCode::TOO_MANY_REQUESTS, Html(page.render()?)).into_response());
+    }
     if f.password.chars().count() < 8 {
         errors.push("密码至少 8 个字符。".to_string());
     }
@@ -209,6 +215,7 @@ async fn claim(State(st): State<AppState>, Form(f): Form<ClaimForm>) -> Result<R
         match st.db(move |s| s.claim_subject_account(&wctx, &id2, &hash, issued_after, &phc)).await {
             Ok(subject) => return start_session(&st, subject.id).await,
             Err(StoreError::NotFound) => {
+                st.login_throttle.failed(&key, st.now());
                 errors.push("代码与激活码不匹配，或激活码已使用、已过期。请核对告知书，或联系作出决定的部门。".into())
             }
             Err(StoreError::Conflict(m)) => errors.push(m),
@@ -221,14 +228,27 @@ async fn claim(State(st): State<AppState>, Form(f): Form<ClaimForm>) -> Result<R
 
 async fn login(State(st): State<AppState>, Form(f): Form<ClaimForm>) -> Result<Response, PageError> {
     let identity = normalise_identity(&f.identity);
+    let key = format!("subject:{identity}");
+    if !st.login_throttle.allowed(&key, st.now()) {
+        let page = ClaimPage {
+            banner: st.banner(),
+            user: None,
+            identity: f.identity,
+            errors: vec!["登录失败次数过多，请 15 分钟后再试。".into()],
+            login: true,
+        };
+        return Ok((StatusCode::TOO_MANY_REQUESTS, Html(page.render()?)).into_response());
+    }
     let found = st.db(move |s| s.subject_account(&identity)).await?;
     if let Some((subject, phc)) = found {
         let password = f.password.clone();
         let ok = tokio::task::spawn_blocking(move || verify_password(&password, &phc)).await.unwrap_or(false);
         if ok {
+            st.login_throttle.succeeded(&key);
             return start_session(&st, subject.id).await;
         }
     }
+    st.login_throttle.failed(&key, st.now());
     let page = ClaimPage {
         banner: st.banner(),
         user: None,

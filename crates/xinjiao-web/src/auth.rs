@@ -180,3 +180,43 @@ mod tests {
         assert_ne!(token_hash(&a), a);
     }
 }
+
+/// Failed logins per account name: after [`LoginThrottle::MAX_FAILURES`]
+/// failures within [`LoginThrottle::WINDOW_MINUTES`] the name is refused until
+/// the window has passed, so passwords and claim codes cannot be guessed
+/// quickly. Kept in memory (a restart forgets it).
+#[derive(Clone, Default)]
+pub struct LoginThrottle(std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Vec<jiff::Timestamp>>>>);
+
+impl LoginThrottle {
+    pub const MAX_FAILURES: usize = 5;
+    pub const WINDOW_MINUTES: i64 = 15;
+
+    fn recent(list: &mut Vec<jiff::Timestamp>, now: jiff::Timestamp) {
+        let since = now.checked_sub(jiff::SignedDuration::from_mins(Self::WINDOW_MINUTES)).unwrap_or(now);
+        list.retain(|t| *t > since);
+    }
+
+    /// Whether `name` may try now.
+    pub fn allowed(&self, name: &str, now: jiff::Timestamp) -> bool {
+        let mut map = self.0.lock().expect("throttle");
+        match map.get_mut(name) {
+            Some(list) => {
+                Self::recent(list, now);
+                list.len() < Self::MAX_FAILURES
+            }
+            None => true,
+        }
+    }
+
+    pub fn failed(&self, name: &str, now: jiff::Timestamp) {
+        let mut map = self.0.lock().expect("throttle");
+        let list = map.entry(name.to_string()).or_default();
+        Self::recent(list, now);
+        list.push(now);
+    }
+
+    pub fn succeeded(&self, name: &str) {
+        self.0.lock().expect("throttle").remove(name);
+    }
+}

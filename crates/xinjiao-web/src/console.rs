@@ -91,6 +91,16 @@ struct LoginForm {
 
 async fn login(State(st): State<AppState>, Form(f): Form<LoginForm>) -> Result<Response, PageError> {
     let name = f.username.trim().to_string();
+    if !st.login_throttle.allowed(&format!("staff:{name}"), st.now()) {
+        let page = LoginPage {
+            banner: st.banner(),
+            user: None,
+            next: f.next,
+            username: name,
+            error: Some("登录失败次数过多，请 15 分钟后再试。".into()),
+        };
+        return Ok((StatusCode::TOO_MANY_REQUESTS, Html(page.render()?)).into_response());
+    }
     let name2 = name.clone();
     let user = st.db(move |s| s.user_by_name(&name2)).await?;
     let password = f.password.clone();
@@ -103,6 +113,7 @@ async fn login(State(st): State<AppState>, Form(f): Form<LoginForm>) -> Result<R
         None => None,
     };
     let Some(user) = verified else {
+        st.login_throttle.failed(&format!("staff:{name}"), st.now());
         let page = LoginPage {
             banner: st.banner(),
             user: None,
@@ -112,6 +123,7 @@ async fn login(State(st): State<AppState>, Form(f): Form<LoginForm>) -> Result<R
         };
         return Ok((StatusCode::UNAUTHORIZED, Html(page.render()?)).into_response());
     };
+    st.login_throttle.succeeded(&format!("staff:{name}"));
     let token = new_token();
     let hash = token_hash(&token);
     let expires = st

@@ -84,7 +84,8 @@ impl RatesCache {
         if let Some((_, v)) = self.0.lock().expect("rates cache").iter().find(|(k, _)| *k == key) {
             return Ok(v.clone());
         }
-        let months = Arc::new(xinjiao_store::rates::month_counts(store, &rules.calendar, &rules.publication, from, to)?);
+        let months =
+            Arc::new(xinjiao_store::rates::month_counts(store, &rules.calendar, &rules.publication, from, to)?);
         let mut entries = self.0.lock().expect("rates cache");
         // Entries of an older data version are useless; then the oldest goes.
         entries.retain(|(k, _)| k.2 == key.2);

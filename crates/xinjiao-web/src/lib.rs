@@ -90,6 +90,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// The dashboard's month counts, reused until the data changes.
     pub rates_cache: dashboard::RatesCache,
+    /// Failed logins of staff and subjects.
+    pub login_throttle: auth::LoginThrottle,
 }
 
 /// What the banner above every page says.

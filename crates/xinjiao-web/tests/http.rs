@@ -102,6 +102,7 @@ on_both_backends!(
     a_repair_ends_publication_and_a_false_commitment_restores_it,
     staff_verify_and_activate_subject_accounts,
     reviewed_records_wait_for_approval,
+    repeated_failed_logins_are_refused,
 );
 
 fn ctx() -> WriteContext {
@@ -150,6 +151,7 @@ fn app(backend: Backend) -> App {
         test_clock: false,
         secure_cookies: false,
         rates_cache: Default::default(),
+        login_throttle: Default::default(),
     };
     App { router: xinjiao_web::router(state), store: Some(store), dir, pg_db }
 }
@@ -787,6 +789,7 @@ fn router_on(app: &App, day: &str) -> Router {
         test_clock: true,
         secure_cookies: false,
         rates_cache: Default::default(),
+        login_throttle: Default::default(),
     })
 }
 
@@ -1209,4 +1212,45 @@ async fn reviewed_records_wait_for_approval(app: App) {
     // Published on approval day (2026-11-18), after its deadline (2026-11-11): late in the rates.
     let (_, _, dash) = get_with_cookie(&app, "/console/dashboard?period=month&at=2026-11", &coord).await;
     assert!(table_row(&dash, "违章处理科").contains("0/1"), "one published, not on time");
+}
+
+async fn repeated_failed_logins_are_refused(app: App) {
+    let attempt = |user: &str, password: &str| {
+        Request::post("/console/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!("username={user}&password={}", enc(password))))
+            .unwrap()
+    };
+    for _ in 0..5 {
+        assert_eq!(send(&app, attempt("clerk", "wrong")).await.0, StatusCode::UNAUTHORIZED);
+    }
+    let (s, _, page) = send(&app, attempt("clerk", PASSWORD)).await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "even the right password, for 15 minutes");
+    assert!(page.contains("登录失败次数过多"));
+    // Other accounts are not affected; a success clears the count.
+    assert_eq!(send(&app, attempt("admin", "wrong")).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(send(&app, attempt("admin", PASSWORD)).await.0, StatusCode::SEE_OTHER);
+    // Subjects' logins and claim codes are throttled the same way.
+    let subject_login = || {
+        Request::post("/account/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from("identity=91350100M000100Y43&password=wrong-password"))
+            .unwrap()
+    };
+    for _ in 0..5 {
+        assert_eq!(send(&app, subject_login()).await.0, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(send(&app, subject_login()).await.0, StatusCode::TOO_MANY_REQUESTS);
+    let claim = || {
+        Request::post("/account/claim")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(
+                "identity=91350100M000100Y43&code=AAAA-BBBB-CCCC&password=a-long-password&password2=a-long-password",
+            ))
+            .unwrap()
+    };
+    for _ in 0..5 {
+        assert_eq!(send(&app, claim()).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    assert_eq!(send(&app, claim()).await.0, StatusCode::TOO_MANY_REQUESTS);
 }

@@ -268,6 +268,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 test_clock,
                 secure_cookies,
                 rates_cache: Default::default(),
+                login_throttle: Default::default(),
             };
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             rt.block_on(async move {
