@@ -99,7 +99,7 @@ async fn issue_notice(
     if detail.row.kind != RecordKind::Penalty {
         return Err(PageError::BadRequest("信用修复告知书只针对行政处罚决定。".into()));
     }
-    if !user.role.oversees() && (user.department_id.is_none() || user.department_id != detail.row.department_id) {
+    if !crate::console::acts_for(&user, detail.row.department_id) {
         return Err(PageError::Forbidden);
     }
     let code = new_code();

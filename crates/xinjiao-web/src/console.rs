@@ -39,6 +39,12 @@ pub fn routes() -> Router<AppState> {
         .route("/console/calendar", get(calendar_page).post(load_calendar).layer(DefaultBodyLimit::max(1024 * 1024)))
 }
 
+/// Whether `user` may act on something of `department_id`: its own
+/// department's staff, or a coordinator or administrator.
+pub(crate) fn acts_for(user: &User, department_id: Option<i64>) -> bool {
+    user.role.oversees() || (user.department_id.is_some() && user.department_id == department_id)
+}
+
 /// The write context of a staff action: the user, now, why, and the user's department.
 pub(crate) fn ctx(st: &AppState, user: &User, reason: impl Into<String>) -> WriteContext {
     WriteContext::new(user.username.clone(), st.now(), reason).in_department(user.department_id)
@@ -630,8 +636,7 @@ async fn render_staff_record(
         row_review_state: detail.row.review_state.clone(),
         row_review_reason: detail.row.review_reason.clone().unwrap_or_default(),
         errors,
-        can_withdraw: user.role.oversees()
-            || (user.department_id.is_some() && user.department_id == detail.row.department_id),
+        can_withdraw: acts_for(user, detail.row.department_id),
         today: st.today().to_string(),
         withdrawal_days: st.rules.read().expect("rules lock").publication.withdrawal_days,
         department,
@@ -679,7 +684,7 @@ async fn withdraw_record(
 ) -> Result<Response, PageError> {
     let rid: i64 = id.parse().map_err(|_| PageError::NotFound)?;
     let detail = st.db(move |s| s.record(rid)).await?.ok_or(PageError::NotFound)?;
-    if !user.role.oversees() && (user.department_id.is_none() || user.department_id != detail.row.department_id) {
+    if !crate::console::acts_for(&user, detail.row.department_id) {
         return Err(PageError::Forbidden);
     }
     let mut errors = Vec::new();

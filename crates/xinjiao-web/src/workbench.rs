@@ -983,7 +983,7 @@ async fn publish_document(
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     let doc = st.db(move |s| s.document(id)).await?.ok_or(PageError::NotFound)?;
-    if !user.role.oversees() && user.department_id != Some(doc.department_id) {
+    if !crate::console::acts_for(&user, Some(doc.department_id)) {
         return Err(PageError::Forbidden);
     }
     let (wctx, today) = (ctx(&st, &user, format!("发布 {}", doc.title)), st.today());
@@ -1109,8 +1109,18 @@ pub fn reminders(st: &AppState, store: &dyn Store, user: &User) -> Result<Vec<Re
             href: format!("/console/dashboard/drill?what=fill&by=department&key={dept}&period=month&at={last}"),
         });
     }
-    let waiting = xinjiao_store::RecordFilter { department_id: Some(dept), ..Default::default() };
-    for r in store.list_records(&waiting, PageRequest::new(1, PageRequest::MAX_PER_PAGE))?.items.iter() {
+    // Only the department's records awaiting or failing review (not its newest
+    // records at large, which could hide older pending ones).
+    let mut waiting = Vec::new();
+    for state in ["pending", "rejected"] {
+        let f = xinjiao_store::RecordFilter {
+            department_id: Some(dept),
+            review_state: Some(state.to_string()),
+            ..Default::default()
+        };
+        waiting.extend(store.list_records(&f, PageRequest::new(1, PageRequest::MAX_PER_PAGE))?.items);
+    }
+    for r in &waiting {
         match r.review_state.as_deref() {
             Some("pending") => {
                 let deadline = rules.publication.deadline(r.kind, r.decision_date, &rules.calendar).value;
@@ -1208,7 +1218,7 @@ async fn act_on_objection(
         .await?
         .pop()
         .ok_or(PageError::NotFound)?;
-    if !user.role.oversees() && (user.department_id.is_none() || user.department_id != found.department_id) {
+    if !crate::console::acts_for(&user, found.department_id) {
         return Err(PageError::Forbidden);
     }
     let reason = f.reason.trim().to_string();
@@ -1246,7 +1256,7 @@ async fn objection_attachment(
         .await?
         .pop()
         .and_then(|o| o.department_id);
-    if !user.role.oversees() && (user.department_id.is_none() || user.department_id != department) {
+    if !crate::console::acts_for(&user, department) {
         return Err(PageError::Forbidden);
     }
     Ok((
@@ -1310,7 +1320,7 @@ async fn act_on_repair(
         .await?
         .pop()
         .ok_or(PageError::NotFound)?;
-    if !user.role.oversees() && (user.department_id.is_none() || user.department_id != found.department_id) {
+    if !crate::console::acts_for(&user, found.department_id) {
         return Err(PageError::Forbidden);
     }
     let reason = f.reason.trim().to_string();
