@@ -44,6 +44,8 @@ pub const CODES: &[(&str, &str)] = &[
     ("amount.required", "处罚类别要求填写金额且大于0"),
     ("penalty.license_ref_required", "暂扣或吊销许可证件时须填写证照名称及编号"),
     ("license.decision_no_required", "行政许可决定文书号与许可编号不能同时为空"),
+    ("value.control_chars", "字段含有控制字符（自由文本只允许制表符和换行）"),
+    ("personal.in_text", "提醒（不拒绝）：字段中有疑似身份证号码、手机号码或银行卡号，公开时自动遮蔽"),
 ];
 
 /// Chinese meaning of a machine code, for the diagnostics legend.

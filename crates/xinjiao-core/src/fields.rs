@@ -81,9 +81,14 @@ pub struct FieldDef {
     pub requirement: Requirement,
     pub max_len: usize,
     pub kind: ValueKind,
-    /// Personal data that public pages must mask (ID numbers of natural persons
-    /// and legal representatives).
-    pub personal: bool,
+}
+
+impl FieldDef {
+    /// Personal data that public pages mask whole (ID numbers of natural
+    /// persons and legal representatives): `rules/personal-data.toml`.
+    pub fn is_personal(&self) -> bool {
+        crate::personal::PersonalDataRules::embedded().is_personal(self.code)
+    }
 }
 
 const fn f(
@@ -94,12 +99,7 @@ const fn f(
     max_len: usize,
     kind: ValueKind,
 ) -> FieldDef {
-    FieldDef { code, name, aliases, requirement, max_len, kind, personal: false }
-}
-
-const fn personal(mut def: FieldDef) -> FieldDef {
-    def.personal = true;
-    def
+    FieldDef { code, name, aliases, requirement, max_len, kind }
 }
 
 use Requirement::{Conditional as C, Optional as O, Required as R};
@@ -117,9 +117,9 @@ pub static PENALTY_FIELDS: &[FieldDef] = &[
     f("CF_XDR_SHZZ", "行政相对人代码_6（社会组织登记证号）", &["社会组织登记证号", "代码_6"], O, 50, Code),
     f("CF_FRDB", "法定代表人", &["法定代表人姓名", "法定代表人（负责人）"], C, 50, Text),
     f("CF_FR_ZJLX", "法定代表人证件类型", &[], O, 64, Enum),
-    personal(f("CF_FR_ZJHM", "法定代表人证件号码", &[], O, 64, Code)),
+    f("CF_FR_ZJHM", "法定代表人证件号码", &[], O, 64, Code),
     f("CF_XDR_ZJLX", "证件类型", &["行政相对人证件类型"], C, 64, Enum),
-    personal(f("CF_XDR_ZJHM", "证件号码", &["行政相对人证件号码", "身份证号码"], C, 64, Code)),
+    f("CF_XDR_ZJHM", "证件号码", &["行政相对人证件号码", "身份证号码"], C, 64, Code),
     f("CF_WSH", "行政处罚决定书文号", &["处罚决定书文号", "决定书文号", "文书号"], R, 128, Text),
     f("CF_WFXW", "违法行为类型", &[], R, 2000, Text),
     f("CF_SY", "违法事实", &["主要违法事实"], R, 2000, Text),
@@ -161,9 +161,9 @@ pub static LICENSE_FIELDS: &[FieldDef] = &[
     f("XK_XDR_SHZZ", "行政相对人代码_6（社会组织登记证号）", &["社会组织登记证号", "代码_6"], O, 50, Code),
     f("XK_FRDB", "法定代表人", &["法定代表人姓名", "法定代表人（负责人）"], C, 50, Text),
     f("XK_FR_ZJLX", "法定代表人证件类型", &[], O, 64, Enum),
-    personal(f("XK_FR_ZJHM", "法定代表人证件号码", &[], O, 64, Code)),
+    f("XK_FR_ZJHM", "法定代表人证件号码", &[], O, 64, Code),
     f("XK_XDR_ZJLX", "证件类型", &["行政相对人证件类型"], C, 64, Enum),
-    personal(f("XK_XDR_ZJHM", "证件号码", &["行政相对人证件号码", "身份证号码"], C, 64, Code)),
+    f("XK_XDR_ZJHM", "证件号码", &["行政相对人证件号码", "身份证号码"], C, 64, Code),
     f("XK_XKWS", "行政许可决定文书名称", &["许可决定文书名称"], R, 256, Text),
     f("XK_WSH", "行政许可决定文书号", &["许可决定文书号", "文书号"], C, 128, Text),
     f("XK_XKLB", "许可类别", &[], R, 64, Enum),

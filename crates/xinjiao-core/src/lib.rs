@@ -12,6 +12,7 @@ pub mod ids;
 pub mod objections;
 pub mod org;
 pub mod period;
+pub mod personal;
 pub mod publication;
 pub mod rates;
 pub mod record;

@@ -533,7 +533,7 @@ pub struct ParseContext {
 
 /// Parses a row of raw values into a record, or returns every broken rule.
 pub fn parse_record(kind: RecordKind, values: &FieldValues, ctx: &ParseContext) -> Result<Record, Vec<Diagnostic>> {
-    let mut p = RowParser { kind, values, ctx, diags: Vec::new() };
+    let mut p = RowParser { kind, values, ctx, diags: control_char_diagnostics(kind, values) };
     let record = match kind {
         RecordKind::Penalty => p.penalty().map(Record::Penalty),
         RecordKind::License => p.license().map(Record::License),
@@ -542,6 +542,40 @@ pub fn parse_record(kind: RecordKind, values: &FieldValues, ctx: &ParseContext) 
         Some(r) if p.diags.is_empty() => Ok(r),
         _ => Err(p.diags),
     }
+}
+
+/// Whether `c` may not appear in a field: control characters (tab, line feed
+/// and carriage return are allowed in free text only) and the bidirectional
+/// overrides and isolates that make text display other than it reads.
+fn forbidden_char(c: char, free_text: bool) -> bool {
+    match c {
+        '\t' | '\n' | '\r' => !free_text,
+        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => true,
+        c => c.is_control(),
+    }
+}
+
+/// `value.control_chars` for every field holding a character it may not hold.
+pub fn control_char_diagnostics(kind: RecordKind, values: &FieldValues) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for def in kind.fields() {
+        let Some(v) = values.get(def.code) else { continue };
+        let free_text = def.kind == ValueKind::Text;
+        if let Some((i, c)) = v.chars().enumerate().find(|(_, c)| forbidden_char(*c, free_text)) {
+            out.push(Diagnostic::new(
+                def.code,
+                "value.control_chars",
+                format!(
+                    "「{}」第{}个字符是不可见的控制字符（U+{:04X}）{}；请删除后重新提交",
+                    def.name,
+                    i + 1,
+                    c as u32,
+                    if free_text { "，只允许制表符和换行" } else { "" }
+                ),
+            ));
+        }
+    }
+    out
 }
 
 struct RowParser<'a> {

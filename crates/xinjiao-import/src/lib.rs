@@ -2,16 +2,20 @@
 //! plus diagnostics that name the spreadsheet row, the field code and the rule.
 //!
 //! Formats: CSV in UTF-8, UTF-8 with BOM or GBK/GB18030 (detected from the first
-//! 64 KiB, overridable), and XLSX (first sheet or a named one). Rows are streamed
-//! so that a large CSV is read with bounded memory. This crate never touches the
-//! database; callers hand the records to a `Store`.
+//! 64 KiB, overridable), and XLSX (first sheet or a named one). Both are read as
+//! streams of rows within [`Limits`] that are checked before anything is
+//! allocated, so that no file, however crafted, can exhaust memory. This crate
+//! never touches the database; callers hand the records to a `Store`.
 
 mod export;
+mod limits;
 mod read;
 mod report;
+mod xlsx_in;
 mod xlsx_out;
 
 pub use export::write_csv;
+pub use limits::Limits;
 pub use read::{Encoding, FileError, Format, ReadOptions, RowReader, SourceRow, open_bytes, open_path};
 pub use report::{ImportReport, RowDiagnostic};
 pub use xlsx_out::{Cell, error_report_xlsx, table_xlsx, template_xlsx};
@@ -20,12 +24,14 @@ use xinjiao_core::record::{ParseContext, parse_record};
 use xinjiao_core::{Diagnostic, Record, RecordKind};
 
 /// A row after parsing: its spreadsheet row number, its cells as read (for the
-/// error report), and the record or the broken rules.
+/// error report), the record or the broken rules, and warnings that do not
+/// reject the row (personal numbers in free text).
 #[derive(Debug)]
 pub struct ParsedRow {
     pub row: u64,
     pub cells: Vec<String>,
     pub result: Result<Record, Vec<Diagnostic>>,
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// Parses one source row: cell-level problems (encoding, numeric cells that lost
@@ -46,7 +52,8 @@ pub fn parse_row(kind: RecordKind, row: SourceRow, ctx: &ParseContext) -> Parsed
         }
         Err(diags)
     };
-    ParsedRow { row: row.number, cells: row.cells, result }
+    let warnings = xinjiao_core::personal::PersonalDataRules::embedded().warnings(kind, &row.values);
+    ParsedRow { row: row.number, cells: row.cells, result, warnings }
 }
 
 /// Machine codes of problems found while reading cells and rows (in addition to
@@ -65,4 +72,11 @@ pub const CODES: &[(&str, &str)] = &[
     ("file.duplicate_columns", "表头中有重复的列"),
     ("file.missing_columns", "缺少必填列"),
     ("file.no_sheet", "XLSX中没有指定的工作表"),
+    ("file.too_large", "文件超过允许的大小"),
+    ("file.too_many_rows", "文件的数据行超过上限"),
+    ("file.too_many_columns", "文件有单元格超出允许的列数"),
+    ("file.too_many_cells", "文件的单元格超过上限"),
+    ("file.too_many_strings", "XLSX共享字符串表超过上限"),
+    ("file.row_too_large", "一行或一个单元格超过允许的字节数"),
+    ("file.zip_bomb", "XLSX解压后超过允许的大小（疑似压缩炸弹）"),
 ];

@@ -4,10 +4,14 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{Cursor, Read};
 use std::path::Path;
+use std::sync::Arc;
 
 use xinjiao_core::Diagnostic;
 use xinjiao_core::fields::{FieldDef, RecordKind, Requirement, ValueKind, match_header};
 use xinjiao_core::record::FieldValues;
+
+use crate::limits::{Budget, Exceeded, Limits};
+use crate::xlsx_in::{Cell, SheetReader};
 
 /// Text encoding of a CSV file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,9 +47,19 @@ pub struct ReadOptions {
     pub encoding: Encoding,
     /// XLSX sheet name; the first sheet if `None`.
     pub sheet: Option<String>,
+    /// What the file may make the reader do.
+    pub limits: Limits,
 }
 
-/// A problem with the whole file: nothing of it is stored.
+impl ReadOptions {
+    /// Automatic encoding, the first sheet, the default limits.
+    pub fn new(kind: RecordKind) -> ReadOptions {
+        ReadOptions { kind, encoding: Encoding::Auto, sheet: None, limits: Limits::DEFAULT }
+    }
+}
+
+/// A problem with the whole file: nothing of it is stored. Found when the
+/// file is opened, or while its rows are read (a limit reached midway).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileError {
     /// Stable machine code (`file.unreadable`, `file.unknown_columns`, …).
@@ -55,7 +69,7 @@ pub struct FileError {
 }
 
 impl FileError {
-    fn new(code: &'static str, message: impl Into<String>) -> FileError {
+    pub(crate) fn new(code: &'static str, message: impl Into<String>) -> FileError {
         FileError { code, message: message.into() }
     }
 }
@@ -135,28 +149,23 @@ fn map_headers(kind: RecordKind, headers: &[String]) -> Result<Columns, FileErro
     Ok(Columns { fields, headers: headers.to_vec() })
 }
 
-/// Streams rows from a CSV or XLSX source.
+/// Streams rows from a CSV or XLSX source. Each item is a row, or the
+/// `file.*` error that ends the read (a limit reached midway): then nothing
+/// of the file may be stored.
 pub struct RowReader {
     columns: Columns,
     inner: Inner,
+    limits: Limits,
+    rows: u64,
+    done: bool,
     pub format: Format,
     /// The encoding a CSV file was read with.
     pub encoding: Option<Encoding>,
 }
 
 enum Inner {
-    Csv { reader: csv::Reader<Box<dyn Read + Send>>, record: csv::ByteRecord, number: u64, replacement_check: bool },
-    Xlsx { rows: std::vec::IntoIter<(u64, Vec<Cell>)> },
-}
-
-/// A cell as XLSX gives it.
-#[derive(Debug, Clone)]
-enum Cell {
-    Text(String),
-    Number(f64),
-    Date(String),
-    Empty,
-    Error(String),
+    Csv { reader: csv::Reader<Budget<Box<dyn Read + Send>>>, record: csv::ByteRecord, number: u64, encoding: Encoding },
+    Xlsx { sheet: Box<SheetReader> },
 }
 
 impl RowReader {
@@ -164,84 +173,158 @@ impl RowReader {
     pub fn headers(&self) -> &[String] {
         &self.columns.headers
     }
-}
 
-impl Iterator for RowReader {
-    type Item = SourceRow;
-
-    fn next(&mut self) -> Option<SourceRow> {
+    fn next_row(&mut self) -> Result<Option<SourceRow>, FileError> {
         loop {
-            match &mut self.inner {
-                Inner::Csv { reader, record, number, replacement_check } => {
+            let row = match &mut self.inner {
+                Inner::Csv { reader, record, number, encoding } => {
                     *number += 1;
+                    reader.get_mut().mark();
                     match reader.read_byte_record(record) {
-                        Ok(false) => return None,
+                        Ok(false) => return Ok(None),
                         Ok(true) => {
-                            let row = csv_row(&self.columns, record, *number, *replacement_check);
+                            let row = csv_row(&self.columns, record, *number, *encoding, &self.limits);
                             if row.cells.iter().all(|c| c.trim().is_empty()) {
                                 continue; // blank line
                             }
-                            return Some(row);
+                            row
                         }
                         Err(e) => {
-                            let mut d =
+                            if let Some(which) = reader.get_ref().exceeded() {
+                                return Err(csv_budget_error(which, *number, &self.limits));
+                            }
+                            if let csv::ErrorKind::Io(io) = e.kind() {
+                                return Err(FileError::new("file.unreadable", format!("读取第{number}行时出错：{io}")));
+                            }
+                            let d =
                                 Diagnostic::new("", "file.csv_syntax", format!("第{number}行无法按CSV格式解析：{e}"));
-                            d.field = "";
-                            return Some(SourceRow {
+                            SourceRow {
                                 number: *number,
                                 cells: vec![],
                                 values: FieldValues::new(),
                                 cell_errors: vec![d],
-                            });
+                            }
                         }
                     }
                 }
-                Inner::Xlsx { rows } => {
-                    let (number, cells) = rows.next()?;
-                    if cells.iter().all(|c| matches!(c, Cell::Empty))
-                        || cells
-                            .iter()
-                            .all(|c| matches!(c, Cell::Text(t) if t.trim().is_empty()) || matches!(c, Cell::Empty))
+                Inner::Xlsx { sheet } => {
+                    let Some((number, cells)) = sheet.next_row()? else {
+                        return Ok(None);
+                    };
+                    if cells
+                        .iter()
+                        .all(|c| matches!(c, Cell::Empty) || matches!(c, Cell::Text(t) if t.trim().is_empty()))
                     {
                         continue;
                     }
-                    return Some(xlsx_row(&self.columns, cells, number));
+                    xlsx_row(&self.columns, cells, number)
                 }
+            };
+            self.rows += 1;
+            if self.rows > self.limits.max_rows {
+                return Err(FileError::new(
+                    "file.too_many_rows",
+                    format!("文件超过{}行数据（第{}行），请拆分后上传", self.limits.max_rows, row.number),
+                ));
+            }
+            return Ok(Some(row));
+        }
+    }
+}
+
+fn csv_budget_error(which: Exceeded, number: u64, limits: &Limits) -> FileError {
+    match which {
+        Exceeded::SinceMark => FileError::new(
+            "file.row_too_large",
+            format!("第{number}行超过{}KB，可能缺少换行或引号未闭合；文件未导入", limits.max_row_bytes >> 10),
+        ),
+        Exceeded::Total => FileError::new("file.too_large", "文件过大，请拆分后上传"),
+    }
+}
+
+impl Iterator for RowReader {
+    type Item = Result<SourceRow, FileError>;
+
+    fn next(&mut self) -> Option<Result<SourceRow, FileError>> {
+        if self.done {
+            return None;
+        }
+        match self.next_row() {
+            Ok(Some(row)) => Some(Ok(row)),
+            Ok(None) => {
+                self.done = true;
+                None
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
             }
         }
     }
 }
 
-fn csv_row(cols: &Columns, record: &csv::ByteRecord, number: u64, replacement_check: bool) -> SourceRow {
-    let mut cells = Vec::with_capacity(record.len());
+/// Whether a cell that is valid UTF-8 looks like UTF-8 text in a GBK file:
+/// it has characters from U+0800 on (CJK takes three bytes in UTF-8) and none
+/// of the two-byte range, which is what GBK bytes read as UTF-8 usually give.
+fn looks_like_utf8_text(s: &str) -> bool {
+    s.chars().any(|c| c as u32 >= 0x800) && !s.chars().any(|c| (0x80..0x800).contains(&(c as u32)))
+}
+
+/// Decodes one cell; `Err` carries the text as far as it could be read.
+fn decode_cell(bytes: &[u8], encoding: Encoding) -> Result<String, (String, &'static str)> {
+    match encoding {
+        Encoding::Utf8 | Encoding::Auto => std::str::from_utf8(bytes).map(str::to_string).map_err(|_| {
+            (String::from_utf8_lossy(bytes).into_owned(), "含有无法按UTF-8解码的字节，可能是GBK编码的内容")
+        }),
+        Encoding::Gb18030 => {
+            if bytes.is_ascii() {
+                return Ok(String::from_utf8_lossy(bytes).into_owned());
+            }
+            if let Ok(s) = std::str::from_utf8(bytes)
+                && looks_like_utf8_text(s)
+            {
+                return Err((s.to_string(), "是UTF-8编码的内容，而文件其余部分是GBK编码"));
+            }
+            match encoding_rs::GB18030.decode_without_bom_handling_and_without_replacement(bytes) {
+                Some(s) => Ok(s.into_owned()),
+                None => Err((
+                    encoding_rs::GB18030.decode_without_bom_handling(bytes).0.into_owned(),
+                    "含有无法按GBK/GB18030解码的字节",
+                )),
+            }
+        }
+    }
+}
+
+fn csv_row(cols: &Columns, record: &csv::ByteRecord, number: u64, encoding: Encoding, limits: &Limits) -> SourceRow {
+    let width = record.len().min(limits.max_columns.max(cols.fields.len()));
+    let mut cells = Vec::with_capacity(width);
     let mut values = FieldValues::new();
     let mut errors = Vec::new();
-    for (i, bytes) in record.iter().enumerate() {
+    for (i, bytes) in record.iter().take(width).enumerate() {
         let def = cols.fields.get(i).copied().flatten();
-        let text = match std::str::from_utf8(bytes) {
-            Ok(s) => s.to_string(),
-            Err(_) => {
+        let text = match decode_cell(bytes, encoding) {
+            Ok(s) => s,
+            Err((s, why)) => {
                 if let Some(def) = def {
+                    let hint = if encoding == Encoding::Gb18030 {
+                        ""
+                    } else {
+                        "（整个文件为GBK时可用 --encoding gbk）"
+                    };
                     errors.push(Diagnostic::new(
                         def.code,
                         "cell.encoding",
-                        format!("「{}」含有无法按UTF-8解码的字节，请确认文件编码（可用 --encoding gbk）", def.name),
+                        format!("「{}」{why}，请把该单元格改为与文件相同的编码{hint}", def.name),
                     ));
                 }
-                String::from_utf8_lossy(bytes).into_owned()
+                s
             }
         };
-        if let Some(def) = def {
-            if replacement_check && text.contains('\u{FFFD}') {
-                errors.push(Diagnostic::new(
-                    def.code,
-                    "cell.encoding",
-                    format!("「{}」含有无法按GBK/GB18030解码的字符", def.name),
-                ));
-            }
-            if !text.is_empty() {
-                values.insert(def.code, text.clone());
-            }
+        if let Some(def) = def
+            && !text.is_empty()
+        {
+            values.insert(def.code, text.clone());
         }
         cells.push(text);
     }
@@ -262,18 +345,21 @@ fn number_text(f: f64) -> String {
     if f.fract() == 0.0 && f.abs() < 1e15 { format!("{}", f as i64) } else { format!("{f}") }
 }
 
+fn cell_text(cell: &Cell) -> String {
+    match cell {
+        Cell::Text(s) | Cell::Date(s) | Cell::Error(s) => s.clone(),
+        Cell::Number(f) => number_text(*f),
+        Cell::Empty => String::new(),
+    }
+}
+
 fn xlsx_row(cols: &Columns, cells: Vec<Cell>, number: u64) -> SourceRow {
     let mut texts = Vec::with_capacity(cells.len());
     let mut values = FieldValues::new();
     let mut errors = Vec::new();
     for (i, cell) in cells.into_iter().enumerate() {
         let def = cols.fields.get(i).copied().flatten();
-        let text = match &cell {
-            Cell::Text(s) | Cell::Date(s) => s.clone(),
-            Cell::Number(f) => number_text(*f),
-            Cell::Empty => String::new(),
-            Cell::Error(e) => e.clone(),
-        };
+        let text = cell_text(&cell);
         if let Some(def) = def {
             match (&cell, def.kind) {
                 (Cell::Error(e), _) => errors.push(Diagnostic::new(
@@ -315,26 +401,39 @@ fn xlsx_row(cols: &Columns, cells: Vec<Cell>, number: u64) -> SourceRow {
 
 fn detect_format(name: &str, head: &[u8]) -> Format {
     let lower = name.to_ascii_lowercase();
-    if lower.ends_with(".xlsx") || lower.ends_with(".xlsm") || head.starts_with(b"PK\x03\x04") {
+    if lower.ends_with(".xlsx") || lower.ends_with(".xlsm") || crate::xlsx_in::looks_like_zip(head) {
         Format::Xlsx
     } else {
         Format::Csv
     }
 }
 
+/// Detects the encoding of a CSV file from its first bytes: a UTF-8 BOM, or
+/// else the majority of the lines with non-ASCII bytes (valid UTF-8 or not),
+/// so that one pasted cell in another encoding is reported as that cell, not
+/// as every row of the file.
 fn detect_encoding(head: &[u8]) -> Encoding {
     if head.starts_with(b"\xEF\xBB\xBF") {
         return Encoding::Utf8;
     }
-    match std::str::from_utf8(head) {
-        Ok(_) => Encoding::Utf8,
-        // A multi-byte character cut at the end of the sample is still UTF-8.
-        Err(e) if e.error_len().is_none() => Encoding::Utf8,
-        Err(_) => Encoding::Gb18030,
+    let (mut utf8, mut other) = (0u32, 0u32);
+    let mut lines = head.split(|&b| b == b'\n').peekable();
+    while let Some(line) = lines.next() {
+        if line.is_ascii() {
+            continue;
+        }
+        match std::str::from_utf8(line) {
+            Ok(_) => utf8 += 1,
+            // A multi-byte character cut at the end of the sample is still UTF-8.
+            Err(e) if e.error_len().is_none() && lines.peek().is_none() => utf8 += 1,
+            Err(_) => other += 1,
+        }
     }
+    if other > utf8 { Encoding::Gb18030 } else { Encoding::Utf8 }
 }
 
-/// Opens a file on disk (streaming for CSV).
+/// Opens a file on disk (streaming for CSV; an XLSX file is read whole,
+/// after its size is checked).
 pub fn open_path(path: &Path, opts: &ReadOptions) -> Result<RowReader, FileError> {
     let mut file = File::open(path)
         .map_err(|e| FileError::new("file.unreadable", format!("无法打开文件 {}：{e}", path.display())))?;
@@ -347,22 +446,39 @@ pub fn open_path(path: &Path, opts: &ReadOptions) -> Result<RowReader, FileError
     match detect_format(&name, &head) {
         Format::Csv => open_csv(Box::new(Cursor::new(head.clone()).chain(file)), &head, opts),
         Format::Xlsx => {
-            let mut all = head;
-            file.read_to_end(&mut all).map_err(|e| FileError::new("file.unreadable", format!("无法读取文件：{e}")))?;
-            open_xlsx(all, opts)
+            let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+            if len > opts.limits.max_file_bytes {
+                return Err(FileError::new(
+                    "file.too_large",
+                    format!("XLSX文件超过{}MB，请拆分后上传", opts.limits.max_file_bytes >> 20),
+                ));
+            }
+            let all = crate::xlsx_in::read_bounded(
+                std::io::BufReader::new(Cursor::new(head).chain(file)),
+                opts.limits.max_file_bytes,
+            )
+            .map_err(|e| FileError::new("file.unreadable", format!("无法读取文件：{e}")))?
+            .ok_or_else(|| {
+                FileError::new("file.too_large", format!("XLSX文件超过{}MB", opts.limits.max_file_bytes >> 20))
+            })?;
+            open_xlsx(Arc::new(all), opts)
         }
     }
 }
 
-/// Opens an uploaded file held in memory.
-pub fn open_bytes(name: &str, bytes: Vec<u8>, opts: &ReadOptions) -> Result<RowReader, FileError> {
-    let head_len = bytes.len().min(65536);
-    match detect_format(name, &bytes[..head_len]) {
+/// Opens an uploaded file held in memory (shared, not copied).
+pub fn open_bytes<B>(name: &str, bytes: B, opts: &ReadOptions) -> Result<RowReader, FileError>
+where
+    B: AsRef<[u8]> + Send + Sync + 'static,
+{
+    let data = bytes.as_ref();
+    let head_len = data.len().min(65536);
+    match detect_format(name, &data[..head_len]) {
         Format::Csv => {
-            let head = bytes[..head_len].to_vec();
+            let head = data[..head_len].to_vec();
             open_csv(Box::new(Cursor::new(bytes)), &head, opts)
         }
-        Format::Xlsx => open_xlsx(bytes, opts),
+        Format::Xlsx => open_xlsx(Arc::new(bytes), opts),
     }
 }
 
@@ -374,103 +490,66 @@ fn open_csv(source: Box<dyn Read + Send>, head: &[u8], opts: &ReadOptions) -> Re
         Encoding::Auto => detect_encoding(head),
         e => e,
     };
-    let reader: Box<dyn Read + Send> = match encoding {
-        // UTF-8 bytes go to the CSV reader as they are, without a leading BOM.
-        Encoding::Utf8 | Encoding::Auto => {
-            let mut source = source;
-            if head.starts_with(b"\xEF\xBB\xBF") {
-                let mut bom = [0u8; 3];
-                source
-                    .read_exact(&mut bom)
-                    .map_err(|e| FileError::new("file.unreadable", format!("无法读取文件：{e}")))?;
-            }
-            source
-        }
-        Encoding::Gb18030 => Box::new(
-            encoding_rs_io::DecodeReaderBytesBuilder::new()
-                .bom_override(true)
-                .encoding(Some(encoding_rs::GB18030))
-                .build(source),
-        ),
-    };
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(reader);
+    let mut source = source;
+    if head.starts_with(b"\xEF\xBB\xBF") {
+        let mut bom = [0u8; 3];
+        source.read_exact(&mut bom).map_err(|e| FileError::new("file.unreadable", format!("无法读取文件：{e}")))?;
+    }
+    // Cells are decoded one by one: CSV's separators and quotes are ASCII,
+    // and no byte of a GBK or GB18030 character is one of them.
+    let budget = Budget::new(source, u64::MAX - 1, opts.limits.max_row_bytes);
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(budget);
     let mut header = csv::ByteRecord::new();
     match reader.read_byte_record(&mut header) {
         Ok(true) => {}
         Ok(false) => return Err(FileError::new("file.empty", "文件为空")),
         Err(e) => {
+            if let Some(which) = reader.get_ref().exceeded() {
+                return Err(csv_budget_error(which, 1, &opts.limits));
+            }
             return Err(FileError::new("file.unreadable", format!("表头行无法按CSV格式解析：{e}")));
         }
     }
-    let headers: Vec<String> =
-        header.iter().map(|b| std::str::from_utf8(b).map(str::to_string)).collect::<Result<_, _>>().map_err(|_| {
-            FileError::new("file.encoding", "表头不是有效的UTF-8文本；如果文件是GBK编码，请用 --encoding gbk")
-        })?;
-    if headers.iter().any(|h| h.contains('\u{FFFD}')) {
-        return Err(FileError::new("file.encoding", "表头含有无法解码的字符，请确认文件编码（UTF-8 或 GBK）"));
+    if header.len() > opts.limits.max_columns {
+        return Err(FileError::new(
+            "file.too_many_columns",
+            format!("表头有{}列，超过允许的{}列", header.len(), opts.limits.max_columns),
+        ));
     }
+    let headers: Vec<String> =
+        header.iter().map(|b| decode_cell(b, encoding).ok()).collect::<Option<_>>().ok_or_else(|| {
+            FileError::new(
+                "file.encoding",
+                match encoding {
+                    Encoding::Gb18030 => "表头无法按GBK/GB18030解码，请确认文件编码（UTF-8 或 GBK）",
+                    _ => "表头不是有效的UTF-8文本；如果文件是GBK编码，请用 --encoding gbk",
+                },
+            )
+        })?;
     let columns = map_headers(opts.kind, &headers)?;
     Ok(RowReader {
         columns,
-        inner: Inner::Csv {
-            reader,
-            record: csv::ByteRecord::new(),
-            number: 1,
-            replacement_check: encoding == Encoding::Gb18030,
-        },
+        inner: Inner::Csv { reader, record: csv::ByteRecord::new(), number: 1, encoding },
+        limits: opts.limits,
+        rows: 0,
+        done: false,
         format: Format::Csv,
         encoding: Some(encoding),
     })
 }
 
-fn open_xlsx(bytes: Vec<u8>, opts: &ReadOptions) -> Result<RowReader, FileError> {
-    use calamine::{Data, Reader, Xlsx};
-    let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
-        .map_err(|e| FileError::new("file.unreadable", format!("不是有效的XLSX文件：{e}")))?;
-    let names = wb.sheet_names();
-    let sheet = match &opts.sheet {
-        Some(s) => names.iter().find(|n| *n == s).cloned().ok_or_else(|| {
-            FileError::new("file.no_sheet", format!("工作簿中没有名为「{s}」的工作表；现有：{}", names.join("、")))
-        })?,
-        None => names.first().cloned().ok_or_else(|| FileError::new("file.empty", "工作簿中没有工作表"))?,
-    };
-    let range = wb
-        .worksheet_range(&sheet)
-        .map_err(|e| FileError::new("file.unreadable", format!("无法读取工作表「{sheet}」：{e}")))?;
-    let (start_row, start_col) = range.start().unwrap_or((0, 0));
-    let mut rows_iter = range.rows();
-    let header_cells =
-        rows_iter.next().ok_or_else(|| FileError::new("file.empty", format!("工作表「{sheet}」为空")))?;
-    let lead = vec![String::new(); start_col as usize];
-    let headers: Vec<String> = lead
-        .iter()
-        .cloned()
-        .chain(header_cells.iter().map(|c| match c {
-            Data::String(s) => s.clone(),
-            Data::Empty => String::new(),
-            other => other.to_string(),
-        }))
-        .collect();
+fn open_xlsx(data: crate::xlsx_in::Shared, opts: &ReadOptions) -> Result<RowReader, FileError> {
+    let mut sheet = SheetReader::open(data, opts.sheet.as_deref(), opts.limits)?;
+    let (_, header_cells) = sheet.next_row()?.ok_or_else(|| FileError::new("file.empty", "工作表为空"))?;
+    let headers: Vec<String> = header_cells.iter().map(cell_text).collect();
     let columns = map_headers(opts.kind, &headers)?;
-    let mut rows = Vec::new();
-    for (i, r) in rows_iter.enumerate() {
-        let number = u64::from(start_row) + i as u64 + 2;
-        let mut cells: Vec<Cell> = vec![Cell::Empty; start_col as usize];
-        cells.extend(r.iter().map(|c| match c {
-            Data::String(s) => Cell::Text(s.clone()),
-            Data::Int(i) => Cell::Number(*i as f64),
-            Data::Float(f) => Cell::Number(*f),
-            Data::Bool(b) => Cell::Text(if *b { "TRUE".into() } else { "FALSE".into() }),
-            Data::DateTime(dt) => {
-                let (y, m, d, ..) = dt.to_ymd_hms_milli();
-                Cell::Date(format!("{y:04}-{m:02}-{d:02}"))
-            }
-            Data::DateTimeIso(s) => Cell::Date(s.split('T').next().unwrap_or(s).to_string()),
-            Data::DurationIso(s) => Cell::Text(s.clone()),
-            Data::Error(e) => Cell::Error(format!("{e:?}")),
-            Data::Empty => Cell::Empty,
-        }));
-        rows.push((number, cells));
-    }
-    Ok(RowReader { columns, inner: Inner::Xlsx { rows: rows.into_iter() }, format: Format::Xlsx, encoding: None })
+    Ok(RowReader {
+        columns,
+        inner: Inner::Xlsx { sheet: Box::new(sheet) },
+        limits: opts.limits,
+        rows: 0,
+        done: false,
+        format: Format::Xlsx,
+        encoding: None,
+    })
 }

@@ -13,7 +13,10 @@ pub struct RowDiagnostic {
     pub message: String,
 }
 
-/// `{"rows": N, "accepted": N, "unchanged": N, "rejected": N, "diagnostics": [...]}`
+/// `{"rows": N, "accepted": N, "unchanged": N, "rejected": N, "diagnostics": [...]}`,
+/// plus `warnings` (problems that do not reject the row, such as personal data
+/// in a free-text field) and, when a report would grow too long, the number of
+/// diagnostics or warnings left out.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ImportReport {
     pub rows: u64,
@@ -21,21 +24,58 @@ pub struct ImportReport {
     pub unchanged: u64,
     pub rejected: u64,
     pub diagnostics: Vec<RowDiagnostic>,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub diagnostics_omitted: u64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<RowDiagnostic>,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub warnings_omitted: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+fn push_capped(
+    list: &mut Vec<RowDiagnostic>,
+    omitted: &mut u64,
+    items: impl Iterator<Item = RowDiagnostic>,
+    cap: usize,
+) {
+    for d in items {
+        if list.len() < cap {
+            list.push(d);
+        } else {
+            *omitted += 1;
+        }
+    }
 }
 
 impl ImportReport {
+    /// Adds diagnostics, keeping at most `cap` and counting the rest.
+    pub fn push_diagnostics(&mut self, items: impl Iterator<Item = RowDiagnostic>, cap: usize) {
+        push_capped(&mut self.diagnostics, &mut self.diagnostics_omitted, items, cap);
+    }
+    /// Adds warnings, keeping at most `cap` and counting the rest.
+    pub fn push_warnings(&mut self, items: impl Iterator<Item = RowDiagnostic>, cap: usize) {
+        push_capped(&mut self.warnings, &mut self.warnings_omitted, items, cap);
+    }
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("report serialises")
     }
     /// One-line Chinese summary.
     pub fn summary(&self) -> String {
         format!(
-            "共{}行：新增或更新{}行，未变化{}行，拒绝{}行（{}处错误）",
+            "共{}行：新增或更新{}行，未变化{}行，拒绝{}行（{}处错误）{}",
             self.rows,
             self.accepted,
             self.unchanged,
             self.rejected,
-            self.diagnostics.len()
+            self.diagnostics.len() as u64 + self.diagnostics_omitted,
+            match self.warnings.len() as u64 + self.warnings_omitted {
+                0 => String::new(),
+                n => format!("；{n}处提醒"),
+            }
         )
     }
     /// Diagnostics of one row, in order.

@@ -16,6 +16,7 @@ use xinjiao_store::{PageRequest, RecordFilter, StoreError};
 
 use crate::AppState;
 use crate::auth::ApiUser;
+use crate::import_job::ImportError;
 use crate::portal::{ListQuery, SearchQuery};
 use crate::views::{RecordRowView, SubjectView, public_field_map};
 
@@ -233,28 +234,43 @@ async fn import_file(
         })?,
     };
     let filename = q.filename.unwrap_or_else(|| "upload.csv".into());
-    let opts = ReadOptions { kind, encoding, sheet: q.sheet };
-    let reader = xinjiao_import::open_bytes(&filename, body.to_vec(), &opts)
-        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code, e.message))?;
+    let opts = ReadOptions { kind, encoding, sheet: q.sheet, limits: xinjiao_import::Limits::DEFAULT };
+    if body.is_empty() {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "file.empty", "请求体为空：应为要导入的文件"));
+    }
     let ctx = crate::console::ctx(&st, &user, format!("API 导入 {filename}"));
     let today = st.today();
     let dry_run = q.dry_run;
     let store = st.store.clone();
-    let (uid, file) = (user.id, body.to_vec());
+    let uid = user.id;
+    // Reading and parsing run on a blocking thread, never on the async workers.
     let result = tokio::task::spawn_blocking(move || {
+        let reader = xinjiao_import::open_bytes(&filename, body.clone(), &opts).map_err(ImportError::File)?;
         let result =
             crate::import_job::run_import((!dry_run).then_some(&*store), reader, kind, &ctx, today, &mut |_| {})?;
         if !dry_run {
             // Counted in the pass rate like a console upload.
             let r = &result.report;
             let counts = [r.rows, r.accepted, r.unchanged, r.rejected];
-            let sub = xinjiao_store::NewSubmission::from_report(uid, kind, filename, counts, r.to_json(), file, false);
+            let sub = xinjiao_store::NewSubmission::from_report(
+                uid,
+                kind,
+                filename,
+                counts,
+                r.to_json(),
+                body.to_vec(),
+                false,
+            );
             store.create_submission(&ctx, &sub)?;
         }
-        Ok::<_, StoreError>(result)
+        Ok::<_, ImportError>(result)
     })
     .await
-    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))??;
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
+    .map_err(|e| match e {
+        ImportError::File(e) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code, e.message),
+        ImportError::Store(e) => e.into(),
+    })?;
     st.refresh_windows().await?;
     let report: ImportReport = result.report;
     let status = if report.rejected > 0 { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };

@@ -13,10 +13,11 @@ use serde::Deserialize;
 use xinjiao_core::RecordKind;
 use xinjiao_core::fields::{Requirement, ValueKind};
 use xinjiao_core::record::{FieldValues, ParseContext, parse_record};
-use xinjiao_import::{Encoding, ImportReport, ReadOptions, RowDiagnostic};
+use xinjiao_import::{Encoding, FileError, ImportReport, ReadOptions, RowDiagnostic};
 use xinjiao_store::{NewSubmission, Role, StoreError, User, WriteContext};
 
 use crate::auth::{MaybeUser, SESSION_COOKIE, SESSION_HOURS, StaffUser, new_token, token_hash, verify_password};
+use crate::import_job::ImportError;
 use crate::views::{FieldView, RecordRowView, field_views};
 use crate::{AppState, PageError};
 
@@ -264,38 +265,49 @@ async fn upload(
                     .bytes()
                     .await
                     .map_err(|e| PageError::BadRequest(format!("文件读取失败（不超过64MB）：{e}")))?;
-                file = Some((name, bytes.to_vec()));
+                file = Some((name, bytes));
             }
             _ => {}
         }
     }
     let Some((filename, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
-        return Ok(render_home(&st, &user, Some("请选择要上传的文件。".into())).await?.into_response());
+        let msg = "请选择要上传的文件（所选文件为空）。".to_string();
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render_home(&st, &user, Some(msg)).await?).into_response());
     };
-    let opts = ReadOptions { kind, encoding, sheet: None };
-    let reader = match xinjiao_import::open_bytes(&filename, bytes.clone(), &opts) {
-        Ok(r) => r,
-        Err(e) => {
-            let msg = format!("文件「{filename}」未导入：{}（{}）", e.message, e.code);
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, render_home(&st, &user, Some(msg)).await?).into_response());
-        }
-    };
+    let opts = ReadOptions { kind, encoding, sheet: None, limits: xinjiao_import::Limits::DEFAULT };
     let wctx = ctx(&st, &user, format!("上传文件 {filename}"));
     let today = st.today();
     let store = st.store.clone();
     let uid = user.id;
-    let id = tokio::task::spawn_blocking(move || -> Result<i64, StoreError> {
+    // Reading and parsing run on a blocking thread, never on the async workers.
+    let outcome = tokio::task::spawn_blocking(move || -> Result<Result<i64, FileError>, StoreError> {
+        let reader = match xinjiao_import::open_bytes(&filename, bytes.clone(), &opts) {
+            Ok(r) => r,
+            Err(e) => return Ok(Err(e)),
+        };
         let result =
-            crate::import_job::run_import((!dry_run).then_some(&*store), reader, kind, &wctx, today, &mut |_| {})?;
+            match crate::import_job::run_import((!dry_run).then_some(&*store), reader, kind, &wctx, today, &mut |_| {})
+            {
+                Ok(r) => r,
+                Err(ImportError::File(e)) => return Ok(Err(e)),
+                Err(ImportError::Store(e)) => return Err(e),
+            };
         let mut report = serde_json::to_value(&result.report).map_err(|e| StoreError::Backend(e.to_string()))?;
         report["dry_run"] = serde_json::Value::Bool(dry_run);
         let r = &result.report;
         let counts = [r.rows, r.accepted, r.unchanged, r.rejected];
-        let sub = NewSubmission::from_report(uid, kind, filename, counts, report.to_string(), bytes, dry_run);
-        store.create_submission(&wctx, &sub)
+        let sub = NewSubmission::from_report(uid, kind, filename, counts, report.to_string(), bytes.to_vec(), dry_run);
+        store.create_submission(&wctx, &sub).map(Ok)
     })
     .await
     .map_err(|e| PageError::Internal(e.to_string()))??;
+    let id = match outcome {
+        Ok(id) => id,
+        Err(e) => {
+            let msg = format!("文件未导入：{}（{}）", e.message, e.code);
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, render_home(&st, &user, Some(msg)).await?).into_response());
+        }
+    };
     st.refresh_windows().await?;
     Ok(Redirect::to(&format!("/console/submissions/{id}")).into_response())
 }
@@ -409,13 +421,24 @@ async fn errors_xlsx(
     let file = st.db(move |db| db.submission_file(sid)).await?.ok_or(PageError::NotFound)?;
     let (diags, _) = stored_report(&s.report_json);
     let report = ImportReport { diagnostics: diags, ..Default::default() };
-    let opts = ReadOptions { kind: s.kind, encoding: Encoding::Auto, sheet: None };
-    let reader = xinjiao_import::open_bytes(&s.filename, file, &opts).map_err(|e| PageError::BadRequest(e.message))?;
-    let headers = reader.headers().to_vec();
-    let rows: Vec<(u64, Vec<String>)> =
-        reader.filter(|r| !report.row_messages(r.number).is_empty()).map(|r| (r.number, r.cells)).collect();
-    let bytes =
-        xinjiao_import::error_report_xlsx(&headers, &rows, &report).map_err(|e| PageError::Internal(e.to_string()))?;
+    let opts = ReadOptions::new(s.kind);
+    let filename = s.filename.clone();
+    // Re-read within the same limits as the upload, off the async workers.
+    let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, PageError> {
+        let reader =
+            xinjiao_import::open_bytes(&filename, file, &opts).map_err(|e| PageError::BadRequest(e.message))?;
+        let headers = reader.headers().to_vec();
+        let mut rows: Vec<(u64, Vec<String>)> = Vec::new();
+        for r in reader {
+            let r = r.map_err(|e| PageError::BadRequest(e.message))?;
+            if !report.row_messages(r.number).is_empty() {
+                rows.push((r.number, r.cells));
+            }
+        }
+        xinjiao_import::error_report_xlsx(&headers, &rows, &report).map_err(|e| PageError::Internal(e.to_string()))
+    })
+    .await
+    .map_err(|e| PageError::Internal(e.to_string()))??;
     Ok(xlsx_response(&format!("错误报告-{}.xlsx", s.filename), bytes))
 }
 

@@ -1,22 +1,60 @@
 //! Running an import: rows from a [`RowReader`] are parsed, valid records are
 //! handed to the store in batches inside one transaction, and every broken rule
-//! becomes a row diagnostic of the report. Used by the CLI and the console.
+//! becomes a row diagnostic of the report. Used by the CLI, the console and the API.
+//! A file error met midway (a limit of [`xinjiao_import::Limits`]) rolls the
+//! whole transaction back: nothing of the file is stored.
 
 use xinjiao_core::record::ParseContext;
 use xinjiao_core::{Date, Record, RecordKind};
-use xinjiao_import::{ImportReport, RowDiagnostic, RowReader, parse_row};
+use xinjiao_import::{FileError, ImportReport, RowDiagnostic, RowReader, parse_row};
 use xinjiao_store::{RecordOutcome, Store, StoreError, WriteContext};
 
 /// Rows per store batch.
 const BATCH: usize = 2000;
 
+/// Diagnostics (and warnings) kept in a report; further ones are counted only,
+/// so that a file of broken rows cannot fill memory with messages.
+pub const MAX_DIAGNOSTICS: usize = 100_000;
+
 /// The outcome of an import.
 #[derive(Debug, Default)]
 pub struct ImportResult {
     pub report: ImportReport,
-    /// Headers and the cells of rejected rows, for the XLSX error report.
     pub headers: Vec<String>,
-    pub rejected_rows: Vec<(u64, Vec<String>)>,
+}
+
+/// Why an import stored nothing.
+#[derive(Debug)]
+pub enum ImportError {
+    /// The file broke a limit or could not be read midway.
+    File(FileError),
+    Store(StoreError),
+}
+
+impl From<StoreError> for ImportError {
+    fn from(e: StoreError) -> Self {
+        ImportError::Store(e)
+    }
+}
+
+impl std::fmt::Display for ImportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ImportError::File(e) => write!(f, "文件未导入：{e}"),
+            ImportError::Store(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for ImportError {}
+
+fn row_diagnostics(row: u64, diags: Vec<xinjiao_core::Diagnostic>) -> impl Iterator<Item = RowDiagnostic> {
+    diags.into_iter().map(move |d| RowDiagnostic {
+        row,
+        field: d.field.to_string(),
+        code: d.code.to_string(),
+        message: d.message,
+    })
 }
 
 /// Validates every row and, if a store is given, stores the valid ones in one
@@ -30,46 +68,48 @@ pub fn run_import(
     ctx: &WriteContext,
     today: Date,
     progress: &mut dyn FnMut(u64),
-) -> Result<ImportResult, StoreError> {
+) -> Result<ImportResult, ImportError> {
     let parse_ctx = ParseContext { today };
     let headers = reader.headers().to_vec();
-    let (tx, rx) = std::sync::mpsc::sync_channel::<(u64, Vec<Record>)>(4);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<(u64, Vec<Record>), String>>(4);
     std::thread::scope(|scope| {
-        let parser = scope.spawn(move || {
+        let parser = scope.spawn(move || -> Result<ImportReport, FileError> {
             let mut report = ImportReport::default();
-            let mut rejected_rows = Vec::new();
             let mut batch: Vec<Record> = Vec::with_capacity(BATCH);
             for source in reader {
+                let source = match source {
+                    Ok(s) => s,
+                    Err(e) => {
+                        let _ = tx.send(Err(e.message.clone()));
+                        return Err(e);
+                    }
+                };
                 report.rows += 1;
                 let parsed = parse_row(kind, source, &parse_ctx);
+                report.push_warnings(row_diagnostics(parsed.row, parsed.warnings), MAX_DIAGNOSTICS);
                 match parsed.result {
                     Ok(rec) => batch.push(rec),
                     Err(diags) => {
                         report.rejected += 1;
-                        report.diagnostics.extend(diags.into_iter().map(|d| RowDiagnostic {
-                            row: parsed.row,
-                            field: d.field.to_string(),
-                            code: d.code.to_string(),
-                            message: d.message,
-                        }));
-                        rejected_rows.push((parsed.row, parsed.cells));
+                        report.push_diagnostics(row_diagnostics(parsed.row, diags), MAX_DIAGNOSTICS);
                     }
                 }
                 if batch.len() >= BATCH {
                     let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                    if tx.send((report.rows, full)).is_err() {
+                    if tx.send(Ok((report.rows, full))).is_err() {
                         break; // the writer stopped
                     }
                 }
             }
             if !batch.is_empty() {
-                let _ = tx.send((report.rows, batch));
+                let _ = tx.send(Ok((report.rows, batch)));
             }
-            (report, rejected_rows)
+            Ok(report)
         });
         let mut n_valid = 0u64;
         let mut last_progress = 0u64;
-        let mut batches = rx.iter().map(|(rows_read, batch)| {
+        let mut batches = rx.iter().map(|item| {
+            let (rows_read, batch) = item?;
             n_valid += batch.len() as u64;
             if rows_read - last_progress >= 10_000 {
                 progress(rows_read);
@@ -79,14 +119,15 @@ pub fn run_import(
         });
         let outcomes = match store {
             Some(store) => store.write_record_stream(ctx, &mut batches),
+            // Validation only: a file error ends the parser, which reports it below.
             None => {
                 batches.by_ref().for_each(drop);
                 Ok(Vec::new())
             }
         };
         drop(batches);
-        let (mut report, rejected_rows) =
-            parser.join().map_err(|_| StoreError::Backend("import parser thread panicked".into()))?;
+        let parsed = parser.join().map_err(|_| StoreError::Backend("import parser thread panicked".into()))?;
+        let mut report = parsed.map_err(ImportError::File)?;
         let outcomes = outcomes?;
         progress(report.rows);
         if store.is_some() {
@@ -95,6 +136,6 @@ pub fn run_import(
         } else {
             report.accepted = n_valid;
         }
-        Ok(ImportResult { report, headers, rejected_rows })
+        Ok(ImportResult { report, headers })
     })
 }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use askama::Template;
 use xinjiao_core::fields::RecordKind;
 use xinjiao_core::ids::mask_middle;
+use xinjiao_core::personal::PersonalDataRules;
 use xinjiao_store::{Page, RecordRow, Subject};
 
 /// Percent-encodes a query-string value.
@@ -23,6 +24,11 @@ pub fn urlencode(s: &str) -> String {
 /// Masks an identity document number for public output (`4405**********0014`).
 pub fn mask_id(s: &str) -> String {
     mask_middle(s, 4, 4)
+}
+
+/// Masks the ID-card, mobile and bank-card numbers inside a public text.
+pub fn mask_text(s: &str) -> String {
+    PersonalDataRules::embedded().mask_text(s).into_owned()
 }
 
 /// A subject as the public sees it.
@@ -46,10 +52,10 @@ impl From<&Subject> for SubjectView {
             key: s.key.clone(),
             kind: s.kind.as_str(),
             kind_label: s.kind.label(),
-            name: s.name.clone(),
+            name: mask_text(&s.name),
             uscc: s.uscc.clone(),
             id_doc_no_masked: s.id_doc_no.as_deref().map(mask_id),
-            legal_rep: s.legal_rep.clone(),
+            legal_rep: s.legal_rep.as_deref().map(mask_text),
             n_licenses: s.n_licenses,
             n_penalties: s.n_penalties,
         }
@@ -86,12 +92,12 @@ impl From<&RecordRow> for RecordRowView {
             kind: r.kind.as_str(),
             kind_label: r.kind.label(),
             subject_key: r.subject_key.clone(),
-            subject_name: r.subject_name.clone(),
+            subject_name: mask_text(&r.subject_name),
             authority_code: r.authority_code.clone(),
-            authority_name: r.authority_name.clone(),
-            decision_no: r.decision_no.clone(),
+            authority_name: mask_text(&r.authority_name),
+            decision_no: mask_text(&r.decision_no),
             decision_date: r.decision_date.to_string(),
-            summary: r.summary.clone(),
+            summary: mask_text(&r.summary),
             version: r.version,
         }
     }
@@ -103,17 +109,23 @@ pub struct FieldView {
     pub code: &'static str,
     pub name: &'static str,
     pub value: String,
+    /// Whether the value as stored holds personal data (the field is personal,
+    /// or a number was found in its text): masked unless revealed.
     pub personal: bool,
 }
 
-/// The fields of a record in the standard's order; personal ones masked unless `reveal`.
+/// The fields of a record in the standard's order; personal data masked
+/// (whole personal fields, numbers inside any other text) unless `reveal`.
 pub fn field_views(kind: RecordKind, fields: &BTreeMap<String, String>, reveal: bool) -> Vec<FieldView> {
+    let rules = PersonalDataRules::embedded();
     kind.fields()
         .iter()
         .filter_map(|def| {
             let v = fields.get(def.code)?;
-            let value = if def.personal && !reveal { mask_id(v) } else { v.clone() };
-            Some(FieldView { code: def.code, name: def.name, value, personal: def.personal })
+            let masked = rules.mask_field(def, v);
+            let personal = masked != v.as_str();
+            let value = if reveal { v.clone() } else { masked.into_owned() };
+            Some(FieldView { code: def.code, name: def.name, value, personal })
         })
         .collect()
 }

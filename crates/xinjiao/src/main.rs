@@ -287,7 +287,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let Some(encoding) = Encoding::parse(&encoding) else {
                 bail!("不支持的编码 {encoding}，可用 auto、utf-8、gbk、gb18030")
             };
-            let opts = ReadOptions { kind, encoding, sheet };
+            let opts = ReadOptions { kind, encoding, sheet, limits: xinjiao_import::Limits::DEFAULT };
             let reader = match xinjiao_import::open_path(&file, &opts) {
                 Ok(r) => r,
                 Err(e) => {
@@ -308,14 +308,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     let _ = std::io::stderr().flush();
                 }
             };
-            let result = xinjiao_web::import_job::run_import(
+            let result = match xinjiao_web::import_job::run_import(
                 store.as_deref(),
                 reader,
                 kind,
                 &wctx,
                 china_date(clock()),
                 &mut progress,
-            )?;
+            ) {
+                Ok(r) => r,
+                Err(xinjiao_web::import_job::ImportError::File(e)) => {
+                    if tty {
+                        eprintln!();
+                    }
+                    eprintln!("文件未导入：{}（{}）", e.message, e.code);
+                    return Ok(ExitCode::from(1));
+                }
+                Err(xinjiao_web::import_job::ImportError::Store(e)) => return Err(e.into()),
+            };
             if tty {
                 eprintln!();
             }
@@ -330,8 +340,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             for d in r.diagnostics.iter().take(20) {
                 eprintln!("第{}行 {}：{}（{}）", d.row, d.field, d.message, d.code);
             }
-            if r.diagnostics.len() > 20 {
-                eprintln!("……另有 {} 处错误，见 --report 输出", r.diagnostics.len() - 20);
+            let n_diags = r.diagnostics.len() as u64 + r.diagnostics_omitted;
+            if n_diags > 20 {
+                eprintln!("……另有 {} 处错误，见 --report 输出", n_diags - 20);
+            }
+            for d in r.warnings.iter().take(5) {
+                eprintln!("提醒 第{}行 {}：{}（{}）", d.row, d.field, d.message, d.code);
             }
             println!("{}{}", if dry_run { "（仅校验）" } else { "" }, r.summary());
             return Ok(ExitCode::from(if r.rejected > 0 { 2 } else { 0 }));
