@@ -7,6 +7,7 @@
 //! allocated, so that no file, however crafted, can exhaust memory. This crate
 //! never touches the database; callers hand the records to a `Store`.
 
+pub mod crafted;
 mod export;
 mod limits;
 mod read;

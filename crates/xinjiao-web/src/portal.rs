@@ -273,11 +273,15 @@ async fn disclosures(
                 key => Some(s.subject_by_key_on(key, today)?.ok_or(xinjiao_store::StoreError::NotFound)?),
             };
             filter.subject_id = subject.as_ref().map(|x| x.id);
-            Ok((s.list_records(&filter, req)?, s.authorities()?, subject))
+            let mut authorities = s.authorities()?;
+            for a in &mut authorities {
+                a.name = crate::views::mask_text(&a.name);
+            }
+            Ok((s.list_records(&filter, req)?, authorities, subject))
         })
         .await?;
     let heading = match &subject {
-        Some(x) => format!("{}：{what}", x.name),
+        Some(x) => format!("{}：{what}", crate::views::mask_text(&x.name)),
         None => what.to_string(),
     };
     let base = format!(

@@ -103,6 +103,8 @@ on_both_backends!(
     staff_verify_and_activate_subject_accounts,
     reviewed_records_wait_for_approval,
     repeated_failed_logins_are_refused,
+    hostile_uploads_are_refused_and_the_server_goes_on,
+    numbers_in_free_text_are_masked_on_every_public_view,
 );
 
 fn ctx() -> WriteContext {
@@ -1253,4 +1255,103 @@ async fn repeated_failed_logins_are_refused(app: App) {
         assert_eq!(send(&app, claim()).await.0, StatusCode::UNPROCESSABLE_ENTITY);
     }
     assert_eq!(send(&app, claim()).await.0, StatusCode::TOO_MANY_REQUESTS);
+}
+
+async fn api_token(app: &App, username: &str) -> String {
+    let token = auth::new_token();
+    let uid = app.db(|s| s.user_by_name(username)).unwrap().unwrap().id;
+    app.db(|s| s.create_api_token(&ctx(), &auth::token_hash(&token), uid, "测试令牌")).unwrap();
+    token
+}
+
+async fn hostile_uploads_are_refused_and_the_server_goes_on(app: App) {
+    let header: Vec<String> = CSV.lines().next().unwrap().split(',').map(str::to_string).collect();
+    let bomb = xinjiao_import::crafted::sparse_bomb(&header);
+    let before = app.db(|s| s.totals()).unwrap().n_penalties;
+    let cookie = login(&app).await;
+    let upload = |name: &str, content: &[u8]| {
+        let (ct, body) = multipart("penalty", name, content);
+        Request::post("/console/upload")
+            .header(header::COOKIE, cookie.clone())
+            .header(header::CONTENT_TYPE, ct)
+            .header("sec-fetch-site", "same-origin")
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let (s, _, page) = send(&app, upload("炸弹.xlsx", &bomb)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("file.too_many_columns") && page.contains("XFD1048576") && page.contains("未导入"), "{page}");
+    let (s, _, page) = send(&app, upload("空.csv", b"")).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("所选文件为空"), "{page}");
+    let strings = xinjiao_import::crafted::shared_string_bomb(&header, 4_000_001);
+    let token = api_token(&app, "clerk").await;
+    for (query, body, code) in [
+        ("dry_run=true&filename=bomb.xlsx", bomb.clone(), "file.too_many_columns"),
+        ("filename=bomb.xlsx", bomb, "file.too_many_columns"),
+        ("dry_run=true&filename=s.xlsx", strings, "file.too_many_strings"),
+        ("filename=empty.csv", Vec::new(), "file.empty"),
+    ] {
+        let req = Request::post(format!("/api/v1/imports/penalties?{query}"))
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::from(body))
+            .unwrap();
+        let (s, _, body) = send(&app, req).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["error"]["code"], code, "{query}: {body}");
+        assert!(!v["error"]["message"].as_str().unwrap().is_empty());
+    }
+    // The server answers the next request, and nothing was stored.
+    assert_eq!(get(&app, "/healthz").await.0, StatusCode::OK);
+    assert_eq!(get(&app, "/").await.0, StatusCode::OK);
+    assert_eq!(app.db(|s| s.totals()).unwrap().n_penalties, before);
+}
+
+async fn numbers_in_free_text_are_masked_on_every_public_view(app: App) {
+    let id = {
+        let first17 = "44162119800101003";
+        format!("{first17}{}", xinjiao_core::ids::id_card_check_char(first17.as_bytes()).unwrap())
+    };
+    let (mobile, other_mobile, card) = ("13800138000", "13900139000", "6222020200000000006");
+    let csv = format!(
+        "行政相对人名称,行政相对人类别,统一社会信用代码,行政处罚决定书文号,违法行为类型,违法事实,处罚依据,处罚类别,处罚内容,罚款金额（万元）,处罚决定日期,处罚有效期,处罚机关,处罚机关统一社会信用代码,数据来源单位,数据来源单位统一社会信用代码,备注\n\
+         河源市新丰江航运有限公司（联系电话{other_mobile}）,法人及非法人组织,91110000600037341L,河交罚〔2025〕7号,船舶未按规定配备船员,驾驶员（身份证{id}，手机{mobile}）未配备船员,《内河交通安全管理条例》,罚款,罚款5000元,0.5,2026-10-09,2026-10-16,河源市交通运输局,11230500001755309F,河源市交通运输局,11230500001755309F,罚款已由卡号{card}缴纳\n"
+    );
+    let token = api_token(&app, "clerk").await;
+    let req = Request::post("/api/v1/imports/penalties")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::from(csv))
+        .unwrap();
+    let (s, _, body) = send(&app, req).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let report: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let warned: Vec<&str> =
+        report["warnings"].as_array().unwrap().iter().map(|w| w["field"].as_str().unwrap()).collect();
+    assert_eq!(warned, ["CF_XDR_MC", "CF_SY", "BZ"], "the clerk is warned of each field: {report}");
+    let (_, body) = get(&app, "/api/v1/records?subject=91110000600037341L").await;
+    let id_rec = serde_json::from_str::<serde_json::Value>(&body).unwrap()["items"][0]["id"].as_i64().unwrap();
+    let name_q = enc("新丰江");
+    for uri in [
+        "/".to_string(),
+        "/subjects/91110000600037341L".to_string(),
+        format!("/records/{id_rec}"),
+        "/disclosures".to_string(),
+        "/disclosures?kind=penalty&subject=91110000600037341L".to_string(),
+        format!("/search?q={name_q}"),
+        "/api/v1/subjects/91110000600037341L".to_string(),
+        format!("/api/v1/subjects?q={name_q}"),
+        format!("/api/v1/records/{id_rec}"),
+        "/api/v1/records?kind=penalty".to_string(),
+        "/api/v1/records?subject=91110000600037341L".to_string(),
+    ] {
+        let (s, body) = get(&app, &uri).await;
+        assert_eq!(s, StatusCode::OK, "{uri}");
+        for secret in [id.as_str(), &id[4..14], mobile, other_mobile, card, &card[4..15]] {
+            assert!(!body.contains(secret), "{uri} leaks {secret}");
+        }
+        if uri.contains("records/") {
+            assert!(body.contains("138****8000") && body.contains("6222***********0006"), "{uri} shows masked numbers");
+        }
+    }
 }

@@ -100,6 +100,8 @@ on_both_backends!(
     demo_and_user_commands,
     calendar_load_changes_answers,
     organisation_attribution_rates_and_test_clock,
+    hostile_xlsx_files_exit_1_and_store_nothing,
+    csv_cells_in_another_encoding_control_characters_and_personal_numbers,
 );
 
 fn xinjiao(args: &[&str]) -> Output {
@@ -607,4 +609,147 @@ fn http_get(port: u16, path: &str) -> std::io::Result<String> {
     let mut body = String::new();
     s.read_to_string(&mut body)?;
     Ok(body)
+}
+
+fn header_cells() -> Vec<String> {
+    HEADER.iter().map(|s| s.to_string()).collect()
+}
+
+/// Runs an import expected to fail whole: exit status 1, the code on stderr.
+fn import_refused(dir: &TempDir, file: &Path, extra: &[&str]) -> String {
+    let db = dir.db();
+    let mut args = vec!["import", "penalties", file.to_str().unwrap(), "--db", &db];
+    args.extend_from_slice(extra);
+    let out = xinjiao(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "exit 1 for {}: {stderr}", file.display());
+    stderr
+}
+
+fn hostile_xlsx_files_exit_1_and_store_nothing(dir: TempDir) {
+    use xinjiao_import::crafted;
+    // The crafted writer itself makes ordinary files the importer accepts.
+    let mut rows = vec![header_cells()];
+    rows.extend(sample_rows());
+    let f = dir.path("ordinary.xlsx");
+    std::fs::write(&f, crafted::xlsx_of_rows(&rows)).unwrap();
+    let (code, report) = import(&dir, "penalties", &f, &["--dry-run"]);
+    check_sample_report(code, &report);
+
+    let sparse = crafted::sparse_bomb(&header_cells());
+    assert!(sparse.len() < 4096, "a sparse bomb is small: {} bytes", sparse.len());
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("sparse.xlsx", sparse, "file.too_many_columns"),
+        ("strings.xlsx", crafted::shared_string_bomb(&header_cells(), 4_000_001), "file.too_many_strings"),
+        ("blank.xlsx", crafted::whitespace_bomb(&header_cells(), 8 << 20), "file.row_too_large"),
+    ];
+    for (name, bytes, code) in cases {
+        let f = dir.path(name);
+        std::fs::write(&f, &bytes).unwrap();
+        for extra in [&[][..], &["--dry-run"][..]] {
+            let stderr = import_refused(&dir, &f, extra);
+            assert!(stderr.contains(code) && stderr.contains("文件未导入"), "{name}: {stderr}");
+        }
+    }
+    // A limit met after good rows rolls the whole file back.
+    let mut rows = vec![header_cells()];
+    rows.extend(sample_rows());
+    let mut xml = crafted::sheet_xml(&rows);
+    let far = r#"<row r="9"><c r="KZ9" t="inlineStr"><is><t>x</t></is></c></row></sheetData>"#;
+    xml = xml.replace("</sheetData>", far);
+    let f = dir.path("late.xlsx");
+    std::fs::write(&f, crafted::xlsx_with_sheet(xml.as_bytes(), None)).unwrap();
+    let stderr = import_refused(&dir, &f, &[]);
+    assert!(stderr.contains("KZ9") && stderr.contains("file.too_many_columns"), "{stderr}");
+    assert_eq!(dir.store().totals().unwrap().n_penalties, 0, "nothing of any refused file is stored");
+    // A CSV line that never ends is refused at the row budget.
+    let f = dir.path("endless.csv");
+    let mut text = csv_text(&sample_rows()).into_bytes();
+    text.extend(std::iter::repeat_n(b'a', 2 << 20));
+    std::fs::write(&f, text).unwrap();
+    let stderr = import_refused(&dir, &f, &[]);
+    assert!(stderr.contains("file.row_too_large") && stderr.contains("第7行"), "{stderr}");
+    assert_eq!(dir.store().totals().unwrap().n_penalties, 0);
+}
+
+fn csv_cells_in_another_encoding_control_characters_and_personal_numbers(dir: TempDir) {
+    let rows = sample_rows();
+    let good: Vec<Vec<String>> = vec![rows[0].clone(), rows[1].clone(), rows[3].clone()];
+    let fact = HEADER.iter().position(|h| *h == "违法事实").unwrap();
+    // A UTF-8 file with one cell pasted in GBK: that cell is named, the other rows pass.
+    let text = csv_text(&good);
+    let mut bytes = Vec::new();
+    for (i, line) in text.split_inclusive("\r\n").enumerate() {
+        if i == 2 {
+            let cells: Vec<&str> = line.trim_end().split(',').collect();
+            for (j, c) in cells.iter().enumerate() {
+                if j > 0 {
+                    bytes.push(b',');
+                }
+                bytes.extend(if j == fact { gbk("车辆超限运输（GBK）") } else { c.as_bytes().to_vec() });
+            }
+            bytes.extend(b"\r\n");
+        } else {
+            bytes.extend(line.as_bytes());
+        }
+    }
+    let f = dir.path("mixed-utf8.csv");
+    std::fs::write(&f, &bytes).unwrap();
+    let (code, report) = import(&dir, "penalties", &f, &["--dry-run"]);
+    assert_eq!((code, report["accepted"].as_u64(), report["rejected"].as_u64()), (2, Some(2), Some(1)), "{report}");
+    let d = &report["diagnostics"][0];
+    assert_eq!(
+        (d["row"].as_u64(), d["field"].as_str(), d["code"].as_str()),
+        (Some(3), Some("CF_SY"), Some("cell.encoding"))
+    );
+    // A GBK file with one cell in UTF-8: likewise.
+    let mut bytes = Vec::new();
+    for (i, line) in text.split_inclusive("\r\n").enumerate() {
+        if i == 3 {
+            let cells: Vec<&str> = line.trim_end().split(',').collect();
+            for (j, c) in cells.iter().enumerate() {
+                if j > 0 {
+                    bytes.push(b',');
+                }
+                bytes.extend(if j == fact { "车辆超限运输".as_bytes().to_vec() } else { gbk(c) });
+            }
+            bytes.extend(b"\r\n");
+        } else {
+            bytes.extend(gbk(line));
+        }
+    }
+    let f = dir.path("mixed-gbk.csv");
+    std::fs::write(&f, &bytes).unwrap();
+    let (code, report) = import(&dir, "penalties", &f, &["--dry-run"]);
+    assert_eq!((code, report["accepted"].as_u64(), report["rejected"].as_u64()), (2, Some(2), Some(1)), "{report}");
+    let d = &report["diagnostics"][0];
+    assert_eq!(
+        (d["row"].as_u64(), d["field"].as_str(), d["code"].as_str()),
+        (Some(4), Some("CF_SY"), Some("cell.encoding"))
+    );
+    assert!(d["message"].as_str().unwrap().contains("UTF-8"), "{d}");
+    // Control characters are refused; tab and newline in free text are not;
+    // a mobile number in free text is a warning, not a rejection.
+    let mut rows = good.clone();
+    rows[0][fact] = "车辆超限\u{7}运输".to_string();
+    rows[1][fact] = "车辆超限\t运输\n当事人电话13800138000".to_string();
+    rows[2][0] = "和平县鸿运\u{202E}客运有限公司".to_string();
+    let f = dir.path("control.csv");
+    std::fs::write(&f, csv_text(&rows)).unwrap();
+    let (code, report) = import(&dir, "penalties", &f, &[]);
+    assert_eq!((code, report["accepted"].as_u64(), report["rejected"].as_u64()), (2, Some(1), Some(2)), "{report}");
+    let diags: Vec<(u64, &str, &str)> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["row"].as_u64().unwrap(), d["field"].as_str().unwrap(), d["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(diags, [(2, "CF_SY", "value.control_chars"), (4, "CF_XDR_MC", "value.control_chars")]);
+    let w = &report["warnings"][0];
+    assert_eq!(
+        (w["row"].as_u64(), w["field"].as_str(), w["code"].as_str()),
+        (Some(3), Some("CF_SY"), Some("personal.in_text"))
+    );
+    assert!(w["message"].as_str().unwrap().contains("138****8000"), "{w}");
+    assert!(!report.to_string().contains("13800138000"), "the report does not repeat the number");
 }
