@@ -778,6 +778,13 @@ impl Store for SqliteStore {
         }
     }
 
+    fn delete_subject_session(&self, token_hash: &str) -> Result<()> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM subject_sessions WHERE token_hash = ?1", [token_hash]).map_err(err)?;
+            Ok(())
+        })
+    }
+
     fn delete_session(&self, token_hash: &str) -> Result<()> {
         self.write(|tx| {
             tx.execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash]).map_err(err)?;

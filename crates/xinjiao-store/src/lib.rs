@@ -591,6 +591,8 @@ pub trait Store: Send + Sync {
     fn subject_account(&self, identity: &str) -> Result<Option<(Subject, String)>>;
     fn create_subject_session(&self, token_hash: &str, subject_id: i64, expires_at: Timestamp) -> Result<()>;
     fn subject_session(&self, token_hash: &str, now: Timestamp) -> Result<Option<Subject>>;
+    /// Ends a subject session (logout).
+    fn delete_subject_session(&self, token_hash: &str) -> Result<()>;
 
     /// Files an objection by the subject against one of its records, with
     /// attachments (file name, content); routed to the record's department.

@@ -815,6 +815,9 @@ pub fn subjects_claim_accounts_with_one_time_codes(store: &dyn Store) {
     assert_eq!(store.subject_session("t1", now).unwrap().map(|s| s.id), Some(company.id));
     assert!(store.subject_session("t1", later).unwrap().is_none(), "expired");
     assert!(store.subject_session("nope", now).unwrap().is_none());
+    store.create_subject_session("t2", company.id, later).unwrap();
+    store.delete_subject_session("t2").unwrap();
+    assert!(store.subject_session("t2", now).unwrap().is_none(), "logged out");
     let actions: Vec<String> = store.events(100).unwrap().into_iter().map(|e| e.action).collect();
     assert_eq!(actions.iter().filter(|a| *a == "subject_account.activated").count(), 2);
     assert_eq!(actions.iter().filter(|a| *a == "claim_code.created").count(), 4);

@@ -15,7 +15,10 @@ use serde::Deserialize;
 use xinjiao_core::RecordKind;
 use xinjiao_store::{PageRequest, RecordFilter, RecordRow, StoreError, Subject};
 
-use crate::auth::{StaffUser, hash_password, new_token, token_hash, verify_password};
+use crate::auth::{
+    ClientAddr, LoginThrottle, MAX_PASSWORD_CHARS, SameOrigin, StaffUser, hash_password, new_token, token_hash,
+    verify_password,
+};
 use crate::console::ctx;
 use crate::views::SubjectView;
 use crate::{AppState, PageError};
@@ -162,8 +165,13 @@ fn normalise_identity(s: &str) -> String {
     xinjiao_core::text::normalize_code(s)
 }
 
-/// Starts a subject session and goes to the account page.
-async fn start_session(st: &AppState, subject_id: i64) -> Result<Response, PageError> {
+/// Starts a subject session and goes to the account page; a session the
+/// browser already had is ended (sessions rotate at login).
+async fn start_session(st: &AppState, headers: &axum::http::HeaderMap, subject_id: i64) -> Result<Response, PageError> {
+    if let Some(old) = crate::auth::cookie_in(headers, SUBJECT_COOKIE) {
+        let old = token_hash(&old);
+        st.db(move |s| s.delete_subject_session(&old)).await?;
+    }
     let token = new_token();
     let hash = token_hash(&token);
     let expires = st
@@ -182,90 +190,135 @@ async fn start_session(st: &AppState, subject_id: i64) -> Result<Response, PageE
     Ok(resp)
 }
 
-async fn claim(State(st): State<AppState>, Form(f): Form<ClaimForm>) -> Result<Response, PageError> {
+/// The claim and login form with its errors.
+fn claim_page(
+    st: &AppState,
+    status: StatusCode,
+    identity: String,
+    errors: Vec<String>,
+    login: bool,
+) -> Result<Response, PageError> {
+    let page = ClaimPage { banner: st.banner(), user: None, identity, errors, login };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+async fn claim(
+    State(st): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    _same: SameOrigin,
+    headers: axum::http::HeaderMap,
+    Form(f): Form<ClaimForm>,
+) -> Result<Response, PageError> {
     let identity = normalise_identity(&f.identity);
-    let key = format!("claim:{identity}");
     let mut errors = Vec::new();
-    if !st.login_throttle.allowed(&key, st.now()) {
-        errors.push("激活失败次数过多，请 15 分钟后再试。".to_string());
-        let page = ClaimPage { banner: st.banner(), user: None, identity: f.identity, errors, login: false };
-        return Ok((StatusCode::TOO_MANY_REQUESTS, Html(page.render()?)).into_response());
-    }
     if f.password.chars().count() < 8 {
         errors.push("密码至少 8 个字符。".to_string());
+    } else if f.password.chars().count() > MAX_PASSWORD_CHARS {
+        errors.push(format!("密码不能超过 {MAX_PASSWORD_CHARS} 个字符。"));
     }
     if f.password != f.password2 {
         errors.push("两次输入的密码不一致。".to_string());
     }
-    if identity.is_empty() || f.code.trim().is_empty() {
+    if identity.is_empty() || f.code.trim().is_empty() || identity.chars().count() > LoginThrottle::MAX_NAME_CHARS {
         errors.push("请填写统一社会信用代码（或证件号码）和告知书上的激活码。".to_string());
     }
-    if errors.is_empty() {
-        let hash = code_hash(&f.code);
-        let password = f.password.clone();
-        let phc = tokio::task::spawn_blocking(move || hash_password(&password))
-            .await
-            .map_err(|e| PageError::Internal(e.to_string()))?
-            .map_err(PageError::Internal)?;
-        let issued_after = st
-            .now()
-            .checked_sub(jiff::SignedDuration::from_hours(24 * CLAIM_CODE_DAYS))
-            .map_err(|e| PageError::Internal(e.to_string()))?;
-        let (wctx, id2) = (xinjiao_store::WriteContext::new("subject", st.now(), "主体激活账户"), identity.clone());
-        match st.db(move |s| s.claim_subject_account(&wctx, &id2, &hash, issued_after, &phc)).await {
-            Ok(subject) => return start_session(&st, subject.id).await,
-            Err(StoreError::NotFound) => {
-                st.login_throttle.failed(&key, st.now());
-                errors.push("代码与激活码不匹配，或激活码已使用、已过期。请核对告知书，或联系作出决定的部门。".into())
-            }
-            Err(StoreError::Conflict(m)) => errors.push(m),
-            Err(e) => return Err(e.into()),
-        }
+    if !errors.is_empty() {
+        return claim_page(&st, StatusCode::UNPROCESSABLE_ENTITY, f.identity, errors, false);
     }
-    let page = ClaimPage { banner: st.banner(), user: None, identity: f.identity, errors, login: false };
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
-}
-
-async fn login(State(st): State<AppState>, Form(f): Form<ClaimForm>) -> Result<Response, PageError> {
-    let identity = normalise_identity(&f.identity);
-    let key = format!("subject:{identity}");
-    if !st.login_throttle.allowed(&key, st.now()) {
-        let page = ClaimPage {
-            banner: st.banner(),
-            user: None,
-            identity: f.identity,
-            errors: vec!["登录失败次数过多，请 15 分钟后再试。".into()],
-            login: true,
-        };
-        return Ok((StatusCode::TOO_MANY_REQUESTS, Html(page.render()?)).into_response());
-    }
-    let found = st.db(move |s| s.subject_account(&identity)).await?;
-    if let Some((subject, phc)) = found {
-        let password = f.password.clone();
-        let ok = tokio::task::spawn_blocking(move || verify_password(&password, &phc)).await.unwrap_or(false);
-        if ok {
-            st.login_throttle.succeeded(&key);
-            return start_session(&st, subject.id).await;
-        }
-    }
-    st.login_throttle.failed(&key, st.now());
-    let page = ClaimPage {
-        banner: st.banner(),
-        user: None,
-        identity: f.identity,
-        errors: vec!["代码或密码错误；尚未激活账户的，请先用告知书上的激活码激活。".into()],
-        login: true,
+    // Counted before the code is checked.
+    let attempt = match st.login_throttle.begin("claim", &identity, addr, st.now()) {
+        Ok(a) => a,
+        Err(r) => return claim_page(&st, StatusCode::TOO_MANY_REQUESTS, f.identity, vec![r.message()], false),
     };
-    Ok((StatusCode::UNAUTHORIZED, Html(page.render()?)).into_response())
+    let hash = code_hash(&f.code);
+    let password = f.password.clone();
+    let Some(phc) = st.login_throttle.hash(move || hash_password(&password)).await else {
+        return claim_page(
+            &st,
+            StatusCode::SERVICE_UNAVAILABLE,
+            f.identity,
+            vec!["系统繁忙，请稍后再试。".into()],
+            false,
+        );
+    };
+    let phc = phc.map_err(PageError::Internal)?;
+    let issued_after = st
+        .now()
+        .checked_sub(jiff::SignedDuration::from_hours(24 * CLAIM_CODE_DAYS))
+        .map_err(|e| PageError::Internal(e.to_string()))?;
+    let (wctx, id2) = (xinjiao_store::WriteContext::new("subject", st.now(), "主体激活账户"), identity.clone());
+    match st.db(move |s| s.claim_subject_account(&wctx, &id2, &hash, issued_after, &phc)).await {
+        Ok(subject) => {
+            st.login_throttle.succeeded(attempt);
+            return start_session(&st, &headers, subject.id).await;
+        }
+        Err(StoreError::NotFound) => {
+            errors.push("代码与激活码不匹配，或激活码已使用、已过期。请核对告知书，或联系作出决定的部门。".into())
+        }
+        Err(StoreError::Conflict(m)) => errors.push(m),
+        Err(e) => return Err(e.into()),
+    }
+    claim_page(&st, StatusCode::UNPROCESSABLE_ENTITY, f.identity, errors, false)
 }
 
-async fn logout() -> Response {
+async fn login(
+    State(st): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    _same: SameOrigin,
+    headers: axum::http::HeaderMap,
+    Form(f): Form<ClaimForm>,
+) -> Result<Response, PageError> {
+    let identity = normalise_identity(&f.identity);
+    let wrong = "代码或密码错误；尚未激活账户的，请先用告知书上的激活码激活。";
+    let plausible = !identity.is_empty()
+        && identity.chars().count() <= LoginThrottle::MAX_NAME_CHARS
+        && !f.password.is_empty()
+        && f.password.chars().count() <= MAX_PASSWORD_CHARS;
+    if !plausible {
+        return claim_page(&st, StatusCode::UNAUTHORIZED, f.identity, vec![wrong.into()], true);
+    }
+    let attempt = match st.login_throttle.begin("subject", &identity, addr, st.now()) {
+        Ok(a) => a,
+        Err(r) => return claim_page(&st, StatusCode::TOO_MANY_REQUESTS, f.identity, vec![r.message()], true),
+    };
+    let found = st.db(move |s| s.subject_account(&identity)).await?;
+    // Unknown accounts are checked against a dummy hash: the same time either way.
+    let phc = found.as_ref().map_or_else(|| crate::auth::dummy_hash().to_string(), |(_, phc)| phc.clone());
+    let password = f.password.clone();
+    let Some(ok) = st.login_throttle.hash(move || verify_password(&password, &phc)).await else {
+        return claim_page(
+            &st,
+            StatusCode::SERVICE_UNAVAILABLE,
+            f.identity,
+            vec!["系统繁忙，请稍后再试。".into()],
+            true,
+        );
+    };
+    match found {
+        Some((subject, _)) if ok => {
+            st.login_throttle.succeeded(attempt);
+            start_session(&st, &headers, subject.id).await
+        }
+        _ => claim_page(&st, StatusCode::UNAUTHORIZED, f.identity, vec![wrong.into()], true),
+    }
+}
+
+/// Ends the subject's session on the server, then the cookie.
+async fn logout(
+    State(st): State<AppState>,
+    _same: SameOrigin,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, PageError> {
+    if let Some(token) = crate::auth::cookie_in(&headers, SUBJECT_COOKIE) {
+        let hash = token_hash(&token);
+        st.db(move |s| s.delete_subject_session(&hash)).await?;
+    }
     let mut resp = Redirect::to("/").into_response();
     resp.headers_mut().insert(
         header::SET_COOKIE,
         HeaderValue::from_static("xj_subject=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
     );
-    resp
+    Ok(resp)
 }
 
 /// One of the subject's own records, with its window.

@@ -45,10 +45,9 @@ pub fn token_hash(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
 }
 
-/// The value of the request's cookie `name`.
-pub(crate) fn cookie_value<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
-    parts
-        .headers
+/// The value of cookie `name` in these request headers.
+fn cookie_of<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -56,6 +55,16 @@ pub(crate) fn cookie_value<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> 
         .filter_map(|kv| kv.trim().split_once('='))
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v)
+}
+
+/// The value of the request's cookie `name`.
+pub(crate) fn cookie_value<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
+    cookie_of(&parts.headers, name)
+}
+
+/// The value of cookie `name` in these headers, owned.
+pub(crate) fn cookie_in(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    cookie_of(headers, name).map(str::to_string)
 }
 
 /// Rejects cross-site form posts: an unsafe method must come from our own origin.
@@ -172,6 +181,30 @@ mod tests {
     }
 
     #[test]
+    fn throttle_memory_is_bounded() {
+        let t = LoginThrottle::default();
+        let now = jiff::Timestamp::from_second(1_800_000_000).unwrap();
+        let ip = std::net::IpAddr::from([10, 0, 0, 1]);
+        let long = "名".repeat(10_000);
+        let a = t.begin("staff", &long, ip, now).unwrap();
+        assert!(a.keys.iter().all(|k| k.chars().count() < LoginThrottle::MAX_NAME_CHARS + 40));
+        for i in 0..40_000u32 {
+            let ip = std::net::IpAddr::from(i.to_be_bytes());
+            let _ = t.begin("staff", &format!("u{i}"), ip, now);
+        }
+        assert!(t.len() <= LoginThrottle::MAX_ENTRIES, "{}", t.len());
+        // Entries expire with the window.
+        let later = now.checked_add(jiff::SignedDuration::from_mins(LoginThrottle::WINDOW_MINUTES + 1)).unwrap();
+        for _ in 0..LoginThrottle::MAX_PAIR_FAILURES {
+            assert!(t.begin("staff", "clerk", ip, now).is_ok());
+        }
+        assert_eq!(t.begin("staff", "clerk", ip, now).unwrap_err(), Refusal::Account);
+        assert!(t.begin("staff", "clerk", ip, later).is_ok());
+        t.unlock("staff", "clerk");
+        assert!(t.begin("staff", "clerk", ip, later).is_ok());
+    }
+
+    #[test]
     fn tokens_are_random_and_hashed() {
         let (a, b) = (new_token(), new_token());
         assert_ne!(a, b);
@@ -181,42 +214,205 @@ mod tests {
     }
 }
 
-/// Failed logins per account name: after [`LoginThrottle::MAX_FAILURES`]
-/// failures within [`LoginThrottle::WINDOW_MINUTES`] the name is refused until
-/// the window has passed, so passwords and claim codes cannot be guessed
-/// quickly. Kept in memory (a restart forgets it).
-#[derive(Clone, Default)]
-pub struct LoginThrottle(std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Vec<jiff::Timestamp>>>>);
+/// Where a request comes from: the connection's peer address, or
+/// "unspecified" when the server was not started with connection info (tests
+/// that do not set it). Behind a reverse proxy every client shares the proxy's
+/// address, which the per-address limit then counts together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub std::net::IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip())
+            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+        Ok(ClientAddr(ip))
+    }
+}
+
+/// Refuses cross-site posts to forms that need no session (logins, claims):
+/// a login forced on a victim's browser (login CSRF) is refused.
+pub struct SameOrigin;
+
+impl<S: Send + Sync> FromRequestParts<S> for SameOrigin {
+    type Rejection = crate::PageError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        if same_origin(parts) { Ok(SameOrigin) } else { Err(crate::PageError::Forbidden) }
+    }
+}
+
+/// Which limit refused an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// This account from this address, or this account from everywhere.
+    Account,
+    /// This address, whatever the account.
+    Address,
+}
+
+impl Refusal {
+    /// The Chinese message of a refused login.
+    pub fn message(self) -> String {
+        match self {
+            Refusal::Account => format!("该账户登录失败次数过多，请 {} 分钟后再试。", LoginThrottle::WINDOW_MINUTES),
+            Refusal::Address => {
+                format!("本机登录失败次数过多，请 {} 分钟后再试。", LoginThrottle::WINDOW_MINUTES)
+            }
+        }
+    }
+}
+
+/// An attempt counted before its secret was checked.
+#[derive(Debug)]
+pub struct Attempt {
+    keys: [String; 3],
+    at: jiff::Timestamp,
+}
+
+#[derive(Default)]
+struct ThrottleState {
+    failures: std::collections::HashMap<String, Vec<jiff::Timestamp>>,
+}
+
+/// Login and claim-code attempts, counted *before* the password or code is
+/// checked, so that parallel guesses cannot pass the limit: per account and
+/// client address ([`LoginThrottle::MAX_PAIR_FAILURES`]), per address
+/// whatever the account ([`LoginThrottle::MAX_ADDRESS_FAILURES`]), and per
+/// account from every address ([`LoginThrottle::MAX_ACCOUNT_FAILURES`]),
+/// each within [`LoginThrottle::WINDOW_MINUTES`]. A stranger guessing from
+/// one address locks only that address and that pair: the owner elsewhere
+/// still signs in. ([`LoginThrottle::unlock`] lifts an account's locks; no
+/// console page calls it yet.)
+/// A success clears the account's counts. Memory is bounded: names are cut to
+/// [`LoginThrottle::MAX_NAME_CHARS`] characters, entries expire with the
+/// window, and at most [`LoginThrottle::MAX_ENTRIES`] keys are kept (the
+/// oldest are dropped). Kept in memory: a restart forgets it.
+#[derive(Clone)]
+pub struct LoginThrottle {
+    state: std::sync::Arc<std::sync::Mutex<ThrottleState>>,
+    /// Password hashes running at once (each Argon2id hash takes 19 MiB).
+    hashes: std::sync::Arc<tokio::sync::Semaphore>,
+}
+
+impl Default for LoginThrottle {
+    fn default() -> Self {
+        LoginThrottle {
+            state: Default::default(),
+            hashes: std::sync::Arc::new(tokio::sync::Semaphore::new(Self::MAX_CONCURRENT_HASHES)),
+        }
+    }
+}
 
 impl LoginThrottle {
-    pub const MAX_FAILURES: usize = 5;
+    pub const MAX_PAIR_FAILURES: usize = 5;
+    pub const MAX_ADDRESS_FAILURES: usize = 30;
+    pub const MAX_ACCOUNT_FAILURES: usize = 50;
     pub const WINDOW_MINUTES: i64 = 15;
+    pub const MAX_NAME_CHARS: usize = 64;
+    pub const MAX_ENTRIES: usize = 100_000;
+    pub const MAX_CONCURRENT_HASHES: usize = 2;
+    /// How long a request waits for a hash slot before it is turned away.
+    pub const HASH_WAIT_SECONDS: u64 = 10;
 
-    fn recent(list: &mut Vec<jiff::Timestamp>, now: jiff::Timestamp) {
-        let since = now.checked_sub(jiff::SignedDuration::from_mins(Self::WINDOW_MINUTES)).unwrap_or(now);
-        list.retain(|t| *t > since);
+    fn keys(scope: &str, name: &str, addr: std::net::IpAddr) -> [String; 3] {
+        let name: String = name.chars().take(Self::MAX_NAME_CHARS).collect();
+        [format!("{scope}:{name}@{addr}"), format!("addr:{addr}"), format!("{scope}:{name}")]
     }
 
-    /// Whether `name` may try now.
-    pub fn allowed(&self, name: &str, now: jiff::Timestamp) -> bool {
-        let mut map = self.0.lock().expect("throttle");
-        match map.get_mut(name) {
-            Some(list) => {
-                Self::recent(list, now);
-                list.len() < Self::MAX_FAILURES
+    fn limits() -> [usize; 3] {
+        [Self::MAX_PAIR_FAILURES, Self::MAX_ADDRESS_FAILURES, Self::MAX_ACCOUNT_FAILURES]
+    }
+
+    /// Counts an attempt of `name` (in `scope`: staff, subject, claim) from
+    /// `addr`, before its secret is checked; refuses it if a limit is reached.
+    pub fn begin(
+        &self,
+        scope: &str,
+        name: &str,
+        addr: std::net::IpAddr,
+        now: jiff::Timestamp,
+    ) -> Result<Attempt, Refusal> {
+        let since = now.checked_sub(jiff::SignedDuration::from_mins(Self::WINDOW_MINUTES)).unwrap_or(now);
+        let keys = Self::keys(scope, name, addr);
+        let mut st = self.state.lock().expect("throttle");
+        for (i, (key, limit)) in keys.iter().zip(Self::limits()).enumerate() {
+            if let Some(list) = st.failures.get_mut(key) {
+                list.retain(|t| *t > since);
+                if list.len() >= limit {
+                    return Err(if i == 1 { Refusal::Address } else { Refusal::Account });
+                }
             }
-            None => true,
+        }
+        if st.failures.len() + 3 > Self::MAX_ENTRIES {
+            st.failures.retain(|_, list| list.last().is_some_and(|t| *t > since));
+            if st.failures.len() + 3 > Self::MAX_ENTRIES {
+                // Still full of live entries: drop the tenth last used.
+                let mut by_age: Vec<(jiff::Timestamp, String)> =
+                    st.failures.iter().map(|(k, list)| (list.last().copied().unwrap_or(since), k.clone())).collect();
+                by_age.sort_unstable();
+                for (_, key) in by_age.into_iter().take(Self::MAX_ENTRIES / 10 + 3) {
+                    st.failures.remove(&key);
+                }
+            }
+        }
+        for key in &keys {
+            st.failures.entry(key.clone()).or_default().push(now);
+        }
+        Ok(Attempt { keys, at: now })
+    }
+
+    /// The secret was right: the account's counts are cleared and the
+    /// attempt no longer counts against the address.
+    pub fn succeeded(&self, attempt: Attempt) {
+        let mut st = self.state.lock().expect("throttle");
+        st.failures.remove(&attempt.keys[0]);
+        st.failures.remove(&attempt.keys[2]);
+        if let Some(list) = st.failures.get_mut(&attempt.keys[1])
+            && let Some(i) = list.iter().rposition(|t| *t == attempt.at)
+        {
+            list.remove(i);
         }
     }
 
-    pub fn failed(&self, name: &str, now: jiff::Timestamp) {
-        let mut map = self.0.lock().expect("throttle");
-        let list = map.entry(name.to_string()).or_default();
-        Self::recent(list, now);
-        list.push(now);
+    /// Lifts every lock on an account (an administrator's unlock).
+    pub fn unlock(&self, scope: &str, name: &str) {
+        let name: String = name.chars().take(Self::MAX_NAME_CHARS).collect();
+        let (exact, pairs) = (format!("{scope}:{name}"), format!("{scope}:{name}@"));
+        self.state.lock().expect("throttle").failures.retain(|k, _| *k != exact && !k.starts_with(&pairs));
     }
 
-    pub fn succeeded(&self, name: &str) {
-        self.0.lock().expect("throttle").remove(name);
+    /// Keys held (for tests of the memory bound).
+    pub fn len(&self) -> usize {
+        self.state.lock().expect("throttle").failures.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Runs a password hash or verification on a blocking thread, at most
+    /// [`LoginThrottle::MAX_CONCURRENT_HASHES`] at once; `None` when no slot
+    /// came free in time (the server is flooded).
+    pub async fn hash<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+        let wait = std::time::Duration::from_secs(Self::HASH_WAIT_SECONDS);
+        let permit = tokio::time::timeout(wait, self.hashes.clone().acquire_owned()).await.ok()?.ok()?;
+        let out = tokio::task::spawn_blocking(f).await.ok();
+        drop(permit);
+        out
     }
 }
+
+/// A password hash to verify against when the account does not exist, so
+/// that known and unknown accounts take the same time.
+pub fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| hash_password("no such account: timing equaliser").expect("hash"))
+}
+
+/// Longest password accepted (checked before hashing).
+pub const MAX_PASSWORD_CHARS: usize = 256;

@@ -16,7 +16,10 @@ use xinjiao_core::record::{FieldValues, ParseContext, parse_record};
 use xinjiao_import::{Encoding, FileError, ImportReport, ReadOptions, RowDiagnostic};
 use xinjiao_store::{NewSubmission, Role, StoreError, User, WriteContext};
 
-use crate::auth::{MaybeUser, SESSION_COOKIE, SESSION_HOURS, StaffUser, new_token, token_hash, verify_password};
+use crate::auth::{
+    ClientAddr, LoginThrottle, MAX_PASSWORD_CHARS, MaybeUser, SESSION_COOKIE, SESSION_HOURS, SameOrigin, StaffUser,
+    cookie_in, new_token, token_hash, verify_password,
+};
 use crate::import_job::ImportError;
 use crate::views::{FieldView, RecordRowView, field_views};
 use crate::{AppState, PageError};
@@ -56,8 +59,15 @@ pub(crate) fn local_time(ts: jiff::Timestamp) -> String {
 }
 
 /// Only same-site relative paths are followed after login.
-fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') { next } else { "/console" }
+/// Where to go after login: only a path on this site. Refused: other hosts
+/// (`//host`, `/\\host`), backslashes, and control characters, which
+/// browsers strip (`/\t/host` would become `//host`).
+pub(crate) fn safe_next(next: &str) -> &str {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.chars().any(|c| c.is_control() || c.is_whitespace());
+    if ok { next } else { "/console" }
 }
 
 #[derive(Template)]
@@ -96,41 +106,47 @@ struct LoginForm {
     next: String,
 }
 
-async fn login(State(st): State<AppState>, Form(f): Form<LoginForm>) -> Result<Response, PageError> {
+async fn login(
+    State(st): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    _same: SameOrigin,
+    headers: axum::http::HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Result<Response, PageError> {
     let name = f.username.trim().to_string();
-    if !st.login_throttle.allowed(&format!("staff:{name}"), st.now()) {
-        let page = LoginPage {
-            banner: st.banner(),
-            user: None,
-            next: f.next,
-            username: name,
-            error: Some("登录失败次数过多，请 15 分钟后再试。".into()),
-        };
-        return Ok((StatusCode::TOO_MANY_REQUESTS, Html(page.render()?)).into_response());
+    let refuse = |status: StatusCode, error: String, next: String, username: String| -> Result<Response, PageError> {
+        let page = LoginPage { banner: st.banner(), user: None, next, username, error: Some(error) };
+        Ok((status, Html(page.render()?)).into_response())
+    };
+    // Cheap checks first: no hash for input no account can have.
+    let plausible = !name.is_empty()
+        && name.chars().count() <= LoginThrottle::MAX_NAME_CHARS
+        && !f.password.is_empty()
+        && f.password.chars().count() <= MAX_PASSWORD_CHARS;
+    if !plausible {
+        return refuse(StatusCode::UNAUTHORIZED, "用户名或密码错误。".into(), f.next, name);
     }
+    let attempt = match st.login_throttle.begin("staff", &name, addr, st.now()) {
+        Ok(a) => a,
+        Err(r) => return refuse(StatusCode::TOO_MANY_REQUESTS, r.message(), f.next, name),
+    };
     let name2 = name.clone();
     let user = st.db(move |s| s.user_by_name(&name2)).await?;
+    // Unknown accounts are checked against a dummy hash: the same time either way.
+    let phc = user.as_ref().map_or_else(|| crate::auth::dummy_hash().to_string(), |u| u.password_hash.clone());
     let password = f.password.clone();
-    let verified = match user {
-        Some(u) => {
-            let phc = u.password_hash.clone();
-            let ok = tokio::task::spawn_blocking(move || verify_password(&password, &phc)).await.unwrap_or(false);
-            ok.then_some(u)
-        }
-        None => None,
+    let Some(ok) = st.login_throttle.hash(move || verify_password(&password, &phc)).await else {
+        return refuse(StatusCode::SERVICE_UNAVAILABLE, "系统繁忙，请稍后再试。".into(), f.next, name);
     };
-    let Some(user) = verified else {
-        st.login_throttle.failed(&format!("staff:{name}"), st.now());
-        let page = LoginPage {
-            banner: st.banner(),
-            user: None,
-            next: f.next,
-            username: name,
-            error: Some("用户名或密码错误。".into()),
-        };
-        return Ok((StatusCode::UNAUTHORIZED, Html(page.render()?)).into_response());
+    let Some(user) = user.filter(|_| ok) else {
+        return refuse(StatusCode::UNAUTHORIZED, "用户名或密码错误。".into(), f.next, name);
     };
-    st.login_throttle.succeeded(&format!("staff:{name}"));
+    st.login_throttle.succeeded(attempt);
+    // A session cookie the browser already had is ended: sessions rotate at login.
+    if let Some(old) = cookie_in(&headers, SESSION_COOKIE) {
+        let old = token_hash(&old);
+        st.db(move |s| s.delete_session(&old)).await?;
+    }
     let token = new_token();
     let hash = token_hash(&token);
     let expires = st
@@ -155,14 +171,7 @@ async fn logout(
     headers: axum::http::HeaderMap,
     _u: StaffUser,
 ) -> Result<Response, PageError> {
-    let token = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == SESSION_COOKIE)
-        .map(|(_, v)| v.to_string());
+    let token = cookie_in(&headers, SESSION_COOKIE);
     if let Some(t) = token {
         let h = token_hash(&t);
         st.db(move |s| s.delete_session(&h)).await?;

@@ -105,6 +105,8 @@ on_both_backends!(
     repeated_failed_logins_are_refused,
     hostile_uploads_are_refused_and_the_server_goes_on,
     numbers_in_free_text_are_masked_on_every_public_view,
+    parallel_guesses_are_counted_before_checking_and_spare_the_owner,
+    sessions_end_rotate_and_refuse_cross_site_logins,
 );
 
 fn ctx() -> WriteContext {
@@ -1353,5 +1355,129 @@ async fn numbers_in_free_text_are_masked_on_every_public_view(app: App) {
         if uri.contains("records/") {
             assert!(body.contains("138****8000") && body.contains("6222***********0006"), "{uri} shows masked numbers");
         }
+    }
+}
+
+fn login_attempt(path: &str, body: String, ip: [u8; 4]) -> Request<Body> {
+    let mut r = Request::post(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .unwrap();
+    r.extensions_mut().insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((ip, 40_000))));
+    r
+}
+
+async fn parallel_guesses_are_counted_before_checking_and_spare_the_owner(app: App) {
+    let stranger = [10, 0, 0, 66];
+    let staff = |user: &str, password: &str, ip: [u8; 4]| {
+        login_attempt("/console/login", format!("username={user}&password={}", enc(password)), ip)
+    };
+    // 60 wrong passwords at once from one address: at most 5 are checked.
+    let handles: Vec<_> = (0..60)
+        .map(|_| {
+            let router = app.router.clone();
+            let req = staff("clerk", "wrong-password", stranger);
+            tokio::spawn(async move { router.oneshot(req).await.unwrap().status() })
+        })
+        .collect();
+    let mut checked = 0;
+    for h in handles {
+        match h.await.unwrap() {
+            StatusCode::UNAUTHORIZED => checked += 1,
+            StatusCode::TOO_MANY_REQUESTS => {}
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert!(checked <= auth::LoginThrottle::MAX_PAIR_FAILURES, "{checked} attempts reached the password check");
+    assert_eq!(checked, auth::LoginThrottle::MAX_PAIR_FAILURES);
+    // The stranger is refused even the right password; the owner elsewhere is not.
+    let (s, _, page) = send(&app, staff("clerk", PASSWORD, stranger)).await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
+    assert!(page.contains("登录失败次数过多"), "{page}");
+    assert_eq!(send(&app, staff("clerk", PASSWORD, [10, 0, 0, 7])).await.0, StatusCode::SEE_OTHER);
+    // Guessing many accounts from one address locks that address.
+    let other = [10, 0, 0, 99];
+    for i in 0..auth::LoginThrottle::MAX_ADDRESS_FAILURES {
+        assert_eq!(send(&app, staff(&format!("user{i}"), "wrong-password", other)).await.0, StatusCode::UNAUTHORIZED);
+    }
+    let (s, _, page) = send(&app, staff("admin", PASSWORD, other)).await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
+    assert!(page.contains("本机"), "{page}");
+    // Unknown and known accounts answer alike; an absurd name is refused before any count or hash.
+    let (s1, _, p1) = send(&app, staff("nobody", "wrong-password", [10, 0, 0, 8])).await;
+    let (s2, _, p2) = send(&app, staff("admin", "wrong-password", [10, 0, 0, 8])).await;
+    assert_eq!((s1, s2), (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED));
+    assert_eq!(p1.replace("nobody", "admin"), p2, "the same page for known and unknown accounts");
+    let long = "x".repeat(100_000);
+    assert_eq!(send(&app, staff(&long, "wrong", [10, 0, 0, 8])).await.0, StatusCode::UNAUTHORIZED);
+}
+
+async fn sessions_end_rotate_and_refuse_cross_site_logins(app: App) {
+    // Login forms refuse cross-site posts (login CSRF).
+    for (path, body) in [
+        ("/console/login", format!("username=clerk&password={}", enc(PASSWORD))),
+        ("/account/login", "identity=91350100M000100Y43&password=whatever-it-is".to_string()),
+        (
+            "/account/claim",
+            "identity=91350100M000100Y43&code=A&password=a-long-password&password2=a-long-password".into(),
+        ),
+    ] {
+        let mut req = login_attempt(path, body, [127, 0, 0, 1]);
+        req.headers_mut().insert("sec-fetch-site", "cross-site".parse().unwrap());
+        assert_eq!(send(&app, req).await.0, StatusCode::FORBIDDEN, "{path}");
+    }
+    // `next` goes only to paths on this site.
+    for (next, to) in [
+        ("/console/dashboard?period=year", "/console/dashboard?period=year"),
+        ("//evil.example/x", "/console"),
+        ("/\\evil.example", "/console"),
+        ("/\t/evil.example", "/console"),
+        ("https://evil.example/", "/console"),
+        ("/%0a/x", "/%0a/x"),
+    ] {
+        let body = format!("username=clerk&password={}&next={}", enc(PASSWORD), enc(next));
+        let (s, h, _) = send(&app, login_attempt("/console/login", body, [127, 0, 0, 1])).await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "{next:?}");
+        assert_eq!(h[header::LOCATION], to, "{next:?}");
+    }
+    // Sessions rotate at login: the cookie the browser had no longer works.
+    let old = login(&app).await;
+    let mut req = login_attempt("/console/login", format!("username=clerk&password={}", enc(PASSWORD)), [127, 0, 0, 1]);
+    req.headers_mut().insert(header::COOKIE, old.parse().unwrap());
+    let (s, h, _) = send(&app, req).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let new = h[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_string();
+    assert_ne!(new, old);
+    assert_eq!(get_with_cookie(&app, "/console", &old).await.0, StatusCode::SEE_OTHER, "old session ended");
+    assert_eq!(get_with_cookie(&app, "/console", &new).await.0, StatusCode::OK);
+    // Logout ends the session on the server: the old cookie is refused afterwards.
+    let logout = |path: &str, cookie: &str| {
+        Request::post(path)
+            .header(header::COOKIE, cookie)
+            .header("sec-fetch-site", "same-origin")
+            .body(Body::empty())
+            .unwrap()
+    };
+    assert_eq!(send(&app, logout("/console/logout", &new)).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(get_with_cookie(&app, "/console", &new).await.0, StatusCode::SEE_OTHER);
+    let subject = app.db(|s| s.subject_by_key("91350100M000100Y43")).unwrap().unwrap();
+    let token = auth::new_token();
+    let until = Timestamp::from_second(1_795_000_000 + 3600).unwrap();
+    app.db(|s| s.create_subject_session(&auth::token_hash(&token), subject.id, until)).unwrap();
+    let cookie = format!("xj_subject={token}");
+    assert_eq!(get_with_cookie(&app, "/account", &cookie).await.0, StatusCode::OK);
+    assert_eq!(send(&app, logout("/account/logout", &cookie)).await.0, StatusCode::SEE_OTHER);
+    let (s, h, _) = get_with_cookie(&app, "/account", &cookie).await;
+    assert_eq!(
+        (s, h.get(header::LOCATION).map(|v| v.to_str().unwrap())),
+        (StatusCode::SEE_OTHER, Some("/account/login"))
+    );
+    // Every response carries the security headers.
+    for uri in ["/", "/api/v1/records", "/nope", "/console/login"] {
+        let (_, h, _) = send(&app, Request::get(uri).body(Body::empty()).unwrap()).await;
+        let csp = h[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"), "{uri}: {csp}");
+        assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff", "{uri}");
+        assert_eq!(h[header::REFERRER_POLICY], "same-origin", "{uri}");
     }
 }
