@@ -1,6 +1,8 @@
 //! Writing records as CSV in the standard's layout (UTF-8 with BOM, so that
 //! Chinese Excel opens it correctly), one column per field with the standard's
-//! Chinese name as header.
+//! Chinese name as header. A cell that a spreadsheet would run as a formula
+//! (starting with `=`, `+`, `-`, `@`, tab or carriage return) is written
+//! with a leading apostrophe, unless it is a plain number.
 
 use std::io::Write;
 
@@ -19,9 +21,47 @@ pub fn write_csv<W: Write>(
     let mut n = 0;
     for rec in records.into_iter().filter(|r| r.kind() == kind) {
         let fields = rec.to_fields();
-        w.write_record(kind.fields().iter().map(|f| fields.get(f.code).map(String::as_str).unwrap_or("")))?;
+        w.write_record(
+            kind.fields().iter().map(|f| neutralise(fields.get(f.code).map(String::as_str).unwrap_or("")).into_owned()),
+        )?;
         n += 1;
     }
     w.flush()?;
     Ok(n)
+}
+
+/// A cell as written to CSV: formula-leading text gets a leading apostrophe
+/// (OWASP's CSV-injection advice); plain numbers such as `-5` stay as they are.
+pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let number = {
+        let digits = cell.strip_prefix(['-', '+']).unwrap_or(cell);
+        !digits.is_empty()
+            && digits.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+            && digits.bytes().filter(|b| *b == b'.').count() <= 1
+            && digits.bytes().any(|b| b.is_ascii_digit())
+    };
+    if risky && !number { std::borrow::Cow::Owned(format!("'{cell}")) } else { std::borrow::Cow::Borrowed(cell) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_cells_are_neutralised() {
+        for (cell, out) in [
+            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+            ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+            ("-1+1", "'-1+1"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\t=1", "'\t=1"),
+            ("-5", "-5"),
+            ("+0.25", "+0.25"),
+            ("罚款2000元", "罚款2000元"),
+            ("", ""),
+        ] {
+            assert_eq!(neutralise(cell), out, "{cell}");
+        }
+    }
 }
