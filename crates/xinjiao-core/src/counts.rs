@@ -28,12 +28,26 @@ pub struct CountError {
 
 pub const HEADER: [&str; 4] = ["部门编码", "月份", "类别", "应报送数"];
 
+/// Lines a count file may have (a city's departments × 12 months × 2 kinds is
+/// a few thousand), checked before any line is parsed.
+pub const MAX_LINES: usize = 20_000;
+/// Errors reported before the rest of a broken file is left unchecked.
+pub const MAX_ERRORS: usize = 1_000;
+
 /// Parses a count file; `department_known` says whether a code exists.
 pub fn parse_count_file(
     text: &str,
     department_known: impl Fn(&str) -> bool,
 ) -> Result<Vec<CountLine>, Vec<CountError>> {
     let text = text.trim_start_matches('\u{feff}');
+    if text.lines().count() > MAX_LINES {
+        return Err(vec![CountError {
+            row: MAX_LINES + 1,
+            field: "",
+            code: "counts.too_many_lines",
+            message: format!("文件超过 {MAX_LINES} 行，请按部门或年份拆分"),
+        }]);
+    }
     let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
     let err = |row, field, code, message: String| CountError { row, field, code, message };
     let Some((_, header)) = lines.next() else {
@@ -46,6 +60,15 @@ pub fn parse_count_file(
     let (mut out, mut errors) = (Vec::new(), Vec::new());
     for (i, line) in lines {
         let row = i + 1;
+        if errors.len() >= MAX_ERRORS {
+            errors.push(err(
+                row,
+                "",
+                "counts.too_many_errors",
+                format!("错误超过 {MAX_ERRORS} 处，第{row}行起未再检查"),
+            ));
+            break;
+        }
         let cells: Vec<&str> = line.split(',').map(str::trim).collect();
         if cells.len() != 4 {
             errors.push(err(row, "", "counts.columns", format!("应有 4 列，实有 {} 列", cells.len())));

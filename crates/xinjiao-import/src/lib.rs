@@ -9,6 +9,7 @@
 
 pub mod crafted;
 mod export;
+pub mod fuzzing;
 mod limits;
 mod read;
 mod report;

@@ -1,0 +1,137 @@
+//! The bodies of the fuzz targets (`fuzz/fuzz_targets/`): one function per
+//! parser of untrusted input. They run the parser on arbitrary bytes with
+//! small limits and check what must hold whatever the input: no panic, rows
+//! in order and within the limits, every error a documented code. The tests
+//! replay the committed corpus (`fuzz/corpus/<target>/`) through the same
+//! functions, so a crash the fuzzer found stays fixed.
+
+use xinjiao_core::RecordKind;
+use xinjiao_core::record::ParseContext;
+
+use crate::{Encoding, Limits, ReadOptions};
+
+/// Small limits: the fuzzer reaches every bound quickly.
+pub const FUZZ_LIMITS: Limits = Limits {
+    max_file_bytes: 1 << 20,
+    max_rows: 200,
+    max_columns: 64,
+    max_cells: 5_000,
+    max_row_bytes: 16 * 1024,
+    max_zip_entries: 64,
+    max_directory_bytes: 64 * 1024,
+    max_uncompressed_bytes: 4 << 20,
+    max_small_part_bytes: 256 * 1024,
+    max_shared_strings: 10_000,
+    max_shared_string_bytes: 256 * 1024,
+    max_styles: 1_000,
+};
+
+fn known_code(code: &str) -> bool {
+    crate::CODES.iter().chain(xinjiao_core::diag::CODES).any(|(c, _)| *c == code)
+}
+
+fn read_file(name: &str, data: &[u8], encoding: Encoding) {
+    for kind in [RecordKind::Penalty, RecordKind::License] {
+        let opts = ReadOptions { kind, encoding, sheet: None, limits: FUZZ_LIMITS };
+        let reader = match crate::open_bytes(name, data.to_vec(), &opts) {
+            Ok(r) => r,
+            Err(e) => {
+                assert!(known_code(e.code), "undocumented file code {}", e.code);
+                continue;
+            }
+        };
+        let ctx = ParseContext { today: xinjiao_core::Date::constant(2026, 12, 1) };
+        let (mut last, mut n) = (1u64, 0u64);
+        for row in reader {
+            match row {
+                Ok(row) => {
+                    assert!(row.number > last, "row numbers increase: {} after {last}", row.number);
+                    last = row.number;
+                    n += 1;
+                    assert!(n <= FUZZ_LIMITS.max_rows, "more rows than the limit");
+                    assert!(row.cells.len() <= FUZZ_LIMITS.max_columns.max(64), "row wider than the limit");
+                    let parsed = crate::parse_row(kind, row, &ctx);
+                    for d in parsed.result.err().into_iter().flatten().chain(parsed.warnings) {
+                        assert!(known_code(d.code), "undocumented code {}", d.code);
+                    }
+                }
+                Err(e) => {
+                    assert!(known_code(e.code), "undocumented file code {}", e.code);
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// CSV rows: detection, decoding, row budget, record rules.
+pub fn csv_rows(data: &[u8]) {
+    for encoding in [Encoding::Auto, Encoding::Gb18030] {
+        read_file("fuzz.csv", data, encoding);
+    }
+}
+
+/// XLSX files: zip directory, parts, shared strings, styles, sheet rows.
+pub fn xlsx(data: &[u8]) {
+    read_file("fuzz.xlsx", data, Encoding::Auto);
+}
+
+/// XLSX sheet XML inside a well-formed archive, so that the fuzzer works on
+/// the XML rather than on the zip container.
+pub fn xlsx_sheet(data: &[u8]) {
+    let header = "<?xml version=\"1.0\"?><worksheet><sheetData><row r=\"1\"><c t=\"inlineStr\"><is><t>行政相对人名称</t></is></c></row>";
+    let mut sheet = header.as_bytes().to_vec();
+    sheet.extend_from_slice(data);
+    let shared = data.split(|b| *b == 0).nth(1).unwrap_or(b"");
+    xlsx(&crate::crafted::xlsx_with_sheet(&sheet, Some(shared)));
+}
+
+/// Dates in every form clerks write them.
+pub fn dates(data: &[u8]) {
+    let Ok(s) = std::str::from_utf8(data) else { return };
+    if let Some(d) = xinjiao_core::date::parse_date(s) {
+        assert!((xinjiao_core::date::MIN_DATE..=xinjiao_core::date::MAX_DATE).contains(&d), "{d} out of range");
+    }
+}
+
+/// Identifiers with check digits, and the search for personal numbers in text.
+pub fn codes(data: &[u8]) {
+    let Ok(s) = std::str::from_utf8(data) else { return };
+    let today = xinjiao_core::Date::constant(2026, 12, 1);
+    if let Ok(u) = xinjiao_core::ids::Uscc::parse(s) {
+        assert_eq!(u.as_str().len(), 18);
+    }
+    let _ = xinjiao_core::ids::OrgCode::parse(s);
+    if let Ok(id) = xinjiao_core::ids::IdCardNo::parse(s, today) {
+        assert!(!id.masked().contains(&id.expose()[4..14]));
+    }
+    let rules = xinjiao_core::personal::PersonalDataRules::embedded();
+    let masked = rules.mask_text(s);
+    assert_eq!(masked.chars().count(), s.chars().count(), "masking keeps the length");
+    for f in rules.find(s) {
+        let (at, len) = (s[..f.start].chars().count(), s[f.start..f.end].chars().count());
+        assert!(masked.chars().skip(at).take(len).any(|c| c == '*'), "a number found is masked in place");
+    }
+}
+
+/// Count files (monthly declarations).
+pub fn count_file(data: &[u8]) {
+    let Ok(s) = std::str::from_utf8(data) else { return };
+    match xinjiao_core::counts::parse_count_file(s, |code| code.starts_with("HY-")) {
+        Ok(lines) => assert!(lines.iter().all(|l| l.due >= 0 && l.department_code.starts_with("HY-"))),
+        Err(errors) => assert!(!errors.is_empty() && errors.len() <= xinjiao_core::counts::MAX_ERRORS + 1),
+    }
+}
+
+/// The body of a fuzz target.
+pub type Target = fn(&[u8]);
+
+/// The functions by target name (for the corpus replay).
+pub const TARGETS: &[(&str, Target)] = &[
+    ("csv_rows", csv_rows),
+    ("xlsx", xlsx),
+    ("xlsx_sheet", xlsx_sheet),
+    ("dates", dates),
+    ("codes", codes),
+    ("count_file", count_file),
+];
