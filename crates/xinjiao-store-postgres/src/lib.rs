@@ -20,6 +20,7 @@ use xinjiao_core::repairs::{RepairAction, RepairStatus};
 use xinjiao_core::text::normalize_for_search;
 use xinjiao_core::{Date, Record};
 use xinjiao_store::StaleWindow;
+use xinjiao_store::{ApiToken, Objection, ObjectionFilter, Repair, RepairFilter};
 use xinjiao_store::{
     AuthorityCount, ColumnType, DumpValue, Event, FilterArg, NewSubmission, Page, PageRequest, RecordDetail,
     RecordFilter, RecordOutcome, RecordRow, RecordVersion, Result, Role, Store, StoreError, Subject, Submission,
@@ -29,7 +30,6 @@ use xinjiao_store::{
     Deadline, Declaration, Department, DepartmentKind, Division, Document, DocumentFilter, DocumentKind, LateRecord,
     NewDepartment, NewDocument, RecordRateRow, Responsibility, SubmissionRateRow,
 };
-use xinjiao_store::{Objection, ObjectionFilter, Repair, RepairFilter};
 
 /// (version, name, SQL). Versions match the SQLite backend's.
 pub const MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -44,6 +44,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (9, "objections", include_str!("../migrations/0009_objections.sql")),
     (10, "repairs", include_str!("../migrations/0010_repairs.sql")),
     (11, "review", include_str!("../migrations/0011_review.sql")),
+    (12, "tokens_and_disabled_users", include_str!("../migrations/0012_tokens_and_disabled_users.sql")),
 ];
 
 /// Connections kept open between calls (more than the server's blocking
@@ -266,7 +267,8 @@ fn record_row(r: &Row) -> Result<RecordRow> {
     })
 }
 
-const USER_COLS: &str = "u.id, u.username, u.display_name, u.role, u.password_hash, u.department_id";
+const USER_COLS: &str =
+    "u.id, u.username, u.display_name, u.role, u.password_hash, u.department_id, u.disabled_at IS NOT NULL";
 
 fn user_row(r: &Row) -> Result<User> {
     let role: String = r.get(3);
@@ -277,6 +279,7 @@ fn user_row(r: &Row) -> Result<User> {
         role: Role::parse(&role).ok_or_else(|| bad(format!("role {role}")))?,
         password_hash: r.get(4),
         department_id: r.get(5),
+        disabled: r.get(6),
     })
 }
 
@@ -1163,7 +1166,7 @@ impl Store for PgStore {
         self.opt_row(
             &format!(
                 "SELECT {USER_COLS} FROM sessions s JOIN users u ON u.id = s.user_id
-                     WHERE s.token_hash = $1 AND s.expires_at > $2::text::timestamptz"
+                     WHERE s.token_hash = $1 AND s.expires_at > $2::text::timestamptz AND u.disabled_at IS NULL"
             ),
             &[&token_hash, &now.to_string()],
             user_row,
@@ -1184,25 +1187,111 @@ impl Store for PgStore {
         })
     }
 
-    fn create_api_token(&self, ctx: &WriteContext, token_hash: &str, user_id: i64, name: &str) -> Result<()> {
+    fn create_api_token(
+        &self,
+        ctx: &WriteContext,
+        token_hash: &str,
+        user_id: i64,
+        name: &str,
+        expires_at: Option<Timestamp>,
+    ) -> Result<()> {
         self.write(|tx| {
+            let exp = expires_at.map(|t| t.to_string());
             tx.execute(
-                "INSERT INTO api_tokens (token_hash, user_id, name, created_at) VALUES ($1, $2, $3, $4::text::timestamptz)",
-                &[&token_hash, &user_id, &name, &ctx.at.to_string()],
+                "INSERT INTO api_tokens (token_hash, user_id, name, created_at, expires_at)
+                 VALUES ($1, $2, $3, $4::text::timestamptz, $5::text::timestamptz)",
+                &[&token_hash, &user_id, &name, &ctx.at.to_string(), &exp],
             )
             .map_err(err)?;
-            let detail = serde_json::json!({"user_id": user_id, "name": name}).to_string();
+            let detail =
+                serde_json::json!({"user_id": user_id, "name": name, "id": &token_hash[..12.min(token_hash.len())],
+                "expires_at": exp})
+                .to_string();
             insert_event(tx, ctx, "api_token.created", None, None, &detail)?;
             Ok(())
         })
     }
 
-    fn api_token_user(&self, token_hash: &str) -> Result<Option<User>> {
+    fn api_token_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>> {
         self.opt_row(
-            &format!("SELECT {USER_COLS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1"),
-            &[&token_hash],
+            &format!(
+                "SELECT {USER_COLS} FROM api_tokens t JOIN users u ON u.id = t.user_id
+                 WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled_at IS NULL
+                   AND (t.expires_at IS NULL OR t.expires_at > $2::text::timestamptz)"
+            ),
+            &[&token_hash, &now.to_string()],
             user_row,
         )
+    }
+
+    fn api_tokens(&self, user_id: Option<i64>) -> Result<Vec<ApiToken>> {
+        self.rows(
+            "SELECT substr(t.token_hash, 1, 12), t.user_id, u.username, t.name,
+                    (extract(epoch from t.created_at) * 1000000)::bigint,
+                    (extract(epoch from t.expires_at) * 1000000)::bigint,
+                    (extract(epoch from t.revoked_at) * 1000000)::bigint
+             FROM api_tokens t JOIN users u ON u.id = t.user_id
+             WHERE $1::bigint IS NULL OR t.user_id = $1 ORDER BY t.created_at DESC, t.token_hash",
+            &[&user_id],
+            |r| {
+                let opt = |us: Option<i64>| us.map(ts_micros).transpose();
+                Ok(ApiToken {
+                    id: r.get(0),
+                    user_id: r.get(1),
+                    username: r.get(2),
+                    name: r.get(3),
+                    created_at: ts_micros(r.get(4))?,
+                    expires_at: opt(r.get(5))?,
+                    revoked_at: opt(r.get(6))?,
+                })
+            },
+        )
+    }
+
+    fn revoke_api_token(&self, ctx: &WriteContext, id: &str, user_id: Option<i64>) -> Result<()> {
+        self.write(|tx| {
+            let n = tx
+                .execute(
+                    "UPDATE api_tokens SET revoked_at = $1::text::timestamptz
+                     WHERE substr(token_hash, 1, 12) = $2 AND length($2) = 12 AND revoked_at IS NULL
+                       AND ($3::bigint IS NULL OR user_id = $3)",
+                    &[&ctx.at.to_string(), &id, &user_id],
+                )
+                .map_err(err)?;
+            if n != 1 {
+                return Err(StoreError::NotFound);
+            }
+            let detail = serde_json::json!({"id": id}).to_string();
+            insert_event(tx, ctx, "api_token.revoked", None, None, &detail)?;
+            Ok(())
+        })
+    }
+
+    fn users(&self) -> Result<Vec<User>> {
+        self.rows(&format!("SELECT {USER_COLS} FROM users u ORDER BY u.username COLLATE \"C\""), &[], user_row)
+    }
+
+    fn set_user_disabled(&self, ctx: &WriteContext, username: &str, disabled: bool) -> Result<()> {
+        self.write(|tx| {
+            let at = disabled.then(|| ctx.at.to_string());
+            let n = tx
+                .execute("UPDATE users SET disabled_at = $1::text::timestamptz WHERE username = $2", &[&at, &username])
+                .map_err(err)?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            if disabled {
+                tx.execute(
+                    "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = $1)",
+                    &[&username],
+                )
+                .map_err(err)?;
+            }
+            let detail = serde_json::json!({"username": username}).to_string();
+            let action = if disabled { "user.disabled" } else { "user.enabled" };
+            insert_event(tx, ctx, action, None, None, &detail)?;
+            Ok(())
+        })
     }
 
     fn create_submission(&self, ctx: &WriteContext, s: &NewSubmission) -> Result<i64> {

@@ -21,6 +21,7 @@ use xinjiao_core::repairs::{RepairAction, RepairStatus};
 use xinjiao_core::text::normalize_for_search;
 use xinjiao_core::{Date, Record};
 use xinjiao_store::StaleWindow;
+use xinjiao_store::{ApiToken, Objection, ObjectionFilter, Repair, RepairFilter};
 use xinjiao_store::{
     AuthorityCount, DumpValue, Event, FilterArg, NewSubmission, Page, PageRequest, RecordDetail, RecordFilter,
     RecordOutcome, RecordRow, RecordVersion, Result, Role, Store, StoreError, Subject, Submission, Totals, User,
@@ -30,7 +31,6 @@ use xinjiao_store::{
     Deadline, Declaration, Department, DepartmentKind, Division, Document, DocumentFilter, DocumentKind, LateRecord,
     NewDepartment, NewDocument, RecordRateRow, Responsibility, SubmissionRateRow,
 };
-use xinjiao_store::{Objection, ObjectionFilter, Repair, RepairFilter};
 
 pub use migrate::MIGRATIONS;
 
@@ -190,7 +190,8 @@ fn record_row(r: &Row<'_>) -> rusqlite::Result<RecordRow> {
     })
 }
 
-const USER_COLS: &str = "u.id, u.username, u.display_name, u.role, u.password_hash, u.department_id";
+const USER_COLS: &str =
+    "u.id, u.username, u.display_name, u.role, u.password_hash, u.department_id, u.disabled_at IS NOT NULL";
 const SUBMISSION_COLS: &str =
     "id, user_id, at, kind, filename, n_rows, n_accepted, n_unchanged, n_rejected, report_json, department_id";
 
@@ -204,6 +205,7 @@ fn user_row(r: &Row<'_>) -> rusqlite::Result<User> {
             .ok_or_else(|| rusqlite::Error::InvalidColumnType(3, role, rusqlite::types::Type::Text))?,
         password_hash: r.get(4)?,
         department_id: r.get(5)?,
+        disabled: r.get(6)?,
     })
 }
 
@@ -766,9 +768,12 @@ impl Store for SqliteStore {
     fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>> {
         let found: Option<(User, String)> = self.read(|c| {
             c.query_row(
-                &format!("SELECT {USER_COLS}, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1"),
+                &format!(
+                    "SELECT {USER_COLS}, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
+                     WHERE s.token_hash = ?1 AND u.disabled_at IS NULL"
+                ),
                 [token_hash],
-                |r| Ok((user_row(r)?, r.get(6)?)),
+                |r| Ok((user_row(r)?, r.get(7)?)),
             )
             .optional()
         })?;
@@ -792,29 +797,117 @@ impl Store for SqliteStore {
         })
     }
 
-    fn create_api_token(&self, ctx: &WriteContext, token_hash: &str, user_id: i64, name: &str) -> Result<()> {
+    fn create_api_token(
+        &self,
+        ctx: &WriteContext,
+        token_hash: &str,
+        user_id: i64,
+        name: &str,
+        expires_at: Option<Timestamp>,
+    ) -> Result<()> {
         self.write(|tx| {
             tx.execute(
-                "INSERT INTO api_tokens (token_hash, user_id, name, created_at) VALUES (?1, ?2, ?3, ?4)",
-                params![token_hash, user_id, name, ctx.at.to_string()],
+                "INSERT INTO api_tokens (token_hash, user_id, name, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![token_hash, user_id, name, ctx.at.to_string(), expires_at.map(|t| t.to_string())],
             )
             .map_err(err)?;
-            let detail = serde_json::json!({"user_id": user_id, "name": name}).to_string();
+            let detail = serde_json::json!({"user_id": user_id, "name": name, "id": &token_hash[..12.min(token_hash.len())],
+                "expires_at": expires_at.map(|t| t.to_string())})
+            .to_string();
             insert_event(tx, ctx, "api_token.created", None, None, &detail).map_err(err)?;
             Ok(())
         })
     }
 
-    fn api_token_user(&self, token_hash: &str) -> Result<Option<User>> {
-        self.read(|c| {
+    fn api_token_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>> {
+        let found: Option<(User, Option<String>)> = self.read(|c| {
             c.query_row(
                 &format!(
-                    "SELECT {USER_COLS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?1"
+                    "SELECT {USER_COLS}, t.expires_at FROM api_tokens t JOIN users u ON u.id = t.user_id
+                     WHERE t.token_hash = ?1 AND t.revoked_at IS NULL AND u.disabled_at IS NULL"
                 ),
                 [token_hash],
-                user_row,
+                |r| Ok((user_row(r)?, r.get(7)?)),
             )
             .optional()
+        })?;
+        match found {
+            Some((user, None)) => Ok(Some(user)),
+            Some((user, Some(exp))) if ts(exp.clone()).map_err(err)? > now => Ok(Some(user)),
+            _ => Ok(None),
+        }
+    }
+
+    fn api_tokens(&self, user_id: Option<i64>) -> Result<Vec<ApiToken>> {
+        self.read(|c| {
+            let mut st = c.prepare(
+                "SELECT substr(t.token_hash, 1, 12), t.user_id, u.username, t.name, t.created_at, t.expires_at, t.revoked_at
+                 FROM api_tokens t JOIN users u ON u.id = t.user_id
+                 WHERE ?1 IS NULL OR t.user_id = ?1 ORDER BY t.created_at DESC, t.token_hash",
+            )?;
+            let rows = st.query_map([user_id], |r| {
+                let opt = |s: Option<String>| s.map(ts).transpose();
+                Ok(ApiToken {
+                    id: r.get(0)?,
+                    user_id: r.get(1)?,
+                    username: r.get(2)?,
+                    name: r.get(3)?,
+                    created_at: ts(r.get(4)?)?,
+                    expires_at: opt(r.get(5)?)?,
+                    revoked_at: opt(r.get(6)?)?,
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
+    fn revoke_api_token(&self, ctx: &WriteContext, id: &str, user_id: Option<i64>) -> Result<()> {
+        self.write(|tx| {
+            let n = tx
+                .execute(
+                    "UPDATE api_tokens SET revoked_at = ?1
+                     WHERE substr(token_hash, 1, 12) = ?2 AND length(?2) = 12 AND revoked_at IS NULL
+                       AND (?3 IS NULL OR user_id = ?3)",
+                    params![ctx.at.to_string(), id, user_id],
+                )
+                .map_err(err)?;
+            if n != 1 {
+                return Err(StoreError::NotFound);
+            }
+            let detail = serde_json::json!({"id": id}).to_string();
+            insert_event(tx, ctx, "api_token.revoked", None, None, &detail).map_err(err)?;
+            Ok(())
+        })
+    }
+
+    fn users(&self) -> Result<Vec<User>> {
+        self.read(|c| {
+            let mut st = c.prepare(&format!("SELECT {USER_COLS} FROM users u ORDER BY u.username"))?;
+            let rows = st.query_map([], user_row)?;
+            rows.collect()
+        })
+    }
+
+    fn set_user_disabled(&self, ctx: &WriteContext, username: &str, disabled: bool) -> Result<()> {
+        self.write(|tx| {
+            let at = disabled.then(|| ctx.at.to_string());
+            let n = tx
+                .execute("UPDATE users SET disabled_at = ?1 WHERE username = ?2", params![at, username])
+                .map_err(err)?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            if disabled {
+                tx.execute(
+                    "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = ?1)",
+                    [username],
+                )
+                .map_err(err)?;
+            }
+            let detail = serde_json::json!({"username": username}).to_string();
+            let action = if disabled { "user.disabled" } else { "user.enabled" };
+            insert_event(tx, ctx, action, None, None, &detail).map_err(err)?;
+            Ok(())
         })
     }
 

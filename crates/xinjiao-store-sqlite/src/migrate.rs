@@ -17,6 +17,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (9, "objections", include_str!("../migrations/0009_objections.sql")),
     (10, "repairs", include_str!("../migrations/0010_repairs.sql")),
     (11, "review", include_str!("../migrations/0011_review.sql")),
+    (12, "tokens_and_disabled_users", include_str!("../migrations/0012_tokens_and_disabled_users.sql")),
 ];
 
 /// Applies every pending migration.

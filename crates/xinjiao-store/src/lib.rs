@@ -381,6 +381,22 @@ pub struct User {
     /// PHC string of the Argon2id hash.
     pub password_hash: String,
     pub department_id: Option<i64>,
+    /// A disabled account signs in by no means.
+    pub disabled: bool,
+}
+
+/// An API token as listed: never its secret, nor its whole hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    /// The first 12 hex digits of the token's hash: how a token is named
+    /// when it is listed or revoked.
+    pub id: String,
+    pub user_id: i64,
+    pub username: String,
+    pub name: String,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
 }
 
 /// What a file upload did, kept so the clerk can look at it again.
@@ -539,8 +555,29 @@ pub trait Store: Send + Sync {
     fn create_session(&self, token_hash: &str, user_id: i64, expires_at: Timestamp) -> Result<()>;
     fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>>;
     fn delete_session(&self, token_hash: &str) -> Result<()>;
-    fn create_api_token(&self, ctx: &WriteContext, token_hash: &str, user_id: i64, name: &str) -> Result<()>;
-    fn api_token_user(&self, token_hash: &str) -> Result<Option<User>>;
+    /// A token that works until `expires_at` (if any) or until revoked.
+    fn create_api_token(
+        &self,
+        ctx: &WriteContext,
+        token_hash: &str,
+        user_id: i64,
+        name: &str,
+        expires_at: Option<Timestamp>,
+    ) -> Result<()>;
+    /// The account of a token that is neither expired at `now` nor revoked,
+    /// if the account is not disabled.
+    fn api_token_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>>;
+    /// Tokens of one account (or of all), newest first.
+    fn api_tokens(&self, user_id: Option<i64>) -> Result<Vec<ApiToken>>;
+    /// Revokes the token named `id` ([`ApiToken::id`]), of `user_id` if
+    /// given; [`StoreError::NotFound`] if there is no such live token.
+    /// Appends `api_token.revoked`.
+    fn revoke_api_token(&self, ctx: &WriteContext, id: &str, user_id: Option<i64>) -> Result<()>;
+    /// Every staff account, by user name.
+    fn users(&self) -> Result<Vec<User>>;
+    /// Disables (ending its sessions) or re-enables an account. Appends
+    /// `user.disabled` or `user.enabled`; [`StoreError::NotFound`] for an unknown name.
+    fn set_user_disabled(&self, ctx: &WriteContext, username: &str, disabled: bool) -> Result<()>;
 
     fn create_submission(&self, ctx: &WriteContext, s: &NewSubmission) -> Result<i64>;
     fn submissions_of(&self, user_id: i64, limit: u32) -> Result<Vec<Submission>>;
@@ -800,10 +837,22 @@ pub const DUMP_TABLES: &[DumpTable] = {
                 ("password_hash", Text),
                 ("created_at", Timestamp),
                 ("department_id", Int),
+                ("disabled_at", Timestamp),
             ],
             1,
         ),
-        ("api_tokens", &[("token_hash", Text), ("user_id", Int), ("name", Text), ("created_at", Timestamp)], 1),
+        (
+            "api_tokens",
+            &[
+                ("token_hash", Text),
+                ("user_id", Int),
+                ("name", Text),
+                ("created_at", Timestamp),
+                ("expires_at", Timestamp),
+                ("revoked_at", Timestamp),
+            ],
+            1,
+        ),
         (
             "subjects",
             &[

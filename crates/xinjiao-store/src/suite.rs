@@ -393,11 +393,46 @@ pub fn users_sessions_and_tokens(store: &dyn Store) {
     assert!(store.session_user("h2", now).unwrap().is_none());
     store.delete_session("h1").unwrap();
     assert!(store.session_user("h1", now).unwrap().is_none());
-    store.create_api_token(&ctx("clerk1"), "t1", id, "执法系统").unwrap();
-    assert_eq!(store.api_token_user("t1").unwrap().unwrap().username, "clerk1");
-    assert!(store.api_token_user("t2").unwrap().is_none());
+    store.create_api_token(&ctx("clerk1"), "t1aaaaaaaaaaaaaa", id, "执法系统", None).unwrap();
+    assert_eq!(store.api_token_user("t1aaaaaaaaaaaaaa", now).unwrap().unwrap().username, "clerk1");
+    assert!(store.api_token_user("t2", now).unwrap().is_none());
     let actions: Vec<String> = store.events(10).unwrap().into_iter().map(|e| e.action).collect();
     assert_eq!(actions, ["api_token.created", "user.created"]);
+    // Tokens expire, are listed without their secret, and can be revoked.
+    store.create_api_token(&ctx("clerk1"), "t3bbbbbbbbbbbbbb", id, "月报", Some(later)).unwrap();
+    assert!(store.api_token_user("t3bbbbbbbbbbbbbb", now).unwrap().is_some());
+    assert!(store.api_token_user("t3bbbbbbbbbbbbbb", later).unwrap().is_none(), "expired at expires_at");
+    let other = store.create_user(&ctx("system"), "clerk9", "赵报送", Role::Clerk, "x", None).unwrap();
+    store.create_api_token(&ctx("clerk9"), "t4cccccccccccccc", other, "别人的", None).unwrap();
+    let mine = store.api_tokens(Some(id)).unwrap();
+    let names: Vec<(&str, &str, Option<Timestamp>)> =
+        mine.iter().map(|t| (t.id.as_str(), t.name.as_str(), t.expires_at)).collect();
+    // Newest first; created at the same moment, by id.
+    assert_eq!(names, [("t1aaaaaaaaaa", "执法系统", None), ("t3bbbbbbbbbb", "月报", Some(later))]);
+    assert_eq!(store.api_tokens(None).unwrap().len(), 3);
+    assert!(matches!(store.revoke_api_token(&ctx("clerk1"), "t4cccccccccc", Some(id)), Err(StoreError::NotFound)));
+    assert!(matches!(store.revoke_api_token(&ctx("clerk1"), "t1aaa", Some(id)), Err(StoreError::NotFound)));
+    store.revoke_api_token(&ctx("clerk1"), "t1aaaaaaaaaa", Some(id)).unwrap();
+    assert!(store.api_token_user("t1aaaaaaaaaaaaaa", now).unwrap().is_none(), "revoked");
+    assert!(store.api_tokens(Some(id)).unwrap()[0].revoked_at.is_some());
+    assert!(matches!(store.revoke_api_token(&ctx("clerk1"), "t1aaaaaaaaaa", None), Err(StoreError::NotFound)));
+    // A disabled account signs in by no means; enabling it again restores tokens.
+    store.create_session("h3", id, later).unwrap();
+    store.set_user_disabled(&ctx("admin"), "clerk1", true).unwrap();
+    assert!(store.user_by_name("clerk1").unwrap().unwrap().disabled);
+    assert!(store.session_user("h3", now).unwrap().is_none());
+    assert!(store.api_token_user("t3bbbbbbbbbbbbbb", now).unwrap().is_none());
+    store.create_session("h4", id, later).unwrap();
+    assert!(store.session_user("h4", now).unwrap().is_none(), "no session of a disabled account works");
+    store.set_user_disabled(&ctx("admin"), "clerk1", false).unwrap();
+    assert!(!store.user(id).unwrap().unwrap().disabled);
+    assert!(store.session_user("h3", now).unwrap().is_none(), "disabling ended the sessions");
+    assert!(store.api_token_user("t3bbbbbbbbbbbbbb", now).unwrap().is_some());
+    assert!(matches!(store.set_user_disabled(&ctx("admin"), "nobody", true), Err(StoreError::NotFound)));
+    let names: Vec<String> = store.users().unwrap().into_iter().map(|u| u.username).collect();
+    assert_eq!(names, ["clerk1", "clerk9"]);
+    let actions: Vec<String> = store.events(3).unwrap().into_iter().map(|e| e.action).collect();
+    assert_eq!(actions, ["user.enabled", "user.disabled", "api_token.revoked"]);
 }
 
 pub fn submissions_round_trip(store: &dyn Store) {

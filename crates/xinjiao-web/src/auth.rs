@@ -151,7 +151,8 @@ impl FromRequestParts<AppState> for ApiUser {
             .map(str::to_string);
         if let Some(token) = bearer {
             let hash = token_hash(&token);
-            return match state.db(move |s| s.api_token_user(&hash)).await {
+            let now = state.now();
+            return match state.db(move |s| s.api_token_user(&hash, now)).await {
                 Ok(Some(u)) => Ok(ApiUser(u)),
                 Ok(None) => Err(crate::api::ApiError::unauthorized()),
                 Err(e) => Err(e.into()),

@@ -58,7 +58,6 @@ pub(crate) fn local_time(ts: jiff::Timestamp) -> String {
     jiff::tz::Offset::constant(8).to_datetime(ts).strftime("%Y-%m-%d %H:%M").to_string()
 }
 
-/// Only same-site relative paths are followed after login.
 /// Where to go after login: only a path on this site. Refused: other hosts
 /// (`//host`, `/\\host`), backslashes, and control characters, which
 /// browsers strip (`/\t/host` would become `//host`).
@@ -138,7 +137,8 @@ async fn login(
     let Some(ok) = st.login_throttle.hash(move || verify_password(&password, &phc)).await else {
         return refuse(StatusCode::SERVICE_UNAVAILABLE, "系统繁忙，请稍后再试。".into(), f.next, name);
     };
-    let Some(user) = user.filter(|_| ok) else {
+    // A disabled account is refused like a wrong password.
+    let Some(user) = user.filter(|u| ok && !u.disabled) else {
         return refuse(StatusCode::UNAUTHORIZED, "用户名或密码错误。".into(), f.next, name);
     };
     st.login_throttle.succeeded(attempt);

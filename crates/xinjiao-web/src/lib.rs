@@ -3,6 +3,7 @@
 //! login. The only crate that knows HTTP, JSON and HTML. Public views are built
 //! in [`views`], where personal data is masked once for every page and response.
 
+pub mod access;
 pub mod account;
 pub mod api;
 pub mod auth;
@@ -144,6 +145,7 @@ pub fn router(state: AppState) -> Router {
         .merge(console::routes())
         .merge(workbench::routes())
         .merge(account::routes())
+        .merge(access::routes())
         .nest("/api/v1", api::routes())
         .route("/static/style.css", get(|| static_file("text/css; charset=utf-8", include_str!("../static/style.css"))))
         .route(

@@ -107,6 +107,7 @@ on_both_backends!(
     numbers_in_free_text_are_masked_on_every_public_view,
     parallel_guesses_are_counted_before_checking_and_spare_the_owner,
     sessions_end_rotate_and_refuse_cross_site_logins,
+    tokens_expire_and_are_revoked_and_disabled_accounts_sign_in_by_no_means,
 );
 
 fn ctx() -> WriteContext {
@@ -371,7 +372,7 @@ async fn writes_need_authentication(app: App) {
     // With a token the import runs and reports rows 3 and 4.
     let token = auth::new_token();
     let uid = app.db(|s| s.user_by_name("clerk")).unwrap().unwrap().id;
-    app.db(|s| s.create_api_token(&ctx(), &auth::token_hash(&token), uid, "执法系统")).unwrap();
+    app.db(|s| s.create_api_token(&ctx(), &auth::token_hash(&token), uid, "执法系统", None)).unwrap();
     let (s, _, body) =
         send(&app, post("/api/v1/imports/penalties?dry_run=true", Some(&format!("Bearer {token}")))).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
@@ -685,7 +686,7 @@ async fn a_department_month_gives_hand_computed_rates(app: App) {
     // 4. The API gives the same numbers.
     let token = auth::new_token();
     let uid = app.db(|s| s.user_by_name("coord")).unwrap().unwrap().id;
-    app.db(|s| s.create_api_token(&ctx(), &auth::token_hash(&token), uid, "月报")).unwrap();
+    app.db(|s| s.create_api_token(&ctx(), &auth::token_hash(&token), uid, "月报", None)).unwrap();
     let api = |uri: &str| {
         Request::get(uri).header(header::AUTHORIZATION, format!("Bearer {token}")).body(Body::empty()).unwrap()
     };
@@ -1262,7 +1263,7 @@ async fn repeated_failed_logins_are_refused(app: App) {
 async fn api_token(app: &App, username: &str) -> String {
     let token = auth::new_token();
     let uid = app.db(|s| s.user_by_name(username)).unwrap().unwrap().id;
-    app.db(|s| s.create_api_token(&ctx(), &auth::token_hash(&token), uid, "测试令牌")).unwrap();
+    app.db(|s| s.create_api_token(&ctx(), &auth::token_hash(&token), uid, "测试令牌", None)).unwrap();
     token
 }
 
@@ -1479,5 +1480,92 @@ async fn sessions_end_rotate_and_refuse_cross_site_logins(app: App) {
         assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"), "{uri}: {csp}");
         assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff", "{uri}");
         assert_eq!(h[header::REFERRER_POLICY], "same-origin", "{uri}");
+    }
+}
+
+async fn tokens_expire_and_are_revoked_and_disabled_accounts_sign_in_by_no_means(app: App) {
+    let api = |token: &str| {
+        Request::get("/api/v1/rates?period=month&at=2026-11")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let clerk = login(&app).await;
+    // A clerk creates a token for 30 days: shown once, listed without its secret.
+    let (s, _, page) = send(&app, form_post("/console/tokens", &clerk, "name=执法系统&days=30")).await;
+    assert_eq!(s, StatusCode::OK);
+    let secret = page.split("<code id=\"new-token\">").nth(1).unwrap().split('<').next().unwrap().to_string();
+    assert_eq!(secret.len(), 64);
+    assert_eq!(send(&app, api(&secret)).await.0, StatusCode::OK);
+    let (_, _, list) = get_with_cookie(&app, "/console/tokens", &clerk).await;
+    assert!(list.contains("执法系统") && list.contains("有效") && !list.contains(&secret), "{list}");
+    let id = &auth::token_hash(&secret)[..12];
+    for bad in ["name=&days=30", "name=x&days=0", "name=x&days=99999"] {
+        assert_eq!(
+            send(&app, form_post("/console/tokens", &clerk, bad)).await.0,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{bad}"
+        );
+    }
+    // An expired token is refused.
+    let old = auth::new_token();
+    let uid = app.db(|s| s.user_by_name("clerk")).unwrap().unwrap().id;
+    let past = Timestamp::from_second(1_790_000_000).unwrap();
+    app.db(|s| s.create_api_token(&ctx(), &auth::token_hash(&old), uid, "过期", Some(past))).unwrap();
+    assert_eq!(send(&app, api(&old)).await.0, StatusCode::UNAUTHORIZED);
+    // Another clerk may not revoke it; its owner may, and it stops at once.
+    let hash = auth::hash_password(PASSWORD).unwrap();
+    let wzcl = app.db(|s| s.user_by_name("clerk")).unwrap().unwrap().department_id;
+    app.db(|s| s.create_user(&ctx(), "clerk2", "赵报送", Role::Clerk, &hash, wzcl)).unwrap();
+    let other = login_as(&app, "clerk2").await;
+    let revoke = format!("/console/tokens/{id}/revoke");
+    assert_eq!(send(&app, form_post(&revoke, &other, "")).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(send(&app, api(&secret)).await.0, StatusCode::OK);
+    assert_eq!(send(&app, form_post(&revoke, &clerk, "")).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(send(&app, api(&secret)).await.0, StatusCode::UNAUTHORIZED);
+    // Only an administrator manages accounts.
+    for who in [&clerk, &other] {
+        assert_eq!(get_with_cookie(&app, "/console/users", who).await.0, StatusCode::FORBIDDEN);
+        assert_eq!(send(&app, form_post("/console/users/clerk2/disable", who, "")).await.0, StatusCode::FORBIDDEN);
+    }
+    let admin = login_as(&app, "admin").await;
+    let (s, _, page) = get_with_cookie(&app, "/console/users", &admin).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("clerk2") && page.contains("正常"), "{page}");
+    assert_eq!(
+        send(&app, form_post("/console/users/admin/disable", &admin, "")).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    // A disabled account: its session ends, its tokens stop, its password is refused.
+    let token2 = api_token(&app, "clerk2").await;
+    assert_eq!(send(&app, api(&token2)).await.0, StatusCode::OK);
+    let (s, _, page) = send(&app, form_post("/console/users/clerk2/disable", &admin, "")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("已停用"), "{page}");
+    assert_eq!(get_with_cookie(&app, "/console", &other).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(send(&app, api(&token2)).await.0, StatusCode::UNAUTHORIZED);
+    let body = format!("username=clerk2&password={}", enc(PASSWORD));
+    assert_eq!(
+        send(&app, login_attempt("/console/login", body.clone(), [10, 1, 1, 1])).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(send(&app, form_post("/console/users/clerk2/enable", &admin, "")).await.0, StatusCode::OK);
+    assert_eq!(send(&app, login_attempt("/console/login", body, [10, 1, 1, 1])).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(send(&app, api(&token2)).await.0, StatusCode::OK);
+    // An administrator lifts a login lock-out.
+    let wrong = format!("username=clerk&password={}", enc("wrong-password"));
+    for _ in 0..auth::LoginThrottle::MAX_PAIR_FAILURES {
+        send(&app, login_attempt("/console/login", wrong.clone(), [10, 1, 1, 2])).await;
+    }
+    let right = format!("username=clerk&password={}", enc(PASSWORD));
+    assert_eq!(
+        send(&app, login_attempt("/console/login", right.clone(), [10, 1, 1, 2])).await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(send(&app, form_post("/console/users/clerk/unlock", &admin, "")).await.0, StatusCode::OK);
+    assert_eq!(send(&app, login_attempt("/console/login", right, [10, 1, 1, 2])).await.0, StatusCode::SEE_OTHER);
+    let actions: Vec<String> = app.db(|s| s.events(50)).unwrap().into_iter().map(|e| e.action).collect();
+    for a in ["api_token.created", "api_token.revoked", "user.disabled", "user.enabled"] {
+        assert!(actions.iter().any(|x| x == a), "{a} in {actions:?}");
     }
 }

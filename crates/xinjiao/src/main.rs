@@ -190,7 +190,28 @@ enum UserCommand {
         /// What the token is for (e.g. 执法系统).
         #[arg(long)]
         name: String,
+        /// Days until it expires (1 to 3650).
+        #[arg(long, default_value_t = xinjiao_web::access::TOKEN_DAYS_DEFAULT)]
+        days: i64,
     },
+    /// List API tokens (of one account, or all): id, account, purpose, expiry, state.
+    Tokens { username: Option<String> },
+    /// Revoke an API token by the id `user tokens` shows.
+    RevokeToken { id: String },
+    /// Disable an account: it can no longer sign in, its sessions end, its tokens stop working.
+    Disable { username: String },
+    /// Enable a disabled account again.
+    Enable { username: String },
+}
+
+/// Disables or enables a staff account from the command line.
+fn set_disabled(store: &dyn Store, wctx: &WriteContext, username: &str, disable: bool) -> anyhow::Result<()> {
+    match store.set_user_disabled(wctx, username, disable) {
+        Err(xinjiao_store::StoreError::NotFound) => bail!("账号 {username} 不存在"),
+        other => other?,
+    }
+    println!("账号 {username} 已{}", if disable { "停用" } else { "启用" });
+    Ok(())
 }
 
 /// An opened store and the migrations applied to it.
@@ -371,17 +392,40 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     store.create_user(&ctx("cli", "创建账号"), &username, &name, role, &hash, department_id)?;
                     println!("已创建账号 {username}（{name}）");
                 }
-                UserCommand::Token { username, name } => {
+                UserCommand::Token { username, name, days } => {
+                    if !(1..=xinjiao_web::access::TOKEN_DAYS_MAX).contains(&days) {
+                        bail!("有效期应为 1 到 {} 天", xinjiao_web::access::TOKEN_DAYS_MAX);
+                    }
                     let user = store.user_by_name(&username)?.with_context(|| format!("账号 {username} 不存在"))?;
-                    let token = xinjiao_web::auth::new_token();
-                    store.create_api_token(
-                        &ctx("cli", "创建 API 令牌"),
-                        &xinjiao_web::auth::token_hash(&token),
-                        user.id,
-                        &name,
-                    )?;
+                    let wctx = ctx("cli", "创建 API 令牌");
+                    let token = xinjiao_web::access::issue_api_token(&*store, &wctx, user.id, &name, days)?;
                     println!("{token}");
                 }
+                UserCommand::Tokens { username } => {
+                    let uid = match username {
+                        Some(n) => Some(store.user_by_name(&n)?.with_context(|| format!("账号 {n} 不存在"))?.id),
+                        None => None,
+                    };
+                    let now = clock();
+                    for t in store.api_tokens(uid)? {
+                        let state = match (t.revoked_at, t.expires_at) {
+                            (Some(_), _) => "已吊销",
+                            (None, Some(e)) if e <= now => "已到期",
+                            _ => "有效",
+                        };
+                        let expires = t.expires_at.map(|e| e.to_string()).unwrap_or_else(|| "长期".into());
+                        println!("{}\t{}\t{}\t{expires}\t{state}", t.id, t.username, t.name);
+                    }
+                }
+                UserCommand::RevokeToken { id } => {
+                    match store.revoke_api_token(&ctx("cli", "吊销 API 令牌"), &id, None) {
+                        Err(xinjiao_store::StoreError::NotFound) => bail!("没有编号为 {id} 的有效令牌"),
+                        other => other?,
+                    }
+                    println!("令牌 {id} 已吊销");
+                }
+                UserCommand::Disable { username } => set_disabled(&*store, &ctx("cli", "停用账号"), &username, true)?,
+                UserCommand::Enable { username } => set_disabled(&*store, &ctx("cli", "启用账号"), &username, false)?,
             }
         }
         Command::Demo { subjects, records, seed, csv: Some(path), kind } => {

@@ -467,7 +467,30 @@ fn demo_and_user_commands(dir: TempDir) {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let out = xinjiao(&["user", "token", "wang", "--name", "执法系统", "--db", &dir.db()]);
     assert!(out.status.success());
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim().len(), 64);
+    let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert_eq!(token.len(), 64);
+    let now = jiff::Timestamp::now();
+    let user = dir.store().api_token_user(&xinjiao_web::auth::token_hash(&token), now).unwrap();
+    assert_eq!(user.map(|u| u.username).as_deref(), Some("wang"));
+    let out = xinjiao(&["user", "token", "wang", "--name", "x", "--days", "0", "--db", &dir.db()]);
+    assert_eq!(out.status.code(), Some(1), "a token must expire within 1 to 3650 days");
+    // Listed with its id and expiry, never its secret; revoked by id.
+    let out = xinjiao(&["user", "tokens", "wang", "--db", &dir.db()]);
+    let list = String::from_utf8_lossy(&out.stdout).into_owned();
+    let id = &xinjiao_web::auth::token_hash(&token)[..12];
+    assert!(
+        list.starts_with(id) && list.contains("执法系统") && list.contains("有效") && !list.contains(&token),
+        "{list}"
+    );
+    assert!(xinjiao(&["user", "revoke-token", id, "--db", &dir.db()]).status.success());
+    assert_eq!(xinjiao(&["user", "revoke-token", id, "--db", &dir.db()]).status.code(), Some(1), "already revoked");
+    assert!(dir.store().api_token_user(&xinjiao_web::auth::token_hash(&token), now).unwrap().is_none());
+    // Accounts are disabled and enabled.
+    assert!(xinjiao(&["user", "disable", "wang", "--db", &dir.db()]).status.success());
+    assert!(dir.store().user_by_name("wang").unwrap().unwrap().disabled);
+    assert!(xinjiao(&["user", "enable", "wang", "--db", &dir.db()]).status.success());
+    assert!(!dir.store().user_by_name("wang").unwrap().unwrap().disabled);
+    assert_eq!(xinjiao(&["user", "disable", "nobody", "--db", &dir.db()]).status.code(), Some(1));
     let out = xinjiao(&["migrate", "--db", &dir.db()]);
     assert!(out.status.success());
 }
