@@ -305,10 +305,10 @@ fn counts_json(c: &xinjiao_core::rates::RateCounts) -> Value {
 /// The three rates by department or division for a period (staff only).
 async fn rates(
     State(st): State<AppState>,
-    ApiUser(_user): ApiUser,
+    ApiUser(user): ApiUser,
     Query(q): Query<RatesQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    use crate::dashboard::{By, compute, parse_period};
+    use crate::dashboard::{By, compute_for, parse_period};
     let period = parse_period(&q.period, &q.at, st.today())
         .map_err(|m| ApiError::new(StatusCode::BAD_REQUEST, "invalid_period", m))?;
     let by = By::parse(&q.by)
@@ -317,7 +317,7 @@ async fn rates(
     let f = st
         .db(move |s| {
             let rules = rules.read().expect("rules");
-            compute(s, &rules, &cache, period, by, None)
+            compute_for(s, &rules, &cache, period, by, None, &user)
         })
         .await?;
     let definitions: Value = [
@@ -332,7 +332,7 @@ async fn rates(
     Ok(Json(json!({
         "period": {"kind": period.kind.as_str(), "key": period.key(), "label": period.label(),
                    "from": period.first_day().to_string(), "to": period.last_day().to_string()},
-        "by": by.as_str(),
+        "by": f.by.as_str(),
         "definitions": definitions,
         "rows": f.rows.iter().map(|r| json!({"key": r.key, "name": r.name, "division": r.division, "rates": counts_json(&r.counts)})).collect::<Vec<_>>(),
         "total": counts_json(&f.total),

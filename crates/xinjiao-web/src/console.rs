@@ -563,6 +563,8 @@ struct StaffRecordPage {
     row: RecordRowView,
     fields: Vec<FieldView>,
     revealed: bool,
+    /// The record's own department, a coordinator or an administrator.
+    can_reveal: bool,
     has_personal: bool,
     versions: Vec<(i64, String, String)>,
     events: Vec<(String, String, String, String, String)>,
@@ -644,18 +646,20 @@ async fn render_staff_record(
     st: &AppState,
     user: &User,
     id: &str,
-    reveal: bool,
+    reveal_for: Option<String>,
     message: Option<String>,
     errors: Vec<String>,
 ) -> Result<Html<String>, PageError> {
+    let reveal = reveal_for.is_some();
     let id: i64 = id.parse().map_err(|_| PageError::NotFound)?;
     let detail = st.db(move |s| s.record(id)).await?.ok_or(PageError::NotFound)?;
     let fields = field_views(detail.row.kind, &detail.current().fields, reveal);
     let has_personal = fields.iter().any(|f| f.personal);
-    if reveal && has_personal {
-        let wctx = ctx(st, user, "查看完整证件号码");
+    if let (Some(purpose), true) = (reveal_for, has_personal) {
+        let wctx = ctx(st, user, format!("查看完整个人信息：{purpose}"));
         let (sid, rid) = (detail.row.subject_id, detail.row.id);
-        st.db(move |s| s.append_event(&wctx, "personal_data.read", Some(sid), Some(rid), "{}")).await?;
+        let detail = serde_json::json!({ "purpose": purpose }).to_string();
+        st.db(move |s| s.append_event(&wctx, "personal_data.read", Some(sid), Some(rid), &detail)).await?;
     }
     let department = match detail.row.department_id {
         Some(id) => {
@@ -669,6 +673,7 @@ async fn render_staff_record(
         row_review_reason: detail.row.review_reason.clone().unwrap_or_default(),
         errors,
         can_withdraw: acts_for(user, detail.row.department_id),
+        can_reveal: acts_for(user, detail.row.department_id),
         today: st.today().to_string(),
         withdrawal_days: st.rules.read().expect("rules lock").publication.withdrawal_days,
         department,
@@ -697,7 +702,7 @@ async fn staff_record(
     Query(q): Query<SavedQuery>,
 ) -> Result<Html<String>, PageError> {
     let msg = q.saved.map(|_| "已保存。".to_string());
-    render_staff_record(&st, &user, &id, false, msg, vec![]).await
+    render_staff_record(&st, &user, &id, None, msg, vec![]).await
 }
 
 #[derive(Deserialize)]
@@ -732,14 +737,14 @@ async fn withdraw_record(
         Some(_) => {}
     }
     let (Some(change), true) = (change, errors.is_empty()) else {
-        let page = render_staff_record(&st, &user, &id, false, None, errors).await?;
+        let page = render_staff_record(&st, &user, &id, None, None, errors).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     };
     let wctx = ctx(&st, &user, format!("撤销公示：{reason}"));
     match st.db(move |s| s.withdraw_record(&wctx, rid, &reason, change)).await {
         Ok(()) => {}
         Err(StoreError::Conflict(m)) => {
-            let page = render_staff_record(&st, &user, &id, false, None, vec![m]).await?;
+            let page = render_staff_record(&st, &user, &id, None, None, vec![m]).await?;
             return Ok((StatusCode::CONFLICT, page).into_response());
         }
         Err(e) => return Err(e.into()),
@@ -748,12 +753,33 @@ async fn withdraw_record(
     Ok(Redirect::to(&format!("/console/records/{rid}?saved=1")).into_response())
 }
 
+#[derive(Deserialize)]
+struct RevealForm {
+    #[serde(default)]
+    purpose: String,
+}
+
+/// Shows a record's personal data in full: only to its own department (or a
+/// coordinator or administrator), only with a stated purpose, which the
+/// `personal_data.read` event keeps.
 async fn reveal_record(
     State(st): State<AppState>,
     StaffUser(user): StaffUser,
     Path(id): Path<String>,
-) -> Result<Html<String>, PageError> {
-    render_staff_record(&st, &user, &id, true, None, vec![]).await
+    Form(f): Form<RevealForm>,
+) -> Result<Response, PageError> {
+    let rid: i64 = id.parse().map_err(|_| PageError::NotFound)?;
+    let detail = st.db(move |s| s.record(rid)).await?.ok_or(PageError::NotFound)?;
+    if !acts_for(&user, detail.row.department_id) {
+        return Err(PageError::Forbidden);
+    }
+    let purpose = f.purpose.trim().to_string();
+    if purpose.is_empty() || purpose.chars().count() > 200 {
+        let errors = vec!["查看完整个人信息须写明用途（不超过 200 字），该用途记入审计日志。".to_string()];
+        let page = render_staff_record(&st, &user, &id, None, None, errors).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
+    Ok(render_staff_record(&st, &user, &id, Some(purpose), None, vec![]).await?.into_response())
 }
 
 struct CalendarRow {

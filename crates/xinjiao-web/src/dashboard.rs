@@ -97,6 +97,28 @@ impl RatesCache {
     }
 }
 
+/// The figures `user` may see. Need to know (issue 9): coordinators and
+/// administrators see every department; a clerk sees only the row, total and
+/// trend of their own department, whatever `by` and `trend_key` ask for.
+pub fn compute_for(
+    store: &dyn Store,
+    rules: &Rules,
+    cache: &RatesCache,
+    period: Period,
+    by: By,
+    trend_key: Option<&str>,
+    user: &xinjiao_store::User,
+) -> Result<Figures, StoreError> {
+    let Some(own) = (!user.role.oversees()).then(|| user.department_id.map_or_else(String::new, |d| d.to_string()))
+    else {
+        return compute(store, rules, cache, period, by, trend_key);
+    };
+    let mut f = compute(store, rules, cache, period, By::Department, Some(&own))?;
+    f.rows.retain(|r| r.key == own);
+    f.total = f.rows.first().map(|r| r.counts).unwrap_or_default();
+    Ok(f)
+}
+
 /// Computes the figures of `period` with rows `by`; the trend is that of the
 /// row with key `trend_key` (or of everything).
 pub fn compute(

@@ -107,7 +107,8 @@ struct PendingCase {
     href: &'static str,
 }
 
-async fn pending_cases(st: &AppState) -> Result<Vec<PendingCase>, PageError> {
+/// Open objections and repair applications that `user` acts for.
+async fn pending_cases(st: &AppState, user: &User) -> Result<Vec<PendingCase>, PageError> {
     let (objections, repairs, departments) = st
         .db(|s| {
             let o = s.objections(&xinjiao_store::ObjectionFilter { open_only: true, ..Default::default() }, 500)?;
@@ -118,6 +119,7 @@ async fn pending_cases(st: &AppState) -> Result<Vec<PendingCase>, PageError> {
     let name = |d: Option<i64>| d.map_or_else(|| "未归属部门".to_string(), |d| dept_name(&departments, d));
     let mut out: Vec<PendingCase> = objections
         .iter()
+        .filter(|o| crate::console::acts_for(user, o.department_id))
         .map(|o| {
             let v = crate::account::objection_view(st, o);
             PendingCase {
@@ -131,18 +133,20 @@ async fn pending_cases(st: &AppState) -> Result<Vec<PendingCase>, PageError> {
             }
         })
         .collect();
-    out.extend(repairs.iter().filter(|r| r.status.is_open()).map(|r| {
-        let v = crate::account::repair_view(st, r);
-        PendingCase {
-            what: "信用修复",
-            decision_no: r.decision_no.clone(),
-            department: name(r.department_id),
-            status: v.status,
-            deadline: if r.accepted_at.is_some() { v.decide_by } else { v.accept_by },
-            overdue: v.overdue,
-            href: "/console/repairs",
-        }
-    }));
+    out.extend(repairs.iter().filter(|r| r.status.is_open() && crate::console::acts_for(user, r.department_id)).map(
+        |r| {
+            let v = crate::account::repair_view(st, r);
+            PendingCase {
+                what: "信用修复",
+                decision_no: r.decision_no.clone(),
+                department: name(r.department_id),
+                status: v.status,
+                deadline: if r.accepted_at.is_some() { v.decide_by } else { v.accept_by },
+                overdue: v.overdue,
+                href: "/console/repairs",
+            }
+        },
+    ));
     out.sort_by(|a, b| a.deadline.cmp(&b.deadline));
     Ok(out)
 }
@@ -159,15 +163,16 @@ struct DashQuery {
     trend: String,
 }
 
-async fn figures(st: &AppState, q: &DashQuery) -> Result<Figures, PageError> {
+/// The figures `user` may see ([`crate::dashboard::compute_for`]).
+async fn figures(st: &AppState, user: &User, q: &DashQuery) -> Result<Figures, PageError> {
     let period = parse_period(&q.period, &q.at, st.today()).map_err(PageError::BadRequest)?;
     let by = By::parse(&q.by).ok_or_else(|| PageError::BadRequest("by 应为 department 或 division".into()))?;
-    let (rules, cache) = (st.rules.clone(), st.rates_cache.clone());
     let trend = (!q.trend.is_empty()).then(|| q.trend.clone());
+    let (rules, cache, user) = (st.rules.clone(), st.rates_cache.clone(), user.clone());
     Ok(st
         .db(move |s| {
             let rules = rules.read().expect("rules");
-            crate::dashboard::compute(s, &rules, &cache, period, by, trend.as_deref())
+            crate::dashboard::compute_for(s, &rules, &cache, period, by, trend.as_deref(), &user)
         })
         .await?)
 }
@@ -195,7 +200,7 @@ async fn dashboard(
     StaffUser(user): StaffUser,
     Query(q): Query<DashQuery>,
 ) -> Result<Html<String>, PageError> {
-    let f = figures(&st, &q).await?;
+    let f = figures(&st, &user, &q).await?;
     let rows = f
         .rows
         .iter()
@@ -224,7 +229,7 @@ async fn dashboard(
         })
         .collect();
     let next = Period { kind: f.period.kind, start: f.period.last_month().next() };
-    let pending = pending_cases(&st).await?;
+    let pending = pending_cases(&st, &user).await?;
     let page = DashboardPage {
         pending,
         banner: st.banner(),
@@ -256,11 +261,11 @@ async fn dashboard(
 
 async fn dashboard_xlsx(
     State(st): State<AppState>,
-    StaffUser(_user): StaffUser,
+    StaffUser(user): StaffUser,
     Query(q): Query<DashQuery>,
 ) -> Result<Response, PageError> {
     use xinjiao_import::Cell;
-    let f = figures(&st, &q).await?;
+    let f = figures(&st, &user, &q).await?;
     let pct = |c: &RateCounts, k: RateKind| match c.rate(k).per_mille() {
         Some(pm) => Cell::Percent(f64::from(pm) / 1000.0),
         None => Cell::Text("—".into()),
@@ -366,6 +371,10 @@ async fn drill(
     let by = By::parse(&q.by).ok_or_else(|| PageError::BadRequest("by 应为 department 或 division".into()))?;
     let departments = st.db(|s| s.departments()).await?;
     let divisions = st.db(|s| s.divisions()).await?;
+    // A clerk drills only into their own department (see `figures`).
+    if !user.role.oversees() && (by != By::Department || q.key.parse::<i64>().ok() != user.department_id) {
+        return Err(PageError::Forbidden);
+    }
     let scope_ids = if q.key.is_empty() { None } else { departments_of(&q.key, by, &departments) };
     let scope = match (q.key.as_str(), by) {
         ("", _) => "全部部门".to_string(),

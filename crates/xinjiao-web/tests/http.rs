@@ -539,12 +539,39 @@ async fn single_record_form_validates_inline_and_audits_reveals(app: App) {
     // Decided 2025-05-06, published by this clock in 2026: the page says how late.
     assert!(staff.contains("公示期限：决定日期后 7 个工作日，即 2025-05-15") && staff.contains("逾期"), "{staff}");
     let reveal = loc.split('?').next().unwrap().to_string() + "/reveal";
+    // A purpose is required; another department's clerk may not look at all.
+    let (s, _, page) = send(&app, form_post(&reveal, &cookie, "purpose=")).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("须写明用途") && !page.contains(PERSON_ID), "{page}");
+    let hash = auth::hash_password(PASSWORD).unwrap();
+    let zcfg = app.db(|s| s.user_by_name("admin")).unwrap().unwrap().department_id;
+    app.db(|s| s.create_user(&ctx(), "outsider", "外部门", Role::Clerk, &hash, zcfg)).unwrap();
+    let outsider = login_as(&app, "outsider").await;
+    let (s, _, page) = send(&app, form_post(&reveal, &outsider, "purpose=好奇")).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert!(!page.contains(PERSON_ID));
+    let (_, _, theirs) = get_with_cookie(&app, loc.split('?').next().unwrap(), &outsider).await;
+    assert!(!theirs.contains("显示完整个人信息") && !theirs.contains(PERSON_ID), "no reveal button for others");
     let (s, _, revealed) =
-        send(&app, Request::post(&reveal).header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
+        send(&app, form_post(&reveal, &cookie, &format!("purpose={}", enc("核对身份以出具告知书")))).await;
     assert_eq!(s, StatusCode::OK);
     assert!(revealed.contains(PERSON_ID));
     let ev = app.db(|s| s.events(1)).unwrap().remove(0);
     assert_eq!((ev.action.as_str(), ev.actor.as_str()), ("personal_data.read", "clerk"));
+    assert!(ev.detail.contains("核对身份以出具告知书") && ev.reason.contains("核对身份以出具告知书"), "{ev:?}");
+    // A clerk's dashboard shows their own department only; drilling elsewhere is refused.
+    let (s, _, dash) = get_with_cookie(&app, "/console/dashboard?period=year&at=2026", &cookie).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(dash.contains("违章处理科") && !dash.contains("政策法规科"), "{dash}");
+    let zcfg_id = zcfg.unwrap();
+    let other = format!("/console/dashboard/drill?what=overdue&by=department&key={zcfg_id}&period=year&at=2026");
+    assert_eq!(get_with_cookie(&app, &other, &cookie).await.0, StatusCode::FORBIDDEN);
+    let division = "/console/dashboard/drill?what=overdue&by=division&key=441600&period=year&at=2026";
+    assert_eq!(get_with_cookie(&app, division, &cookie).await.0, StatusCode::FORBIDDEN);
+    let coord = login_as(&app, "coord").await;
+    let (_, _, all) = get_with_cookie(&app, "/console/dashboard?period=year&at=2026", &coord).await;
+    assert!(all.contains("违章处理科") && all.contains("政策法规科"), "coordinators see every department");
+    assert_eq!(get_with_cookie(&app, &other, &coord).await.0, StatusCode::OK);
 }
 
 fn calendar_upload(cookie: &str, text: &str) -> Request<Body> {
