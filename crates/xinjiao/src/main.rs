@@ -28,6 +28,10 @@ struct Cli {
     /// Database URL: sqlite://PATH (default from XINJIAO_DATABASE_URL, else ./xinjiao-data/xinjiao.sqlite3).
     #[arg(long, global = true, env = "XINJIAO_DATABASE_URL")]
     db: Option<String>,
+    /// Create the SQLite database's directory if it does not exist (without
+    /// it, a mistyped --db is an error rather than a new, empty database).
+    #[arg(long, global = true)]
+    create: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -215,20 +219,35 @@ fn set_disabled(store: &dyn Store, wctx: &WriteContext, username: &str, disable:
 }
 
 /// An opened store and the migrations applied to it.
-fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+fn open_store(url: &str, create: bool) -> anyhow::Result<Arc<dyn Store>> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         let store = PgStore::open(url).with_context(|| "无法连接 PostgreSQL 数据库".to_string())?;
         return Ok(Arc::new(store));
     }
-    let path = url.strip_prefix("sqlite://").unwrap_or(url);
+    let path = sqlite_path(url, create)?;
     Ok(Arc::new(SqliteStore::open(path).with_context(|| format!("无法打开数据库 {path}"))?))
 }
 
-fn applied_migrations(url: &str) -> anyhow::Result<Vec<i64>> {
+/// The file of a SQLite URL. Its directory must exist unless `create` is
+/// given (or it is the default `xinjiao-data/`): a mistyped `--db` must not
+/// quietly start a new, empty database somewhere else.
+fn sqlite_path(url: &str, create: bool) -> anyhow::Result<&str> {
+    let path = url.strip_prefix("sqlite://").unwrap_or(url);
+    if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty())
+        && !dir.exists()
+        && !create
+        && dir != std::path::Path::new("xinjiao-data")
+    {
+        bail!("数据库目录 {} 不存在；如确需在此新建数据库，请加 --create", dir.display());
+    }
+    Ok(path)
+}
+
+fn applied_migrations(url: &str, create: bool) -> anyhow::Result<Vec<i64>> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         return Ok(PgStore::open(url)?.applied_migrations()?);
     }
-    Ok(SqliteStore::open(url.strip_prefix("sqlite://").unwrap_or(url))?.applied_migrations()?)
+    Ok(SqliteStore::open(sqlite_path(url, create)?)?.applied_migrations()?)
 }
 
 /// The system clock, truncated to microseconds: the precision both backends
@@ -258,7 +277,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Migrate => {
             println!(
                 "数据库已是最新结构，已应用迁移：{:?}",
-                applied_migrations(cli.db.as_deref().unwrap_or(DEFAULT_DB))?
+                applied_migrations(cli.db.as_deref().unwrap_or(DEFAULT_DB), cli.create)?
             );
         }
         Command::Serve { addr, demo, secure_cookies, today } => {
@@ -267,7 +286,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Some(day) => (shifted_clock(&day)?, true),
             };
             let default = if demo { "sqlite://xinjiao-data/demo.sqlite3" } else { DEFAULT_DB };
-            let store = open_store(cli.db.as_deref().unwrap_or(default))?;
+            let store = open_store(cli.db.as_deref().unwrap_or(default), cli.create)?;
             if demo {
                 load_demo(&*store, &ctx("system", "加载演示数据"), 2024, 300, 1500)?;
                 println!(
@@ -316,7 +335,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::from(1));
                 }
             };
-            let store = if dry_run { None } else { Some(open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB))?) };
+            let store = if dry_run { None } else { Some(open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB), cli.create)?) };
             let department_id = match (&store, department) {
                 (Some(store), Some(code)) => Some(department_id(&**store, &code)?),
                 _ => None,
@@ -372,7 +391,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(if r.rejected > 0 { 2 } else { 0 }));
         }
         Command::User { command } => {
-            let store = open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB))?;
+            let store = open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB), cli.create)?;
             match command {
                 UserCommand::Add { username, name, role, department } => {
                     let Some(role) = Role::parse(&role) else { bail!("角色应为 clerk、coordinator 或 admin") };
@@ -479,7 +498,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::from(2));
                 }
             };
-            let store = open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB))?;
+            let store = open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB), cli.create)?;
             store.save_calendar_year(&ctx(&actor, &format!("载入日历文件 {}", file.display())), year.year, &text)?;
             println!("已载入 {} 年日历：放假 {} 天，调休上班 {} 天", year.year, year.off.len(), year.work.len());
         }
@@ -493,7 +512,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 xinjiao_core::period::Month::parse(s).with_context(|| format!("「{s}」不是有效月份（如 2026-10）"))
             };
             let (from, to) = (month(&from)?, month(&to)?);
-            let store = open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB))?;
+            let store = open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB), cli.create)?;
             let mut cal = xinjiao_core::calendar::Calendar::embedded();
             add_stored_years(&mut cal, &*store)?;
             let rules = xinjiao_core::publication::PublicationRules::embedded();
@@ -525,7 +544,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::from(2));
                 }
             };
-            let store = open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB))?;
+            let store = open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB), cli.create)?;
             let (divisions, departments) = xinjiao_store::from_file(&org);
             store.save_organisation(
                 &ctx("cli", &format!("载入组织机构 {}", file.display())),
@@ -535,7 +554,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("已载入 {} 个行政区划、{} 个部门", divisions.len(), departments.len());
         }
         Command::Org { command: OrgCommand::List } => {
-            let store = open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB))?;
+            let store = open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB), cli.create)?;
             let divisions = store.divisions()?;
             for d in store.departments()? {
                 let div = divisions.iter().find(|v| v.code == d.division_code).map_or("", |v| v.name.as_str());
@@ -543,7 +562,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Copy { from, to } => {
-            let (source, target) = (open_store(&from)?, open_store(&to)?);
+            let (source, target) = (open_store(&from, false)?, open_store(&to, cli.create)?);
             let n = xinjiao_store::copy_installation(&*source, &*target, 5000)?;
             let t = target.totals()?;
             println!(
@@ -552,7 +571,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
         }
         Command::Demo { subjects, records, seed, csv: None, .. } => {
-            let store = open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB))?;
+            let store = open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB), cli.create)?;
             load_demo(&*store, &ctx("system", "加载演示数据"), seed, subjects, records)?;
         }
     }
@@ -564,7 +583,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 fn calendar(db: Option<&str>) -> anyhow::Result<xinjiao_core::calendar::Calendar> {
     let mut cal = xinjiao_core::calendar::Calendar::embedded();
     if let Some(url) = db {
-        add_stored_years(&mut cal, &*open_store(url)?)?;
+        add_stored_years(&mut cal, &*open_store(url, false)?)?;
     }
     Ok(cal)
 }

@@ -496,6 +496,23 @@ fn demo_and_user_commands(dir: TempDir) {
 }
 
 #[test]
+fn a_database_in_a_missing_directory_needs_create() {
+    let base = std::env::temp_dir().join(format!("xinjiao-cli-create-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let url = format!("sqlite://{}", base.join("typo/db.sqlite3").display());
+    let out = xinjiao(&["migrate", "--db", &url]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("不存在") && stderr.contains("--create"), "{stderr}");
+    assert!(!base.exists(), "nothing created");
+    let out = xinjiao(&["migrate", "--create", "--db", &url]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(base.join("typo/db.sqlite3").exists());
+    assert!(xinjiao(&["migrate", "--db", &url]).status.success(), "an existing directory needs no flag");
+    let _ = std::fs::remove_dir_all(&base);
+}
+
+#[test]
 fn workdays_contract() {
     let out = xinjiao(&["workdays", "add", "2024-09-27", "7"]);
     assert!(out.status.success());
