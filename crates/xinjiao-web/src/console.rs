@@ -261,23 +261,39 @@ async fn upload(
     mut mp: Multipart,
 ) -> Result<Response, PageError> {
     let (mut kind, mut encoding, mut dry_run, mut file) = (RecordKind::Penalty, Encoding::Auto, false, None);
-    while let Some(field) =
-        mp.next_field().await.map_err(|e| PageError::BadRequest(format!("上传内容无法读取：{e}")))?
-    {
+    let too_large = |e: &axum::extract::multipart::MultipartError| e.status() == StatusCode::PAYLOAD_TOO_LARGE;
+    let mut oversized = false;
+    loop {
+        let field = match mp.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) if too_large(&e) => {
+                oversized = true;
+                break;
+            }
+            Err(e) => return Err(PageError::BadRequest(format!("上传内容无法读取：{e}"))),
+        };
         match field.name().unwrap_or("") {
             "kind" => kind = RecordKind::parse(&field.text().await.unwrap_or_default()).unwrap_or(RecordKind::Penalty),
             "encoding" => encoding = Encoding::parse(&field.text().await.unwrap_or_default()).unwrap_or(Encoding::Auto),
             "dry_run" => dry_run = true,
             "file" => {
                 let name = field.file_name().unwrap_or("upload.csv").to_string();
-                let bytes = field
-                    .bytes()
-                    .await
-                    .map_err(|e| PageError::BadRequest(format!("文件读取失败（不超过64MB）：{e}")))?;
-                file = Some((name, bytes));
+                match field.bytes().await {
+                    Ok(bytes) => file = Some((name, bytes)),
+                    Err(e) if too_large(&e) => {
+                        oversized = true;
+                        break;
+                    }
+                    Err(e) => return Err(PageError::BadRequest(format!("文件读取失败：{e}"))),
+                }
             }
             _ => {}
         }
+    }
+    if oversized {
+        let msg = format!("文件未导入：超过 {} MB，请拆分后上传（file.too_large）", MAX_UPLOAD_BYTES >> 20);
+        return Ok((StatusCode::PAYLOAD_TOO_LARGE, render_home(&st, &user, Some(msg)).await?).into_response());
     }
     let Some((filename, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
         let msg = "请选择要上传的文件（所选文件为空）。".to_string();

@@ -154,6 +154,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/healthz", get(|| async { "ok" }))
         .fallback(|| async { PageError::NotFound })
+        .layer(axum::middleware::from_fn(uniform_errors))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
 }
@@ -166,6 +167,52 @@ async fn static_file(content_type: &'static str, body: &'static str) -> Response
 /// forms only, no inline script or style, never framed.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; \
      script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// The stable code and Chinese message of an error status that the framework
+/// answered by itself (a query, form, path or body it could not read).
+pub fn rejection_text(status: StatusCode) -> (&'static str, &'static str) {
+    match status {
+        StatusCode::BAD_REQUEST => ("bad_request", "请求参数无法解析，请检查参数名称和取值"),
+        StatusCode::NOT_FOUND => ("not_found", "请求的地址不存在"),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "该地址不支持此请求方法"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "请求内容超过允许的大小"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "请求内容的类型（Content-Type）不受支持"),
+        StatusCode::UNPROCESSABLE_ENTITY => ("unprocessable", "请求内容无法按要求的格式读取"),
+        s if s.is_server_error() => ("internal", "系统暂时无法处理该请求，请稍后再试"),
+        _ => ("bad_request", "请求有误"),
+    }
+}
+
+/// Every error is answered in the documented shape: a response the framework
+/// produced as plain text (its own rejections) becomes, under `/api/`, the
+/// JSON `{"error": {"code", "message"}}` and, elsewhere, the Chinese error page.
+async fn uniform_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let plain = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|ct| ct.starts_with("text/plain"));
+    if !(status.is_client_error() || status.is_server_error()) || !plain {
+        return resp;
+    }
+    let (code, message) = rejection_text(status);
+    if api {
+        let body = serde_json::json!({ "error": { "code": code, "message": message } });
+        (status, axum::Json(body)).into_response()
+    } else {
+        error_page(status, "请求有误", message)
+    }
+}
+
+/// The Chinese error page with this status.
+fn error_page(status: StatusCode, title: &str, detail: &str) -> Response {
+    let page = views::ErrorPage { title, detail, banner: Banner::default(), user: None };
+    let body = askama::Template::render(&page).unwrap_or_else(|_| title.to_string());
+    (status, Html(body)).into_response()
+}
 
 /// Security headers on every response.
 async fn security_headers(mut resp: Response) -> Response {
@@ -214,9 +261,7 @@ impl IntoResponse for PageError {
                 (StatusCode::INTERNAL_SERVER_ERROR, "系统错误", "系统暂时无法处理该请求，请稍后再试。".to_string())
             }
         };
-        let page = views::ErrorPage { title, detail: &detail, banner: Banner::default(), user: None };
-        let body = askama::Template::render(&page).unwrap_or_else(|_| title.to_string());
-        (status, Html(body)).into_response()
+        error_page(status, title, &detail)
     }
 }
 

@@ -108,6 +108,7 @@ on_both_backends!(
     parallel_guesses_are_counted_before_checking_and_spare_the_owner,
     sessions_end_rotate_and_refuse_cross_site_logins,
     tokens_expire_and_are_revoked_and_disabled_accounts_sign_in_by_no_means,
+    the_framework_s_own_rejections_are_answered_in_the_documented_shape,
 );
 
 fn ctx() -> WriteContext {
@@ -1595,4 +1596,56 @@ async fn tokens_expire_and_are_revoked_and_disabled_accounts_sign_in_by_no_means
     for a in ["api_token.created", "api_token.revoked", "user.disabled", "user.enabled"] {
         assert!(actions.iter().any(|x| x == a), "{a} in {actions:?}");
     }
+}
+
+async fn the_framework_s_own_rejections_are_answered_in_the_documented_shape(app: App) {
+    let token = api_token(&app, "clerk").await;
+    let big = vec![b'a'; xinjiao_web::console::MAX_UPLOAD_BYTES + 1024];
+    let cases = [
+        (Request::get("/api/v1/records?page=abc").body(Body::empty()).unwrap(), StatusCode::BAD_REQUEST, "bad_request"),
+        (
+            Request::get("/api/v1/subjects?q=a&per_page=-1").body(Body::empty()).unwrap(),
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            Request::delete("/api/v1/records").body(Body::empty()).unwrap(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        ),
+        (
+            Request::post("/api/v1/imports/penalties")
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(Body::from(big.clone()))
+                .unwrap(),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+        ),
+    ];
+    for (req, status, code) in cases {
+        let uri = req.uri().to_string();
+        let (s, h, body) = send(&app, req).await;
+        assert_eq!(s, status, "{uri}: {body}");
+        assert!(h[header::CONTENT_TYPE].to_str().unwrap().starts_with("application/json"), "{uri}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_else(|_| panic!("{uri}: {body}"));
+        assert_eq!(v["error"]["code"], code, "{uri}");
+        let message = v["error"]["message"].as_str().unwrap();
+        assert!(message.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{uri}: Chinese message {message}");
+    }
+    // The console answers an oversized upload with its diagnostic, and a
+    // malformed form with the Chinese error page.
+    let cookie = login(&app).await;
+    let (ct, body) = multipart("penalty", "大文件.csv", &big);
+    let req = Request::post("/console/upload")
+        .header(header::COOKIE, &cookie)
+        .header(header::CONTENT_TYPE, ct)
+        .body(Body::from(body))
+        .unwrap();
+    let (s, _, page) = send(&app, req).await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(page.contains("file.too_large") && page.contains("64 MB"), "{page}");
+    let (s, h, page) = send(&app, form_post("/console/tokens", &cookie, "unexpected=1")).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(h[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
+    assert!(page.contains("请求内容无法按要求的格式读取"), "{page}");
 }

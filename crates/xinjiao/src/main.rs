@@ -335,7 +335,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::from(1));
                 }
             };
-            let store = if dry_run { None } else { Some(open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB), cli.create)?) };
+            let store =
+                if dry_run { None } else { Some(open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB), cli.create)?) };
             let department_id = match (&store, department) {
                 (Some(store), Some(code)) => Some(department_id(&**store, &code)?),
                 _ => None,
