@@ -267,6 +267,9 @@ fn record_row(r: &Row) -> Result<RecordRow> {
     })
 }
 
+/// Bytes of an uploaded file sent to the server in one statement.
+const FILE_PIECE: usize = 16 << 20;
+
 const USER_COLS: &str =
     "u.id, u.username, u.display_name, u.role, u.password_hash, u.department_id, u.disabled_at IS NOT NULL";
 
@@ -1310,13 +1313,18 @@ impl Store for PgStore {
                         &s.n_unchanged,
                         &s.n_rejected,
                         &s.report_json,
-                        &s.file,
+                        &s.file.get(..FILE_PIECE).unwrap_or(&s.file),
                         &ctx.department_id,
                         &i64::from(s.dry_run),
                     ],
                 )
                 .map_err(err)?
                 .get(0);
+            // The rest of a large file follows in pieces, so that no protocol
+            // message (and no buffer of ours) holds a whole 64 MB upload.
+            for piece in s.file.get(FILE_PIECE..).unwrap_or_default().chunks(FILE_PIECE) {
+                tx.execute("UPDATE submissions SET file = file || $1 WHERE id = $2", &[&piece, &id]).map_err(err)?;
+            }
             let detail = serde_json::json!({"submission_id": id, "rows": s.n_rows, "rejected": s.n_rejected}).to_string();
             insert_event(tx, ctx, "submission.created", None, None, &detail)?;
             Ok(id)

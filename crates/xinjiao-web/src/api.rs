@@ -257,8 +257,8 @@ async fn import_file(
                 kind,
                 filename,
                 counts,
-                r.to_json(),
-                body.to_vec(),
+                serde_json::to_string(r).map_err(|e| StoreError::Backend(e.to_string()))?,
+                Vec::from(body),
                 false,
             );
             store.create_submission(&ctx, &sub)?;

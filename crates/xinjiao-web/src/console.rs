@@ -317,11 +317,19 @@ async fn upload(
                 Err(ImportError::File(e)) => return Ok(Err(e)),
                 Err(ImportError::Store(e)) => return Err(e),
             };
-        let mut report = serde_json::to_value(&result.report).map_err(|e| StoreError::Backend(e.to_string()))?;
-        report["dry_run"] = serde_json::Value::Bool(dry_run);
+        // Serialised straight to text: no JSON tree of 100,000 diagnostics in memory.
+        #[derive(serde::Serialize)]
+        struct Stored<'a> {
+            #[serde(flatten)]
+            report: &'a ImportReport,
+            dry_run: bool,
+        }
+        let report = serde_json::to_string(&Stored { report: &result.report, dry_run })
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
         let r = &result.report;
         let counts = [r.rows, r.accepted, r.unchanged, r.rejected];
-        let sub = NewSubmission::from_report(uid, kind, filename, counts, report.to_string(), bytes.to_vec(), dry_run);
+        // The reader has let go of the upload: its bytes move into the submission without a copy.
+        let sub = NewSubmission::from_report(uid, kind, filename, counts, report, Vec::from(bytes), dry_run);
         store.create_submission(&wctx, &sub).map(Ok)
     })
     .await
