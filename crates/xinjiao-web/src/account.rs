@@ -16,8 +16,8 @@ use xinjiao_core::RecordKind;
 use xinjiao_store::{PageRequest, RecordFilter, RecordRow, StoreError, Subject};
 
 use crate::auth::{
-    ClientAddr, LoginThrottle, MAX_PASSWORD_CHARS, SameOrigin, StaffUser, hash_password, new_token, token_hash,
-    verify_password,
+    ClientAddr, LoginCheck, LoginThrottle, MAX_PASSWORD_CHARS, SameOrigin, StaffUser, check_login, hash_password,
+    new_token, token_hash,
 };
 use crate::console::ctx;
 use crate::views::SubjectView;
@@ -270,36 +270,14 @@ async fn login(
 ) -> Result<Response, PageError> {
     let identity = normalise_identity(&f.identity);
     let wrong = "代码或密码错误；尚未激活账户的，请先用告知书上的激活码激活。";
-    let plausible = !identity.is_empty()
-        && identity.chars().count() <= LoginThrottle::MAX_NAME_CHARS
-        && !f.password.is_empty()
-        && f.password.chars().count() <= MAX_PASSWORD_CHARS;
-    if !plausible {
-        return claim_page(&st, StatusCode::UNAUTHORIZED, f.identity, vec![wrong.into()], true);
-    }
-    let attempt = match st.login_throttle.begin("subject", &identity, addr, st.now()) {
-        Ok(a) => a,
-        Err(r) => return claim_page(&st, StatusCode::TOO_MANY_REQUESTS, f.identity, vec![r.message()], true),
-    };
-    let found = st.db(move |s| s.subject_account(&identity)).await?;
-    // Unknown accounts are checked against a dummy hash: the same time either way.
-    let phc = found.as_ref().map_or_else(|| crate::auth::dummy_hash().to_string(), |(_, phc)| phc.clone());
-    let password = f.password.clone();
-    let Some(ok) = st.login_throttle.hash(move || verify_password(&password, &phc)).await else {
-        return claim_page(
-            &st,
-            StatusCode::SERVICE_UNAVAILABLE,
-            f.identity,
-            vec!["系统繁忙，请稍后再试。".into()],
-            true,
-        );
-    };
-    match found {
-        Some((subject, _)) if ok => {
-            st.login_throttle.succeeded(attempt);
-            start_session(&st, &headers, subject.id).await
+    let account = |s: &dyn xinjiao_store::Store, identity: &str| s.subject_account(identity);
+    match check_login(&st, "subject", identity, f.password.clone(), addr, account).await? {
+        LoginCheck::Passed(subject) => start_session(&st, &headers, subject.id).await,
+        LoginCheck::Wrong => claim_page(&st, StatusCode::UNAUTHORIZED, f.identity, vec![wrong.into()], true),
+        LoginCheck::Refused(r) => claim_page(&st, StatusCode::TOO_MANY_REQUESTS, f.identity, vec![r.message()], true),
+        LoginCheck::Busy => {
+            claim_page(&st, StatusCode::SERVICE_UNAVAILABLE, f.identity, vec!["系统繁忙，请稍后再试。".into()], true)
         }
-        _ => claim_page(&st, StatusCode::UNAUTHORIZED, f.identity, vec![wrong.into()], true),
     }
 }
 

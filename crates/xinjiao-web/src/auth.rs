@@ -417,3 +417,53 @@ pub fn dummy_hash() -> &'static str {
 
 /// Longest password accepted (checked before hashing).
 pub const MAX_PASSWORD_CHARS: usize = 256;
+
+/// The outcome of a password login.
+pub enum LoginCheck<T> {
+    /// The account and its right password.
+    Passed(T),
+    /// No such account, a wrong password, or input no account can have.
+    Wrong,
+    /// A throttle limit (see [`LoginThrottle`]).
+    Refused(Refusal),
+    /// No hash slot came free in time.
+    Busy,
+}
+
+/// Checks a password login the one way every form does: cheap checks of
+/// the input first, the attempt counted before anything else, the account
+/// looked up by `account` (its value and its password hash), the password
+/// verified on the hash pool (against a dummy hash when there is no account,
+/// so that both take the same time), the counts cleared on success.
+pub async fn check_login<T: Send + 'static>(
+    st: &crate::AppState,
+    scope: &'static str,
+    name: String,
+    password: String,
+    addr: std::net::IpAddr,
+    account: impl FnOnce(&dyn xinjiao_store::Store, &str) -> xinjiao_store::Result<Option<(T, String)>> + Send + 'static,
+) -> xinjiao_store::Result<LoginCheck<T>> {
+    let plausible = !name.is_empty()
+        && name.chars().count() <= LoginThrottle::MAX_NAME_CHARS
+        && !password.is_empty()
+        && password.chars().count() <= MAX_PASSWORD_CHARS;
+    if !plausible {
+        return Ok(LoginCheck::Wrong);
+    }
+    let attempt = match st.login_throttle.begin(scope, &name, addr, st.now()) {
+        Ok(a) => a,
+        Err(r) => return Ok(LoginCheck::Refused(r)),
+    };
+    let found = st.db(move |s| account(s, &name)).await?;
+    let phc = found.as_ref().map_or_else(|| dummy_hash().to_string(), |(_, phc)| phc.clone());
+    let Some(ok) = st.login_throttle.hash(move || verify_password(&password, &phc)).await else {
+        return Ok(LoginCheck::Busy);
+    };
+    match found {
+        Some((value, _)) if ok => {
+            st.login_throttle.succeeded(attempt);
+            Ok(LoginCheck::Passed(value))
+        }
+        _ => Ok(LoginCheck::Wrong),
+    }
+}

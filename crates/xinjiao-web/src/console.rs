@@ -17,8 +17,8 @@ use xinjiao_import::{Encoding, FileError, ImportReport, ReadOptions, RowDiagnost
 use xinjiao_store::{NewSubmission, Role, StoreError, User, WriteContext};
 
 use crate::auth::{
-    ClientAddr, LoginThrottle, MAX_PASSWORD_CHARS, MaybeUser, SESSION_COOKIE, SESSION_HOURS, SameOrigin, StaffUser,
-    cookie_in, new_token, token_hash, verify_password,
+    ClientAddr, LoginCheck, MaybeUser, SESSION_COOKIE, SESSION_HOURS, SameOrigin, StaffUser, check_login, cookie_in,
+    new_token, token_hash,
 };
 use crate::import_job::ImportError;
 use crate::views::{FieldView, RecordRowView, field_views};
@@ -117,31 +117,21 @@ async fn login(
         let page = LoginPage { banner: st.banner(), user: None, next, username, error: Some(error) };
         Ok((status, Html(page.render()?)).into_response())
     };
-    // Cheap checks first: no hash for input no account can have.
-    let plausible = !name.is_empty()
-        && name.chars().count() <= LoginThrottle::MAX_NAME_CHARS
-        && !f.password.is_empty()
-        && f.password.chars().count() <= MAX_PASSWORD_CHARS;
-    if !plausible {
-        return refuse(StatusCode::UNAUTHORIZED, "用户名或密码错误。".into(), f.next, name);
-    }
-    let attempt = match st.login_throttle.begin("staff", &name, addr, st.now()) {
-        Ok(a) => a,
-        Err(r) => return refuse(StatusCode::TOO_MANY_REQUESTS, r.message(), f.next, name),
+    // A disabled account is looked up as no account: refused like a wrong password.
+    let account = |s: &dyn xinjiao_store::Store, name: &str| {
+        Ok(s.user_by_name(name)?.filter(|u| !u.disabled).map(|u| {
+            let phc = u.password_hash.clone();
+            (u, phc)
+        }))
     };
-    let name2 = name.clone();
-    let user = st.db(move |s| s.user_by_name(&name2)).await?;
-    // Unknown accounts are checked against a dummy hash: the same time either way.
-    let phc = user.as_ref().map_or_else(|| crate::auth::dummy_hash().to_string(), |u| u.password_hash.clone());
-    let password = f.password.clone();
-    let Some(ok) = st.login_throttle.hash(move || verify_password(&password, &phc)).await else {
-        return refuse(StatusCode::SERVICE_UNAVAILABLE, "系统繁忙，请稍后再试。".into(), f.next, name);
+    let user = match check_login(&st, "staff", name.clone(), f.password.clone(), addr, account).await? {
+        LoginCheck::Passed(u) => u,
+        LoginCheck::Wrong => return refuse(StatusCode::UNAUTHORIZED, "用户名或密码错误。".into(), f.next, name),
+        LoginCheck::Refused(r) => return refuse(StatusCode::TOO_MANY_REQUESTS, r.message(), f.next, name),
+        LoginCheck::Busy => {
+            return refuse(StatusCode::SERVICE_UNAVAILABLE, "系统繁忙，请稍后再试。".into(), f.next, name);
+        }
     };
-    // A disabled account is refused like a wrong password.
-    let Some(user) = user.filter(|u| ok && !u.disabled) else {
-        return refuse(StatusCode::UNAUTHORIZED, "用户名或密码错误。".into(), f.next, name);
-    };
-    st.login_throttle.succeeded(attempt);
     // A session cookie the browser already had is ended: sessions rotate at login.
     if let Some(old) = cookie_in(&headers, SESSION_COOKIE) {
         let old = token_hash(&old);
