@@ -716,58 +716,45 @@ fn csv_cells_in_another_encoding_control_characters_and_personal_numbers(dir: Te
     let rows = sample_rows();
     let good: Vec<Vec<String>> = vec![rows[0].clone(), rows[1].clone(), rows[3].clone()];
     let fact = HEADER.iter().position(|h| *h == "违法事实").unwrap();
-    // A UTF-8 file with one cell pasted in GBK: that cell is named, the other rows pass.
+    // A file in one encoding with one cell (of line `at`, column `fact`) in the other.
     let text = csv_text(&good);
-    let mut bytes = Vec::new();
-    for (i, line) in text.split_inclusive("\r\n").enumerate() {
-        if i == 2 {
-            let cells: Vec<&str> = line.trim_end().split(',').collect();
-            for (j, c) in cells.iter().enumerate() {
+    let mixed = |at: usize, encode: &dyn Fn(&str) -> Vec<u8>, odd: Vec<u8>| -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for (i, line) in text.split_inclusive("\r\n").enumerate() {
+            if i != at {
+                bytes.extend(encode(line));
+                continue;
+            }
+            for (j, c) in line.trim_end().split(',').enumerate() {
                 if j > 0 {
                     bytes.push(b',');
                 }
-                bytes.extend(if j == fact { gbk("车辆超限运输（GBK）") } else { c.as_bytes().to_vec() });
+                bytes.extend(if j == fact { odd.clone() } else { encode(c) });
             }
             bytes.extend(b"\r\n");
-        } else {
-            bytes.extend(line.as_bytes());
         }
+        bytes
+    };
+    // A UTF-8 file with one cell pasted in GBK, and a GBK file with one cell in
+    // UTF-8: that cell is named, the other rows pass.
+    let utf8 = |s: &str| s.as_bytes().to_vec();
+    let cases = [
+        ("mixed-utf8.csv", mixed(2, &utf8, gbk("车辆超限运输（GBK）")), 3),
+        ("mixed-gbk.csv", mixed(3, &gbk, "车辆超限运输".as_bytes().to_vec()), 4),
+    ];
+    for (name, bytes, row) in cases {
+        let f = dir.path(name);
+        std::fs::write(&f, &bytes).unwrap();
+        let (code, report) = import(&dir, "penalties", &f, &["--dry-run"]);
+        assert_eq!((code, report["accepted"].as_u64(), report["rejected"].as_u64()), (2, Some(2), Some(1)), "{report}");
+        let d = &report["diagnostics"][0];
+        assert_eq!(
+            (d["row"].as_u64(), d["field"].as_str(), d["code"].as_str()),
+            (Some(row), Some("CF_SY"), Some("cell.encoding")),
+            "{name}"
+        );
+        assert!(d["message"].as_str().unwrap().contains(if row == 4 { "UTF-8" } else { "GBK" }), "{d}");
     }
-    let f = dir.path("mixed-utf8.csv");
-    std::fs::write(&f, &bytes).unwrap();
-    let (code, report) = import(&dir, "penalties", &f, &["--dry-run"]);
-    assert_eq!((code, report["accepted"].as_u64(), report["rejected"].as_u64()), (2, Some(2), Some(1)), "{report}");
-    let d = &report["diagnostics"][0];
-    assert_eq!(
-        (d["row"].as_u64(), d["field"].as_str(), d["code"].as_str()),
-        (Some(3), Some("CF_SY"), Some("cell.encoding"))
-    );
-    // A GBK file with one cell in UTF-8: likewise.
-    let mut bytes = Vec::new();
-    for (i, line) in text.split_inclusive("\r\n").enumerate() {
-        if i == 3 {
-            let cells: Vec<&str> = line.trim_end().split(',').collect();
-            for (j, c) in cells.iter().enumerate() {
-                if j > 0 {
-                    bytes.push(b',');
-                }
-                bytes.extend(if j == fact { "车辆超限运输".as_bytes().to_vec() } else { gbk(c) });
-            }
-            bytes.extend(b"\r\n");
-        } else {
-            bytes.extend(gbk(line));
-        }
-    }
-    let f = dir.path("mixed-gbk.csv");
-    std::fs::write(&f, &bytes).unwrap();
-    let (code, report) = import(&dir, "penalties", &f, &["--dry-run"]);
-    assert_eq!((code, report["accepted"].as_u64(), report["rejected"].as_u64()), (2, Some(2), Some(1)), "{report}");
-    let d = &report["diagnostics"][0];
-    assert_eq!(
-        (d["row"].as_u64(), d["field"].as_str(), d["code"].as_str()),
-        (Some(4), Some("CF_SY"), Some("cell.encoding"))
-    );
-    assert!(d["message"].as_str().unwrap().contains("UTF-8"), "{d}");
     // Control characters are refused; tab and newline in free text are not;
     // a mobile number in free text is a warning, not a rejection.
     let mut rows = good.clone();
