@@ -61,6 +61,7 @@ pub fn parse_count_file(
     for (i, line) in lines {
         let row = i + 1;
         if errors.len() >= MAX_ERRORS {
+            errors.truncate(MAX_ERRORS);
             errors.push(err(
                 row,
                 "",
@@ -108,6 +109,16 @@ pub fn parse_count_file(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_and_lines_are_bounded() {
+        let many = format!("{}\n{}", HEADER.join(","), ",,,\n".repeat(5_000));
+        let errors = parse_count_file(&many, |_| false).unwrap_err();
+        assert_eq!(errors.len(), MAX_ERRORS + 1);
+        assert_eq!(errors.last().unwrap().code, "counts.too_many_errors");
+        let long = format!("{}\n{}", HEADER.join(","), "HY-WZCL,2026-10,行政处罚,1\n".repeat(MAX_LINES + 1));
+        assert_eq!(parse_count_file(&long, |_| true).unwrap_err()[0].code, "counts.too_many_lines");
+    }
 
     #[test]
     fn good_and_bad_rows() {
