@@ -179,7 +179,12 @@ impl PersonalDataRules {
     /// They do not reject the row; the number is masked when published.
     pub fn warnings(&self, kind: RecordKind, values: &crate::FieldValues) -> Vec<Diagnostic> {
         let mut out = Vec::new();
-        for def in kind.fields() {
+        // Only the few fields with enough digits are looked up (in catalogue order).
+        let suspects: Vec<&str> = values.iter().filter(|(_, v)| may_hold_number(v)).map(|(k, _)| *k).collect();
+        if suspects.is_empty() {
+            return out;
+        }
+        for def in kind.fields().iter().filter(|d| suspects.contains(&d.code)) {
             let Some(v) = values.get(def.code) else { continue };
             if !self.scans(def) {
                 continue;
@@ -318,8 +323,29 @@ fn digit_groups(text: &str) -> Vec<(Vec<usize>, Vec<u8>, usize)> {
     groups
 }
 
+/// Whether `text` may hold a number worth scanning for: at least 11 digits
+/// (the shortest number looked for), or full-width characters (whose
+/// digits take three bytes). Most fields of most rows stop here.
+fn may_hold_number(text: &str) -> bool {
+    let mut digits = 0;
+    for b in text.bytes() {
+        if b.is_ascii_digit() {
+            digits += 1;
+            if digits >= 11 {
+                return true;
+            }
+        } else if b == 0xEF {
+            return true;
+        }
+    }
+    false
+}
+
 fn scan(text: &str, rules: &PersonalDataRules) -> Vec<Match> {
     const MAX_GROUPS: usize = 6;
+    if !may_hold_number(text) {
+        return Vec::new();
+    }
     let groups = digit_groups(text);
     let mut out = Vec::new();
     let mut i = 0;

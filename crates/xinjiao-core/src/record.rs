@@ -558,8 +558,15 @@ fn forbidden_char(c: char, free_text: bool) -> bool {
 /// `value.control_chars` for every field holding a character it may not hold.
 pub fn control_char_diagnostics(kind: RecordKind, values: &FieldValues) -> Vec<Diagnostic> {
     let mut out = Vec::new();
+    // Fast path, without a look-up per field: every forbidden character starts
+    // with one of these bytes (C0 and DEL; C1 is C2 80–9F in UTF-8; the bidi
+    // controls start E2 80/81). Most rows have no field to look at further.
+    let suspect = |v: &String| v.bytes().any(|b| b < 0x20 || b == 0x7F || b == 0xC2 || b == 0xE2);
+    if !values.values().any(suspect) {
+        return out;
+    }
     for def in kind.fields() {
-        let Some(v) = values.get(def.code) else { continue };
+        let Some(v) = values.get(def.code).filter(|v| suspect(v)) else { continue };
         let free_text = def.kind == ValueKind::Text;
         if let Some((i, c)) = v.chars().enumerate().find(|(_, c)| forbidden_char(*c, free_text)) {
             out.push(Diagnostic::new(

@@ -348,3 +348,27 @@ fn severity_column_is_optional_and_checked() {
     assert_eq!(p.severity, None);
     assert!(!Record::Penalty(p).to_fields().contains_key("CF_SXCD"), "absent stays absent: stored versions unchanged");
 }
+
+#[test]
+fn every_forbidden_character_starts_with_a_byte_the_fast_path_checks() {
+    for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+        if forbidden_char(c, false) {
+            let mut buf = [0u8; 4];
+            let first = c.encode_utf8(&mut buf).as_bytes()[0];
+            assert!(first < 0x20 || first == 0x7F || first == 0xC2 || first == 0xE2, "U+{:04X}", c as u32);
+        }
+    }
+}
+
+#[test]
+fn control_characters_are_refused_where_they_stand() {
+    let mut values = FieldValues::new();
+    values.insert("CF_SY", "超限\t运输\r\n第二行".to_string());
+    values.insert("CF_WSH", "河交罚〔2024〕1号\u{202E}".to_string());
+    values.insert("CF_XDR_MC", "甲\u{85}公司".to_string());
+    let d = control_char_diagnostics(RecordKind::Penalty, &values);
+    let fields: Vec<&str> = d.iter().map(|d| d.field).collect();
+    assert_eq!(fields, ["CF_XDR_MC", "CF_WSH"], "{d:?}");
+    assert!(d.iter().all(|d| d.code == "value.control_chars"));
+    assert!(d[0].message.contains("U+0085") && d[0].message.contains("第2个字符"), "{}", d[0].message);
+}
