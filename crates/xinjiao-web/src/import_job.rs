@@ -20,7 +20,6 @@ pub const MAX_DIAGNOSTICS: usize = 100_000;
 #[derive(Debug, Default)]
 pub struct ImportResult {
     pub report: ImportReport,
-    pub headers: Vec<String>,
 }
 
 /// Why an import stored nothing.
@@ -70,7 +69,6 @@ pub fn run_import(
     progress: &mut dyn FnMut(u64),
 ) -> Result<ImportResult, ImportError> {
     let parse_ctx = ParseContext { today };
-    let headers = reader.headers().to_vec();
     let (tx, rx) = std::sync::mpsc::sync_channel::<Result<(u64, Vec<Record>), String>>(4);
     std::thread::scope(|scope| {
         let parser = scope.spawn(move || -> Result<ImportReport, FileError> {
@@ -136,6 +134,6 @@ pub fn run_import(
         } else {
             report.accepted = n_valid;
         }
-        Ok(ImportResult { report, headers })
+        Ok(ImportResult { report })
     })
 }
