@@ -66,6 +66,7 @@ pub const CODES: &[(&str, &str)] = &[
     ("cell.error", "单元格为Excel错误值"),
     ("cell.unexpected_date", "非日期字段的单元格为日期格式"),
     ("row.extra_cells", "本行单元格多于表头列数"),
+    ("row.duplicate_key", "同一文件中决定书文号（同一决定机关）重复，第二行起未导入"),
     ("file.csv_syntax", "该行无法按CSV格式解析"),
     ("file.unreadable", "文件无法打开或读取"),
     ("file.empty", "文件为空"),

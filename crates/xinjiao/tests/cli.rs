@@ -102,6 +102,7 @@ on_both_backends!(
     organisation_attribution_rates_and_test_clock,
     hostile_xlsx_files_exit_1_and_store_nothing,
     csv_cells_in_another_encoding_control_characters_and_personal_numbers,
+    a_decision_given_twice_in_one_file_is_a_diagnostic_on_the_second_row,
 );
 
 fn xinjiao(args: &[&str]) -> Output {
@@ -779,4 +780,42 @@ fn csv_cells_in_another_encoding_control_characters_and_personal_numbers(dir: Te
     );
     assert!(w["message"].as_str().unwrap().contains("138****8000"), "{w}");
     assert!(!report.to_string().contains("13800138000"), "the report does not repeat the number");
+}
+
+fn a_decision_given_twice_in_one_file_is_a_diagnostic_on_the_second_row(dir: TempDir) {
+    let rows = sample_rows();
+    // Row 4 repeats row 2's decision number with another fine; row 5 is another decision.
+    let mut again = rows[0].clone();
+    again[12] = "9.9".into();
+    let file = vec![rows[0].clone(), rows[1].clone(), again, rows[3].clone()];
+    let f = dir.path("twice.csv");
+    std::fs::write(&f, csv_text(&file)).unwrap();
+    let (code, report) = import(&dir, "penalties", &f, &[]);
+    assert_eq!((code, report["accepted"].as_u64(), report["rejected"].as_u64()), (2, Some(3), Some(1)), "{report}");
+    let d = &report["diagnostics"][0];
+    assert_eq!(
+        (d["row"].as_u64(), d["field"].as_str(), d["code"].as_str()),
+        (Some(4), Some("CF_WSH"), Some("row.duplicate_key"))
+    );
+    assert!(
+        d["message"].as_str().unwrap().contains("第2行")
+            && d["message"].as_str().unwrap().contains("河交罚〔2024〕1号")
+    );
+    // The first row's version is the one stored: nothing was silently overwritten.
+    let store = dir.store();
+    let rec = store
+        .list_records(&xinjiao_store::RecordFilter::default(), xinjiao_store::PageRequest::new(1, 10))
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|r| r.decision_no == "河交罚〔2024〕1号")
+        .unwrap();
+    assert_eq!(rec.version, 1);
+    // The same decision number from another authority is another decision.
+    let mut other = rows[0].clone();
+    other[16] = valid_uscc("MA4UABCD");
+    let f = dir.path("two-authorities.csv");
+    std::fs::write(&f, csv_text(&[rows[0].clone(), other])).unwrap();
+    let (code, report) = import(&dir, "penalties", &f, &["--dry-run"]);
+    assert_eq!((code, report["rejected"].as_u64()), (0, Some(0)), "{report}");
 }
