@@ -208,6 +208,13 @@ enum UserCommand {
     Enable { username: String },
 }
 
+/// Computes the disclosure windows of records written since the last time
+/// (embedded rules): a record without its window is not public.
+fn refresh_windows(store: &dyn Store) -> anyhow::Result<u64> {
+    let rules = xinjiao_web::Rules::embedded();
+    Ok(xinjiao_store::refresh_windows(store, &rules.disclosure, &rules.disclosure_fingerprint)?)
+}
+
 /// Disables or enables a staff account from the command line.
 fn set_disabled(store: &dyn Store, wctx: &WriteContext, username: &str, disable: bool) -> anyhow::Result<()> {
     match store.set_user_disabled(wctx, username, disable) {
@@ -371,8 +378,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 eprintln!();
             }
             if let Some(store) = &store {
-                let rules = xinjiao_web::Rules::embedded();
-                xinjiao_store::refresh_windows(&**store, &rules.disclosure, &rules.disclosure_fingerprint)?;
+                refresh_windows(&**store)?;
             }
             let r = &result.report;
             if let Some(path) = report {
@@ -565,6 +571,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Copy { from, to } => {
             let (source, target) = (open_store(&from, false)?, open_store(&to, cli.create)?);
             let n = xinjiao_store::copy_installation(&*source, &*target, 5000)?;
+            // Windows are derived, not copied: without them no record is public.
+            refresh_windows(&*target)?;
             let t = target.totals()?;
             println!(
                 "已复制 {n} 行：{} 个主体，{} 条行政许可，{} 条行政处罚（含全部历史版本与事件）",
@@ -574,6 +582,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo { subjects, records, seed, csv: None, .. } => {
             let store = open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB), cli.create)?;
             load_demo(&*store, &ctx("system", "加载演示数据"), seed, subjects, records)?;
+            refresh_windows(&*store)?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -127,7 +127,8 @@ fn public_api_answers_are_identical_on_sqlite_and_postgres() {
         n_ok
     });
     drop(rt);
-    assert!(uris.len() > 1500 && n_ok > 1500, "{} requests, {n_ok} answered 200", uris.len());
+    // Records whose disclosure window has ended answer 404 on both (the demo spans years).
+    assert!(uris.len() > 1500 && n_ok > 1000, "{} requests, {n_ok} answered 200", uris.len());
     drop((a, b, lite, pg));
     let mut c = postgres::Client::connect(&admin, postgres::NoTls).unwrap();
     let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
