@@ -58,16 +58,12 @@ pub fn parse_count_file(
         return Err(vec![err(1, "", "counts.header", format!("表头应为“{}”", HEADER.join(",")))]);
     }
     let (mut out, mut errors) = (Vec::new(), Vec::new());
+    // The row at which checking stopped because the errors reached the cap.
+    let mut stopped_at = None;
     for (i, line) in lines {
         let row = i + 1;
         if errors.len() >= MAX_ERRORS {
-            errors.truncate(MAX_ERRORS);
-            errors.push(err(
-                row,
-                "",
-                "counts.too_many_errors",
-                format!("错误超过 {MAX_ERRORS} 处，第{row}行起未再检查"),
-            ));
+            stopped_at = Some(row);
             break;
         }
         let cells: Vec<&str> = line.split(',').map(str::trim).collect();
@@ -103,6 +99,17 @@ pub fn parse_count_file(
             out.push(CountLine { row, department_code: cells[0].to_string(), month, kind, due });
         }
     }
+    // A row can add up to four errors: the cap is applied after the last one
+    // too, so that a report never holds more than the cap and its note.
+    if errors.len() > MAX_ERRORS || stopped_at.is_some() {
+        let row = stopped_at.or(errors.get(MAX_ERRORS).map(|e| e.row)).unwrap_or(0);
+        errors.truncate(MAX_ERRORS);
+        let note = match stopped_at {
+            Some(row) => format!("错误超过 {MAX_ERRORS} 处，第{row}行起未再检查"),
+            None => format!("错误超过 {MAX_ERRORS} 处，第{row}行的其余错误未列出"),
+        };
+        errors.push(err(row, "", "counts.too_many_errors", note));
+    }
     if errors.is_empty() { Ok(out) } else { Err(errors) }
 }
 
@@ -114,6 +121,11 @@ mod tests {
     fn errors_and_lines_are_bounded() {
         let many = format!("{}\n{}", HEADER.join(","), ",,,\n".repeat(5_000));
         let errors = parse_count_file(&many, |_| false).unwrap_err();
+        assert_eq!(errors.len(), MAX_ERRORS + 1);
+        assert_eq!(errors.last().unwrap().code, "counts.too_many_errors");
+        // The cap is passed on the last row (333 rows of three errors, one of four).
+        let last = format!("{}\n{}{}", HEADER.join(","), "X,bad,bad,1\n".repeat(333), ",,,\n");
+        let errors = parse_count_file(&last, |_| false).unwrap_err();
         assert_eq!(errors.len(), MAX_ERRORS + 1);
         assert_eq!(errors.last().unwrap().code, "counts.too_many_errors");
         let long = format!("{}\n{}", HEADER.join(","), "HY-WZCL,2026-10,行政处罚,1\n".repeat(MAX_LINES + 1));
