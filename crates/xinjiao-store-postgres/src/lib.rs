@@ -914,16 +914,18 @@ impl Store for PgStore {
     fn write_batches(
         &self,
         batches: &mut dyn Iterator<Item = std::result::Result<(WriteContext, Vec<Record>), String>>,
-    ) -> Result<Vec<RecordOutcome>> {
+        on_outcome: &mut dyn FnMut(RecordOutcome),
+    ) -> Result<()> {
         self.write(|tx| {
             let p = Prepared::new(tx)?;
             let mut cache = SubjectCache::new();
-            let mut out = Vec::new();
             for batch in batches {
                 let (ctx, batch) = batch.map_err(StoreError::Aborted)?;
+                let mut out = Vec::with_capacity(batch.len());
                 write_batch(tx, &p, &mut cache, &ctx, &batch, &mut out)?;
+                out.into_iter().for_each(&mut *on_outcome);
             }
-            Ok(out)
+            Ok(())
         })
     }
 

@@ -535,18 +535,18 @@ impl Store for SqliteStore {
     fn write_batches(
         &self,
         batches: &mut dyn Iterator<Item = std::result::Result<(WriteContext, Vec<Record>), String>>,
-    ) -> Result<Vec<RecordOutcome>> {
+        on_outcome: &mut dyn FnMut(RecordOutcome),
+    ) -> Result<()> {
         self.write(|tx| {
-            let mut out = Vec::new();
             let mut state = StreamState::begin(tx).map_err(err)?;
             for batch in batches {
                 let (ctx, batch) = batch.map_err(StoreError::Aborted)?;
                 for rec in &batch {
-                    out.push(write_one(tx, &mut state, &ctx, rec).map_err(err)?);
+                    on_outcome(write_one(tx, &mut state, &ctx, rec).map_err(err)?);
                 }
             }
             state.finish(tx).map_err(err)?;
-            Ok(out)
+            Ok(())
         })
     }
 

@@ -490,16 +490,36 @@ pub trait Store: Send + Sync {
         ctx: &WriteContext,
         batches: &mut dyn Iterator<Item = std::result::Result<Vec<Record>, String>>,
     ) -> Result<Vec<RecordOutcome>> {
-        self.write_batches(&mut batches.map(|b| b.map(|records| (ctx.clone(), records))))
+        let mut out = Vec::new();
+        self.write_batches(&mut batches.map(|b| b.map(|records| (ctx.clone(), records))), &mut |o| out.push(o))?;
+        Ok(out)
+    }
+
+    /// Like [`Store::write_record_stream`], counting the outcomes instead of
+    /// listing them, so that a file of millions of rows costs no memory per
+    /// row: (records created or changed, records unchanged).
+    fn write_record_stream_counted(
+        &self,
+        ctx: &WriteContext,
+        batches: &mut dyn Iterator<Item = std::result::Result<Vec<Record>, String>>,
+    ) -> Result<(u64, u64)> {
+        let (mut changed, mut unchanged) = (0u64, 0u64);
+        self.write_batches(&mut batches.map(|b| b.map(|records| (ctx.clone(), records))), &mut |o| match o {
+            RecordOutcome::Unchanged { .. } => unchanged += 1,
+            _ => changed += 1,
+        })?;
+        Ok((changed, unchanged))
     }
 
     /// Like [`Store::write_record_stream`], with a context per batch: one
     /// transaction for batches written by different people or on different
-    /// days (a migrated history, the demo data).
+    /// days (a migrated history, the demo data). Each record's outcome is
+    /// handed to `on_outcome`, in order.
     fn write_batches(
         &self,
         batches: &mut dyn Iterator<Item = std::result::Result<(WriteContext, Vec<Record>), String>>,
-    ) -> Result<Vec<RecordOutcome>>;
+        on_outcome: &mut dyn FnMut(RecordOutcome),
+    ) -> Result<()>;
 
     /// Subjects whose normalised name contains the normalised query, or whose
     /// USCC equals it; ranked exact > prefix > shorter name > name.

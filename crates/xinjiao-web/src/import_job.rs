@@ -7,7 +7,7 @@
 use xinjiao_core::record::ParseContext;
 use xinjiao_core::{Date, Record, RecordKind};
 use xinjiao_import::{FileError, ImportReport, RowDiagnostic, RowReader, parse_row};
-use xinjiao_store::{RecordOutcome, Store, StoreError, WriteContext};
+use xinjiao_store::{Store, StoreError, WriteContext};
 
 /// Rows per store batch.
 const BATCH: usize = 2000;
@@ -161,22 +161,22 @@ pub fn run_import(
             }
             Ok::<_, String>(batch)
         });
-        let outcomes = match store {
-            Some(store) => store.write_record_stream(ctx, &mut batches),
+        let counts = match store {
+            Some(store) => store.write_record_stream_counted(ctx, &mut batches),
             // Validation only: a file error ends the parser, which reports it below.
             None => {
                 batches.by_ref().for_each(drop);
-                Ok(Vec::new())
+                Ok((0, 0))
             }
         };
         drop(batches);
         let parsed = parser.join().map_err(|_| StoreError::Backend("import parser thread panicked".into()))?;
         let mut report = parsed.map_err(ImportError::File)?;
-        let outcomes = outcomes?;
+        let (changed, unchanged) = counts?;
         progress(report.rows);
         if store.is_some() {
-            report.unchanged = outcomes.iter().filter(|o| matches!(o, RecordOutcome::Unchanged { .. })).count() as u64;
-            report.accepted = outcomes.len() as u64 - report.unchanged;
+            report.unchanged = unchanged;
+            report.accepted = changed;
         } else {
             report.accepted = n_valid;
         }

@@ -531,7 +531,7 @@ pub fn load_into(
             }
         }
     });
-    store.write_batches(&mut batches)?;
+    store.write_batches(&mut batches, &mut |_| {})?;
 
     // Declarations: most months exactly what was reported, some short, a few missing.
     let mut declarations = Vec::new();
