@@ -215,23 +215,36 @@ mod tests {
     }
 }
 
-/// Where a request comes from: the connection's peer address, or
-/// "unspecified" when the server was not started with connection info (tests
-/// that do not set it). Behind a reverse proxy every client shares the proxy's
-/// address, which the per-address limit then counts together.
+/// Where a request comes from: the connection's peer address or, when that
+/// peer is a reverse proxy the server was told to trust
+/// (`serve --trusted-proxy`), the last address the proxy put in
+/// `X-Forwarded-For`. "Unspecified" when the server runs without connection
+/// info (tests that do not set it). The header of an untrusted peer is
+/// ignored: a client cannot choose its own address for the throttle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientAddr(pub std::net::IpAddr);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let peer = parts
             .extensions
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
             .map(|c| c.0.ip())
             .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
-        Ok(ClientAddr(ip))
+        if !state.login_throttle.trusts(peer) {
+            return Ok(ClientAddr(peer));
+        }
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|a| a.trim().parse::<std::net::IpAddr>().ok())
+            .last();
+        Ok(ClientAddr(forwarded.unwrap_or(peer)))
     }
 }
 
@@ -296,6 +309,8 @@ struct ThrottleState {
 #[derive(Clone)]
 pub struct LoginThrottle {
     state: std::sync::Arc<std::sync::Mutex<ThrottleState>>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client ([`ClientAddr`]).
+    trusted_proxies: std::sync::Arc<Vec<std::net::IpAddr>>,
     /// Password hashes running at once (each Argon2id hash takes 19 MiB).
     hashes: std::sync::Arc<tokio::sync::Semaphore>,
 }
@@ -304,6 +319,7 @@ impl Default for LoginThrottle {
     fn default() -> Self {
         LoginThrottle {
             state: Default::default(),
+            trusted_proxies: Default::default(),
             hashes: std::sync::Arc::new(tokio::sync::Semaphore::new(Self::MAX_CONCURRENT_HASHES)),
         }
     }
@@ -319,6 +335,18 @@ impl LoginThrottle {
     pub const MAX_CONCURRENT_HASHES: usize = 2;
     /// How long a request waits for a hash slot before it is turned away.
     pub const HASH_WAIT_SECONDS: u64 = 10;
+
+    /// A throttle that takes the client's address from these reverse proxies'
+    /// `X-Forwarded-For` (behind a proxy every client would otherwise share
+    /// its address, and thirty failures anywhere would lock every login).
+    pub fn trusting(proxies: Vec<std::net::IpAddr>) -> LoginThrottle {
+        LoginThrottle { trusted_proxies: std::sync::Arc::new(proxies), ..LoginThrottle::default() }
+    }
+
+    /// Whether `peer` is a trusted reverse proxy.
+    pub fn trusts(&self, peer: std::net::IpAddr) -> bool {
+        self.trusted_proxies.contains(&peer)
+    }
 
     fn keys(scope: &str, name: &str, addr: std::net::IpAddr) -> [String; 3] {
         let name: String = name.chars().take(Self::MAX_NAME_CHARS).collect();

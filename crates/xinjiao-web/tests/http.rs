@@ -109,6 +109,7 @@ on_both_backends!(
     sessions_end_rotate_and_refuse_cross_site_logins,
     tokens_expire_and_are_revoked_and_disabled_accounts_sign_in_by_no_means,
     the_framework_s_own_rejections_are_answered_in_the_documented_shape,
+    a_trusted_proxy_names_the_client_and_nobody_else_can,
 );
 
 fn ctx() -> WriteContext {
@@ -157,7 +158,8 @@ fn app(backend: Backend) -> App {
         test_clock: false,
         secure_cookies: false,
         rates_cache: Default::default(),
-        login_throttle: Default::default(),
+        // 127.0.0.9 plays a reverse proxy (a_trusted_proxy_names_the_client).
+        login_throttle: auth::LoginThrottle::trusting(vec![std::net::IpAddr::from([127, 0, 0, 9])]),
     };
     App { router: xinjiao_web::router(state), store: Some(store), dir, pg_db }
 }
@@ -1648,4 +1650,33 @@ async fn the_framework_s_own_rejections_are_answered_in_the_documented_shape(app
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(h[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
     assert!(page.contains("请求内容无法按要求的格式读取"), "{page}");
+}
+
+async fn a_trusted_proxy_names_the_client_and_nobody_else_can(app: App) {
+    let via = |user: &str, password: &str, client: &str, peer: [u8; 4]| {
+        let body = format!("username={user}&password={}", enc(password));
+        let mut r = login_attempt("/console/login", body, peer);
+        r.headers_mut().insert("x-forwarded-for", format!("192.0.2.1, {client}").parse().unwrap());
+        r
+    };
+    let (proxy, limit) = ([127, 0, 0, 9], auth::LoginThrottle::MAX_ADDRESS_FAILURES);
+    // Behind the trusted proxy, guesses from one client lock that client only.
+    for i in 0..limit {
+        assert_eq!(
+            send(&app, via(&format!("u{i}"), "wrong-password", "203.0.113.5", proxy)).await.0,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(send(&app, via("admin", PASSWORD, "203.0.113.5", proxy)).await.0, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(send(&app, via("admin", PASSWORD, "203.0.113.6", proxy)).await.0, StatusCode::SEE_OTHER);
+    // Any other peer's header is ignored: it cannot choose the address it is counted under.
+    let peer = [10, 0, 0, 50];
+    for i in 0..limit {
+        let client = format!("198.51.100.{i}");
+        assert_eq!(
+            send(&app, via(&format!("v{i}"), "wrong-password", &client, peer)).await.0,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(send(&app, via("admin", PASSWORD, "198.51.100.200", peer)).await.0, StatusCode::TOO_MANY_REQUESTS);
 }

@@ -48,6 +48,10 @@ enum Command {
         /// Mark cookies Secure (when served behind HTTPS).
         #[arg(long)]
         secure_cookies: bool,
+        /// A reverse proxy (its address as the server sees it, e.g. 127.0.0.1)
+        /// whose X-Forwarded-For names the client for the login throttle; repeatable.
+        #[arg(long = "trusted-proxy")]
+        trusted_proxies: Vec<std::net::IpAddr>,
         /// Show the platform as of another day (YYYY-MM-DD); for tests and
         /// demos only, refused unless XINJIAO_TEST_CLOCK=1.
         #[arg(long)]
@@ -287,7 +291,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 applied_migrations(cli.db.as_deref().unwrap_or(DEFAULT_DB), cli.create)?
             );
         }
-        Command::Serve { addr, demo, secure_cookies, today } => {
+        Command::Serve { addr, demo, secure_cookies, today, trusted_proxies } => {
             let (clock, test_clock) = match today {
                 None => (clock.clone(), false),
                 Some(day) => (shifted_clock(&day)?, true),
@@ -315,7 +319,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 test_clock,
                 secure_cookies,
                 rates_cache: Default::default(),
-                login_throttle: Default::default(),
+                login_throttle: xinjiao_web::auth::LoginThrottle::trusting(trusted_proxies),
             };
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             rt.block_on(async move {
