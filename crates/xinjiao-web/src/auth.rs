@@ -243,7 +243,7 @@ impl FromRequestParts<AppState> for ClientAddr {
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
             .filter_map(|a| a.trim().parse::<std::net::IpAddr>().ok())
-            .last();
+            .next_back();
         Ok(ClientAddr(forwarded.unwrap_or(peer)))
     }
 }
