@@ -93,6 +93,11 @@ impl<R: Read> Budget<R> {
         self.since_mark = 0;
     }
 
+    /// Marks the whole budget spent (a stream known in advance to be too large).
+    pub(crate) fn spend_all(&mut self) {
+        self.total = self.max_total.saturating_add(1);
+    }
+
     pub(crate) fn exceeded(&self) -> Option<Exceeded> {
         self.exceeded
     }

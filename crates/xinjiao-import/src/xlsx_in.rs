@@ -69,6 +69,10 @@ struct PartLocation {
     start: usize,
     compressed: usize,
     deflated: bool,
+    /// The uncompressed size the archive declares: a part declaring more
+    /// than its budget is refused before it is inflated (one declaring less
+    /// is still stopped by the budget as it inflates).
+    declared: u64,
 }
 
 /// Finds the end-of-central-directory record and returns (entries, directory bytes).
@@ -127,7 +131,8 @@ impl Archive {
                 return Err(unreadable("压缩包条目超出文件范围"));
             }
             let name = f.name().map_err(unreadable)?.trim_start_matches('/').to_string();
-            parts.insert(name, PartLocation { start: start as usize, compressed, deflated });
+            let declared = f.size();
+            parts.insert(name, PartLocation { start: start as usize, compressed, deflated, declared });
         }
         Ok(Archive { data, parts })
     }
@@ -136,6 +141,13 @@ impl Archive {
     /// budget) and read in tokens of at most `max_token` bytes.
     fn part(&self, name: &str, max_total: u64, max_token: usize) -> Option<PartReader> {
         let loc = *self.parts.get(name)?;
+        if loc.declared > max_total {
+            // Refused at once: the first read reports the spent budget.
+            let raw: Box<dyn Read + Send> = Box::new(std::io::empty());
+            let mut budget = Budget::new(raw, 0, max_token);
+            budget.spend_all();
+            return Some(quick_xml::Reader::from_reader(BufReader::new(budget)));
+        }
         let slice = SharedSlice { data: self.data.clone(), start: loc.start, end: loc.start + loc.compressed };
         let raw: Box<dyn Read + Send> = if loc.deflated {
             Box::new(flate2::read::DeflateDecoder::new(Cursor::new(slice)))
@@ -744,6 +756,24 @@ mod tests {
         for code in ["General", "0.00", "#,##0\"天\"", "0.00_);[Red](0.00)", "@", "\\d0"] {
             assert!(!is_date_format(code), "{code}");
         }
+    }
+
+    #[test]
+    fn a_part_declaring_more_than_its_budget_is_refused_before_inflating() {
+        let rows: Vec<Vec<String>> = (0..2000).map(|i| vec![format!("第{i}行"), "x".repeat(40)]).collect();
+        let file = crate::crafted::xlsx_of_rows(&rows);
+        let limits = Limits { max_uncompressed_bytes: 10_000, ..Limits::DEFAULT };
+        let data: Shared = Arc::new(file.clone());
+        let mut sheet = SheetReader::open(data, None, limits).unwrap();
+        let err = sheet.next_row().unwrap_err();
+        assert_eq!(err.code, "file.zip_bomb", "{err:?}");
+        // Within its budget the same file reads to the end.
+        let mut sheet = SheetReader::open(Arc::new(file), None, Limits::DEFAULT).unwrap();
+        let mut n = 0;
+        while sheet.next_row().unwrap().is_some() {
+            n += 1;
+        }
+        assert_eq!(n, 2000);
     }
 
     #[test]
