@@ -7,6 +7,9 @@ pub struct OrgDivision {
     pub code: String,
     pub name: String,
     pub parent: Option<String>,
+    /// Decision-authority codes (USCCs) every department of the division may
+    /// submit records under.
+    pub authority_codes: Vec<String>,
 }
 
 /// A department of the file; `kind` is `section`, `unit` or `bureau`.
@@ -16,6 +19,9 @@ pub struct OrgDepartment {
     pub division: String,
     pub name: String,
     pub kind: String,
+    /// Decision-authority codes (USCCs) this department may submit records
+    /// under, besides its division's.
+    pub authority_codes: Vec<String>,
 }
 
 /// A parsed, validated organisation file (entries in file order).
@@ -46,12 +52,31 @@ impl OrgFile {
                 .map(String::from)
                 .ok_or_else(|| format!("第 {} 个 [[{what}]] 缺少 {k}", i + 1))
         };
+        // `authority_codes = ["…", …]`: valid USCCs, each listed once in the file.
+        let mut all_codes = std::collections::HashSet::new();
+        let mut codes = |tab: &toml::Table, what: &str, i: usize| -> Result<Vec<String>, String> {
+            let Some(v) = tab.get("authority_codes") else { return Ok(vec![]) };
+            let list =
+                v.as_array().ok_or_else(|| format!("第 {} 个 [[{what}]] 的 authority_codes 应为代码列表", i + 1))?;
+            let mut out = Vec::new();
+            for c in list {
+                let text = c.as_str().unwrap_or("");
+                let code = crate::ids::Uscc::parse(text)
+                    .map_err(|e| format!("第 {} 个 [[{what}]] 的决定机关代码「{text}」无效（{e:?}）", i + 1))?;
+                if !all_codes.insert(code.as_str().to_string()) {
+                    return Err(format!("决定机关代码 {} 在文件中重复登记", code.as_str()));
+                }
+                out.push(code.as_str().to_string());
+            }
+            Ok(out)
+        };
         let mut divisions = Vec::new();
         for (i, d) in list("division").iter().enumerate() {
             divisions.push(OrgDivision {
                 code: field(d, "division", i, "code")?,
                 name: field(d, "division", i, "name")?,
                 parent: d.get("parent").and_then(toml::Value::as_str).map(String::from),
+                authority_codes: codes(d, "division", i)?,
             });
         }
         let mut departments = Vec::new();
@@ -61,6 +86,7 @@ impl OrgFile {
                 division: field(d, "department", i, "division")?,
                 name: field(d, "department", i, "name")?,
                 kind: field(d, "department", i, "kind")?,
+                authority_codes: codes(d, "department", i)?,
             });
         }
         if divisions.is_empty() {
@@ -125,5 +151,12 @@ mod tests {
         assert!(OrgFile::parse(&format!("{div}{div}")).unwrap_err().contains("重复"));
         assert!(OrgFile::parse("[[division]]\ncode = \"1\"\n").unwrap_err().contains("name"));
         assert!(OrgFile::parse("").is_err());
+        let with_codes =
+            |c: &str| format!("[[division]]\ncode = \"441600\"\nname = \"河源市\"\nauthority_codes = [{c}]\n");
+        let f = OrgFile::parse(&with_codes("\"91350100M000100Y43\"")).unwrap();
+        assert_eq!(f.divisions[0].authority_codes, ["91350100M000100Y43"]);
+        assert!(OrgFile::parse(&with_codes("\"91350100M000100Y44\"")).unwrap_err().contains("无效"));
+        let twice = with_codes("\"91350100M000100Y43\", \"91350100M000100Y43\"");
+        assert!(OrgFile::parse(&twice).unwrap_err().contains("重复"));
     }
 }

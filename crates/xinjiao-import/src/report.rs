@@ -23,6 +23,10 @@ pub struct ImportReport {
     pub accepted: u64,
     pub unchanged: u64,
     pub rejected: u64,
+    /// Of the accepted rows: changes to published records that await review
+    /// (the public keeps the approved version until then).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub awaiting_review: u64,
     pub diagnostics: Vec<RowDiagnostic>,
     #[serde(skip_serializing_if = "is_zero")]
     pub diagnostics_omitted: u64,
@@ -66,9 +70,13 @@ impl ImportReport {
     /// One-line Chinese summary.
     pub fn summary(&self) -> String {
         format!(
-            "共{}行：新增或更新{}行，未变化{}行，拒绝{}行（{}处错误）{}",
+            "共{}行：新增或更新{}行{}，未变化{}行，拒绝{}行（{}处错误）{}",
             self.rows,
             self.accepted,
+            match self.awaiting_review {
+                0 => String::new(),
+                n => format!("（其中{n}行为已公示记录的修改，待审核后生效）"),
+            },
             self.unchanged,
             self.rejected,
             self.diagnostics.len() as u64 + self.diagnostics_omitted,

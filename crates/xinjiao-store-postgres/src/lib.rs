@@ -5,7 +5,7 @@
 //! (e.g. `C.UTF-8`) so that Chinese characters form trigrams.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, RwLock};
 
 use jiff::Timestamp;
 use postgres::error::SqlState;
@@ -23,8 +23,8 @@ use xinjiao_store::StaleWindow;
 use xinjiao_store::{ApiToken, Objection, ObjectionFilter, Repair, RepairFilter};
 use xinjiao_store::{
     AuthorityCount, ColumnType, DumpValue, Event, FilterArg, NewSubmission, Page, PageRequest, RecordDetail,
-    RecordFilter, RecordOutcome, RecordRow, RecordVersion, Result, Role, Store, StoreError, Subject, Submission,
-    Totals, User, WriteContext, dump_table,
+    RecordFilter, RecordOutcome, RecordRow, RecordVersion, Refusal, Result, Role, Store, StoreError, Subject,
+    Submission, Totals, User, WindowRules, WriteContext, dump_table,
 };
 use xinjiao_store::{
     Deadline, Declaration, Department, DepartmentKind, Division, Document, DocumentFilter, DocumentKind, LateRecord,
@@ -45,6 +45,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (10, "repairs", include_str!("../migrations/0010_repairs.sql")),
     (11, "review", include_str!("../migrations/0011_review.sql")),
     (12, "tokens_and_disabled_users", include_str!("../migrations/0012_tokens_and_disabled_users.sql")),
+    (13, "ownership", include_str!("../migrations/0013_ownership.sql")),
 ];
 
 /// Connections kept open between calls (more than the server's blocking
@@ -90,6 +91,7 @@ pub struct PgStore {
     pool: Mutex<Vec<Conn>>,
     /// Writes are serialised, as on SQLite, so that subject upserts never race.
     write_lock: Mutex<()>,
+    window_rules: RwLock<Arc<WindowRules>>,
 }
 
 fn err(e: postgres::Error) -> StoreError {
@@ -109,7 +111,12 @@ fn bad(msg: impl Into<String>) -> StoreError {
 impl PgStore {
     /// Connects to `url` (`postgres://user@host:port/db`) and runs pending migrations.
     pub fn open(url: &str) -> Result<PgStore> {
-        let store = PgStore { url: url.to_string(), pool: Mutex::new(Vec::new()), write_lock: Mutex::new(()) };
+        let store = PgStore {
+            url: url.to_string(),
+            pool: Mutex::new(Vec::new()),
+            write_lock: Mutex::new(()),
+            window_rules: RwLock::new(Arc::new(WindowRules::embedded())),
+        };
         store.with(|c| migrate(&mut c.client))?;
         store.with(|c| {
             // A cluster with LC_CTYPE=C extracts no trigrams from Chinese text.
@@ -218,8 +225,10 @@ fn subject_cols(day: &str) -> String {
 }
 
 /// The first day a record is no longer public.
+/// A record whose window is not computed is public on no day (staff, who
+/// compare with the first day, still count it).
 const PUBLIC: &str = "(CASE WHEN r.published_on IS NULL THEN '0001-01-01'::date
-    ELSE coalesce(r.public_until, '9999-12-31'::date) END)";
+    WHEN r.window_rules IS NULL THEN '0001-01-02'::date ELSE coalesce(r.public_until, '9999-12-31'::date) END)";
 
 fn subject_row(r: &Row) -> Result<Subject> {
     let kind: String = r.get(2);
@@ -238,7 +247,8 @@ fn subject_row(r: &Row) -> Result<Subject> {
 
 const RECORD_COLS: &str = "r.id, r.kind, r.subject_id, s.public_key, s.name, r.authority_code, r.authority_name,
     r.decision_no, r.decision_date::text, r.summary, r.version, (extract(epoch from r.updated_at) * 1000000)::bigint,
-    r.department_id, r.published_on::text, r.public_until::text, r.repairable_from::text, r.review_state, r.review_reason";
+    r.department_id, r.published_on::text, r.public_until::text, r.repairable_from::text, r.review_state, r.review_reason,
+    r.pending_version";
 
 fn record_kind(s: &str) -> Result<RecordKind> {
     RecordKind::parse(s).ok_or_else(|| bad(format!("record kind {s}")))
@@ -264,6 +274,7 @@ fn record_row(r: &Row) -> Result<RecordRow> {
         repairable_from: r.get::<_, Option<&str>>(15).map(parse_date).transpose()?,
         review_state: r.get(16),
         review_reason: r.get(17),
+        pending_version: r.get(18),
     })
 }
 
@@ -377,16 +388,15 @@ struct Prepared {
     insert_subject: Statement,
     person_key: Statement,
     rename_subject: Statement,
-    find_record: Statement,
-    record_fields: Statement,
-    insert_record: Statement,
     insert_version: Statement,
     update_record: Statement,
     insert_event: Statement,
+    /// The rules windows are computed with.
+    rules: Arc<WindowRules>,
 }
 
 impl Prepared {
-    fn new(tx: &mut Transaction<'_>) -> Result<Prepared> {
+    fn new(tx: &mut Transaction<'_>, rules: Arc<WindowRules>) -> Result<Prepared> {
         let mut p = |sql: &str| tx.prepare(sql).map_err(err);
         Ok(Prepared {
             find_subject: p("SELECT id, name, legal_rep FROM subjects WHERE identity_key = $1")?,
@@ -398,25 +408,19 @@ impl Prepared {
             rename_subject: p(
                 "UPDATE subjects SET name = $2, name_norm = $3, legal_rep = coalesce($4, legal_rep), updated_at = $5::text::timestamptz WHERE id = $1",
             )?,
-            find_record: p("SELECT id, version FROM records WHERE kind = $1 AND authority_code = $2 AND decision_no = $3")?,
-            record_fields: p("SELECT fields FROM record_versions WHERE record_id = $1 AND version = $2")?,
-            insert_record: p(
-                "INSERT INTO records (kind, authority_code, decision_no, subject_id, authority_name, decision_date, summary, version, created_at, updated_at, department_id, published_on, review_state)
-                 VALUES ($1, $2, $3, $4, $5, $6::text::date, $7, 1, $8::text::timestamptz, $8::text::timestamptz, $9, $10::text::date, $11) RETURNING id",
-            )?,
             insert_version: p(
                 "INSERT INTO record_versions (record_id, version, fields, created_at, created_by, authority_code)
                  VALUES ($1, $2, $3, $4::text::timestamptz, $5, $6)",
             )?,
             update_record: p(
                 "UPDATE records SET subject_id = $2, authority_name = $3, decision_date = $4::text::date, summary = $5, version = $6,
-                 updated_at = $7::text::timestamptz, window_rules = NULL,
-                 review_state = CASE WHEN review_state = 'rejected' THEN 'pending' ELSE review_state END WHERE id = $1",
+                 updated_at = $7::text::timestamptz, pending_version = NULL WHERE id = $1",
             )?,
             insert_event: p(
                 "INSERT INTO events (at, actor, action, subject_id, record_id, reason, detail, authority_code)
                  VALUES ($1::text::timestamptz, $2, $3, $4, $5, $6, $7, coalesce((SELECT authority_code FROM records WHERE id = $5), ''))",
             )?,
+            rules,
         })
     }
 }
@@ -437,13 +441,43 @@ fn event(
     Ok(())
 }
 
+/// Computes and stores the window of record `id`'s version in force, in the caller's transaction.
+fn recompute_window(tx: &mut Transaction<'_>, rules: &WindowRules, id: i64) -> Result<()> {
+    let r = tx
+        .query_one(
+            "SELECT r.kind, r.decision_date::text, v.fields, r.withdrawn_on::text, r.repaired_on::text FROM records r
+             JOIN record_versions v ON v.record_id = r.id AND v.version = r.version WHERE r.id = $1",
+            &[&id],
+        )
+        .map_err(err)?;
+    let fields: BTreeMap<String, String> = serde_json::from_str(r.get(2)).unwrap_or_default();
+    let day = |i: usize| r.get::<_, Option<&str>>(i).map(parse_date).transpose();
+    let w = rules.window(record_kind(r.get(0))?, parse_date(r.get(1))?, &fields, day(3)?, day(4)?);
+    tx.execute(
+        "UPDATE records SET severity = $2, public_until = $3::text::date, repairable_from = $4::text::date, window_rules = $5
+         WHERE id = $1",
+        &[
+            &id,
+            &w.severity.map(|s| s.as_str()),
+            &w.public_until.map(|d| d.to_string()),
+            &w.repairable_from.map(|d| d.to_string()),
+            &rules.fingerprint,
+        ],
+    )
+    .map_err(err)?;
+    Ok(())
+}
+
+/// Finds or creates the subject a record names; returns its id, or why the
+/// row may not be written (as the SQLite backend's `upsert_subject`).
 fn upsert_subject(
     tx: &mut Transaction<'_>,
     p: &Prepared,
     cache: &mut SubjectCache,
     ctx: &WriteContext,
     rec: &Record,
-) -> Result<i64> {
+    rename: bool,
+) -> Result<std::result::Result<i64, Refusal>> {
     let s = rec.subject();
     let identity = s.identity_key();
     let existing = match cache.get(&identity) {
@@ -464,16 +498,44 @@ fn upsert_subject(
                 None
             };
             let newer = latest.is_none_or(|l| rec.decision_date().to_string() >= l);
-            if differs && newer {
+            if differs
+                && newer
+                && let Some(dept) = ctx.owner_only()
+            {
+                let held: bool = tx
+                    .query_one(
+                        "SELECT EXISTS (SELECT 1 FROM records WHERE subject_id = $1 AND department_id = $2)",
+                        &[&id, &dept],
+                    )
+                    .map_err(err)?
+                    .get(0);
+                if !held {
+                    let owner: Option<i64> = tx
+                        .query_opt(
+                            "SELECT department_id FROM records WHERE subject_id = $1 ORDER BY decision_date DESC, id DESC LIMIT 1",
+                            &[&id],
+                        )
+                        .map_err(err)?
+                        .and_then(|r| r.get(0));
+                    return Ok(Err(Refusal::SubjectNotHeld { subject_id: id, owner }));
+                }
+            }
+            if differs && newer && rename {
                 tx.execute(&p.rename_subject, &[&id, &s.name, &normalize_for_search(&s.name), &s.legal_rep, &at])
                     .map_err(err)?;
-                let detail = serde_json::json!({"name": [name, s.name]}).to_string();
+                let detail = serde_json::json!({
+                    "name": [name, s.name],
+                    "legal_rep": [legal_rep, s.legal_rep.clone().or(legal_rep.clone())],
+                    "decision_no": rec.decision_no(),
+                    "department_id": ctx.department_id,
+                })
+                .to_string();
                 event(tx, p, ctx, "subject.updated", Some(id), None, &detail)?;
                 cache.insert(identity, (id, s.name.clone(), s.legal_rep.clone().or(legal_rep)));
             } else {
                 cache.entry(identity).or_insert((id, name, legal_rep));
             }
-            Ok(id)
+            Ok(Ok(id))
         }
         None => {
             let uscc = s.uscc.as_ref().map(|u| u.to_string());
@@ -497,83 +559,91 @@ fn upsert_subject(
             if uscc.is_none() {
                 tx.execute(&p.person_key, &[&id]).map_err(err)?;
             }
-            event(tx, p, ctx, "subject.created", Some(id), None, "{}")?;
+            let detail = serde_json::json!({"name": s.name, "department_id": ctx.department_id}).to_string();
+            event(tx, p, ctx, "subject.created", Some(id), None, &detail)?;
             cache.insert(identity, (id, s.name.clone(), s.legal_rep.clone()));
-            Ok(id)
+            Ok(Ok(id))
         }
     }
 }
 
-fn write_one(
+/// An existing record as a write finds it.
+#[derive(Clone)]
+struct Existing {
+    id: i64,
+    /// The newest version (a pending one, or the version in force) and its fields.
+    latest: i64,
+    fields: String,
+    department_id: Option<i64>,
+    published: bool,
+}
+
+/// Makes `version` (already stored) the version in force of record `id`:
+/// its columns, day count and window.
+fn apply_version(
+    tx: &mut Transaction<'_>,
+    p: &Prepared,
+    ctx: &WriteContext,
+    id: i64,
+    version: i64,
+    subject_id: i64,
+    rec: &Record,
+) -> Result<()> {
+    let date = rec.decision_date().to_string();
+    move_day_count(tx, id, &date)?;
+    tx.execute(
+        &p.update_record,
+        &[&id, &subject_id, &rec.authority().name, &date, &rec.summary(), &version, &ctx.at.to_string()],
+    )
+    .map_err(err)?;
+    recompute_window(tx, &p.rules, id)
+}
+
+/// Writes a new version of an existing record (its fields differ from the
+/// newest version's): pending review, or in force at once.
+fn write_version(
     tx: &mut Transaction<'_>,
     p: &Prepared,
     cache: &mut SubjectCache,
     ctx: &WriteContext,
     rec: &Record,
+    found: &Existing,
+    fields_json: &str,
 ) -> Result<RecordOutcome> {
-    let subject_id = upsert_subject(tx, p, cache, ctx, rec)?;
-    let fields = rec.to_fields();
-    let fields_json = serde_json::to_string(&fields).expect("string map serialises");
-    let kind = rec.kind().as_str();
-    let authority = rec.authority();
-    let code = authority.code.as_str();
+    let record_id = found.id;
+    let code = rec.authority().code.as_str();
     let at = ctx.at.to_string();
-    let date = rec.decision_date().to_string();
-    let summary = rec.summary();
-    let found = tx.query_opt(&p.find_record, &[&kind, &code, &rec.decision_no()]).map_err(err)?;
-    match found {
-        None => {
-            let awaiting = awaits_review(tx, ctx.department_id)?;
-            let record_id: i64 = tx
-                .query_one(
-                    &p.insert_record,
-                    &[
-                        &kind,
-                        &code,
-                        &rec.decision_no(),
-                        &subject_id,
-                        &authority.name,
-                        &date,
-                        &summary,
-                        &at,
-                        &ctx.department_id,
-                        &(!awaiting).then(|| ctx.china_date().to_string()),
-                        &awaiting.then_some("pending"),
-                    ],
-                )
-                .map_err(err)?
-                .get(0);
-            tx.execute(&p.insert_version, &[&record_id, &1i64, &fields_json, &at, &ctx.actor, &code]).map_err(err)?;
-            tx.execute(
-                "INSERT INTO record_day_counts (decision_date, kind, department_id, published_on, n)
-                 SELECT decision_date, kind, coalesce(department_id, 0), published_on, 1 FROM records
-                 WHERE id = $1 AND published_on IS NOT NULL
-                 ON CONFLICT (decision_date, kind, department_id, published_on) DO UPDATE SET n = record_day_counts.n + 1",
-                &[&record_id],
-            )
-            .map_err(err)?;
-            event(tx, p, ctx, "record.created", Some(subject_id), Some(record_id), r#"{"version":1}"#)?;
-            Ok(RecordOutcome::Created { record_id })
-        }
-        Some(row) => {
-            let (record_id, version): (i64, i64) = (row.get(0), row.get(1));
-            let old: String = tx.query_one(&p.record_fields, &[&record_id, &version]).map_err(err)?.get(0);
-            if old == fields_json {
-                return Ok(RecordOutcome::Unchanged { record_id });
-            }
-            let version = version + 1;
-            tx.execute(&p.insert_version, &[&record_id, &version, &fields_json, &at, &ctx.actor, &code])
-                .map_err(err)?;
-            move_day_count(tx, record_id, &date)?;
-            tx.execute(&p.update_record, &[&record_id, &subject_id, &authority.name, &date, &summary, &version, &at])
-                .map_err(err)?;
-            let old: BTreeMap<String, String> = serde_json::from_str(&old).unwrap_or_default();
-            let changed = xinjiao_core::record::changed_fields(&old, &fields);
-            let detail = serde_json::json!({"version": version, "changed_fields": changed}).to_string();
-            event(tx, p, ctx, "record.updated", Some(subject_id), Some(record_id), &detail)?;
-            Ok(RecordOutcome::Updated { record_id, version })
-        }
+    // A change to a published record of a reviewing department waits for review.
+    let awaits = found.published && awaits_review(tx, found.department_id)?;
+    let subject_id = match upsert_subject(tx, p, cache, ctx, rec, found.published && !awaits)? {
+        Ok(id) => id,
+        Err(refusal) => return Ok(RecordOutcome::Refused(refusal)),
+    };
+    let version = found.latest + 1;
+    tx.execute(&p.insert_version, &[&record_id, &version, &fields_json, &at, &ctx.actor, &code]).map_err(err)?;
+    let old: BTreeMap<String, String> = serde_json::from_str(&found.fields).unwrap_or_default();
+    let changed = xinjiao_core::record::changed_fields(&old, &rec.to_fields());
+    if awaits {
+        tx.execute(
+            "UPDATE records SET pending_version = $2, review_state = 'pending', review_reason = NULL,
+             updated_at = $3::text::timestamptz WHERE id = $1",
+            &[&record_id, &version, &at],
+        )
+        .map_err(err)?;
+        let detail = serde_json::json!({"version": version, "changed_fields": changed, "pending": true}).to_string();
+        event(tx, p, ctx, "record.updated", Some(subject_id), Some(record_id), &detail)?;
+        return Ok(RecordOutcome::Pending { record_id, version });
     }
+    apply_version(tx, p, ctx, record_id, version, subject_id, rec)?;
+    // A corrected resubmission of a rejected record is pending again.
+    tx.execute(
+        "UPDATE records SET review_state = CASE WHEN review_state = 'rejected' THEN 'pending' ELSE review_state END WHERE id = $1",
+        &[&record_id],
+    )
+    .map_err(err)?;
+    let detail = serde_json::json!({"version": version, "changed_fields": changed}).to_string();
+    event(tx, p, ctx, "record.updated", Some(subject_id), Some(record_id), &detail)?;
+    Ok(RecordOutcome::Updated { record_id, version })
 }
 
 type NaturalKey = (&'static str, String, String);
@@ -583,8 +653,8 @@ fn natural_key(rec: &Record) -> NaturalKey {
 }
 
 /// Writes one batch with a few set-based statements instead of several round
-/// trips per row: subjects are looked up and created in bulk, existing records
-/// fetched in one query, new records, their first versions and their events
+/// trips per row: existing records fetched in one query, subjects looked up
+/// and created in bulk, new records, their first versions and their events
 /// inserted with `unnest`. Changed records (rare in bulk) take the per-row path.
 fn write_batch(
     tx: &mut Transaction<'_>,
@@ -595,11 +665,53 @@ fn write_batch(
     out: &mut Vec<RecordOutcome>,
 ) -> Result<()> {
     let at = ctx.at.to_string();
-    // 1. Subjects: fetch the unknown ones, create the missing ones.
+    // 1. Records: what exists already, in one query.
+    let keys: Vec<NaturalKey> = batch.iter().map(natural_key).collect();
+    let (kinds, codes, nos): (Vec<&str>, Vec<&str>, Vec<&str>) = keys
+        .iter()
+        .map(|(k, c, n)| (*k, c.as_str(), n.as_str()))
+        .fold((vec![], vec![], vec![]), |mut acc, (k, c, n)| {
+            acc.0.push(k);
+            acc.1.push(c);
+            acc.2.push(n);
+            acc
+        });
+    let mut existing: std::collections::HashMap<NaturalKey, Existing> = Default::default();
+    for r in tx
+        .query(
+            "SELECT r.kind, r.authority_code, r.decision_no, r.id, v.version, v.fields, r.department_id, r.published_on IS NOT NULL
+             FROM unnest($1::text[], $2::text[], $3::text[]) AS k(kind, code, no)
+             JOIN records r ON r.kind = k.kind AND r.authority_code = k.code AND r.decision_no = k.no
+             JOIN record_versions v ON v.record_id = r.id AND v.version = coalesce(r.pending_version, r.version)",
+            &[&kinds, &codes, &nos],
+        )
+        .map_err(err)?
+    {
+        let kind = record_kind(r.get(0))?.as_str();
+        let found = Existing {
+            id: r.get(3),
+            latest: r.get(4),
+            fields: r.get(5),
+            department_id: r.get(6),
+            published: r.get(7),
+        };
+        existing.insert((kind, r.get(1), r.get(2)), found);
+    }
+    // 2. A writer restricted to its department changes no other's record.
+    let refused: Vec<Option<Refusal>> = keys
+        .iter()
+        .map(|k| {
+            let found = existing.get(k)?;
+            let dept = ctx.owner_only()?;
+            (found.department_id != Some(dept))
+                .then_some(Refusal::NotOwner { record_id: found.id, owner: found.department_id })
+        })
+        .collect();
+    // 3. Subjects of the other rows: fetch the unknown ones, create the missing ones.
     let mut wanted: Vec<String> = Vec::new();
-    for rec in batch {
+    for (rec, refusal) in batch.iter().zip(&refused) {
         let key = rec.subject().identity_key();
-        if !cache.contains_key(&key) && !wanted.contains(&key) {
+        if refusal.is_none() && !cache.contains_key(&key) && !wanted.contains(&key) {
             wanted.push(key);
         }
     }
@@ -612,10 +724,10 @@ fn write_batch(
         }
         let mut cols: [Vec<Option<String>>; 7] = Default::default();
         let mut seen = std::collections::HashSet::new();
-        for rec in batch {
+        for (rec, refusal) in batch.iter().zip(&refused) {
             let s = rec.subject();
             let key = s.identity_key();
-            if cache.contains_key(&key) || !seen.insert(key.clone()) {
+            if refusal.is_some() || cache.contains_key(&key) || !seen.insert(key.clone()) {
                 continue;
             }
             let values = [
@@ -645,73 +757,59 @@ fn write_batch(
                 .map_err(err)?;
             let mut ids = Vec::with_capacity(rows.len());
             let mut persons = Vec::new();
+            let mut names = Vec::with_capacity(rows.len());
             for r in &rows {
                 let id: i64 = r.get(0);
                 ids.push(id);
                 if r.get::<_, bool>(4) {
                     persons.push(id);
                 }
+                names.push(
+                    serde_json::json!({"name": r.get::<_, &str>(2), "department_id": ctx.department_id}).to_string(),
+                );
                 cache.insert(r.get(1), (id, r.get(2), r.get(3)));
             }
             if !persons.is_empty() {
                 tx.execute("UPDATE subjects SET public_key = 'P' || id WHERE id = ANY($1)", &[&persons])
                     .map_err(err)?;
             }
-            bulk_events(tx, ctx, "subject.created", &ids, &vec![None; ids.len()], "{}")?;
+            subject_created_events(tx, ctx, &ids, &names)?;
         }
     }
-    // 2. Records: what exists already, in one query.
-    let keys: Vec<NaturalKey> = batch.iter().map(natural_key).collect();
-    let (kinds, codes, nos): (Vec<&str>, Vec<&str>, Vec<&str>) = keys
-        .iter()
-        .map(|(k, c, n)| (*k, c.as_str(), n.as_str()))
-        .fold((vec![], vec![], vec![]), |mut acc, (k, c, n)| {
-            acc.0.push(k);
-            acc.1.push(c);
-            acc.2.push(n);
-            acc
-        });
-    let mut existing: std::collections::HashMap<NaturalKey, (i64, i64, String)> = Default::default();
-    for r in tx
-        .query(
-            "SELECT r.kind, r.authority_code, r.decision_no, r.id, r.version, v.fields
-             FROM unnest($1::text[], $2::text[], $3::text[]) AS k(kind, code, no)
-             JOIN records r ON r.kind = k.kind AND r.authority_code = k.code AND r.decision_no = k.no
-             JOIN record_versions v ON v.record_id = r.id AND v.version = r.version",
-            &[&kinds, &codes, &nos],
-        )
-        .map_err(err)?
-    {
-        let kind = record_kind(r.get(0))?.as_str();
-        existing.insert((kind, r.get(1), r.get(2)), (r.get(3), r.get(4), r.get(5)));
-    }
-    // 3. In input order: unchanged, updated (per row) or new (collected).
+    // 4. In input order: refused, unchanged, changed (per row) or new (collected).
+    let awaiting = awaits_review(tx, ctx.department_id)?;
     let start = out.len();
     let mut pending: Vec<(usize, i64, String)> = Vec::new(); // (batch index, subject id, fields)
     let mut pending_keys = std::collections::HashSet::new();
     for (i, rec) in batch.iter().enumerate() {
         let key = &keys[i];
+        if let Some(refusal) = refused[i] {
+            out.push(RecordOutcome::Refused(refusal));
+            continue;
+        }
         if pending_keys.contains(key) {
             // The same decision twice in one batch: store the first before comparing.
             flush_new(tx, p, ctx, batch, &keys, &mut pending, &mut existing, out, start)?;
             pending_keys.clear();
         }
-        let subject_id = upsert_subject(tx, p, cache, ctx, rec)?;
         let fields_json = serde_json::to_string(&rec.to_fields()).expect("string map serialises");
         match existing.get(key).cloned() {
-            Some((record_id, _, old)) if old == fields_json => out.push(RecordOutcome::Unchanged { record_id }),
-            Some(_) => {
-                let outcome = write_one(tx, p, cache, ctx, rec)?;
-                if let RecordOutcome::Updated { record_id, version } = outcome {
-                    existing.insert(key.clone(), (record_id, version, fields_json));
+            Some(found) if found.fields == fields_json => out.push(RecordOutcome::Unchanged { record_id: found.id }),
+            Some(found) => {
+                let outcome = write_version(tx, p, cache, ctx, rec, &found, &fields_json)?;
+                if let RecordOutcome::Updated { version, .. } | RecordOutcome::Pending { version, .. } = outcome {
+                    existing.insert(key.clone(), Existing { latest: version, fields: fields_json, ..found });
                 }
                 out.push(outcome);
             }
-            None => {
-                out.push(RecordOutcome::Unchanged { record_id: 0 }); // placeholder, set by flush_new
-                pending.push((i, subject_id, fields_json));
-                pending_keys.insert(key.clone());
-            }
+            None => match upsert_subject(tx, p, cache, ctx, rec, !awaiting)? {
+                Err(refusal) => out.push(RecordOutcome::Refused(refusal)),
+                Ok(subject_id) => {
+                    out.push(RecordOutcome::Unchanged { record_id: 0 }); // placeholder, set by flush_new
+                    pending.push((i, subject_id, fields_json));
+                    pending_keys.insert(key.clone());
+                }
+            },
         }
     }
     flush_new(tx, p, ctx, batch, &keys, &mut pending, &mut existing, out, start)
@@ -791,16 +889,17 @@ fn move_day_count(tx: &mut Transaction<'_>, id: i64, date: &str) -> Result<()> {
     Ok(())
 }
 
-/// Inserts the collected new records, their first versions and events.
+/// Inserts the collected new records (with their windows), their first
+/// versions and events.
 #[allow(clippy::too_many_arguments)]
 fn flush_new(
     tx: &mut Transaction<'_>,
-    _p: &Prepared,
+    p: &Prepared,
     ctx: &WriteContext,
     batch: &[Record],
     keys: &[NaturalKey],
     pending: &mut Vec<(usize, i64, String)>,
-    existing: &mut std::collections::HashMap<NaturalKey, (i64, i64, String)>,
+    existing: &mut std::collections::HashMap<NaturalKey, Existing>,
     out: &mut [RecordOutcome],
     start: usize,
 ) -> Result<()> {
@@ -812,6 +911,8 @@ fn flush_new(
     let (mut kinds, mut codes, mut nos) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
     let (mut sids, mut anames, mut dates, mut summaries) =
         (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut severities, mut untils, mut repairables) =
+        (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
     for (i, subject_id, _) in pending.iter() {
         let rec = &batch[*i];
         kinds.push(keys[*i].0);
@@ -821,19 +922,42 @@ fn flush_new(
         anames.push(rec.authority().name.as_str());
         dates.push(rec.decision_date().to_string());
         summaries.push(rec.summary());
+        let fields: BTreeMap<String, String> = rec.to_fields().into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        let w = p.rules.window(rec.kind(), rec.decision_date(), &fields, None, None);
+        severities.push(w.severity.map(|s| s.as_str()));
+        untils.push(w.public_until.map(|d| d.to_string()));
+        repairables.push(w.repairable_from.map(|d| d.to_string()));
     }
     let awaiting = awaits_review(tx, ctx.department_id)?;
     let published = (!awaiting).then(|| ctx.china_date().to_string());
     let review_state = awaiting.then_some("pending");
     let rows = tx
         .query(
-            "INSERT INTO records (kind, authority_code, decision_no, subject_id, authority_name, decision_date, summary, version, created_at, updated_at, department_id, published_on, review_state)
-             SELECT kind, code, no, sid, aname, d::date, summary, 1, $8::text::timestamptz, $8::text::timestamptz, $9, $10::text::date, $11
-             FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[])
-                  WITH ORDINALITY AS t(kind, code, no, sid, aname, d, summary, n)
+            "INSERT INTO records (kind, authority_code, decision_no, subject_id, authority_name, decision_date, summary, version, created_at, updated_at,
+                                  department_id, published_on, review_state, severity, public_until, repairable_from, window_rules)
+             SELECT kind, code, no, sid, aname, d::date, summary, 1, $8::text::timestamptz, $8::text::timestamptz, $9, $10::text::date, $11,
+                    sev, until::date, rep::date, $15
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $12::text[], $13::text[], $14::text[])
+                  WITH ORDINALITY AS t(kind, code, no, sid, aname, d, summary, sev, until, rep, n)
              ORDER BY n
              RETURNING id, kind, authority_code, decision_no",
-            &[&kinds, &codes, &nos, &sids, &anames, &dates, &summaries, &at, &ctx.department_id, &published, &review_state],
+            &[
+                &kinds,
+                &codes,
+                &nos,
+                &sids,
+                &anames,
+                &dates,
+                &summaries,
+                &at,
+                &ctx.department_id,
+                &published,
+                &review_state,
+                &severities,
+                &untils,
+                &repairables,
+                &p.rules.fingerprint,
+            ],
         )
         .map_err(err)?;
     if !awaiting {
@@ -858,7 +982,9 @@ fn flush_new(
         authorities.push(&keys[i].1);
         let id = *ids_by_key.get(&keys[i]).ok_or_else(|| bad("inserted record not returned"))?;
         out[start + i] = RecordOutcome::Created { record_id: id };
-        existing.insert(keys[i].clone(), (id, 1, json.clone()));
+        let found =
+            Existing { id, latest: 1, fields: json.clone(), department_id: ctx.department_id, published: !awaiting };
+        existing.insert(keys[i].clone(), found);
         record_ids.push(id);
         subject_ids.push(Some(subject_id));
         fields.push(json);
@@ -874,17 +1000,16 @@ fn flush_new(
     bulk_events_for_records(tx, ctx, "record.created", &subject_ids, &record_ids, &authorities, r#"{"version":1}"#)
 }
 
-/// One event per subject id (no record), inserted in one statement.
-fn bulk_events(
-    tx: &mut Transaction<'_>,
-    ctx: &WriteContext,
-    action: &str,
-    subject_ids: &[i64],
-    record_ids: &[Option<i64>],
-    detail: &str,
-) -> Result<()> {
-    let subject_ids: Vec<Option<i64>> = subject_ids.iter().copied().map(Some).collect();
-    bulk_events_for_records(tx, ctx, action, &subject_ids, record_ids, &vec![None; subject_ids.len()], detail)
+/// `subject.created` events, one per subject, each with its own detail.
+fn subject_created_events(tx: &mut Transaction<'_>, ctx: &WriteContext, ids: &[i64], details: &[String]) -> Result<()> {
+    tx.execute(
+        "INSERT INTO events (at, actor, action, subject_id, record_id, reason, detail, authority_code)
+         SELECT $3::text::timestamptz, $4, 'subject.created', s, NULL, $5, d, ''
+         FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS t(s, d, n) ORDER BY n",
+        &[&ids, &details, &ctx.at.to_string(), &ctx.actor, &ctx.reason],
+    )
+    .map_err(err)?;
+    Ok(())
 }
 
 fn bulk_events_for_records(
@@ -916,8 +1041,9 @@ impl Store for PgStore {
         batches: &mut dyn Iterator<Item = std::result::Result<(WriteContext, Vec<Record>), String>>,
         on_outcome: &mut dyn FnMut(RecordOutcome),
     ) -> Result<()> {
+        let rules = self.window_rules();
         self.write(|tx| {
-            let p = Prepared::new(tx)?;
+            let p = Prepared::new(tx, rules)?;
             let mut cache = SubjectCache::new();
             for batch in batches {
                 let (ctx, batch) = batch.map_err(StoreError::Aborted)?;
@@ -1372,6 +1498,7 @@ impl Store for PgStore {
     }
 
     fn withdraw_record(&self, ctx: &WriteContext, record_id: i64, reason: &str, change_decided_on: Date) -> Result<()> {
+        let rules = self.window_rules();
         self.write(|tx| {
             let found = tx
                 .query_opt("SELECT withdrawn_on IS NOT NULL FROM records WHERE id = $1 FOR UPDATE", &[&record_id])
@@ -1385,10 +1512,11 @@ impl Store for PgStore {
             let change = change_decided_on.to_string();
             tx.execute(
                 "UPDATE records SET withdrawn_on = $2::text::date, withdrawal_reason = $3,
-                        change_decided_on = $4::text::date, window_rules = NULL WHERE id = $1",
+                        change_decided_on = $4::text::date WHERE id = $1",
                 &[&record_id, &today, &reason, &change],
             )
             .map_err(err)?;
+            recompute_window(tx, &rules, record_id)?;
             let subject_id: i64 =
                 tx.query_one("SELECT subject_id FROM records WHERE id = $1", &[&record_id]).map_err(err)?.get(0);
             let detail =
@@ -1416,8 +1544,30 @@ impl Store for PgStore {
         })
     }
 
-    fn invalidate_windows(&self) -> Result<()> {
-        self.write(|tx| tx.execute("UPDATE records SET window_rules = NULL", &[]).map(|_| ()).map_err(err))
+    fn invalidate_windows(&self, fingerprint: &str) -> Result<()> {
+        self.write(|tx| {
+            tx.execute("UPDATE records SET window_rules = NULL WHERE window_rules <> $1", &[&fingerprint])
+                .map(|_| ())
+                .map_err(err)
+        })
+    }
+
+    fn window_rules(&self) -> Arc<WindowRules> {
+        self.window_rules.read().expect("window rules").clone()
+    }
+
+    fn set_window_rules(&self, rules: Arc<WindowRules>) {
+        *self.window_rules.write().expect("window rules") = rules;
+    }
+
+    fn subject_history(&self, subject_id: i64) -> Result<Vec<Event>> {
+        self.rows(
+            &format!(
+                "SELECT {EVENT_COLS} FROM events WHERE subject_id = $1 AND record_id IS NULL AND action LIKE 'subject.%' ORDER BY id"
+            ),
+            &[&subject_id],
+            event_row,
+        )
     }
 
     fn create_claim_code(
@@ -1788,6 +1938,7 @@ impl Store for PgStore {
     }
 
     fn act_on_repair(&self, ctx: &WriteContext, id: i64, action: &RepairAction) -> Result<RepairStatus> {
+        let rules = self.window_rules();
         self.write(|tx| {
             let found = tx
                 .query_opt("SELECT status, subject_id, record_id FROM repairs WHERE id = $1 FOR UPDATE", &[&id])
@@ -1816,10 +1967,11 @@ impl Store for PgStore {
                     .map_err(err)?;
                     if to == RepairStatus::Approved {
                         tx.execute(
-                            "UPDATE records SET repaired_on = $2::text::date, window_rules = NULL WHERE id = $1",
+                            "UPDATE records SET repaired_on = $2::text::date WHERE id = $1",
                             &[&record_id, &ctx.china_date().to_string()],
                         )
                         .map_err(err)?;
+                        recompute_window(tx, &rules, record_id)?;
                     }
                     (Some(r), if to == RepairStatus::Approved { "repair.approved" } else { "repair.refused" })
                 }
@@ -1829,8 +1981,8 @@ impl Store for PgStore {
                         &[&id, &to.as_str(), &at, r],
                     )
                     .map_err(err)?;
-                    tx.execute("UPDATE records SET repaired_on = NULL, window_rules = NULL WHERE id = $1", &[&record_id])
-                        .map_err(err)?;
+                    tx.execute("UPDATE records SET repaired_on = NULL WHERE id = $1", &[&record_id]).map_err(err)?;
+                    recompute_window(tx, &rules, record_id)?;
                     (Some(r), "repair.revoked")
                 }
             };
@@ -1858,29 +2010,60 @@ impl Store for PgStore {
     }
 
     fn approve_record(&self, ctx: &WriteContext, record_id: i64) -> Result<()> {
+        let rules = self.window_rules();
         self.write(|tx| {
             let found = tx
-                .query_opt("SELECT review_state, subject_id FROM records WHERE id = $1 FOR UPDATE", &[&record_id])
+                .query_opt(
+                    "SELECT review_state, subject_id, kind, version, pending_version, published_on IS NOT NULL
+                     FROM records WHERE id = $1 FOR UPDATE",
+                    &[&record_id],
+                )
                 .map_err(err)?;
             let Some(row) = found else { return Err(StoreError::NotFound) };
             if row.get::<_, Option<&str>>(0) != Some("pending") {
                 return Err(StoreError::Conflict("该记录不在待审核状态".into()));
             }
             let subject_id: i64 = row.get(1);
-            tx.execute(
-                "UPDATE records SET published_on = $2::text::date, review_state = NULL, review_reason = NULL,
-                        window_rules = NULL WHERE id = $1",
-                &[&record_id, &ctx.china_date().to_string()],
-            )
-            .map_err(err)?;
-            tx.execute(
-                "INSERT INTO record_day_counts (decision_date, kind, department_id, published_on, n)
-                 SELECT decision_date, kind, coalesce(department_id, 0), published_on, 1 FROM records WHERE id = $1
-                 ON CONFLICT (decision_date, kind, department_id, published_on) DO UPDATE SET n = record_day_counts.n + 1",
-                &[&record_id],
-            )
-            .map_err(err)?;
-            insert_event(tx, ctx, "record.approved", Some(subject_id), Some(record_id), "{}")?;
+            let kind = record_kind(row.get(2))?;
+            let (version, pending, published): (i64, Option<i64>, bool) = (row.get(3), row.get(4), row.get(5));
+            let approved = pending.unwrap_or(version);
+            let fields: String = tx
+                .query_one(
+                    "SELECT fields FROM record_versions WHERE record_id = $1 AND version = $2",
+                    &[&record_id, &approved],
+                )
+                .map_err(err)?
+                .get(0);
+            let fields: BTreeMap<String, String> = serde_json::from_str(&fields).unwrap_or_default();
+            let rec = xinjiao_store::record_from_stored(kind, &fields, ctx.china_date())
+                .ok_or_else(|| bad(format!("record {record_id} version {approved} does not parse")))?;
+            let p = Prepared::new(tx, rules)?;
+            // The subject follows the approved version (checked when it was submitted).
+            let system = ctx.clone().overseeing(true);
+            let subject = upsert_subject(tx, &p, &mut SubjectCache::new(), &system, &rec, true)?
+                .map_err(|_| bad("subject refused for an overseeing write"))?;
+            if pending.is_some() && published {
+                // A reviewed change to a published record: it becomes the version in force.
+                apply_version(tx, &p, ctx, record_id, approved, subject, &rec)?;
+            } else {
+                tx.execute(
+                    "UPDATE records SET published_on = $2::text::date, version = $3, pending_version = NULL WHERE id = $1",
+                    &[&record_id, &ctx.china_date().to_string(), &approved],
+                )
+                .map_err(err)?;
+                tx.execute(
+                    "INSERT INTO record_day_counts (decision_date, kind, department_id, published_on, n)
+                     SELECT decision_date, kind, coalesce(department_id, 0), published_on, 1 FROM records WHERE id = $1
+                     ON CONFLICT (decision_date, kind, department_id, published_on) DO UPDATE SET n = record_day_counts.n + 1",
+                    &[&record_id],
+                )
+                .map_err(err)?;
+                recompute_window(tx, &p.rules, record_id)?;
+            }
+            tx.execute("UPDATE records SET review_state = NULL, review_reason = NULL WHERE id = $1", &[&record_id])
+                .map_err(err)?;
+            let detail = serde_json::json!({"version": approved}).to_string();
+            insert_event(tx, ctx, "record.approved", Some(subject_id), Some(record_id), &detail)?;
             Ok(())
         })
     }
@@ -1915,18 +2098,26 @@ impl Store for PgStore {
         self.write(|tx| {
             for d in divisions {
                 tx.execute(
-                    "INSERT INTO divisions (code, name, parent_code, sort) VALUES ($1, $2, $3, $4)
-                     ON CONFLICT (code) DO UPDATE SET name = excluded.name, parent_code = excluded.parent_code, sort = excluded.sort",
-                    &[&d.code, &d.name, &d.parent_code, &d.sort],
+                    "INSERT INTO divisions (code, name, parent_code, sort, authority_codes) VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (code) DO UPDATE SET name = excluded.name, parent_code = excluded.parent_code, sort = excluded.sort,
+                     authority_codes = excluded.authority_codes",
+                    &[&d.code, &d.name, &d.parent_code, &d.sort, &xinjiao_store::join_codes(&d.authority_codes)],
                 )
                 .map_err(err)?;
             }
             for d in departments {
                 tx.execute(
-                    "INSERT INTO departments (code, division_code, name, kind, sort) VALUES ($1, $2, $3, $4, $5)
+                    "INSERT INTO departments (code, division_code, name, kind, sort, authority_codes) VALUES ($1, $2, $3, $4, $5, $6)
                      ON CONFLICT (code) DO UPDATE SET division_code = excluded.division_code, name = excluded.name,
-                     kind = excluded.kind, sort = excluded.sort",
-                    &[&d.code, &d.division_code, &d.name, &d.kind.as_str(), &d.sort],
+                     kind = excluded.kind, sort = excluded.sort, authority_codes = excluded.authority_codes",
+                    &[
+                        &d.code,
+                        &d.division_code,
+                        &d.name,
+                        &d.kind.as_str(),
+                        &d.sort,
+                        &xinjiao_store::join_codes(&d.authority_codes),
+                    ],
                 )
                 .map_err(err)?;
             }
@@ -1937,14 +2128,24 @@ impl Store for PgStore {
     }
 
     fn divisions(&self) -> Result<Vec<Division>> {
-        self.rows("SELECT code, name, parent_code, sort FROM divisions ORDER BY sort, code", &[], |r| {
-            Ok(Division { code: r.get(0), name: r.get(1), parent_code: r.get(2), sort: r.get(3) })
-        })
+        self.rows(
+            "SELECT code, name, parent_code, sort, authority_codes FROM divisions ORDER BY sort, code",
+            &[],
+            |r| {
+                Ok(Division {
+                    code: r.get(0),
+                    name: r.get(1),
+                    parent_code: r.get(2),
+                    sort: r.get(3),
+                    authority_codes: xinjiao_store::split_codes(r.get(4)),
+                })
+            },
+        )
     }
 
     fn departments(&self) -> Result<Vec<Department>> {
         self.rows(
-            "SELECT d.id, d.code, d.division_code, d.name, d.kind, d.sort, d.review_required <> 0 FROM departments d
+            "SELECT d.id, d.code, d.division_code, d.name, d.kind, d.sort, d.review_required <> 0, d.authority_codes FROM departments d
              JOIN divisions v ON v.code = d.division_code ORDER BY v.sort, d.sort, d.code",
             &[],
             |r| {
@@ -1957,6 +2158,7 @@ impl Store for PgStore {
                     kind: DepartmentKind::parse(&kind).ok_or_else(|| bad(format!("department kind {kind}")))?,
                     sort: r.get(5),
                     review_required: r.get(6),
+                    authority_codes: xinjiao_store::split_codes(r.get(7)),
                 })
             },
         )
@@ -2177,7 +2379,7 @@ impl Store for PgStore {
             .map_err(err)?
             .iter()
             .map(|r| {
-                let deadline: Option<&str> = r.get(18);
+                let deadline: Option<&str> = r.get(19);
                 Ok(LateRecord {
                     row: record_row(r)?,
                     deadline: deadline.map(parse_date).transpose()?.unwrap_or(fallback),

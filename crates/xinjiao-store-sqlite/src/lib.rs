@@ -7,7 +7,7 @@ mod migrate;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, RwLock};
 
 use jiff::Timestamp;
 use rusqlite::types::Value;
@@ -24,8 +24,8 @@ use xinjiao_store::StaleWindow;
 use xinjiao_store::{ApiToken, Objection, ObjectionFilter, Repair, RepairFilter};
 use xinjiao_store::{
     AuthorityCount, DumpValue, Event, FilterArg, NewSubmission, Page, PageRequest, RecordDetail, RecordFilter,
-    RecordOutcome, RecordRow, RecordVersion, Result, Role, Store, StoreError, Subject, Submission, Totals, User,
-    WriteContext, dump_table,
+    RecordOutcome, RecordRow, RecordVersion, Refusal, Result, Role, Store, StoreError, Subject, Submission, Totals,
+    User, WindowRules, WriteContext, dump_table,
 };
 use xinjiao_store::{
     Deadline, Declaration, Department, DepartmentKind, Division, Document, DocumentFilter, DocumentKind, LateRecord,
@@ -45,6 +45,7 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    window_rules: RwLock<Arc<WindowRules>>,
 }
 
 fn err(e: rusqlite::Error) -> StoreError {
@@ -78,7 +79,12 @@ impl SqliteStore {
         // transaction, and a small cache spills pages to the WAL and reads them back.
         writer.pragma_update(None, "cache_size", -WRITER_CACHE_KIB).map_err(err)?;
         migrate::run(&mut writer).map_err(err)?;
-        Ok(SqliteStore { path, writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) })
+        Ok(SqliteStore {
+            path,
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+            window_rules: RwLock::new(Arc::new(WindowRules::embedded())),
+        })
     }
 
     /// Versions of the migrations applied to this database, in order.
@@ -146,8 +152,10 @@ fn subject_cols(day: &str) -> String {
 }
 
 /// The first day a record is no longer public, as a comparable text.
-const PUBLIC: &str =
-    "(CASE WHEN r.published_on IS NULL THEN '0001-01-01' ELSE coalesce(r.public_until, '9999-12-31') END)";
+/// A record whose window is not computed is public on no day (staff, who
+/// compare with the first day, still count it).
+const PUBLIC: &str = "(CASE WHEN r.published_on IS NULL THEN '0001-01-01' WHEN r.window_rules IS NULL THEN '0001-01-02'
+    ELSE coalesce(r.public_until, '9999-12-31') END)";
 
 fn subject_row(r: &Row<'_>) -> rusqlite::Result<Subject> {
     Ok(Subject {
@@ -165,7 +173,7 @@ fn subject_row(r: &Row<'_>) -> rusqlite::Result<Subject> {
 
 const RECORD_COLS: &str = "r.id, r.kind, r.subject_id, s.public_key, s.name, r.authority_code, r.authority_name,
     r.decision_no, r.decision_date, r.summary, r.version, r.updated_at, r.department_id, r.published_on, r.public_until,
-    r.repairable_from, r.review_state, r.review_reason";
+    r.repairable_from, r.review_state, r.review_reason, r.pending_version";
 
 fn record_row(r: &Row<'_>) -> rusqlite::Result<RecordRow> {
     Ok(RecordRow {
@@ -187,6 +195,7 @@ fn record_row(r: &Row<'_>) -> rusqlite::Result<RecordRow> {
         repairable_from: r.get::<_, Option<String>>(15)?.map(date).transpose()?,
         review_state: r.get(16)?,
         review_reason: r.get(17)?,
+        pending_version: r.get(18)?,
     })
 }
 
@@ -282,19 +291,22 @@ struct StreamState {
     day_counts: std::collections::HashMap<DayKey, i64>,
     /// Whether a department's new records await review (looked up once).
     review: std::collections::HashMap<i64, bool>,
+    /// The rules windows are computed with.
+    rules: Arc<WindowRules>,
 }
 
 /// (decision date, kind, department id or 0, publication day).
 type DayKey = (String, &'static str, i64, String);
 
 impl StreamState {
-    fn begin(tx: &Connection) -> rusqlite::Result<StreamState> {
+    fn begin(tx: &Connection, rules: Arc<WindowRules>) -> rusqlite::Result<StreamState> {
         let first_new_subject = tx.query_row("SELECT coalesce(max(id), 0) + 1 FROM subjects", [], |r| r.get(0))?;
         Ok(StreamState {
             first_new_subject,
             subjects: Default::default(),
             day_counts: Default::default(),
             review: Default::default(),
+            rules,
         })
     }
 
@@ -344,8 +356,62 @@ fn insert_record_event(
     Ok(())
 }
 
-/// Creates or renames the subject a record names; returns its id.
-fn upsert_subject(tx: &Connection, st: &mut StreamState, ctx: &WriteContext, rec: &Record) -> rusqlite::Result<i64> {
+/// Computes and stores the window of record `id`'s version in force (after a
+/// write that changed what it depends on), in the caller's transaction.
+fn recompute_window(tx: &Connection, rules: &WindowRules, id: i64) -> rusqlite::Result<()> {
+    let (k, d, fields, withdrawn, repaired): (String, String, String, Option<String>, Option<String>) = tx
+        .prepare_cached(
+            "SELECT r.kind, r.decision_date, v.fields, r.withdrawn_on, r.repaired_on FROM records r
+             JOIN record_versions v ON v.record_id = r.id AND v.version = r.version WHERE r.id = ?1",
+        )?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
+    let fields: BTreeMap<String, String> = serde_json::from_str(&fields).unwrap_or_default();
+    let w =
+        rules.window(kind(k)?, date(d)?, &fields, withdrawn.map(date).transpose()?, repaired.map(date).transpose()?);
+    store_window(tx, &rules.fingerprint, id, &w)
+}
+
+fn store_window(tx: &Connection, fingerprint: &str, id: i64, w: &RecordWindow) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "UPDATE records SET severity = ?2, public_until = ?3, repairable_from = ?4, window_rules = ?5 WHERE id = ?1",
+    )?
+    .execute(params![
+        id,
+        w.severity.map(|s| s.as_str()),
+        w.public_until.map(|d| d.to_string()),
+        w.repairable_from.map(|d| d.to_string()),
+        fingerprint
+    ])?;
+    Ok(())
+}
+
+/// Whether records of a department await review before publication (looked up once per stream).
+fn reviews(tx: &Connection, st: &mut StreamState, department_id: Option<i64>) -> rusqlite::Result<bool> {
+    let Some(d) = department_id else { return Ok(false) };
+    if let Some(p) = st.review.get(&d) {
+        return Ok(*p);
+    }
+    let p: bool = tx
+        .prepare_cached("SELECT review_required <> 0 FROM departments WHERE id = ?1")?
+        .query_row([d], |r| r.get(0))
+        .optional()?
+        .unwrap_or(false);
+    st.review.insert(d, p);
+    Ok(p)
+}
+
+/// Finds or creates the subject a record names; returns its id, or why the
+/// row may not be written. A differing name (or legal representative) of a
+/// decision no older than the subject's latest renames it when `rename`
+/// (the version is in force at once); a writer restricted to its own
+/// department may do so only for a subject it holds a record of.
+fn upsert_subject(
+    tx: &Connection,
+    st: &mut StreamState,
+    ctx: &WriteContext,
+    rec: &Record,
+    rename: bool,
+) -> rusqlite::Result<std::result::Result<i64, Refusal>> {
     let s = rec.subject();
     let identity = s.identity_key();
     let existing = match st.subjects.get(&identity) {
@@ -368,14 +434,34 @@ fn upsert_subject(tx: &Connection, st: &mut StreamState, ctx: &WriteContext, rec
                 None
             };
             let newer = latest.is_none_or(|l| rec.decision_date().to_string() >= l);
-            if differs && newer {
+            if differs
+                && newer
+                && let Some(dept) = ctx.owner_only()
+            {
+                let held: bool = tx
+                    .prepare_cached(
+                        "SELECT EXISTS (SELECT 1 FROM records WHERE subject_id = ?1 AND department_id = ?2)",
+                    )?
+                    .query_row(params![id, dept], |r| r.get(0))?;
+                if !held {
+                    let owner: Option<i64> = tx
+                        .prepare_cached(
+                            "SELECT department_id FROM records WHERE subject_id = ?1 ORDER BY decision_date DESC, id DESC LIMIT 1",
+                        )?
+                        .query_row([id], |r| r.get(0))
+                        .optional()?
+                        .flatten();
+                    return Ok(Err(Refusal::SubjectNotHeld { subject_id: id, owner }));
+                }
+            }
+            if differs && newer && rename {
                 let old_norm = normalize_for_search(&name);
                 let new_norm = normalize_for_search(&s.name);
                 tx.prepare_cached(
                     "UPDATE subjects SET name = ?2, name_norm = ?3, legal_rep = coalesce(?4, legal_rep), updated_at = ?5 WHERE id = ?1",
                 )?
                 .execute(params![id, s.name, new_norm, s.legal_rep, at])?;
-                st.subjects.insert(identity, (id, s.name.clone(), s.legal_rep.clone().or(legal_rep)));
+                st.subjects.insert(identity, (id, s.name.clone(), s.legal_rep.clone().or(legal_rep.clone())));
                 if old_norm != new_norm && id < st.first_new_subject {
                     // External-content FTS5: remove the old terms, add the new ones.
                     tx.prepare_cached(
@@ -385,12 +471,18 @@ fn upsert_subject(tx: &Connection, st: &mut StreamState, ctx: &WriteContext, rec
                     tx.prepare_cached("INSERT INTO subjects_fts(rowid, name_norm) VALUES (?1, ?2)")?
                         .execute(params![id, new_norm])?;
                 }
-                let detail = serde_json::json!({"name": [name, s.name]}).to_string();
+                let detail = serde_json::json!({
+                    "name": [name, s.name],
+                    "legal_rep": [legal_rep, s.legal_rep.clone().or(legal_rep.clone())],
+                    "decision_no": rec.decision_no(),
+                    "department_id": ctx.department_id,
+                })
+                .to_string();
                 insert_event(tx, ctx, "subject.updated", Some(id), None, &detail)?;
             } else {
                 st.subjects.entry(identity).or_insert((id, name, legal_rep));
             }
-            Ok(id)
+            Ok(Ok(id))
         }
         None => {
             let uscc = s.uscc.as_ref().map(|u| u.to_string());
@@ -404,11 +496,51 @@ fn upsert_subject(tx: &Connection, st: &mut StreamState, ctx: &WriteContext, rec
             if uscc.is_none() {
                 tx.prepare_cached("UPDATE subjects SET public_key = 'P' || id WHERE id = ?1")?.execute([id])?;
             }
-            insert_event(tx, ctx, "subject.created", Some(id), None, "{}")?;
+            let detail = serde_json::json!({"name": s.name, "department_id": ctx.department_id}).to_string();
+            insert_event(tx, ctx, "subject.created", Some(id), None, &detail)?;
             st.subjects.insert(identity, (id, s.name.clone(), s.legal_rep.clone()));
-            Ok(id)
+            Ok(Ok(id))
         }
     }
+}
+
+/// An existing record as a write finds it.
+struct Found {
+    id: i64,
+    /// The newest version (a pending one, or the version in force).
+    latest: i64,
+    decision_date: String,
+    department_id: Option<i64>,
+    published_on: Option<String>,
+}
+
+/// Makes `version` (already stored in `record_versions`) the version in
+/// force of record `found`: the record's columns, its day count and window.
+fn apply_version(
+    tx: &Connection,
+    st: &mut StreamState,
+    ctx: &WriteContext,
+    found: &Found,
+    version: i64,
+    subject_id: i64,
+    rec: &Record,
+) -> rusqlite::Result<()> {
+    let kind = rec.kind().as_str();
+    let decision_date = rec.decision_date().to_string();
+    if let Some(published) = &found.published_on
+        && found.decision_date != decision_date
+    {
+        // A new version that moves the decision date moves the count.
+        let dept = found.department_id.unwrap_or(0);
+        *st.day_counts.entry((found.decision_date.clone(), kind, dept, published.clone())).or_default() -= 1;
+        *st.day_counts.entry((decision_date.clone(), kind, dept, published.clone())).or_default() += 1;
+    }
+    tx.prepare_cached(
+        "UPDATE records SET subject_id = ?2, authority_name = ?3, decision_date = ?4, summary = ?5, version = ?6, updated_at = ?7,
+         pending_version = NULL WHERE id = ?1",
+    )?
+    .execute(params![found.id, subject_id, rec.authority().name, decision_date, rec.summary(), version, ctx.at.to_string()])?;
+    recompute_window(tx, &st.rules, found.id)
 }
 
 fn write_one(
@@ -417,7 +549,6 @@ fn write_one(
     ctx: &WriteContext,
     rec: &Record,
 ) -> rusqlite::Result<RecordOutcome> {
-    let subject_id = upsert_subject(tx, st, ctx, rec)?;
     let fields = rec.to_fields();
     let fields_json = serde_json::to_string(&fields).expect("string map serialises");
     let kind = rec.kind().as_str();
@@ -425,106 +556,121 @@ fn write_one(
     let at = ctx.at.to_string();
     // Two simple look-ups rather than one join: SQLite re-prepares the join at
     // every step inside a growing write transaction (measured: once per row).
-    let found: Option<(i64, i64, String, i64, String)> = tx
+    let found: Option<Found> = tx
         .prepare_cached(
-            "SELECT id, version, decision_date, coalesce(department_id, 0), coalesce(published_on, '')
+            "SELECT id, coalesce(pending_version, version), decision_date, department_id, published_on
              FROM records WHERE kind = ?1 AND authority_code = ?2 AND decision_no = ?3",
         )?
         .query_row(params![kind, authority.code.as_str(), rec.decision_no()], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            Ok(Found {
+                id: r.get(0)?,
+                latest: r.get(1)?,
+                decision_date: r.get(2)?,
+                department_id: r.get(3)?,
+                published_on: r.get(4)?,
+            })
         })
         .optional()?;
-    let decision_date = rec.decision_date().to_string();
-    let existing: Option<(i64, i64, String)> = match found {
-        None => None,
-        Some((id, version, old_date, dept, published)) => {
-            if old_date != decision_date && !published.is_empty() {
-                // A new version that moves the decision date moves the count.
-                *st.day_counts.entry((old_date, kind, dept, published.clone())).or_default() -= 1;
-                *st.day_counts.entry((decision_date.clone(), kind, dept, published)).or_default() += 1;
-            }
-            let fields: String = tx
-                .prepare_cached("SELECT fields FROM record_versions WHERE record_id = ?1 AND version = ?2")?
-                .query_row(params![id, version], |r| r.get(0))?;
-            Some((id, version, fields))
+    let Some(found) = found else {
+        let pending = reviews(tx, st, ctx.department_id)?;
+        let subject_id = match upsert_subject(tx, st, ctx, rec, !pending)? {
+            Ok(id) => id,
+            Err(refusal) => return Ok(RecordOutcome::Refused(refusal)),
+        };
+        let decision_date = rec.decision_date().to_string();
+        let w = st.rules.window(rec.kind(), rec.decision_date(), &string_fields(&fields), None, None);
+        tx.prepare_cached(
+            "INSERT INTO records (kind, authority_code, decision_no, subject_id, authority_name, decision_date, summary, version, created_at, updated_at, department_id, published_on, review_state,
+                                  severity, public_until, repairable_from, window_rules)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+        )?
+        .execute(params![
+            kind,
+            authority.code.as_str(),
+            rec.decision_no(),
+            subject_id,
+            authority.name,
+            decision_date,
+            rec.summary(),
+            at,
+            ctx.department_id,
+            (!pending).then(|| ctx.china_date().to_string()),
+            pending.then_some("pending"),
+            w.severity.map(|s| s.as_str()),
+            w.public_until.map(|d| d.to_string()),
+            w.repairable_from.map(|d| d.to_string()),
+            st.rules.fingerprint,
+        ])?;
+        let record_id = tx.last_insert_rowid();
+        if !pending {
+            let key = (decision_date, kind, ctx.department_id.unwrap_or(0), ctx.china_date().to_string());
+            *st.day_counts.entry(key).or_default() += 1;
         }
+        tx.prepare_cached(
+            "INSERT INTO record_versions (record_id, version, fields, created_at, created_by, authority_code)
+             VALUES (?1, 1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![record_id, fields_json, at, ctx.actor, authority.code.as_str()])?;
+        insert_record_event(
+            tx,
+            ctx,
+            "record.created",
+            subject_id,
+            record_id,
+            authority.code.as_str(),
+            r#"{"version":1}"#,
+        )?;
+        return Ok(RecordOutcome::Created { record_id });
     };
-    match existing {
-        None => {
-            let pending = match ctx.department_id {
-                None => false,
-                Some(d) => match st.review.get(&d) {
-                    Some(p) => *p,
-                    None => {
-                        let p: bool = tx
-                            .prepare_cached("SELECT review_required <> 0 FROM departments WHERE id = ?1")?
-                            .query_row([d], |r| r.get(0))
-                            .optional()?
-                            .unwrap_or(false);
-                        st.review.insert(d, p);
-                        p
-                    }
-                },
-            };
-            tx.prepare_cached(
-                "INSERT INTO records (kind, authority_code, decision_no, subject_id, authority_name, decision_date, summary, version, created_at, updated_at, department_id, published_on, review_state)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?8, ?9, ?10, ?11)",
-            )?
-            .execute(params![
-                kind,
-                authority.code.as_str(),
-                rec.decision_no(),
-                subject_id,
-                authority.name,
-                rec.decision_date().to_string(),
-                rec.summary(),
-                at,
-                ctx.department_id,
-                (!pending).then(|| ctx.china_date().to_string()),
-                pending.then_some("pending")
-            ])?;
-            let record_id = tx.last_insert_rowid();
-            if !pending {
-                let key = (decision_date.clone(), kind, ctx.department_id.unwrap_or(0), ctx.china_date().to_string());
-                *st.day_counts.entry(key).or_default() += 1;
-            }
-            tx.prepare_cached(
-                "INSERT INTO record_versions (record_id, version, fields, created_at, created_by, authority_code)
-                 VALUES (?1, 1, ?2, ?3, ?4, ?5)",
-            )?
-            .execute(params![record_id, fields_json, at, ctx.actor, authority.code.as_str()])?;
-            insert_record_event(
-                tx,
-                ctx,
-                "record.created",
-                subject_id,
-                record_id,
-                authority.code.as_str(),
-                r#"{"version":1}"#,
-            )?;
-            Ok(RecordOutcome::Created { record_id })
-        }
-        Some((record_id, _, old)) if old == fields_json => Ok(RecordOutcome::Unchanged { record_id }),
-        Some((record_id, version, old)) => {
-            let version = version + 1;
-            tx.prepare_cached(
-                "INSERT INTO record_versions (record_id, version, fields, created_at, created_by, authority_code)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?
-            .execute(params![record_id, version, fields_json, at, ctx.actor, authority.code.as_str()])?;
-            tx.prepare_cached(
-                "UPDATE records SET subject_id = ?2, authority_name = ?3, decision_date = ?4, summary = ?5, version = ?6, updated_at = ?7,
-                 window_rules = NULL, review_state = CASE WHEN review_state = 'rejected' THEN 'pending' ELSE review_state END
-                 WHERE id = ?1",
-            )?
-            .execute(params![record_id, subject_id, authority.name, rec.decision_date().to_string(), rec.summary(), version, at])?;
-            let old: BTreeMap<String, String> = serde_json::from_str(&old).unwrap_or_default();
-            let changed = xinjiao_core::record::changed_fields(&old, &fields);
-            let detail = serde_json::json!({"version": version, "changed_fields": changed}).to_string();
-            insert_record_event(tx, ctx, "record.updated", subject_id, record_id, authority.code.as_str(), &detail)?;
-            Ok(RecordOutcome::Updated { record_id, version })
-        }
+    let record_id = found.id;
+    if let Some(dept) = ctx.owner_only()
+        && found.department_id != Some(dept)
+    {
+        return Ok(RecordOutcome::Refused(Refusal::NotOwner { record_id, owner: found.department_id }));
     }
+    let old: String = tx
+        .prepare_cached("SELECT fields FROM record_versions WHERE record_id = ?1 AND version = ?2")?
+        .query_row(params![record_id, found.latest], |r| r.get(0))?;
+    if old == fields_json {
+        return Ok(RecordOutcome::Unchanged { record_id });
+    }
+    // A change to a published record of a reviewing department waits for review.
+    let awaits = found.published_on.is_some() && reviews(tx, st, found.department_id)?;
+    let in_force_now = !awaits && found.published_on.is_some();
+    let subject_id = match upsert_subject(tx, st, ctx, rec, in_force_now)? {
+        Ok(id) => id,
+        Err(refusal) => return Ok(RecordOutcome::Refused(refusal)),
+    };
+    let version = found.latest + 1;
+    tx.prepare_cached(
+        "INSERT INTO record_versions (record_id, version, fields, created_at, created_by, authority_code)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![record_id, version, fields_json, at, ctx.actor, authority.code.as_str()])?;
+    let old: BTreeMap<String, String> = serde_json::from_str(&old).unwrap_or_default();
+    let changed = xinjiao_core::record::changed_fields(&old, &fields);
+    if awaits {
+        tx.prepare_cached(
+            "UPDATE records SET pending_version = ?2, review_state = 'pending', review_reason = NULL, updated_at = ?3 WHERE id = ?1",
+        )?
+        .execute(params![record_id, version, at])?;
+        let detail = serde_json::json!({"version": version, "changed_fields": changed, "pending": true}).to_string();
+        insert_record_event(tx, ctx, "record.updated", subject_id, record_id, authority.code.as_str(), &detail)?;
+        return Ok(RecordOutcome::Pending { record_id, version });
+    }
+    apply_version(tx, st, ctx, &found, version, subject_id, rec)?;
+    // A corrected resubmission of a rejected record is pending again.
+    tx.prepare_cached(
+        "UPDATE records SET review_state = CASE WHEN review_state = 'rejected' THEN 'pending' ELSE review_state END WHERE id = ?1",
+    )?
+    .execute([record_id])?;
+    let detail = serde_json::json!({"version": version, "changed_fields": changed}).to_string();
+    insert_record_event(tx, ctx, "record.updated", subject_id, record_id, authority.code.as_str(), &detail)?;
+    Ok(RecordOutcome::Updated { record_id, version })
+}
+
+fn string_fields(fields: &xinjiao_core::record::FieldValues) -> BTreeMap<String, String> {
+    fields.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
 }
 
 impl Store for SqliteStore {
@@ -537,8 +683,9 @@ impl Store for SqliteStore {
         batches: &mut dyn Iterator<Item = std::result::Result<(WriteContext, Vec<Record>), String>>,
         on_outcome: &mut dyn FnMut(RecordOutcome),
     ) -> Result<()> {
+        let rules = self.window_rules();
         self.write(|tx| {
-            let mut state = StreamState::begin(tx).map_err(err)?;
+            let mut state = StreamState::begin(tx, rules).map_err(err)?;
             for batch in batches {
                 let (ctx, batch) = batch.map_err(StoreError::Aborted)?;
                 for rec in &batch {
@@ -1074,6 +1221,7 @@ impl Store for SqliteStore {
     }
 
     fn withdraw_record(&self, ctx: &WriteContext, record_id: i64, reason: &str, change_decided_on: Date) -> Result<()> {
+        let rules = self.window_rules();
         self.write(|tx| {
             let found: Option<(i64, String, Option<String>)> = tx
                 .query_row(
@@ -1090,16 +1238,17 @@ impl Store for SqliteStore {
             };
             let today = ctx.china_date().to_string();
             tx.execute(
-                "UPDATE records SET withdrawn_on = ?2, withdrawal_reason = ?3, change_decided_on = ?4, window_rules = NULL
-                 WHERE id = ?1",
+                "UPDATE records SET withdrawn_on = ?2, withdrawal_reason = ?3, change_decided_on = ?4 WHERE id = ?1",
                 params![record_id, today, reason, change_decided_on.to_string()],
             )
             .map_err(err)?;
+            recompute_window(tx, &rules, record_id).map_err(err)?;
             let detail = serde_json::json!({
                 "withdrawn_on": today, "reason": reason, "change_decided_on": change_decided_on.to_string()
             })
             .to_string();
-            insert_record_event(tx, ctx, "record.withdrawn", subject_id, record_id, &authority, &detail).map_err(err)?;
+            insert_record_event(tx, ctx, "record.withdrawn", subject_id, record_id, &authority, &detail)
+                .map_err(err)?;
             Ok(())
         })
     }
@@ -1125,8 +1274,31 @@ impl Store for SqliteStore {
         })
     }
 
-    fn invalidate_windows(&self) -> Result<()> {
-        self.write(|tx| tx.execute("UPDATE records SET window_rules = NULL", []).map(|_| ()).map_err(err))
+    fn invalidate_windows(&self, fingerprint: &str) -> Result<()> {
+        self.write(|tx| {
+            tx.execute("UPDATE records SET window_rules = NULL WHERE window_rules <> ?1", [fingerprint])
+                .map(|_| ())
+                .map_err(err)
+        })
+    }
+
+    fn window_rules(&self) -> Arc<WindowRules> {
+        self.window_rules.read().expect("window rules").clone()
+    }
+
+    fn set_window_rules(&self, rules: Arc<WindowRules>) {
+        *self.window_rules.write().expect("window rules") = rules;
+    }
+
+    fn subject_history(&self, subject_id: i64) -> Result<Vec<Event>> {
+        self.read(|c| {
+            c.prepare_cached(
+                "SELECT id, at, actor, action, subject_id, record_id, reason, detail FROM events
+                 WHERE subject_id = ?1 AND action LIKE 'subject.%' ORDER BY id",
+            )?
+            .query_map([subject_id], event_row)?
+            .collect()
+        })
     }
 
     fn create_claim_code(
@@ -1497,6 +1669,7 @@ impl Store for SqliteStore {
     }
 
     fn act_on_repair(&self, ctx: &WriteContext, id: i64, action: &RepairAction) -> Result<RepairStatus> {
+        let rules = self.window_rules();
         self.write(|tx| {
             let found: Option<(String, i64, i64, String)> = tx
                 .query_row(
@@ -1525,10 +1698,11 @@ impl Store for SqliteStore {
                     .map_err(err)?;
                     if to == RepairStatus::Approved {
                         tx.execute(
-                            "UPDATE records SET repaired_on = ?2, window_rules = NULL WHERE id = ?1",
+                            "UPDATE records SET repaired_on = ?2 WHERE id = ?1",
                             params![record_id, ctx.china_date().to_string()],
                         )
                         .map_err(err)?;
+                        recompute_window(tx, &rules, record_id).map_err(err)?;
                     }
                     (Some(r), if to == RepairStatus::Approved { "repair.approved" } else { "repair.refused" })
                 }
@@ -1538,8 +1712,8 @@ impl Store for SqliteStore {
                         params![id, to.as_str(), at, r],
                     )
                     .map_err(err)?;
-                    tx.execute("UPDATE records SET repaired_on = NULL, window_rules = NULL WHERE id = ?1", [record_id])
-                        .map_err(err)?;
+                    tx.execute("UPDATE records SET repaired_on = NULL WHERE id = ?1", [record_id]).map_err(err)?;
+                    recompute_window(tx, &rules, record_id).map_err(err)?;
                     (Some(r), "repair.revoked")
                 }
             };
@@ -1564,35 +1738,80 @@ impl Store for SqliteStore {
     }
 
     fn approve_record(&self, ctx: &WriteContext, record_id: i64) -> Result<()> {
+        let rules = self.window_rules();
         self.write(|tx| {
-            let found: Option<(Option<String>, String, String, i64, i64, String)> = tx
+            type Row = (Option<String>, String, String, i64, String, i64, Option<i64>, Option<String>, Option<i64>);
+            let found: Option<Row> = tx
                 .query_row(
-                    "SELECT review_state, decision_date, kind, coalesce(department_id, 0), subject_id, authority_code
+                    "SELECT review_state, decision_date, kind, subject_id, authority_code, version, pending_version,
+                            published_on, department_id
                      FROM records WHERE id = ?1",
                     [record_id],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+                    |r| {
+                        Ok((
+                            r.get(0)?,
+                            r.get(1)?,
+                            r.get(2)?,
+                            r.get(3)?,
+                            r.get(4)?,
+                            r.get(5)?,
+                            r.get(6)?,
+                            r.get(7)?,
+                            r.get(8)?,
+                        ))
+                    },
                 )
                 .optional()
                 .map_err(err)?;
-            let Some((state, decided, kind, dept, subject_id, authority)) = found else {
+            let Some((state, decided, kind_s, subject_id, authority, version, pending, published, dept)) = found else {
                 return Err(StoreError::NotFound);
             };
             if state.as_deref() != Some("pending") {
                 return Err(StoreError::Conflict("该记录不在待审核状态".into()));
             }
+            let approved = pending.unwrap_or(version);
+            let fields: String = tx
+                .query_row(
+                    "SELECT fields FROM record_versions WHERE record_id = ?1 AND version = ?2",
+                    params![record_id, approved],
+                    |r| r.get(0),
+                )
+                .map_err(err)?;
+            let fields: BTreeMap<String, String> = serde_json::from_str(&fields).unwrap_or_default();
+            let k = kind(kind_s.clone()).map_err(err)?;
+            let rec = xinjiao_store::record_from_stored(k, &fields, ctx.china_date())
+                .ok_or_else(|| StoreError::Backend(format!("record {record_id} version {approved} does not parse")))?;
+            let mut st = StreamState::begin(tx, rules).map_err(err)?;
+            // The subject follows the approved version (checked when it was submitted).
+            let system = ctx.clone().overseeing(true);
+            let subject = upsert_subject(tx, &mut st, &system, &rec, true)
+                .map_err(err)?
+                .map_err(|_| StoreError::Backend("subject refused for an overseeing write".into()))?;
             let today = ctx.china_date().to_string();
-            tx.execute(
-                "UPDATE records SET published_on = ?2, review_state = NULL, review_reason = NULL, window_rules = NULL WHERE id = ?1",
-                params![record_id, today],
-            )
-            .map_err(err)?;
-            tx.execute(
-                "INSERT INTO record_day_counts (decision_date, kind, department_id, published_on, n) VALUES (?1, ?2, ?3, ?4, 1)
-                 ON CONFLICT (decision_date, kind, department_id, published_on) DO UPDATE SET n = n + 1",
-                params![decided, kind, dept, today],
-            )
-            .map_err(err)?;
-            insert_record_event(tx, ctx, "record.approved", subject_id, record_id, &authority, r#"{}"#).map_err(err)?;
+            if pending.is_some() && published.is_some() {
+                // A reviewed change to a published record: it becomes the version in force.
+                let found = Found {
+                    id: record_id,
+                    latest: approved,
+                    decision_date: decided,
+                    department_id: dept,
+                    published_on: published,
+                };
+                apply_version(tx, &mut st, ctx, &found, approved, subject, &rec).map_err(err)?;
+            } else {
+                tx.execute(
+                    "UPDATE records SET published_on = ?2, version = ?3, pending_version = NULL WHERE id = ?1",
+                    params![record_id, today, approved],
+                )
+                .map_err(err)?;
+                *st.day_counts.entry((decided, k.as_str(), dept.unwrap_or(0), today)).or_default() += 1;
+                recompute_window(tx, &st.rules, record_id).map_err(err)?;
+            }
+            tx.execute("UPDATE records SET review_state = NULL, review_reason = NULL WHERE id = ?1", [record_id])
+                .map_err(err)?;
+            st.finish(tx).map_err(err)?;
+            let detail = serde_json::json!({"version": approved}).to_string();
+            insert_record_event(tx, ctx, "record.approved", subject_id, record_id, &authority, &detail).map_err(err)?;
             Ok(())
         })
     }
@@ -1631,19 +1850,25 @@ impl Store for SqliteStore {
         self.write(|tx| {
             for d in divisions {
                 tx.prepare_cached(
-                    "INSERT INTO divisions (code, name, parent_code, sort) VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT (code) DO UPDATE SET name = excluded.name, parent_code = excluded.parent_code, sort = excluded.sort",
+                    "INSERT INTO divisions (code, name, parent_code, sort, authority_codes) VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (code) DO UPDATE SET name = excluded.name, parent_code = excluded.parent_code, sort = excluded.sort,
+                     authority_codes = excluded.authority_codes",
                 )
-                .and_then(|mut st| st.execute(params![d.code, d.name, d.parent_code, d.sort]))
+                .and_then(|mut st| {
+                    st.execute(params![d.code, d.name, d.parent_code, d.sort, xinjiao_store::join_codes(&d.authority_codes)])
+                })
                 .map_err(err)?;
             }
             for d in departments {
                 tx.prepare_cached(
-                    "INSERT INTO departments (code, division_code, name, kind, sort) VALUES (?1, ?2, ?3, ?4, ?5)
+                    "INSERT INTO departments (code, division_code, name, kind, sort, authority_codes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                      ON CONFLICT (code) DO UPDATE SET division_code = excluded.division_code, name = excluded.name,
-                     kind = excluded.kind, sort = excluded.sort",
+                     kind = excluded.kind, sort = excluded.sort, authority_codes = excluded.authority_codes",
                 )
-                .and_then(|mut st| st.execute(params![d.code, d.division_code, d.name, d.kind.as_str(), d.sort]))
+                .and_then(|mut st| {
+                    let codes = xinjiao_store::join_codes(&d.authority_codes);
+                    st.execute(params![d.code, d.division_code, d.name, d.kind.as_str(), d.sort, codes])
+                })
                 .map_err(err)?;
             }
             let detail = serde_json::json!({"divisions": divisions.len(), "departments": departments.len()}).to_string();
@@ -1654,18 +1879,26 @@ impl Store for SqliteStore {
 
     fn divisions(&self) -> Result<Vec<Division>> {
         self.read(|c| {
-            c.prepare_cached("SELECT code, name, parent_code, sort FROM divisions ORDER BY sort, code")?
-                .query_map([], |r| {
-                    Ok(Division { code: r.get(0)?, name: r.get(1)?, parent_code: r.get(2)?, sort: r.get(3)? })
-                })?
-                .collect()
+            c.prepare_cached(
+                "SELECT code, name, parent_code, sort, authority_codes FROM divisions ORDER BY sort, code",
+            )?
+            .query_map([], |r| {
+                Ok(Division {
+                    code: r.get(0)?,
+                    name: r.get(1)?,
+                    parent_code: r.get(2)?,
+                    sort: r.get(3)?,
+                    authority_codes: xinjiao_store::split_codes(&r.get::<_, String>(4)?),
+                })
+            })?
+            .collect()
         })
     }
 
     fn departments(&self) -> Result<Vec<Department>> {
         self.read(|c| {
             c.prepare_cached(
-                "SELECT d.id, d.code, d.division_code, d.name, d.kind, d.sort, d.review_required <> 0 FROM departments d
+                "SELECT d.id, d.code, d.division_code, d.name, d.kind, d.sort, d.review_required <> 0, d.authority_codes FROM departments d
                  JOIN divisions v ON v.code = d.division_code ORDER BY v.sort, d.sort, d.code",
             )?
             .query_map([], |r| {
@@ -1679,6 +1912,7 @@ impl Store for SqliteStore {
                         .ok_or_else(|| rusqlite::Error::InvalidColumnType(4, kind, rusqlite::types::Type::Text))?,
                     sort: r.get(5)?,
                     review_required: r.get(6)?,
+                    authority_codes: xinjiao_store::split_codes(&r.get::<_, String>(7)?),
                 })
             })?
             .collect()
@@ -1925,7 +2159,7 @@ impl Store for SqliteStore {
                  LIMIT ?5"
             ))?
             .query_map(params![json, from.to_string(), to.to_string(), depts, limit], |r| {
-                let deadline: Option<String> = r.get(18)?;
+                let deadline: Option<String> = r.get(19)?;
                 Ok(LateRecord { row: record_row(r)?, deadline: deadline.map(date).transpose()?.unwrap_or(to) })
             })?
             .collect()

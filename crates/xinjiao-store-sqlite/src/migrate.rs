@@ -18,6 +18,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (10, "repairs", include_str!("../migrations/0010_repairs.sql")),
     (11, "review", include_str!("../migrations/0011_review.sql")),
     (12, "tokens_and_disabled_users", include_str!("../migrations/0012_tokens_and_disabled_users.sql")),
+    (13, "ownership", include_str!("../migrations/0013_ownership.sql")),
 ];
 
 /// Applies every pending migration.

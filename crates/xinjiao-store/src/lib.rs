@@ -47,11 +47,26 @@ pub struct WriteContext {
     /// The department the actor works for: records created and submissions
     /// made in this write are attributed to it.
     pub department_id: Option<i64>,
+    /// The actor acts for every department (a coordinator or administrator).
+    /// Otherwise an actor with a department changes only that department's
+    /// records and renames only subjects it has records of (see
+    /// [`RecordOutcome::Refused`]); an actor without a department is the
+    /// system (the command line without `--department`, migrations, the demo).
+    pub oversees: bool,
 }
 
 impl WriteContext {
     pub fn new(actor: impl Into<String>, at: Timestamp, reason: impl Into<String>) -> WriteContext {
-        WriteContext { actor: actor.into(), at, reason: reason.into(), department_id: None }
+        WriteContext { actor: actor.into(), at, reason: reason.into(), department_id: None, oversees: false }
+    }
+    /// Acting for every department (see [`WriteContext::oversees`]).
+    pub fn overseeing(mut self, oversees: bool) -> WriteContext {
+        self.oversees = oversees;
+        self
+    }
+    /// Whether this write may change only the records of its own department.
+    pub fn owner_only(&self) -> Option<i64> {
+        if self.oversees { None } else { self.department_id }
     }
     pub fn in_department(mut self, department_id: Option<i64>) -> WriteContext {
         self.department_id = department_id;
@@ -85,16 +100,51 @@ pub struct StaleWindow {
     pub repaired_on: Option<Date>,
 }
 
-/// Brings every record's disclosure window up to date with `rules`: all of
-/// them when the rules changed since the last run, else the new ones.
-/// Returns the number of records computed.
-pub fn refresh_windows(
-    store: &dyn Store,
-    rules: &xinjiao_core::disclosure::DisclosureRules,
-    fingerprint: &str,
-) -> Result<u64> {
+/// The disclosure rules every write computes windows with, and their
+/// fingerprint (stored with each window, so that a change of rules is seen).
+#[derive(Debug, Clone)]
+pub struct WindowRules {
+    pub rules: xinjiao_core::disclosure::DisclosureRules,
+    pub fingerprint: String,
+}
+
+impl WindowRules {
+    /// The rules embedded in the binary (`rules/disclosure.toml`).
+    pub fn embedded() -> WindowRules {
+        WindowRules {
+            rules: xinjiao_core::disclosure::DisclosureRules::embedded(),
+            fingerprint: xinjiao_core::disclosure::fingerprint(&[xinjiao_core::disclosure::EMBEDDED]),
+        }
+    }
+
+    /// The window of a record's current version. Withdrawal and an approved
+    /// repair both end publication.
+    pub fn window(
+        &self,
+        kind: RecordKind,
+        decision_date: Date,
+        fields: &BTreeMap<String, String>,
+        withdrawn_on: Option<Date>,
+        repaired_on: Option<Date>,
+    ) -> xinjiao_core::disclosure::RecordWindow {
+        let ended = match (withdrawn_on, repaired_on) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        xinjiao_core::disclosure::record_window(&self.rules, kind, decision_date, fields, ended)
+    }
+}
+
+/// Brings every record's disclosure window up to date with the store's
+/// rules ([`Store::window_rules`]): all of them when the rules changed since
+/// the last run, else those not computed yet. Every write computes the windows
+/// of the records it changes in its own transaction, so this has work only
+/// after a change of rules or an upgrade. Returns the number of records computed.
+pub fn refresh_windows(store: &dyn Store) -> Result<u64> {
+    let rules = store.window_rules();
+    let fingerprint = rules.fingerprint.as_str();
     if store.meta("window_rules")?.as_deref() != Some(fingerprint) {
-        store.invalidate_windows()?;
+        store.invalidate_windows(fingerprint)?;
         store.set_meta("window_rules", fingerprint)?;
     }
     let mut n = 0;
@@ -105,19 +155,19 @@ pub fn refresh_windows(
         }
         let windows: Vec<_> = stale
             .iter()
-            .map(|s| {
-                // Withdrawal and an approved repair both end publication.
-                let ended = match (s.withdrawn_on, s.repaired_on) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                };
-                let w = xinjiao_core::disclosure::record_window(rules, s.kind, s.decision_date, &s.fields, ended);
-                (s.record_id, w)
-            })
+            .map(|s| (s.record_id, rules.window(s.kind, s.decision_date, &s.fields, s.withdrawn_on, s.repaired_on)))
             .collect();
         store.set_windows(fingerprint, &windows)?;
         n += windows.len() as u64;
     }
+}
+
+/// A stored version's record, rebuilt from its canonical fields (to apply a
+/// version approved after review); `None` if the fields no longer parse.
+pub fn record_from_stored(kind: RecordKind, fields: &BTreeMap<String, String>, today: Date) -> Option<Record> {
+    let values: xinjiao_core::record::FieldValues =
+        fields.iter().filter_map(|(k, v)| kind.field(k).map(|d| (d.code, v.clone()))).collect();
+    xinjiao_core::record::parse_record(kind, &values, &xinjiao_core::record::ParseContext { today }).ok()
 }
 
 /// What happened to one record of a write batch.
@@ -129,15 +179,40 @@ pub enum RecordOutcome {
     Updated { record_id: i64, version: i64 },
     /// Identical to the current version: nothing written.
     Unchanged { record_id: i64 },
+    /// A new version of a published record of a department that reviews
+    /// before publication: stored, awaiting review; the public keeps seeing
+    /// the approved version.
+    Pending { record_id: i64, version: i64 },
+    /// Not written: the writer may not make this change.
+    Refused(Refusal),
+}
+
+/// Why a record was not written ([`RecordOutcome::Refused`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The record belongs to another department (`None`: to no department,
+    /// i.e. it was loaded by the system); only it or a coordinator may change it.
+    NotOwner { record_id: i64, owner: Option<i64> },
+    /// The row would rename a subject of which the writer's department holds
+    /// no record; `owner` is the department of the subject's latest record.
+    SubjectNotHeld { subject_id: i64, owner: Option<i64> },
 }
 
 impl RecordOutcome {
+    /// The record written or found (not for a refused row).
     pub fn record_id(self) -> i64 {
         match self {
             RecordOutcome::Created { record_id }
             | RecordOutcome::Updated { record_id, .. }
+            | RecordOutcome::Pending { record_id, .. }
             | RecordOutcome::Unchanged { record_id } => record_id,
+            RecordOutcome::Refused(Refusal::NotOwner { record_id, .. }) => record_id,
+            RecordOutcome::Refused(Refusal::SubjectNotHeld { .. }) => 0,
         }
+    }
+    /// Whether something was stored (a new record or version).
+    pub fn is_change(self) -> bool {
+        matches!(self, RecordOutcome::Created { .. } | RecordOutcome::Updated { .. } | RecordOutcome::Pending { .. })
     }
 }
 
@@ -185,6 +260,8 @@ pub struct RecordRow {
     pub review_reason: Option<String>,
     /// The day credit repair may be applied for (penalties).
     pub repairable_from: Option<Date>,
+    /// A newer version awaiting review (the row shows the approved one).
+    pub pending_version: Option<i64>,
 }
 
 /// One version of a record.
@@ -219,8 +296,18 @@ pub struct RecordDetail {
 }
 
 impl RecordDetail {
+    /// The version in force: what the public sees once the record is public.
     pub fn current(&self) -> &RecordVersion {
-        self.versions.last().expect("a record has at least one version")
+        self.versions
+            .iter()
+            .find(|v| v.version == self.row.version)
+            .or(self.versions.last())
+            .expect("a record has at least one version")
+    }
+    /// The version awaiting review, if any.
+    pub fn pending(&self) -> Option<&RecordVersion> {
+        let v = self.row.pending_version?;
+        self.versions.iter().find(|x| x.version == v)
     }
 }
 
@@ -243,8 +330,11 @@ pub struct RecordFilter {
 
 /// The first day a record (`r`) is not public, for a `>` comparison with a
 /// day: never published (awaiting review) counts as the earliest day.
+/// A record whose window is not computed is public on no day (but listed to
+/// staff, whose queries compare with the first day).
 pub const PUBLIC_UNTIL_SQL: &str =
-    "(CASE WHEN r.published_on IS NULL THEN '0001-01-01' ELSE coalesce(r.public_until, '9999-12-31') END) >";
+    "(CASE WHEN r.published_on IS NULL THEN '0001-01-01' WHEN r.window_rules IS NULL THEN '0001-01-02'
+    ELSE coalesce(r.public_until, '9999-12-31') END) >";
 
 /// A value a record filter compares with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -604,13 +694,24 @@ pub trait Store: Send + Sync {
     fn submission(&self, id: i64) -> Result<Option<Submission>>;
     fn submission_file(&self, id: i64) -> Result<Option<Vec<u8>>>;
 
-    /// Records whose disclosure window is not computed yet (new, or computed
+    /// The rules every write computes disclosure windows with (by default
+    /// the embedded ones).
+    fn window_rules(&self) -> std::sync::Arc<WindowRules>;
+    /// Replaces the rules of [`Store::window_rules`]; [`refresh_windows`]
+    /// then recomputes the windows computed with others.
+    fn set_window_rules(&self, rules: std::sync::Arc<WindowRules>);
+    /// Records whose disclosure window is not computed yet (or was computed
     /// with other rules), with their current fields, at most `limit`.
     fn stale_windows(&self, limit: u32) -> Result<Vec<StaleWindow>>;
     /// Stores computed windows, marked with the rules' fingerprint.
     fn set_windows(&self, fingerprint: &str, windows: &[(i64, xinjiao_core::disclosure::RecordWindow)]) -> Result<()>;
-    /// Marks every window stale (the rules changed).
-    fn invalidate_windows(&self) -> Result<()>;
+    /// Marks stale every window not computed with the rules of `fingerprint`
+    /// (the rules changed); those records are not public until recomputed.
+    fn invalidate_windows(&self, fingerprint: &str) -> Result<()>;
+
+    /// Events about a subject itself (`subject.*`: created, renamed), oldest
+    /// first: the history of its name, for staff.
+    fn subject_history(&self, subject_id: i64) -> Result<Vec<Event>>;
 
     /// Withdraws a record from publication from today (`ctx`'s day), because
     /// the decision was changed, revoked, or confirmed illegal or void by a
@@ -832,7 +933,11 @@ pub const DUMP_TABLES: &[DumpTable] = {
     use ColumnType::*;
     &[
         ("meta", &[("key", Text), ("value", Text)], 1),
-        ("divisions", &[("code", Text), ("name", Text), ("parent_code", Text), ("sort", Int)], 1),
+        (
+            "divisions",
+            &[("code", Text), ("name", Text), ("parent_code", Text), ("sort", Int), ("authority_codes", Text)],
+            1,
+        ),
         (
             "departments",
             &[
@@ -843,6 +948,7 @@ pub const DUMP_TABLES: &[DumpTable] = {
                 ("kind", Text),
                 ("sort", Int),
                 ("review_required", Int),
+                ("authority_codes", Text),
             ],
             1,
         ),
@@ -912,6 +1018,7 @@ pub const DUMP_TABLES: &[DumpTable] = {
                 ("repaired_on", Date),
                 ("review_state", Text),
                 ("review_reason", Text),
+                ("pending_version", Int),
             ],
             1,
         ),

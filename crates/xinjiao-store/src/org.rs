@@ -14,6 +14,8 @@ pub struct Division {
     pub name: String,
     pub parent_code: Option<String>,
     pub sort: i64,
+    /// Decision-authority codes every department of the division may submit under.
+    pub authority_codes: Vec<String>,
 }
 
 /// What a department is.
@@ -64,6 +66,29 @@ pub struct Department {
     pub sort: i64,
     /// A reviewer approves each record before it is public.
     pub review_required: bool,
+    /// Decision-authority codes it may submit under, besides its division's.
+    pub authority_codes: Vec<String>,
+}
+
+/// The decision-authority codes the clerks of department `id` may submit
+/// records under: the department's own and its division's.
+pub fn allowed_authority_codes(departments: &[Department], divisions: &[Division], id: i64) -> Vec<String> {
+    let Some(d) = departments.iter().find(|d| d.id == id) else { return vec![] };
+    let mut out = d.authority_codes.clone();
+    if let Some(div) = divisions.iter().find(|v| v.code == d.division_code) {
+        out.extend(div.authority_codes.iter().cloned());
+    }
+    out
+}
+
+/// Codes as stored: separated by single spaces.
+pub fn join_codes(codes: &[String]) -> String {
+    codes.join(" ")
+}
+
+/// The stored form of [`join_codes`] back as a list.
+pub fn split_codes(stored: &str) -> Vec<String> {
+    stored.split(' ').filter(|c| !c.is_empty()).map(String::from).collect()
 }
 
 /// A department to create or update (matched by code).
@@ -74,6 +99,7 @@ pub struct NewDepartment {
     pub name: String,
     pub kind: DepartmentKind,
     pub sort: i64,
+    pub authority_codes: Vec<String>,
 }
 
 /// A department's declaration of how many decisions of a kind it made in a month (应报送数).
@@ -220,6 +246,7 @@ pub fn from_file(f: &xinjiao_core::org::OrgFile) -> (Vec<Division>, Vec<NewDepar
             name: d.name.clone(),
             parent_code: d.parent.clone(),
             sort: i as i64,
+            authority_codes: d.authority_codes.clone(),
         })
         .collect();
     let departments = f
@@ -232,6 +259,7 @@ pub fn from_file(f: &xinjiao_core::org::OrgFile) -> (Vec<Division>, Vec<NewDepar
             name: d.name.clone(),
             kind: DepartmentKind::parse(&d.kind).unwrap_or(DepartmentKind::Section),
             sort: i as i64,
+            authority_codes: d.authority_codes.clone(),
         })
         .collect();
     (divisions, departments)

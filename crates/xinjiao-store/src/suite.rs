@@ -43,7 +43,9 @@ macro_rules! store_tests {
             subjects_claim_accounts_with_one_time_codes,
             objections_follow_their_states,
             repairs_end_and_restore_publication,
-            reviewed_departments_publish_on_approval
+            reviewed_departments_publish_on_approval,
+            only_the_owner_changes_a_record,
+            reviewed_changes_keep_the_approved_version_public
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -128,10 +130,11 @@ pub fn person_penalty(name: &str, id_no: &str, decision_no: &str) -> Record {
         ("CF_WFXW", "未按规定携带道路运输证"),
         ("CF_SY", "驾驶营运车辆未携带道路运输证"),
         ("CF_YJ", "《道路运输条例》"),
-        ("CF_CFLB", "警告"),
-        ("CF_NR", "警告"),
-        ("CF_JDRQ", "2025-03-03"),
-        ("CF_YXQ", "2025-03-03"),
+        ("CF_CFLB", "罚款"),
+        ("CF_NR", "罚款200元"),
+        ("CF_NR_FK", "0.02"),
+        ("CF_JDRQ", "2026-03-03"),
+        ("CF_YXQ", "2026-03-03"),
         ("CF_CFJG", "河源市交通运输局"),
         ("CF_CFJGDM", "11230500001755309F"),
         ("CF_SJLY", "河源市交通运输局"),
@@ -507,13 +510,20 @@ pub fn authorities_and_totals(store: &dyn Store) {
     assert_eq!(store.events(1).unwrap()[0].id, ev);
 }
 
-/// Two divisions and three departments; returns the departments' ids.
+/// The decision-authority code of the fixtures' city bureau (河源市交通运输局),
+/// registered for the city division by [`small_organisation`].
+pub const CITY_AUTHORITY: &str = "11230500001755309F";
+
+/// Two divisions and three departments; returns the departments' ids. The
+/// city's departments may submit under [`CITY_AUTHORITY`], the county's under
+/// `uscc_for(900)`.
 pub fn small_organisation(store: &dyn Store) -> (i64, i64, i64) {
     let div = |code: &str, name: &str, parent: Option<&str>, sort| Division {
         code: code.into(),
         name: name.into(),
         parent_code: parent.map(String::from),
         sort,
+        authority_codes: vec![if code == "441600" { CITY_AUTHORITY.to_string() } else { uscc_for(900) }],
     };
     let dept = |code: &str, division: &str, name: &str, kind, sort| NewDepartment {
         code: code.into(),
@@ -521,6 +531,7 @@ pub fn small_organisation(store: &dyn Store) -> (i64, i64, i64) {
         name: name.into(),
         kind,
         sort,
+        authority_codes: vec![],
     };
     store
         .save_organisation(
@@ -771,9 +782,8 @@ pub fn windows_are_refreshed_and_bound_public_lists(store: &dyn Store) {
         v.sort();
         v
     };
-    assert_eq!(public("2026-11-27").len(), 3, "windows not computed yet: nothing hidden");
-    assert_eq!(crate::refresh_windows(store, &rules, "fp1").unwrap(), 3);
-    assert_eq!(crate::refresh_windows(store, &rules, "fp1").unwrap(), 0, "nothing stale");
+    // Windows are computed in the write's own transaction.
+    assert_eq!(crate::refresh_windows(store).unwrap(), 0, "nothing stale after a write");
     // The fine (一般): public until 2027-05-10; the warning (轻微) is not published;
     // the licence is public while valid.
     assert_eq!(public("2026-11-27"), ["罚1", "许1"]);
@@ -783,19 +793,26 @@ pub fn windows_are_refreshed_and_bound_public_lists(store: &dyn Store) {
     let fine = all.items.iter().find(|r| r.decision_no == "罚1").unwrap();
     assert_eq!(fine.public_until, Some(d("2027-05-10")));
     assert_eq!(all.total, 3, "staff lists see everything");
-    // A new record is computed on the next refresh; new rules recompute all.
     store.write_records(&ctx("clerk"), &[penalty("丁公司", &uscc_for(4), "罚4", "2026-06-01")]).unwrap();
-    assert_eq!(crate::refresh_windows(store, &rules, "fp1").unwrap(), 1);
-    assert_eq!(crate::refresh_windows(store, &rules, "fp2").unwrap(), 4);
+    assert_eq!(crate::refresh_windows(store).unwrap(), 0);
+    assert_eq!(public("2026-11-27"), ["罚1", "罚4", "许1"]);
+    // New rules: every window computed with others is stale, and a record
+    // without a computed window is public on no day (staff still list it).
+    let new_rules = crate::WindowRules { rules, fingerprint: "fp2".into() };
+    store.set_window_rules(std::sync::Arc::new(new_rules));
+    store.invalidate_windows("fp2").unwrap();
+    assert_eq!(public("2026-11-27"), Vec::<String>::new(), "no window, not public");
+    assert_eq!(store.list_records(&RecordFilter::default(), PageRequest::new(1, 50)).unwrap().total, 4);
+    assert_eq!(crate::refresh_windows(store).unwrap(), 4);
+    assert_eq!(crate::refresh_windows(store).unwrap(), 0);
+    assert_eq!(public("2026-11-27"), ["罚1", "罚4", "许1"]);
 }
 
 pub fn withdrawn_records_leave_the_public_lists(store: &dyn Store) {
-    use xinjiao_core::disclosure::DisclosureRules;
     let d = |s: &str| -> Date { s.parse().unwrap() };
-    let rules = DisclosureRules::embedded();
     let out = store.write_records(&ctx("clerk"), &[penalty("甲公司", &uscc_for(1), "罚1", "2026-05-10")]).unwrap();
     let id = out[0].record_id();
-    crate::refresh_windows(store, &rules, "fp").unwrap();
+    crate::refresh_windows(store).unwrap();
     let public_on = |day: &str| {
         let f = RecordFilter { public_on: Some(d(day)), ..Default::default() };
         store.list_records(&f, PageRequest::new(1, 10)).unwrap().total
@@ -806,7 +823,7 @@ pub fn withdrawn_records_leave_the_public_lists(store: &dyn Store) {
     store.withdraw_record(&w, id, "行政复议决定撤销原处罚决定", d("2026-05-26")).unwrap();
     assert!(matches!(store.withdraw_record(&w, id, "again", d("2026-05-26")), Err(StoreError::Conflict(_))));
     assert!(matches!(store.withdraw_record(&w, 999_999, "x", d("2026-05-26")), Err(StoreError::NotFound)));
-    assert_eq!(crate::refresh_windows(store, &rules, "fp").unwrap(), 1, "the withdrawal made the window stale");
+    assert_eq!(crate::refresh_windows(store).unwrap(), 0, "the withdrawal computed the window");
     assert_eq!(public_on("2026-05-27"), 1, "public until the day of withdrawal");
     assert_eq!(public_on("2026-05-28"), 0);
     let detail = store.record(id).unwrap().unwrap();
@@ -924,14 +941,12 @@ pub fn objections_follow_their_states(store: &dyn Store) {
 
 pub fn repairs_end_and_restore_publication(store: &dyn Store) {
     use crate::RepairFilter;
-    use xinjiao_core::disclosure::DisclosureRules;
     use xinjiao_core::repairs::{RepairAction, RepairStatus};
     let d = |s: &str| -> Date { s.parse().unwrap() };
-    let rules = DisclosureRules::embedded();
     let out = store.write_records(&ctx("clerk"), &[penalty("甲公司", &uscc_for(1), "罚1", "2026-05-10")]).unwrap();
     let rid = out[0].record_id();
     let sid = store.subject_by_key(&uscc_for(1)).unwrap().unwrap().id;
-    crate::refresh_windows(store, &rules, "fp").unwrap();
+    crate::refresh_windows(store).unwrap();
     let public_on = |day: &str| {
         let f = RecordFilter { public_on: Some(d(day)), ..Default::default() };
         store.list_records(&f, PageRequest::new(1, 10)).unwrap().total
@@ -955,7 +970,7 @@ pub fn repairs_end_and_restore_publication(store: &dyn Store) {
     );
     let approve = RepairAction::Approve("已履行全部义务，承诺书已签署".into());
     assert_eq!(store.act_on_repair(&staff_at("2026-11-25"), id, &approve).unwrap(), RepairStatus::Approved);
-    crate::refresh_windows(store, &rules, "fp").unwrap();
+    crate::refresh_windows(store).unwrap();
     assert_eq!(public_on("2026-11-24"), 1);
     assert_eq!(public_on("2026-11-25"), 0, "publication ends the day the repair is approved");
     let got = store.repairs(&RepairFilter { subject_id: Some(sid), ..Default::default() }, 10).unwrap();
@@ -967,7 +982,7 @@ pub fn repairs_end_and_restore_publication(store: &dyn Store) {
     // The commitment proved false: revoked, published again, and the breach is in the history.
     let revoke = RepairAction::Revoke("承诺不实：罚款未实际缴纳".into());
     assert_eq!(store.act_on_repair(&staff_at("2026-12-01"), id, &revoke).unwrap(), RepairStatus::Revoked);
-    crate::refresh_windows(store, &rules, "fp").unwrap();
+    crate::refresh_windows(store).unwrap();
     assert_eq!(public_on("2026-12-02"), 1);
     let events: Vec<(String, String)> =
         store.record(rid).unwrap().unwrap().events.into_iter().map(|e| (e.action, e.detail)).collect();
@@ -1050,4 +1065,134 @@ pub fn reviewed_departments_publish_on_approval(store: &dyn Store) {
     for a in ["department.review_changed", "record.approved", "record.rejected"] {
         assert!(actions.iter().any(|x| x == a), "{a}");
     }
+}
+
+/// A penalty like [`penalty`] with another fine (元) and content.
+fn fined(name: &str, uscc: &str, decision_no: &str, date: &str, yuan: &str) -> Record {
+    let mut p = penalty(name, uscc, decision_no, date);
+    if let Record::Penalty(x) = &mut p {
+        x.content = format!("罚款{yuan}元");
+    }
+    p
+}
+
+pub fn only_the_owner_changes_a_record(store: &dyn Store) {
+    use crate::Refusal;
+    let (_, wzcl, dy) = small_organisation(store);
+    let at = |s: &str| -> Timestamp { s.parse().unwrap() };
+    let city = WriteContext::new("wz1", at("2026-10-12T02:00:00Z"), "上传").in_department(Some(wzcl));
+    let county = WriteContext::new("dy1", at("2026-10-13T02:00:00Z"), "上传").in_department(Some(dy));
+    let out = store.write_records(&city, &[fined("甲公司", &uscc_for(1), "罚1", "2026-10-09", "20100")]).unwrap();
+    let r1 = out[0].record_id();
+    // The county changes the city's record: refused, nothing written.
+    let events_before = store.data_version().unwrap();
+    let out = store.write_records(&county, &[fined("甲公司", &uscc_for(1), "罚1", "2026-10-09", "1")]).unwrap();
+    assert_eq!(out, [RecordOutcome::Refused(Refusal::NotOwner { record_id: r1, owner: Some(wzcl) })]);
+    let detail = store.record(r1).unwrap().unwrap();
+    assert_eq!((detail.row.version, detail.versions.len()), (1, 1));
+    assert!(detail.current().fields["CF_NR"].contains("20100"));
+    assert_eq!(store.data_version().unwrap(), events_before, "not even an event");
+    // A newer decision of the county naming the city's subject otherwise: refused.
+    let out = store.write_records(&county, &[penalty("甲公司（改名）", &uscc_for(1), "县罚1", "2026-10-11")]).unwrap();
+    let sid = store.subject_by_key(&uscc_for(1)).unwrap().unwrap().id;
+    assert_eq!(out, [RecordOutcome::Refused(Refusal::SubjectNotHeld { subject_id: sid, owner: Some(wzcl) })]);
+    assert_eq!(store.subject_by_key(&uscc_for(1)).unwrap().unwrap().name, "甲公司");
+    let county_only = RecordFilter { department_id: Some(dy), ..Default::default() };
+    assert_eq!(store.list_records(&county_only, PageRequest::new(1, 10)).unwrap().total, 0);
+    // With the subject's name as it stands, or an older decision, the county's record is written.
+    let out = store.write_records(&county, &[penalty("甲公司", &uscc_for(1), "县罚1", "2026-10-11")]).unwrap();
+    assert!(matches!(out[0], RecordOutcome::Created { .. }));
+    let out = store.write_records(&county, &[penalty("甲公司旧名", &uscc_for(1), "县罚0", "2026-01-05")]).unwrap();
+    assert!(matches!(out[0], RecordOutcome::Created { .. }));
+    assert_eq!(store.subject_by_key(&uscc_for(1)).unwrap().unwrap().name, "甲公司");
+    // Now the county holds a record of the subject: its newer decision renames it.
+    store.write_records(&county, &[penalty("甲公司（新名）", &uscc_for(1), "县罚2", "2026-10-12")]).unwrap();
+    assert_eq!(store.subject_by_key(&uscc_for(1)).unwrap().unwrap().name, "甲公司（新名）");
+    let history = store.subject_history(sid).unwrap();
+    let actions: Vec<&str> = history.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["subject.created", "subject.updated"]);
+    assert!(
+        history[1].detail.contains("甲公司（新名）") && history[1].detail.contains("县罚2"),
+        "{}",
+        history[1].detail
+    );
+    assert_eq!(history[1].actor, "dy1");
+    // A coordinator acts for every department; the system (no department) too.
+    let coord = WriteContext::new("chen", at("2026-10-14T02:00:00Z"), "更正").in_department(Some(dy)).overseeing(true);
+    let out =
+        store.write_records(&coord, &[fined("甲公司（新名）", &uscc_for(1), "罚1", "2026-10-09", "20000")]).unwrap();
+    assert_eq!(out, [RecordOutcome::Updated { record_id: r1, version: 2 }]);
+    assert_eq!(store.record(r1).unwrap().unwrap().row.department_id, Some(wzcl), "the owner stays");
+    let system = WriteContext::new("system", at("2026-10-15T02:00:00Z"), "迁移");
+    let out =
+        store.write_records(&system, &[fined("甲公司（新名）", &uscc_for(1), "罚1", "2026-10-09", "19000")]).unwrap();
+    assert!(matches!(out[0], RecordOutcome::Updated { version: 3, .. }));
+    // The owner itself changes its record.
+    let out =
+        store.write_records(&city, &[fined("甲公司（新名）", &uscc_for(1), "罚1", "2026-10-09", "18000")]).unwrap();
+    assert!(matches!(out[0], RecordOutcome::Updated { version: 4, .. }));
+}
+
+pub fn reviewed_changes_keep_the_approved_version_public(store: &dyn Store) {
+    let (_, wzcl, _) = small_organisation(store);
+    let at = |s: &str| -> Timestamp { s.parse().unwrap() };
+    let d = |s: &str| -> Date { s.parse().unwrap() };
+    let clerk = |day: &str| WriteContext::new("wz1", at(&format!("{day}T02:00:00Z")), "上传").in_department(Some(wzcl));
+    let review = |day: &str| WriteContext::new("coord", at(&format!("{day}T02:00:00Z")), "审核").overseeing(true);
+    let r1 = store
+        .write_records(&clerk("2026-10-12"), &[fined("甲公司", &uscc_for(1), "罚1", "2026-10-09", "20100")])
+        .unwrap()[0]
+        .record_id();
+    // Review is turned on after the record was published.
+    store.set_review_required(&ctx("coord"), wzcl, true).unwrap();
+    let public_fine = || -> Option<String> {
+        let f = RecordFilter { public_on: Some(d("2026-10-20")), ..Default::default() };
+        let page = store.list_records(&f, PageRequest::new(1, 10)).unwrap();
+        let row = page.items.into_iter().find(|r| r.id == r1)?;
+        let detail = store.record(row.id).unwrap().unwrap();
+        Some(detail.current().fields["CF_NR"].clone())
+    };
+    assert_eq!(public_fine().as_deref(), Some("罚款20100元"));
+    // A change (and a new name for the subject) waits for review.
+    let out = store
+        .write_records(&clerk("2026-10-14"), &[fined("甲公司（新）", &uscc_for(1), "罚1", "2026-10-10", "1")])
+        .unwrap();
+    assert_eq!(out, [RecordOutcome::Pending { record_id: r1, version: 2 }]);
+    assert_eq!(public_fine().as_deref(), Some("罚款20100元"), "the public keeps the approved version");
+    let detail = store.record(r1).unwrap().unwrap();
+    assert_eq!((detail.row.version, detail.row.pending_version), (1, Some(2)));
+    assert_eq!(detail.row.review_state.as_deref(), Some("pending"));
+    assert_eq!(detail.row.decision_date, d("2026-10-09"));
+    assert_eq!(detail.pending().unwrap().fields["CF_NR"], "罚款1元");
+    assert_eq!(store.subject_by_key(&uscc_for(1)).unwrap().unwrap().name, "甲公司", "not renamed before approval");
+    let pending = RecordFilter { review_state: Some("pending".into()), ..Default::default() };
+    assert_eq!(store.list_records(&pending, PageRequest::new(1, 10)).unwrap().total, 1);
+    // The same file again changes nothing; a rejection keeps the approved version.
+    let again = store
+        .write_records(&clerk("2026-10-14"), &[fined("甲公司（新）", &uscc_for(1), "罚1", "2026-10-10", "1")])
+        .unwrap();
+    assert_eq!(again, [RecordOutcome::Unchanged { record_id: r1 }]);
+    store.reject_record(&review("2026-10-15"), r1, "罚款金额与决定书不符").unwrap();
+    assert_eq!(public_fine().as_deref(), Some("罚款20100元"));
+    // The corrected change is pending again, and approval puts it in force.
+    let out = store
+        .write_records(&clerk("2026-10-16"), &[fined("甲公司（新）", &uscc_for(1), "罚1", "2026-10-10", "20000")])
+        .unwrap();
+    assert_eq!(out, [RecordOutcome::Pending { record_id: r1, version: 3 }]);
+    store.approve_record(&review("2026-10-17"), r1).unwrap();
+    assert_eq!(public_fine().as_deref(), Some("罚款20000元"));
+    let detail = store.record(r1).unwrap().unwrap();
+    assert_eq!((detail.row.version, detail.row.pending_version, detail.row.review_state), (3, None, None));
+    assert_eq!(detail.row.decision_date, d("2026-10-10"));
+    assert_eq!(detail.row.published_on, Some(d("2026-10-12")), "still first published on 10-12");
+    assert_eq!(detail.versions.len(), 3, "every version kept");
+    assert_eq!(store.subject_by_key(&uscc_for(1)).unwrap().unwrap().name, "甲公司（新）");
+    // The rates count it once, under its corrected decision date.
+    let deadlines = [
+        Deadline { kind: RecordKind::Penalty, decision_date: d("2026-10-09"), deadline: d("2026-10-20") },
+        Deadline { kind: RecordKind::Penalty, decision_date: d("2026-10-10"), deadline: d("2026-10-21") },
+    ];
+    let rows = store.record_rate_rows(d("2026-10-01"), d("2026-10-31"), &deadlines).unwrap();
+    assert_eq!(rows.iter().map(|r| r.reported).sum::<u64>(), 1);
+    assert!(store.approve_record(&review("2026-10-18"), r1).is_err(), "nothing pending");
 }

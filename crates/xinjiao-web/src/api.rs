@@ -246,8 +246,9 @@ async fn import_file(
     // Reading and parsing run on a blocking thread, never on the async workers.
     let result = tokio::task::spawn_blocking(move || {
         let reader = xinjiao_import::open_bytes(&filename, body.clone(), &opts).map_err(ImportError::File)?;
-        let result =
-            crate::import_job::run_import((!dry_run).then_some(&*store), reader, kind, &ctx, today, &mut |_| {})?;
+        let owner = crate::import_job::Ownership::of(&*store, &ctx)?;
+        let target = (!dry_run).then_some(&*store);
+        let result = crate::import_job::run_import(target, reader, kind, &ctx, &owner, today, &mut |_| {})?;
         if !dry_run {
             // Counted in the pass rate like a console upload.
             let r = &result.report;
@@ -271,7 +272,6 @@ async fn import_file(
         ImportError::File(e) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code, e.message),
         ImportError::Store(e) => e.into(),
     })?;
-    st.refresh_windows().await?;
     let report: ImportReport = result.report;
     let status = if report.rejected > 0 { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     Ok((status, Json(report)).into_response())

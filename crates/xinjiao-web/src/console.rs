@@ -49,9 +49,12 @@ pub(crate) fn acts_for(user: &User, department_id: Option<i64>) -> bool {
     user.role.oversees() || (user.department_id.is_some() && user.department_id == department_id)
 }
 
-/// The write context of a staff action: the user, now, why, and the user's department.
+/// The write context of a staff action: the user, now, why, the user's
+/// department, and whether the user acts for every department.
 pub(crate) fn ctx(st: &AppState, user: &User, reason: impl Into<String>) -> WriteContext {
-    WriteContext::new(user.username.clone(), st.now(), reason).in_department(user.department_id)
+    WriteContext::new(user.username.clone(), st.now(), reason)
+        .in_department(user.department_id)
+        .overseeing(user.role.oversees())
 }
 
 pub(crate) fn local_time(ts: jiff::Timestamp) -> String {
@@ -300,13 +303,13 @@ async fn upload(
             Ok(r) => r,
             Err(e) => return Ok(Err(e)),
         };
-        let result =
-            match crate::import_job::run_import((!dry_run).then_some(&*store), reader, kind, &wctx, today, &mut |_| {})
-            {
-                Ok(r) => r,
-                Err(ImportError::File(e)) => return Ok(Err(e)),
-                Err(ImportError::Store(e)) => return Err(e),
-            };
+        let owner = crate::import_job::Ownership::of(&*store, &wctx)?;
+        let target = (!dry_run).then_some(&*store);
+        let result = match crate::import_job::run_import(target, reader, kind, &wctx, &owner, today, &mut |_| {}) {
+            Ok(r) => r,
+            Err(ImportError::File(e)) => return Ok(Err(e)),
+            Err(ImportError::Store(e)) => return Err(e),
+        };
         // Serialised straight to text: no JSON tree of 100,000 diagnostics in memory.
         #[derive(serde::Serialize)]
         struct Stored<'a> {
@@ -331,7 +334,6 @@ async fn upload(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, render_home(&st, &user, Some(msg)).await?).into_response());
         }
     };
-    st.refresh_windows().await?;
     Ok(Redirect::to(&format!("/console/submissions/{id}")).into_response())
 }
 
@@ -560,10 +562,23 @@ async fn new_record(
         }
         Ok(rec) => {
             let wctx = ctx(&st, &user, "逐条录入");
+            let refused = |diag: xinjiao_core::Diagnostic| -> Result<Response, PageError> {
+                let page = form_page(&st, &user, kind, &values, &[diag]).render()?;
+                Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page)).into_response())
+            };
+            let check = wctx.clone();
+            let owner = st.db(move |s| crate::import_job::Ownership::of(s, &check)).await?;
+            if let Some(diag) = owner.check_code(&rec) {
+                return refused(diag);
+            }
             let out = st.db(move |s| s.write_records(&wctx, &[rec])).await?;
-            st.refresh_windows().await?;
-            let id = out[0].record_id();
-            Ok(Redirect::to(&format!("/console/records/{id}?saved=1")).into_response())
+            match out[0] {
+                xinjiao_store::RecordOutcome::Refused(r) => refused(owner.refusal(kind, r)),
+                xinjiao_store::RecordOutcome::Pending { record_id, .. } => {
+                    Ok(Redirect::to(&format!("/console/records/{record_id}?saved=pending")).into_response())
+                }
+                o => Ok(Redirect::to(&format!("/console/records/{}?saved=1", o.record_id())).into_response()),
+            }
         }
     }
 }
@@ -715,7 +730,10 @@ async fn staff_record(
     Path(id): Path<String>,
     Query(q): Query<SavedQuery>,
 ) -> Result<Html<String>, PageError> {
-    let msg = q.saved.map(|_| "已保存。".to_string());
+    let msg = q.saved.map(|v| match v.as_str() {
+        "pending" => "已保存修改，待审核通过后生效；在此之前公众看到的仍是审核通过的版本。".to_string(),
+        _ => "已保存。".to_string(),
+    });
     render_staff_record(&st, &user, &id, None, msg, vec![]).await
 }
 
@@ -763,7 +781,6 @@ async fn withdraw_record(
         }
         Err(e) => return Err(e.into()),
     }
-    st.refresh_windows().await?;
     Ok(Redirect::to(&format!("/console/records/{rid}?saved=1")).into_response())
 }
 

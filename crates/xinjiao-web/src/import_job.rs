@@ -4,10 +4,13 @@
 //! A file error met midway (a limit of [`xinjiao_import::Limits`]) rolls the
 //! whole transaction back: nothing of the file is stored.
 
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
 use xinjiao_core::record::ParseContext;
 use xinjiao_core::{Date, Record, RecordKind};
 use xinjiao_import::{FileError, ImportReport, RowDiagnostic, RowReader, parse_row};
-use xinjiao_store::{Store, StoreError, WriteContext};
+
+use xinjiao_store::{RecordOutcome, Refusal, Store, StoreError, WriteContext};
 
 /// Rows per store batch.
 const BATCH: usize = 2000;
@@ -88,6 +91,97 @@ fn duplicate_key(rec: &Record, first: u32) -> xinjiao_core::Diagnostic {
     )
 }
 
+/// What a writer may write: the decision-authority codes it may submit under
+/// and the names of departments, for the diagnostics that name a record's owner.
+#[derive(Debug, Clone, Default)]
+pub struct Ownership {
+    /// `None`: any code (a coordinator, or the system).
+    allowed_codes: Option<Vec<String>>,
+    /// The writer's department and division, as named in messages.
+    writer: String,
+    names: HashMap<i64, String>,
+}
+
+impl Ownership {
+    /// No restriction (validation without a store, the system).
+    pub fn unrestricted() -> Ownership {
+        Ownership::default()
+    }
+
+    /// The restrictions of `ctx`'s writer, from the organisation in `store`
+    /// (see [`WriteContext::owner_only`]).
+    pub fn of(store: &dyn Store, ctx: &WriteContext) -> Result<Ownership, StoreError> {
+        let departments = store.departments()?;
+        let names = departments.iter().map(|d| (d.id, d.name.clone())).collect();
+        let Some(dept) = ctx.owner_only() else {
+            return Ok(Ownership { allowed_codes: None, writer: String::new(), names });
+        };
+        let divisions = store.divisions()?;
+        let allowed = xinjiao_store::allowed_authority_codes(&departments, &divisions, dept);
+        let d = departments.iter().find(|d| d.id == dept);
+        let division = d.and_then(|d| divisions.iter().find(|v| v.code == d.division_code)).map(|v| v.name.as_str());
+        let writer = format!("{}（{}）", d.map_or("", |d| d.name.as_str()), division.unwrap_or(""));
+        Ok(Ownership { allowed_codes: Some(allowed), writer, names })
+    }
+
+    fn owner_name(&self, owner: Option<i64>) -> String {
+        match owner.and_then(|id| self.names.get(&id)) {
+            Some(name) => format!("「{name}」"),
+            None => "系统导入（未归属部门）".to_string(),
+        }
+    }
+
+    /// `row.authority_not_allowed` when the record's authority code is not the writer's.
+    pub fn check_code(&self, rec: &Record) -> Option<xinjiao_core::Diagnostic> {
+        let allowed = self.allowed_codes.as_ref()?;
+        let code = rec.authority().code.as_str();
+        if allowed.iter().any(|c| c == code) {
+            return None;
+        }
+        let field = match rec.kind() {
+            RecordKind::Penalty => "CF_CFJGDM",
+            RecordKind::License => "XK_XKJGDM",
+        };
+        let message = if allowed.is_empty() {
+            format!(
+                "本部门{}在组织机构文件中没有登记可使用的决定机关代码（authority_codes），不能报送决定机关代码为 {code} 的记录；请管理员在组织机构文件中登记后重新载入",
+                self.writer
+            )
+        } else {
+            format!(
+                "决定机关代码 {code} 不属于本部门{}；可使用的代码：{}。其他机关的决定由该机关的部门报送",
+                self.writer,
+                allowed.join("、")
+            )
+        };
+        Some(xinjiao_core::Diagnostic::new(field, "row.authority_not_allowed", message))
+    }
+
+    /// The diagnostic of a row the store refused.
+    pub fn refusal(&self, rec_kind: RecordKind, refusal: Refusal) -> xinjiao_core::Diagnostic {
+        let (wsh, name) = match rec_kind {
+            RecordKind::Penalty => ("CF_WSH", "CF_XDR_MC"),
+            RecordKind::License => ("XK_WSH", "XK_XDR_MC"),
+        };
+        let (field, code, message) = match refusal {
+            Refusal::NotOwner { owner, .. } => (
+                wsh,
+                "row.not_owner",
+                format!("该决定已由{}报送，只能由该部门或信用工作协调员修改；本行未导入", self.owner_name(owner)),
+            ),
+            Refusal::SubjectNotHeld { owner, .. } => (
+                name,
+                "row.subject_not_held",
+                format!(
+                    "本行会更改该主体的名称（或法定代表人），但本部门没有该主体的记录；主体信息以{}报送的最新决定为准，本行未导入。如主体名称确已变更，请联系该部门或信用工作协调员",
+                    self.owner_name(owner)
+                ),
+            ),
+        };
+        xinjiao_core::Diagnostic::new(field, code, message)
+    }
+}
+
 fn row_diagnostics(row: u64, diags: Vec<xinjiao_core::Diagnostic>) -> impl Iterator<Item = RowDiagnostic> {
     diags.into_iter().map(move |d| RowDiagnostic {
         row,
@@ -101,21 +195,27 @@ fn row_diagnostics(row: u64, diags: Vec<xinjiao_core::Diagnostic>) -> impl Itera
 /// transaction. Parsing runs on its own thread, a few batches ahead of the
 /// store, so that reading and writing use both cores.
 /// `progress` is called with the number of rows read so far.
+/// `owner` says which rows the writer may not write (checked by the parser:
+/// authority codes; by the store: other departments' records and subjects).
 pub fn run_import(
     store: Option<&dyn Store>,
     reader: RowReader,
     kind: RecordKind,
     ctx: &WriteContext,
+    owner: &Ownership,
     today: Date,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ImportResult, ImportError> {
     let parse_ctx = ParseContext { today };
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<(u64, Vec<Record>), String>>(4);
+    // (rows read so far, the row number of each record, the records)
+    type Batch = (u64, Vec<u64>, Vec<Record>);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Batch, String>>(4);
     std::thread::scope(|scope| {
         let parser = scope.spawn(move || -> Result<ImportReport, FileError> {
             let mut report = ImportReport::default();
             let mut seen = SeenKeys::default();
             let mut batch: Vec<Record> = Vec::with_capacity(BATCH);
+            let mut batch_rows: Vec<u64> = Vec::with_capacity(BATCH);
             for source in reader {
                 let source = match source {
                     Ok(s) => s,
@@ -129,10 +229,16 @@ pub fn run_import(
                 report.push_warnings(row_diagnostics(parsed.row, parsed.warnings), MAX_DIAGNOSTICS);
                 let result = parsed.result.and_then(|rec| match seen.first_row(&rec, parsed.row) {
                     Some(first) => Err(vec![duplicate_key(&rec, first)]),
-                    None => Ok(rec),
+                    None => match owner.check_code(&rec) {
+                        Some(d) => Err(vec![d]),
+                        None => Ok(rec),
+                    },
                 });
                 match result {
-                    Ok(rec) => batch.push(rec),
+                    Ok(rec) => {
+                        batch.push(rec);
+                        batch_rows.push(parsed.row);
+                    }
                     Err(diags) => {
                         report.rejected += 1;
                         report.push_diagnostics(row_diagnostics(parsed.row, diags), MAX_DIAGNOSTICS);
@@ -140,43 +246,67 @@ pub fn run_import(
                 }
                 if batch.len() >= BATCH {
                     let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                    if tx.send(Ok((report.rows, full))).is_err() {
+                    let rows = std::mem::replace(&mut batch_rows, Vec::with_capacity(BATCH));
+                    if tx.send(Ok((report.rows, rows, full))).is_err() {
                         break; // the writer stopped
                     }
                 }
             }
             if !batch.is_empty() {
-                let _ = tx.send(Ok((report.rows, batch)));
+                let _ = tx.send(Ok((report.rows, batch_rows, batch)));
             }
             Ok(report)
         });
         let mut n_valid = 0u64;
         let mut last_progress = 0u64;
+        // The row of each record handed to the store, in order: the store
+        // reports each record's outcome in the same order.
+        let rows_in_flight: RefCell<VecDeque<u64>> = RefCell::new(VecDeque::new());
         let mut batches = rx.iter().map(|item| {
-            let (rows_read, batch) = item?;
+            let (rows_read, rows, batch) = item?;
             n_valid += batch.len() as u64;
+            rows_in_flight.borrow_mut().extend(rows);
             if rows_read - last_progress >= 10_000 {
                 progress(rows_read);
                 last_progress = rows_read;
             }
-            Ok::<_, String>(batch)
+            Ok::<_, String>((ctx.clone(), batch))
         });
-        let counts = match store {
-            Some(store) => store.write_record_stream_counted(ctx, &mut batches),
+        let (mut changed, mut unchanged, mut awaiting) = (0u64, 0u64, 0u64);
+        let mut refused: Vec<RowDiagnostic> = Vec::new();
+        let written = match store {
+            Some(store) => store.write_batches(&mut batches, &mut |outcome| {
+                let row = rows_in_flight.borrow_mut().pop_front().unwrap_or(0);
+                match outcome {
+                    RecordOutcome::Unchanged { .. } => unchanged += 1,
+                    RecordOutcome::Refused(r) => refused.extend(row_diagnostics(row, vec![owner.refusal(kind, r)])),
+                    RecordOutcome::Pending { .. } => {
+                        changed += 1;
+                        awaiting += 1;
+                    }
+                    RecordOutcome::Created { .. } | RecordOutcome::Updated { .. } => changed += 1,
+                }
+            }),
             // Validation only: a file error ends the parser, which reports it below.
             None => {
                 batches.by_ref().for_each(drop);
-                Ok((0, 0))
+                Ok(())
             }
         };
         drop(batches);
         let parsed = parser.join().map_err(|_| StoreError::Backend("import parser thread panicked".into()))?;
         let mut report = parsed.map_err(ImportError::File)?;
-        let (changed, unchanged) = counts?;
+        written?;
         progress(report.rows);
         if store.is_some() {
             report.unchanged = unchanged;
             report.accepted = changed;
+            report.awaiting_review = awaiting;
+            if !refused.is_empty() {
+                report.rejected += refused.len() as u64;
+                report.push_diagnostics(refused.into_iter(), MAX_DIAGNOSTICS);
+                report.diagnostics.sort_by_key(|d| d.row);
+            }
         } else {
             report.accepted = n_valid;
         }

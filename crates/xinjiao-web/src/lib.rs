@@ -48,11 +48,9 @@ pub struct Rules {
     pub repairs: xinjiao_core::repairs::RepairRules,
     /// Working-day deadlines of objections (`rules/objections.toml`).
     pub objections: xinjiao_core::objections::ObjectionRules,
-    /// How long penalties are published (`rules/disclosure.toml`).
+    /// How long penalties are published (`rules/disclosure.toml`); the
+    /// store computes windows with the same rules ([`Store::window_rules`]).
     pub disclosure: xinjiao_core::disclosure::DisclosureRules,
-    /// Fingerprint of the disclosure rules: stored windows computed with
-    /// other rules are recomputed.
-    pub disclosure_fingerprint: String,
 }
 
 impl Rules {
@@ -69,7 +67,6 @@ impl Rules {
             disclosure: xinjiao_core::disclosure::DisclosureRules::embedded(),
             objections: xinjiao_core::objections::ObjectionRules::embedded(),
             repairs: xinjiao_core::repairs::RepairRules::embedded(),
-            disclosure_fingerprint: xinjiao_core::disclosure::fingerprint(&[xinjiao_core::disclosure::EMBEDDED]),
         }
     }
 }
@@ -115,17 +112,6 @@ impl AppState {
     pub fn today(&self) -> Date {
         china_date(self.now())
     }
-    /// Computes the disclosure windows of records written since the last call
-    /// (every write path calls it after storing records).
-    pub async fn refresh_windows(&self) -> Result<u64, StoreError> {
-        let rules = self.rules.clone();
-        self.db(move |s| {
-            let r = rules.read().expect("rules");
-            xinjiao_store::refresh_windows(s, &r.disclosure, &r.disclosure_fingerprint)
-        })
-        .await
-    }
-
     /// Runs a store call on a blocking thread.
     pub async fn db<T: Send + 'static>(
         &self,

@@ -1346,10 +1346,7 @@ async fn act_on_repair(
     }
     let wctx = ctx(&st, &user, format!("处理信用修复申请 {id}"));
     match st.db(move |s| s.act_on_repair(&wctx, id, &action)).await {
-        Ok(_) => {
-            st.refresh_windows().await?;
-            Ok(Redirect::to("/console/repairs").into_response())
-        }
+        Ok(_) => Ok(Redirect::to("/console/repairs").into_response()),
         Err(xinjiao_store::StoreError::Conflict(m)) => {
             let page = render_repairs(&st, &user, vec![m]).await?;
             Ok((axum::http::StatusCode::CONFLICT, page).into_response())
@@ -1450,10 +1447,7 @@ async fn review_record(
         _ => return Err(PageError::BadRequest("未知的操作".into())),
     };
     match result {
-        Ok(()) => {
-            st.refresh_windows().await?;
-            Ok(Redirect::to("/console/reviews").into_response())
-        }
+        Ok(()) => Ok(Redirect::to("/console/reviews").into_response()),
         Err(xinjiao_store::StoreError::Conflict(m)) => {
             let page = render_reviews(&st, &user, vec![m]).await?;
             Ok((axum::http::StatusCode::CONFLICT, page).into_response())

@@ -138,8 +138,8 @@ fn app(backend: Backend) -> App {
         .write_records(
             &ctx(),
             &[
-                penalty("河源市顺达运输有限公司", "91350100M000100Y43", "河交罚〔2024〕1号", "2024-05-28"),
-                penalty("龙川县顺达货运有限公司", "91110108551385082Q", "河交罚〔2024〕2号", "2024-07-01"),
+                penalty("河源市顺达运输有限公司", "91350100M000100Y43", "河交罚〔2024〕1号", "2026-05-28"),
+                penalty("龙川县顺达货运有限公司", "91110108551385082Q", "河交罚〔2024〕2号", "2026-07-01"),
                 license("河源市顺达运输有限公司", "91350100M000100Y43", "龙交运许〔2024〕1号", "2024-03-01"),
                 xinjiao_store::suite::person_penalty("李四", PERSON_ID, "河交罚〔2025〕9号"),
             ],
@@ -208,7 +208,7 @@ async fn portal_pages(app: App) {
                 "龙川县顺达货运有限公司",
                 "91110108551385082Q",
                 &format!("龙交罚〔2024〕{i}号"),
-                "2024-01-01",
+                "2026-01-01",
             )
         })
         .collect();
@@ -224,7 +224,7 @@ async fn portal_pages(app: App) {
     assert!(mine.contains("河源市顺达运输有限公司：“双公示”信息") && mine.contains("共 2 条"), "{mine}");
     assert!(mine.contains("name=\"subject\" value=\"91350100M000100Y43\""), "the filter form keeps the subject");
     assert_eq!(get(&app, "/disclosures?subject=NOPE").await.0, StatusCode::NOT_FOUND);
-    let (s, list) = get(&app, "/disclosures?kind=penalty&from=2024-06-01").await;
+    let (s, list) = get(&app, "/disclosures?kind=penalty&from=2026-06-01").await;
     assert_eq!(s, StatusCode::OK);
     assert!(list.contains("河交罚〔2024〕2号") && !list.contains("河交罚〔2024〕1号"), "date filter");
     let (s, bad) = get(&app, "/disclosures?from=2024-13-01").await;
@@ -844,8 +844,7 @@ async fn records_are_public_exactly_inside_their_window(app: App) {
         .db(|s| s.write_records(&ctx(), &[penalty("河源市窗口运输有限公司", uscc, "河交罚〔2025〕77号", "2025-11-19")]))
         .unwrap();
     let id = out[0].record_id();
-    let rules = xinjiao_web::Rules::embedded();
-    app.db(|s| xinjiao_store::refresh_windows(s, &rules.disclosure, &rules.disclosure_fingerprint)).unwrap();
+    app.db(|s| xinjiao_store::refresh_windows(s)).unwrap();
     // The day before the decision (a clock set back): not yet public.
     let earlier = router_on(&app, "2025-11-18");
     assert_eq!(get_on(&earlier, &format!("/records/{id}")).await.0, StatusCode::NOT_FOUND);
@@ -888,8 +887,7 @@ async fn records_are_public_exactly_inside_their_window(app: App) {
 
 async fn staff_withdraw_records_with_a_reason(app: App) {
     // Today is 2026-11-18 (the test clock). Record 1 has no department: only a coordinator may withdraw it.
-    let rules = xinjiao_web::Rules::embedded();
-    app.db(|s| xinjiao_store::refresh_windows(s, &rules.disclosure, &rules.disclosure_fingerprint)).unwrap();
+    app.db(|s| xinjiao_store::refresh_windows(s)).unwrap();
     let recent = app
         .db(|s| {
             s.write_records(
@@ -904,7 +902,7 @@ async fn staff_withdraw_records_with_a_reason(app: App) {
         })
         .unwrap()[0]
         .record_id();
-    app.db(|s| xinjiao_store::refresh_windows(s, &rules.disclosure, &rules.disclosure_fingerprint)).unwrap();
+    app.db(|s| xinjiao_store::refresh_windows(s)).unwrap();
     assert_eq!(get(&app, &format!("/records/{recent}")).await.0, StatusCode::OK);
     let clerk = login(&app).await;
     let coord = login_as(&app, "coord").await;
@@ -934,16 +932,23 @@ async fn staff_withdraw_records_with_a_reason(app: App) {
 }
 
 async fn subjects_claim_their_account_with_the_notice_code(app: App) {
-    let rules = xinjiao_web::Rules::embedded();
-    app.db(|s| xinjiao_store::refresh_windows(s, &rules.disclosure, &rules.disclosure_fingerprint)).unwrap();
+    app.db(|s| xinjiao_store::refresh_windows(s)).unwrap();
     let clerk = login(&app).await;
     let coord = login_as(&app, "coord").await;
-    // Record 1: 河源市顺达运输有限公司, 2024-05-28, a fine (一般): public until 2025-05-27, repairable from 2024-08-28.
+    // An older fine of the same subject, whose publication has ended.
+    let old = xinjiao_store::suite::penalty(
+        "河源市顺达运输有限公司",
+        "91350100M000100Y43",
+        "河交罚〔2023〕8号",
+        "2024-05-28",
+    );
+    app.db(move |s| s.write_records(&ctx(), &[old])).unwrap();
+    // Record 1: 河源市顺达运输有限公司, 2026-05-28, a fine (一般): public until 2027-05-27, repairable from 2026-08-28.
     assert_eq!(send(&app, form_post("/console/records/1/notice", &clerk, "")).await.0, StatusCode::FORBIDDEN);
     let (s, _, notice) = send(&app, form_post("/console/records/1/notice", &coord, "")).await;
     assert_eq!(s, StatusCode::OK);
     assert!(
-        notice.contains("信用修复告知书") && notice.contains("2024-08-28") && notice.contains("2025-05-27"),
+        notice.contains("信用修复告知书") && notice.contains("2026-08-28") && notice.contains("2027-05-27"),
         "{notice}"
     );
     let code = notice.split("id=\"claim-code\">").nth(1).unwrap().split('<').next().unwrap().to_string();
@@ -975,7 +980,7 @@ async fn subjects_claim_their_account_with_the_notice_code(app: App) {
         mine.contains("河交罚〔2024〕1号") && mine.contains("龙交运许〔2024〕1号"),
         "its penalty and licence: {mine}"
     );
-    assert!(mine.contains("公示期满，已停止公示") && mine.contains("2024-08-28"), "{mine}");
+    assert!(mine.contains("河交罚〔2023〕8号") && mine.contains("公示期满，已停止公示"), "{mine}");
     assert!(!mine.contains("河交罚〔2024〕2号"), "not another subject's");
     // The code is spent; the account logs in with its password.
     let (s, _, _) = send(&app, claim(uscc, &code, "a-long-password", "a-long-password")).await;
@@ -1022,8 +1027,7 @@ async fn a_subject_objects_and_the_department_decides(app: App) {
         })
         .unwrap()[0]
         .record_id();
-    let rules = xinjiao_web::Rules::embedded();
-    app.db(|s| xinjiao_store::refresh_windows(s, &rules.disclosure, &rules.disclosure_fingerprint)).unwrap();
+    app.db(|s| xinjiao_store::refresh_windows(s)).unwrap();
     let subject = claimed_subject(&app, id, uscc).await;
     let (_, _, mine) = get_with_cookie(&app, "/account", &subject).await;
     assert!(mine.contains(&format!("/account/records/{id}/objection")));
@@ -1107,8 +1111,7 @@ async fn a_repair_ends_publication_and_a_false_commitment_restores_it(app: App) 
     ];
     let out = app.db(|s| s.write_records(&w, &recs)).unwrap();
     let (old, new) = (out[0].record_id(), out[1].record_id());
-    let rules = xinjiao_web::Rules::embedded();
-    app.db(|s| xinjiao_store::refresh_windows(s, &rules.disclosure, &rules.disclosure_fingerprint)).unwrap();
+    app.db(|s| xinjiao_store::refresh_windows(s)).unwrap();
     let subject = claimed_subject(&app, old, uscc).await;
     let apply = |id: i64, evidence: &str, commit: bool| {
         let b = "----xj-repair";

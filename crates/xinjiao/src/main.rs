@@ -212,11 +212,11 @@ enum UserCommand {
     Enable { username: String },
 }
 
-/// Computes the disclosure windows of records written since the last time
-/// (embedded rules): a record without its window is not public.
+/// Computes the disclosure windows that are stale (the rules changed, or a
+/// database from before windows were computed with every write): a record
+/// without its window is not public.
 fn refresh_windows(store: &dyn Store) -> anyhow::Result<u64> {
-    let rules = xinjiao_web::Rules::embedded();
-    Ok(xinjiao_store::refresh_windows(store, &rules.disclosure, &rules.disclosure_fingerprint)?)
+    Ok(xinjiao_store::refresh_windows(store)?)
 }
 
 /// Disables or enables a staff account from the command line.
@@ -307,7 +307,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let is_demo = store.meta("demo")?.as_deref() == Some("1");
             let mut rules = xinjiao_web::Rules::embedded();
             add_stored_years(&mut rules.calendar, &*store)?;
-            let n = xinjiao_store::refresh_windows(&*store, &rules.disclosure, &rules.disclosure_fingerprint)?;
+            let n = xinjiao_store::refresh_windows(&*store)?;
             if n > 0 {
                 println!("已按公示期规则计算 {n} 条记录的公示期");
             }
@@ -353,6 +353,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 _ => None,
             };
             let wctx = ctx(&actor, &format!("导入文件 {}", file.display())).in_department(department_id);
+            // With --department the file is that department's: its codes, its records.
+            let owner = match &store {
+                Some(store) => xinjiao_web::import_job::Ownership::of(&**store, &wctx)?,
+                None => xinjiao_web::import_job::Ownership::unrestricted(),
+            };
             let tty = std::io::stderr().is_terminal();
             let mut progress = |n: u64| {
                 if tty {
@@ -365,6 +370,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 reader,
                 kind,
                 &wctx,
+                &owner,
                 china_date(clock()),
                 &mut progress,
             ) {
@@ -380,9 +386,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             if tty {
                 eprintln!();
-            }
-            if let Some(store) = &store {
-                refresh_windows(&**store)?;
             }
             let r = &result.report;
             if let Some(path) = report {

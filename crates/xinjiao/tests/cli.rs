@@ -154,6 +154,9 @@ const HEADER: &[&str] = &[
     "数据来源单位统一社会信用代码",
 ];
 
+/// The city bureau's decision-authority code in `config/heyuan-organisation.toml`.
+const CITY_BUREAU: &str = "11441600MB10000024";
+
 fn row(name: &str, uscc: &str, no: &str, fine: &str, date: &str) -> Vec<String> {
     [
         name,
@@ -602,9 +605,21 @@ fn organisation_attribution_rates_and_test_clock(dir: TempDir) {
     let out = xinjiao(&["import", "penalties", file.to_str().unwrap(), "--department", "NOPE", "--db", &dir.db()]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("部门编码 NOPE 不存在"));
+    // The sample's authority code is not one the organisation file gives the city.
+    let (code, report) = import(&dir, "penalties", &file, &["--department", "HY-WZCL"]);
+    assert_eq!((code, report["accepted"].as_u64()), (2, Some(0)), "{report}");
+    let refused = report["diagnostics"].as_array().unwrap().iter().filter(|d| d["code"] == "row.authority_not_allowed");
+    assert_eq!(refused.count(), 3, "{report}");
+    // Under the city bureau's code (config/heyuan-organisation.toml) the same rows are the department's.
+    let city: Vec<Vec<String>> = sample_rows()
+        .into_iter()
+        .map(|r| r.into_iter().map(|c| c.replace("11230500001755309F", CITY_BUREAU)).collect())
+        .collect();
+    std::fs::write(&file, csv_text(&city)).unwrap();
     let (code, report) = import(&dir, "penalties", &file, &["--department", "HY-WZCL"]);
     assert_eq!(code, 2);
     let accepted = report["accepted"].as_u64().unwrap();
+    assert_eq!(accepted, 3);
     let wzcl = dir.store().departments().unwrap().into_iter().find(|d| d.code == "HY-WZCL").unwrap().id;
     let filter = xinjiao_store::RecordFilter { department_id: Some(wzcl), ..Default::default() };
     let page = dir.store().list_records(&filter, xinjiao_store::PageRequest::new(1, 100)).unwrap();
