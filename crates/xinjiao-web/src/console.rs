@@ -608,6 +608,62 @@ struct StaffRecordPage {
     withdrawal_days: u32,
     row_review_state: Option<String>,
     row_review_reason: String,
+    /// The version awaiting review and its changed fields (name, in force, pending).
+    pending: Option<(i64, Vec<FieldChange>)>,
+    /// Changes of the subject's name: (time, by whom, what changed, on which decision).
+    subject_history: Vec<(String, String, String, String)>,
+}
+
+/// A changed field: (name, value in force, value pending).
+type FieldChange = (&'static str, String, String);
+
+/// The fields of `pending` that differ from `current`: (name, in force, pending).
+fn changed_views(
+    kind: RecordKind,
+    current: &std::collections::BTreeMap<String, String>,
+    pending: &std::collections::BTreeMap<String, String>,
+    reveal: bool,
+) -> Vec<FieldChange> {
+    let now = crate::views::field_views(kind, current, reveal);
+    let then = crate::views::field_views(kind, pending, reveal);
+    kind.fields()
+        .iter()
+        .filter_map(|def| {
+            let a = now.iter().find(|f| f.code == def.code).map(|f| f.value.clone()).unwrap_or_default();
+            let b = then.iter().find(|f| f.code == def.code).map(|f| f.value.clone()).unwrap_or_default();
+            (current.get(def.code) != pending.get(def.code)).then_some((def.name, a, b))
+        })
+        .collect()
+}
+
+/// A subject's name changes as staff read them, from its `subject.*` events.
+fn subject_changes(events: &[xinjiao_store::Event]) -> Vec<(String, String, String, String)> {
+    events
+        .iter()
+        .map(|e| {
+            let v: serde_json::Value = serde_json::from_str(&e.detail).unwrap_or_default();
+            let what = match e.action.as_str() {
+                "subject.created" => format!("首次报送，名称「{}」", v["name"].as_str().unwrap_or("")),
+                _ => {
+                    let mut parts = vec![format!(
+                        "名称「{}」→「{}」",
+                        v["name"][0].as_str().unwrap_or(""),
+                        v["name"][1].as_str().unwrap_or("")
+                    )];
+                    if v["legal_rep"][0] != v["legal_rep"][1] {
+                        parts.push(format!(
+                            "法定代表人「{}」→「{}」",
+                            v["legal_rep"][0].as_str().unwrap_or(""),
+                            v["legal_rep"][1].as_str().unwrap_or("")
+                        ));
+                    }
+                    parts.join("，")
+                }
+            };
+            let by_decision = v["decision_no"].as_str().unwrap_or("").to_string();
+            (local_time(e.at), e.actor.clone(), what, by_decision)
+        })
+        .collect()
 }
 
 /// A record's withdrawal from publication, against its deadline.
@@ -696,7 +752,14 @@ async fn render_staff_record(
         }
         None => "未归属部门".to_string(),
     };
+    let sid = detail.row.subject_id;
+    let history = st.db(move |s| s.subject_history(sid)).await?;
+    let pending = detail
+        .pending()
+        .map(|p| (p.version, changed_views(detail.row.kind, &detail.current().fields, &p.fields, reveal)));
     let page = StaffRecordPage {
+        pending,
+        subject_history: subject_changes(&history),
         withdrawal: withdrawal(st, &detail),
         row_review_state: detail.row.review_state.clone(),
         row_review_reason: detail.row.review_reason.clone().unwrap_or_default(),

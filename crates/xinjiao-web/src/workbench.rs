@@ -1369,6 +1369,8 @@ struct PendingRecord {
     decision_date: String,
     deadline: String,
     overdue: bool,
+    /// A change to a published record: the version awaiting review.
+    change_of: Option<i64>,
 }
 
 #[derive(Template)]
@@ -1403,7 +1405,8 @@ async fn render_reviews(st: &AppState, user: &User, errors: Vec<String>) -> Resu
                     department: r.department_id.map_or_else(|| "未归属部门".into(), |d| dept_name(&departments, d)),
                     decision_date: r.decision_date.to_string(),
                     deadline: deadline.to_string(),
-                    overdue: today > deadline,
+                    overdue: today > deadline && r.published_on.is_none(),
+                    change_of: r.published_on.and(r.pending_version),
                 }
             })
             .collect()

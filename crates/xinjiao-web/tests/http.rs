@@ -110,6 +110,7 @@ on_both_backends!(
     tokens_expire_and_are_revoked_and_disabled_accounts_sign_in_by_no_means,
     the_framework_s_own_rejections_are_answered_in_the_documented_shape,
     a_trusted_proxy_names_the_client_and_nobody_else_can,
+    only_a_record_s_department_changes_it_and_changes_are_reviewed,
 );
 
 fn ctx() -> WriteContext {
@@ -1682,4 +1683,169 @@ async fn a_trusted_proxy_names_the_client_and_nobody_else_can(app: App) {
         );
     }
     assert_eq!(send(&app, via("admin", PASSWORD, "198.51.100.200", peer)).await.0, StatusCode::TOO_MANY_REQUESTS);
+}
+
+/// A one-row penalty file (the CSV header of [`CSV`]).
+fn penalty_csv(name: &str, uscc: &str, no: &str, content: &str, date: &str, authority: &str) -> String {
+    let header = CSV.lines().next().unwrap();
+    let yuan: f64 = content.trim_start_matches("罚款").trim_end_matches('元').parse().unwrap();
+    let wan = yuan / 10000.0;
+    format!(
+        "{header}\n{name},法人及非法人组织,{uscc},{no},超限运输,车辆超限运输,《公路安全保护条例》,罚款,{content},{wan},{date},{date},河源市交通运输局,{authority},河源市交通运输局,{authority}\n"
+    )
+}
+
+/// Imports a file through the API as `token`'s account; the JSON report.
+async fn api_import(app: &App, token: &str, csv: String) -> serde_json::Value {
+    let req = Request::post("/api/v1/imports/penalties?filename=x.csv")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::from(csv))
+        .unwrap();
+    let (s, _, body) = send(app, req).await;
+    assert!(s == StatusCode::OK || s == StatusCode::UNPROCESSABLE_ENTITY, "{s}: {body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+fn codes(report: &serde_json::Value) -> Vec<(u64, String, String)> {
+    report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["row"].as_u64().unwrap(),
+                d["code"].as_str().unwrap().to_string(),
+                d["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+async fn only_a_record_s_department_changes_it_and_changes_are_reviewed(app: App) {
+    use xinjiao_store::suite::{CITY_AUTHORITY, uscc_for};
+    let depts = app.db(|s| s.departments()).unwrap();
+    let id_of = |code: &str| depts.iter().find(|d| d.code == code).unwrap().id;
+    let (zcfg, dy) = (id_of("HY-ZCFG"), id_of("DY-JTJ"));
+    let hash = auth::hash_password(PASSWORD).unwrap();
+    app.db(|s| s.create_user(&ctx(), "dy1", "东源县报送员", Role::Clerk, &hash, Some(dy))).unwrap();
+    app.db(|s| s.create_user(&ctx(), "zc1", "法规科报送员", Role::Clerk, &hash, Some(zcfg))).unwrap();
+    let (city, county, other) =
+        (api_token(&app, "clerk").await, api_token(&app, "dy1").await, api_token(&app, "zc1").await);
+    let firm = uscc_for(77);
+    let fine = |yuan: &str, date: &str, name: &str| {
+        penalty_csv(name, &firm, "河交罚〔2026〕500号", &format!("罚款{yuan}元"), date, CITY_AUTHORITY)
+    };
+    let report = api_import(&app, &city, fine("20100", "2026-11-02", "河源市甲物流有限公司")).await;
+    assert_eq!(report["accepted"], 1, "{report}");
+    let id = app
+        .db(|s| {
+            s.list_records(
+                &xinjiao_store::RecordFilter { subject_id: None, ..Default::default() },
+                xinjiao_store::PageRequest::new(1, 100),
+            )
+        })
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|r| r.decision_no == "河交罚〔2026〕500号")
+        .unwrap()
+        .id;
+    let public_content = || async {
+        let (s, body) = get(&app, &format!("/api/v1/records/{id}")).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        v["fields"]["CF_NR"].as_str().unwrap().to_string()
+    };
+    assert_eq!(public_content().await, "罚款20100元");
+    let record_events = || app.db(|s| s.record(id)).unwrap().unwrap().events.len();
+    let sid = app.db(|s| s.subject_by_key(&firm)).unwrap().unwrap().id;
+    let subject_events = || app.db(|s| s.subject_history(sid)).unwrap().len();
+    let events_before = (record_events(), subject_events());
+
+    // The county's clerk may not submit under the city's code at all.
+    let report = api_import(&app, &county, fine("1", "2026-11-02", "河源市甲物流有限公司")).await;
+    assert_eq!((report["accepted"].as_u64(), report["rejected"].as_u64()), (Some(0), Some(1)), "{report}");
+    let got = codes(&report);
+    assert_eq!((got[0].0, got[0].1.as_str()), (2, "row.authority_not_allowed"));
+    assert!(got[0].2.contains(CITY_AUTHORITY) && got[0].2.contains("东源县交通运输局"), "{}", got[0].2);
+    // Another city department shares the code but not the record.
+    let report = api_import(&app, &other, fine("1", "2026-11-02", "河源市甲物流有限公司")).await;
+    let got = codes(&report);
+    assert_eq!((report["accepted"].as_u64(), got[0].1.as_str()), (Some(0), "row.not_owner"), "{report}");
+    assert!(got[0].2.contains("「违章处理科」"), "names the owner: {}", got[0].2);
+    // The county's own decision about the firm may not rename it.
+    let county_code = uscc_for(900);
+    let renaming =
+        penalty_csv("河源市乙物流有限公司", &firm, "东交罚〔2026〕1号", "罚款100元", "2026-11-05", &county_code);
+    let report = api_import(&app, &county, renaming).await;
+    let got = codes(&report);
+    assert_eq!((report["accepted"].as_u64(), got[0].1.as_str()), (Some(0), "row.subject_not_held"), "{report}");
+    assert!(got[0].2.contains("「违章处理科」"), "{}", got[0].2);
+    // Nothing changed: the fine, the name, not even an event.
+    assert_eq!(public_content().await, "罚款20100元");
+    assert_eq!(app.db(|s| s.subject_by_key(&firm)).unwrap().unwrap().name, "河源市甲物流有限公司");
+    assert_eq!((record_events(), subject_events()), events_before, "no record or subject event");
+    // The same refusal through the single-record form, in Chinese, the values kept.
+    let zc_cookie = login_as(&app, "zc1").await;
+    let fields: Vec<(&str, String)> = vec![
+        ("CF_XDR_MC", "河源市甲物流有限公司".into()),
+        ("CF_XDR_LB", "法人及非法人组织".into()),
+        ("CF_XDR_SHXYM", firm.clone()),
+        ("CF_WSH", "河交罚〔2026〕500号".into()),
+        ("CF_WFXW", "超限运输".into()),
+        ("CF_SY", "车辆超限运输".into()),
+        ("CF_YJ", "《公路安全保护条例》".into()),
+        ("CF_CFLB", "罚款".into()),
+        ("CF_NR", "罚款1元".into()),
+        ("CF_NR_FK", "0.0001".into()),
+        ("CF_JDRQ", "2026-11-02".into()),
+        ("CF_YXQ", "2026-11-02".into()),
+        ("CF_CFJG", "河源市交通运输局".into()),
+        ("CF_CFJGDM", CITY_AUTHORITY.into()),
+        ("CF_SJLY", "河源市交通运输局".into()),
+        ("CF_SJLYDM", CITY_AUTHORITY.into()),
+    ];
+    let body = fields.iter().map(|(k, v)| format!("{k}={}", enc(v))).collect::<Vec<_>>().join("&");
+    let (s, _, page) = send(&app, form_post("/console/records/new?kind=penalty", &zc_cookie, &body)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.contains("row.not_owner") && page.contains("只能由该部门或信用工作协调员修改") && page.contains("罚款1元"),
+        "{page}"
+    );
+
+    // Review on: the owner's change waits; the public keeps the approved version.
+    let coord = login_as(&app, "coord").await;
+    let wzcl = id_of("HY-WZCL");
+    let (s, _, _) =
+        send(&app, form_post("/console/reviews/settings", &coord, &format!("department={wzcl}&required=1"))).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let report = api_import(&app, &city, fine("20000", "2026-11-03", "河源市甲物流（新）有限公司")).await;
+    assert_eq!((report["accepted"].as_u64(), report["awaiting_review"].as_u64()), (Some(1), Some(1)), "{report}");
+    assert_eq!(public_content().await, "罚款20100元", "the approved version stays public");
+    let (_, page) = get(&app, &format!("/records/{id}")).await;
+    assert!(page.contains("罚款20100元") && !page.contains("罚款20000元"), "{page}");
+    assert_eq!(app.db(|s| s.subject_by_key(&firm)).unwrap().unwrap().name, "河源市甲物流有限公司");
+    let (_, _, queue) = get_with_cookie(&app, "/console/reviews", &coord).await;
+    assert!(queue.contains("已公示记录的修改（第 2 版"), "{queue}");
+    let clerk = login(&app).await;
+    let (_, _, staff) = get_with_cookie(&app, &format!("/console/records/{id}"), &clerk).await;
+    assert!(
+        staff.contains("待审核的修改（第 2 版）")
+            && staff.contains("罚款20100元")
+            && staff.contains("罚款20000元")
+            && staff.contains("门户网站仍公示第 1 版"),
+        "{staff}"
+    );
+    let (s, _, _) = send(&app, form_post(&format!("/console/reviews/{id}"), &coord, "action=approve&reason=")).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(public_content().await, "罚款20000元");
+    // The rename took effect with the approval, and staff see the subject's history.
+    assert_eq!(app.db(|s| s.subject_by_key(&firm)).unwrap().unwrap().name, "河源市甲物流（新）有限公司");
+    let (_, _, staff) = get_with_cookie(&app, &format!("/console/records/{id}"), &clerk).await;
+    assert!(
+        staff.contains("主体信息变更记录")
+            && staff.contains("首次报送，名称「河源市甲物流有限公司」")
+            && staff.contains("名称「河源市甲物流有限公司」→「河源市甲物流（新）有限公司」"),
+        "{staff}"
+    );
 }

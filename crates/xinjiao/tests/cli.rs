@@ -103,6 +103,8 @@ on_both_backends!(
     hostile_xlsx_files_exit_1_and_store_nothing,
     csv_cells_in_another_encoding_control_characters_and_personal_numbers,
     a_decision_given_twice_in_one_file_is_a_diagnostic_on_the_second_row,
+    a_department_s_file_changes_only_its_own_records_and_subjects,
+    a_killed_import_leaves_nothing_and_the_reimport_completes,
 );
 
 fn xinjiao(args: &[&str]) -> Output {
@@ -833,4 +835,173 @@ fn a_decision_given_twice_in_one_file_is_a_diagnostic_on_the_second_row(dir: Tem
     std::fs::write(&f, csv_text(&[rows[0].clone(), other])).unwrap();
     let (code, report) = import(&dir, "penalties", &f, &["--dry-run"]);
     assert_eq!((code, report["rejected"].as_u64()), (0, Some(0)), "{report}");
+}
+
+/// The 东源县 bureau's decision-authority code in `config/heyuan-organisation.toml`.
+const DONGYUAN_BUREAU: &str = "11441625MB1000061E";
+
+/// `sample_rows()` under another authority code.
+fn rows_under(code: &str, rows: Vec<Vec<String>>) -> Vec<Vec<String>> {
+    rows.into_iter().map(|r| r.into_iter().map(|c| c.replace("11230500001755309F", code)).collect()).collect()
+}
+
+fn diagnostic_codes(report: &Value) -> Vec<(u64, String, String)> {
+    report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let text = |k: &str| d[k].as_str().unwrap_or("").to_string();
+            (d["row"].as_u64().unwrap(), text("code"), text("message"))
+        })
+        .collect()
+}
+
+fn a_department_s_file_changes_only_its_own_records_and_subjects(dir: TempDir) {
+    let org = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/heyuan-organisation.toml");
+    assert!(xinjiao(&["org", "load", org, "--db", &dir.db()]).status.success());
+    // The city's 违章处理科 reports three valid decisions (rows 2, 3, 5).
+    let city = rows_under(CITY_BUREAU, sample_rows());
+    let file = dir.path("city.csv");
+    std::fs::write(&file, csv_text(&city)).unwrap();
+    let (_, report) = import(&dir, "penalties", &file, &["--department", "HY-WZCL"]);
+    assert_eq!(report["accepted"], 3, "{report}");
+    let before = |dir: &TempDir| {
+        let store = dir.store();
+        let page = store.list_records(&Default::default(), xinjiao_store::PageRequest::new(1, 100)).unwrap();
+        let versions: Vec<(String, i64)> = page.items.iter().map(|r| (r.decision_no.clone(), r.version)).collect();
+        let names: Vec<String> = page.items.iter().map(|r| r.subject_name.clone()).collect();
+        (page.total, versions, names, store.events(1000).unwrap().len())
+    };
+    let snapshot = before(&dir);
+
+    // 东源县 changes the city's fines and renames its subjects, under the city's code: every row refused.
+    let mut hostile = city.clone();
+    for r in &mut hostile {
+        r[0] = format!("{}（改）", r[0]);
+        r[11] = "罚款1元".into();
+    }
+    std::fs::write(&file, csv_text(&hostile)).unwrap();
+    let (code, report) = import(&dir, "penalties", &file, &["--department", "DY-JTJ"]);
+    assert_eq!((code, report["accepted"].as_u64(), report["rejected"].as_u64()), (2, Some(0), Some(5)), "{report}");
+    let got = diagnostic_codes(&report);
+    for row in [2, 3, 5] {
+        let d = got.iter().find(|d| d.0 == row).unwrap_or_else(|| panic!("row {row}: {report}"));
+        assert_eq!(d.1, "row.authority_not_allowed", "{report}");
+        assert!(d.2.contains(CITY_BUREAU) && d.2.contains(DONGYUAN_BUREAU), "names both codes: {}", d.2);
+    }
+    // Another city section shares the code, not the records: refused row by row, naming the owner.
+    let (code, report) = import(&dir, "penalties", &file, &["--department", "HY-ZFJD"]);
+    assert_eq!((code, report["accepted"].as_u64()), (2, Some(0)), "{report}");
+    let got = diagnostic_codes(&report);
+    for row in [2, 3, 5] {
+        let d = got.iter().find(|d| d.0 == row).unwrap_or_else(|| panic!("row {row}: {report}"));
+        assert_eq!(d.1, "row.not_owner", "{report}");
+        assert!(d.2.contains("「违章处理科」"), "{}", d.2);
+    }
+    // 东源县's own newer decision about a city subject, under another name: refused.
+    let mut own = rows_under(DONGYUAN_BUREAU, sample_rows());
+    own.truncate(1);
+    own[0][0] = "河源市顺达运输（集团）有限公司".into();
+    own[0][6] = "东交罚〔2024〕1号".into();
+    own[0][13] = "2024-07-01".into();
+    own[0][14] = "2024-07-01".into();
+    std::fs::write(&file, csv_text(&own)).unwrap();
+    let (_, report) = import(&dir, "penalties", &file, &["--department", "DY-JTJ"]);
+    let got = diagnostic_codes(&report);
+    assert_eq!((report["accepted"].as_u64(), got[0].1.as_str()), (Some(0), "row.subject_not_held"), "{report}");
+    assert!(got[0].2.contains("「违章处理科」"), "{}", got[0].2);
+    assert_eq!(before(&dir), snapshot, "nothing changed: records, versions, names, events");
+    // Under the subject's name as it stands, 东源县's decision is its own.
+    own[0][0] = "河源市顺达运输有限公司".into();
+    std::fs::write(&file, csv_text(&own)).unwrap();
+    let (code, report) = import(&dir, "penalties", &file, &["--department", "DY-JTJ"]);
+    assert_eq!((code, report["accepted"].as_u64()), (0, Some(1)), "{report}");
+    // The owner itself changes its records: new versions.
+    let mut changed = city.clone();
+    changed[0][11] = "罚款2100元".into();
+    std::fs::write(dir.path("city2.csv"), csv_text(&changed)).unwrap();
+    let (_, report) = import(&dir, "penalties", &dir.path("city2.csv"), &["--department", "HY-WZCL"]);
+    assert_eq!((report["accepted"].as_u64(), report["unchanged"].as_u64()), (Some(1), Some(2)), "{report}");
+}
+
+fn a_killed_import_leaves_nothing_and_the_reimport_completes(dir: TempDir) {
+    let file = dir.path("big.csv");
+    let n = 50_000;
+    let made = xinjiao(&[
+        "demo",
+        "--csv",
+        file.to_str().unwrap(),
+        "--kind",
+        "penalties",
+        "--records",
+        &n.to_string(),
+        "--subjects",
+        "20000",
+        "--seed",
+        "3",
+    ]);
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let db = dir.db();
+    // Create the database first, so that the import's time goes to the file.
+    assert!(xinjiao(&["org", "list", "--db", &db]).status.success());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xinjiao"))
+        .args(["import", "penalties", file.to_str().unwrap(), "--db", &db])
+        .env_remove("XINJIAO_DATABASE_URL")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the import has written into its open transaction, then kill it.
+    let store = dir.store();
+    let started = std::time::Instant::now();
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        assert!(child.try_wait().unwrap().is_none(), "the import ended before it was killed");
+        // The import holds the write lock of its one transaction: another writer is refused.
+        let writing = match dir.backend {
+            Backend::Sqlite => {
+                let c = rusqlite::Connection::open(dir.path("db.sqlite3")).unwrap();
+                c.busy_timeout(std::time::Duration::ZERO).unwrap();
+                c.execute_batch("BEGIN IMMEDIATE; ROLLBACK").is_err()
+            }
+            Backend::Postgres => {
+                let mut c = ::postgres::Client::connect(&db, ::postgres::NoTls).unwrap();
+                let rows: i64 = c
+                    .query_one(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+                         AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()",
+                        &[],
+                    )
+                    .unwrap()
+                    .get(0);
+                rows > 0
+            }
+        };
+        if writing {
+            // Let it write some batches into the open transaction.
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(120), "the import never started writing");
+    }
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "killed, not finished");
+    // Nothing of the file: no record (public or not), no subject, no event of it.
+    let staff = store.list_records(&Default::default(), xinjiao_store::PageRequest::new(1, 1)).unwrap();
+    assert_eq!(staff.total, 0, "no partial batch");
+    let day = "2026-11-01".parse().unwrap();
+    let public = xinjiao_store::RecordFilter { public_on: Some(day), ..Default::default() };
+    assert_eq!(store.list_records(&public, xinjiao_store::PageRequest::new(1, 1)).unwrap().total, 0);
+    assert_eq!(store.totals().unwrap(), xinjiao_store::Totals::default());
+    drop(store);
+    // The re-import completes, every record with its window.
+    let (code, report) = import(&dir, "penalties", &file, &[]);
+    assert_eq!(report["rows"], n, "{report}");
+    assert!(code == 0 || code == 2, "{report}");
+    let store = dir.store();
+    let accepted = report["accepted"].as_u64().unwrap();
+    assert_eq!(store.list_records(&Default::default(), xinjiao_store::PageRequest::new(1, 1)).unwrap().total, accepted);
+    assert_eq!(store.stale_windows(1).unwrap(), vec![], "every window computed with its record");
 }
