@@ -313,11 +313,11 @@ pub struct RecordWindow {
 /// (its 失信程度 as given, else the suggested class; a class that is not
 /// published gets an empty window); a licence is public while it is valid
 /// (until the day after 有效期至) and its status is 有效.
-pub fn record_window(
+pub fn record_window<K: std::borrow::Borrow<str> + Ord>(
     rules: &DisclosureRules,
     kind: crate::RecordKind,
     decision_date: Date,
-    fields: &std::collections::BTreeMap<String, String>,
+    fields: &std::collections::BTreeMap<K, String>,
     withdrawn_on: Option<Date>,
 ) -> RecordWindow {
     let mut w = window_of_fields(rules, kind, decision_date, fields);
@@ -328,11 +328,11 @@ pub fn record_window(
     w
 }
 
-fn window_of_fields(
+fn window_of_fields<K: std::borrow::Borrow<str> + Ord>(
     rules: &DisclosureRules,
     kind: crate::RecordKind,
     decision_date: Date,
-    fields: &std::collections::BTreeMap<String, String>,
+    fields: &std::collections::BTreeMap<K, String>,
 ) -> RecordWindow {
     let get = |k: &str| fields.get(k).map(String::as_str).unwrap_or("");
     match kind {

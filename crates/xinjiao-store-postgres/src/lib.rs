@@ -480,6 +480,13 @@ fn upsert_subject(
 ) -> Result<std::result::Result<i64, Refusal>> {
     let s = rec.subject();
     let identity = s.identity_key();
+    // The common case of a large file: a subject seen before, unchanged.
+    if let Some((id, name, legal_rep)) = cache.get(&identity)
+        && *name == s.name
+        && (s.legal_rep.is_none() || *legal_rep == s.legal_rep)
+    {
+        return Ok(Ok(*id));
+    }
     let existing = match cache.get(&identity) {
         Some(hit) => Some(hit.clone()),
         None => tx.query_opt(&p.find_subject, &[&identity]).map_err(err)?.map(|r| (r.get(0), r.get(1), r.get(2))),
@@ -922,8 +929,7 @@ fn flush_new(
         anames.push(rec.authority().name.as_str());
         dates.push(rec.decision_date().to_string());
         summaries.push(rec.summary());
-        let fields: BTreeMap<String, String> = rec.to_fields().into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-        let w = p.rules.window(rec.kind(), rec.decision_date(), &fields, None, None);
+        let w = p.rules.window(rec.kind(), rec.decision_date(), &rec.to_fields(), None, None);
         severities.push(w.severity.map(|s| s.as_str()));
         untils.push(w.public_until.map(|d| d.to_string()));
         repairables.push(w.repairable_from.map(|d| d.to_string()));

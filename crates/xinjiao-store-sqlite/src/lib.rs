@@ -414,6 +414,13 @@ fn upsert_subject(
 ) -> rusqlite::Result<std::result::Result<i64, Refusal>> {
     let s = rec.subject();
     let identity = s.identity_key();
+    // The common case of a large file: a subject seen before, unchanged.
+    if let Some((id, name, legal_rep)) = st.subjects.get(&identity)
+        && *name == s.name
+        && (s.legal_rep.is_none() || *legal_rep == s.legal_rep)
+    {
+        return Ok(Ok(*id));
+    }
     let existing = match st.subjects.get(&identity) {
         Some(hit) => Some(hit.clone()),
         None => tx
@@ -578,7 +585,7 @@ fn write_one(
             Err(refusal) => return Ok(RecordOutcome::Refused(refusal)),
         };
         let decision_date = rec.decision_date().to_string();
-        let w = st.rules.window(rec.kind(), rec.decision_date(), &string_fields(&fields), None, None);
+        let w = st.rules.window(rec.kind(), rec.decision_date(), &fields, None, None);
         tx.prepare_cached(
             "INSERT INTO records (kind, authority_code, decision_no, subject_id, authority_name, decision_date, summary, version, created_at, updated_at, department_id, published_on, review_state,
                                   severity, public_until, repairable_from, window_rules)
@@ -667,10 +674,6 @@ fn write_one(
     let detail = serde_json::json!({"version": version, "changed_fields": changed}).to_string();
     insert_record_event(tx, ctx, "record.updated", subject_id, record_id, authority.code.as_str(), &detail)?;
     Ok(RecordOutcome::Updated { record_id, version })
-}
-
-fn string_fields(fields: &xinjiao_core::record::FieldValues) -> BTreeMap<String, String> {
-    fields.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
 }
 
 impl Store for SqliteStore {

@@ -119,11 +119,11 @@ impl WindowRules {
 
     /// The window of a record's current version. Withdrawal and an approved
     /// repair both end publication.
-    pub fn window(
+    pub fn window<K: std::borrow::Borrow<str> + Ord>(
         &self,
         kind: RecordKind,
         decision_date: Date,
-        fields: &BTreeMap<String, String>,
+        fields: &BTreeMap<K, String>,
         withdrawn_on: Option<Date>,
         repaired_on: Option<Date>,
     ) -> xinjiao_core::disclosure::RecordWindow {
