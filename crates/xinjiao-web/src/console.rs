@@ -352,6 +352,8 @@ struct SubmissionPage {
     user: Option<String>,
     s: SubmissionRow,
     dry_run: bool,
+    /// Accepted rows that are changes to published records awaiting review.
+    awaiting_review: u64,
     diagnostics: Vec<DiagRow>,
 }
 
@@ -367,13 +369,17 @@ async fn load_submission(st: &AppState, user: &User, id: &str) -> Result<xinjiao
     Ok(s)
 }
 
-fn stored_report(json: &str) -> (Vec<RowDiagnostic>, bool) {
-    #[derive(Deserialize)]
+/// The diagnostics of a stored report, whether it was a dry run, and how many
+/// accepted rows are changes awaiting review.
+fn stored_report(json: &str) -> (Vec<RowDiagnostic>, bool, u64) {
+    #[derive(Deserialize, Default)]
     struct Stored {
         #[serde(default)]
         diagnostics: Vec<StoredDiag>,
         #[serde(default)]
         dry_run: bool,
+        #[serde(default)]
+        awaiting_review: u64,
     }
     #[derive(Deserialize)]
     struct StoredDiag {
@@ -382,13 +388,13 @@ fn stored_report(json: &str) -> (Vec<RowDiagnostic>, bool) {
         code: String,
         message: String,
     }
-    let parsed: Stored = serde_json::from_str(json).unwrap_or(Stored { diagnostics: vec![], dry_run: false });
+    let parsed: Stored = serde_json::from_str(json).unwrap_or_default();
     let diags = parsed
         .diagnostics
         .into_iter()
         .map(|d| RowDiagnostic { row: d.row, field: d.field, code: d.code, message: d.message })
         .collect();
-    (diags, parsed.dry_run)
+    (diags, parsed.dry_run, parsed.awaiting_review)
 }
 
 async fn submission(
@@ -397,11 +403,12 @@ async fn submission(
     Path(id): Path<String>,
 ) -> Result<Html<String>, PageError> {
     let s = load_submission(&st, &user, &id).await?;
-    let (diags, dry_run) = stored_report(&s.report_json);
+    let (diags, dry_run, awaiting_review) = stored_report(&s.report_json);
     let page = SubmissionPage {
         banner: st.banner(),
         user: Some(user.display_name.clone()),
         dry_run,
+        awaiting_review,
         diagnostics: diags
             .into_iter()
             .map(|d| DiagRow {
@@ -444,7 +451,7 @@ async fn errors_xlsx(
     let s = load_submission(&st, &user, &id).await?;
     let sid = s.id;
     let file = st.db(move |db| db.submission_file(sid)).await?.ok_or(PageError::NotFound)?;
-    let (diags, _) = stored_report(&s.report_json);
+    let (diags, _, _) = stored_report(&s.report_json);
     let report = ImportReport { diagnostics: diags, ..Default::default() };
     let opts = ReadOptions::new(s.kind);
     let filename = s.filename.clone();
