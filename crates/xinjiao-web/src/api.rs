@@ -465,6 +465,10 @@ pub fn openapi_document() -> Value {
                     "total": {"$ref": "#/components/schemas/RateCounts"}}},
                 "ImportReport": {"type": "object", "required": ["rows", "accepted", "unchanged", "rejected", "diagnostics"], "properties": {
                     "rows": {"type": "integer"}, "accepted": {"type": "integer"}, "unchanged": {"type": "integer"}, "rejected": {"type": "integer"},
+                    "awaiting_review": {"type": "integer", "description": "已接受的行中，对已公示记录的修改、待审核后生效的行数（为 0 时省略）"},
+                    "diagnostics_omitted": {"type": "integer", "description": "超出上限未列出的错误数（为 0 时省略）"},
+                    "warnings": {"type": "array", "description": "不导致拒绝的提醒（如自由文本中的个人信息），结构同 diagnostics"},
+                    "warnings_omitted": {"type": "integer", "description": "超出上限未列出的提醒数（为 0 时省略）"},
                     "diagnostics": {"type": "array", "items": {"type": "object", "properties": {
                         "row": {"type": "integer", "description": "表格行号（表头为1）"}, "field": {"type": "string", "description": "数据标准字段代码"},
                         "code": {"type": "string"}, "message": {"type": "string"}}}}}}
