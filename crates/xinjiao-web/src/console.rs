@@ -650,7 +650,11 @@ fn subject_changes(events: &[xinjiao_store::Event]) -> Vec<(String, String, Stri
         .map(|e| {
             let v: serde_json::Value = serde_json::from_str(&e.detail).unwrap_or_default();
             let what = match e.action.as_str() {
-                "subject.created" => format!("首次报送，名称「{}」", v["name"].as_str().unwrap_or("")),
+                "subject.created" => match v["name"].as_str() {
+                    Some(name) => format!("首次报送，名称「{name}」"),
+                    // Events written before names were recorded in them.
+                    None => "首次报送".to_string(),
+                },
                 _ => {
                     let mut parts = vec![format!(
                         "名称「{}」→「{}」",
