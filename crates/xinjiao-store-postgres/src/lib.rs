@@ -46,6 +46,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (11, "review", include_str!("../migrations/0011_review.sql")),
     (12, "tokens_and_disabled_users", include_str!("../migrations/0012_tokens_and_disabled_users.sql")),
     (13, "ownership", include_str!("../migrations/0013_ownership.sql")),
+    (14, "batch_events", include_str!("../migrations/0014_batch_events.sql")),
 ];
 
 /// Connections kept open between calls (more than the server's blocking
@@ -937,14 +938,34 @@ fn flush_new(
     let awaiting = awaits_review(tx, ctx.department_id)?;
     let published = (!awaiting).then(|| ctx.china_date().to_string());
     let review_state = awaiting.then_some("pending");
+    // One `record.created` event per authority of the batch; each record points at its own.
+    let mut authorities: Vec<&str> = codes.clone();
+    authorities.sort_unstable();
+    authorities.dedup();
+    let mut event_of: std::collections::HashMap<&str, i64> = Default::default();
+    for r in tx
+        .query(
+            "INSERT INTO events (at, actor, action, subject_id, record_id, reason, detail, authority_code)
+             SELECT $2::text::timestamptz, $3, 'record.created', NULL, NULL, $4, '{\"version\":1}', a
+             FROM unnest($1::text[]) WITH ORDINALITY AS t(a, n) ORDER BY n
+             RETURNING id, authority_code",
+            &[&authorities, &at, &ctx.actor, &ctx.reason],
+        )
+        .map_err(err)?
+    {
+        let code: String = r.get(1);
+        let code = authorities.iter().find(|a| **a == code).copied().ok_or_else(|| bad("event authority"))?;
+        event_of.insert(code, r.get(0));
+    }
+    let events: Vec<i64> = codes.iter().map(|c| event_of[c]).collect();
     let rows = tx
         .query(
             "INSERT INTO records (kind, authority_code, decision_no, subject_id, authority_name, decision_date, summary, version, created_at, updated_at,
-                                  department_id, published_on, review_state, severity, public_until, repairable_from, window_rules)
+                                  department_id, published_on, review_state, severity, public_until, repairable_from, window_rules, created_event)
              SELECT kind, code, no, sid, aname, d::date, summary, 1, $8::text::timestamptz, $8::text::timestamptz, $9, $10::text::date, $11,
-                    sev, until::date, rep::date, $15
-             FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $12::text[], $13::text[], $14::text[])
-                  WITH ORDINALITY AS t(kind, code, no, sid, aname, d, summary, sev, until, rep, n)
+                    sev, until::date, rep::date, $15, ev
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $12::text[], $13::text[], $14::text[], $16::bigint[])
+                  WITH ORDINALITY AS t(kind, code, no, sid, aname, d, summary, sev, until, rep, ev, n)
              ORDER BY n
              RETURNING id, kind, authority_code, decision_no",
             &[
@@ -963,6 +984,7 @@ fn flush_new(
                 &untils,
                 &repairables,
                 &p.rules.fingerprint,
+                &events,
             ],
         )
         .map_err(err)?;
@@ -981,10 +1003,9 @@ fn flush_new(
         ids_by_key.insert((kind, r.get(2), r.get(3)), r.get(0));
     }
     let mut record_ids = Vec::with_capacity(pending.len());
-    let mut subject_ids = Vec::with_capacity(pending.len());
     let mut fields = Vec::with_capacity(pending.len());
     let mut authorities: Vec<&str> = Vec::with_capacity(pending.len());
-    for (i, subject_id, json) in pending.drain(..) {
+    for (i, _, json) in pending.drain(..) {
         authorities.push(&keys[i].1);
         let id = *ids_by_key.get(&keys[i]).ok_or_else(|| bad("inserted record not returned"))?;
         out[start + i] = RecordOutcome::Created { record_id: id };
@@ -992,7 +1013,6 @@ fn flush_new(
             Existing { id, latest: 1, fields: json.clone(), department_id: ctx.department_id, published: !awaiting };
         existing.insert(keys[i].clone(), found);
         record_ids.push(id);
-        subject_ids.push(Some(subject_id));
         fields.push(json);
     }
     tx.execute(
@@ -1001,9 +1021,7 @@ fn flush_new(
         &[&record_ids, &fields, &at, &ctx.actor, &authorities],
     )
     .map_err(err)?;
-    let record_ids: Vec<Option<i64>> = record_ids.into_iter().map(Some).collect();
-    let authorities: Vec<Option<&str>> = authorities.into_iter().map(Some).collect();
-    bulk_events_for_records(tx, ctx, "record.created", &subject_ids, &record_ids, &authorities, r#"{"version":1}"#)
+    Ok(())
 }
 
 /// `subject.created` events, one per subject, each with its own detail.
@@ -1013,25 +1031,6 @@ fn subject_created_events(tx: &mut Transaction<'_>, ctx: &WriteContext, ids: &[i
          SELECT $3::text::timestamptz, $4, 'subject.created', s, NULL, $5, d, ''
          FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS t(s, d, n) ORDER BY n",
         &[&ids, &details, &ctx.at.to_string(), &ctx.actor, &ctx.reason],
-    )
-    .map_err(err)?;
-    Ok(())
-}
-
-fn bulk_events_for_records(
-    tx: &mut Transaction<'_>,
-    ctx: &WriteContext,
-    action: &str,
-    subject_ids: &[Option<i64>],
-    record_ids: &[Option<i64>],
-    authorities: &[Option<&str>],
-    detail: &str,
-) -> Result<()> {
-    tx.execute(
-        "INSERT INTO events (at, actor, action, subject_id, record_id, reason, detail, authority_code)
-         SELECT $3::text::timestamptz, $4, $5, s, r, $6, $7, coalesce(a, (SELECT authority_code FROM records WHERE id = r), '')
-         FROM unnest($1::bigint[], $2::bigint[], $8::text[]) WITH ORDINALITY AS t(s, r, a, n) ORDER BY n",
-        &[&subject_ids, &record_ids, &ctx.at.to_string(), &ctx.actor, &action, &ctx.reason, &detail, &authorities],
     )
     .map_err(err)?;
     Ok(())
@@ -1189,7 +1188,10 @@ impl Store for PgStore {
             let events = c
                 .query(
                     &format!(
-                        "SELECT {EVENT_COLS} FROM events WHERE authority_code = $2 AND record_id = $1 ORDER BY id"
+                        "SELECT {EVENT_COLS} FROM events WHERE authority_code = $2 AND record_id = $1
+                         UNION ALL
+                         SELECT {EVENT_COLS} FROM events WHERE id = (SELECT created_event FROM records WHERE id = $1)
+                         ORDER BY 1"
                     ),
                     &[&id, &row.authority_code],
                 )

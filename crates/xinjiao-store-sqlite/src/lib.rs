@@ -293,6 +293,8 @@ struct StreamState {
     review: std::collections::HashMap<i64, bool>,
     /// The rules windows are computed with.
     rules: Arc<WindowRules>,
+    /// The `record.created` event of the current batch, per authority code.
+    created_events: std::collections::HashMap<String, i64>,
 }
 
 /// (decision date, kind, department id or 0, publication day).
@@ -307,6 +309,7 @@ impl StreamState {
             day_counts: Default::default(),
             review: Default::default(),
             rules,
+            created_events: Default::default(),
         })
     }
 
@@ -354,6 +357,22 @@ fn insert_record_event(
         authority_code
     ])?;
     Ok(())
+}
+
+/// The `record.created` event of this batch for `authority`: appended with
+/// the batch's first new record of that authority, shared by the others.
+fn created_event(tx: &Connection, st: &mut StreamState, ctx: &WriteContext, authority: &str) -> rusqlite::Result<i64> {
+    if let Some(id) = st.created_events.get(authority) {
+        return Ok(*id);
+    }
+    tx.prepare_cached(
+        "INSERT INTO events (at, actor, action, subject_id, record_id, reason, detail, authority_code)
+         VALUES (?1, ?2, 'record.created', NULL, NULL, ?3, ?4, ?5)",
+    )?
+    .execute(params![ctx.at.to_string(), ctx.actor, ctx.reason, r#"{"version":1}"#, authority])?;
+    let id = tx.last_insert_rowid();
+    st.created_events.insert(authority.to_string(), id);
+    Ok(id)
 }
 
 /// Computes and stores the window of record `id`'s version in force (after a
@@ -586,10 +605,11 @@ fn write_one(
         };
         let decision_date = rec.decision_date().to_string();
         let w = st.rules.window(rec.kind(), rec.decision_date(), &fields, None, None);
+        let event = created_event(tx, st, ctx, authority.code.as_str())?;
         tx.prepare_cached(
             "INSERT INTO records (kind, authority_code, decision_no, subject_id, authority_name, decision_date, summary, version, created_at, updated_at, department_id, published_on, review_state,
-                                  severity, public_until, repairable_from, window_rules)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                                  severity, public_until, repairable_from, window_rules, created_event)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
         )?
         .execute(params![
             kind,
@@ -607,6 +627,7 @@ fn write_one(
             w.public_until.map(|d| d.to_string()),
             w.repairable_from.map(|d| d.to_string()),
             st.rules.fingerprint,
+            event,
         ])?;
         let record_id = tx.last_insert_rowid();
         if !pending {
@@ -618,15 +639,6 @@ fn write_one(
              VALUES (?1, 1, ?2, ?3, ?4, ?5)",
         )?
         .execute(params![record_id, fields_json, at, ctx.actor, authority.code.as_str()])?;
-        insert_record_event(
-            tx,
-            ctx,
-            "record.created",
-            subject_id,
-            record_id,
-            authority.code.as_str(),
-            r#"{"version":1}"#,
-        )?;
         return Ok(RecordOutcome::Created { record_id });
     };
     let record_id = found.id;
@@ -691,6 +703,7 @@ impl Store for SqliteStore {
             let mut state = StreamState::begin(tx, rules).map_err(err)?;
             for batch in batches {
                 let (ctx, batch) = batch.map_err(StoreError::Aborted)?;
+                state.created_events.clear();
                 for rec in &batch {
                     on_outcome(write_one(tx, &mut state, &ctx, rec).map_err(err)?);
                 }
@@ -814,7 +827,11 @@ impl Store for SqliteStore {
             let events = c
                 .prepare(
                     "SELECT id, at, actor, action, subject_id, record_id, reason, detail FROM events
-                     WHERE authority_code = ?2 AND record_id = ?1 ORDER BY id",
+                     WHERE authority_code = ?2 AND record_id = ?1
+                     UNION ALL
+                     SELECT e.id, e.at, e.actor, e.action, e.subject_id, e.record_id, e.reason, e.detail
+                     FROM records r JOIN events e ON e.id = r.created_event WHERE r.id = ?1
+                     ORDER BY 1",
                 )?
                 .query_map(params![id, row.authority_code], event_row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;

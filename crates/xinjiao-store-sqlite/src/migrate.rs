@@ -19,6 +19,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (11, "review", include_str!("../migrations/0011_review.sql")),
     (12, "tokens_and_disabled_users", include_str!("../migrations/0012_tokens_and_disabled_users.sql")),
     (13, "ownership", include_str!("../migrations/0013_ownership.sql")),
+    (14, "batch_events", include_str!("../migrations/0014_batch_events.sql")),
 ];
 
 /// Applies every pending migration.

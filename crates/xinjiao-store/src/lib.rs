@@ -1019,6 +1019,7 @@ pub const DUMP_TABLES: &[DumpTable] = {
                 ("review_state", Text),
                 ("review_reason", Text),
                 ("pending_version", Int),
+                ("created_event", Int),
             ],
             1,
         ),

@@ -45,7 +45,8 @@ macro_rules! store_tests {
             repairs_end_and_restore_publication,
             reviewed_departments_publish_on_approval,
             only_the_owner_changes_a_record,
-            reviewed_changes_keep_the_approved_version_public
+            reviewed_changes_keep_the_approved_version_public,
+            records_created_together_share_one_event
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -1195,4 +1196,29 @@ pub fn reviewed_changes_keep_the_approved_version_public(store: &dyn Store) {
     let rows = store.record_rate_rows(d("2026-10-01"), d("2026-10-31"), &deadlines).unwrap();
     assert_eq!(rows.iter().map(|r| r.reported).sum::<u64>(), 1);
     assert!(store.approve_record(&review("2026-10-18"), r1).is_err(), "nothing pending");
+}
+
+pub fn records_created_together_share_one_event(store: &dyn Store) {
+    let out = store
+        .write_records(
+            &ctx("clerk"),
+            &[
+                penalty("甲公司", &uscc_for(1), "罚1", "2026-05-10"),
+                penalty("乙公司", &uscc_for(2), "罚2", "2026-05-11"),
+            ],
+        )
+        .unwrap();
+    let later = store.write_records(&ctx("clerk"), &[penalty("甲公司", &uscc_for(1), "罚3", "2026-05-12")]).unwrap();
+    let created = |id: i64| {
+        let events = store.record(id).unwrap().unwrap().events;
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!((events[0].action.as_str(), events[0].actor.as_str()), ("record.created", "clerk"));
+        events[0].id
+    };
+    let (a, b, c) = (created(out[0].record_id()), created(out[1].record_id()), created(later[0].record_id()));
+    assert_eq!(a, b, "one event for the batch");
+    assert_ne!(a, c, "another write, another event");
+    // Two subjects and two creation events: four events, not five.
+    let actions: Vec<String> = store.events(100).unwrap().into_iter().map(|e| e.action).collect();
+    assert_eq!(actions.iter().filter(|a| *a == "record.created").count(), 2, "{actions:?}");
 }
