@@ -346,8 +346,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::from(1));
                 }
             };
-            let store =
-                if dry_run { None } else { Some(open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB), cli.create)?) };
+            // A dry run needs the database only to check a department's codes.
+            let store = if dry_run && department.is_none() {
+                None
+            } else {
+                Some(open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB), cli.create)?)
+            };
             let department_id = match (&store, department) {
                 (Some(store), Some(code)) => Some(department_id(&**store, &code)?),
                 _ => None,
@@ -366,7 +370,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             };
             let result = match xinjiao_web::import_job::run_import(
-                store.as_deref(),
+                if dry_run { None } else { store.as_deref() },
                 reader,
                 kind,
                 &wctx,

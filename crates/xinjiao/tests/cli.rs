@@ -890,6 +890,10 @@ fn a_department_s_file_changes_only_its_own_records_and_subjects(dir: TempDir) {
         assert_eq!(d.1, "row.authority_not_allowed", "{report}");
         assert!(d.2.contains(CITY_BUREAU) && d.2.contains(DONGYUAN_BUREAU), "names both codes: {}", d.2);
     }
+    // A dry run checks the department's codes too.
+    let (_, dry) = import(&dir, "penalties", &file, &["--department", "DY-JTJ", "--dry-run"]);
+    let refused = diagnostic_codes(&dry).into_iter().filter(|d| d.1 == "row.authority_not_allowed").count();
+    assert_eq!((dry["accepted"].as_u64(), refused), (Some(0), 3), "{dry}");
     // Another city section shares the code, not the records: refused row by row, naming the owner.
     let (code, report) = import(&dir, "penalties", &file, &["--department", "HY-ZFJD"]);
     assert_eq!((code, report["accepted"].as_u64()), (2, Some(0)), "{report}");
