@@ -213,6 +213,8 @@ struct ConsoleHome {
     is_admin: bool,
     oversees: bool,
     department: String,
+    /// The decision-authority codes a clerk may submit under (`None`: any).
+    authority_codes: Option<Vec<String>>,
     reminders: Vec<crate::workbench::Reminder>,
     error: Option<String>,
     submissions: Vec<SubmissionRow>,
@@ -223,13 +225,16 @@ async fn render_home(st: &AppState, user: &User, error: Option<String>) -> Resul
     let subs = st.db(move |s| s.submissions_of(uid, 50)).await?;
     let (state, u) = (st.clone(), user.clone());
     let reminders = st.db(move |s| crate::workbench::reminders(&state, s, &u)).await?;
-    let department = match user.department_id {
-        Some(id) => {
-            st.db(|s| s.departments()).await?.into_iter().find(|d| d.id == id).map(|d| d.name).unwrap_or_default()
-        }
-        None => String::new(),
-    };
+    let (departments, divisions) = st.db(|s| Ok((s.departments()?, s.divisions()?))).await?;
+    let department = user
+        .department_id
+        .and_then(|id| departments.iter().find(|d| d.id == id))
+        .map(|d| d.name.clone())
+        .unwrap_or_default();
+    let authority_codes =
+        ctx(st, user, "").owner_only().map(|id| xinjiao_store::allowed_authority_codes(&departments, &divisions, id));
     let page = ConsoleHome {
+        authority_codes,
         banner: st.banner(),
         user: Some(user.display_name.clone()),
         display_name: user.display_name.clone(),

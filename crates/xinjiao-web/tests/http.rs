@@ -1768,6 +1768,10 @@ async fn only_a_record_s_department_changes_it_and_changes_are_reviewed(app: App
     let got = codes(&report);
     assert_eq!((got[0].0, got[0].1.as_str()), (2, "row.authority_not_allowed"));
     assert!(got[0].2.contains(CITY_AUTHORITY) && got[0].2.contains("东源县交通运输局"), "{}", got[0].2);
+    // The clerk's home page says which codes the department may use.
+    let dy_cookie = login_as(&app, "dy1").await;
+    let (_, _, home) = get_with_cookie(&app, "/console", &dy_cookie).await;
+    assert!(home.contains(&format!("本部门可使用的决定机关代码：{}", uscc_for(900))), "{home}");
     // Another city department shares the code but not the record.
     let report = api_import(&app, &other, fine("1", "2026-11-02", "河源市甲物流有限公司")).await;
     let got = codes(&report);
