@@ -22,9 +22,9 @@ use xinjiao_core::{Date, Record};
 use xinjiao_store::StaleWindow;
 use xinjiao_store::{ApiToken, Objection, ObjectionFilter, Repair, RepairFilter};
 use xinjiao_store::{
-    AuthorityCount, ColumnType, DumpValue, Event, FilterArg, NewSubmission, Page, PageRequest, PreparedRecord,
-    RecordDetail, RecordFilter, RecordOutcome, RecordRow, RecordVersion, Refusal, Result, Role, Store, StoreError,
-    Subject, Submission, Totals, User, WindowRules, WriteContext, dump_table,
+    AuthorityCount, ColumnType, DumpValue, Event, FilterArg, NewSubmission, Page, PageRequest, RecordDetail,
+    RecordFilter, RecordOutcome, RecordRow, RecordVersion, Refusal, Result, Role, Store, StoreError, Subject,
+    Submission, Totals, User, WindowRules, WriteContext, dump_table,
 };
 use xinjiao_store::{
     Deadline, Declaration, Department, DepartmentKind, Division, Document, DocumentFilter, DocumentKind, LateRecord,
@@ -621,10 +621,10 @@ fn write_version(
     p: &Prepared,
     cache: &mut SubjectCache,
     ctx: &WriteContext,
-    prepared: &PreparedRecord,
+    rec: &Record,
     found: &Existing,
+    fields_json: &str,
 ) -> Result<RecordOutcome> {
-    let PreparedRecord { record: rec, fields, fields_json } = prepared;
     let record_id = found.id;
     let code = rec.authority().code.as_str();
     let at = ctx.at.to_string();
@@ -637,7 +637,7 @@ fn write_version(
     let version = found.latest + 1;
     tx.execute(&p.insert_version, &[&record_id, &version, &fields_json, &at, &ctx.actor, &code]).map_err(err)?;
     let old: BTreeMap<String, String> = serde_json::from_str(&found.fields).unwrap_or_default();
-    let changed = xinjiao_core::record::changed_fields(&old, fields);
+    let changed = xinjiao_core::record::changed_fields(&old, &rec.to_fields());
     if awaits {
         tx.execute(
             "UPDATE records SET pending_version = $2, review_state = 'pending', review_reason = NULL,
@@ -676,12 +676,12 @@ fn write_batch(
     p: &Prepared,
     cache: &mut SubjectCache,
     ctx: &WriteContext,
-    batch: &[PreparedRecord],
+    batch: &[Record],
     out: &mut Vec<RecordOutcome>,
 ) -> Result<()> {
     let at = ctx.at.to_string();
     // 1. Records: what exists already, in one query.
-    let keys: Vec<NaturalKey> = batch.iter().map(|p| natural_key(&p.record)).collect();
+    let keys: Vec<NaturalKey> = batch.iter().map(natural_key).collect();
     let (kinds, codes, nos): (Vec<&str>, Vec<&str>, Vec<&str>) = keys
         .iter()
         .map(|(k, c, n)| (*k, c.as_str(), n.as_str()))
@@ -724,8 +724,7 @@ fn write_batch(
         .collect();
     // 3. Subjects of the other rows: fetch the unknown ones, create the missing ones.
     let mut wanted: Vec<String> = Vec::new();
-    for (prepared, refusal) in batch.iter().zip(&refused) {
-        let rec = &prepared.record;
+    for (rec, refusal) in batch.iter().zip(&refused) {
         let key = rec.subject().identity_key();
         if refusal.is_none() && !cache.contains_key(&key) && !wanted.contains(&key) {
             wanted.push(key);
@@ -740,8 +739,7 @@ fn write_batch(
         }
         let mut cols: [Vec<Option<String>>; 7] = Default::default();
         let mut seen = std::collections::HashSet::new();
-        for (prepared, refusal) in batch.iter().zip(&refused) {
-            let rec = &prepared.record;
+        for (rec, refusal) in batch.iter().zip(&refused) {
             let s = rec.subject();
             let key = s.identity_key();
             if refusal.is_some() || cache.contains_key(&key) || !seen.insert(key.clone()) {
@@ -798,8 +796,7 @@ fn write_batch(
     let start = out.len();
     let mut pending: Vec<(usize, i64, String)> = Vec::new(); // (batch index, subject id, fields)
     let mut pending_keys = std::collections::HashSet::new();
-    for (i, prepared) in batch.iter().enumerate() {
-        let rec = &prepared.record;
+    for (i, rec) in batch.iter().enumerate() {
         let key = &keys[i];
         if let Some(refusal) = refused[i] {
             out.push(RecordOutcome::Refused(refusal));
@@ -810,13 +807,13 @@ fn write_batch(
             flush_new(tx, p, ctx, batch, &keys, &mut pending, &mut existing, out, start)?;
             pending_keys.clear();
         }
-        let fields_json = &prepared.fields_json;
+        let fields_json = serde_json::to_string(&rec.to_fields()).expect("string map serialises");
         match existing.get(key).cloned() {
-            Some(found) if found.fields == *fields_json => out.push(RecordOutcome::Unchanged { record_id: found.id }),
+            Some(found) if found.fields == fields_json => out.push(RecordOutcome::Unchanged { record_id: found.id }),
             Some(found) => {
-                let outcome = write_version(tx, p, cache, ctx, prepared, &found)?;
+                let outcome = write_version(tx, p, cache, ctx, rec, &found, &fields_json)?;
                 if let RecordOutcome::Updated { version, .. } | RecordOutcome::Pending { version, .. } = outcome {
-                    existing.insert(key.clone(), Existing { latest: version, fields: fields_json.clone(), ..found });
+                    existing.insert(key.clone(), Existing { latest: version, fields: fields_json, ..found });
                 }
                 out.push(outcome);
             }
@@ -824,7 +821,7 @@ fn write_batch(
                 Err(refusal) => out.push(RecordOutcome::Refused(refusal)),
                 Ok(subject_id) => {
                     out.push(RecordOutcome::Unchanged { record_id: 0 }); // placeholder, set by flush_new
-                    pending.push((i, subject_id, fields_json.clone()));
+                    pending.push((i, subject_id, fields_json));
                     pending_keys.insert(key.clone());
                 }
             },
@@ -914,7 +911,7 @@ fn flush_new(
     tx: &mut Transaction<'_>,
     p: &Prepared,
     ctx: &WriteContext,
-    batch: &[PreparedRecord],
+    batch: &[Record],
     keys: &[NaturalKey],
     pending: &mut Vec<(usize, i64, String)>,
     existing: &mut std::collections::HashMap<NaturalKey, Existing>,
@@ -932,7 +929,7 @@ fn flush_new(
     let (mut severities, mut untils, mut repairables) =
         (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
     for (i, subject_id, _) in pending.iter() {
-        let rec = &batch[*i].record;
+        let rec = &batch[*i];
         kinds.push(keys[*i].0);
         codes.push(keys[*i].1.as_str());
         nos.push(keys[*i].2.as_str());
@@ -940,7 +937,7 @@ fn flush_new(
         anames.push(rec.authority().name.as_str());
         dates.push(rec.decision_date().to_string());
         summaries.push(rec.summary());
-        let w = p.rules.window(rec.kind(), rec.decision_date(), &batch[*i].fields, None, None);
+        let w = p.rules.window(rec.kind(), rec.decision_date(), &rec.to_fields(), None, None);
         severities.push(w.severity.map(|s| s.as_str()));
         untils.push(w.public_until.map(|d| d.to_string()));
         repairables.push(w.repairable_from.map(|d| d.to_string()));
@@ -1053,7 +1050,7 @@ impl Store for PgStore {
 
     fn write_batches(
         &self,
-        batches: &mut dyn Iterator<Item = std::result::Result<(WriteContext, Vec<PreparedRecord>), String>>,
+        batches: &mut dyn Iterator<Item = std::result::Result<(WriteContext, Vec<Record>), String>>,
         on_outcome: &mut dyn FnMut(RecordOutcome),
     ) -> Result<()> {
         let rules = self.window_rules();

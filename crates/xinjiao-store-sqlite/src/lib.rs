@@ -23,9 +23,9 @@ use xinjiao_core::{Date, Record};
 use xinjiao_store::StaleWindow;
 use xinjiao_store::{ApiToken, Objection, ObjectionFilter, Repair, RepairFilter};
 use xinjiao_store::{
-    AuthorityCount, DumpValue, Event, FilterArg, NewSubmission, Page, PageRequest, PreparedRecord, RecordDetail,
-    RecordFilter, RecordOutcome, RecordRow, RecordVersion, Refusal, Result, Role, Store, StoreError, Subject,
-    Submission, Totals, User, WindowRules, WriteContext, dump_table,
+    AuthorityCount, DumpValue, Event, FilterArg, NewSubmission, Page, PageRequest, RecordDetail, RecordFilter,
+    RecordOutcome, RecordRow, RecordVersion, Refusal, Result, Role, Store, StoreError, Subject, Submission, Totals,
+    User, WindowRules, WriteContext, dump_table,
 };
 use xinjiao_store::{
     Deadline, Declaration, Department, DepartmentKind, Division, Document, DocumentFilter, DocumentKind, LateRecord,
@@ -577,9 +577,10 @@ fn write_one(
     tx: &Connection,
     st: &mut StreamState,
     ctx: &WriteContext,
-    prepared: &PreparedRecord,
+    rec: &Record,
 ) -> rusqlite::Result<RecordOutcome> {
-    let PreparedRecord { record: rec, fields, fields_json } = prepared;
+    let fields = rec.to_fields();
+    let fields_json = serde_json::to_string(&fields).expect("string map serialises");
     let kind = rec.kind().as_str();
     let authority = rec.authority();
     let at = ctx.at.to_string();
@@ -607,7 +608,7 @@ fn write_one(
             Err(refusal) => return Ok(RecordOutcome::Refused(refusal)),
         };
         let decision_date = rec.decision_date().to_string();
-        let w = st.rules.window(rec.kind(), rec.decision_date(), fields, None, None);
+        let w = st.rules.window(rec.kind(), rec.decision_date(), &fields, None, None);
         let event = created_event(tx, st, ctx, authority.code.as_str())?;
         tx.prepare_cached(
             "INSERT INTO records (kind, authority_code, decision_no, subject_id, authority_name, decision_date, summary, version, created_at, updated_at, department_id, published_on, review_state,
@@ -653,7 +654,7 @@ fn write_one(
     let old: String = tx
         .prepare_cached("SELECT fields FROM record_versions WHERE record_id = ?1 AND version = ?2")?
         .query_row(params![record_id, found.latest], |r| r.get(0))?;
-    if old == *fields_json {
+    if old == fields_json {
         return Ok(RecordOutcome::Unchanged { record_id });
     }
     // A change to a published record of a reviewing department waits for review.
@@ -670,7 +671,7 @@ fn write_one(
     )?
     .execute(params![record_id, version, fields_json, at, ctx.actor, authority.code.as_str()])?;
     let old: BTreeMap<String, String> = serde_json::from_str(&old).unwrap_or_default();
-    let changed = xinjiao_core::record::changed_fields(&old, fields);
+    let changed = xinjiao_core::record::changed_fields(&old, &fields);
     if awaits {
         tx.prepare_cached(
             "UPDATE records SET pending_version = ?2, review_state = 'pending', review_reason = NULL, updated_at = ?3 WHERE id = ?1",
@@ -698,7 +699,7 @@ impl Store for SqliteStore {
 
     fn write_batches(
         &self,
-        batches: &mut dyn Iterator<Item = std::result::Result<(WriteContext, Vec<PreparedRecord>), String>>,
+        batches: &mut dyn Iterator<Item = std::result::Result<(WriteContext, Vec<Record>), String>>,
         on_outcome: &mut dyn FnMut(RecordOutcome),
     ) -> Result<()> {
         let rules = self.window_rules();

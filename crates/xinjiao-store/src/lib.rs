@@ -170,25 +170,6 @@ pub fn record_from_stored(kind: RecordKind, fields: &BTreeMap<String, String>, t
     xinjiao_core::record::parse_record(kind, &values, &xinjiao_core::record::ParseContext { today }).ok()
 }
 
-/// A record with its canonical field map and that map's stored text, made
-/// before it reaches the store: an import makes them on its parser thread,
-/// so the store's single writer does not.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PreparedRecord {
-    pub record: Record,
-    pub fields: xinjiao_core::record::FieldValues,
-    /// `fields` as stored in `record_versions.fields` (JSON, keys in order).
-    pub fields_json: String,
-}
-
-impl From<Record> for PreparedRecord {
-    fn from(record: Record) -> PreparedRecord {
-        let fields = record.to_fields();
-        let fields_json = serde_json::to_string(&fields).expect("string map serialises");
-        PreparedRecord { record, fields, fields_json }
-    }
-}
-
 /// What happened to one record of a write batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RecordOutcome {
@@ -577,11 +558,6 @@ pub struct Totals {
     pub n_penalties: i64,
 }
 
-/// Records as the store takes them.
-pub fn prepare(records: Vec<Record>) -> Vec<PreparedRecord> {
-    records.into_iter().map(PreparedRecord::from).collect()
-}
-
 /// The storage interface. All writes are atomic: a batch is stored whole or not at all.
 pub trait Store: Send + Sync {
     /// Name of the backend, for logs (`sqlite`, `postgres`).
@@ -605,9 +581,7 @@ pub trait Store: Send + Sync {
         batches: &mut dyn Iterator<Item = std::result::Result<Vec<Record>, String>>,
     ) -> Result<Vec<RecordOutcome>> {
         let mut out = Vec::new();
-        self.write_batches(&mut batches.map(|b| b.map(|records| (ctx.clone(), prepare(records)))), &mut |o| {
-            out.push(o)
-        })?;
+        self.write_batches(&mut batches.map(|b| b.map(|records| (ctx.clone(), records))), &mut |o| out.push(o))?;
         Ok(out)
     }
 
@@ -620,7 +594,7 @@ pub trait Store: Send + Sync {
         batches: &mut dyn Iterator<Item = std::result::Result<Vec<Record>, String>>,
     ) -> Result<(u64, u64)> {
         let (mut changed, mut unchanged) = (0u64, 0u64);
-        self.write_batches(&mut batches.map(|b| b.map(|records| (ctx.clone(), prepare(records)))), &mut |o| match o {
+        self.write_batches(&mut batches.map(|b| b.map(|records| (ctx.clone(), records))), &mut |o| match o {
             RecordOutcome::Unchanged { .. } => unchanged += 1,
             _ => changed += 1,
         })?;
@@ -633,7 +607,7 @@ pub trait Store: Send + Sync {
     /// handed to `on_outcome`, in order.
     fn write_batches(
         &self,
-        batches: &mut dyn Iterator<Item = std::result::Result<(WriteContext, Vec<PreparedRecord>), String>>,
+        batches: &mut dyn Iterator<Item = std::result::Result<(WriteContext, Vec<Record>), String>>,
         on_outcome: &mut dyn FnMut(RecordOutcome),
     ) -> Result<()>;
 

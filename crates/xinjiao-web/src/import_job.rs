@@ -10,7 +10,7 @@ use xinjiao_core::record::ParseContext;
 use xinjiao_core::{Date, Record, RecordKind};
 use xinjiao_import::{FileError, ImportReport, RowDiagnostic, RowReader, parse_row};
 
-use xinjiao_store::{PreparedRecord, RecordOutcome, Refusal, Store, StoreError, WriteContext};
+use xinjiao_store::{RecordOutcome, Refusal, Store, StoreError, WriteContext};
 
 /// Rows per store batch.
 const BATCH: usize = 2000;
@@ -208,13 +208,13 @@ pub fn run_import(
 ) -> Result<ImportResult, ImportError> {
     let parse_ctx = ParseContext { today };
     // (rows read so far, the row number of each record, the records)
-    type Batch = (u64, Vec<u64>, Vec<PreparedRecord>);
+    type Batch = (u64, Vec<u64>, Vec<Record>);
     let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Batch, String>>(4);
     std::thread::scope(|scope| {
         let parser = scope.spawn(move || -> Result<ImportReport, FileError> {
             let mut report = ImportReport::default();
             let mut seen = SeenKeys::default();
-            let mut batch: Vec<PreparedRecord> = Vec::with_capacity(BATCH);
+            let mut batch: Vec<Record> = Vec::with_capacity(BATCH);
             let mut batch_rows: Vec<u64> = Vec::with_capacity(BATCH);
             for source in reader {
                 let source = match source {
@@ -236,8 +236,7 @@ pub fn run_import(
                 });
                 match result {
                     Ok(rec) => {
-                        // The field map and its text are made here, off the writer.
-                        batch.push(PreparedRecord::from(rec));
+                        batch.push(rec);
                         batch_rows.push(parsed.row);
                     }
                     Err(diags) => {

@@ -501,8 +501,8 @@ pub fn load_into(
     let mut ready: std::collections::VecDeque<(WriteContext, Vec<Record>)> = Default::default();
     let mut batches = std::iter::from_fn(|| {
         loop {
-            if let Some((ctx, recs)) = ready.pop_front() {
-                return Some(Ok((ctx, xinjiao_store::prepare(recs))));
+            if let Some(b) = ready.pop_front() {
+                return Some(Ok(b));
             }
             let Some(rec) = generated.next() else {
                 // The end: flush everything.
@@ -510,7 +510,7 @@ pub fn load_into(
                 ready.extend(rest.into_iter().map(|((day, dept), recs)| {
                     (WriteContext::new("demo-loader", at(day), "演示数据：报送").in_department(dept), recs)
                 }));
-                return ready.pop_front().map(|(ctx, recs)| Ok((ctx, xinjiao_store::prepare(recs))));
+                return ready.pop_front().map(Ok);
             };
             let dept = department_code(&rec, &names).and_then(|c| id_of(&c));
             if let Some(d) = dept {
