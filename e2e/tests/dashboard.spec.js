@@ -1,10 +1,8 @@
 // The credit coordinator's month: the three rates, and the records behind a shortfall.
 const { test, expect } = require('@playwright/test');
-const fs = require('fs');
 const path = require('path');
 
-const shots = path.join(__dirname, '..', 'screenshots');
-fs.mkdirSync(shots, { recursive: true });
+const { shots } = require('./staff');
 
 test('the coordinator drills from a red timeliness figure to the overdue records', async ({ page }) => {
   await page.goto('/console');

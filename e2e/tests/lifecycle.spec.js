@@ -2,19 +2,9 @@
 // objects to a penalty and later applies for its repair; the coordinator
 // handles both; the portal follows; the deadlines show on the dashboard.
 const { test, expect } = require('@playwright/test');
-const fs = require('fs');
 const path = require('path');
 
-const shots = path.join(__dirname, '..', 'screenshots');
-fs.mkdirSync(shots, { recursive: true });
-
-async function staffLogin(page, user) {
-  await page.goto('/console/login');
-  await page.getByLabel('用户名').fill(user);
-  await page.getByLabel('密码').fill('xinjiao-demo');
-  await page.getByRole('button', { name: '登录' }).click();
-  await expect(page.getByRole('heading', { name: /工作台/ })).toBeVisible();
-}
+const { shots, staffLogin } = require('./staff');
 
 test('claim, object, repair: the subject and the coordinator', async ({ browser, request }) => {
   // A public penalty of an organisation, a fine only (一般: repairable after 3 months, public for 12).

@@ -4,8 +4,7 @@ const fs = require('fs');
 const path = require('path');
 const os = require('os');
 
-const shots = path.join(__dirname, '..', 'screenshots');
-fs.mkdirSync(shots, { recursive: true });
+const { shots, penaltyHeader, cityBureau } = require('./staff');
 
 test('search a 2-character name fragment, open the profile, then a penalty', async ({ page }) => {
   await page.goto('/');
@@ -32,9 +31,8 @@ test('search a 2-character name fragment, open the profile, then a penalty', asy
 });
 
 test('a clerk uploads a file with bad rows and sees the diagnostics table', async ({ page }) => {
-  const header = '行政相对人名称,行政相对人类别,统一社会信用代码,行政处罚决定书文号,违法行为类型,违法事实,处罚依据,处罚类别,处罚内容,罚款金额（万元）,处罚决定日期,处罚有效期,处罚机关,处罚机关统一社会信用代码,数据来源单位,数据来源单位统一社会信用代码';
-  // The city bureau's code in config/heyuan-organisation.toml: the demo clerk's (违章处理科) to use.
-  const tail = '河源市交通运输局,11441600MB10000024,河源市交通运输局,11441600MB10000024';
+  const header = penaltyHeader;
+  const tail = `河源市交通运输局,${cityBureau},河源市交通运输局,${cityBureau}`;
   const rows = [
     `河源市测试运输有限公司,法人及非法人组织,91350100M000100Y43,河交罚〔2026〕E2E-1号,超限运输,车辆超限,《公路安全保护条例》第六十四条,罚款,罚款2000元,0.2,2026-03-02,2026-03-09,${tail}`,
     `河源市错码运输有限公司,法人及非法人组织,91110000100000000X,河交罚〔2026〕E2E-2号,超限运输,车辆超限,《公路安全保护条例》第六十四条,罚款,罚款2000元,0.2,2026-03-02,2026-03-09,${tail}`,

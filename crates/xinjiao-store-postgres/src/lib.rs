@@ -5,7 +5,7 @@
 //! (e.g. `C.UTF-8`) so that Chinese characters form trigrams.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 
 use jiff::Timestamp;
 use postgres::error::SqlState;
@@ -92,7 +92,7 @@ pub struct PgStore {
     pool: Mutex<Vec<Conn>>,
     /// Writes are serialised, as on SQLite, so that subject upserts never race.
     write_lock: Mutex<()>,
-    window_rules: RwLock<Arc<WindowRules>>,
+    window_rules: xinjiao_store::WindowRulesCell,
 }
 
 fn err(e: postgres::Error) -> StoreError {
@@ -116,7 +116,7 @@ impl PgStore {
             url: url.to_string(),
             pool: Mutex::new(Vec::new()),
             write_lock: Mutex::new(()),
-            window_rules: RwLock::new(Arc::new(WindowRules::embedded())),
+            window_rules: Default::default(),
         };
         store.with(|c| migrate(&mut c.client))?;
         store.with(|c| {
@@ -1568,11 +1568,26 @@ impl Store for PgStore {
     }
 
     fn window_rules(&self) -> Arc<WindowRules> {
-        self.window_rules.read().expect("window rules").clone()
+        self.window_rules.get()
     }
 
     fn set_window_rules(&self, rules: Arc<WindowRules>) {
-        *self.window_rules.write().expect("window rules") = rules;
+        self.window_rules.set(rules);
+    }
+
+    fn write_in_progress(&self) -> Result<bool> {
+        self.with(|c| {
+            let n: i64 = c
+                .client
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+                     AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()",
+                    &[],
+                )
+                .map_err(err)?
+                .get(0);
+            Ok(n > 0)
+        })
     }
 
     fn subject_history(&self, subject_id: i64) -> Result<Vec<Event>> {

@@ -7,7 +7,7 @@ mod migrate;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 
 use jiff::Timestamp;
 use rusqlite::types::Value;
@@ -45,7 +45,7 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
-    window_rules: RwLock<Arc<WindowRules>>,
+    window_rules: xinjiao_store::WindowRulesCell,
 }
 
 fn err(e: rusqlite::Error) -> StoreError {
@@ -87,7 +87,7 @@ impl SqliteStore {
             path,
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
-            window_rules: RwLock::new(Arc::new(WindowRules::embedded())),
+            window_rules: Default::default(),
         })
     }
 
@@ -1307,11 +1307,22 @@ impl Store for SqliteStore {
     }
 
     fn window_rules(&self) -> Arc<WindowRules> {
-        self.window_rules.read().expect("window rules").clone()
+        self.window_rules.get()
     }
 
     fn set_window_rules(&self, rules: Arc<WindowRules>) {
-        *self.window_rules.write().expect("window rules") = rules;
+        self.window_rules.set(rules);
+    }
+
+    fn write_in_progress(&self) -> Result<bool> {
+        // Another writer holds the lock if an immediate transaction cannot start at once.
+        let c = open_conn(&self.path).map_err(err)?;
+        c.busy_timeout(std::time::Duration::ZERO).map_err(err)?;
+        match c.execute_batch("BEGIN IMMEDIATE; ROLLBACK") {
+            Ok(()) => Ok(false),
+            Err(rusqlite::Error::SqliteFailure(f, _)) if f.code == rusqlite::ErrorCode::DatabaseBusy => Ok(true),
+            Err(e) => Err(err(e)),
+        }
     }
 
     fn subject_history(&self, subject_id: i64) -> Result<Vec<Event>> {

@@ -135,6 +135,24 @@ impl WindowRules {
     }
 }
 
+/// The replaceable [`WindowRules`] a backend holds (the embedded ones by default).
+pub struct WindowRulesCell(std::sync::RwLock<std::sync::Arc<WindowRules>>);
+
+impl Default for WindowRulesCell {
+    fn default() -> Self {
+        WindowRulesCell(std::sync::RwLock::new(std::sync::Arc::new(WindowRules::embedded())))
+    }
+}
+
+impl WindowRulesCell {
+    pub fn get(&self) -> std::sync::Arc<WindowRules> {
+        self.0.read().expect("window rules").clone()
+    }
+    pub fn set(&self, rules: std::sync::Arc<WindowRules>) {
+        *self.0.write().expect("window rules") = rules;
+    }
+}
+
 /// Brings every record's disclosure window up to date with the store's
 /// rules ([`Store::window_rules`]): all of them when the rules changed since
 /// the last run, else those not computed yet. Every write computes the windows
@@ -700,6 +718,9 @@ pub trait Store: Send + Sync {
     /// Replaces the rules of [`Store::window_rules`]; [`refresh_windows`]
     /// then recomputes the windows computed with others.
     fn set_window_rules(&self, rules: std::sync::Arc<WindowRules>);
+    /// Whether a write transaction is open on the database right now (an
+    /// import running, in this process or another).
+    fn write_in_progress(&self) -> Result<bool>;
     /// Records whose disclosure window is not computed yet (or was computed
     /// with other rules), with their current fields, at most `limit`.
     fn stale_windows(&self, limit: u32) -> Result<Vec<StaleWindow>>;

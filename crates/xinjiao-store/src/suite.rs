@@ -472,6 +472,7 @@ pub fn submissions_round_trip(store: &dyn Store) {
 }
 
 pub fn meta_values(store: &dyn Store) {
+    assert!(!store.write_in_progress().unwrap(), "no write open");
     assert_eq!(store.meta("demo").unwrap(), None);
     store.set_meta("demo", "1").unwrap();
     store.set_meta("demo", "2").unwrap();

@@ -963,25 +963,7 @@ fn a_killed_import_leaves_nothing_and_the_reimport_completes(dir: TempDir) {
         std::thread::sleep(std::time::Duration::from_millis(100));
         assert!(child.try_wait().unwrap().is_none(), "the import ended before it was killed");
         // The import holds the write lock of its one transaction: another writer is refused.
-        let writing = match dir.backend {
-            Backend::Sqlite => {
-                let c = rusqlite::Connection::open(dir.path("db.sqlite3")).unwrap();
-                c.busy_timeout(std::time::Duration::ZERO).unwrap();
-                c.execute_batch("BEGIN IMMEDIATE; ROLLBACK").is_err()
-            }
-            Backend::Postgres => {
-                let mut c = ::postgres::Client::connect(&db, ::postgres::NoTls).unwrap();
-                let rows: i64 = c
-                    .query_one(
-                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
-                         AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()",
-                        &[],
-                    )
-                    .unwrap()
-                    .get(0);
-                rows > 0
-            }
-        };
+        let writing = store.write_in_progress().unwrap();
         if writing {
             // Let it write some batches into the open transaction.
             std::thread::sleep(std::time::Duration::from_millis(500));
