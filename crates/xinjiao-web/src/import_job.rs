@@ -74,14 +74,19 @@ impl SeenKeys {
     }
 }
 
+/// The field codes a row diagnostic about a record's identity names:
+/// (decision number, decision-authority code, subject name).
+fn identity_fields(kind: RecordKind) -> (&'static str, &'static str, &'static str) {
+    match kind {
+        RecordKind::Penalty => ("CF_WSH", "CF_CFJGDM", "CF_XDR_MC"),
+        RecordKind::License => ("XK_WSH", "XK_XKJGDM", "XK_XDR_MC"),
+    }
+}
+
 /// `row.duplicate_key`: the second row of a key names the first.
 fn duplicate_key(rec: &Record, first: u32) -> xinjiao_core::Diagnostic {
-    let field = match rec.kind() {
-        RecordKind::Penalty => "CF_WSH",
-        RecordKind::License => "XK_WSH",
-    };
     xinjiao_core::Diagnostic::new(
-        field,
+        identity_fields(rec.kind()).0,
         "row.duplicate_key",
         format!(
             "决定书文号「{}」（决定机关 {}）已在第{first}行出现；同一文件中每个决定只能有一行，本行未导入",
@@ -138,10 +143,7 @@ impl Ownership {
         if allowed.iter().any(|c| c == code) {
             return None;
         }
-        let field = match rec.kind() {
-            RecordKind::Penalty => "CF_CFJGDM",
-            RecordKind::License => "XK_XKJGDM",
-        };
+        let field = identity_fields(rec.kind()).1;
         let message = if allowed.is_empty() {
             format!(
                 "本部门{}在组织机构文件中没有登记可使用的决定机关代码（authority_codes），不能报送决定机关代码为 {code} 的记录；请管理员在组织机构文件中登记后重新载入",
@@ -159,10 +161,7 @@ impl Ownership {
 
     /// The diagnostic of a row the store refused.
     pub fn refusal(&self, rec_kind: RecordKind, refusal: Refusal) -> xinjiao_core::Diagnostic {
-        let (wsh, name) = match rec_kind {
-            RecordKind::Penalty => ("CF_WSH", "CF_XDR_MC"),
-            RecordKind::License => ("XK_WSH", "XK_XDR_MC"),
-        };
+        let (wsh, _, name) = identity_fields(rec_kind);
         let (field, code, message) = match refusal {
             Refusal::NotOwner { owner, .. } => (
                 wsh,
