@@ -159,6 +159,7 @@ fn app(backend: Backend) -> App {
         test_clock: false,
         secure_cookies: false,
         rates_cache: Default::default(),
+        workplace: Default::default(),
         // 127.0.0.9 plays a reverse proxy (a_trusted_proxy_names_the_client).
         login_throttle: auth::LoginThrottle::trusting(vec![std::net::IpAddr::from([127, 0, 0, 9])]),
     };
@@ -825,6 +826,7 @@ fn router_on(app: &App, day: &str) -> Router {
         test_clock: true,
         secure_cookies: false,
         rates_cache: Default::default(),
+        workplace: Default::default(),
         login_throttle: Default::default(),
     })
 }
@@ -1606,7 +1608,7 @@ async fn tokens_expire_and_are_revoked_and_disabled_accounts_sign_in_by_no_means
 
 async fn the_framework_s_own_rejections_are_answered_in_the_documented_shape(app: App) {
     let token = api_token(&app, "clerk").await;
-    let big = vec![b'a'; xinjiao_web::console::MAX_UPLOAD_BYTES + 1024];
+    let big = vec![b'a'; xinjiao_web::kernel::context::MAX_UPLOAD_BYTES + 1024];
     let cases = [
         (Request::get("/api/v1/records?page=abc").body(Body::empty()).unwrap(), StatusCode::BAD_REQUEST, "bad_request"),
         (

@@ -199,7 +199,7 @@ enum UserCommand {
         #[arg(long)]
         name: String,
         /// Days until it expires (1 to 3650).
-        #[arg(long, default_value_t = xinjiao_web::access::TOKEN_DAYS_DEFAULT)]
+        #[arg(long, default_value_t = xinjiao_web::accounts::access::TOKEN_DAYS_DEFAULT)]
         days: i64,
     },
     /// List API tokens (of one account, or all): id, account, purpose, expiry, state.
@@ -319,6 +319,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 test_clock,
                 secure_cookies,
                 rates_cache: Default::default(),
+                workplace: Default::default(),
                 login_throttle: xinjiao_web::auth::LoginThrottle::trusting(trusted_proxies),
             };
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -359,8 +360,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let wctx = ctx(&actor, &format!("导入文件 {}", file.display())).in_department(department_id);
             // With --department the file is that department's: its codes, its records.
             let owner = match &store {
-                Some(store) => xinjiao_web::import_job::Ownership::of(&**store, &wctx)?,
-                None => xinjiao_web::import_job::Ownership::unrestricted(),
+                Some(store) => xinjiao_web::records::import_job::Ownership::of(&**store, &wctx)?,
+                None => xinjiao_web::records::import_job::Ownership::unrestricted(),
             };
             let tty = std::io::stderr().is_terminal();
             let mut progress = |n: u64| {
@@ -369,7 +370,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     let _ = std::io::stderr().flush();
                 }
             };
-            let result = match xinjiao_web::import_job::run_import(
+            let result = match xinjiao_web::records::import_job::run_import(
                 if dry_run { None } else { store.as_deref() },
                 reader,
                 kind,
@@ -379,14 +380,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &mut progress,
             ) {
                 Ok(r) => r,
-                Err(xinjiao_web::import_job::ImportError::File(e)) => {
+                Err(xinjiao_web::records::import_job::ImportError::File(e)) => {
                     if tty {
                         eprintln!();
                     }
                     eprintln!("文件未导入：{}（{}）", e.message, e.code);
                     return Ok(ExitCode::from(1));
                 }
-                Err(xinjiao_web::import_job::ImportError::Store(e)) => return Err(e.into()),
+                Err(xinjiao_web::records::import_job::ImportError::Store(e)) => return Err(e.into()),
             };
             if tty {
                 eprintln!();
@@ -430,12 +431,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     println!("已创建账号 {username}（{name}）");
                 }
                 UserCommand::Token { username, name, days } => {
-                    if !(1..=xinjiao_web::access::TOKEN_DAYS_MAX).contains(&days) {
-                        bail!("有效期应为 1 到 {} 天", xinjiao_web::access::TOKEN_DAYS_MAX);
+                    if !(1..=xinjiao_web::accounts::access::TOKEN_DAYS_MAX).contains(&days) {
+                        bail!("有效期应为 1 到 {} 天", xinjiao_web::accounts::access::TOKEN_DAYS_MAX);
                     }
                     let user = store.user_by_name(&username)?.with_context(|| format!("账号 {username} 不存在"))?;
                     let wctx = ctx("cli", "创建 API 令牌");
-                    let token = xinjiao_web::access::issue_api_token(&*store, &wctx, user.id, &name, days)?;
+                    let token = xinjiao_web::accounts::access::issue_api_token(&*store, &wctx, user.id, &name, days)?;
                     println!("{token}");
                 }
                 UserCommand::Tokens { username } => {

@@ -33,6 +33,7 @@ fn router(store: Arc<dyn Store>) -> axum::Router {
         test_clock: false,
         secure_cookies: false,
         rates_cache: Default::default(),
+        workplace: Default::default(),
         login_throttle: Default::default(),
     })
 }

@@ -110,3 +110,118 @@ fn both_backends_ship_the_same_migration_versions() {
     };
     assert_eq!(names("crates/xinjiao-store-sqlite/migrations"), names("crates/xinjiao-store-postgres/migrations"));
 }
+
+/// The web crate's modules as a graph: each file (`kernel/auth`, `records/portal`,
+/// `records` for `records/mod.rs`, `lib`) and the modules it names through
+/// `crate::…`, `super::…` or, in a `mod.rs`, its children. Comments and the
+/// unit tests at the end of a file (`#[cfg(test)]`) are skipped.
+fn web_module_graph() -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+    let src = workspace().join("crates/xinjiao-web/src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let node = |p: &Path| -> String {
+        let r = p.strip_prefix(&src).unwrap().with_extension("").display().to_string();
+        r.strip_suffix("/mod").map(str::to_string).unwrap_or(r)
+    };
+    let nodes: std::collections::BTreeSet<String> = files.iter().map(|p| node(p)).collect();
+    // `a::b` names module `a/b` when there is one, else `a` (an item of `a`).
+    let resolve = |a: &str, b: &str| -> String {
+        let ab = format!("{a}/{b}");
+        if nodes.contains(&ab) { ab } else { a.to_string() }
+    };
+    let ident = |s: &str| -> String { s.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect() };
+    let mut graph = std::collections::BTreeMap::new();
+    for p in &files {
+        let me = node(p);
+        let folder = me.split('/').next().unwrap().to_string();
+        let is_mod = p.ends_with("mod.rs");
+        let mut out = std::collections::BTreeSet::new();
+        let text = std::fs::read_to_string(p).unwrap();
+        let (code, tests) = text.split_once("#[cfg(test)]").unwrap_or((&text, ""));
+        // The unit tests must be the end of the file, so that no code hides after them.
+        let mut depth = 0i32;
+        let closed_at = tests.char_indices().find_map(|(i, c)| {
+            depth += i32::from(c == '{') - i32::from(c == '}');
+            (c == '}' && depth == 0).then_some(i)
+        });
+        assert!(
+            closed_at.is_none_or(|i| tests[i + 1..].trim().is_empty()),
+            "{}: code after the #[cfg(test)] module; keep unit tests at the end",
+            rel(p)
+        );
+        for line in code.lines().map(str::trim).filter(|l| !l.starts_with("//")) {
+            for (i, _) in line.match_indices("crate::") {
+                let rest = &line[i + "crate::".len()..];
+                let a = ident(rest);
+                let b = rest.get(a.len() + 2..).map(ident).unwrap_or_default();
+                out.insert(if nodes.contains(&a) || nodes.iter().any(|n| n.starts_with(&format!("{a}/"))) {
+                    resolve(&a, &b)
+                } else {
+                    "lib".to_string()
+                });
+            }
+            for (i, _) in line.match_indices("super::") {
+                let a = ident(&line[i + "super::".len()..]);
+                out.insert(if is_mod { "lib".to_string() } else { resolve(&folder, &a) });
+            }
+            if is_mod && let Some(child) = line.strip_prefix("pub mod ").or_else(|| line.strip_prefix("mod ")) {
+                out.insert(format!("{me}/{}", ident(child)));
+            }
+        }
+        out.remove(&me);
+        graph.insert(me, out);
+    }
+    graph
+}
+
+/// ARCHITECTURE.md, "The web crate": a kernel that every capability module
+/// uses and that uses none of them; capability modules that never import
+/// each other; no circle among modules.
+#[test]
+fn web_capabilities_stay_apart_and_the_kernel_uses_none() {
+    let graph = web_module_graph();
+    let top = |n: &str| n.split('/').next().unwrap().to_string();
+    for (from, to) in &graph {
+        let home = top(from);
+        if home == "lib" || home == "openapi" {
+            continue;
+        }
+        for t in to {
+            let there = top(t);
+            if home == "kernel" {
+                assert!(there == "kernel", "the kernel module {from} uses {t}; the kernel uses no capability");
+            } else {
+                assert!(
+                    there == home || there == "kernel",
+                    "the capability module {from} uses {t}; capabilities share only the kernel"
+                );
+            }
+        }
+    }
+    // No circle: a depth-first search that meets a module on its own path.
+    fn visit<'a>(
+        n: &'a str,
+        graph: &'a std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+        path: &mut Vec<&'a str>,
+        done: &mut std::collections::BTreeSet<&'a str>,
+    ) {
+        if done.contains(n) {
+            return;
+        }
+        assert!(!path.contains(&n), "import circle among web modules: {} -> {n}", path.join(" -> "));
+        path.push(n);
+        for t in graph.get(n).into_iter().flatten() {
+            visit(t, graph, path, done);
+        }
+        path.pop();
+        done.insert(n);
+    }
+    let mut done = std::collections::BTreeSet::new();
+    for n in graph.keys() {
+        visit(n, &graph, &mut Vec::new(), &mut done);
+    }
+    // The graph is what the checks above read: every capability is in it.
+    for cap in ["records", "organisation", "reporting", "lifecycle", "accounts", "calendar", "kernel/state"] {
+        assert!(graph.contains_key(cap), "{cap} is not a module of the web crate");
+    }
+}

@@ -171,7 +171,7 @@ pub fn is_public_on(row: &xinjiao_store::RecordRow, day: xinjiao_core::Date) -> 
 pub struct ErrorPage<'a> {
     pub title: &'a str,
     pub detail: &'a str,
-    pub banner: crate::Banner,
+    pub banner: crate::kernel::state::Banner,
     pub user: Option<String>,
 }
 

@@ -1,6 +1,6 @@
 //! The public portal: home, subject search, subject profile, record detail and
 //! the dual-disclosure lists. Everything here is public, so only the masked
-//! view models of [`crate::views`] reach the templates.
+//! view models of [`crate::kernel::views`] reach the templates.
 
 use askama::Template;
 use axum::Router;
@@ -12,9 +12,10 @@ use xinjiao_core::date::parse_date;
 use xinjiao_core::{Date, RecordKind};
 use xinjiao_store::{AuthorityCount, PageRequest, RecordFilter, Totals};
 
-use crate::auth::MaybeUser;
-use crate::views::{FieldView, Pager, RecordRowView, SubjectView, field_views, urlencode};
-use crate::{AppState, PageError};
+use crate::kernel::auth::MaybeUser;
+use crate::kernel::error::PageError;
+use crate::kernel::state::AppState;
+use crate::kernel::views::{FieldView, Pager, RecordRowView, SubjectView, field_views, urlencode};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -32,7 +33,7 @@ fn user_name(u: &MaybeUser) -> Option<String> {
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomePage {
-    banner: crate::Banner,
+    banner: crate::kernel::state::Banner,
     user: Option<String>,
     q: String,
     totals: Totals,
@@ -74,7 +75,7 @@ pub struct SearchQuery {
 #[derive(Template)]
 #[template(path = "search.html")]
 struct SearchPage {
-    banner: crate::Banner,
+    banner: crate::kernel::state::Banner,
     user: Option<String>,
     q: String,
     message: Option<String>,
@@ -109,7 +110,7 @@ async fn search(
 #[derive(Template)]
 #[template(path = "subject.html")]
 struct SubjectPage {
-    banner: crate::Banner,
+    banner: crate::kernel::state::Banner,
     user: Option<String>,
     subject: SubjectView,
     penalties: Vec<RecordRowView>,
@@ -150,7 +151,7 @@ async fn subject(State(st): State<AppState>, u: MaybeUser, Path(key): Path<Strin
 #[derive(Template)]
 #[template(path = "record.html")]
 struct RecordPage {
-    banner: crate::Banner,
+    banner: crate::kernel::state::Banner,
     user: Option<String>,
     row: RecordRowView,
     fields: Vec<FieldView>,
@@ -167,7 +168,7 @@ pub(crate) async fn open_objection(st: &AppState, record_id: i64) -> Result<bool
 async fn record(State(st): State<AppState>, u: MaybeUser, Path(id): Path<String>) -> Result<Html<String>, PageError> {
     let id: i64 = id.parse().map_err(|_| PageError::NotFound)?;
     let detail = st.db(move |s| s.record(id)).await?.ok_or(PageError::NotFound)?;
-    if !crate::views::is_public_on(&detail.row, st.today()) {
+    if !crate::kernel::views::is_public_on(&detail.row, st.today()) {
         return Err(PageError::NotFound);
     }
     let objection_open = open_objection(&st, id).await?;
@@ -177,7 +178,7 @@ async fn record(State(st): State<AppState>, u: MaybeUser, Path(id): Path<String>
         user: user_name(&u),
         row: (&detail.row).into(),
         fields: field_views(detail.row.kind, &detail.current().fields, false),
-        updated: crate::china_date(detail.row.updated_at).to_string(),
+        updated: crate::kernel::time::china_date(detail.row.updated_at).to_string(),
     }
     .render()?;
     Ok(Html(html))
@@ -232,7 +233,7 @@ impl ListQuery {
 #[derive(Template)]
 #[template(path = "disclosures.html")]
 struct DisclosuresPage {
-    banner: crate::Banner,
+    banner: crate::kernel::state::Banner,
     user: Option<String>,
     heading: String,
     /// Key of the subject the list is limited to, or empty.
@@ -275,13 +276,13 @@ async fn disclosures(
             filter.subject_id = subject.as_ref().map(|x| x.id);
             let mut authorities = s.authorities()?;
             for a in &mut authorities {
-                a.name = crate::views::mask_text(&a.name);
+                a.name = crate::kernel::views::mask_text(&a.name);
             }
             Ok((s.list_records(&filter, req)?, authorities, subject))
         })
         .await?;
     let heading = match &subject {
-        Some(x) => format!("{}：{what}", crate::views::mask_text(&x.name)),
+        Some(x) => format!("{}：{what}", crate::kernel::views::mask_text(&x.name)),
         None => what.to_string(),
     };
     let base = format!(

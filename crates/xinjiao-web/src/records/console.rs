@@ -1,11 +1,12 @@
-//! The staff console: login, file upload with a per-row diagnostics table and
-//! an XLSX error report, templates, single-record entry with inline validation,
-//! the clerk's own submissions, and the staff view of a record (all versions
-//! and events; personal data shown only on request, and that read is audited).
+//! The staff console of records: the clerk's start page, file upload with a
+//! per-row diagnostics table and an XLSX error report, templates,
+//! single-record entry with inline validation, the clerk's own submissions,
+//! and the staff view of a record (all versions and events, withdrawal;
+//! personal data shown only on request, and that read is audited).
 
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -14,23 +15,19 @@ use xinjiao_core::RecordKind;
 use xinjiao_core::fields::{Requirement, ValueKind};
 use xinjiao_core::record::{FieldValues, ParseContext, parse_record};
 use xinjiao_import::{Encoding, FileError, ImportReport, ReadOptions, RowDiagnostic};
-use xinjiao_store::{NewSubmission, Role, StoreError, User, WriteContext};
+use xinjiao_store::{NewSubmission, Role, StoreError, User};
 
-use crate::auth::{
-    ClientAddr, LoginCheck, MaybeUser, SESSION_COOKIE, SESSION_HOURS, SameOrigin, StaffUser, check_login, cookie_in,
-    new_token, token_hash,
-};
-use crate::import_job::ImportError;
-use crate::views::{FieldView, RecordRowView, field_views};
-use crate::{AppState, PageError};
+use super::import_job::ImportError;
+use crate::kernel::auth::StaffUser;
+use crate::kernel::context::{MAX_UPLOAD_BYTES, acts_for, ctx, xlsx_response};
+use crate::kernel::error::PageError;
+use crate::kernel::state::AppState;
+use crate::kernel::time::local_time;
+use crate::kernel::views::{FieldView, RecordRowView, field_views};
 
-/// Largest accepted upload.
-pub const MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
-
+/// This part's routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/console/login", get(login_form).post(login))
-        .route("/console/logout", post(logout))
         .route("/console", get(home))
         .route("/console/upload", post(upload).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)))
         .route("/console/submissions/{id}", get(submission))
@@ -40,141 +37,6 @@ pub fn routes() -> Router<AppState> {
         .route("/console/records/{id}", get(staff_record))
         .route("/console/records/{id}/reveal", post(reveal_record))
         .route("/console/records/{id}/withdraw", post(withdraw_record))
-        .route("/console/calendar", get(calendar_page).post(load_calendar).layer(DefaultBodyLimit::max(1024 * 1024)))
-}
-
-/// Whether `user` may act on something of `department_id`: its own
-/// department's staff, or a coordinator or administrator.
-pub(crate) fn acts_for(user: &User, department_id: Option<i64>) -> bool {
-    user.role.oversees() || (user.department_id.is_some() && user.department_id == department_id)
-}
-
-/// The write context of a staff action: the user, now, why, the user's
-/// department, and whether the user acts for every department.
-pub(crate) fn ctx(st: &AppState, user: &User, reason: impl Into<String>) -> WriteContext {
-    WriteContext::new(user.username.clone(), st.now(), reason)
-        .in_department(user.department_id)
-        .overseeing(user.role.oversees())
-}
-
-pub(crate) fn local_time(ts: jiff::Timestamp) -> String {
-    jiff::tz::Offset::constant(8).to_datetime(ts).strftime("%Y-%m-%d %H:%M").to_string()
-}
-
-/// Where to go after login: only a path on this site. Refused: other hosts
-/// (`//host`, `/\\host`), backslashes, and control characters, which
-/// browsers strip (`/\t/host` would become `//host`).
-pub(crate) fn safe_next(next: &str) -> &str {
-    let ok = next.starts_with('/')
-        && !next.starts_with("//")
-        && !next.contains('\\')
-        && !next.chars().any(|c| c.is_control() || c.is_whitespace());
-    if ok { next } else { "/console" }
-}
-
-#[derive(Template)]
-#[template(path = "login.html")]
-struct LoginPage {
-    banner: crate::Banner,
-    user: Option<String>,
-    next: String,
-    username: String,
-    error: Option<String>,
-}
-
-#[derive(Deserialize, Default)]
-struct NextQuery {
-    #[serde(default)]
-    next: String,
-}
-
-async fn login_form(
-    State(st): State<AppState>,
-    MaybeUser(u): MaybeUser,
-    Query(q): Query<NextQuery>,
-) -> Result<Response, PageError> {
-    if u.is_some() {
-        return Ok(Redirect::to(safe_next(&q.next)).into_response());
-    }
-    let page = LoginPage { banner: st.banner(), user: None, next: q.next, username: String::new(), error: None };
-    Ok(Html(page.render()?).into_response())
-}
-
-#[derive(Deserialize)]
-struct LoginForm {
-    username: String,
-    password: String,
-    #[serde(default)]
-    next: String,
-}
-
-async fn login(
-    State(st): State<AppState>,
-    ClientAddr(addr): ClientAddr,
-    _same: SameOrigin,
-    headers: axum::http::HeaderMap,
-    Form(f): Form<LoginForm>,
-) -> Result<Response, PageError> {
-    let name = f.username.trim().to_string();
-    let refuse = |status: StatusCode, error: String, next: String, username: String| -> Result<Response, PageError> {
-        let page = LoginPage { banner: st.banner(), user: None, next, username, error: Some(error) };
-        Ok((status, Html(page.render()?)).into_response())
-    };
-    // A disabled account is looked up as no account: refused like a wrong password.
-    let account = |s: &dyn xinjiao_store::Store, name: &str| {
-        Ok(s.user_by_name(name)?.filter(|u| !u.disabled).map(|u| {
-            let phc = u.password_hash.clone();
-            (u, phc)
-        }))
-    };
-    let user = match check_login(&st, "staff", name.clone(), f.password.clone(), addr, account).await? {
-        LoginCheck::Passed(u) => u,
-        LoginCheck::Wrong => return refuse(StatusCode::UNAUTHORIZED, "用户名或密码错误。".into(), f.next, name),
-        LoginCheck::Refused(r) => return refuse(StatusCode::TOO_MANY_REQUESTS, r.message(), f.next, name),
-        LoginCheck::Busy => {
-            return refuse(StatusCode::SERVICE_UNAVAILABLE, "系统繁忙，请稍后再试。".into(), f.next, name);
-        }
-    };
-    // A session cookie the browser already had is ended: sessions rotate at login.
-    if let Some(old) = cookie_in(&headers, SESSION_COOKIE) {
-        let old = token_hash(&old);
-        st.db(move |s| s.delete_session(&old)).await?;
-    }
-    let token = new_token();
-    let hash = token_hash(&token);
-    let expires = st
-        .now()
-        .checked_add(jiff::SignedDuration::from_hours(SESSION_HOURS))
-        .map_err(|e| PageError::Internal(e.to_string()))?;
-    let uid = user.id;
-    st.db(move |s| s.create_session(&hash, uid, expires)).await?;
-    let secure = if st.secure_cookies { "; Secure" } else { "" };
-    let cookie = format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
-        SESSION_HOURS * 3600
-    );
-    let mut resp = Redirect::to(safe_next(&f.next)).into_response();
-    resp.headers_mut()
-        .insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|e| PageError::Internal(e.to_string()))?);
-    Ok(resp)
-}
-
-async fn logout(
-    State(st): State<AppState>,
-    headers: axum::http::HeaderMap,
-    _u: StaffUser,
-) -> Result<Response, PageError> {
-    let token = cookie_in(&headers, SESSION_COOKIE);
-    if let Some(t) = token {
-        let h = token_hash(&t);
-        st.db(move |s| s.delete_session(&h)).await?;
-    }
-    let mut resp = Redirect::to("/").into_response();
-    resp.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static("xj_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
-    );
-    Ok(resp)
 }
 
 struct SubmissionRow {
@@ -206,7 +68,7 @@ impl From<&xinjiao_store::Submission> for SubmissionRow {
 #[derive(Template)]
 #[template(path = "console_home.html")]
 struct ConsoleHome {
-    banner: crate::Banner,
+    banner: crate::kernel::state::Banner,
     user: Option<String>,
     display_name: String,
     role_label: &'static str,
@@ -215,7 +77,7 @@ struct ConsoleHome {
     department: String,
     /// The decision-authority codes a clerk may submit under (`None`: any).
     authority_codes: Option<Vec<String>>,
-    reminders: Vec<crate::workbench::Reminder>,
+    reminders: Vec<crate::kernel::workplace::Reminder>,
     error: Option<String>,
     submissions: Vec<SubmissionRow>,
 }
@@ -224,7 +86,7 @@ async fn render_home(st: &AppState, user: &User, error: Option<String>) -> Resul
     let uid = user.id;
     let subs = st.db(move |s| s.submissions_of(uid, 50)).await?;
     let (state, u) = (st.clone(), user.clone());
-    let reminders = st.db(move |s| crate::workbench::reminders(&state, s, &u)).await?;
+    let reminders = st.db(move |s| state.workplace.reminders(&state, s, &u)).await?;
     let (departments, divisions) = st.db(|s| Ok((s.departments()?, s.divisions()?))).await?;
     let department = user
         .department_id
@@ -308,9 +170,9 @@ async fn upload(
             Ok(r) => r,
             Err(e) => return Ok(Err(e)),
         };
-        let owner = crate::import_job::Ownership::of(&*store, &wctx)?;
+        let owner = super::import_job::Ownership::of(&*store, &wctx)?;
         let target = (!dry_run).then_some(&*store);
-        let result = match crate::import_job::run_import(target, reader, kind, &wctx, &owner, today, &mut |_| {}) {
+        let result = match super::import_job::run_import(target, reader, kind, &wctx, &owner, today, &mut |_| {}) {
             Ok(r) => r,
             Err(ImportError::File(e)) => return Ok(Err(e)),
             Err(ImportError::Store(e)) => return Err(e),
@@ -353,7 +215,7 @@ struct DiagRow {
 #[derive(Template)]
 #[template(path = "submission.html")]
 struct SubmissionPage {
-    banner: crate::Banner,
+    banner: crate::kernel::state::Banner,
     user: Option<String>,
     s: SubmissionRow,
     dry_run: bool,
@@ -429,25 +291,6 @@ async fn submission(
     Ok(Html(page.render()?))
 }
 
-fn xlsx_response(name: &str, bytes: Vec<u8>) -> Response {
-    let disposition =
-        format!("attachment; filename=\"report.xlsx\"; filename*=UTF-8''{}", crate::views::urlencode(name));
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                HeaderValue::from_str(&disposition).unwrap_or(HeaderValue::from_static("attachment")),
-            ),
-        ],
-        bytes,
-    )
-        .into_response()
-}
-
 async fn errors_xlsx(
     State(st): State<AppState>,
     StaffUser(user): StaffUser,
@@ -498,7 +341,7 @@ struct FormField {
 #[derive(Template)]
 #[template(path = "record_form.html")]
 struct RecordFormPage {
-    banner: crate::Banner,
+    banner: crate::kernel::state::Banner,
     user: Option<String>,
     kind: &'static str,
     kind_label: &'static str,
@@ -579,7 +422,7 @@ async fn new_record(
                 Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page)).into_response())
             };
             let check = wctx.clone();
-            let owner = st.db(move |s| crate::import_job::Ownership::of(s, &check)).await?;
+            let owner = st.db(move |s| super::import_job::Ownership::of(s, &check)).await?;
             if let Some(diag) = owner.check_code(&rec) {
                 return refused(diag);
             }
@@ -598,7 +441,7 @@ async fn new_record(
 #[derive(Template)]
 #[template(path = "staff_record.html")]
 struct StaffRecordPage {
-    banner: crate::Banner,
+    banner: crate::kernel::state::Banner,
     user: Option<String>,
     message: Option<String>,
     row: RecordRowView,
@@ -636,8 +479,8 @@ fn changed_views(
     pending: &std::collections::BTreeMap<String, String>,
     reveal: bool,
 ) -> Vec<FieldChange> {
-    let now = crate::views::field_views(kind, current, reveal);
-    let then = crate::views::field_views(kind, pending, reveal);
+    let now = crate::kernel::views::field_views(kind, current, reveal);
+    let then = crate::kernel::views::field_views(kind, pending, reveal);
     kind.fields()
         .iter()
         .filter_map(|def| {
@@ -726,7 +569,7 @@ fn timeliness(st: &AppState, detail: &xinjiao_store::RecordDetail) -> Timeliness
     let decided = detail.row.decision_date;
     let deadline = rules.publication.deadline(kind, decided, &rules.calendar);
     let published = detail.row.published_on.unwrap_or_else(|| {
-        crate::china_date(detail.versions.first().map(|v| v.created_at).unwrap_or(detail.row.updated_at))
+        crate::kernel::time::china_date(detail.versions.first().map(|v| v.created_at).unwrap_or(detail.row.updated_at))
     });
     let late = rules.calendar.working_days_between(deadline.value, published);
     Timeliness {
@@ -832,7 +675,7 @@ async fn withdraw_record(
 ) -> Result<Response, PageError> {
     let rid: i64 = id.parse().map_err(|_| PageError::NotFound)?;
     let detail = st.db(move |s| s.record(rid)).await?.ok_or(PageError::NotFound)?;
-    if !crate::console::acts_for(&user, detail.row.department_id) {
+    if !crate::kernel::context::acts_for(&user, detail.row.department_id) {
         return Err(PageError::Forbidden);
     }
     let mut errors = Vec::new();
@@ -890,98 +733,4 @@ async fn reveal_record(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
     Ok(render_staff_record(&st, &user, &id, Some(purpose), None, vec![]).await?.into_response())
-}
-
-struct CalendarRow {
-    year: i16,
-    n_off: usize,
-    n_work: usize,
-    source: String,
-    stored: bool,
-}
-
-#[derive(Template)]
-#[template(path = "calendar.html")]
-struct CalendarPage {
-    banner: crate::Banner,
-    user: Option<String>,
-    years: Vec<CalendarRow>,
-    message: Option<String>,
-    error: Option<String>,
-}
-
-async fn render_calendar(
-    st: &AppState,
-    user: &User,
-    message: Option<String>,
-    error: Option<String>,
-) -> Result<Html<String>, PageError> {
-    let stored: Vec<i16> = st.db(|s| s.calendar_years()).await?.into_iter().map(|(y, _)| y).collect();
-    let years = st
-        .rules
-        .read()
-        .expect("rules lock")
-        .calendar
-        .years()
-        .map(|y| CalendarRow {
-            year: y.year,
-            n_off: y.off.len(),
-            n_work: y.work.len(),
-            source: y.source.clone(),
-            stored: stored.contains(&y.year),
-        })
-        .collect();
-    let page = CalendarPage { banner: st.banner(), user: Some(user.display_name.clone()), years, message, error };
-    Ok(Html(page.render()?))
-}
-
-fn require_admin(user: &User) -> Result<(), PageError> {
-    if user.role == Role::Admin { Ok(()) } else { Err(PageError::Forbidden) }
-}
-
-#[derive(Deserialize)]
-struct MessageQuery {
-    loaded: Option<i16>,
-}
-
-async fn calendar_page(
-    State(st): State<AppState>,
-    StaffUser(user): StaffUser,
-    Query(q): Query<MessageQuery>,
-) -> Result<Html<String>, PageError> {
-    require_admin(&user)?;
-    let msg = q.loaded.map(|y| format!("已载入 {y} 年日历，涉及该年的期限已按新日历计算。"));
-    render_calendar(&st, &user, msg, None).await
-}
-
-async fn load_calendar(
-    State(st): State<AppState>,
-    StaffUser(user): StaffUser,
-    mut mp: Multipart,
-) -> Result<Response, PageError> {
-    require_admin(&user)?;
-    let mut text = String::new();
-    while let Some(field) =
-        mp.next_field().await.map_err(|e| PageError::BadRequest(format!("上传内容无法读取：{e}")))?
-    {
-        if field.name() == Some("file") {
-            let bytes = field.bytes().await.map_err(|e| PageError::BadRequest(format!("文件读取失败：{e}")))?;
-            text = String::from_utf8(bytes.to_vec())
-                .map_err(|_| PageError::BadRequest("日历文件应为 UTF-8 文本".into()))?;
-        }
-    }
-    let year = match xinjiao_core::calendar::YearCalendar::parse(&text) {
-        Ok(y) => y,
-        Err(e) => {
-            let msg = format!("日历文件无效，未载入：{}（{}）", e.message, e.code);
-            return Ok(
-                (StatusCode::UNPROCESSABLE_ENTITY, render_calendar(&st, &user, None, Some(msg)).await?).into_response()
-            );
-        }
-    };
-    let wctx = ctx(&st, &user, format!("载入 {} 年工作日日历", year.year));
-    let y = year.year;
-    st.db(move |s| s.save_calendar_year(&wctx, y, &text)).await?;
-    st.rules.write().expect("rules lock").calendar.insert(year);
-    Ok(Redirect::to(&format!("/console/calendar?loaded={y}")).into_response())
 }

@@ -11,9 +11,11 @@ use axum::{Form, Router};
 use serde::Deserialize;
 use xinjiao_store::{Role, StoreError, User, WriteContext};
 
-use crate::auth::StaffUser;
-use crate::console::{ctx, local_time};
-use crate::{AppState, PageError};
+use crate::kernel::auth::StaffUser;
+use crate::kernel::context::ctx;
+use crate::kernel::error::PageError;
+use crate::kernel::state::AppState;
+use crate::kernel::time::local_time;
 
 /// How long a token lives unless told otherwise, and at most (days).
 pub const TOKEN_DAYS_DEFAULT: i64 = 365;
@@ -36,9 +38,9 @@ pub fn issue_api_token(
     name: &str,
     days: i64,
 ) -> Result<String, StoreError> {
-    let token = crate::auth::new_token();
+    let token = crate::kernel::auth::new_token();
     let expires = ctx.at.checked_add(jiff::SignedDuration::from_hours(24 * days)).ok();
-    store.create_api_token(ctx, &crate::auth::token_hash(&token), user_id, name, expires)?;
+    store.create_api_token(ctx, &crate::kernel::auth::token_hash(&token), user_id, name, expires)?;
     Ok(token)
 }
 
@@ -55,7 +57,7 @@ struct TokenRow {
 #[derive(Template)]
 #[template(path = "tokens.html")]
 struct TokensPage {
-    banner: crate::Banner,
+    banner: crate::kernel::state::Banner,
     user: Option<String>,
     all: bool,
     tokens: Vec<TokenRow>,
@@ -164,7 +166,7 @@ struct UserRow {
 #[derive(Template)]
 #[template(path = "users.html")]
 struct UsersPage {
-    banner: crate::Banner,
+    banner: crate::kernel::state::Banner,
     user: Option<String>,
     users: Vec<UserRow>,
     message: Option<String>,
@@ -181,7 +183,7 @@ async fn render_users(
     let users = list
         .into_iter()
         .map(|u| UserRow {
-            path: crate::views::urlencode(&u.username),
+            path: crate::kernel::views::urlencode(&u.username),
             username: u.username,
             display_name: u.display_name,
             role: u.role.label(),

@@ -1,0 +1,82 @@
+//! Helpers of every staff page: who acts for which department, the write
+//! context of a staff action, times in China, safe redirects after login,
+//! XLSX downloads, and the upload limit.
+
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use xinjiao_store::{Department, Role, User, WriteContext};
+
+use crate::kernel::error::PageError;
+use crate::kernel::state::AppState;
+
+/// Largest accepted upload.
+pub const MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
+
+/// Whether `user` may act on something of `department_id`: its own
+/// department's staff, or a coordinator or administrator.
+pub fn acts_for(user: &User, department_id: Option<i64>) -> bool {
+    user.role.oversees() || (user.department_id.is_some() && user.department_id == department_id)
+}
+
+/// The write context of a staff action: the user, now, why, the user's
+/// department, and whether the user acts for every department.
+pub fn ctx(st: &AppState, user: &User, reason: impl Into<String>) -> WriteContext {
+    WriteContext::new(user.username.clone(), st.now(), reason)
+        .in_department(user.department_id)
+        .overseeing(user.role.oversees())
+}
+
+/// Where to go after login: only a path on this site. Refused: other hosts
+/// (`//host`, `/\\host`), backslashes, and control characters, which
+/// browsers strip (`/\t/host` would become `//host`).
+pub fn safe_next(next: &str) -> &str {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.chars().any(|c| c.is_control() || c.is_whitespace());
+    if ok { next } else { "/console" }
+}
+
+pub fn xlsx_response(name: &str, bytes: Vec<u8>) -> Response {
+    let disposition =
+        format!("attachment; filename=\"report.xlsx\"; filename*=UTF-8''{}", crate::kernel::views::urlencode(name));
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&disposition).unwrap_or(HeaderValue::from_static("attachment")),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+pub fn require_admin(user: &User) -> Result<(), PageError> {
+    if user.role == Role::Admin { Ok(()) } else { Err(PageError::Forbidden) }
+}
+
+pub fn dept_name(departments: &[Department], id: i64) -> String {
+    departments.iter().find(|d| d.id == id).map_or_else(|| format!("部门{id}"), |d| d.name.clone())
+}
+
+/// Departments a user may act for: all for coordinators and administrators,
+/// their own otherwise.
+pub fn allowed_departments(user: &User, departments: &[Department]) -> Vec<Department> {
+    departments.iter().filter(|d| user.role.oversees() || user.department_id == Some(d.id)).cloned().collect()
+}
+
+/// `s` percent-encoded for a query value or a `filename*` parameter: every
+/// byte but ASCII letters, digits and `-_.` (stricter than
+/// [`crate::kernel::views::urlencode`], which keeps `/` and `~` for paths).
+pub fn encode_component(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }
+        })
+        .collect()
+}

@@ -1,0 +1,36 @@
+//! The rules officials change, as loaded at start (the embedded files under
+//! `rules/` and the calendar years stored in the database).
+
+use std::sync::Arc;
+
+/// Rules that officials change, as loaded at start: the working-day calendar
+/// (embedded years plus those loaded into the database) and publication deadlines.
+pub struct Rules {
+    pub calendar: xinjiao_core::calendar::Calendar,
+    pub publication: xinjiao_core::publication::PublicationRules,
+    /// Working-day deadlines of credit repair (`rules/repair.toml`).
+    pub repairs: xinjiao_core::repairs::RepairRules,
+    /// Working-day deadlines of objections (`rules/objections.toml`).
+    pub objections: xinjiao_core::objections::ObjectionRules,
+    /// How long penalties are published (`rules/disclosure.toml`); the
+    /// store computes windows with the same rules ([`Store::window_rules`]).
+    pub disclosure: xinjiao_core::disclosure::DisclosureRules,
+}
+
+impl Rules {
+    /// Shared, replaceable rules for [`AppState`].
+    pub fn shared(self) -> Arc<std::sync::RwLock<Rules>> {
+        Arc::new(std::sync::RwLock::new(self))
+    }
+
+    /// The rules embedded in the binary.
+    pub fn embedded() -> Rules {
+        Rules {
+            calendar: xinjiao_core::calendar::Calendar::embedded(),
+            publication: xinjiao_core::publication::PublicationRules::embedded(),
+            disclosure: xinjiao_core::disclosure::DisclosureRules::embedded(),
+            objections: xinjiao_core::objections::ObjectionRules::embedded(),
+            repairs: xinjiao_core::repairs::RepairRules::embedded(),
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! The shared state of every handler ([`AppState`]: the store, the rules,
+//! the clock, the caches and the workplace registry) and the banner above
+//! every page.
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use xinjiao_core::Date;
+use xinjiao_store::{Store, StoreError, User};
+
+use crate::kernel::cache::RatesCache;
+use crate::kernel::rules::Rules;
+use crate::kernel::throttle::LoginThrottle;
+use crate::kernel::time::{Clock, china_date};
+use crate::kernel::workplace::{Case, Reminder};
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    /// Replaced when an administrator loads a calendar year; every deadline is
+    /// derived from it at read time, so a loaded year takes effect at once.
+    pub rules: Arc<std::sync::RwLock<Rules>>,
+    pub clock: Clock,
+    /// Whether the database holds demo data (shown as a banner).
+    pub demo: bool,
+    /// Whether the clock shows another day (`serve --today`, tests and demos
+    /// only); every page then says which day it shows.
+    pub test_clock: bool,
+    /// Set `Secure` on cookies (behind HTTPS).
+    pub secure_cookies: bool,
+    /// The dashboard's month counts, reused until the data changes.
+    pub rates_cache: RatesCache,
+    /// Failed logins of staff and subjects.
+    pub login_throttle: LoginThrottle,
+    /// What the capabilities contribute to the staff's start page and
+    /// dashboard; filled in by [`crate::router`].
+    pub workplace: Arc<Workplace>,
+}
+
+/// What the banner above every page says.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Banner {
+    /// The data is demo data.
+    pub demo: bool,
+    /// The pages show this day (test clock).
+    pub test_day: Option<Date>,
+}
+
+impl AppState {
+    /// The banner of every page.
+    pub fn banner(&self) -> Banner {
+        Banner { demo: self.demo, test_day: self.test_clock.then(|| self.today()) }
+    }
+    pub fn now(&self) -> Timestamp {
+        (self.clock)()
+    }
+    pub fn today(&self) -> Date {
+        china_date(self.now())
+    }
+    /// Runs a store call on a blocking thread.
+    pub async fn db<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || f(&*store))
+            .await
+            .unwrap_or_else(|e| Err(StoreError::Backend(format!("store task failed: {e}"))))
+    }
+}
+
+/// A capability's reminders for `user`.
+pub type ReminderSource = fn(&AppState, &dyn Store, &User) -> Result<Vec<Reminder>, StoreError>;
+/// A capability's open cases that `user` acts for.
+pub type CaseSource = fn(&AppState, &dyn Store, &User) -> Result<Vec<Case>, StoreError>;
+
+/// The registry: reminder and case sources, in the order they are shown.
+#[derive(Default)]
+pub struct Workplace {
+    pub reminders: Vec<ReminderSource>,
+    pub cases: Vec<CaseSource>,
+}
+
+impl Workplace {
+    /// Every registered reminder for `user`, in registry order.
+    pub fn reminders(&self, st: &AppState, store: &dyn Store, user: &User) -> Result<Vec<Reminder>, StoreError> {
+        let mut out = Vec::new();
+        for source in &self.reminders {
+            out.extend(source(st, store, user)?);
+        }
+        Ok(out)
+    }
+
+    /// Every registered open case `user` acts for, soonest deadline first.
+    pub fn cases(&self, st: &AppState, store: &dyn Store, user: &User) -> Result<Vec<Case>, StoreError> {
+        let mut out = Vec::new();
+        for source in &self.cases {
+            out.extend(source(st, store, user)?);
+        }
+        out.sort_by(|a, b| a.deadline.cmp(&b.deadline));
+        Ok(out)
+    }
+}

@@ -1,0 +1,138 @@
+//! The OpenAPI document of `/api/v1`, written by hand as one JSON value; a
+//! test checks that it names exactly the routes and that each answers.
+
+use axum::Json;
+use serde_json::{Value, json};
+
+/// The OpenAPI document, written by hand; a test checks it names every route.
+pub fn openapi_document() -> Value {
+    let err = json!({"$ref": "#/components/schemas/Error"});
+    let page_param = json!({"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}});
+    let per_page =
+        json!({"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}});
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "信交 Xinjiao API",
+            "version": "1",
+            "description": "交通运输信用信息平台接口。公开接口无需认证；写入接口需要 Authorization: Bearer <token>（由 `xinjiao user token` 生成）。个人证件号码在所有公开响应中均已脱敏。"
+        },
+        "paths": {
+            "/api/v1/subjects": {"get": {
+                "summary": "按名称片段（至少1个字）或统一社会信用代码查询主体",
+                "parameters": [{"name": "q", "in": "query", "required": true, "schema": {"type": "string"}}, page_param, per_page],
+                "responses": {"200": {"description": "主体分页列表", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SubjectPage"}}}},
+                              "400": {"description": "缺少 q（missing_query）", "content": {"application/json": {"schema": err}}}}
+            }},
+            "/api/v1/subjects/{key}": {"get": {
+                "summary": "主体信用档案：基本信息、行政许可和行政处罚（各最多100条，按决定日期倒序；全部记录用 /api/v1/records?subject=）",
+                "parameters": [{"name": "key", "in": "path", "required": true, "description": "统一社会信用代码，或自然人主体的 P 编号", "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "主体档案", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SubjectDetail"}}}},
+                              "404": {"description": "主体不存在（not_found）", "content": {"application/json": {"schema": err}}}}
+            }},
+            "/api/v1/records": {"get": {
+                "summary": "双公示记录列表（按决定日期倒序）",
+                "parameters": [
+                    {"name": "kind", "in": "query", "schema": {"type": "string", "enum": ["license", "penalty"]}},
+                    {"name": "from", "in": "query", "description": "决定日期起（含）", "schema": {"type": "string", "format": "date"}},
+                    {"name": "to", "in": "query", "description": "决定日期止（含）", "schema": {"type": "string", "format": "date"}},
+                    {"name": "authority", "in": "query", "description": "决定机关统一社会信用代码", "schema": {"type": "string"}},
+                    {"name": "subject", "in": "query", "description": "主体 key", "schema": {"type": "string"}},
+                    page_param, per_page],
+                "responses": {"200": {"description": "记录分页列表", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RecordPage"}}}},
+                              "400": {"description": "参数错误（invalid_kind, invalid_date）", "content": {"application/json": {"schema": err}}}}
+            }},
+            "/api/v1/records/{id}": {"get": {
+                "summary": "记录详情（当前版本，按数据标准字段代码）",
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                "responses": {"200": {"description": "记录", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RecordDetail"}}}},
+                              "404": {"description": "记录不存在（not_found）", "content": {"application/json": {"schema": err}}}}
+            }},
+            "/api/v1/imports/{kind}": {"post": {
+                "summary": "导入文件（CSV：UTF-8/GBK；XLSX），请求体为文件内容",
+                "security": [{"bearer": []}],
+                "parameters": [
+                    {"name": "kind", "in": "path", "required": true, "schema": {"type": "string", "enum": ["penalties", "licenses"]}},
+                    {"name": "dry_run", "in": "query", "schema": {"type": "boolean"}},
+                    {"name": "encoding", "in": "query", "schema": {"type": "string", "enum": ["utf-8", "gbk", "gb18030"]}},
+                    {"name": "sheet", "in": "query", "schema": {"type": "string"}},
+                    {"name": "filename", "in": "query", "description": "原文件名（以 .xlsx 结尾按 XLSX 读取）", "schema": {"type": "string"}}],
+                "requestBody": {"required": true, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                "responses": {
+                    "200": {"description": "全部行已接受或未变化", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ImportReport"}}}},
+                    "422": {"description": "有被拒绝的行（报告中列出），或文件无法读取（file.* 错误码，未存储任何数据）", "content": {"application/json": {"schema": {"oneOf": [{"$ref": "#/components/schemas/ImportReport"}, err]}}}},
+                    "401": {"description": "未认证（unauthorized）", "content": {"application/json": {"schema": err}}}}
+            }},
+            "/api/v1/rates": {"get": {
+                "summary": "填报率、合格率、及时率：按部门或县区，按月、季度或年度（工作人员令牌）",
+                "security": [{"bearer": []}],
+                "parameters": [
+                    {"name": "period", "in": "query", "schema": {"type": "string", "enum": ["month", "quarter", "year"]}},
+                    {"name": "at", "in": "query", "description": "统计期，如 2026-10、2026-Q4、2026；缺省为本月", "schema": {"type": "string"}},
+                    {"name": "by", "in": "query", "schema": {"type": "string", "enum": ["department", "division"]}}],
+                "responses": {
+                    "200": {"description": "各部门（县区）的三率及其分子分母", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Rates"}}}},
+                    "400": {"description": "参数无效（invalid_period、invalid_by）", "content": {"application/json": {"schema": err}}},
+                    "401": {"description": "未认证（unauthorized）", "content": {"application/json": {"schema": err}}}}
+            }},
+            "/api/v1/diagnostic-codes": {"get": {
+                "summary": "校验错误码及其含义",
+                "responses": {"200": {"description": "错误码列表"}}
+            }},
+            "/api/v1/openapi.json": {"get": {"summary": "本文档", "responses": {"200": {"description": "OpenAPI 3.1 文档"}}}}
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
+                    "code": {"type": "string", "description": "稳定的机器错误码"}, "message": {"type": "string", "description": "中文说明"}}}}},
+                "Subject": {"type": "object", "properties": {
+                    "key": {"type": "string"}, "kind": {"type": "string", "enum": ["organization", "natural_person", "individual_business"]},
+                    "kind_label": {"type": "string"}, "name": {"type": "string"}, "uscc": {"type": ["string", "null"]},
+                    "id_doc_no_masked": {"type": ["string", "null"], "description": "脱敏证件号码，如 4405**********0014"},
+                    "legal_rep": {"type": ["string", "null"]}, "n_licenses": {"type": "integer"}, "n_penalties": {"type": "integer"}}},
+                "SubjectPage": {"type": "object", "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Subject"}},
+                    "total": {"type": "integer"}, "page": {"type": "integer"}, "per_page": {"type": "integer"}}},
+                "SubjectDetail": {"allOf": [{"$ref": "#/components/schemas/Subject"}, {"type": "object", "properties": {
+                    "licenses": {"type": "array", "items": {"$ref": "#/components/schemas/Record"}},
+                    "penalties": {"type": "array", "items": {"$ref": "#/components/schemas/Record"}}}}]},
+                "Record": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "kind": {"type": "string", "enum": ["license", "penalty"]}, "kind_label": {"type": "string"},
+                    "subject_key": {"type": "string"}, "subject_name": {"type": "string"}, "authority_code": {"type": "string"},
+                    "authority_name": {"type": "string"}, "decision_no": {"type": "string"}, "decision_date": {"type": "string", "format": "date"},
+                    "summary": {"type": "string"}, "version": {"type": "integer"}}},
+                "RecordPage": {"type": "object", "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Record"}},
+                    "total": {"type": "integer"}, "page": {"type": "integer"}, "per_page": {"type": "integer"}}},
+                "RecordDetail": {"allOf": [{"$ref": "#/components/schemas/Record"}, {"type": "object", "properties": {
+                    "fields": {"type": "object", "additionalProperties": {"type": "string"}, "description": "字段代码（如 CF_WSH）到值；个人证件号码已脱敏"},
+                    "objection_open": {"type": "boolean", "description": "异议处理中"}}}]},
+                "Rate": {"type": "object", "properties": {"numerator": {"type": "integer"}, "denominator": {"type": "integer"},
+                    "per_mille": {"type": ["integer", "null"], "description": "千分比，向下取整；0÷0 为 null"}, "display": {"type": "string"},
+                    "meets_target": {"type": "boolean"}}},
+                "RateCounts": {"type": "object", "properties": {
+                    "fill": {"$ref": "#/components/schemas/Rate"}, "pass": {"$ref": "#/components/schemas/Rate"}, "timeliness": {"$ref": "#/components/schemas/Rate"},
+                    "due": {"type": "integer"}, "reported": {"type": "integer"}, "undeclared": {"type": "integer"},
+                    "rows_submitted": {"type": "integer"}, "rows_passed": {"type": "integer"},
+                    "published": {"type": "integer"}, "published_on_time": {"type": "integer"}}},
+                "Rates": {"type": "object", "properties": {
+                    "period": {"type": "object"}, "by": {"type": "string"}, "definitions": {"type": "object"},
+                    "rows": {"type": "array", "items": {"type": "object", "properties": {"key": {"type": "string"}, "name": {"type": "string"},
+                        "division": {"type": "string"}, "rates": {"$ref": "#/components/schemas/RateCounts"}}}},
+                    "total": {"$ref": "#/components/schemas/RateCounts"}}},
+                "ImportReport": {"type": "object", "required": ["rows", "accepted", "unchanged", "rejected", "diagnostics"], "properties": {
+                    "rows": {"type": "integer"}, "accepted": {"type": "integer"}, "unchanged": {"type": "integer"}, "rejected": {"type": "integer"},
+                    "awaiting_review": {"type": "integer", "description": "已接受的行中，对已公示记录的修改、待审核后生效的行数（为 0 时省略）"},
+                    "diagnostics_omitted": {"type": "integer", "description": "超出上限未列出的错误数（为 0 时省略）"},
+                    "warnings": {"type": "array", "description": "不导致拒绝的提醒（如自由文本中的个人信息），结构同 diagnostics"},
+                    "warnings_omitted": {"type": "integer", "description": "超出上限未列出的提醒数（为 0 时省略）"},
+                    "diagnostics": {"type": "array", "items": {"type": "object", "properties": {
+                        "row": {"type": "integer", "description": "表格行号（表头为1）"}, "field": {"type": "string", "description": "数据标准字段代码"},
+                        "code": {"type": "string"}, "message": {"type": "string"}}}}}}
+            }
+        }
+    })
+}
+
+pub async fn openapi() -> Json<Value> {
+    Json(openapi_document())
+}
