@@ -536,7 +536,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             add_stored_years(&mut cal, &*store)?;
             let rules = xinjiao_core::publication::PublicationRules::embedded();
             let started = std::time::Instant::now();
-            let months = xinjiao_store::rates::month_counts(&*store, &cal, &rules, from, to)?;
+            let months = xinjiao_store::reporting::month_counts(&*store, &cal, &rules, from, to)?;
             let elapsed = started.elapsed();
             let names: std::collections::HashMap<i64, String> =
                 store.departments()?.into_iter().map(|d| (d.id, d.name)).collect();

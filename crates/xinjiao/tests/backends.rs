@@ -9,7 +9,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use tower::ServiceExt;
-use xinjiao_store::Store;
+use xinjiao_store::{AuditStore, RecordStore, Store};
 
 fn pg_admin_url() -> String {
     std::env::var("XINJIAO_TEST_POSTGRES_URL")

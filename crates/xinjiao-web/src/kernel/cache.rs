@@ -32,7 +32,7 @@ impl RatesCache {
             return Ok(v.clone());
         }
         let months =
-            Arc::new(xinjiao_store::rates::month_counts(store, &rules.calendar, &rules.publication, from, to)?);
+            Arc::new(xinjiao_store::reporting::month_counts(store, &rules.calendar, &rules.publication, from, to)?);
         let mut entries = self.0.lock().expect("rates cache");
         // Entries of an older data version are useless; then the oldest goes.
         entries.retain(|(k, _)| k.2 == key.2);

@@ -271,7 +271,7 @@ pub fn fill_lines(
     departments: Option<&[i64]>,
 ) -> Result<Vec<FillLine>, StoreError> {
     let deadlines =
-        xinjiao_store::rates::deadlines(period.first_day(), period.last_day(), &rules.calendar, &rules.publication);
+        xinjiao_store::reporting::deadlines(period.first_day(), period.last_day(), &rules.calendar, &rules.publication);
     let mut lines: BTreeMap<(i64, Month, &'static str), FillLine> = BTreeMap::new();
     let wanted = |d: i64| departments.is_none_or(|ds| ds.contains(&d));
     for r in store.record_rate_rows(period.first_day(), period.last_day(), &deadlines)? {

@@ -318,7 +318,8 @@ async fn drill(
             let (late, docs, names) = st
                 .db(move |s| {
                     let rules = rules.read().expect("rules");
-                    let deadlines = xinjiao_store::rates::deadlines(first, last, &rules.calendar, &rules.publication);
+                    let deadlines =
+                        xinjiao_store::reporting::deadlines(first, last, &rules.calendar, &rules.publication);
                     let late = s.late_records(ids.as_deref(), first, last, &deadlines, 1000)?;
                     let late: Vec<_> = late
                         .into_iter()

@@ -51,7 +51,7 @@ pub fn late_reminders(st: &AppState, store: &dyn Store, user: &User) -> Result<V
     let mut out = Vec::new();
     let from = today.checked_sub(jiff::Span::new().days(30)).unwrap_or(today);
     let from_decisions = from.checked_sub(jiff::Span::new().days(60)).unwrap_or(from);
-    let deadlines = xinjiao_store::rates::deadlines(from_decisions, today, &rules.calendar, &rules.publication);
+    let deadlines = xinjiao_store::reporting::deadlines(from_decisions, today, &rules.calendar, &rules.publication);
     for l in store
         .late_records(Some(&[dept]), from_decisions, today, &deadlines, 20)?
         .iter()

@@ -1,10 +1,13 @@
-//! Stored types of the organisation (divisions, departments, the
-//! responsibility table), monthly declarations, documents and the raw counts
-//! behind the three reporting rates.
+//! The organisation (组织与职责): divisions, departments and the authority
+//! codes each may use, declarations, the responsibility table, documents,
+//! and [`OrganisationStore`].
 
 use jiff::Timestamp;
+use xinjiao_core::Date;
+use xinjiao_core::fields::RecordKind;
 use xinjiao_core::period::Month;
-use xinjiao_core::{Date, RecordKind};
+
+use crate::*;
 
 /// An administrative division (the city or a county-level division).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -197,43 +200,6 @@ pub struct DocumentFilter {
     pub issued_to: Option<Date>,
 }
 
-/// The deadline of records of `kind` decided on `decision_date`, computed by
-/// the caller from the rules and passed to the store, which joins it in SQL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Deadline {
-    pub kind: RecordKind,
-    pub decision_date: Date,
-    pub deadline: Date,
-}
-
-/// Reported and on-time counts of one department, month (of decision) and kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RecordRateRow {
-    pub department_id: Option<i64>,
-    pub month: Month,
-    pub kind: RecordKind,
-    pub reported: u64,
-    pub on_time: u64,
-}
-
-/// Submitted rows of one department and month (of submission).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SubmissionRateRow {
-    pub department_id: Option<i64>,
-    pub month: Month,
-    /// Rows submitted, rejected ones included, rows identical to stored records excluded.
-    pub rows_submitted: u64,
-    /// Rows that passed validation.
-    pub rows_passed: u64,
-}
-
-/// A record made public after its deadline.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LateRecord {
-    pub row: crate::RecordRow,
-    pub deadline: Date,
-}
-
 /// The divisions and departments of a validated organisation file, ready for
 /// [`crate::Store::save_organisation`] (sort order = file order).
 pub fn from_file(f: &xinjiao_core::org::OrgFile) -> (Vec<Division>, Vec<NewDepartment>) {
@@ -265,83 +231,43 @@ pub fn from_file(f: &xinjiao_core::org::OrgFile) -> (Vec<Division>, Vec<NewDepar
     (divisions, departments)
 }
 
-/// Adds per-day counts `(department id or 0, decision date YYYY-MM-DD, kind,
-/// reported, on time)` into per-month rows: backends aggregate by day in index
-/// order (cheap) and fold the days here.
-pub fn fold_days_to_months(days: impl IntoIterator<Item = (i64, String, RecordKind, u64, u64)>) -> Vec<RecordRateRow> {
-    let mut acc: std::collections::BTreeMap<(i64, Month, &'static str), RecordRateRow> = Default::default();
-    for (dept, date, kind, reported, on_time) in days {
-        let Some(month) = date.get(..7).and_then(Month::parse) else { continue };
-        let row = acc.entry((dept, month, kind.as_str())).or_insert(RecordRateRow {
-            department_id: (dept != 0).then_some(dept),
-            month,
-            kind,
-            reported: 0,
-            on_time: 0,
-        });
-        row.reported += reported;
-        row.on_time += on_time;
-    }
-    acc.into_values().collect()
-}
+/// The organisation: divisions and departments, monthly declarations, the responsibility table and documents.
+pub trait OrganisationStore: Send + Sync {
+    /// Creates or updates divisions (by code) and departments (by code).
+    /// Appends an `organisation.saved` event.
+    fn save_organisation(
+        &self,
+        ctx: &WriteContext,
+        divisions: &[Division],
+        departments: &[NewDepartment],
+    ) -> Result<()>;
 
-/// A credit objection (信用异议) with the record it is about.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Objection {
-    pub id: i64,
-    pub record_id: i64,
-    pub record_kind: RecordKind,
-    pub decision_no: String,
-    pub subject_id: i64,
-    pub department_id: Option<i64>,
-    pub reasons: String,
-    pub status: xinjiao_core::objections::ObjectionStatus,
-    pub filed_at: Timestamp,
-    pub acknowledged_at: Option<Timestamp>,
-    pub extended: bool,
-    pub extension_reason: Option<String>,
-    pub decided_at: Option<Timestamp>,
-    pub decision_reason: Option<String>,
-    pub decided_by: Option<String>,
-    /// (attachment id, file name)
-    pub attachments: Vec<(i64, String)>,
-}
+    /// Divisions in display order.
+    fn divisions(&self) -> Result<Vec<Division>>;
 
-/// Which objections to list. Empty fields do not filter.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ObjectionFilter {
-    pub id: Option<i64>,
-    pub record_id: Option<i64>,
-    pub subject_id: Option<i64>,
-    pub departments: Option<Vec<i64>>,
-    pub open_only: bool,
-}
+    /// Departments in display order.
+    fn departments(&self) -> Result<Vec<Department>>;
 
-/// A credit repair application with the record it is about.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Repair {
-    pub id: i64,
-    pub record_id: i64,
-    pub decision_no: String,
-    pub subject_id: i64,
-    pub department_id: Option<i64>,
-    /// Who signed the repair commitment.
-    pub commitment_by: String,
-    /// How the obligations were met.
-    pub evidence: String,
-    pub evidence_name: Option<String>,
-    pub status: xinjiao_core::repairs::RepairStatus,
-    pub filed_at: Timestamp,
-    pub accepted_at: Option<Timestamp>,
-    pub decided_at: Option<Timestamp>,
-    pub decision_reason: Option<String>,
-    pub revoke_reason: Option<String>,
-}
+    /// Stores declarations (replacing those of the same department, month and
+    /// kind), with a `declaration.saved` event for each that changed.
+    fn declare(&self, ctx: &WriteContext, declarations: &[(i64, Month, RecordKind, i64)]) -> Result<()>;
 
-/// Which repair applications to list. Empty fields do not filter.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RepairFilter {
-    pub id: Option<i64>,
-    pub subject_id: Option<i64>,
-    pub departments: Option<Vec<i64>>,
+    /// Declarations of months `from..=to`.
+    fn declarations(&self, from: Month, to: Month) -> Result<Vec<Declaration>>;
+
+    /// Replaces the whole responsibility table; appends a `responsibilities.saved` event.
+    fn replace_responsibilities(&self, ctx: &WriteContext, rows: &[Responsibility]) -> Result<()>;
+
+    fn responsibilities(&self) -> Result<Vec<Responsibility>>;
+
+    /// Stores a document (published or draft); the actor and time come from `ctx`.
+    fn create_document(&self, ctx: &WriteContext, doc: &NewDocument) -> Result<i64>;
+
+    /// Publishes a draft on `on`; [`StoreError::Conflict`] if already published.
+    fn publish_document(&self, ctx: &WriteContext, id: i64, on: Date) -> Result<()>;
+
+    fn document(&self, id: i64) -> Result<Option<Document>>;
+
+    /// Documents, newest issue date first.
+    fn documents(&self, filter: &DocumentFilter, page: PageRequest) -> Result<Page<Document>>;
 }

@@ -1,0 +1,314 @@
+//! The SQLite backend of staff, sessions, API tokens and subject accounts ([`xinjiao_store::AccountStore`]).
+
+use super::*;
+
+impl AccountStore for SqliteStore {
+    fn create_user(
+        &self,
+        ctx: &WriteContext,
+        username: &str,
+        display_name: &str,
+        role: Role,
+        password_hash: &str,
+        department_id: Option<i64>,
+    ) -> Result<i64> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO users (username, display_name, role, password_hash, created_at, department_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![username, display_name, role.as_str(), password_hash, ctx.at.to_string(), department_id],
+            )
+            .map_err(err)?;
+            let id = tx.last_insert_rowid();
+            let detail = serde_json::json!({"user_id": id, "username": username, "role": role.as_str()}).to_string();
+            insert_event(tx, ctx, "user.created", None, None, &detail).map_err(err)?;
+            Ok(id)
+        })
+    }
+
+    fn user_by_name(&self, username: &str) -> Result<Option<User>> {
+        self.read(|c| {
+            c.query_row(&format!("SELECT {USER_COLS} FROM users u WHERE u.username = ?1"), [username], user_row)
+                .optional()
+        })
+    }
+
+    fn user(&self, id: i64) -> Result<Option<User>> {
+        self.read(|c| {
+            c.query_row(&format!("SELECT {USER_COLS} FROM users u WHERE u.id = ?1"), [id], user_row).optional()
+        })
+    }
+
+    fn create_session(&self, token_hash: &str, user_id: i64, expires_at: Timestamp) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO sessions (token_hash, user_id, expires_at) VALUES (?1, ?2, ?3)",
+                params![token_hash, user_id, expires_at.to_string()],
+            )
+            .map_err(err)?;
+            Ok(())
+        })
+    }
+
+    fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>> {
+        let found: Option<(User, String)> = self.read(|c| {
+            c.query_row(
+                &format!(
+                    "SELECT {USER_COLS}, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
+                     WHERE s.token_hash = ?1 AND u.disabled_at IS NULL"
+                ),
+                [token_hash],
+                |r| Ok((user_row(r)?, r.get(7)?)),
+            )
+            .optional()
+        })?;
+        match found {
+            Some((user, exp)) if ts(exp.clone()).map_err(err)? > now => Ok(Some(user)),
+            _ => Ok(None),
+        }
+    }
+
+    fn delete_subject_session(&self, token_hash: &str) -> Result<()> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM subject_sessions WHERE token_hash = ?1", [token_hash]).map_err(err)?;
+            Ok(())
+        })
+    }
+
+    fn delete_session(&self, token_hash: &str) -> Result<()> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash]).map_err(err)?;
+            Ok(())
+        })
+    }
+
+    fn create_api_token(
+        &self,
+        ctx: &WriteContext,
+        token_hash: &str,
+        user_id: i64,
+        name: &str,
+        expires_at: Option<Timestamp>,
+    ) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO api_tokens (token_hash, user_id, name, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![token_hash, user_id, name, ctx.at.to_string(), expires_at.map(|t| t.to_string())],
+            )
+            .map_err(err)?;
+            let detail = serde_json::json!({"user_id": user_id, "name": name, "id": &token_hash[..12.min(token_hash.len())],
+                "expires_at": expires_at.map(|t| t.to_string())})
+            .to_string();
+            insert_event(tx, ctx, "api_token.created", None, None, &detail).map_err(err)?;
+            Ok(())
+        })
+    }
+
+    fn api_token_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>> {
+        let found: Option<(User, Option<String>)> = self.read(|c| {
+            c.query_row(
+                &format!(
+                    "SELECT {USER_COLS}, t.expires_at FROM api_tokens t JOIN users u ON u.id = t.user_id
+                     WHERE t.token_hash = ?1 AND t.revoked_at IS NULL AND u.disabled_at IS NULL"
+                ),
+                [token_hash],
+                |r| Ok((user_row(r)?, r.get(7)?)),
+            )
+            .optional()
+        })?;
+        match found {
+            Some((user, None)) => Ok(Some(user)),
+            Some((user, Some(exp))) if ts(exp.clone()).map_err(err)? > now => Ok(Some(user)),
+            _ => Ok(None),
+        }
+    }
+
+    fn api_tokens(&self, user_id: Option<i64>) -> Result<Vec<ApiToken>> {
+        self.read(|c| {
+            let mut st = c.prepare(
+                "SELECT substr(t.token_hash, 1, 12), t.user_id, u.username, t.name, t.created_at, t.expires_at, t.revoked_at
+                 FROM api_tokens t JOIN users u ON u.id = t.user_id
+                 WHERE ?1 IS NULL OR t.user_id = ?1 ORDER BY t.created_at DESC, t.token_hash",
+            )?;
+            let rows = st.query_map([user_id], |r| {
+                let opt = |s: Option<String>| s.map(ts).transpose();
+                Ok(ApiToken {
+                    id: r.get(0)?,
+                    user_id: r.get(1)?,
+                    username: r.get(2)?,
+                    name: r.get(3)?,
+                    created_at: ts(r.get(4)?)?,
+                    expires_at: opt(r.get(5)?)?,
+                    revoked_at: opt(r.get(6)?)?,
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
+    fn revoke_api_token(&self, ctx: &WriteContext, id: &str, user_id: Option<i64>) -> Result<()> {
+        self.write(|tx| {
+            let n = tx
+                .execute(
+                    "UPDATE api_tokens SET revoked_at = ?1
+                     WHERE substr(token_hash, 1, 12) = ?2 AND length(?2) = 12 AND revoked_at IS NULL
+                       AND (?3 IS NULL OR user_id = ?3)",
+                    params![ctx.at.to_string(), id, user_id],
+                )
+                .map_err(err)?;
+            if n != 1 {
+                return Err(StoreError::NotFound);
+            }
+            let detail = serde_json::json!({"id": id}).to_string();
+            insert_event(tx, ctx, "api_token.revoked", None, None, &detail).map_err(err)?;
+            Ok(())
+        })
+    }
+
+    fn users(&self) -> Result<Vec<User>> {
+        self.read(|c| {
+            let mut st = c.prepare(&format!("SELECT {USER_COLS} FROM users u ORDER BY u.username"))?;
+            let rows = st.query_map([], user_row)?;
+            rows.collect()
+        })
+    }
+
+    fn set_user_disabled(&self, ctx: &WriteContext, username: &str, disabled: bool) -> Result<()> {
+        self.write(|tx| {
+            let at = disabled.then(|| ctx.at.to_string());
+            let n = tx
+                .execute("UPDATE users SET disabled_at = ?1 WHERE username = ?2", params![at, username])
+                .map_err(err)?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            if disabled {
+                tx.execute(
+                    "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = ?1)",
+                    [username],
+                )
+                .map_err(err)?;
+            }
+            let detail = serde_json::json!({"username": username}).to_string();
+            let action = if disabled { "user.disabled" } else { "user.enabled" };
+            insert_event(tx, ctx, action, None, None, &detail).map_err(err)?;
+            Ok(())
+        })
+    }
+
+    fn create_claim_code(
+        &self,
+        ctx: &WriteContext,
+        subject_id: i64,
+        record_id: Option<i64>,
+        code_hash: &str,
+    ) -> Result<()> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM claim_codes WHERE subject_id = ?1 AND used_at IS NULL", [subject_id]).map_err(err)?;
+            tx.execute(
+                "INSERT INTO claim_codes (code_hash, subject_id, record_id, created_at, created_by) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![code_hash, subject_id, record_id, ctx.at.to_string(), ctx.actor],
+            )
+            .map_err(err)?;
+            insert_event(tx, ctx, "claim_code.created", Some(subject_id), record_id, "{}").map_err(err)?;
+            Ok(())
+        })
+    }
+
+    fn claim_subject_account(
+        &self,
+        ctx: &WriteContext,
+        identity: &str,
+        code_hash: &str,
+        issued_after: Timestamp,
+        password_hash: &str,
+    ) -> Result<Subject> {
+        let subject = self
+            .read(|c| {
+                c.query_row(
+                    &format!(
+                        "SELECT {} FROM subjects s WHERE s.uscc = ?1 OR s.id_doc_no = ?1 ORDER BY s.id LIMIT 1",
+                        subject_cols("'0001-01-01'")
+                    ),
+                    [identity],
+                    subject_row,
+                )
+                .optional()
+            })?
+            .ok_or(StoreError::NotFound)?;
+        self.write(|tx| {
+            let code: Option<(String, Option<String>)> = tx
+                .query_row(
+                    "SELECT created_at, used_at FROM claim_codes WHERE code_hash = ?1 AND subject_id = ?2",
+                    params![code_hash, subject.id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(err)?;
+            match code {
+                Some((created, None)) if ts(created.clone()).map_err(err)? > issued_after => {}
+                _ => return Err(StoreError::NotFound),
+            }
+            let exists: bool = tx
+                .query_row("SELECT count(*) > 0 FROM subject_accounts WHERE subject_id = ?1", [subject.id], |r| r.get(0))
+                .map_err(err)?;
+            if exists {
+                return Err(StoreError::Conflict("该主体的账户已激活，请直接登录".into()));
+            }
+            tx.execute("UPDATE claim_codes SET used_at = ?2 WHERE code_hash = ?1", params![code_hash, ctx.at.to_string()])
+                .map_err(err)?;
+            tx.execute(
+                "INSERT INTO subject_accounts (subject_id, password_hash, created_at, activated_by) VALUES (?1, ?2, ?3, 'claim')",
+                params![subject.id, password_hash, ctx.at.to_string()],
+            )
+            .map_err(err)?;
+            insert_event(tx, ctx, "subject_account.activated", Some(subject.id), None, r#"{"by":"claim_code"}"#)
+                .map_err(err)?;
+            Ok(())
+        })?;
+        Ok(subject)
+    }
+
+    fn subject_account(&self, identity: &str) -> Result<Option<(Subject, String)>> {
+        self.read(|c| {
+            c.query_row(
+                &format!(
+                    "SELECT {}, a.password_hash FROM subjects s JOIN subject_accounts a ON a.subject_id = s.id
+                     WHERE s.uscc = ?1 OR s.id_doc_no = ?1 ORDER BY s.id LIMIT 1",
+                    subject_cols("'0001-01-01'")
+                ),
+                [identity],
+                |r| Ok((subject_row(r)?, r.get(9)?)),
+            )
+            .optional()
+        })
+    }
+
+    fn create_subject_session(&self, token_hash: &str, subject_id: i64, expires_at: Timestamp) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO subject_sessions (token_hash, subject_id, expires_at) VALUES (?1, ?2, ?3)",
+                params![token_hash, subject_id, expires_at.to_string()],
+            )
+            .map(|_| ())
+            .map_err(err)
+        })
+    }
+
+    fn subject_session(&self, token_hash: &str, now: Timestamp) -> Result<Option<Subject>> {
+        let found: Option<(Subject, String)> = self.read(|c| {
+            c.query_row(
+                &format!(
+                    "SELECT {}, x.expires_at FROM subject_sessions x JOIN subjects s ON s.id = x.subject_id WHERE x.token_hash = ?1",
+                    subject_cols("'0001-01-01'")
+                ),
+                [token_hash],
+                |r| Ok((subject_row(r)?, r.get(9)?)),
+            )
+            .optional()
+        })?;
+        match found {
+            Some((s, exp)) if ts(exp.clone()).map_err(err)? > now => Ok(Some(s)),
+            _ => Ok(None),
+        }
+    }
+}

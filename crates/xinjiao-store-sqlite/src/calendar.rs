@@ -1,0 +1,28 @@
+//! The SQLite backend of the stored calendar years ([`xinjiao_store::CalendarStore`]).
+
+use super::*;
+
+impl CalendarStore for SqliteStore {
+    fn save_calendar_year(&self, ctx: &WriteContext, year: i16, source_text: &str) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO calendar_years (year, source_text, loaded_at, loaded_by) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (year) DO UPDATE SET source_text = excluded.source_text, loaded_at = excluded.loaded_at,
+                 loaded_by = excluded.loaded_by",
+                params![year, source_text, ctx.at.to_string(), ctx.actor],
+            )
+            .map_err(err)?;
+            insert_event(tx, ctx, "calendar.loaded", None, None, &serde_json::json!({"year": year}).to_string())
+                .map_err(err)?;
+            Ok(())
+        })
+    }
+
+    fn calendar_years(&self) -> Result<Vec<(i16, String)>> {
+        self.read(|c| {
+            c.prepare_cached("SELECT year, source_text FROM calendar_years ORDER BY year")?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect()
+        })
+    }
+}
