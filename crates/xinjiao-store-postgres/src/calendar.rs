@@ -1,5 +1,6 @@
 //! The PostgreSQL backend of the stored calendar years ([`xinjiao_store::CalendarStore`]).
 
+use super::audit::insert_event;
 use super::*;
 
 impl CalendarStore for PgStore {

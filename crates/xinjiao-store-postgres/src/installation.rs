@@ -2,6 +2,80 @@
 
 use super::*;
 
+/// Moves the staged rows of a dumped table into it (see `restore`).
+pub(crate) fn flush_stage(tx: &mut Transaction<'_>, table: &str) -> Result<()> {
+    let (name, cols, n_key) = dump_table(table).ok_or_else(|| bad(format!("unknown table {table}")))?;
+    let names: Vec<&str> = cols.iter().map(|c| c.0).collect();
+    let updates: Vec<String> = names[n_key..].iter().map(|c| format!("{c} = excluded.{c}")).collect();
+    let conflict = if updates.is_empty() {
+        format!("ON CONFLICT ({}) DO NOTHING", names[..n_key].join(", "))
+    } else {
+        format!("ON CONFLICT ({}) DO UPDATE SET {}", names[..n_key].join(", "), updates.join(", "))
+    };
+    let list = names.join(", ");
+    tx.batch_execute(&format!(
+        "INSERT INTO {name} ({list}) SELECT {list} FROM stage_{name} ORDER BY {} {conflict}; TRUNCATE stage_{name}",
+        names[..n_key].join(", ")
+    ))
+    .map_err(err)
+}
+
+/// A value in COPY's text format.
+pub(crate) fn copy_text(buf: &mut Vec<u8>, v: &DumpValue) {
+    match v {
+        DumpValue::Null => buf.extend_from_slice(b"\\N"),
+        DumpValue::Int(i) => buf.extend_from_slice(i.to_string().as_bytes()),
+        DumpValue::Text(t) => {
+            for b in t.bytes() {
+                match b {
+                    b'\\' => buf.extend_from_slice(b"\\\\"),
+                    b'\t' => buf.extend_from_slice(b"\\t"),
+                    b'\n' => buf.extend_from_slice(b"\\n"),
+                    b'\r' => buf.extend_from_slice(b"\\r"),
+                    _ => buf.push(b),
+                }
+            }
+        }
+        DumpValue::Bytes(bytes) => {
+            // bytea hex input (\x…), its backslash escaped for COPY.
+            buf.extend_from_slice(b"\\\\x");
+            for b in bytes {
+                buf.extend_from_slice(format!("{b:02x}").as_bytes());
+            }
+        }
+    }
+}
+
+pub(crate) fn migrate(c: &mut Client) -> Result<()> {
+    c.batch_execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+            version BIGINT PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        )",
+    )
+    .map_err(err)?;
+    for (version, name, sql) in MIGRATIONS {
+        let mut tx = c.transaction().map_err(err)?;
+        // One migrator at a time, even with several servers starting together.
+        tx.execute("SELECT pg_advisory_xact_lock(7326001)", &[]).map_err(err)?;
+        let applied =
+            tx.query_opt("SELECT checksum FROM schema_migrations WHERE version = $1", &[version]).map_err(err)?;
+        match applied {
+            Some(row) if row.get::<_, String>(0) == xinjiao_store::migration_checksum(sql) => {}
+            Some(_) => return Err(bad(format!("migration {version} ({name}) was changed after it was applied"))),
+            None => {
+                tx.batch_execute(sql).map_err(err)?;
+                tx.execute(
+                    "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
+                    &[version, name, &xinjiao_store::migration_checksum(sql)],
+                )
+                .map_err(err)?;
+            }
+        }
+        tx.commit().map_err(err)?;
+    }
+    Ok(())
+}
+
 impl InstallationStore for PgStore {
     fn backend(&self) -> &'static str {
         "postgres"
@@ -140,12 +214,7 @@ impl InstallationStore for PgStore {
             if let Some(prev) = staged {
                 flush_stage(tx, prev)?;
             }
-            tx.batch_execute(
-                "DELETE FROM record_day_counts;
-                 INSERT INTO record_day_counts (decision_date, kind, department_id, published_on, n)
-                 SELECT decision_date, kind, coalesce(department_id, 0), published_on, count(*) FROM records GROUP BY 1, 2, 3, 4;",
-            )
-            .map_err(err)?;
+            super::records::rebuild_derived(tx)?;
             // Identity columns continue after the restored ids.
             for (table, _, _) in xinjiao_store::DUMP_TABLES.iter().filter(|t| t.1[0].0 == "id") {
                 tx.execute(

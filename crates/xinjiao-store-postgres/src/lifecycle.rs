@@ -1,5 +1,8 @@
 //! The PostgreSQL backend of the lifecycle of published records: windows, withdrawals, objections, repairs and review ([`xinjiao_store::LifecycleStore`]).
 
+use super::audit::insert_event;
+use super::records::{Prepared, SubjectCache, apply_version, recompute_window, upsert_subject};
+use super::records::{invalidate_windows, set_published, set_repaired, set_review_state, set_withdrawn, store_windows};
 use super::*;
 
 impl LifecycleStore for PgStore {
@@ -36,12 +39,7 @@ impl LifecycleStore for PgStore {
             }
             let today = ctx.china_date().to_string();
             let change = change_decided_on.to_string();
-            tx.execute(
-                "UPDATE records SET withdrawn_on = $2::text::date, withdrawal_reason = $3,
-                        change_decided_on = $4::text::date WHERE id = $1",
-                &[&record_id, &today, &reason, &change],
-            )
-            .map_err(err)?;
+            set_withdrawn(tx, record_id, &today, reason, &change)?;
             recompute_window(tx, &rules, record_id)?;
             let subject_id: i64 =
                 tx.query_one("SELECT subject_id FROM records WHERE id = $1", &[&record_id]).map_err(err)?.get(0);
@@ -57,25 +55,11 @@ impl LifecycleStore for PgStore {
         let severities: Vec<Option<&str>> = windows.iter().map(|w| w.1.severity.map(|s| s.as_str())).collect();
         let until: Vec<Option<String>> = windows.iter().map(|w| w.1.public_until.map(|d| d.to_string())).collect();
         let repair: Vec<Option<String>> = windows.iter().map(|w| w.1.repairable_from.map(|d| d.to_string())).collect();
-        self.write(|tx| {
-            tx.execute(
-                "UPDATE records r SET severity = t.sev, public_until = t.until::date, repairable_from = t.repair::date,
-                        window_rules = $5
-                 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS t(id, sev, until, repair)
-                 WHERE r.id = t.id",
-                &[&ids, &severities, &until, &repair, &fingerprint],
-            )
-            .map_err(err)?;
-            Ok(())
-        })
+        self.write(|tx| store_windows(tx, fingerprint, &ids, &severities, &until, &repair))
     }
 
     fn invalidate_windows(&self, fingerprint: &str) -> Result<()> {
-        self.write(|tx| {
-            tx.execute("UPDATE records SET window_rules = NULL WHERE window_rules <> $1", &[&fingerprint])
-                .map(|_| ())
-                .map_err(err)
-        })
+        self.write(|tx| invalidate_windows(tx, fingerprint))
     }
 
     fn window_rules(&self) -> Arc<WindowRules> {
@@ -357,11 +341,7 @@ impl LifecycleStore for PgStore {
                     )
                     .map_err(err)?;
                     if to == RepairStatus::Approved {
-                        tx.execute(
-                            "UPDATE records SET repaired_on = $2::text::date WHERE id = $1",
-                            &[&record_id, &ctx.china_date().to_string()],
-                        )
-                        .map_err(err)?;
+                        set_repaired(tx, record_id, Some(&ctx.china_date().to_string()))?;
                         recompute_window(tx, &rules, record_id)?;
                     }
                     (Some(r), if to == RepairStatus::Approved { "repair.approved" } else { "repair.refused" })
@@ -372,7 +352,7 @@ impl LifecycleStore for PgStore {
                         &[&id, &to.as_str(), &at, r],
                     )
                     .map_err(err)?;
-                    tx.execute("UPDATE records SET repaired_on = NULL WHERE id = $1", &[&record_id]).map_err(err)?;
+                    set_repaired(tx, record_id, None)?;
                     recompute_window(tx, &rules, record_id)?;
                     (Some(r), "repair.revoked")
                 }
@@ -380,23 +360,6 @@ impl LifecycleStore for PgStore {
             let detail = serde_json::json!({"repair_id": id, "reason": reason}).to_string();
             insert_event(tx, ctx, event, Some(subject_id), Some(record_id), &detail)?;
             Ok(to)
-        })
-    }
-
-    fn set_review_required(&self, ctx: &WriteContext, department_id: i64, required: bool) -> Result<()> {
-        self.write(|tx| {
-            let n = tx
-                .execute(
-                    "UPDATE departments SET review_required = $2 WHERE id = $1",
-                    &[&department_id, &i64::from(required)],
-                )
-                .map_err(err)?;
-            if n == 0 {
-                return Err(StoreError::NotFound);
-            }
-            let detail = serde_json::json!({"department_id": department_id, "review_required": required}).to_string();
-            insert_event(tx, ctx, "department.review_changed", None, None, &detail)?;
-            Ok(())
         })
     }
 
@@ -437,22 +400,10 @@ impl LifecycleStore for PgStore {
                 // A reviewed change to a published record: it becomes the version in force.
                 apply_version(tx, &p, ctx, record_id, approved, subject, &rec)?;
             } else {
-                tx.execute(
-                    "UPDATE records SET published_on = $2::text::date, version = $3, pending_version = NULL WHERE id = $1",
-                    &[&record_id, &ctx.china_date().to_string(), &approved],
-                )
-                .map_err(err)?;
-                tx.execute(
-                    "INSERT INTO record_day_counts (decision_date, kind, department_id, published_on, n)
-                     SELECT decision_date, kind, coalesce(department_id, 0), published_on, 1 FROM records WHERE id = $1
-                     ON CONFLICT (decision_date, kind, department_id, published_on) DO UPDATE SET n = record_day_counts.n + 1",
-                    &[&record_id],
-                )
-                .map_err(err)?;
+                set_published(tx, record_id, &ctx.china_date().to_string(), approved)?;
                 recompute_window(tx, &p.rules, record_id)?;
             }
-            tx.execute("UPDATE records SET review_state = NULL, review_reason = NULL WHERE id = $1", &[&record_id])
-                .map_err(err)?;
+            set_review_state(tx, record_id, None, None)?;
             let detail = serde_json::json!({"version": approved}).to_string();
             insert_event(tx, ctx, "record.approved", Some(subject_id), Some(record_id), &detail)?;
             Ok(())
@@ -469,11 +420,7 @@ impl LifecycleStore for PgStore {
                 return Err(StoreError::Conflict("该记录不在待审核状态".into()));
             }
             let subject_id: i64 = row.get(1);
-            tx.execute(
-                "UPDATE records SET review_state = 'rejected', review_reason = $2 WHERE id = $1",
-                &[&record_id, &reason],
-            )
-            .map_err(err)?;
+            set_review_state(tx, record_id, Some("rejected"), Some(reason))?;
             let detail = serde_json::json!({"reason": reason}).to_string();
             insert_event(tx, ctx, "record.rejected", Some(subject_id), Some(record_id), &detail)?;
             Ok(())

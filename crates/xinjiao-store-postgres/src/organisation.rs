@@ -1,6 +1,25 @@
 //! The PostgreSQL backend of the organisation: divisions, departments, declarations, responsibilities and documents ([`xinjiao_store::OrganisationStore`]).
 
+use super::audit::insert_event;
 use super::*;
+
+pub(crate) const DOCUMENT_COLS: &str = "id, kind, title, body, issue_date::text, department_id, published_on::text,
+    (extract(epoch from created_at) * 1000000)::bigint, created_by";
+
+pub(crate) fn document_row(r: &Row) -> Result<Document> {
+    let kind: &str = r.get(1);
+    Ok(Document {
+        id: r.get(0),
+        kind: DocumentKind::parse(kind).ok_or_else(|| bad(format!("document kind {kind}")))?,
+        title: r.get(2),
+        body: r.get(3),
+        issue_date: parse_date(r.get(4))?,
+        department_id: r.get(5),
+        published_on: r.get::<_, Option<&str>>(6).map(parse_date).transpose()?,
+        created_at: ts_micros(r.get(7))?,
+        created_by: r.get(8),
+    })
+}
 
 impl OrganisationStore for PgStore {
     fn save_organisation(
@@ -225,6 +244,23 @@ impl OrganisationStore for PgStore {
                 .map(document_row)
                 .collect::<Result<Vec<_>>>()?;
             Ok(Page { items, total: total as u64, page: page.page, per_page: page.per_page })
+        })
+    }
+
+    fn set_review_required(&self, ctx: &WriteContext, department_id: i64, required: bool) -> Result<()> {
+        self.write(|tx| {
+            let n = tx
+                .execute(
+                    "UPDATE departments SET review_required = $2 WHERE id = $1",
+                    &[&department_id, &i64::from(required)],
+                )
+                .map_err(err)?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            let detail = serde_json::json!({"department_id": department_id, "review_required": required}).to_string();
+            insert_event(tx, ctx, "department.review_changed", None, None, &detail)?;
+            Ok(())
         })
     }
 }

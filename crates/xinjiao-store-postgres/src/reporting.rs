@@ -1,6 +1,19 @@
 //! The PostgreSQL backend of the rows behind the three reporting rates ([`xinjiao_store::ReportingStore`]).
 
+use super::records::{RECORD_COLS, SUBMISSION_COLS, record_row, submission_row};
 use super::*;
+
+/// Deadlines as three parallel arrays (`$1`, `$2`, `$3`), unpacked by [`DEADLINES_CTE`].
+pub(crate) fn deadline_arrays(deadlines: &[Deadline]) -> (Vec<&'static str>, Vec<String>, Vec<String>) {
+    let kinds = deadlines.iter().map(|d| d.kind.as_str()).collect();
+    let dates = deadlines.iter().map(|d| d.decision_date.to_string()).collect();
+    let ends = deadlines.iter().map(|d| d.deadline.to_string()).collect();
+    (kinds, dates, ends)
+}
+
+/// The table `d(kind, dd, deadline)` of the deadlines passed as `$1..$3`.
+pub(crate) const DEADLINES_CTE: &str = "WITH d(kind, dd, deadline) AS (
+    SELECT k, dd::date, dl::date FROM unnest($1::text[], $2::text[], $3::text[]) AS t(k, dd, dl))";
 
 impl ReportingStore for PgStore {
     fn record_rate_rows(&self, from: Date, to: Date, deadlines: &[Deadline]) -> Result<Vec<RecordRateRow>> {

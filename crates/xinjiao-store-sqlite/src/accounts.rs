@@ -1,6 +1,25 @@
 //! The SQLite backend of staff, sessions, API tokens and subject accounts ([`xinjiao_store::AccountStore`]).
 
+use super::audit::insert_event;
+use super::records::{subject_cols, subject_row};
 use super::*;
+
+pub(crate) const USER_COLS: &str =
+    "u.id, u.username, u.display_name, u.role, u.password_hash, u.department_id, u.disabled_at IS NOT NULL";
+
+pub(crate) fn user_row(r: &Row<'_>) -> rusqlite::Result<User> {
+    let role: String = r.get(3)?;
+    Ok(User {
+        id: r.get(0)?,
+        username: r.get(1)?,
+        display_name: r.get(2)?,
+        role: Role::parse(&role)
+            .ok_or_else(|| rusqlite::Error::InvalidColumnType(3, role, rusqlite::types::Type::Text))?,
+        password_hash: r.get(4)?,
+        department_id: r.get(5)?,
+        disabled: r.get(6)?,
+    })
+}
 
 impl AccountStore for SqliteStore {
     fn create_user(

@@ -2,6 +2,26 @@
 
 use super::*;
 
+pub(crate) fn dump_value(v: rusqlite::types::ValueRef<'_>) -> DumpValue {
+    use rusqlite::types::ValueRef;
+    match v {
+        ValueRef::Null => DumpValue::Null,
+        ValueRef::Integer(i) => DumpValue::Int(i),
+        ValueRef::Real(f) => DumpValue::Text(f.to_string()),
+        ValueRef::Text(t) => DumpValue::Text(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Blob(b) => DumpValue::Bytes(b.to_vec()),
+    }
+}
+
+pub(crate) fn sql_value(v: DumpValue) -> Value {
+    match v {
+        DumpValue::Null => Value::Null,
+        DumpValue::Int(i) => Value::Integer(i),
+        DumpValue::Text(t) => Value::Text(t),
+        DumpValue::Bytes(b) => Value::Blob(b),
+    }
+}
+
 impl InstallationStore for SqliteStore {
     fn backend(&self) -> &'static str {
         "sqlite"
@@ -55,13 +75,7 @@ impl InstallationStore for SqliteStore {
                     n += 1;
                 }
             }
-            tx.execute("INSERT INTO subjects_fts(subjects_fts) VALUES ('rebuild')", []).map_err(err)?;
-            tx.execute_batch(
-                "DELETE FROM record_day_counts;
-                 INSERT INTO record_day_counts (decision_date, kind, department_id, published_on, n)
-                 SELECT decision_date, kind, coalesce(department_id, 0), published_on, count(*) FROM records GROUP BY 1, 2, 3, 4;",
-            )
-            .map_err(err)?;
+            super::records::rebuild_derived(tx).map_err(err)?;
             Ok(n)
         })
     }

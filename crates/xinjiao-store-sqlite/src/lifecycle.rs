@@ -1,5 +1,8 @@
 //! The SQLite backend of the lifecycle of published records: windows, withdrawals, objections, repairs and review ([`xinjiao_store::LifecycleStore`]).
 
+use super::audit::insert_record_event;
+use super::records::{Found, StreamState, apply_version, recompute_window, upsert_subject};
+use super::records::{invalidate_windows, set_published, set_repaired, set_review_state, set_withdrawn, store_window};
 use super::*;
 
 impl LifecycleStore for SqliteStore {
@@ -44,11 +47,7 @@ impl LifecycleStore for SqliteStore {
                 Some((s, a, None)) => (s, a),
             };
             let today = ctx.china_date().to_string();
-            tx.execute(
-                "UPDATE records SET withdrawn_on = ?2, withdrawal_reason = ?3, change_decided_on = ?4 WHERE id = ?1",
-                params![record_id, today, reason, change_decided_on.to_string()],
-            )
-            .map_err(err)?;
+            set_withdrawn(tx, record_id, &today, reason, change_decided_on).map_err(err)?;
             recompute_window(tx, &rules, record_id).map_err(err)?;
             let detail = serde_json::json!({
                 "withdrawn_on": today, "reason": reason, "change_decided_on": change_decided_on.to_string()
@@ -62,31 +61,15 @@ impl LifecycleStore for SqliteStore {
 
     fn set_windows(&self, fingerprint: &str, windows: &[(i64, RecordWindow)]) -> Result<()> {
         self.write(|tx| {
-            let mut st = tx
-                .prepare_cached(
-                    "UPDATE records SET severity = ?2, public_until = ?3, repairable_from = ?4, window_rules = ?5 WHERE id = ?1",
-                )
-                .map_err(err)?;
             for (id, w) in windows {
-                st.execute(params![
-                    id,
-                    w.severity.map(|s| s.as_str()),
-                    w.public_until.map(|d| d.to_string()),
-                    w.repairable_from.map(|d| d.to_string()),
-                    fingerprint
-                ])
-                .map_err(err)?;
+                store_window(tx, fingerprint, *id, w).map_err(err)?;
             }
             Ok(())
         })
     }
 
     fn invalidate_windows(&self, fingerprint: &str) -> Result<()> {
-        self.write(|tx| {
-            tx.execute("UPDATE records SET window_rules = NULL WHERE window_rules <> ?1", [fingerprint])
-                .map(|_| ())
-                .map_err(err)
-        })
+        self.write(|tx| invalidate_windows(tx, fingerprint).map_err(err))
     }
 
     fn window_rules(&self) -> Arc<WindowRules> {
@@ -362,11 +345,7 @@ impl LifecycleStore for SqliteStore {
                     )
                     .map_err(err)?;
                     if to == RepairStatus::Approved {
-                        tx.execute(
-                            "UPDATE records SET repaired_on = ?2 WHERE id = ?1",
-                            params![record_id, ctx.china_date().to_string()],
-                        )
-                        .map_err(err)?;
+                        set_repaired(tx, record_id, Some(&ctx.china_date().to_string())).map_err(err)?;
                         recompute_window(tx, &rules, record_id).map_err(err)?;
                     }
                     (Some(r), if to == RepairStatus::Approved { "repair.approved" } else { "repair.refused" })
@@ -377,7 +356,7 @@ impl LifecycleStore for SqliteStore {
                         params![id, to.as_str(), at, r],
                     )
                     .map_err(err)?;
-                    tx.execute("UPDATE records SET repaired_on = NULL WHERE id = ?1", [record_id]).map_err(err)?;
+                    set_repaired(tx, record_id, None).map_err(err)?;
                     recompute_window(tx, &rules, record_id).map_err(err)?;
                     (Some(r), "repair.revoked")
                 }
@@ -385,20 +364,6 @@ impl LifecycleStore for SqliteStore {
             let detail = serde_json::json!({"repair_id": id, "reason": reason}).to_string();
             insert_record_event(tx, ctx, event, subject_id, record_id, &authority, &detail).map_err(err)?;
             Ok(to)
-        })
-    }
-
-    fn set_review_required(&self, ctx: &WriteContext, department_id: i64, required: bool) -> Result<()> {
-        self.write(|tx| {
-            let n = tx
-                .execute("UPDATE departments SET review_required = ?2 WHERE id = ?1", params![department_id, required])
-                .map_err(err)?;
-            if n == 0 {
-                return Err(StoreError::NotFound);
-            }
-            let detail = serde_json::json!({"department_id": department_id, "review_required": required}).to_string();
-            insert_event(tx, ctx, "department.review_changed", None, None, &detail).map_err(err)?;
-            Ok(())
         })
     }
 
@@ -464,16 +429,11 @@ impl LifecycleStore for SqliteStore {
                 };
                 apply_version(tx, &mut st, ctx, &found, approved, subject, &rec).map_err(err)?;
             } else {
-                tx.execute(
-                    "UPDATE records SET published_on = ?2, version = ?3, pending_version = NULL WHERE id = ?1",
-                    params![record_id, today, approved],
-                )
-                .map_err(err)?;
+                set_published(tx, record_id, &today, approved).map_err(err)?;
                 *st.day_counts.entry((decided, k.as_str(), dept.unwrap_or(0), today)).or_default() += 1;
                 recompute_window(tx, &st.rules, record_id).map_err(err)?;
             }
-            tx.execute("UPDATE records SET review_state = NULL, review_reason = NULL WHERE id = ?1", [record_id])
-                .map_err(err)?;
+            set_review_state(tx, record_id, None, None).map_err(err)?;
             st.finish(tx).map_err(err)?;
             let detail = serde_json::json!({"version": approved}).to_string();
             insert_record_event(tx, ctx, "record.approved", subject_id, record_id, &authority, &detail).map_err(err)?;
@@ -495,11 +455,7 @@ impl LifecycleStore for SqliteStore {
             if state.as_deref() != Some("pending") {
                 return Err(StoreError::Conflict("该记录不在待审核状态".into()));
             }
-            tx.execute(
-                "UPDATE records SET review_state = 'rejected', review_reason = ?2 WHERE id = ?1",
-                params![record_id, reason],
-            )
-            .map_err(err)?;
+            set_review_state(tx, record_id, Some("rejected"), Some(reason)).map_err(err)?;
             let detail = serde_json::json!({"reason": reason}).to_string();
             insert_record_event(tx, ctx, "record.rejected", subject_id, record_id, &authority, &detail).map_err(err)?;
             Ok(())

@@ -1,6 +1,26 @@
 //! The SQLite backend of the organisation: divisions, departments, declarations, responsibilities and documents ([`xinjiao_store::OrganisationStore`]).
 
+use super::audit::insert_event;
 use super::*;
+
+pub(crate) const DOCUMENT_COLS: &str =
+    "id, kind, title, body, issue_date, department_id, published_on, created_at, created_by";
+
+pub(crate) fn document_row(r: &Row<'_>) -> rusqlite::Result<Document> {
+    let k: String = r.get(1)?;
+    Ok(Document {
+        id: r.get(0)?,
+        kind: DocumentKind::parse(&k)
+            .ok_or_else(|| rusqlite::Error::InvalidColumnType(1, k, rusqlite::types::Type::Text))?,
+        title: r.get(2)?,
+        body: r.get(3)?,
+        issue_date: date(r.get(4)?)?,
+        department_id: r.get(5)?,
+        published_on: r.get::<_, Option<String>>(6)?.map(date).transpose()?,
+        created_at: ts(r.get(7)?)?,
+        created_by: r.get(8)?,
+    })
+}
 
 impl OrganisationStore for SqliteStore {
     fn save_organisation(
@@ -255,6 +275,20 @@ impl OrganisationStore for SqliteStore {
                 .query_map(params_from_iter(all.iter()), document_row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(Page { items, total: total as u64, page: page.page, per_page: page.per_page })
+        })
+    }
+
+    fn set_review_required(&self, ctx: &WriteContext, department_id: i64, required: bool) -> Result<()> {
+        self.write(|tx| {
+            let n = tx
+                .execute("UPDATE departments SET review_required = ?2 WHERE id = ?1", params![department_id, required])
+                .map_err(err)?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            let detail = serde_json::json!({"department_id": department_id, "review_required": required}).to_string();
+            insert_event(tx, ctx, "department.review_changed", None, None, &detail).map_err(err)?;
+            Ok(())
         })
     }
 }

@@ -1,6 +1,20 @@
 //! The SQLite backend of the rows behind the three reporting rates ([`xinjiao_store::ReportingStore`]).
 
+use super::records::{RECORD_COLS, SUBMISSION_COLS, record_row, submission_row};
 use super::*;
+
+/// Deadlines as one JSON parameter (`?1`), unpacked by [`DEADLINES_CTE`].
+pub(crate) fn deadlines_json(deadlines: &[Deadline]) -> String {
+    let rows: Vec<[String; 3]> = deadlines
+        .iter()
+        .map(|d| [d.kind.as_str().to_string(), d.decision_date.to_string(), d.deadline.to_string()])
+        .collect();
+    serde_json::to_string(&rows).expect("strings serialise")
+}
+
+/// The table `d(kind, dd, deadline)` of the deadlines passed as `?1`.
+pub(crate) const DEADLINES_CTE: &str = "WITH d(kind, dd, deadline) AS MATERIALIZED (
+    SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1))";
 
 impl ReportingStore for SqliteStore {
     fn record_rate_rows(&self, from: Date, to: Date, deadlines: &[Deadline]) -> Result<Vec<RecordRateRow>> {

@@ -244,10 +244,6 @@ pub trait LifecycleStore: Send + Sync {
         action: &xinjiao_core::repairs::RepairAction,
     ) -> Result<xinjiao_core::repairs::RepairStatus>;
 
-    /// Turns review before publication on or off for a department (event
-    /// `department.review_changed`).
-    fn set_review_required(&self, ctx: &WriteContext, department_id: i64, required: bool) -> Result<()>;
-
     /// Approves a pending record: public from `ctx`'s day, counted in the
     /// rates. [`StoreError::Conflict`] unless it is pending.
     fn approve_record(&self, ctx: &WriteContext, record_id: i64) -> Result<()>;

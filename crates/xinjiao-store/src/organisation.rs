@@ -270,4 +270,8 @@ pub trait OrganisationStore: Send + Sync {
 
     /// Documents, newest issue date first.
     fn documents(&self, filter: &DocumentFilter, page: PageRequest) -> Result<Page<Document>>;
+
+    /// Turns review before publication on or off for a department (event
+    /// `department.review_changed`).
+    fn set_review_required(&self, ctx: &WriteContext, department_id: i64, required: bool) -> Result<()>;
 }

@@ -225,3 +225,54 @@ fn web_capabilities_stay_apart_and_the_kernel_uses_none() {
         assert!(graph.contains_key(cap), "{cap} is not a module of the web crate");
     }
 }
+
+/// Which capability owns each table: the backend module of that name is the
+/// only one whose SQL writes it (ARCHITECTURE.md, "Capability map").
+const TABLE_OWNERS: &[(&str, &[&str])] = &[
+    ("records", &["subjects", "subjects_fts", "records", "record_versions", "record_day_counts", "submissions"]),
+    ("lifecycle", &["objections", "objection_attachments", "repairs"]),
+    ("organisation", &["divisions", "departments", "declarations", "responsibilities", "documents"]),
+    ("accounts", &["users", "sessions", "api_tokens", "subject_accounts", "claim_codes", "subject_sessions"]),
+    ("audit", &["events"]),
+    ("calendar", &["calendar_years"]),
+    ("installation", &["meta", "schema_migrations"]),
+];
+
+/// Every table the migrations create has an owner, and no backend module's SQL
+/// writes (INSERT, UPDATE, DELETE) a table of another capability: another
+/// capability's rows change through its module's functions, in the same
+/// transaction. (Reads may join across capabilities.)
+#[test]
+fn each_capability_writes_only_its_own_tables() {
+    let owner = |table: &str| TABLE_OWNERS.iter().find(|(_, ts)| ts.contains(&table)).map(|(c, _)| *c);
+    for backend in ["sqlite", "postgres"] {
+        let root = workspace().join(format!("crates/xinjiao-store-{backend}"));
+        for entry in std::fs::read_dir(root.join("migrations")).unwrap() {
+            let sql = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            for (i, _) in sql.match_indices("CREATE ").filter(|(i, _)| sql[*i..].contains("TABLE")) {
+                let words: Vec<&str> = sql[i..].split_whitespace().take(6).collect();
+                if let Some(pos) = words.iter().position(|w| *w == "TABLE") {
+                    let table = words[pos + 1].trim_start_matches("IF").trim_end_matches('(');
+                    let table = if table.is_empty() { words[pos + 4] } else { table };
+                    assert!(owner(table).is_some(), "{backend}: table {table} has no owner in TABLE_OWNERS");
+                }
+            }
+        }
+        let mut files = Vec::new();
+        rust_files(&root.join("src"), &mut files);
+        for p in files {
+            let module = p.file_stem().unwrap().to_string_lossy().replace("migrate", "installation");
+            let text = std::fs::read_to_string(&p).unwrap();
+            let code = text.split("#[cfg(test)]").next().unwrap();
+            for verb in ["INSERT INTO ", "INSERT OR REPLACE INTO ", "UPDATE ", "DELETE FROM "] {
+                for (i, _) in code.match_indices(verb) {
+                    let table: String =
+                        code[i + verb.len()..].chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                    if let Some(o) = owner(&table) {
+                        assert_eq!(o, module, "{}: {verb}{table} — only the {o} module writes {table}", rel(&p));
+                    }
+                }
+            }
+        }
+    }
+}
