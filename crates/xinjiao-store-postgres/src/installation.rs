@@ -166,7 +166,7 @@ impl InstallationStore for PgStore {
     }
 
     fn restore(&self, batches: &mut dyn Iterator<Item = Result<(&'static str, Vec<Vec<DumpValue>>)>>) -> Result<u64> {
-        self.write(|tx| {
+        let n = self.write(|tx| {
             let used: i64 = tx
                 .query_one("SELECT (SELECT count(*) FROM subjects) + (SELECT count(*) FROM records) + (SELECT count(*) FROM users)", &[])
                 .map_err(err)?
@@ -224,7 +224,11 @@ impl InstallationStore for PgStore {
                 .map_err(err)?;
             }
             Ok(n)
-        })
+        })?;
+        // A whole installation arrived at once: statistics now, not at
+        // autovacuum's next round (as after a large import).
+        self.with(|c| c.client.batch_execute("ANALYZE").map_err(err))?;
+        Ok(n)
     }
 
     fn set_meta(&self, key: &str, value: &str) -> Result<()> {
