@@ -6,7 +6,7 @@
 //! functions, so a crash the fuzzer found stays fixed.
 
 use xinjiao_core::RecordKind;
-use xinjiao_core::record::ParseContext;
+use xinjiao_core::records::record::ParseContext;
 
 use crate::{Encoding, Limits, ReadOptions};
 
@@ -27,7 +27,7 @@ pub const FUZZ_LIMITS: Limits = Limits {
 };
 
 fn known_code(code: &str) -> bool {
-    crate::CODES.iter().chain(xinjiao_core::diag::CODES).any(|(c, _)| *c == code)
+    crate::CODES.iter().chain(xinjiao_core::records::diag::CODES).any(|(c, _)| *c == code)
 }
 
 fn read_file(name: &str, data: &[u8], encoding: Encoding) {
@@ -89,8 +89,11 @@ pub fn xlsx_sheet(data: &[u8]) {
 /// Dates in every form clerks write them.
 pub fn dates(data: &[u8]) {
     let Ok(s) = std::str::from_utf8(data) else { return };
-    if let Some(d) = xinjiao_core::date::parse_date(s) {
-        assert!((xinjiao_core::date::MIN_DATE..=xinjiao_core::date::MAX_DATE).contains(&d), "{d} out of range");
+    if let Some(d) = xinjiao_core::records::date::parse_date(s) {
+        assert!(
+            (xinjiao_core::records::date::MIN_DATE..=xinjiao_core::records::date::MAX_DATE).contains(&d),
+            "{d} out of range"
+        );
     }
 }
 
@@ -98,14 +101,14 @@ pub fn dates(data: &[u8]) {
 pub fn codes(data: &[u8]) {
     let Ok(s) = std::str::from_utf8(data) else { return };
     let today = xinjiao_core::Date::constant(2026, 12, 1);
-    if let Ok(u) = xinjiao_core::ids::Uscc::parse(s) {
+    if let Ok(u) = xinjiao_core::records::ids::Uscc::parse(s) {
         assert_eq!(u.as_str().len(), 18);
     }
-    let _ = xinjiao_core::ids::OrgCode::parse(s);
-    if let Ok(id) = xinjiao_core::ids::IdCardNo::parse(s, today) {
+    let _ = xinjiao_core::records::ids::OrgCode::parse(s);
+    if let Ok(id) = xinjiao_core::records::ids::IdCardNo::parse(s, today) {
         assert!(!id.masked().contains(&id.expose()[4..14]));
     }
-    let rules = xinjiao_core::personal::PersonalDataRules::embedded();
+    let rules = xinjiao_core::records::personal::PersonalDataRules::embedded();
     let masked = rules.mask_text(s);
     assert_eq!(masked.chars().count(), s.chars().count(), "masking keeps the length");
     for f in rules.find(s) {
@@ -117,9 +120,11 @@ pub fn codes(data: &[u8]) {
 /// Count files (monthly declarations).
 pub fn count_file(data: &[u8]) {
     let Ok(s) = std::str::from_utf8(data) else { return };
-    match xinjiao_core::counts::parse_count_file(s, |code| code.starts_with("HY-")) {
+    match xinjiao_core::organisation::counts::parse_count_file(s, |code| code.starts_with("HY-")) {
         Ok(lines) => assert!(lines.iter().all(|l| l.due >= 0 && l.department_code.starts_with("HY-"))),
-        Err(errors) => assert!(!errors.is_empty() && errors.len() <= xinjiao_core::counts::MAX_ERRORS + 1),
+        Err(errors) => {
+            assert!(!errors.is_empty() && errors.len() <= xinjiao_core::organisation::counts::MAX_ERRORS + 1)
+        }
     }
 }
 

@@ -22,7 +22,7 @@ pub use read::{Encoding, FileError, Format, ReadOptions, RowReader, SourceRow, o
 pub use report::{ImportReport, RowDiagnostic};
 pub use xlsx_out::{Cell, error_report_xlsx, table_xlsx, template_xlsx};
 
-use xinjiao_core::record::{ParseContext, parse_record};
+use xinjiao_core::records::record::{ParseContext, parse_record};
 use xinjiao_core::{Diagnostic, Record, RecordKind};
 
 /// A row after parsing: its spreadsheet row number, its cells as read (for the
@@ -54,12 +54,12 @@ pub fn parse_row(kind: RecordKind, row: SourceRow, ctx: &ParseContext) -> Parsed
         }
         Err(diags)
     };
-    let warnings = xinjiao_core::personal::PersonalDataRules::embedded().warnings(kind, &row.values);
+    let warnings = xinjiao_core::records::personal::PersonalDataRules::embedded().warnings(kind, &row.values);
     ParsedRow { row: row.number, cells: row.cells, result, warnings }
 }
 
 /// Machine codes of problems found while reading cells and rows (in addition to
-/// the record rules in `xinjiao_core::diag::CODES`) and of file-level errors.
+/// the record rules in `xinjiao_core::records::diag::CODES`) and of file-level errors.
 pub const CODES: &[(&str, &str)] = &[
     ("cell.encoding", "单元格含有无法按文件编码解码的字节"),
     ("cell.numeric_code", "代码单元格被Excel存成数字，超出精度，无法还原"),

@@ -7,8 +7,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use xinjiao_core::Diagnostic;
-use xinjiao_core::fields::{FieldDef, RecordKind, Requirement, ValueKind, match_header};
-use xinjiao_core::record::FieldValues;
+use xinjiao_core::records::fields::{FieldDef, RecordKind, Requirement, ValueKind, match_header};
+use xinjiao_core::records::record::FieldValues;
 
 use crate::limits::{Budget, Exceeded, Limits};
 use crate::xlsx_in::{Cell, SheetReader};
@@ -106,7 +106,7 @@ fn map_headers(kind: RecordKind, headers: &[String]) -> Result<Columns, FileErro
     let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
     let mut dup = Vec::new();
     for h in headers {
-        let t = xinjiao_core::text::trim(h);
+        let t = xinjiao_core::records::text::trim(h);
         if t.is_empty() || IGNORED_HEADERS.contains(&t) {
             fields.push(None);
             continue;

@@ -705,7 +705,7 @@ impl SheetReader {
                 Ok(f) if f.is_finite() => {
                     if self.date_styles.get(c.style).copied().unwrap_or(false) {
                         let serial = f.floor() as i64 + if self.date1904 { 1462 } else { 0 };
-                        match i32::try_from(serial).ok().and_then(xinjiao_core::date::excel_serial_to_date) {
+                        match i32::try_from(serial).ok().and_then(xinjiao_core::records::date::excel_serial_to_date) {
                             Some(d) => Cell::Date(d.to_string()),
                             None => Cell::Number(f),
                         }

@@ -3,7 +3,7 @@
 //! error reports (the uploaded rows with a column of messages).
 
 use rust_xlsxwriter::{Color, Format, Workbook, XlsxError};
-use xinjiao_core::fields::{RecordKind, Requirement, ValueKind};
+use xinjiao_core::records::fields::{RecordKind, Requirement, ValueKind};
 
 use crate::report::ImportReport;
 

@@ -316,7 +316,7 @@ pub(crate) fn write_version(
     let version = found.latest + 1;
     tx.execute(&p.insert_version, &[&record_id, &version, &fields_json, &at, &ctx.actor, &code]).map_err(err)?;
     let old: BTreeMap<String, String> = serde_json::from_str(&found.fields).unwrap_or_default();
-    let changed = xinjiao_core::record::changed_fields(&old, &rec.to_fields());
+    let changed = xinjiao_core::records::record::changed_fields(&old, &rec.to_fields());
     if awaits {
         tx.execute(
             "UPDATE records SET pending_version = $2, review_state = 'pending', review_reason = NULL,

@@ -440,7 +440,7 @@ pub(crate) fn write_one(
     )?
     .execute(params![record_id, version, fields_json, at, ctx.actor, authority.code.as_str()])?;
     let old: BTreeMap<String, String> = serde_json::from_str(&old).unwrap_or_default();
-    let changed = xinjiao_core::record::changed_fields(&old, &fields);
+    let changed = xinjiao_core::records::record::changed_fields(&old, &fields);
     if awaits {
         tx.prepare_cached(
             "UPDATE records SET pending_version = ?2, review_state = 'pending', review_reason = NULL, updated_at = ?3 WHERE id = ?1",

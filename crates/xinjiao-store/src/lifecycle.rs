@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use xinjiao_core::Date;
-use xinjiao_core::fields::RecordKind;
+use xinjiao_core::records::fields::RecordKind;
 
 use crate::*;
 
@@ -25,7 +25,7 @@ pub struct StaleWindow {
 /// fingerprint (stored with each window, so that a change of rules is seen).
 #[derive(Debug, Clone)]
 pub struct WindowRules {
-    pub rules: xinjiao_core::disclosure::DisclosureRules,
+    pub rules: xinjiao_core::lifecycle::disclosure::DisclosureRules,
     pub fingerprint: String,
 }
 
@@ -33,8 +33,10 @@ impl WindowRules {
     /// The rules embedded in the binary (`rules/disclosure.toml`).
     pub fn embedded() -> WindowRules {
         WindowRules {
-            rules: xinjiao_core::disclosure::DisclosureRules::embedded(),
-            fingerprint: xinjiao_core::disclosure::fingerprint(&[xinjiao_core::disclosure::EMBEDDED]),
+            rules: xinjiao_core::lifecycle::disclosure::DisclosureRules::embedded(),
+            fingerprint: xinjiao_core::lifecycle::disclosure::fingerprint(&[
+                xinjiao_core::lifecycle::disclosure::EMBEDDED,
+            ]),
         }
     }
 
@@ -47,12 +49,12 @@ impl WindowRules {
         fields: &BTreeMap<K, String>,
         withdrawn_on: Option<Date>,
         repaired_on: Option<Date>,
-    ) -> xinjiao_core::disclosure::RecordWindow {
+    ) -> xinjiao_core::lifecycle::disclosure::RecordWindow {
         let ended = match (withdrawn_on, repaired_on) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        xinjiao_core::disclosure::record_window(&self.rules, kind, decision_date, fields, ended)
+        xinjiao_core::lifecycle::disclosure::record_window(&self.rules, kind, decision_date, fields, ended)
     }
 }
 
@@ -111,7 +113,7 @@ pub struct Objection {
     pub subject_id: i64,
     pub department_id: Option<i64>,
     pub reasons: String,
-    pub status: xinjiao_core::objections::ObjectionStatus,
+    pub status: xinjiao_core::lifecycle::objections::ObjectionStatus,
     pub filed_at: Timestamp,
     pub acknowledged_at: Option<Timestamp>,
     pub extended: bool,
@@ -146,7 +148,7 @@ pub struct Repair {
     /// How the obligations were met.
     pub evidence: String,
     pub evidence_name: Option<String>,
-    pub status: xinjiao_core::repairs::RepairStatus,
+    pub status: xinjiao_core::lifecycle::repairs::RepairStatus,
     pub filed_at: Timestamp,
     pub accepted_at: Option<Timestamp>,
     pub decided_at: Option<Timestamp>,
@@ -177,7 +179,11 @@ pub trait LifecycleStore: Send + Sync {
     fn stale_windows(&self, limit: u32) -> Result<Vec<StaleWindow>>;
 
     /// Stores computed windows, marked with the rules' fingerprint.
-    fn set_windows(&self, fingerprint: &str, windows: &[(i64, xinjiao_core::disclosure::RecordWindow)]) -> Result<()>;
+    fn set_windows(
+        &self,
+        fingerprint: &str,
+        windows: &[(i64, xinjiao_core::lifecycle::disclosure::RecordWindow)],
+    ) -> Result<()>;
 
     /// Marks stale every window not computed with the rules of `fingerprint`
     /// (the rules changed); those records are not public until recomputed.
@@ -212,8 +218,8 @@ pub trait LifecycleStore: Send + Sync {
         &self,
         ctx: &WriteContext,
         id: i64,
-        action: &xinjiao_core::objections::ObjectionAction,
-    ) -> Result<xinjiao_core::objections::ObjectionStatus>;
+        action: &xinjiao_core::lifecycle::objections::ObjectionAction,
+    ) -> Result<xinjiao_core::lifecycle::objections::ObjectionStatus>;
 
     /// An attachment: (objection id, file name, content).
     fn objection_attachment(&self, id: i64) -> Result<Option<(i64, String, Vec<u8>)>>;
@@ -241,8 +247,8 @@ pub trait LifecycleStore: Send + Sync {
         &self,
         ctx: &WriteContext,
         id: i64,
-        action: &xinjiao_core::repairs::RepairAction,
-    ) -> Result<xinjiao_core::repairs::RepairStatus>;
+        action: &xinjiao_core::lifecycle::repairs::RepairAction,
+    ) -> Result<xinjiao_core::lifecycle::repairs::RepairStatus>;
 
     /// Approves a pending record: public from `ctx`'s day, counted in the
     /// rates. [`StoreError::Conflict`] unless it is pending.

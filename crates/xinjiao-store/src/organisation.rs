@@ -4,8 +4,8 @@
 
 use jiff::Timestamp;
 use xinjiao_core::Date;
-use xinjiao_core::fields::RecordKind;
-use xinjiao_core::period::Month;
+use xinjiao_core::records::fields::RecordKind;
+use xinjiao_core::reporting::period::Month;
 
 use crate::*;
 
@@ -202,7 +202,7 @@ pub struct DocumentFilter {
 
 /// The divisions and departments of a validated organisation file, ready for
 /// [`crate::Store::save_organisation`] (sort order = file order).
-pub fn from_file(f: &xinjiao_core::org::OrgFile) -> (Vec<Division>, Vec<NewDepartment>) {
+pub fn from_file(f: &xinjiao_core::organisation::file::OrgFile) -> (Vec<Division>, Vec<NewDepartment>) {
     let divisions = f
         .divisions
         .iter()

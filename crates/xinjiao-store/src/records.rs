@@ -7,17 +7,18 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use xinjiao_core::Date;
 use xinjiao_core::Record;
-use xinjiao_core::fields::RecordKind;
-use xinjiao_core::record::SubjectKind;
+use xinjiao_core::records::fields::RecordKind;
+use xinjiao_core::records::record::SubjectKind;
 
 use crate::*;
 
 /// A stored version's record, rebuilt from its canonical fields (to apply a
 /// version approved after review); `None` if the fields no longer parse.
 pub fn record_from_stored(kind: RecordKind, fields: &BTreeMap<String, String>, today: Date) -> Option<Record> {
-    let values: xinjiao_core::record::FieldValues =
+    let values: xinjiao_core::records::record::FieldValues =
         fields.iter().filter_map(|(k, v)| kind.field(k).map(|d| (d.code, v.clone()))).collect();
-    xinjiao_core::record::parse_record(kind, &values, &xinjiao_core::record::ParseContext { today }).ok()
+    xinjiao_core::records::record::parse_record(kind, &values, &xinjiao_core::records::record::ParseContext { today })
+        .ok()
 }
 
 /// What happened to one record of a write batch.

@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 
 use xinjiao_core::Date;
 use xinjiao_core::calendar::Calendar;
-use xinjiao_core::fields::RecordKind;
-use xinjiao_core::period::Month;
-use xinjiao_core::publication::PublicationRules;
-use xinjiao_core::rates::{MonthCounts, RateCounts};
+use xinjiao_core::records::fields::RecordKind;
+use xinjiao_core::reporting::period::Month;
+use xinjiao_core::reporting::publication::PublicationRules;
+use xinjiao_core::reporting::rates::{MonthCounts, RateCounts};
 
 use crate::*;
 

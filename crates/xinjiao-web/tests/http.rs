@@ -1350,7 +1350,7 @@ async fn hostile_uploads_are_refused_and_the_server_goes_on(app: App) {
 async fn numbers_in_free_text_are_masked_on_every_public_view(app: App) {
     let id = {
         let first17 = "44162119800101003";
-        format!("{first17}{}", xinjiao_core::ids::id_card_check_char(first17.as_bytes()).unwrap())
+        format!("{first17}{}", xinjiao_core::records::ids::id_card_check_char(first17.as_bytes()).unwrap())
     };
     let (mobile, other_mobile, card) = ("13800138000", "13900139000", "6222020200000000006");
     let csv = format!(

@@ -4,8 +4,8 @@
 //! transport, overloading, waterways and construction. The same seed gives the
 //! same data.
 
-use xinjiao_core::ids::{USCC_CHARSET, id_card_check_char, org_check_char, uscc_check_char};
-use xinjiao_core::record::{FieldValues, ParseContext, parse_record};
+use xinjiao_core::records::ids::{USCC_CHARSET, id_card_check_char, org_check_char, uscc_check_char};
+use xinjiao_core::records::record::{FieldValues, ParseContext, parse_record};
 use xinjiao_core::{Date, Record, RecordKind};
 
 /// The day the demo data is anchored at: every decision date lies before it.
@@ -476,10 +476,10 @@ pub fn load_into(
     n_records: usize,
 ) -> anyhow::Result<()> {
     use std::collections::BTreeMap;
-    use xinjiao_core::period::Month;
+    use xinjiao_core::reporting::period::Month;
     use xinjiao_store::{DocumentKind, NewDocument, NewSubmission, Responsibility, WriteContext};
 
-    let org = xinjiao_core::org::OrgFile::parse(ORGANISATION).map_err(anyhow::Error::msg)?;
+    let org = xinjiao_core::organisation::file::OrgFile::parse(ORGANISATION).map_err(anyhow::Error::msg)?;
     let (divisions, departments) = xinjiao_store::from_file(&org);
     let sys = WriteContext::new("system", now, "加载演示数据");
     store.save_organisation(&sys, &divisions, &departments)?;
@@ -649,6 +649,6 @@ mod tests {
         assert_eq!(a.len(), 200);
         assert!(a.iter().any(|r| r.kind() == RecordKind::License));
         assert!(a.iter().any(|r| r.kind() == RecordKind::Penalty));
-        assert!(a.iter().any(|r| r.subject().kind == xinjiao_core::record::SubjectKind::NaturalPerson));
+        assert!(a.iter().any(|r| r.subject().kind == xinjiao_core::records::record::SubjectKind::NaturalPerson));
     }
 }

@@ -480,7 +480,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Workdays { command } => {
             let cal = calendar(cli.db.as_deref())?;
             let date = |s: &str| {
-                xinjiao_core::date::parse_date(s).with_context(|| format!("「{s}」不是有效日期（如 2024-09-27）"))
+                xinjiao_core::records::date::parse_date(s)
+                    .with_context(|| format!("「{s}」不是有效日期（如 2024-09-27）"))
             };
             let provisional = match command {
                 WorkdaysCommand::Add { date: d, n } => {
@@ -528,13 +529,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Rates { from, to } => {
             let month = |s: &str| {
-                xinjiao_core::period::Month::parse(s).with_context(|| format!("「{s}」不是有效月份（如 2026-10）"))
+                xinjiao_core::reporting::period::Month::parse(s)
+                    .with_context(|| format!("「{s}」不是有效月份（如 2026-10）"))
             };
             let (from, to) = (month(&from)?, month(&to)?);
             let store = open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB), cli.create)?;
             let mut cal = xinjiao_core::calendar::Calendar::embedded();
             add_stored_years(&mut cal, &*store)?;
-            let rules = xinjiao_core::publication::PublicationRules::embedded();
+            let rules = xinjiao_core::reporting::publication::PublicationRules::embedded();
             let started = std::time::Instant::now();
             let months = xinjiao_store::reporting::month_counts(&*store, &cal, &rules, from, to)?;
             let elapsed = started.elapsed();
@@ -548,7 +550,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     let r = m.counts.rate(k);
                     format!("{} ({}/{})", r.display(), r.numerator, r.denominator)
                 };
-                use xinjiao_core::rates::RateKind::*;
+                use xinjiao_core::reporting::rates::RateKind::*;
                 writeln!(out, "{name}\t{}\t{}\t{}\t{}", m.month, cell(Fill), cell(Pass), cell(Timeliness))?;
             }
             out.flush()?;
@@ -556,7 +558,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Org { command: OrgCommand::Load { file } } => {
             let text = std::fs::read_to_string(&file).with_context(|| format!("无法读取 {}", file.display()))?;
-            let org = match xinjiao_core::org::OrgFile::parse(&text) {
+            let org = match xinjiao_core::organisation::file::OrgFile::parse(&text) {
                 Ok(o) => o,
                 Err(e) => {
                     eprintln!("组织机构文件无效，未载入：{e}");
@@ -626,7 +628,8 @@ fn shifted_clock(day: &str) -> anyhow::Result<xinjiao_web::Clock> {
     if std::env::var("XINJIAO_TEST_CLOCK").as_deref() != Ok("1") {
         bail!("--today 只能用于测试和演示：须同时设置环境变量 XINJIAO_TEST_CLOCK=1");
     }
-    let day = xinjiao_core::date::parse_date(day).with_context(|| format!("「{day}」不是有效日期（如 2027-04-01）"))?;
+    let day = xinjiao_core::records::date::parse_date(day)
+        .with_context(|| format!("「{day}」不是有效日期（如 2027-04-01）"))?;
     let real = system_clock();
     let now = real();
     let china = jiff::tz::Offset::constant(8);

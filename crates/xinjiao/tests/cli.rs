@@ -211,7 +211,7 @@ fn csv_text(rows: &[Vec<String>]) -> String {
 
 /// A valid USCC around an 8-character organisation code body.
 fn valid_uscc(org8: &str) -> String {
-    use xinjiao_core::ids::{org_check_char, uscc_check_char};
+    use xinjiao_core::records::ids::{org_check_char, uscc_check_char};
     let first17 = format!("91441600{org8}{}", org_check_char(org8.as_bytes()).unwrap());
     format!("{first17}{}", uscc_check_char(first17.as_bytes()).unwrap())
 }

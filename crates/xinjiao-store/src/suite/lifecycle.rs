@@ -4,17 +4,17 @@ use crate::Deadline;
 use crate::{PageRequest, RecordFilter, RecordOutcome, Store, StoreError, WriteContext};
 use jiff::Timestamp;
 use xinjiao_core::Date;
-use xinjiao_core::fields::RecordKind;
+use xinjiao_core::records::fields::RecordKind;
 
 use super::*;
 
 pub fn windows_are_refreshed_and_bound_public_lists(store: &dyn Store) {
-    use xinjiao_core::disclosure::DisclosureRules;
+    use xinjiao_core::lifecycle::disclosure::DisclosureRules;
     let d = |s: &str| -> Date { s.parse().unwrap() };
     let rules = DisclosureRules::embedded();
     let mut warning = penalty("乙公司", &uscc_for(2), "罚2", "2026-05-10");
     if let xinjiao_core::Record::Penalty(p) = &mut warning {
-        p.classes = vec![xinjiao_core::record::PenaltyClass::Warning];
+        p.classes = vec![xinjiao_core::records::record::PenaltyClass::Warning];
         p.fine = None;
         p.content = "警告".into();
     }
@@ -88,7 +88,7 @@ pub fn withdrawn_records_leave_the_public_lists(store: &dyn Store) {
 
 pub fn objections_follow_their_states(store: &dyn Store) {
     use crate::ObjectionFilter;
-    use xinjiao_core::objections::{ObjectionAction, ObjectionStatus};
+    use xinjiao_core::lifecycle::objections::{ObjectionAction, ObjectionStatus};
     let (_, wzcl, _) = small_organisation(store);
     let w = WriteContext::new("wz1", Timestamp::from_second(1_780_000_000).unwrap(), "上传").in_department(Some(wzcl));
     let out = store
@@ -146,7 +146,7 @@ pub fn objections_follow_their_states(store: &dyn Store) {
 
 pub fn repairs_end_and_restore_publication(store: &dyn Store) {
     use crate::RepairFilter;
-    use xinjiao_core::repairs::{RepairAction, RepairStatus};
+    use xinjiao_core::lifecycle::repairs::{RepairAction, RepairStatus};
     let d = |s: &str| -> Date { s.parse().unwrap() };
     let out = store.write_records(&ctx("clerk"), &[penalty("甲公司", &uscc_for(1), "罚1", "2026-05-10")]).unwrap();
     let rid = out[0].record_id();

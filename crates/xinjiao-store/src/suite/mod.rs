@@ -5,11 +5,12 @@
 use crate::{DepartmentKind, Division, NewDepartment};
 use crate::{Store, WriteContext};
 use jiff::Timestamp;
-use xinjiao_core::fields::RecordKind;
-use xinjiao_core::record::{FieldValues, ParseContext, parse_record};
+use xinjiao_core::records::fields::RecordKind;
+use xinjiao_core::records::record::{FieldValues, ParseContext, parse_record};
 use xinjiao_core::{Date, Record};
 
 mod accounts;
+mod audit;
 mod calendar;
 mod installation;
 mod lifecycle;
@@ -18,6 +19,7 @@ mod records;
 mod reporting;
 
 pub use accounts::*;
+pub use audit::*;
 pub use calendar::*;
 pub use installation::*;
 pub use lifecycle::*;
@@ -57,7 +59,8 @@ macro_rules! store_tests {
             reviewed_departments_publish_on_approval,
             only_the_owner_changes_a_record,
             reviewed_changes_keep_the_approved_version_public,
-            records_created_together_share_one_event
+            records_created_together_share_one_event,
+            events_are_appended_and_raise_the_data_version
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -159,7 +162,7 @@ pub fn person_penalty(name: &str, id_no: &str, decision_no: &str) -> Record {
 
 /// Valid USCCs built from a number, for fixtures that need many subjects.
 pub fn uscc_for(n: u32) -> String {
-    use xinjiao_core::ids::{org_check_char, uscc_check_char};
+    use xinjiao_core::records::ids::{org_check_char, uscc_check_char};
     let org8 = format!("MA{n:06}");
     let org9 = format!("{org8}{}", org_check_char(org8.as_bytes()).unwrap());
     let first17 = format!("91441600{org9}");

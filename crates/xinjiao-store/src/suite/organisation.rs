@@ -3,8 +3,8 @@
 use crate::{DocumentFilter, DocumentKind, NewDocument, Responsibility};
 use crate::{PageRequest, Role, Store, StoreError};
 use xinjiao_core::Date;
-use xinjiao_core::fields::RecordKind;
-use xinjiao_core::period::Month;
+use xinjiao_core::records::fields::RecordKind;
+use xinjiao_core::reporting::period::Month;
 
 use super::*;
 

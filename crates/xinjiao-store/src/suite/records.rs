@@ -2,7 +2,7 @@
 
 use crate::{NewSubmission, PageRequest, RecordFilter, RecordOutcome, Role, Store, StoreError, WriteContext};
 use jiff::Timestamp;
-use xinjiao_core::fields::RecordKind;
+use xinjiao_core::records::fields::RecordKind;
 use xinjiao_core::{Date, Record};
 
 use super::*;

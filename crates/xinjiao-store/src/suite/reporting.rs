@@ -4,7 +4,7 @@ use crate::Deadline;
 use crate::{NewSubmission, PageRequest, RecordFilter, Role, Store, WriteContext};
 use jiff::Timestamp;
 use xinjiao_core::Date;
-use xinjiao_core::fields::RecordKind;
+use xinjiao_core::records::fields::RecordKind;
 
 use super::*;
 

@@ -87,7 +87,7 @@ async fn issue_notice(
     let fields = detail.current().fields.clone();
     let window = {
         let r = rules.read().expect("rules");
-        xinjiao_core::disclosure::record_window(&r.disclosure, row.kind, row.decision_date, &fields, None)
+        xinjiao_core::lifecycle::disclosure::record_window(&r.disclosure, row.kind, row.decision_date, &fields, None)
     };
     let day_before = |d: xinjiao_core::Date| d.yesterday().map_or_else(|_| d.to_string(), |y| y.to_string());
     let valid_until = st.today().checked_add(jiff::Span::new().days(CLAIM_CODE_DAYS)).unwrap_or(st.today());
@@ -137,7 +137,7 @@ struct ClaimForm {
 }
 
 fn normalise_identity(s: &str) -> String {
-    xinjiao_core::text::normalize_code(s)
+    xinjiao_core::records::text::normalize_code(s)
 }
 
 /// Starts a subject session and goes to the account page; a session the

@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use xinjiao_core::period::Month;
+use xinjiao_core::reporting::period::Month;
 use xinjiao_store::{Store, StoreError};
 
 use crate::kernel::rules::Rules;
@@ -15,7 +15,7 @@ use crate::kernel::rules::Rules;
 #[derive(Clone, Default)]
 pub struct RatesCache(Arc<Mutex<Vec<CachedMonths>>>);
 
-type CachedMonths = ((Month, Month, i64), Arc<Vec<xinjiao_core::rates::MonthCounts>>);
+type CachedMonths = ((Month, Month, i64), Arc<Vec<xinjiao_core::reporting::rates::MonthCounts>>);
 
 impl RatesCache {
     pub const ENTRIES: usize = 8;
@@ -26,7 +26,7 @@ impl RatesCache {
         rules: &Rules,
         from: Month,
         to: Month,
-    ) -> Result<Arc<Vec<xinjiao_core::rates::MonthCounts>>, StoreError> {
+    ) -> Result<Arc<Vec<xinjiao_core::reporting::rates::MonthCounts>>, StoreError> {
         let key = (from, to, store.data_version()?);
         if let Some((_, v)) = self.0.lock().expect("rates cache").iter().find(|(k, _)| *k == key) {
             return Ok(v.clone());

@@ -7,14 +7,14 @@ use std::sync::Arc;
 /// (embedded years plus those loaded into the database) and publication deadlines.
 pub struct Rules {
     pub calendar: xinjiao_core::calendar::Calendar,
-    pub publication: xinjiao_core::publication::PublicationRules,
+    pub publication: xinjiao_core::reporting::publication::PublicationRules,
     /// Working-day deadlines of credit repair (`rules/repair.toml`).
-    pub repairs: xinjiao_core::repairs::RepairRules,
+    pub repairs: xinjiao_core::lifecycle::repairs::RepairRules,
     /// Working-day deadlines of objections (`rules/objections.toml`).
-    pub objections: xinjiao_core::objections::ObjectionRules,
+    pub objections: xinjiao_core::lifecycle::objections::ObjectionRules,
     /// How long penalties are published (`rules/disclosure.toml`); the
     /// store computes windows with the same rules ([`Store::window_rules`]).
-    pub disclosure: xinjiao_core::disclosure::DisclosureRules,
+    pub disclosure: xinjiao_core::lifecycle::disclosure::DisclosureRules,
 }
 
 impl Rules {
@@ -27,10 +27,10 @@ impl Rules {
     pub fn embedded() -> Rules {
         Rules {
             calendar: xinjiao_core::calendar::Calendar::embedded(),
-            publication: xinjiao_core::publication::PublicationRules::embedded(),
-            disclosure: xinjiao_core::disclosure::DisclosureRules::embedded(),
-            objections: xinjiao_core::objections::ObjectionRules::embedded(),
-            repairs: xinjiao_core::repairs::RepairRules::embedded(),
+            publication: xinjiao_core::reporting::publication::PublicationRules::embedded(),
+            disclosure: xinjiao_core::lifecycle::disclosure::DisclosureRules::embedded(),
+            objections: xinjiao_core::lifecycle::objections::ObjectionRules::embedded(),
+            repairs: xinjiao_core::lifecycle::repairs::RepairRules::embedded(),
         }
     }
 }

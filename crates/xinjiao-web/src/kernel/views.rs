@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
-use xinjiao_core::fields::RecordKind;
-use xinjiao_core::ids::mask_middle;
-use xinjiao_core::personal::PersonalDataRules;
+use xinjiao_core::records::fields::RecordKind;
+use xinjiao_core::records::ids::mask_middle;
+use xinjiao_core::records::personal::PersonalDataRules;
 use xinjiao_store::{Page, RecordRow, Subject};
 
 /// Percent-encodes a query-string value.

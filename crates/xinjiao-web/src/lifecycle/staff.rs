@@ -61,7 +61,7 @@ async fn act_on_objection(
     Path(id): Path<i64>,
     Form(f): Form<ObjectionActionForm>,
 ) -> Result<Response, PageError> {
-    use xinjiao_core::objections::ObjectionAction;
+    use xinjiao_core::lifecycle::objections::ObjectionAction;
     let found = st
         .db(move |s| s.objections(&xinjiao_store::ObjectionFilter { id: Some(id), ..Default::default() }, 1))
         .await?
@@ -163,7 +163,7 @@ async fn act_on_repair(
     Path(id): Path<i64>,
     Form(f): Form<ObjectionActionForm>,
 ) -> Result<Response, PageError> {
-    use xinjiao_core::repairs::RepairAction;
+    use xinjiao_core::lifecycle::repairs::RepairAction;
     let found = st
         .db(move |s| s.repairs(&xinjiao_store::RepairFilter { id: Some(id), ..Default::default() }, 1))
         .await?

@@ -258,7 +258,7 @@ pub struct RepairView {
 }
 
 pub fn repair_view(st: &AppState, r: &xinjiao_store::Repair) -> RepairView {
-    use xinjiao_core::repairs::RepairStatus;
+    use xinjiao_core::lifecycle::repairs::RepairStatus;
     let rules = st.rules.read().expect("rules");
     let filed = crate::kernel::time::china_date(r.filed_at);
     let accept_by = rules.repairs.accept_by(filed, &rules.calendar);
@@ -299,7 +299,7 @@ async fn repair_form(
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     let row = own_record_row(&st, &subject, id).await?;
-    let errors = match xinjiao_core::repairs::can_apply(
+    let errors = match xinjiao_core::lifecycle::repairs::can_apply(
         row.kind == RecordKind::Penalty,
         row.repairable_from,
         row.public_until,
@@ -345,7 +345,7 @@ async fn file_repair(
         }
     }
     let mut errors = Vec::new();
-    if let Err(m) = xinjiao_core::repairs::can_apply(
+    if let Err(m) = xinjiao_core::lifecycle::repairs::can_apply(
         row.kind == RecordKind::Penalty,
         row.repairable_from,
         row.public_until,

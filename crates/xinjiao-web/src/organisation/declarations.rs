@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 use xinjiao_core::RecordKind;
-use xinjiao_core::period::Month;
+use xinjiao_core::reporting::period::Month;
 use xinjiao_store::User;
 
 use crate::kernel::auth::StaffUser;
@@ -171,7 +171,7 @@ async fn upload_counts(
     };
     let departments = st.db(|s| s.departments()).await?;
     let allowed = allowed_departments(&user, &departments);
-    let parsed = xinjiao_core::counts::parse_count_file(&text, |c| allowed.iter().any(|d| d.code == c));
+    let parsed = xinjiao_core::organisation::counts::parse_count_file(&text, |c| allowed.iter().any(|d| d.code == c));
     let lines = match parsed {
         Ok(l) => l,
         Err(errs) => {

@@ -131,7 +131,7 @@ async fn create_document(
     if f.title.trim().is_empty() {
         errors.push("请填写标题。".into());
     }
-    let issue_date = xinjiao_core::date::parse_date(&f.issue_date);
+    let issue_date = xinjiao_core::records::date::parse_date(&f.issue_date);
     match issue_date {
         None => errors.push(format!("印发日期“{}”无效，应如 2026-11-20。", f.issue_date)),
         Some(d) if d > st.today() => errors.push("印发日期不能晚于今天。".into()),

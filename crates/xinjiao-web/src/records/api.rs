@@ -219,7 +219,7 @@ async fn import_file(
 }
 
 async fn diagnostic_codes() -> Json<Value> {
-    let codes: Vec<Value> = xinjiao_core::diag::CODES
+    let codes: Vec<Value> = xinjiao_core::records::diag::CODES
         .iter()
         .chain(xinjiao_import::CODES)
         .map(|(c, d)| json!({"code": c, "description": d}))

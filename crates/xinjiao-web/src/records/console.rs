@@ -12,8 +12,8 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 use xinjiao_core::RecordKind;
-use xinjiao_core::fields::{Requirement, ValueKind};
-use xinjiao_core::record::{FieldValues, ParseContext, parse_record};
+use xinjiao_core::records::fields::{Requirement, ValueKind};
+use xinjiao_core::records::record::{FieldValues, ParseContext, parse_record};
 use xinjiao_import::{Encoding, FileError, ImportReport, ReadOptions, RowDiagnostic};
 use xinjiao_store::{NewSubmission, Role, StoreError, User};
 
@@ -683,7 +683,7 @@ async fn withdraw_record(
     if reason.is_empty() {
         errors.push("请填写撤销公示的原因（如：行政复议决定撤销原处罚决定）。".to_string());
     }
-    let change = xinjiao_core::date::parse_date(&f.change_decided_on);
+    let change = xinjiao_core::records::date::parse_date(&f.change_decided_on);
     match change {
         None => errors.push(format!("变更或撤销决定的日期“{}”无效，应如 2026-11-20。", f.change_decided_on)),
         Some(d) if d > st.today() => errors.push("变更或撤销决定的日期不能晚于今天。".into()),

@@ -6,7 +6,7 @@
 
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
-use xinjiao_core::record::ParseContext;
+use xinjiao_core::records::record::ParseContext;
 use xinjiao_core::{Date, Record, RecordKind};
 use xinjiao_import::{FileError, ImportReport, RowDiagnostic, RowReader, parse_row};
 

@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Html;
 use axum::routing::get;
 use serde::Deserialize;
-use xinjiao_core::date::parse_date;
+use xinjiao_core::records::date::parse_date;
 use xinjiao_core::{Date, RecordKind};
 use xinjiao_store::{AuthorityCount, PageRequest, RecordFilter, Totals};
 

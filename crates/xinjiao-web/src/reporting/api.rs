@@ -26,8 +26,8 @@ struct RatesQuery {
     by: String,
 }
 
-fn counts_json(c: &xinjiao_core::rates::RateCounts) -> Value {
-    use xinjiao_core::rates::RateKind;
+fn counts_json(c: &xinjiao_core::reporting::rates::RateCounts) -> Value {
+    use xinjiao_core::reporting::rates::RateKind;
     let rate = |k: RateKind| {
         let r = c.rate(k);
         json!({"numerator": r.numerator, "denominator": r.denominator,
@@ -60,9 +60,9 @@ async fn rates(
         })
         .await?;
     let definitions: Value = [
-        xinjiao_core::rates::RateKind::Fill,
-        xinjiao_core::rates::RateKind::Pass,
-        xinjiao_core::rates::RateKind::Timeliness,
+        xinjiao_core::reporting::rates::RateKind::Fill,
+        xinjiao_core::reporting::rates::RateKind::Pass,
+        xinjiao_core::reporting::rates::RateKind::Timeliness,
     ]
     .iter()
     .map(|k| (k.label().to_string(), Value::String(k.definition().to_string())))

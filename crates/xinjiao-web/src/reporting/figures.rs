@@ -5,8 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use xinjiao_core::period::{Month, Period, PeriodKind};
-use xinjiao_core::rates::{RateCounts, RateKind, sum_by};
+use xinjiao_core::reporting::period::{Month, Period, PeriodKind};
+use xinjiao_core::reporting::rates::{RateCounts, RateKind, sum_by};
 use xinjiao_store::{Department, Division, Store, StoreError};
 
 use crate::kernel::cache::RatesCache;

@@ -10,8 +10,8 @@ use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
-use xinjiao_core::period::Period;
-use xinjiao_core::rates::{RateCounts, RateKind};
+use xinjiao_core::reporting::period::Period;
+use xinjiao_core::reporting::rates::{RateCounts, RateKind};
 use xinjiao_store::{DocumentFilter, PageRequest, User};
 
 use super::figures::{By, Figures, departments_of, parse_period};

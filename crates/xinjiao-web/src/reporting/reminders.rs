@@ -1,7 +1,7 @@
 //! What the reporting duty reminds a clerk of on the start page: months not
 //! declared or not fully reported, and records published late.
 
-use xinjiao_core::period::{Month, Period};
+use xinjiao_core::reporting::period::{Month, Period};
 use xinjiao_store::{Store, StoreError, User};
 
 use crate::kernel::state::AppState;
@@ -16,7 +16,7 @@ pub fn declaration_reminders(st: &AppState, store: &dyn Store, user: &User) -> R
     let mut out = Vec::new();
     let last = Month::of(today).prev();
     let decl = store.declarations(last, last)?;
-    let period = Period::containing(xinjiao_core::period::PeriodKind::Month, last);
+    let period = Period::containing(xinjiao_core::reporting::period::PeriodKind::Month, last);
     let lines = super::figures::fill_lines(store, &rules, period, Some(&[dept]))?;
     if !decl.iter().any(|d| d.department_id == dept) {
         out.push(Reminder {

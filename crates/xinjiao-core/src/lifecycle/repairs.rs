@@ -8,7 +8,7 @@ use jiff::civil::Date;
 use crate::calendar::Calendar;
 
 /// The embedded default rule file.
-pub const EMBEDDED: &str = include_str!("../../../rules/repair.toml");
+pub const EMBEDDED: &str = include_str!("../../../../rules/repair.toml");
 
 /// Working days to accept an application and to decide it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

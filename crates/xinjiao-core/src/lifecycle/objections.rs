@@ -6,7 +6,7 @@ use jiff::civil::Date;
 use crate::calendar::Calendar;
 
 /// The embedded default rule file.
-pub const EMBEDDED: &str = include_str!("../../../rules/objections.toml");
+pub const EMBEDDED: &str = include_str!("../../../../rules/objections.toml");
 
 /// Working days to acknowledge, to decide, and by how much a decision may be extended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

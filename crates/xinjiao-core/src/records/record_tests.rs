@@ -1,7 +1,7 @@
 //! One test per validation rule, each starting from a valid row and breaking one thing.
 
 use super::*;
-use crate::diag::CODES;
+use crate::records::diag::CODES;
 
 fn ctx() -> ParseContext {
     ParseContext { today: Date::new(2026, 11, 27).unwrap() }
@@ -160,13 +160,13 @@ fn uscc_rules() {
     // Department 9 has no category 9.
     let body = "9935010000000000";
     let org8 = "00000000";
-    let org9 = format!("{org8}{}", crate::ids::org_check_char(org8.as_bytes()).unwrap());
+    let org9 = format!("{org8}{}", crate::records::ids::org_check_char(org8.as_bytes()).unwrap());
     let first17 = format!("{}{}", &body[..8], org9);
-    let code = format!("{first17}{}", crate::ids::uscc_check_char(first17.as_bytes()).unwrap());
+    let code = format!("{first17}{}", crate::records::ids::uscc_check_char(first17.as_bytes()).unwrap());
     assert_eq!(penalty_with(&[("CF_XDR_SHXYM", &code)]), vec![("CF_XDR_SHXYM", "uscc.category")]);
     // Embedded organisation code with a wrong check character.
     let first17 = "913501000000000Y1";
-    let code = format!("{first17}{}", crate::ids::uscc_check_char(first17.as_bytes()).unwrap());
+    let code = format!("{first17}{}", crate::records::ids::uscc_check_char(first17.as_bytes()).unwrap());
     assert_eq!(penalty_with(&[("CF_XDR_SHXYM", &code)]), vec![("CF_XDR_SHXYM", "uscc.org_code")]);
 }
 
@@ -175,8 +175,8 @@ fn individual_business_needs_92() {
     assert_eq!(penalty_with(&[("CF_XDR_LB", "个体工商户")]), vec![("CF_XDR_SHXYM", "uscc.kind_mismatch")]);
     let first17 = "92441602MA4W00000";
     let org8 = &first17[8..16];
-    let first17 = format!("{}{}{}", &first17[..8], org8, crate::ids::org_check_char(org8.as_bytes()).unwrap());
-    let code = format!("{first17}{}", crate::ids::uscc_check_char(first17.as_bytes()).unwrap());
+    let first17 = format!("{}{}{}", &first17[..8], org8, crate::records::ids::org_check_char(org8.as_bytes()).unwrap());
+    let code = format!("{first17}{}", crate::records::ids::uscc_check_char(first17.as_bytes()).unwrap());
     assert_eq!(penalty_with(&[("CF_XDR_LB", "个体工商户"), ("CF_XDR_SHXYM", &code)]), vec![]);
     assert_eq!(penalty_with(&[("CF_XDR_SHXYM", &code)]), vec![("CF_XDR_SHXYM", "uscc.kind_mismatch")]);
 }
@@ -336,7 +336,7 @@ mod props {
 
 #[test]
 fn severity_column_is_optional_and_checked() {
-    use crate::disclosure::Severity;
+    use crate::lifecycle::disclosure::Severity;
     assert!(penalty_with(&[("CF_SXCD", "严重")]).is_empty());
     assert_eq!(penalty_with(&[("CF_SXCD", "很严重")]), [("CF_SXCD", "enum.invalid")]);
     let mut row = valid_penalty();

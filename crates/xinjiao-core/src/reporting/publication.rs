@@ -5,10 +5,10 @@
 use jiff::civil::Date;
 
 use crate::calendar::{Answer, Calendar, CalendarError};
-use crate::fields::RecordKind;
+use crate::records::fields::RecordKind;
 
 /// The embedded default rule file.
-pub const EMBEDDED: &str = include_str!("../../../rules/publication.toml");
+pub const EMBEDDED: &str = include_str!("../../../../rules/publication.toml");
 
 /// The publication-deadline rule in force.
 #[derive(Debug, Clone, PartialEq, Eq)]

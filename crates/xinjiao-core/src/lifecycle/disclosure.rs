@@ -10,7 +10,7 @@
 use jiff::civil::Date;
 
 /// The embedded default rule file.
-pub const EMBEDDED: &str = include_str!("../../../rules/disclosure.toml");
+pub const EMBEDDED: &str = include_str!("../../../../rules/disclosure.toml");
 
 /// 失信程度: how serious the dishonesty a penalty records is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -358,7 +358,7 @@ fn window_of_fields<K: std::borrow::Borrow<str> + Ord>(
             let public_until = match rules.licences {
                 LicenceRule::WhileValid => {
                     let valid = get("XK_ZT").is_empty() || get("XK_ZT") == "有效" || get("XK_ZT") == "1";
-                    let until = crate::date::parse_date(get("XK_YXQZI")).and_then(|d| d.tomorrow().ok());
+                    let until = crate::records::date::parse_date(get("XK_YXQZI")).and_then(|d| d.tomorrow().ok());
                     if valid { until } else { Some(decision_date) }
                 }
                 LicenceRule::Months(n) => Some(add_months(decision_date, n)),

@@ -87,7 +87,7 @@ impl FieldDef {
     /// Personal data that public pages mask whole (ID numbers of natural
     /// persons and legal representatives): `rules/personal-data.toml`.
     pub fn is_personal(&self) -> bool {
-        crate::personal::PersonalDataRules::embedded().is_personal(self.code)
+        crate::records::personal::PersonalDataRules::embedded().is_personal(self.code)
     }
 }
 
@@ -188,7 +188,7 @@ pub fn match_header(kind: RecordKind, header: &str) -> Option<&'static FieldDef>
     let wanted = header_variants(header);
     let fields = kind.fields();
     // A code match wins outright.
-    let h = crate::text::normalize_header(header);
+    let h = crate::records::text::normalize_header(header);
     if let Some(def) = fields.iter().find(|d| d.code == h) {
         return Some(def);
     }
@@ -209,7 +209,7 @@ pub fn match_header(kind: RecordKind, header: &str) -> Option<&'static FieldDef>
 /// The forms a header may take: as written, without a bracketed part, the
 /// bracketed part alone, and without the `行政相对人` prefix.
 fn header_variants(raw: &str) -> Vec<String> {
-    let h = crate::text::normalize_header(raw);
+    let h = crate::records::text::normalize_header(raw);
     let mut out = vec![h.clone()];
     if let (Some(open), true) = (h.find('('), h.ends_with(')')) {
         let outer = h[..open].to_string();

@@ -3,8 +3,8 @@
 //! the header `部门编码,月份,类别,应报送数`; all rows are checked before any is
 //! stored.
 
-use crate::fields::RecordKind;
-use crate::period::Month;
+use crate::records::fields::RecordKind;
+use crate::reporting::period::Month;
 
 /// A valid line of a count file.
 #[derive(Debug, Clone, PartialEq, Eq)]

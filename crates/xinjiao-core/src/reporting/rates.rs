@@ -4,7 +4,7 @@
 //! No official formula was found (rules-reference §3, unverified); these are
 //! the definitions of issue 4.
 
-use crate::period::{Month, Period};
+use crate::reporting::period::{Month, Period};
 
 /// Which rate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -183,7 +183,7 @@ mod tests {
             MonthCounts { department_id: Some(2), month: m(2), counts: c(5, 5) },
             MonthCounts { department_id: None, month: m(4), counts: c(0, 3) },
         ];
-        let q1 = Period::containing(crate::period::PeriodKind::Quarter, m(2));
+        let q1 = Period::containing(crate::reporting::period::PeriodKind::Quarter, m(2));
         let by_dept = sum_by(&rows, q1, |d| d);
         assert_eq!(by_dept[&Some(1)].rate(RateKind::Fill).display(), "95.0%");
         assert_eq!(by_dept.len(), 2, "April is outside Q1");

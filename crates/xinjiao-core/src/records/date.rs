@@ -2,7 +2,7 @@
 
 use jiff::civil::Date;
 
-use crate::text::to_half_width;
+use crate::records::text::to_half_width;
 
 /// The earliest and latest dates the platform accepts in any record.
 pub const MIN_DATE: Date = Date::constant(1949, 10, 1);

@@ -7,11 +7,11 @@ use std::fmt;
 
 use jiff::civil::Date;
 
-use crate::date::{MAX_DATE, parse_date};
-use crate::diag::Diagnostic;
-use crate::fields::{FieldDef, RecordKind, Requirement, ValueKind};
-use crate::ids::{IdCardNo, IdError, OrgCode, Uscc};
-use crate::text::{normalize_code, normalize_decision_no, to_half_width, trim};
+use crate::records::date::{MAX_DATE, parse_date};
+use crate::records::diag::Diagnostic;
+use crate::records::fields::{FieldDef, RecordKind, Requirement, ValueKind};
+use crate::records::ids::{IdCardNo, IdError, OrgCode, Uscc};
+use crate::records::text::{normalize_code, normalize_decision_no, to_half_width, trim};
 
 /// Raw values of one row, keyed by field code.
 pub type FieldValues = BTreeMap<&'static str, String>;
@@ -115,7 +115,7 @@ impl IdDoc {
         &self.number
     }
     pub fn masked(&self) -> String {
-        crate::ids::mask_middle(&self.number, 4, 4)
+        crate::records::ids::mask_middle(&self.number, 4, 4)
     }
 }
 
@@ -361,7 +361,7 @@ pub struct Penalty {
     pub source_unit: Unit,
     pub remarks: Option<String>,
     /// 失信程度, when the file or form gives it (else the rules suggest one).
-    pub severity: Option<crate::disclosure::Severity>,
+    pub severity: Option<crate::lifecycle::disclosure::Severity>,
 }
 
 /// 行政许可 decision.
@@ -977,7 +977,7 @@ impl RowParser<'_> {
         let remarks = self.get("BZ");
         let severity = match self.get("CF_SXCD") {
             None => None,
-            Some(v) => match crate::disclosure::Severity::parse(&v) {
+            Some(v) => match crate::lifecycle::disclosure::Severity::parse(&v) {
                 Some(s) => Some(s),
                 None => {
                     self.diags.push(Diagnostic::new(

@@ -7,10 +7,10 @@ use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use crate::Diagnostic;
-use crate::fields::{FieldDef, RecordKind, ValueKind};
+use crate::records::fields::{FieldDef, RecordKind, ValueKind};
 
 /// The embedded rule file.
-pub const EMBEDDED: &str = include_str!("../../../rules/personal-data.toml");
+pub const EMBEDDED: &str = include_str!("../../../../rules/personal-data.toml");
 
 /// What kind of number was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,7 +167,7 @@ impl PersonalDataRules {
     /// scanned fields with their numbers masked, others as they are.
     pub fn mask_field<'a>(&self, def: &FieldDef, value: &'a str) -> Cow<'a, str> {
         if self.is_personal(def.code) {
-            Cow::Owned(crate::ids::mask_middle(value, 4, 4))
+            Cow::Owned(crate::records::ids::mask_middle(value, 4, 4))
         } else if self.scans(def) {
             self.mask_text(value)
         } else {
@@ -248,7 +248,7 @@ fn is_id18(d: &[u8]) -> bool {
         && (b'1'..=b'8').contains(&d[0])
         && d[..17].iter().all(u8::is_ascii_digit)
         && valid_date(&d[6..10], &d[10..12], &d[12..14])
-        && crate::ids::id_card_check_char(&d[..17]) == Some(d[17] as char)
+        && crate::records::ids::id_card_check_char(&d[..17]) == Some(d[17] as char)
 }
 
 fn is_id15(d: &[u8]) -> bool {
@@ -411,7 +411,7 @@ mod tests {
     }
 
     fn id18(first17: &str) -> String {
-        format!("{first17}{}", crate::ids::id_card_check_char(first17.as_bytes()).unwrap())
+        format!("{first17}{}", crate::records::ids::id_card_check_char(first17.as_bytes()).unwrap())
     }
 
     #[test]
@@ -433,7 +433,7 @@ mod tests {
         let cases = [
             (
                 format!("当事人身份证{id}，已处罚"),
-                format!("当事人身份证{}，已处罚", crate::ids::mask_middle(&id, 4, 4)),
+                format!("当事人身份证{}，已处罚", crate::records::ids::mask_middle(&id, 4, 4)),
             ),
             ("联系电话13800138000。".to_string(), "联系电话138****8000。".to_string()),
             ("电话：138-0013-8000".to_string(), "电话：138-****-8000".to_string()),
@@ -452,7 +452,7 @@ mod tests {
         // Find a body whose check character is X.
         let body = (0..1000)
             .map(|n| format!("44052419800101{n:03}"))
-            .find(|b| crate::ids::id_card_check_char(b.as_bytes()) == Some('X'))
+            .find(|b| crate::records::ids::id_card_check_char(b.as_bytes()) == Some('X'))
             .unwrap();
         for x in ["X", "x", "Ｘ"] {
             let text = format!("证件{body}{x}号");

@@ -61,7 +61,7 @@ impl OrgFile {
             let mut out = Vec::new();
             for c in list {
                 let text = c.as_str().unwrap_or("");
-                let code = crate::ids::Uscc::parse(text)
+                let code = crate::records::ids::Uscc::parse(text)
                     .map_err(|e| format!("第 {} 个 [[{what}]] 的决定机关代码「{text}」无效（{e:?}）", i + 1))?;
                 if !all_codes.insert(code.as_str().to_string()) {
                     return Err(format!("决定机关代码 {} 在文件中重复登记", code.as_str()));
@@ -130,7 +130,7 @@ mod tests {
 
     #[test]
     fn the_heyuan_file_is_valid() {
-        let f = OrgFile::parse(include_str!("../../../config/heyuan-organisation.toml")).unwrap();
+        let f = OrgFile::parse(include_str!("../../../../config/heyuan-organisation.toml")).unwrap();
         assert_eq!(f.divisions.len(), 7);
         let names: Vec<&str> = f.departments.iter().map(|d| d.name.as_str()).collect();
         for n in ["政策法规科", "科技信息（行政审批）科", "违章处理科", "市交通运输综合事务中心", "龙川县交通运输局"]
