@@ -746,6 +746,32 @@ pub(crate) fn rebuild_derived(tx: &mut Transaction<'_>) -> Result<()> {
 /// the stream's transaction each time the stream doubles, and after it).
 const ANALYZE_AFTER_ROWS: usize = 10_000;
 
+/// The `WHERE` clause of a record filter (on `records r`) and its values.
+#[allow(clippy::type_complexity)]
+fn filter_sql(filter: &RecordFilter) -> (String, Vec<Box<dyn ToSql + Sync>>) {
+    let mut wh: Vec<String> = Vec::new();
+    let mut args: Vec<Box<dyn ToSql + Sync>> = Vec::new();
+    for (lhs, arg) in filter.conditions() {
+        let cast = match arg {
+            FilterArg::Text(t) => {
+                args.push(Box::new(t));
+                ""
+            }
+            FilterArg::Int(i) => {
+                args.push(Box::new(i));
+                ""
+            }
+            FilterArg::Date(d) => {
+                args.push(Box::new(d.to_string()));
+                "::text::date"
+            }
+        };
+        wh.push(format!("{lhs} ${}{cast}", args.len()));
+    }
+    let where_sql = if wh.is_empty() { String::new() } else { format!("WHERE {}", wh.join(" AND ")) };
+    (where_sql, args)
+}
+
 impl RecordStore for PgStore {
     fn write_batches(
         &self,
@@ -843,26 +869,7 @@ impl RecordStore for PgStore {
     }
 
     fn list_records(&self, filter: &RecordFilter, page: PageRequest) -> Result<Page<RecordRow>> {
-        let mut wh: Vec<String> = Vec::new();
-        let mut args: Vec<Box<dyn ToSql + Sync>> = Vec::new();
-        for (lhs, arg) in filter.conditions() {
-            let cast = match arg {
-                FilterArg::Text(t) => {
-                    args.push(Box::new(t));
-                    ""
-                }
-                FilterArg::Int(i) => {
-                    args.push(Box::new(i));
-                    ""
-                }
-                FilterArg::Date(d) => {
-                    args.push(Box::new(d.to_string()));
-                    "::text::date"
-                }
-            };
-            wh.push(format!("{lhs} ${}{cast}", args.len()));
-        }
-        let where_sql = if wh.is_empty() { String::new() } else { format!("WHERE {}", wh.join(" AND ")) };
+        let (where_sql, args) = filter_sql(filter);
         let n = args.len();
         self.with(|c| {
             let mut all: Vec<&(dyn ToSql + Sync)> = args.iter().map(|b| b.as_ref()).collect();
@@ -934,12 +941,16 @@ impl RecordStore for PgStore {
         })
     }
 
-    fn authorities(&self) -> Result<Vec<AuthorityCount>> {
+    fn authorities_for(&self, filter: &RecordFilter) -> Result<Vec<AuthorityCount>> {
+        let (where_sql, args) = filter_sql(&RecordFilter { authority_code: None, ..filter.clone() });
         self.with(|c| {
+            let args: Vec<&(dyn ToSql + Sync)> = args.iter().map(|b| b.as_ref()).collect();
             Ok(c.query(
-                "SELECT authority_code, max(authority_name), count(*) FROM records GROUP BY authority_code
-                 ORDER BY count(*) DESC, authority_code COLLATE \"C\"",
-                &[],
+                &format!(
+                    "SELECT r.authority_code, max(r.authority_name), count(*) FROM records r {where_sql}
+                     GROUP BY r.authority_code ORDER BY count(*) DESC, r.authority_code COLLATE \"C\""
+                ),
+                &args,
             )
             .map_err(err)?
             .iter()

@@ -522,6 +522,22 @@ pub(crate) fn rebuild_derived(tx: &Connection) -> rusqlite::Result<()> {
     )
 }
 
+/// The `WHERE` clause of a record filter (on `records r`) and its values.
+fn filter_sql(filter: &RecordFilter) -> (String, Vec<Value>) {
+    let mut wh = Vec::new();
+    let mut args: Vec<Value> = Vec::new();
+    for (lhs, arg) in filter.conditions() {
+        args.push(match arg {
+            FilterArg::Text(t) => Value::Text(t),
+            FilterArg::Int(i) => Value::Integer(i),
+            FilterArg::Date(d) => Value::Text(d.to_string()),
+        });
+        wh.push(format!("{lhs} ?{}", args.len()));
+    }
+    let where_sql = if wh.is_empty() { String::new() } else { format!("WHERE {}", wh.join(" AND ")) };
+    (where_sql, args)
+}
+
 impl RecordStore for SqliteStore {
     fn write_batches(
         &self,
@@ -597,17 +613,7 @@ impl RecordStore for SqliteStore {
     }
 
     fn list_records(&self, filter: &RecordFilter, page: PageRequest) -> Result<Page<RecordRow>> {
-        let mut wh = Vec::new();
-        let mut args: Vec<Value> = Vec::new();
-        for (lhs, arg) in filter.conditions() {
-            args.push(match arg {
-                FilterArg::Text(t) => Value::Text(t),
-                FilterArg::Int(i) => Value::Integer(i),
-                FilterArg::Date(d) => Value::Text(d.to_string()),
-            });
-            wh.push(format!("{lhs} ?{}", args.len()));
-        }
-        let where_sql = if wh.is_empty() { String::new() } else { format!("WHERE {}", wh.join(" AND ")) };
+        let (where_sql, args) = filter_sql(filter);
         self.read(|c| {
             let n = args.len();
             let mut all = args.clone();
@@ -669,12 +675,16 @@ impl RecordStore for SqliteStore {
         })
     }
 
-    fn authorities(&self) -> Result<Vec<AuthorityCount>> {
+    fn authorities_for(&self, filter: &RecordFilter) -> Result<Vec<AuthorityCount>> {
+        let (where_sql, args) = filter_sql(&RecordFilter { authority_code: None, ..filter.clone() });
         self.read(|c| {
-            c.prepare(
-                "SELECT authority_code, max(authority_name), count(*) FROM records GROUP BY authority_code ORDER BY count(*) DESC, authority_code",
-            )?
-            .query_map([], |r| Ok(AuthorityCount { code: r.get(0)?, name: r.get(1)?, n_records: r.get(2)? }))?
+            c.prepare_cached(&format!(
+                "SELECT r.authority_code, max(r.authority_name), count(*) FROM records r {where_sql}
+                 GROUP BY r.authority_code ORDER BY count(*) DESC, r.authority_code"
+            ))?
+            .query_map(params_from_iter(args.iter()), |r| {
+                Ok(AuthorityCount { code: r.get(0)?, name: r.get(1)?, n_records: r.get(2)? })
+            })?
             .collect()
         })
     }

@@ -367,7 +367,16 @@ pub trait RecordStore: Send + Sync {
 
     fn record(&self, id: i64) -> Result<Option<RecordDetail>>;
 
-    fn authorities(&self) -> Result<Vec<AuthorityCount>>;
+    /// Every authority with its number of records.
+    fn authorities(&self) -> Result<Vec<AuthorityCount>> {
+        self.authorities_for(&RecordFilter::default())
+    }
+
+    /// The authorities of the records `filter` selects, whatever its own
+    /// authority criterion: each count is what the list shows when that
+    /// authority is chosen with the filter's other criteria (authorities
+    /// with none are left out).
+    fn authorities_for(&self, filter: &RecordFilter) -> Result<Vec<AuthorityCount>>;
 
     fn totals(&self) -> Result<Totals> {
         self.totals_on(None)

@@ -111,6 +111,7 @@ on_both_backends!(
     the_framework_s_own_rejections_are_answered_in_the_documented_shape,
     a_trusted_proxy_names_the_client_and_nobody_else_can,
     only_a_record_s_department_changes_it_and_changes_are_reviewed,
+    public_filter_counts_match_their_results,
 );
 
 fn ctx() -> WriteContext {
@@ -1854,4 +1855,76 @@ async fn only_a_record_s_department_changes_it_and_changes_are_reviewed(app: App
             && staff.contains("名称「河源市甲物流有限公司」→「河源市甲物流（新）有限公司」"),
         "{staff}"
     );
+}
+
+/// The (code, count) of every authority the `/disclosures` filter offers.
+fn authority_options(page: &str) -> Vec<(String, u64)> {
+    let select = page.split("name=\"authority\"").nth(1).unwrap().split("</select>").next().unwrap();
+    select
+        .split("<option value=\"")
+        .skip(2) // before the first option, and 全部
+        .map(|o| {
+            let code = o.split('"').next().unwrap().to_string();
+            let n = o.rsplit_once('（').unwrap().1.split('）').next().unwrap().parse().unwrap();
+            (code, n)
+        })
+        .collect()
+}
+
+/// The number of records a `/disclosures` page says it lists.
+fn listed(page: &str) -> u64 {
+    match page.split("页，共 ").nth(1) {
+        Some(rest) => rest.split(' ').next().unwrap().parse().unwrap(),
+        None => {
+            assert!(page.contains("没有符合条件的记录"), "{page}");
+            0
+        }
+    }
+}
+
+async fn public_filter_counts_match_their_results(app: App) {
+    use xinjiao_store::suite::{license, penalty};
+    // On 2026-11-19: the 2025-11-19 penalty's window has ended (see
+    // records_are_public_exactly_inside_their_window); the others are public.
+    app.db(|s| {
+        s.write_records(
+            &ctx(),
+            &[
+                penalty("河源市窗口运输有限公司", "91110000600037341L", "河交罚〔2025〕77号", "2025-11-19"),
+                penalty(
+                    "河源市二号运输有限公司",
+                    &xinjiao_store::suite::uscc_for(2),
+                    "河交罚〔2026〕5号",
+                    "2026-10-19",
+                ),
+                license(
+                    "河源市三号运输有限公司",
+                    &xinjiao_store::suite::uscc_for(3),
+                    "龙交许〔2026〕6号",
+                    "2026-10-20",
+                ),
+            ],
+        )
+    })
+    .unwrap();
+    app.db(|s| xinjiao_store::refresh_windows(s)).unwrap();
+    let day = router_on(&app, "2026-11-19");
+    let mut checked = 0;
+    for query in ["", "kind=penalty", "kind=license", "from=2026-10-20", "kind=penalty&to=2026-01-01"] {
+        let (s, page) = get_on(&day, &format!("/disclosures?{query}")).await;
+        assert_eq!(s, StatusCode::OK);
+        let options = authority_options(&page);
+        assert_eq!(options.iter().map(|o| o.1).sum::<u64>(), listed(&page), "{query}: the counts add up to the list");
+        for (code, n) in options {
+            let (_, chosen) = get_on(&day, &format!("/disclosures?{query}&authority={code}")).await;
+            assert_eq!(listed(&chosen), n, "{query}, authority {code}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 4, "the filters offered authorities ({checked})");
+    // The penalty whose window ended on 2026-11-19 is counted the day before, not after.
+    let city = |page: &str| authority_options(page).into_iter().find(|o| o.0 == "11230500001755309F").map(|o| o.1);
+    let (_, before) = get_on(&router_on(&app, "2026-11-18"), "/disclosures?kind=penalty").await;
+    let (_, after) = get_on(&day, "/disclosures?kind=penalty").await;
+    assert_eq!(city(&before).unwrap(), city(&after).unwrap() + 1);
 }

@@ -60,7 +60,8 @@ macro_rules! store_tests {
             only_the_owner_changes_a_record,
             reviewed_changes_keep_the_approved_version_public,
             records_created_together_share_one_event,
-            events_are_appended_and_raise_the_data_version
+            events_are_appended_and_raise_the_data_version,
+            authority_counts_follow_the_filter
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {

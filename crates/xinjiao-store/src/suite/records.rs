@@ -362,3 +362,44 @@ pub fn records_created_together_share_one_event(store: &dyn Store) {
     let actions: Vec<String> = store.events(100).unwrap().into_iter().map(|e| e.action).collect();
     assert_eq!(actions.iter().filter(|a| *a == "record.created").count(), 2, "{actions:?}");
 }
+
+/// The count beside each authority in a filtered list is what the list shows
+/// when that authority is chosen (public lists count public records only).
+pub fn authority_counts_follow_the_filter(store: &dyn Store) {
+    let out = store
+        .write_records(
+            &ctx("clerk"),
+            &[
+                penalty("甲公司", &uscc_for(1), "河交罚〔2026〕1号", "2026-11-02"),
+                penalty("乙公司", &uscc_for(2), "河交罚〔2026〕2号", "2026-11-03"),
+                license("甲公司", &uscc_for(1), "河交许〔2026〕3号", "2026-11-04"),
+                license("丙公司", &uscc_for(3), "龙交许〔2026〕4号", "2026-11-05"),
+            ],
+        )
+        .unwrap();
+    let withdrawn = out[1].record_id();
+    store.withdraw_record(&ctx("clerk"), withdrawn, "决定已撤销", "2026-11-20".parse().unwrap()).unwrap();
+    let day = today();
+    let filters = [
+        RecordFilter::default(),
+        RecordFilter { public_on: Some(day), ..Default::default() },
+        RecordFilter { public_on: Some(day), kind: Some(RecordKind::Penalty), ..Default::default() },
+        RecordFilter { public_on: Some(day), date_from: Some("2026-11-04".parse().unwrap()), ..Default::default() },
+    ];
+    for f in &filters {
+        let counts = store.authorities_for(f).unwrap();
+        let all = store.list_records(f, PageRequest::new(1, 100)).unwrap().total;
+        assert_eq!(counts.iter().map(|a| a.n_records as u64).sum::<u64>(), all, "{f:?}");
+        for a in &counts {
+            let chosen = RecordFilter { authority_code: Some(a.code.clone()), ..f.clone() };
+            let listed = store.list_records(&chosen, PageRequest::new(1, 100)).unwrap().total;
+            assert_eq!(a.n_records as u64, listed, "{} in {f:?}", a.name);
+            // The filter's own authority does not change the counts.
+            assert_eq!(store.authorities_for(&chosen).unwrap(), counts);
+        }
+    }
+    let staff = store.authorities_for(&filters[0]).unwrap();
+    let public = store.authorities_for(&filters[1]).unwrap();
+    let city = |v: &[crate::AuthorityCount]| v.iter().find(|a| a.name == "河源市交通运输局").map(|a| a.n_records);
+    assert_eq!((city(&staff), city(&public)), (Some(2), Some(1)), "the withdrawn record is not counted publicly");
+}

@@ -274,7 +274,11 @@ async fn disclosures(
                 key => Some(s.subject_by_key_on(key, today)?.ok_or(xinjiao_store::StoreError::NotFound)?),
             };
             filter.subject_id = subject.as_ref().map(|x| x.id);
-            let mut authorities = s.authorities()?;
+            // Each authority's count is what the list shows when it is chosen.
+            let mut authorities = s.authorities_for(&filter)?;
+            if let Some(code) = filter.authority_code.as_ref().filter(|c| !authorities.iter().any(|a| &a.code == *c)) {
+                authorities.push(AuthorityCount { code: code.clone(), name: code.clone(), n_records: 0 });
+            }
             for a in &mut authorities {
                 a.name = crate::kernel::views::mask_text(&a.name);
             }
