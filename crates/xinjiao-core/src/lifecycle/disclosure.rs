@@ -301,7 +301,10 @@ impl DisclosureRules {
 }
 
 /// The stored window of a record: its severity (penalties), the first day it
-/// is no longer public (`None`: no end), and the day repair may be applied for.
+/// is no longer public (`None`: no end), and the day repair may be applied for
+/// (`None`: never — a licence, or a penalty whose minimum period reaches its
+/// maximum, which ends at its maximum with no early repair; always before
+/// `public_until` when both are set).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordWindow {
     pub severity: Option<Severity>,
@@ -344,7 +347,9 @@ fn window_of_fields<K: std::borrow::Borrow<str> + Ord>(
                 Ok(w) => RecordWindow {
                     severity: Some(severity),
                     public_until: Some(if w.published { w.max_end } else { w.start }),
-                    repairable_from: Some(w.min_end),
+                    // A minimum period that reaches the maximum leaves nothing
+                    // to end early: no repair date (decision in rules/disclosure.toml).
+                    repairable_from: (!w.published || w.min_end < w.max_end).then_some(w.min_end),
                 },
                 // Older than every rule version: no longer public.
                 Err(_) => RecordWindow {
@@ -589,6 +594,63 @@ mod tests {
             }
             if day < w.min_end {
                 prop_assert!(!w.is_repairable_on(day));
+            }
+        }
+    }
+
+    /// Every class of every embedded version, with and without a sector
+    /// minimum and a longer class maximum: a repair date, when there is one,
+    /// is inside the window (the decision in `rules/disclosure.toml`).
+    #[test]
+    fn a_repair_date_is_always_before_the_end_of_publication() {
+        let rules = DisclosureRules::embedded();
+        let decided = |v: &str| -> Date {
+            let from: Date = rules.versions.iter().find(|x| x.id == v).unwrap().effective_from;
+            from.checked_add(jiff::Span::new().days(10)).unwrap()
+        };
+        // (version, 失信程度, 处罚类别, sector text) → (months published, months to repair or None)
+        type Case = (&'static str, &'static str, &'static str, &'static str, u32, Option<u32>);
+        let table: &[Case] = &[
+            ("order36", "一般", "罚款", "超限运输", 12, Some(3)),
+            ("order36", "一般", "罚款", "未落实安全生产责任", 12, None),
+            ("order36", "一般", "吊销许可证件", "未落实安全生产责任", 36, Some(12)),
+            ("order36", "严重", "罚款", "危险货物运输", 36, Some(12)),
+            ("order36", "轻微", "警告", "安全生产", 0, Some(0)),
+            ("order58", "一般", "罚款", "消防", 12, None),
+            ("order58", "一般", "罚款", "超限运输", 12, Some(3)),
+            ("before-order58", "一般", "罚款", "安全生产", 36, Some(6)),
+        ];
+        for (version, sev, classes, text, months, repair) in table {
+            let d = decided(version);
+            let fields: std::collections::BTreeMap<&str, String> =
+                [("CF_SXCD", sev.to_string()), ("CF_CFLB", classes.to_string()), ("CF_WFXW", text.to_string())]
+                    .into_iter()
+                    .collect();
+            let w = record_window(&rules, crate::RecordKind::Penalty, d, &fields, None);
+            assert_eq!(w.public_until, Some(add_months(d, *months)), "{version} {sev} {classes} {text}");
+            assert_eq!(w.repairable_from, repair.map(|m| add_months(d, m)), "{version} {sev} {classes} {text}");
+        }
+        // And every combination the rules allow keeps the invariant.
+        for v in &rules.versions {
+            let d = v.effective_from;
+            for sev in ["轻微", "一般", "严重"] {
+                for classes in ["罚款", "吊销许可证件", "限制从业", "警告"] {
+                    for text in ["", "安全生产", "危险货物 特种设备"] {
+                        let fields: std::collections::BTreeMap<&str, String> = [
+                            ("CF_SXCD", sev.to_string()),
+                            ("CF_CFLB", classes.to_string()),
+                            ("CF_WFXW", text.to_string()),
+                        ]
+                        .into_iter()
+                        .collect();
+                        let w = record_window(&rules, crate::RecordKind::Penalty, d, &fields, None);
+                        if let (Some(r), Some(u)) = (w.repairable_from, w.public_until)
+                            && u > d
+                        {
+                            assert!(r < u, "{} {sev} {classes} {text}: repair {r} not before {u}", v.id);
+                        }
+                    }
+                }
             }
         }
     }

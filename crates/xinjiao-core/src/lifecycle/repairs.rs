@@ -37,7 +37,8 @@ impl RepairRules {
 }
 
 /// Whether a record may be repaired on `today`: a penalty, still public, whose
-/// minimum period has passed. The error says why not, in Chinese.
+/// minimum period has passed (a penalty with no repair date is never
+/// repaired early). The error says why not, in Chinese.
 pub fn can_apply(
     is_penalty: bool,
     repairable_from: Option<Date>,
@@ -52,7 +53,8 @@ pub fn can_apply(
     }
     match repairable_from {
         Some(d) if d > today => Err(format!("最短公示期未满，自 {d} 起可以申请信用修复。")),
-        _ => Ok(()),
+        Some(_) => Ok(()),
+        None => Err("该记录的最短公示期与最长公示期相同，期满自动停止公示，不适用提前信用修复。".into()),
     }
 }
 
@@ -138,6 +140,10 @@ mod tests {
     fn eligibility_deadlines_and_states() {
         let d = |s: &str| -> Date { s.parse().unwrap() };
         assert!(can_apply(true, Some(d("2026-08-10")), Some(d("2027-05-10")), d("2026-08-10")).is_ok());
+        // No repair date: the minimum period reaches the maximum (rules/disclosure.toml).
+        assert!(
+            can_apply(true, None, Some(d("2027-05-10")), d("2026-08-10")).unwrap_err().contains("不适用提前信用修复")
+        );
         assert!(
             can_apply(true, Some(d("2026-08-10")), Some(d("2027-05-10")), d("2026-08-09"))
                 .unwrap_err()

@@ -60,7 +60,8 @@ struct NoticePage {
     decision_date: String,
     authority: String,
     last_public_day: String,
-    repairable_from: String,
+    /// The day repair may be applied for (`None`: no early repair).
+    repairable_from: Option<String>,
     code: String,
     valid_until: String,
 }
@@ -99,7 +100,7 @@ async fn issue_notice(
         decision_date: row.decision_date.to_string(),
         authority: row.authority_name.clone(),
         last_public_day: window.public_until.map_or_else(|| "—".into(), day_before),
-        repairable_from: window.repairable_from.map_or_else(|| "—".into(), |d| d.to_string()),
+        repairable_from: window.repairable_from.map(|d| d.to_string()),
         code,
         valid_until: valid_until.to_string(),
     };
