@@ -69,7 +69,7 @@ pub fn router(mut state: AppState) -> Router {
         )
         .route("/healthz", get(|| async { "ok" }))
         .fallback(|| async { PageError::NotFound })
-        .layer(axum::middleware::from_fn(kernel::error::uniform_errors))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), kernel::error::uniform_errors))
         .layer(axum::middleware::map_response(kernel::error::security_headers))
         .with_state(state)
 }

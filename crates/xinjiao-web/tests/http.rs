@@ -112,6 +112,7 @@ on_both_backends!(
     a_trusted_proxy_names_the_client_and_nobody_else_can,
     only_a_record_s_department_changes_it_and_changes_are_reviewed,
     public_filter_counts_match_their_results,
+    small_things_a_user_notices,
 );
 
 fn ctx() -> WriteContext {
@@ -470,6 +471,12 @@ async fn console_upload_shows_diagnostics_and_error_report(app: App) {
     let (s, h, xlsx) = get_with_cookie(&app, "/console/submissions/1/errors.xlsx", &cookie).await;
     assert_eq!(s, StatusCode::OK);
     assert!(h[header::CONTENT_TYPE].to_str().unwrap().contains("spreadsheetml"));
+    // Named after the uploaded file's stem: 错误报告-处罚.xlsx.
+    let disposition = h[header::CONTENT_DISPOSITION].to_str().unwrap();
+    assert!(
+        disposition.ends_with(&format!("''{}", xinjiao_web::views::urlencode("错误报告-处罚.xlsx"))),
+        "{disposition}"
+    );
     assert!(xlsx.starts_with("PK"));
     let (s, _, tpl) = get_with_cookie(&app, "/console/templates/penalty.xlsx", &cookie).await;
     assert_eq!(s, StatusCode::OK);
@@ -1927,4 +1934,20 @@ async fn public_filter_counts_match_their_results(app: App) {
     let (_, before) = get_on(&router_on(&app, "2026-11-18"), "/disclosures?kind=penalty").await;
     let (_, after) = get_on(&day, "/disclosures?kind=penalty").await;
     assert_eq!(city(&before).unwrap(), city(&after).unwrap() + 1);
+}
+
+async fn small_things_a_user_notices(app: App) {
+    let day = router_on(&app, "2026-11-19");
+    let banner = "测试时钟：本站按 2026-11-19 这一天显示";
+    // An empty search asks for a query; it does not report "not found".
+    let (s, page) = get_on(&day, "/search?q=").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("请输入要查询的企业名称") && !page.contains("没有找到"), "{page}");
+    // Error pages carry the installation's banner: an unknown address, a
+    // record that does not exist, a query the framework cannot read.
+    for uri in ["/no-such-page", "/records/999999", "/disclosures?page=x"] {
+        let (s, page) = get_on(&day, uri).await;
+        assert!(s.is_client_error(), "{uri}: {s}");
+        assert!(page.contains(banner), "{uri}: {page}");
+    }
 }

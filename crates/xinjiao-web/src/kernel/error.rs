@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::json;
 use xinjiao_store::StoreError;
 
-use crate::kernel::state::Banner;
+use crate::kernel::state::{AppState, Banner};
 use crate::kernel::views;
 
 /// forms only, no inline script or style, never framed.
@@ -34,11 +34,20 @@ pub fn rejection_text(status: StatusCode) -> (&'static str, &'static str) {
 
 /// Every error is answered in the documented shape: a response the framework
 /// produced as plain text (its own rejections) becomes, under `/api/`, the
-/// JSON `{"error": {"code", "message"}}` and, elsewhere, the Chinese error page.
-pub async fn uniform_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+/// JSON `{"error": {"code", "message"}}` and, elsewhere, the Chinese error
+/// page; every error page carries the banner of the installation (demo data,
+/// test clock), which the handler that failed did not know.
+pub async fn uniform_errors(
+    axum::extract::State(st): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
     let api = req.uri().path().starts_with("/api/");
     let resp = next.run(req).await;
     let status = resp.status();
+    if let Some(parts) = resp.extensions().get::<ErrorPageParts>() {
+        return render_error_page(status, &parts.title, &parts.detail, st.banner());
+    }
     let plain = resp
         .headers()
         .get(header::CONTENT_TYPE)
@@ -52,15 +61,29 @@ pub async fn uniform_errors(req: axum::extract::Request, next: axum::middleware:
         let body = serde_json::json!({ "error": { "code": code, "message": message } });
         (status, axum::Json(body)).into_response()
     } else {
-        error_page(status, "请求有误", message)
+        render_error_page(status, "请求有误", message, st.banner())
     }
+}
+
+/// The title and detail of an error page, kept on its response so that
+/// [`uniform_errors`] renders it again with the installation's banner.
+#[derive(Clone)]
+struct ErrorPageParts {
+    title: String,
+    detail: String,
+}
+
+fn render_error_page(status: StatusCode, title: &str, detail: &str, banner: Banner) -> Response {
+    let page = views::ErrorPage { title, detail, banner, user: None };
+    let body = askama::Template::render(&page).unwrap_or_else(|_| title.to_string());
+    (status, Html(body)).into_response()
 }
 
 /// The Chinese error page with this status.
 pub fn error_page(status: StatusCode, title: &str, detail: &str) -> Response {
-    let page = views::ErrorPage { title, detail, banner: Banner::default(), user: None };
-    let body = askama::Template::render(&page).unwrap_or_else(|_| title.to_string());
-    (status, Html(body)).into_response()
+    let mut resp = render_error_page(status, title, detail, Banner::default());
+    resp.extensions_mut().insert(ErrorPageParts { title: title.to_string(), detail: detail.to_string() });
+    resp
 }
 
 /// Security headers on every response.

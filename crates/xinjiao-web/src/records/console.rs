@@ -319,7 +319,11 @@ async fn errors_xlsx(
     })
     .await
     .map_err(|e| PageError::Internal(e.to_string()))??;
-    Ok(xlsx_response(&format!("错误报告-{}.xlsx", s.filename), bytes))
+    // 错误报告-<the uploaded file's name without its extension>.xlsx
+    let stem = std::path::Path::new(&s.filename)
+        .file_stem()
+        .map_or_else(|| s.filename.clone(), |x| x.to_string_lossy().into_owned());
+    Ok(xlsx_response(&format!("错误报告-{stem}.xlsx"), bytes))
 }
 
 async fn template(_u: StaffUser, Path(file): Path<String>) -> Result<Response, PageError> {
