@@ -714,6 +714,10 @@ async fn a_department_month_gives_hand_computed_rates(app: App) {
     for want in ["66.6%", "4/6", "80.0%", "4/5", "50.0%", "2/4"] {
         assert!(row.contains(want), "{want} in {row}");
     }
+    // Each red figure says why.
+    for why in ["尚缺 2 条", "1 行未通过校验", "2 条超期公示"] {
+        assert!(row.contains(why), "{why} in {row}");
+    }
     assert!(dash.contains("已报送记录数 ÷ 应报送记录数"), "definitions beside the figures");
     assert!(dash.contains("<svg") && dash.contains("三率趋势图"), "trend chart");
     // The same figures for the quarter, and for the city division.

@@ -119,6 +119,22 @@ impl RateCounts {
     pub fn meets_target(&self, kind: RateKind) -> bool {
         self.rate(kind).meets_target() && (kind != RateKind::Fill || self.undeclared == 0)
     }
+
+    /// Why a figure misses its target, in Chinese (`None` when it meets it):
+    /// months not declared come first — a fill rate reads 100.0 % without them.
+    pub fn shortfall(&self, kind: RateKind) -> Option<String> {
+        if self.meets_target(kind) {
+            return None;
+        }
+        let r = self.rate(kind);
+        let missing = r.denominator.saturating_sub(r.numerator);
+        Some(match kind {
+            RateKind::Fill if self.undeclared > 0 => format!("{} 项未申报", self.undeclared),
+            RateKind::Fill => format!("尚缺 {missing} 条"),
+            RateKind::Pass => format!("{missing} 行未通过校验"),
+            RateKind::Timeliness => format!("{missing} 条超期公示"),
+        })
+    }
 }
 
 /// The counts of one department (`None`: records not attributed to any) in one month.
@@ -201,5 +217,26 @@ mod tests {
             prop_assert!(pm <= 1000);
             prop_assert_eq!(pm == 1000, n >= d);
         }
+    }
+
+    #[test]
+    fn a_missed_target_says_why() {
+        let c = RateCounts {
+            due: 72,
+            reported: 73,
+            rows_submitted: 10,
+            rows_first_pass: 8,
+            published: 5,
+            published_on_time: 5,
+            undeclared: 1,
+        };
+        assert_eq!(c.rate(RateKind::Fill).display(), "100.0%", "the figure alone would read as met");
+        assert_eq!(c.shortfall(RateKind::Fill).as_deref(), Some("1 项未申报"));
+        assert_eq!(c.shortfall(RateKind::Pass).as_deref(), Some("2 行未通过校验"));
+        assert_eq!(c.shortfall(RateKind::Timeliness), None);
+        let declared = RateCounts { undeclared: 0, due: 10, reported: 7, ..c };
+        assert_eq!(declared.shortfall(RateKind::Fill).as_deref(), Some("尚缺 3 条"));
+        let late = RateCounts { published: 9, published_on_time: 6, ..c };
+        assert_eq!(late.shortfall(RateKind::Timeliness).as_deref(), Some("3 条超期公示"));
     }
 }

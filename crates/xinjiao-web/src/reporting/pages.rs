@@ -43,12 +43,11 @@ fn cells(c: &RateCounts, drill: impl Fn(&str) -> String) -> [RateCell; 3] {
     let cell = |kind: RateKind, what: &str| {
         let r = c.rate(kind);
         let bad = !c.meets_target(kind);
-        let note = if kind == RateKind::Fill && c.undeclared > 0 {
-            format!("{} 项未申报", c.undeclared)
-        } else {
-            String::new()
-        };
-        RateCell { text: r.display(), num: r.numerator, den: r.denominator, bad, href: bad.then(|| drill(what)), note }
+        // A red figure says why; a fill rate that reads 100.0 % with months
+        // not declared is shown as not met, not as a red 100.0 %.
+        let note = c.shortfall(kind).unwrap_or_default();
+        let text = if bad && r.meets_target() { "未达标".to_string() } else { r.display() };
+        RateCell { text, num: r.numerator, den: r.denominator, bad, href: bad.then(|| drill(what)), note }
     };
     [cell(RateKind::Fill, "fill"), cell(RateKind::Pass, "rejected"), cell(RateKind::Timeliness, "overdue")]
 }
