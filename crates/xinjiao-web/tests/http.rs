@@ -1954,4 +1954,24 @@ async fn small_things_a_user_notices(app: App) {
         assert!(s.is_client_error(), "{uri}: {s}");
         assert!(page.contains(banner), "{uri}: {page}");
     }
+    // GET of a form's POST address leads to the page with the form (and does nothing).
+    for (post_only, form) in [
+        ("/console/upload", "/console"),
+        ("/console/records/5/withdraw", "/console/records/5"),
+        ("/console/records/5/reveal", "/console/records/5"),
+        ("/console/declarations/upload", "/console/declarations"),
+        ("/console/documents/3/publish", "/console/documents"),
+        ("/console/objections/2", "/console/objections"),
+        ("/console/reviews/settings", "/console/reviews"),
+        ("/console/tokens/abc/revoke", "/console/tokens"),
+        ("/console/users/clerk/disable", "/console/users"),
+        ("/console/logout", "/console"),
+        ("/account/logout", "/account"),
+    ] {
+        let resp = day.clone().oneshot(Request::get(post_only).body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{post_only}");
+        assert_eq!(resp.headers()[header::LOCATION], form, "{post_only}");
+    }
+    let clerk = app.db(|s| s.user_by_name("clerk")).unwrap().unwrap();
+    assert!(!clerk.disabled, "a GET changed nothing");
 }

@@ -347,9 +347,10 @@ fn window_of_fields<K: std::borrow::Borrow<str> + Ord>(
                 Ok(w) => RecordWindow {
                     severity: Some(severity),
                     public_until: Some(if w.published { w.max_end } else { w.start }),
-                    // A minimum period that reaches the maximum leaves nothing
-                    // to end early: no repair date (decision in rules/disclosure.toml).
-                    repairable_from: (!w.published || w.min_end < w.max_end).then_some(w.min_end),
+                    // Nothing to end early — a class that is not published, or
+                    // a minimum period that reaches the maximum: no repair date
+                    // (decision in rules/disclosure.toml).
+                    repairable_from: (w.published && w.min_end < w.max_end).then_some(w.min_end),
                 },
                 // Older than every rule version: no longer public.
                 Err(_) => RecordWindow {
@@ -615,7 +616,7 @@ mod tests {
             ("order36", "一般", "罚款", "未落实安全生产责任", 12, None),
             ("order36", "一般", "吊销许可证件", "未落实安全生产责任", 36, Some(12)),
             ("order36", "严重", "罚款", "危险货物运输", 36, Some(12)),
-            ("order36", "轻微", "警告", "安全生产", 0, Some(0)),
+            ("order36", "轻微", "警告", "安全生产", 0, None),
             ("order58", "一般", "罚款", "消防", 12, None),
             ("order58", "一般", "罚款", "超限运输", 12, Some(3)),
             ("before-order58", "一般", "罚款", "安全生产", 36, Some(6)),

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use xinjiao_store::{Role, StoreError, User, WriteContext};
 
 use crate::kernel::auth::StaffUser;
-use crate::kernel::context::ctx;
+use crate::kernel::context::{ctx, form_page_of};
 use crate::kernel::error::PageError;
 use crate::kernel::state::AppState;
 use crate::kernel::time::local_time;
@@ -24,9 +24,9 @@ pub const TOKEN_DAYS_MAX: i64 = 3650;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/console/tokens", get(tokens).post(create_token))
-        .route("/console/tokens/{id}/revoke", post(revoke_token))
+        .route("/console/tokens/{id}/revoke", post(revoke_token).merge(form_page_of(2)))
         .route("/console/users", get(users))
-        .route("/console/users/{username}/{action}", post(user_action))
+        .route("/console/users/{username}/{action}", post(user_action).merge(form_page_of(2)))
 }
 
 /// Issues a token for `user_id`, valid for `days` from `ctx.at`; returns the

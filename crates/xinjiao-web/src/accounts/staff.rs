@@ -14,13 +14,15 @@ use crate::kernel::auth::{
     ClientAddr, LoginCheck, MaybeUser, SESSION_COOKIE, SESSION_HOURS, SameOrigin, StaffUser, check_login, cookie_in,
     new_token, token_hash,
 };
-use crate::kernel::context::safe_next;
+use crate::kernel::context::{form_page_of, safe_next};
 use crate::kernel::error::PageError;
 use crate::kernel::state::AppState;
 
 /// This part's routes.
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/console/login", get(login_form).post(login)).route("/console/logout", post(logout))
+    Router::new()
+        .route("/console/login", get(login_form).post(login))
+        .route("/console/logout", post(logout).merge(form_page_of(1)))
 }
 
 #[derive(Template)]

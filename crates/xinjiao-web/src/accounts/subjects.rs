@@ -18,7 +18,7 @@ use crate::kernel::auth::{
     ClientAddr, LoginCheck, LoginThrottle, MAX_PASSWORD_CHARS, SameOrigin, StaffUser, check_login, hash_password,
     new_token, token_hash,
 };
-use crate::kernel::context::ctx;
+use crate::kernel::context::{ctx, form_page_of};
 use crate::kernel::error::PageError;
 use crate::kernel::state::AppState;
 
@@ -29,10 +29,10 @@ const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/console/records/{id}/notice", post(issue_notice))
+        .route("/console/records/{id}/notice", post(issue_notice).merge(form_page_of(1)))
         .route("/account/claim", get(claim_form).post(claim))
         .route("/account/login", get(login_form).post(login))
-        .route("/account/logout", post(logout))
+        .route("/account/logout", post(logout).merge(form_page_of(1)))
         .merge(activation_routes())
 }
 

@@ -80,3 +80,16 @@ pub fn encode_component(s: &str) -> String {
         })
         .collect()
 }
+
+/// `GET` of a form's `POST` address (a bookmarked or reloaded result, a
+/// pasted link): a redirect to the page that holds the form, `levels` path
+/// segments up (`/console/records/5/withdraw` with 1 → `/console/records/5`).
+pub fn form_page_of(levels: usize) -> axum::routing::MethodRouter<AppState> {
+    axum::routing::get(move |uri: axum::http::Uri| async move {
+        let mut path = uri.path().trim_end_matches('/').to_string();
+        for _ in 0..levels {
+            path.truncate(path.rfind('/').unwrap_or(0));
+        }
+        axum::response::Redirect::to(if path.is_empty() { "/" } else { &path })
+    })
+}

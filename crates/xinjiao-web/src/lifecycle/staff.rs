@@ -13,7 +13,7 @@ use serde::Deserialize;
 use xinjiao_store::{PageRequest, User};
 
 use crate::kernel::auth::StaffUser;
-use crate::kernel::context::{allowed_departments, ctx, dept_name, encode_component};
+use crate::kernel::context::{allowed_departments, ctx, dept_name, encode_component, form_page_of};
 use crate::kernel::error::PageError;
 use crate::kernel::state::AppState;
 
@@ -122,7 +122,7 @@ async fn objection_attachment(
 fn objection_routes() -> Router<AppState> {
     Router::new()
         .route("/console/objections", get(objections_console))
-        .route("/console/objections/{id}", post(act_on_objection))
+        .route("/console/objections/{id}", post(act_on_objection).merge(form_page_of(1)))
         .route("/console/objections/attachments/{id}", get(objection_attachment))
 }
 
@@ -197,7 +197,9 @@ async fn act_on_repair(
 
 /// Routes of the staff's repair handling (merged by [`routes`]).
 fn repair_routes() -> Router<AppState> {
-    Router::new().route("/console/repairs", get(repairs_console)).route("/console/repairs/{id}", post(act_on_repair))
+    Router::new()
+        .route("/console/repairs", get(repairs_console))
+        .route("/console/repairs/{id}", post(act_on_repair).merge(form_page_of(1)))
 }
 
 struct PendingRecord {
@@ -325,8 +327,8 @@ async fn review_setting(
 fn review_routes() -> Router<AppState> {
     Router::new()
         .route("/console/reviews", get(reviews))
-        .route("/console/reviews/settings", post(review_setting))
-        .route("/console/reviews/{id}", post(review_record))
+        .route("/console/reviews/settings", post(review_setting).merge(form_page_of(1)))
+        .route("/console/reviews/{id}", post(review_record).merge(form_page_of(1)))
 }
 
 /// Routes of the staff's side: objections, repairs and reviews.

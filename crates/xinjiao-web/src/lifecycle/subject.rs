@@ -69,7 +69,14 @@ fn own_record(r: &RecordRow, today: xinjiao_core::Date) -> OwnRecord {
             .public_until
             .map_or_else(|| "—".into(), |u| u.yesterday().map_or_else(|_| u.to_string(), |y| y.to_string())),
         repairable_from: r.repairable_from.map_or_else(
-            || if r.kind == RecordKind::Penalty { "不适用（期满停止公示）".into() } else { "—".into() },
+            || {
+                let published = r.public_until.is_none_or(|u| u > r.decision_date);
+                if r.kind == RecordKind::Penalty && published {
+                    "不适用（期满停止公示）".into()
+                } else {
+                    "—".into()
+                }
+            },
             |d| d.to_string(),
         ),
         repairable_now: r.repairable_from.is_some_and(|d| d <= today) && status == "公示中",

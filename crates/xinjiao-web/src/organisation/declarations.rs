@@ -13,16 +13,17 @@ use xinjiao_core::reporting::period::Month;
 use xinjiao_store::User;
 
 use crate::kernel::auth::StaffUser;
-use crate::kernel::context::{allowed_departments, ctx, dept_name};
+use crate::kernel::context::{allowed_departments, ctx, dept_name, form_page_of};
 use crate::kernel::error::PageError;
 use crate::kernel::state::AppState;
 use crate::kernel::time::local_time;
 
 /// This part's routes.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/console/declarations", get(declarations_page).post(declare))
-        .route("/console/declarations/upload", post(upload_counts).layer(DefaultBodyLimit::max(4 * 1024 * 1024)))
+    Router::new().route("/console/declarations", get(declarations_page).post(declare)).route(
+        "/console/declarations/upload",
+        post(upload_counts).layer(DefaultBodyLimit::max(4 * 1024 * 1024)).merge(form_page_of(1)),
+    )
 }
 
 struct DeclRow {

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use xinjiao_store::{Department, DocumentFilter, DocumentKind, NewDocument, PageRequest, Store, User};
 
 use crate::kernel::auth::{MaybeUser, StaffUser};
-use crate::kernel::context::{allowed_departments, ctx, dept_name};
+use crate::kernel::context::{allowed_departments, ctx, dept_name, form_page_of};
 use crate::kernel::error::PageError;
 use crate::kernel::state::AppState;
 use crate::kernel::workplace::Reminder;
@@ -19,7 +19,7 @@ use crate::kernel::workplace::Reminder;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/console/documents", get(documents_console).post(create_document))
-        .route("/console/documents/{id}/publish", post(publish_document))
+        .route("/console/documents/{id}/publish", post(publish_document).merge(form_page_of(2)))
         .route("/documents", get(public_documents))
         .route("/documents/{id}", get(public_document))
 }

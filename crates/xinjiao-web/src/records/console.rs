@@ -19,7 +19,7 @@ use xinjiao_store::{NewSubmission, Role, StoreError, User};
 
 use super::import_job::ImportError;
 use crate::kernel::auth::StaffUser;
-use crate::kernel::context::{MAX_UPLOAD_BYTES, acts_for, ctx, xlsx_response};
+use crate::kernel::context::{MAX_UPLOAD_BYTES, acts_for, ctx, form_page_of, xlsx_response};
 use crate::kernel::error::PageError;
 use crate::kernel::state::AppState;
 use crate::kernel::time::local_time;
@@ -29,14 +29,14 @@ use crate::kernel::views::{FieldView, RecordRowView, field_views};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/console", get(home))
-        .route("/console/upload", post(upload).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)))
+        .route("/console/upload", post(upload).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)).merge(form_page_of(1)))
         .route("/console/submissions/{id}", get(submission))
         .route("/console/submissions/{id}/errors.xlsx", get(errors_xlsx))
         .route("/console/templates/{file}", get(template))
         .route("/console/records/new", get(new_record_form).post(new_record))
         .route("/console/records/{id}", get(staff_record))
-        .route("/console/records/{id}/reveal", post(reveal_record))
-        .route("/console/records/{id}/withdraw", post(withdraw_record))
+        .route("/console/records/{id}/reveal", post(reveal_record).merge(form_page_of(1)))
+        .route("/console/records/{id}/withdraw", post(withdraw_record).merge(form_page_of(1)))
 }
 
 struct SubmissionRow {

@@ -46,10 +46,17 @@ fn cells(c: &RateCounts, drill: impl Fn(&str) -> String) -> [RateCell; 3] {
         // A red figure says why; a fill rate that reads 100.0 % with months
         // not declared is shown as not met, not as a red 100.0 %.
         let note = c.shortfall(kind).unwrap_or_default();
-        let text = if bad && r.meets_target() { "未达标".to_string() } else { r.display() };
+        let text = figure_text(c, kind);
         RateCell { text, num: r.numerator, den: r.denominator, bad, href: bad.then(|| drill(what)), note }
     };
     [cell(RateKind::Fill, "fill"), cell(RateKind::Pass, "rejected"), cell(RateKind::Timeliness, "overdue")]
+}
+
+/// A figure as the page prints it: the rate, or 未达标 when the rate itself
+/// reads as met but the target is not (a fill rate with months not declared).
+fn figure_text(c: &RateCounts, kind: RateKind) -> String {
+    let r = c.rate(kind);
+    if !c.meets_target(kind) && r.meets_target() { "未达标".to_string() } else { r.display() }
 }
 
 struct RowView {
@@ -148,11 +155,7 @@ async fn dashboard(
         .iter()
         .map(|(p, c)| TrendRow {
             label: p.label(),
-            cells: [
-                c.rate(RateKind::Fill).display(),
-                c.rate(RateKind::Pass).display(),
-                c.rate(RateKind::Timeliness).display(),
-            ],
+            cells: [RateKind::Fill, RateKind::Pass, RateKind::Timeliness].map(|k| figure_text(c, k)),
         })
         .collect();
     let next = Period { kind: f.period.kind, start: f.period.last_month().next() };
