@@ -870,7 +870,9 @@ async fn records_are_public_exactly_inside_their_window(app: App) {
     let last = router_on(&app, "2026-11-18");
     let after = router_on(&app, "2026-11-19");
     for r in [&before, &last] {
-        assert_eq!(get_on(r, &format!("/records/{id}")).await.0, StatusCode::OK);
+        let (s, page) = get_on(r, &format!("/records/{id}")).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(page.contains("公示至 2026-11-18"), "the last public day: {page}");
         assert_eq!(get_on(r, &format!("/api/v1/records/{id}")).await.0, StatusCode::OK);
         let (_, list) = get_on(r, "/api/v1/records?kind=penalty&per_page=100").await;
         assert!(list.contains("河交罚〔2025〕77号"));
@@ -1092,6 +1094,9 @@ async fn a_subject_objects_and_the_department_decides(app: App) {
     let (s, _, list) = get_with_cookie(&app, "/console/objections", &clerk).await;
     assert_eq!(s, StatusCode::OK);
     assert!(list.contains("河交罚〔2026〕88号") && list.contains("缴款凭证.pdf"), "{list}");
+    // The staff record page carries the same mark as the portal.
+    let (_, _, staff) = get_with_cookie(&app, &format!("/console/records/{id}"), &clerk).await;
+    assert!(staff.contains("异议处理中"), "{staff}");
     let oid = list
         .split("/console/objections/")
         .filter_map(|x| x.split('"').next())
@@ -1110,6 +1115,8 @@ async fn a_subject_objects_and_the_department_decides(app: App) {
     assert_eq!(send(&app, act("reject", "经核查，处罚内容与决定书一致")).await.0, StatusCode::SEE_OTHER);
     let (_, public) = get(&app, &format!("/records/{id}")).await;
     assert!(!public.contains("异议处理中"));
+    let (_, _, staff) = get_with_cookie(&app, &format!("/console/records/{id}"), &clerk).await;
+    assert!(!staff.contains("异议处理中"), "{staff}");
     let (_, _, mine) = get_with_cookie(&app, "/account", &subject).await;
     assert!(mine.contains("异议不成立") && mine.contains("经核查，处罚内容与决定书一致"), "{mine}");
     let events: Vec<String> = app.db(|s| s.record(id)).unwrap().unwrap().events.into_iter().map(|e| e.action).collect();

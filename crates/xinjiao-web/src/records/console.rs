@@ -471,6 +471,8 @@ struct StaffRecordPage {
     pending: Option<(i64, Vec<FieldChange>)>,
     /// Changes of the subject's name: (time, by whom, what changed, on which decision).
     subject_history: Vec<(String, String, String, String)>,
+    /// An objection is being handled (the portal marks the record so too).
+    objection_open: bool,
 }
 
 /// A changed field: (name, value in force, value pending).
@@ -620,7 +622,9 @@ async fn render_staff_record(
     let pending = detail
         .pending()
         .map(|p| (p.version, changed_views(detail.row.kind, &detail.current().fields, &p.fields, reveal)));
+    let objection_open = super::portal::open_objection(st, id).await?;
     let page = StaffRecordPage {
+        objection_open,
         pending,
         subject_history: subject_changes(&history),
         withdrawal: withdrawal(st, &detail),

@@ -157,6 +157,8 @@ struct RecordPage {
     fields: Vec<FieldView>,
     updated: String,
     objection_open: bool,
+    /// The last day the record is public ("公示至"), or how long it stays.
+    last_public_day: String,
 }
 
 /// Whether the record has an objection being handled ("异议处理中").
@@ -179,6 +181,11 @@ async fn record(State(st): State<AppState>, u: MaybeUser, Path(id): Path<String>
         row: (&detail.row).into(),
         fields: field_views(detail.row.kind, &detail.current().fields, false),
         updated: crate::kernel::time::china_date(detail.row.updated_at).to_string(),
+        // `public_until` is the first day no longer public.
+        last_public_day: detail.row.public_until.map_or_else(
+            || "有效期内持续公示".to_string(),
+            |u| u.yesterday().map_or_else(|_| u.to_string(), |d| d.to_string()),
+        ),
     }
     .render()?;
     Ok(Html(html))
