@@ -126,8 +126,9 @@ impl LifecycleStore for PgStore {
                             (extract(epoch from o.filed_at) * 1000000)::bigint,
                             (extract(epoch from o.acknowledged_at) * 1000000)::bigint,
                             o.extended_at IS NOT NULL, o.extension_reason,
-                            (extract(epoch from o.decided_at) * 1000000)::bigint, o.decision_reason, o.decided_by
-                     FROM objections o JOIN records r ON r.id = o.record_id
+                            (extract(epoch from o.decided_at) * 1000000)::bigint, o.decision_reason, o.decided_by,
+                            s.name
+                     FROM objections o JOIN records r ON r.id = o.record_id JOIN subjects s ON s.id = o.subject_id
                      WHERE ($1::bigint IS NULL OR o.record_id = $1) AND ($2::bigint IS NULL OR o.subject_id = $2)
                        AND ($3::bigint[] IS NULL OR o.department_id = ANY($3))
                        AND (NOT $4 OR o.status IN ('filed', 'acknowledged')) AND ($6::bigint IS NULL OR o.id = $6)
@@ -159,6 +160,7 @@ impl LifecycleStore for PgStore {
                     record_kind: record_kind(r.get(2))?,
                     decision_no: r.get(3),
                     subject_id: r.get(4),
+                    subject_name: r.get(15),
                     department_id: r.get(5),
                     reasons: r.get(6),
                     status: ObjectionStatus::parse(status).ok_or_else(|| bad(format!("status {status}")))?,

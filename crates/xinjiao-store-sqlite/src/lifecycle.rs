@@ -135,8 +135,8 @@ impl LifecycleStore for SqliteStore {
                 .prepare_cached(
                     "SELECT o.id, o.record_id, r.kind, r.decision_no, o.subject_id, o.department_id, o.reasons, o.status,
                             o.filed_at, o.acknowledged_at, o.extended_at, o.extension_reason, o.decided_at,
-                            o.decision_reason, o.decided_by
-                     FROM objections o JOIN records r ON r.id = o.record_id
+                            o.decision_reason, o.decided_by, s.name
+                     FROM objections o JOIN records r ON r.id = o.record_id JOIN subjects s ON s.id = o.subject_id
                      WHERE (?1 IS NULL OR o.record_id = ?1) AND (?2 IS NULL OR o.subject_id = ?2)
                        AND (?3 IS NULL OR o.department_id IN (SELECT value FROM json_each(?3)))
                        AND (?4 = 0 OR o.status IN ('filed', 'acknowledged')) AND (?6 IS NULL OR o.id = ?6)
@@ -153,6 +153,7 @@ impl LifecycleStore for SqliteStore {
                         record_kind: kind(r.get(2)?)?,
                         decision_no: r.get(3)?,
                         subject_id: r.get(4)?,
+                        subject_name: r.get(15)?,
                         department_id: r.get(5)?,
                         reasons: r.get(6)?,
                         status: ObjectionStatus::parse(&status).ok_or_else(|| {

@@ -111,6 +111,8 @@ pub struct Objection {
     pub record_kind: RecordKind,
     pub decision_no: String,
     pub subject_id: i64,
+    /// The subject's name (as it is now).
+    pub subject_name: String,
     pub department_id: Option<i64>,
     pub reasons: String,
     pub status: xinjiao_core::lifecycle::objections::ObjectionStatus,

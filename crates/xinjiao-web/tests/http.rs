@@ -1094,6 +1094,7 @@ async fn a_subject_objects_and_the_department_decides(app: App) {
     let (s, _, list) = get_with_cookie(&app, "/console/objections", &clerk).await;
     assert_eq!(s, StatusCode::OK);
     assert!(list.contains("河交罚〔2026〕88号") && list.contains("缴款凭证.pdf"), "{list}");
+    assert!(list.contains("<td>河源市顺达运输有限公司</td>"), "the subject is on the list: {list}");
     // The staff record page carries the same mark as the portal.
     let (_, _, staff) = get_with_cookie(&app, &format!("/console/records/{id}"), &clerk).await;
     assert!(staff.contains("异议处理中"), "{staff}");

@@ -121,6 +121,8 @@ pub struct ObjectionView {
     pub id: i64,
     pub record_id: i64,
     pub decision_no: String,
+    /// The subject's name, masked like every name shown.
+    pub subject: String,
     pub reasons: String,
     pub status: &'static str,
     pub open: bool,
@@ -147,6 +149,7 @@ pub fn objection_view(st: &AppState, o: &xinjiao_store::Objection) -> ObjectionV
         id: o.id,
         record_id: o.record_id,
         decision_no: o.decision_no.clone(),
+        subject: crate::kernel::views::mask_text(&o.subject_name),
         reasons: o.reasons.clone(),
         status: o.status.label(),
         open,
