@@ -250,6 +250,8 @@ async fn record_detail_shows_every_field(app: App) {
     {
         assert!(body.contains(label), "{label}");
     }
+    // The numbered code columns read by what they hold.
+    assert!(body.contains(">统一社会信用代码<") && !body.contains("代码_1"), "{body}");
 }
 
 async fn personal_data_is_masked_everywhere_public(app: App) {

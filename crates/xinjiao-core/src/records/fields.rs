@@ -84,6 +84,17 @@ pub struct FieldDef {
 }
 
 impl FieldDef {
+    /// The name people read: the standard's numbered code columns
+    /// ("行政相对人代码_1（统一社会信用代码）") by what they hold
+    /// ("统一社会信用代码"); every other name as the standard gives it.
+    pub fn plain_name(&self) -> &'static str {
+        let name = self.name;
+        match (name.contains("代码_"), name.find('（'), name.strip_suffix('）')) {
+            (true, Some(open), Some(inner)) => &inner[open + '（'.len_utf8()..],
+            _ => name,
+        }
+    }
+
     /// Personal data that public pages mask whole (ID numbers of natural
     /// persons and legal representatives): `rules/personal-data.toml`.
     pub fn is_personal(&self) -> bool {
@@ -276,5 +287,17 @@ mod tests {
         assert_eq!(code("不存在的列"), None);
         assert_eq!(match_header(RecordKind::License, "有效期至").map(|d| d.code), Some("XK_YXQZI"));
         assert_eq!(match_header(RecordKind::License, "有效期自").map(|d| d.code), Some("XK_YXQZ"));
+    }
+
+    #[test]
+    fn numbered_code_columns_read_by_what_they_hold() {
+        let name = |code: &str| RecordKind::Penalty.fields().iter().find(|d| d.code == code).unwrap().plain_name();
+        assert_eq!(name("CF_XDR_SHXYM"), "统一社会信用代码");
+        assert_eq!(name("CF_WSH"), "行政处罚决定书文号");
+        for kind in [RecordKind::Penalty, RecordKind::License] {
+            for d in kind.fields() {
+                assert!(!d.plain_name().is_empty() && !d.plain_name().contains("代码_"), "{}", d.code);
+            }
+        }
     }
 }

@@ -125,7 +125,7 @@ pub fn field_views(kind: RecordKind, fields: &BTreeMap<String, String>, reveal: 
             let masked = rules.mask_field(def, v);
             let personal = masked != v.as_str();
             let value = if reveal { v.clone() } else { masked.into_owned() };
-            Some(FieldView { code: def.code, name: def.name, value, personal })
+            Some(FieldView { code: def.code, name: def.plain_name(), value, personal })
         })
         .collect()
 }
