@@ -746,11 +746,13 @@ pub(crate) fn rebuild_derived(tx: &mut Transaction<'_>) -> Result<()> {
 /// the stream's transaction each time the stream doubles, and after it).
 const ANALYZE_AFTER_ROWS: usize = 10_000;
 
+/// Values bound to a statement built at run time.
+type SqlArgs = Vec<Box<dyn ToSql + Sync>>;
+
 /// The `WHERE` clause of a record filter (on `records r`) and its values.
-#[allow(clippy::type_complexity)]
-fn filter_sql(filter: &RecordFilter) -> (String, Vec<Box<dyn ToSql + Sync>>) {
+fn filter_sql(filter: &RecordFilter) -> (String, SqlArgs) {
+    let mut args: SqlArgs = Vec::new();
     let mut wh: Vec<String> = Vec::new();
-    let mut args: Vec<Box<dyn ToSql + Sync>> = Vec::new();
     for (lhs, arg) in filter.conditions() {
         let cast = match arg {
             FilterArg::Text(t) => {

@@ -79,9 +79,11 @@ fn render_error_page(status: StatusCode, title: &str, detail: &str, banner: Bann
     (status, Html(body)).into_response()
 }
 
-/// The Chinese error page with this status.
+/// The Chinese error page with this status (rendered by [`uniform_errors`]
+/// with the installation's banner; every route passes through it).
 pub fn error_page(status: StatusCode, title: &str, detail: &str) -> Response {
-    let mut resp = render_error_page(status, title, detail, Banner::default());
+    // Rendered once, by `uniform_errors`, which knows the banner.
+    let mut resp = status.into_response();
     resp.extensions_mut().insert(ErrorPageParts { title: title.to_string(), detail: detail.to_string() });
     resp
 }
