@@ -39,7 +39,30 @@ fn workplace() -> kernel::state::Workplace {
             reporting::reminders::late_reminders,
         ],
         cases: vec![lifecycle::reminders::objection_cases, lifecycle::reminders::repair_cases],
+        nav: console_nav(),
     }
+}
+
+/// The console's navigation: what each capability offers staff, grouped,
+/// with the counts of what waits.
+fn console_nav() -> Vec<kernel::chrome::NavEntry> {
+    use kernel::chrome::{NavEntry, admins, everyone, overseers};
+    let entry = |group, label, href, shown, badges| NavEntry { group, label, href, shown, badges };
+    vec![
+        entry("报送", "工作台", "/console", everyone, None),
+        entry("报送", "逐条录入", "/console/records/new", everyone, None),
+        entry("报送", "应报送数申报", "/console/declarations", everyone, None),
+        entry("报送", "文件与动态", "/console/documents", everyone, None),
+        entry("处置", "发布前审核", "/console/reviews", everyone, Some(lifecycle::reminders::review_badges)),
+        entry("处置", "信用异议", "/console/objections", everyone, Some(lifecycle::reminders::objection_badges)),
+        entry("处置", "信用修复", "/console/repairs", everyone, Some(lifecycle::reminders::repair_badges)),
+        entry("处置", "主体账户激活", "/console/subject-accounts", overseers, None),
+        entry("统计", "三率统计", "/console/dashboard", everyone, None),
+        entry("管理", "责任表", "/console/responsibilities", overseers, None),
+        entry("管理", "API 令牌", "/console/tokens", everyone, None),
+        entry("管理", "工作日日历", "/console/calendar", admins, None),
+        entry("管理", "工作人员账号", "/console/users", admins, None),
+    ]
 }
 
 /// The routes under `/api/v1`.

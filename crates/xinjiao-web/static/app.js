@@ -1,5 +1,16 @@
 // The only script of the site (the Content-Security-Policy allows no inline
-// script): buttons marked data-print print the page.
+// script): buttons marked data-print print the page; the menu button opens
+// and closes the navigation on narrow screens (without the script the
+// navigation stays open).
+document.documentElement.classList.add("js");
 document.querySelectorAll("[data-print]").forEach(function (b) {
   b.addEventListener("click", function () { window.print(); });
+});
+document.querySelectorAll(".menu-toggle").forEach(function (b) {
+  var nav = document.getElementById(b.getAttribute("aria-controls"));
+  if (!nav) { return; }
+  b.addEventListener("click", function () {
+    var open = nav.classList.toggle("open");
+    b.setAttribute("aria-expanded", open ? "true" : "false");
+  });
 });

@@ -1227,7 +1227,9 @@ async fn reviewed_records_wait_for_approval(app: App) {
     let wzcl = app.db(|s| s.departments()).unwrap().into_iter().find(|d| d.code == "HY-WZCL").unwrap().id;
     let clerk = login(&app).await;
     let coord = login_as(&app, "coord").await;
-    assert_eq!(get_with_cookie(&app, "/console/reviews", &clerk).await.0, StatusCode::FORBIDDEN);
+    let (s, _, _) =
+        send(&app, form_post("/console/reviews/settings", &clerk, &format!("department={wzcl}&required=1"))).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "a clerk does not turn review on");
     let (s, _, _) =
         send(&app, form_post("/console/reviews/settings", &coord, &format!("department={wzcl}&required=1"))).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
@@ -1260,6 +1262,18 @@ async fn reviewed_records_wait_for_approval(app: App) {
     assert!(home.contains("河交罚〔2026〕101号（行政处罚）待审核，公示期限 2026-11-11"), "{home}");
     let (_, _, queue) = get_with_cookie(&app, "/console/reviews", &coord).await;
     assert!(queue.contains("待审核记录（4）") && queue.contains("已超期"), "{queue}");
+    // The console's navigation counts what waits: the 4 awaiting review, and
+    // as many past their deadline as the list marks.
+    let overdue = queue.matches(" 已超期</td>").count();
+    assert_eq!(overdue, 2, "two decided long enough ago");
+    assert_eq!(nav_badges(&queue, "发布前审核"), ["4".to_string(), overdue.to_string()]);
+    // A clerk sees the department's records awaiting review, without the reviewer's buttons.
+    let (s, _, mine) = get_with_cookie(&app, "/console/reviews", &clerk).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        mine.contains("河交罚〔2026〕101号") && !mine.contains("通过并公示</button>") && !mine.contains("开启审核</button>"),
+        "{mine}"
+    );
     let review = |id: i64, action: &str, reason: &str| {
         form_post(&format!("/console/reviews/{id}"), &coord, &format!("action={action}&reason={}", enc(reason)))
     };
@@ -1272,9 +1286,23 @@ async fn reviewed_records_wait_for_approval(app: App) {
     assert!(home.contains("河交罚〔2026〕102号（行政处罚）审核未通过：违法事实描述不完整"), "{home}");
     let (_, _, staff) = get_with_cookie(&app, &format!("/console/records/{second}"), &clerk).await;
     assert!(staff.contains("审核未通过：违法事实描述不完整"));
+    assert!(staff.contains("王报送 · 违章处理科"), "the account label");
+    // The clerk's count includes the record sent back (2 pending, 1 sent back).
+    assert_eq!(nav_badges(&staff, "发布前审核")[0], "3");
     // Published on approval day (2026-11-18), after its deadline (2026-11-11): late in the rates.
     let (_, _, dash) = get_with_cookie(&app, "/console/dashboard?period=month&at=2026-11", &coord).await;
     assert!(table_row(&dash, "违章处理科").contains("0/1"), "one published, not on time");
+}
+
+/// The numbers beside the console's navigation entry `label`.
+fn nav_badges(page: &str, label: &str) -> Vec<String> {
+    let entry = page.split(&format!("<span>{label}</span>")).nth(1).unwrap_or("");
+    let entry = entry.split("</a>").next().unwrap_or("");
+    entry
+        .split("<span class=\"badge")
+        .skip(1)
+        .map(|b| b.split('>').nth(1).unwrap_or("").split('<').next().unwrap_or("").to_string())
+        .collect()
 }
 
 async fn repeated_failed_logins_are_refused(app: App) {

@@ -664,10 +664,10 @@ fn load_demo(
     let hash = xinjiao_web::auth::hash_password(DEMO_PASSWORD).map_err(anyhow::Error::msg)?;
     let department = |code: &str| department_id(store, code).ok();
     for (user, name, role, dept) in [
-        ("admin", "演示管理员", Role::Admin, "HY-ZCFG"),
-        ("coordinator", "演示信用工作协调员（政策法规科）", Role::Coordinator, "HY-ZCFG"),
-        ("clerk", "演示报送员（违章处理科）", Role::Clerk, "HY-WZCL"),
-        ("dongyuan", "演示报送员（东源县交通运输局）", Role::Clerk, "DY-JTJ"),
+        ("admin", "李管理", Role::Admin, "HY-ZCFG"),
+        ("coordinator", "陈协调", Role::Coordinator, "HY-ZCFG"),
+        ("clerk", "王报送", Role::Clerk, "HY-WZCL"),
+        ("dongyuan", "刘报送", Role::Clerk, "DY-JTJ"),
     ] {
         if store.user_by_name(user)?.is_none() {
             store.create_user(ctx, user, name, role, &hash, department(dept))?;

@@ -58,7 +58,7 @@ struct TokenRow {
 #[template(path = "tokens.html")]
 struct TokensPage {
     banner: crate::kernel::state::Banner,
-    user: Option<String>,
+    chrome: crate::kernel::chrome::Chrome,
     all: bool,
     tokens: Vec<TokenRow>,
     new_secret: Option<String>,
@@ -99,7 +99,7 @@ async fn render_tokens(
         .collect();
     let page = TokensPage {
         banner: st.banner(),
-        user: Some(user.display_name.clone()),
+        chrome: st.chrome(user, "/console/tokens").await?,
         all,
         tokens,
         new_secret,
@@ -167,7 +167,7 @@ struct UserRow {
 #[template(path = "users.html")]
 struct UsersPage {
     banner: crate::kernel::state::Banner,
-    user: Option<String>,
+    chrome: crate::kernel::chrome::Chrome,
     users: Vec<UserRow>,
     message: Option<String>,
     errors: Vec<String>,
@@ -190,7 +190,8 @@ async fn render_users(
             disabled: u.disabled,
         })
         .collect();
-    let page = UsersPage { banner: st.banner(), user: Some(user.display_name.clone()), users, message, errors };
+    let page =
+        UsersPage { banner: st.banner(), chrome: st.chrome(user, "/console/users").await?, users, message, errors };
     Ok(Html(page.render()?))
 }
 

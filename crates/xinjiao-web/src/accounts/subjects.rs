@@ -54,7 +54,7 @@ fn code_hash(code: &str) -> String {
 #[template(path = "notice.html")]
 struct NoticePage {
     banner: crate::kernel::state::Banner,
-    user: Option<String>,
+    chrome: crate::kernel::chrome::Chrome,
     subject_name: String,
     decision_no: String,
     decision_date: String,
@@ -94,7 +94,7 @@ async fn issue_notice(
     let valid_until = st.today().checked_add(jiff::Span::new().days(CLAIM_CODE_DAYS)).unwrap_or(st.today());
     let page = NoticePage {
         banner: st.banner(),
-        user: Some(user.display_name.clone()),
+        chrome: st.chrome(&user, "/console/records").await?,
         subject_name: row.subject_name.clone(),
         decision_no: row.decision_no.clone(),
         decision_date: row.decision_date.to_string(),
@@ -279,7 +279,7 @@ async fn logout(
 #[template(path = "activate.html")]
 struct ActivatePage {
     banner: crate::kernel::state::Banner,
-    user: Option<String>,
+    chrome: crate::kernel::chrome::Chrome,
     identity: String,
     errors: Vec<String>,
     /// The subject's name and its new claim code, once issued.
@@ -292,7 +292,7 @@ async fn activate_form(State(st): State<AppState>, StaffUser(user): StaffUser) -
     }
     let page = ActivatePage {
         banner: st.banner(),
-        user: Some(user.display_name.clone()),
+        chrome: st.chrome(&user, "/console/subject-accounts").await?,
         identity: String::new(),
         errors: vec![],
         issued: None,
@@ -341,7 +341,7 @@ async fn activate(
     let status = if issued.is_some() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = ActivatePage {
         banner: st.banner(),
-        user: Some(user.display_name.clone()),
+        chrome: st.chrome(&user, "/console/subject-accounts").await?,
         identity: f.identity,
         errors,
         issued,

@@ -33,7 +33,7 @@ struct CalendarRow {
 #[template(path = "calendar.html")]
 struct CalendarPage {
     banner: crate::kernel::state::Banner,
-    user: Option<String>,
+    chrome: crate::kernel::chrome::Chrome,
     years: Vec<CalendarRow>,
     message: Option<String>,
     error: Option<String>,
@@ -60,7 +60,13 @@ async fn render_calendar(
             stored: stored.contains(&y.year),
         })
         .collect();
-    let page = CalendarPage { banner: st.banner(), user: Some(user.display_name.clone()), years, message, error };
+    let page = CalendarPage {
+        banner: st.banner(),
+        chrome: st.chrome(user, "/console/calendar").await?,
+        years,
+        message,
+        error,
+    };
     Ok(Html(page.render()?))
 }
 

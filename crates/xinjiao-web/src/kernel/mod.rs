@@ -5,10 +5,12 @@
 //! ([`auth`]), the write context and time formatting ([`context`]), the
 //! public view models where personal data is masked ([`views`]), the
 //! dashboard's cache ([`cache`]) and the workplace registry through which
-//! capabilities contribute reminders and open cases ([`workplace`]).
+//! capabilities contribute reminders and open cases ([`workplace`]) and
+//! the console's navigation with its counts ([`chrome`]).
 
 pub mod auth;
 pub mod cache;
+pub mod chrome;
 pub mod context;
 pub mod error;
 pub mod rules;

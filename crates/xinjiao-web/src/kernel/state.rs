@@ -80,6 +80,8 @@ pub type CaseSource = fn(&AppState, &dyn Store, &User) -> Result<Vec<Case>, Stor
 pub struct Workplace {
     pub reminders: Vec<ReminderSource>,
     pub cases: Vec<CaseSource>,
+    /// The console's navigation, in the order shown.
+    pub nav: Vec<crate::kernel::chrome::NavEntry>,
 }
 
 impl Workplace {

@@ -4,6 +4,7 @@
 
 use xinjiao_store::{PageRequest, Store, StoreError, User};
 
+use crate::kernel::chrome::Badge;
 use crate::kernel::context::{acts_for, dept_name};
 use crate::kernel::state::AppState;
 use crate::kernel::workplace::Case;
@@ -105,4 +106,72 @@ pub fn repair_cases(st: &AppState, store: &dyn Store, user: &User) -> Result<Vec
             }
         })
         .collect())
+}
+
+/// The latest decision date of a `kind` record whose publication deadline
+/// is before `today` (records decided on or before it and still unpublished
+/// are overdue).
+fn overdue_cutoff(
+    st: &AppState,
+    kind: xinjiao_core::RecordKind,
+    today: xinjiao_core::Date,
+) -> Option<xinjiao_core::Date> {
+    let rules = st.rules.read().expect("rules");
+    let mut d = today;
+    // Deadlines grow with the decision date, so the first day back whose
+    // deadline has passed is the latest; 7 working days never span 90 days.
+    for _ in 0..90 {
+        d = d.yesterday().ok()?;
+        if rules.publication.deadline(kind, d, &rules.calendar).value < today {
+            return Some(d);
+        }
+    }
+    None
+}
+
+/// Counts behind the console's 发布前审核 entry: records awaiting review
+/// (a coordinator: all; a clerk: the department's, with those sent back),
+/// and how many of them are past their publication deadline.
+pub fn review_badges(st: &AppState, store: &dyn Store, user: &User) -> Result<Vec<Badge>, StoreError> {
+    if !user.role.oversees() && user.department_id.is_none() {
+        return Ok(vec![]);
+    }
+    let department_id = if user.role.oversees() { None } else { user.department_id };
+    let states: &[&str] = if user.role.oversees() { &["pending"] } else { &["pending", "rejected"] };
+    let today = st.today();
+    let (mut waiting, mut overdue) = (0, 0);
+    for state in states {
+        let f =
+            xinjiao_store::RecordFilter { department_id, review_state: Some(state.to_string()), ..Default::default() };
+        waiting += store.list_records(&f, PageRequest::new(1, 1))?.total;
+        for kind in [xinjiao_core::RecordKind::License, xinjiao_core::RecordKind::Penalty] {
+            let Some(cutoff) = overdue_cutoff(st, kind, today) else { continue };
+            let f = xinjiao_store::RecordFilter { kind: Some(kind), date_to: Some(cutoff), ..f.clone() };
+            overdue += store.list_records(&f, PageRequest::new(1, 1))?.total;
+        }
+    }
+    Ok(vec![
+        Badge {
+            n: waiting, what: if user.role.oversees() { "条待审核" } else { "条待审核或被退回" }, urgent: false
+        },
+        Badge { n: overdue, what: "条已超公示期限", urgent: true },
+    ])
+}
+
+/// Counts of open cases and of those past a deadline.
+fn case_badges(cases: &[Case], what: &'static str) -> Vec<Badge> {
+    vec![
+        Badge { n: cases.len() as u64, what, urgent: false },
+        Badge { n: cases.iter().filter(|c| c.overdue).count() as u64, what: "件已超期", urgent: true },
+    ]
+}
+
+/// Counts behind the console's 信用异议 entry.
+pub fn objection_badges(st: &AppState, store: &dyn Store, user: &User) -> Result<Vec<Badge>, StoreError> {
+    Ok(case_badges(&objection_cases(st, store, user)?, "件待处理"))
+}
+
+/// Counts behind the console's 信用修复 entry.
+pub fn repair_badges(st: &AppState, store: &dyn Store, user: &User) -> Result<Vec<Badge>, StoreError> {
+    Ok(case_badges(&repair_cases(st, store, user)?, "件待处理"))
 }

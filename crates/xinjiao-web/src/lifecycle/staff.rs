@@ -21,7 +21,7 @@ use crate::kernel::state::AppState;
 #[template(path = "objections_console.html")]
 struct ObjectionsConsole {
     banner: crate::kernel::state::Banner,
-    user: Option<String>,
+    chrome: crate::kernel::chrome::Chrome,
     objections: Vec<super::subject::ObjectionView>,
     errors: Vec<String>,
 }
@@ -36,7 +36,7 @@ async fn render_objections(st: &AppState, user: &User, errors: Vec<String>) -> R
     let list = st.db(move |s| s.objections(&filter, 200)).await?;
     let page = ObjectionsConsole {
         banner: st.banner(),
-        user: Some(user.display_name.clone()),
+        chrome: st.chrome(user, "/console/objections").await?,
         objections: list.iter().map(|o| super::subject::objection_view(st, o)).collect(),
         errors,
     };
@@ -130,7 +130,7 @@ fn objection_routes() -> Router<AppState> {
 #[template(path = "repairs_console.html")]
 struct RepairsConsole {
     banner: crate::kernel::state::Banner,
-    user: Option<String>,
+    chrome: crate::kernel::chrome::Chrome,
     repairs: Vec<super::subject::RepairView>,
     errors: Vec<String>,
 }
@@ -145,7 +145,7 @@ async fn render_repairs(st: &AppState, user: &User, errors: Vec<String>) -> Resu
     let list = st.db(move |s| s.repairs(&filter, 200)).await?;
     let page = RepairsConsole {
         banner: st.banner(),
-        user: Some(user.display_name.clone()),
+        chrome: st.chrome(user, "/console/repairs").await?,
         repairs: list.iter().map(|r| super::subject::repair_view(st, r)).collect(),
         errors,
     };
@@ -213,30 +213,44 @@ struct PendingRecord {
     overdue: bool,
     /// A change to a published record: the version awaiting review.
     change_of: Option<i64>,
+    /// Sent back by the reviewer, with the reason (a clerk's view).
+    rejected: Option<String>,
 }
 
 #[derive(Template)]
 #[template(path = "reviews.html")]
 struct ReviewsPage {
     banner: crate::kernel::state::Banner,
-    user: Option<String>,
+    chrome: crate::kernel::chrome::Chrome,
     records: Vec<PendingRecord>,
     departments: Vec<(i64, String, bool)>,
     errors: Vec<String>,
+    /// A reviewer (who approves, sends back and sets review on); a clerk
+    /// sees the department's records awaiting review or sent back.
+    oversees: bool,
 }
 
 async fn render_reviews(st: &AppState, user: &User, errors: Vec<String>) -> Result<Html<String>, PageError> {
+    let oversees = user.role.oversees();
+    let department_id = if oversees { None } else { Some(user.department_id.unwrap_or(-1)) };
     let (rows, departments) = st
-        .db(|s| {
-            let f = xinjiao_store::RecordFilter { review_state: Some("pending".into()), ..Default::default() };
-            Ok((s.list_records(&f, PageRequest::new(1, PageRequest::MAX_PER_PAGE))?, s.departments()?))
+        .db(move |s| {
+            let mut rows = Vec::new();
+            for state in if oversees { &["pending"][..] } else { &["pending", "rejected"][..] } {
+                let f = xinjiao_store::RecordFilter {
+                    review_state: Some(state.to_string()),
+                    department_id,
+                    ..Default::default()
+                };
+                rows.extend(s.list_records(&f, PageRequest::new(1, PageRequest::MAX_PER_PAGE))?.items);
+            }
+            Ok((rows, s.departments()?))
         })
         .await?;
     let today = st.today();
     let records = {
         let rules = st.rules.read().expect("rules");
-        rows.items
-            .iter()
+        rows.iter()
             .map(|r| {
                 let deadline = rules.publication.deadline(r.kind, r.decision_date, &rules.calendar).value;
                 PendingRecord {
@@ -249,24 +263,30 @@ async fn render_reviews(st: &AppState, user: &User, errors: Vec<String>) -> Resu
                     deadline: deadline.to_string(),
                     overdue: today > deadline && r.published_on.is_none(),
                     change_of: r.published_on.and(r.pending_version),
+                    rejected: (r.review_state.as_deref() == Some("rejected"))
+                        .then(|| r.review_reason.clone().unwrap_or_default()),
                 }
             })
             .collect()
     };
     let page = ReviewsPage {
         banner: st.banner(),
-        user: Some(user.display_name.clone()),
+        chrome: st.chrome(user, "/console/reviews").await?,
         records,
-        departments: departments.iter().map(|d| (d.id, d.name.clone(), d.review_required)).collect(),
+        departments: departments
+            .iter()
+            .filter(|d| oversees || user.department_id == Some(d.id))
+            .map(|d| (d.id, d.name.clone(), d.review_required))
+            .collect(),
         errors,
+        oversees,
     };
     Ok(Html(page.render()?))
 }
 
+/// The records awaiting review: a reviewer's worklist, or a clerk's view of
+/// the department's records awaiting review or sent back (read only).
 async fn reviews(State(st): State<AppState>, StaffUser(user): StaffUser) -> Result<Html<String>, PageError> {
-    if !user.role.oversees() {
-        return Err(PageError::Forbidden);
-    }
     render_reviews(&st, &user, vec![]).await
 }
 

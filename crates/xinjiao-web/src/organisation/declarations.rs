@@ -39,7 +39,7 @@ struct DeclRow {
 #[template(path = "declarations.html")]
 struct DeclarationsPage {
     banner: crate::kernel::state::Banner,
-    user: Option<String>,
+    chrome: crate::kernel::chrome::Chrome,
     departments: Vec<(i64, String)>,
     selected_department: i64,
     month: String,
@@ -76,7 +76,7 @@ async fn render_declarations(
     decls.sort_by(|a, b| b.month.cmp(&a.month).then(a.department_id.cmp(&b.department_id)));
     let page = DeclarationsPage {
         banner: st.banner(),
-        user: Some(user.display_name.clone()),
+        chrome: st.chrome(user, "/console/declarations").await?,
         selected_department: q.department.or(user.department_id).unwrap_or(0),
         departments: allowed.iter().map(|d| (d.id, d.name.clone())).collect(),
         month: if q.month.is_empty() { this_month.prev().to_string() } else { q.month },

@@ -69,7 +69,7 @@ fn doc_rows(st: &AppState, docs: &[xinjiao_store::Document], departments: &[Depa
 #[template(path = "documents_console.html")]
 struct DocumentsConsole {
     banner: crate::kernel::state::Banner,
-    user: Option<String>,
+    chrome: crate::kernel::chrome::Chrome,
     docs: Vec<DocRow>,
     departments: Vec<(i64, String)>,
     selected_department: i64,
@@ -88,7 +88,7 @@ async fn render_documents_console(st: &AppState, user: &User, errors: Vec<String
     let docs = st.db(move |s| s.documents(&filter, PageRequest::new(1, 100))).await?;
     let page = DocumentsConsole {
         banner: st.banner(),
-        user: Some(user.display_name.clone()),
+        chrome: st.chrome(user, "/console/documents").await?,
         docs: doc_rows(st, &docs.items, &departments),
         departments: allowed.iter().map(|d| (d.id, d.name.clone())).collect(),
         selected_department: user.department_id.unwrap_or(0),

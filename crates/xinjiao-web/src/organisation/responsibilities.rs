@@ -32,7 +32,7 @@ struct RespRow {
 #[template(path = "responsibilities_form.html")]
 struct ResponsibilitiesForm {
     banner: crate::kernel::state::Banner,
-    user: Option<String>,
+    chrome: crate::kernel::chrome::Chrome,
     rows: Vec<RespRow>,
     departments: Vec<(i64, String)>,
     errors: Vec<String>,
@@ -69,7 +69,7 @@ async fn render_resp_form(
     }
     let page = ResponsibilitiesForm {
         banner: st.banner(),
-        user: Some(user.display_name.clone()),
+        chrome: st.chrome(user, "/console/responsibilities").await?,
         rows,
         departments: departments.iter().map(|d| (d.id, d.name.clone())).collect(),
         errors,

@@ -15,7 +15,7 @@ use xinjiao_core::RecordKind;
 use xinjiao_core::records::fields::{Requirement, ValueKind};
 use xinjiao_core::records::record::{FieldValues, ParseContext, parse_record};
 use xinjiao_import::{Encoding, FileError, ImportReport, ReadOptions, RowDiagnostic};
-use xinjiao_store::{NewSubmission, Role, StoreError, User};
+use xinjiao_store::{NewSubmission, StoreError, User};
 
 use super::import_job::ImportError;
 use crate::kernel::auth::StaffUser;
@@ -69,11 +69,9 @@ impl From<&xinjiao_store::Submission> for SubmissionRow {
 #[template(path = "console_home.html")]
 struct ConsoleHome {
     banner: crate::kernel::state::Banner,
-    user: Option<String>,
+    chrome: crate::kernel::chrome::Chrome,
     display_name: String,
     role_label: &'static str,
-    is_admin: bool,
-    oversees: bool,
     department: String,
     /// The decision-authority codes a clerk may submit under (`None`: any).
     authority_codes: Option<Vec<String>>,
@@ -98,11 +96,9 @@ async fn render_home(st: &AppState, user: &User, error: Option<String>) -> Resul
     let page = ConsoleHome {
         authority_codes,
         banner: st.banner(),
-        user: Some(user.display_name.clone()),
+        chrome: st.chrome(user, "/console").await?,
         display_name: user.display_name.clone(),
         role_label: user.role.label(),
-        is_admin: user.role == Role::Admin,
-        oversees: user.role.oversees(),
         department,
         reminders,
         error,
@@ -216,7 +212,7 @@ struct DiagRow {
 #[template(path = "submission.html")]
 struct SubmissionPage {
     banner: crate::kernel::state::Banner,
-    user: Option<String>,
+    chrome: crate::kernel::chrome::Chrome,
     s: SubmissionRow,
     dry_run: bool,
     /// Accepted rows that are changes to published records awaiting review.
@@ -273,7 +269,7 @@ async fn submission(
     let (diags, dry_run, awaiting_review) = stored_report(&s.report_json);
     let page = SubmissionPage {
         banner: st.banner(),
-        user: Some(user.display_name.clone()),
+        chrome: st.chrome(&user, "/console/submissions").await?,
         dry_run,
         awaiting_review,
         diagnostics: diags
@@ -346,7 +342,7 @@ struct FormField {
 #[template(path = "record_form.html")]
 struct RecordFormPage {
     banner: crate::kernel::state::Banner,
-    user: Option<String>,
+    chrome: crate::kernel::chrome::Chrome,
     kind: &'static str,
     kind_label: &'static str,
     n_errors: usize,
@@ -361,14 +357,14 @@ struct KindQuery {
 
 fn form_page(
     st: &AppState,
-    user: &User,
+    chrome: crate::kernel::chrome::Chrome,
     kind: RecordKind,
     values: &FieldValues,
     diags: &[xinjiao_core::Diagnostic],
 ) -> RecordFormPage {
     RecordFormPage {
         banner: st.banner(),
-        user: Some(user.display_name.clone()),
+        chrome,
         kind: kind.as_str(),
         kind_label: kind.label(),
         n_errors: diags.len(),
@@ -398,7 +394,7 @@ async fn new_record_form(
     Query(q): Query<KindQuery>,
 ) -> Result<Html<String>, PageError> {
     let kind = RecordKind::parse(&q.kind).unwrap_or(RecordKind::Penalty);
-    Ok(Html(form_page(&st, &user, kind, &FieldValues::new(), &[]).render()?))
+    Ok(Html(form_page(&st, st.chrome(&user, "/console/records/new").await?, kind, &FieldValues::new(), &[]).render()?))
 }
 
 async fn new_record(
@@ -414,15 +410,16 @@ async fn new_record(
             values.insert(def.code, v);
         }
     }
+    let chrome = st.chrome(&user, "/console/records/new").await?;
     match parse_record(kind, &values, &ParseContext { today: st.today() }) {
         Err(diags) => {
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(form_page(&st, &user, kind, &values, &diags).render()?))
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(form_page(&st, chrome, kind, &values, &diags).render()?))
                 .into_response())
         }
         Ok(rec) => {
             let wctx = ctx(&st, &user, "逐条录入");
             let refused = |diag: xinjiao_core::Diagnostic| -> Result<Response, PageError> {
-                let page = form_page(&st, &user, kind, &values, &[diag]).render()?;
+                let page = form_page(&st, chrome.clone(), kind, &values, &[diag]).render()?;
                 Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page)).into_response())
             };
             let check = wctx.clone();
@@ -446,7 +443,7 @@ async fn new_record(
 #[template(path = "staff_record.html")]
 struct StaffRecordPage {
     banner: crate::kernel::state::Banner,
-    user: Option<String>,
+    chrome: crate::kernel::chrome::Chrome,
     message: Option<String>,
     row: RecordRowView,
     fields: Vec<FieldView>,
@@ -623,6 +620,7 @@ async fn render_staff_record(
         .pending()
         .map(|p| (p.version, changed_views(detail.row.kind, &detail.current().fields, &p.fields, reveal)));
     let objection_open = super::portal::open_objection(st, id).await?;
+    let chrome = st.chrome(user, "/console/records").await?;
     let page = StaffRecordPage {
         objection_open,
         pending,
@@ -638,7 +636,7 @@ async fn render_staff_record(
         department,
         timeliness: timeliness(st, &detail),
         banner: st.banner(),
-        user: Some(user.display_name.clone()),
+        chrome,
         message,
         row: (&detail.row).into(),
         fields,

@@ -75,7 +75,7 @@ struct TrendRow {
 #[template(path = "dashboard.html")]
 struct DashboardPage {
     banner: crate::kernel::state::Banner,
-    user: Option<String>,
+    chrome: crate::kernel::chrome::Chrome,
     period_label: String,
     period_kind: &'static str,
     at: String,
@@ -164,7 +164,7 @@ async fn dashboard(
     let page = DashboardPage {
         pending,
         banner: st.banner(),
-        user: Some(user.display_name.clone()),
+        chrome: st.chrome(&user, "/console/dashboard").await?,
         period_label: f.period.label(),
         period_kind: f.period.kind.as_str(),
         at: f.period.key(),
@@ -283,7 +283,7 @@ struct DrillRow {
 #[template(path = "drill.html")]
 struct DrillPage {
     banner: crate::kernel::state::Banner,
-    user: Option<String>,
+    chrome: crate::kernel::chrome::Chrome,
     title: String,
     scope: String,
     period_label: String,
@@ -450,7 +450,7 @@ async fn drill(
     };
     let page = DrillPage {
         banner: st.banner(),
-        user: Some(user.display_name.clone()),
+        chrome: st.chrome(&user, "/console/dashboard/drill").await?,
         title: title.to_string(),
         scope,
         period_label: period.label(),
