@@ -3,7 +3,7 @@
 //! login. The only crate that knows HTTP, JSON and HTML.
 //!
 //! One folder per capability (`records`, `organisation`, `reporting`,
-//! `lifecycle`, `accounts`, `calendar`), each with its pages, API routes and
+//! `lifecycle`, `accounts`, `calendar`, `rulebook`), each with its pages, API routes and
 //! view models; they never import each other. All of them use the
 //! [`kernel`] (state, errors, extractors, masking in [`kernel::views`]),
 //! which uses none of them. This file assembles the router from each
@@ -17,6 +17,7 @@ mod openapi;
 pub mod organisation;
 pub mod records;
 pub mod reporting;
+pub mod rulebook;
 
 use std::sync::Arc;
 
@@ -84,6 +85,7 @@ pub fn router(mut state: AppState) -> Router {
         .merge(lifecycle::routes())
         .merge(accounts::routes())
         .merge(calendar::routes())
+        .merge(rulebook::routes())
         .nest("/api/v1", api_routes())
         .route("/static/style.css", get(|| static_file("text/css; charset=utf-8", include_str!("../static/style.css"))))
         .route(

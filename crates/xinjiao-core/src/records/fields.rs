@@ -71,6 +71,16 @@ pub enum ValueKind {
     Enum,
 }
 
+/// The values of an enumerated field ([`FieldDef::choices`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Choices {
+    pub values: &'static [&'static str],
+    /// Several may be given (处罚类别), joined with `；`.
+    pub multiple: bool,
+    /// Other values are accepted as `其他-名称`.
+    pub open: bool,
+}
+
 /// One field of the standard.
 #[derive(Debug, Clone, Copy)]
 pub struct FieldDef {
@@ -93,6 +103,33 @@ impl FieldDef {
             (true, Some(open), Some(inner)) => &inner[open + '（'.len_utf8()..],
             _ => name,
         }
+    }
+
+    /// The values an enumerated field takes, for a form's choices: the
+    /// standard's code lists as the parsers accept them (the parsers also
+    /// accept synonyms, and `其他-…` where `open`).
+    pub fn choices(&self) -> Option<Choices> {
+        let code = self.code;
+        let (values, multiple, open): (&'static [&'static str], bool, bool) = if code.ends_with("_XDR_LB") {
+            (&["法人及非法人组织", "自然人", "个体工商户"], false, false)
+        } else if code.ends_with("_ZJLX") {
+            (
+                &["身份证", "护照号", "港澳居民来往内地通行证", "台湾居民来往大陆通行证", "外国人永久居留身份证"],
+                false,
+                true,
+            )
+        } else if code == "CF_CFLB" {
+            (crate::records::record::PENALTY_CLASS_NAMES, true, true)
+        } else if code == "XK_XKLB" {
+            (&["普通", "特许", "认可", "核准", "登记"], false, true)
+        } else if code == "XK_ZT" {
+            (&["有效", "无效"], false, false)
+        } else if code == "CF_SXCD" {
+            (&["轻微", "一般", "严重"], false, false)
+        } else {
+            return None;
+        };
+        Some(Choices { values, multiple, open })
     }
 
     /// Personal data that public pages mask whole (ID numbers of natural

@@ -154,6 +154,23 @@ const PENALTY_CLASS_LABELS: &[(PenaltyClass, &str)] = &[
     (PenaltyClass::Detention, "行政拘留"),
 ];
 
+/// The names of the penalty classes, in the standard's order.
+pub const PENALTY_CLASS_NAMES: &[&str] = &[
+    "警告",
+    "通报批评",
+    "罚款",
+    "没收违法所得",
+    "没收非法财物",
+    "暂扣许可证件",
+    "降低资质等级",
+    "吊销许可证件",
+    "限制开展生产经营活动",
+    "责令停产停业",
+    "责令关闭",
+    "限制从业",
+    "行政拘留",
+];
+
 impl PenaltyClass {
     pub fn parse(s: &str) -> Option<PenaltyClass> {
         let s = match s {

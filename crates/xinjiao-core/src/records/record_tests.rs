@@ -372,3 +372,51 @@ fn control_characters_are_refused_where_they_stand() {
     assert!(d.iter().all(|d| d.code == "value.control_chars"));
     assert!(d[0].message.contains("U+0085") && d[0].message.contains("第2个字符"), "{}", d[0].message);
 }
+
+/// Every value a form offers for an enumerated field is accepted by the
+/// field's validation (alone, and all together where several may be chosen), every
+/// enumerated field offers its values, and the penalty classes offered are
+/// the standard's, not `其他`.
+#[test]
+fn every_offered_choice_parses() {
+    for (kind, valid) in [(RecordKind::Penalty, valid_penalty()), (RecordKind::License, valid_license())] {
+        for def in kind.fields() {
+            let Some(choices) = def.choices() else {
+                assert!(def.kind != ValueKind::Enum, "{} is enumerated but offers no choices", def.code);
+                continue;
+            };
+            let mut tries: Vec<String> = choices.values.iter().map(|v| v.to_string()).collect();
+            if choices.multiple {
+                tries.push(choices.values.join("；"));
+            }
+            for value in tries {
+                let mut row = valid.clone();
+                row.insert(def.code, value.clone());
+                // A document type needs its number; a person's, a person.
+                if let Some(stem) = def.code.strip_suffix("ZJLX") {
+                    let number = kind.field(&format!("{stem}ZJHM")).expect("number field").code;
+                    row.insert(number, "110101199003074477".into());
+                }
+                if def.code.ends_with("XDR_ZJLX") {
+                    let p = if kind == RecordKind::Penalty { "CF" } else { "XK" };
+                    let key = |c: &str| kind.field(&format!("{p}_{c}")).expect("field").code;
+                    row.insert(key("XDR_LB"), "自然人".into());
+                    row.remove(key("XDR_SHXYM"));
+                    row.remove(key("FRDB"));
+                    row.insert(key("XDR_ZJHM"), "110101199003074477".into());
+                    row.insert(key("XDR_MC"), "张三".into());
+                }
+                if def.code.ends_with("XDR_LB") && value != "法人及非法人组织" {
+                    continue; // other subject kinds need other fields, tested above
+                }
+                // The value itself is accepted (a class may require other
+                // fields, such as an amount for 没收违法所得).
+                let faults: Vec<_> = check(kind, &row).into_iter().filter(|(f, _)| *f == def.code).collect();
+                assert!(faults.is_empty(), "{} = {value}: {faults:?}", def.code);
+            }
+        }
+    }
+    for name in PENALTY_CLASS_NAMES {
+        assert!(!matches!(PenaltyClass::parse(name), Some(PenaltyClass::Other(_))), "{name}");
+    }
+}

@@ -18,6 +18,7 @@ pub mod state;
 pub mod throttle;
 pub mod time;
 pub mod views;
+pub mod words;
 pub mod workplace;
 
 pub use rules::Rules;

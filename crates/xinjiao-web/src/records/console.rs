@@ -15,7 +15,7 @@ use xinjiao_core::RecordKind;
 use xinjiao_core::records::fields::{Requirement, ValueKind};
 use xinjiao_core::records::record::{FieldValues, ParseContext, parse_record};
 use xinjiao_import::{Encoding, FileError, ImportReport, ReadOptions, RowDiagnostic};
-use xinjiao_store::{NewSubmission, StoreError, User};
+use xinjiao_store::{NewSubmission, PageRequest, StoreError, User};
 
 use super::import_job::ImportError;
 use crate::kernel::auth::StaffUser;
@@ -336,6 +336,15 @@ struct FormField {
     is_date: bool,
     value: String,
     errors: Vec<String>,
+    /// The standard's code list of an enumerated field, each with whether
+    /// the current value holds it.
+    choices: Vec<(&'static str, bool)>,
+    /// Several may be chosen (checkboxes).
+    multiple: bool,
+    /// Values outside the list are accepted (`其他-…`): a text box with suggestions.
+    open: bool,
+    /// Of a field with several choices: what the value holds beyond the list.
+    other: String,
 }
 
 #[derive(Template)]
@@ -371,18 +380,29 @@ fn form_page(
         fields: kind
             .fields()
             .iter()
-            .map(|d| FormField {
-                code: d.code,
-                name: d.name,
-                required: d.requirement == Requirement::Required,
-                long: d.kind == ValueKind::Text && d.max_len > 200,
-                is_date: d.kind == ValueKind::Date,
-                value: values.get(d.code).cloned().unwrap_or_default(),
-                errors: diags
-                    .iter()
-                    .filter(|x| x.field == d.code)
-                    .map(|x| format!("{}（{}）", x.message, x.code))
-                    .collect(),
+            .map(|d| {
+                let value = values.get(d.code).cloned().unwrap_or_default();
+                let choices = d.choices();
+                let parts: Vec<&str> = if choices.is_some_and(|c| c.multiple) {
+                    value.split(['；', ';', '、', ',', '，']).map(str::trim).filter(|p| !p.is_empty()).collect()
+                } else {
+                    vec![value.trim()]
+                };
+                let listed = |p: &&str| choices.is_some_and(|c| c.values.contains(p));
+                FormField {
+                    code: d.code,
+                    name: d.plain_name(),
+                    required: d.requirement == Requirement::Required,
+                    long: d.kind == ValueKind::Text && d.max_len > 200,
+                    is_date: d.kind == ValueKind::Date,
+                    choices: choices
+                        .map_or_else(Vec::new, |c| c.values.iter().map(|v| (*v, parts.contains(v))).collect()),
+                    multiple: choices.is_some_and(|c| c.multiple),
+                    open: choices.is_some_and(|c| c.open),
+                    other: parts.iter().filter(|p| !listed(p)).copied().collect::<Vec<_>>().join("；"),
+                    value,
+                    errors: diags.iter().filter(|x| x.field == d.code).map(|x| x.message.clone()).collect(),
+                }
             })
             .collect(),
     }
@@ -394,7 +414,41 @@ async fn new_record_form(
     Query(q): Query<KindQuery>,
 ) -> Result<Html<String>, PageError> {
     let kind = RecordKind::parse(&q.kind).unwrap_or(RecordKind::Penalty);
-    Ok(Html(form_page(&st, st.chrome(&user, "/console/records/new").await?, kind, &FieldValues::new(), &[]).render()?))
+    let values = prefill(&st, &user, kind).await?;
+    Ok(Html(form_page(&st, st.chrome(&user, "/console/records/new").await?, kind, &values, &[]).render()?))
+}
+
+/// The authority, its code and the data source a clerk's record carries,
+/// as the department's newest record of `kind` under one of its allowed
+/// authority codes gives them; else the first allowed code alone.
+async fn prefill(st: &AppState, user: &User, kind: RecordKind) -> Result<FieldValues, PageError> {
+    let Some(dept) = user.department_id else { return Ok(FieldValues::new()) };
+    let [authority, authority_code, source, source_code] = match kind {
+        RecordKind::Penalty => ["CF_CFJG", "CF_CFJGDM", "CF_SJLY", "CF_SJLYDM"],
+        RecordKind::License => ["XK_XKJG", "XK_XKJGDM", "XK_LYDW", "XK_LYDWDM"],
+    };
+    Ok(st
+        .db(move |s| {
+            let allowed = xinjiao_store::allowed_authority_codes(&s.departments()?, &s.divisions()?, dept);
+            let mut values = FieldValues::new();
+            let Some(first) = allowed.first() else { return Ok(values) };
+            values.insert(authority_code, first.clone());
+            let f = xinjiao_store::RecordFilter { department_id: Some(dept), kind: Some(kind), ..Default::default() };
+            for row in s.list_records(&f, PageRequest::new(1, 20))?.items {
+                let Some(detail) = s.record(row.id)? else { continue };
+                let fields = &detail.current().fields;
+                if fields.get(authority_code).is_some_and(|c| allowed.contains(c)) {
+                    for code in [authority, authority_code, source, source_code] {
+                        if let Some(v) = fields.get(code) {
+                            values.insert(code, v.clone());
+                        }
+                    }
+                    break;
+                }
+            }
+            Ok(values)
+        })
+        .await?)
 }
 
 async fn new_record(
@@ -404,10 +458,23 @@ async fn new_record(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let kind = RecordKind::parse(&q.kind).ok_or_else(|| PageError::BadRequest("类别无效".into()))?;
+    // A field with several choices comes as several values (checkboxes and
+    // a box for others): joined as a file's cell would hold them.
     let mut values = FieldValues::new();
     for (k, v) in form {
         if let Some(def) = kind.field(&k) {
-            values.insert(def.code, v);
+            let v = v.trim().to_string();
+            match values.get_mut(def.code) {
+                Some(old) if !v.is_empty() && !old.is_empty() => {
+                    old.push('；');
+                    old.push_str(&v);
+                }
+                Some(old) if old.is_empty() => *old = v,
+                Some(_) => {}
+                None => {
+                    values.insert(def.code, v);
+                }
+            }
         }
     }
     let chrome = st.chrome(&user, "/console/records/new").await?;
@@ -495,7 +562,10 @@ fn changed_views(
 }
 
 /// A subject's name changes as staff read them, from its `subject.*` events.
-fn subject_changes(events: &[xinjiao_store::Event]) -> Vec<(String, String, String, String)> {
+fn subject_changes(
+    events: &[xinjiao_store::Event],
+    actor: &dyn Fn(&str) -> String,
+) -> Vec<(String, String, String, String)> {
     events
         .iter()
         .map(|e| {
@@ -523,7 +593,7 @@ fn subject_changes(events: &[xinjiao_store::Event]) -> Vec<(String, String, Stri
                 }
             };
             let by_decision = v["decision_no"].as_str().unwrap_or("").to_string();
-            (local_time(e.at), e.actor.clone(), what, by_decision)
+            (local_time(e.at), actor(&e.actor), what, by_decision)
         })
         .collect()
 }
@@ -608,12 +678,14 @@ async fn render_staff_record(
         let detail = serde_json::json!({ "purpose": purpose }).to_string();
         st.db(move |s| s.append_event(&wctx, "personal_data.read", Some(sid), Some(rid), &detail)).await?;
     }
+    let (departments, users) = st.db(|s| Ok((s.departments()?, s.users()?))).await?;
     let department = match detail.row.department_id {
-        Some(id) => {
-            st.db(|s| s.departments()).await?.into_iter().find(|d| d.id == id).map(|d| d.name).unwrap_or_default()
-        }
+        Some(id) => departments.iter().find(|d| d.id == id).map(|d| d.name.clone()).unwrap_or_default(),
         None => "未归属部门".to_string(),
     };
+    let words = crate::kernel::words::Words::new(&users, &departments);
+    let (key, name) = (detail.row.subject_key.clone(), detail.row.subject_name.clone());
+    let actor = |a: &str| words.actor(a, |k| (k == key).then(|| name.clone()));
     let sid = detail.row.subject_id;
     let history = st.db(move |s| s.subject_history(sid)).await?;
     let pending = detail
@@ -624,7 +696,7 @@ async fn render_staff_record(
     let page = StaffRecordPage {
         objection_open,
         pending,
-        subject_history: subject_changes(&history),
+        subject_history: subject_changes(&history, &actor),
         withdrawal: withdrawal(st, &detail),
         row_review_state: detail.row.review_state.clone(),
         row_review_reason: detail.row.review_reason.clone().unwrap_or_default(),
@@ -642,11 +714,19 @@ async fn render_staff_record(
         fields,
         revealed: reveal,
         has_personal,
-        versions: detail.versions.iter().map(|v| (v.version, local_time(v.created_at), v.created_by.clone())).collect(),
+        versions: detail.versions.iter().map(|v| (v.version, local_time(v.created_at), actor(&v.created_by))).collect(),
         events: detail
             .events
             .iter()
-            .map(|e| (local_time(e.at), e.actor.clone(), e.action.clone(), e.reason.clone(), e.detail.clone()))
+            .map(|e| {
+                (
+                    local_time(e.at),
+                    actor(&e.actor),
+                    crate::kernel::words::event_label(&e.action).to_string(),
+                    e.reason.clone(),
+                    words.detail(&e.detail),
+                )
+            })
             .collect(),
     };
     Ok(Html(page.render()?))

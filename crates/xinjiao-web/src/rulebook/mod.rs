@@ -1,0 +1,118 @@
+//! The rule book: every rule file the platform runs on, named by what it is
+//! (异议处理时限规则, not `rules/objections.toml`), with its legal source,
+//! version and full text, public at `/rules` so that staff, subjects and
+//! the public read the same deadlines the platform computes with.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::Html;
+use axum::routing::get;
+
+use crate::kernel::auth::MaybeUser;
+use crate::kernel::error::PageError;
+use crate::kernel::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/rules", get(index)).route("/rules/{slug}", get(rule))
+}
+
+/// A rule file as people read it.
+pub struct RuleFile {
+    pub slug: String,
+    pub title: &'static str,
+    /// What it decides, in one sentence.
+    pub about: &'static str,
+    pub text: &'static str,
+}
+
+impl RuleFile {
+    /// The file's `source =` line (its legal basis), when it has one.
+    pub fn source(&self) -> String {
+        self.line("source")
+    }
+    pub fn version(&self) -> String {
+        self.line("version")
+    }
+    fn line(&self, key: &str) -> String {
+        self.text
+            .lines()
+            .filter_map(|l| l.strip_prefix(key)?.trim_start().strip_prefix('='))
+            .map(|v| v.trim().trim_matches('"').to_string())
+            .collect::<Vec<_>>()
+            .join("；")
+    }
+}
+
+/// Every rule file, in the order the rule book lists them.
+pub fn rule_files() -> Vec<RuleFile> {
+    let mut out = vec![
+        RuleFile {
+            slug: "publication".into(),
+            title: "双公示公示期限规则",
+            about: "行政许可、行政处罚决定和政策文件应在作出或印发后多少个工作日内公示。",
+            text: xinjiao_core::reporting::publication::EMBEDDED,
+        },
+        RuleFile {
+            slug: "disclosure".into(),
+            title: "行政处罚信息公示期限与信用修复规则",
+            about: "各类行政处罚在门户网站公示多长时间，最早何时可以申请信用修复。",
+            text: xinjiao_core::lifecycle::disclosure::EMBEDDED,
+        },
+        RuleFile {
+            slug: "objections".into(),
+            title: "异议处理时限规则",
+            about: "信用异议的受理、办结和延期期限（工作日）。",
+            text: xinjiao_core::lifecycle::objections::EMBEDDED,
+        },
+        RuleFile {
+            slug: "repair".into(),
+            title: "信用修复办理时限规则",
+            about: "信用修复申请的受理和办结期限（工作日）。",
+            text: xinjiao_core::lifecycle::repairs::EMBEDDED,
+        },
+        RuleFile {
+            slug: "personal-data".into(),
+            title: "个人信息遮蔽规则",
+            about: "公开页面和公开接口中哪些字段整体遮蔽，自由文本中的身份证号码、手机号码如何遮蔽。",
+            text: xinjiao_core::records::personal::EMBEDDED,
+        },
+    ];
+    for text in xinjiao_core::calendar::EMBEDDED {
+        let year = text.lines().find_map(|l| l.strip_prefix("year")?.trim_start().strip_prefix('=')).unwrap_or("");
+        out.push(RuleFile {
+            slug: format!("calendar-{}", year.trim()),
+            title: "工作日日历（国务院节假日安排）",
+            about: "一年中的法定节假日和调休上班日；所有“工作日”期限按此计算。",
+            text,
+        });
+    }
+    out
+}
+
+#[derive(Template)]
+#[template(path = "rules.html")]
+struct RulesPage {
+    banner: crate::kernel::state::Banner,
+    user: Option<String>,
+    files: Vec<RuleFile>,
+}
+
+async fn index(State(st): State<AppState>, u: MaybeUser) -> Result<Html<String>, PageError> {
+    let page = RulesPage { banner: st.banner(), user: u.0.map(|u| u.display_name), files: rule_files() };
+    Ok(Html(page.render()?))
+}
+
+#[derive(Template)]
+#[template(path = "rule.html")]
+struct RulePage {
+    banner: crate::kernel::state::Banner,
+    user: Option<String>,
+    file: RuleFile,
+}
+
+async fn rule(State(st): State<AppState>, u: MaybeUser, Path(slug): Path<String>) -> Result<Html<String>, PageError> {
+    let file = rule_files().into_iter().find(|f| f.slug == slug).ok_or(PageError::NotFound)?;
+    let page = RulePage { banner: st.banner(), user: u.0.map(|u| u.display_name), file };
+    Ok(Html(page.render()?))
+}
