@@ -732,12 +732,15 @@ pub(crate) fn set_review_state(
     Ok(())
 }
 
-/// Rebuilds the day counts from the records after a restore.
+/// Rebuilds the day counts from the records after a restore: published
+/// records only, as the writes count them (one awaiting review counts once
+/// it is approved).
 pub(crate) fn rebuild_derived(tx: &mut Transaction<'_>) -> Result<()> {
     tx.batch_execute(
         "DELETE FROM record_day_counts;
          INSERT INTO record_day_counts (decision_date, kind, department_id, published_on, n)
-         SELECT decision_date, kind, coalesce(department_id, 0), published_on, count(*) FROM records GROUP BY 1, 2, 3, 4;",
+         SELECT decision_date, kind, coalesce(department_id, 0), published_on, count(*) FROM records
+         WHERE published_on IS NOT NULL GROUP BY 1, 2, 3, 4;",
     )
     .map_err(err)
 }

@@ -512,13 +512,15 @@ pub(crate) fn invalidate_windows(tx: &Connection, fingerprint: &str) -> rusqlite
 }
 
 /// Rebuilds what is derived from records and subjects after a restore: the
-/// names' trigram index and the day counts.
+/// names' trigram index and the day counts (published records only, as the
+/// writes count them: one awaiting review counts once it is approved).
 pub(crate) fn rebuild_derived(tx: &Connection) -> rusqlite::Result<()> {
     tx.execute("INSERT INTO subjects_fts(subjects_fts) VALUES ('rebuild')", [])?;
     tx.execute_batch(
         "DELETE FROM record_day_counts;
          INSERT INTO record_day_counts (decision_date, kind, department_id, published_on, n)
-         SELECT decision_date, kind, coalesce(department_id, 0), published_on, count(*) FROM records GROUP BY 1, 2, 3, 4;",
+         SELECT decision_date, kind, coalesce(department_id, 0), published_on, count(*) FROM records
+         WHERE published_on IS NOT NULL GROUP BY 1, 2, 3, 4;",
     )
 }
 

@@ -46,8 +46,9 @@ fn workplace() -> kernel::state::Workplace {
 
 /// The console's navigation: what each capability offers staff, grouped,
 /// with the counts of what waits.
-fn console_nav() -> Vec<kernel::chrome::NavEntry> {
-    use kernel::chrome::{NavEntry, admins, everyone, overseers};
+fn console_nav() -> Vec<kernel::state::NavEntry> {
+    use kernel::state::NavEntry;
+    use kernel::workplace::{admins, everyone, overseers};
     let entry = |group, label, href, shown, badges| NavEntry { group, label, href, shown, badges };
     vec![
         entry("报送", "工作台", "/console", everyone, None),

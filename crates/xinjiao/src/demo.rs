@@ -140,6 +140,9 @@ const GIVEN: &[&str] =
 /// A demo subject.
 #[derive(Clone)]
 struct DemoSubject {
+    /// Index in [`DIVISIONS`] of where it is registered (its name, its
+    /// code's region and, mostly, the bureau that decides on it).
+    division: usize,
     kind: &'static str,
     name: String,
     uscc: Option<String>,
@@ -152,8 +155,7 @@ fn person_name(rng: &mut Rng) -> String {
     format!("{}{}", rng.pick(SURNAMES), rng.pick(GIVEN))
 }
 
-fn id_card(rng: &mut Rng) -> String {
-    let (div, _) = rng.pick(DIVISIONS);
+fn id_card(rng: &mut Rng, div: &str) -> String {
     let birth = Date::constant(1960, 1, 1).checked_add(jiff::Span::new().days(rng.below(15_000) as i64)).expect("date");
     let first17 = format!("{div}{}{:03}", birth.strftime("%Y%m%d"), rng.below(1000));
     format!("{first17}{}", id_card_check_char(first17.as_bytes()).expect("digits"))
@@ -164,13 +166,14 @@ fn subjects(rng: &mut Rng, n: usize) -> Vec<DemoSubject> {
     let mut seen = std::collections::HashSet::new();
     while out.len() < n {
         let roll = rng.below(100);
-        let (_, place) = rng.pick(DIVISIONS);
+        let division = rng.below(DIVISIONS.len() as u64) as usize;
+        let (div, place) = DIVISIONS[division];
         let s = if roll < 70 {
             let t = *rng.pick(TYPES);
             let name = format!("{place}{}{t}", rng.pick(BRANDS));
             let business = t;
-            let (div, _) = rng.pick(DIVISIONS);
             DemoSubject {
+                division,
                 kind: "法人及非法人组织",
                 name,
                 uscc: Some(uscc_from(&format!("91{div}"), &random_org8(rng))),
@@ -181,8 +184,8 @@ fn subjects(rng: &mut Rng, n: usize) -> Vec<DemoSubject> {
         } else if roll < 85 {
             let t = *rng.pick(SHOP_TYPES);
             let owner = person_name(rng);
-            let (div, _) = rng.pick(DIVISIONS);
             DemoSubject {
+                division,
                 kind: "个体工商户",
                 name: format!("{place}{}{}{t}", rng.pick(BRANDS), &owner[..3]),
                 uscc: Some(uscc_from(&format!("92{div}"), &random_org8(rng))),
@@ -192,10 +195,11 @@ fn subjects(rng: &mut Rng, n: usize) -> Vec<DemoSubject> {
             }
         } else {
             DemoSubject {
+                division,
                 kind: "自然人",
                 name: person_name(rng),
                 uscc: None,
-                id_no: Some(id_card(rng)),
+                id_no: Some(id_card(rng, div)),
                 legal_rep: None,
                 business: "驾驶员",
             }
@@ -208,94 +212,166 @@ fn subjects(rng: &mut Rng, n: usize) -> Vec<DemoSubject> {
     out
 }
 
-/// (违法行为类型, 违法事实, 处罚依据, 处罚类别, fine range in yuan)
-type Violation = (&'static str, &'static str, &'static str, &'static str, (u64, u64));
+/// A kind of violation: 违法行为类型, the facts (`{plate}`: a vehicle's
+/// plate; `{place}`: where), 处罚依据, 处罚类别, the fine range in yuan, and
+/// the trades it happens in (matched in the subject's business).
+struct Violation {
+    kind: &'static str,
+    facts: &'static str,
+    basis: &'static str,
+    classes: &'static str,
+    fine: (u64, u64),
+    trades: &'static [&'static str],
+}
+
+const FREIGHT: &[&str] = &["运输有限公司", "物流", "货运", "驾驶员"];
 
 const VIOLATIONS: &[Violation] = &[
-    (
-        "超限运输",
-        "驾驶货车在G205国道河源段超限运输，车货总质量超过限定标准",
-        "《公路安全保护条例》第六十四条",
-        "罚款",
-        (500, 30000),
-    ),
-    (
-        "未取得道路运输经营许可擅自从事道路普通货物运输",
-        "未取得道路运输经营许可，擅自从事道路普通货物运输经营",
-        "《中华人民共和国道路运输条例》第六十三条",
-        "罚款、没收违法所得",
-        (10000, 50000),
-    ),
-    (
-        "未按规定携带道路运输证",
-        "驾驶营运货车未随车携带道路运输证",
-        "《中华人民共和国道路运输条例》第六十八条",
-        "警告",
-        (0, 0),
-    ),
-    (
-        "道路旅客运输未按规定线路行驶",
-        "客运班车未按批准的客运线路、站点运输",
-        "《中华人民共和国道路运输条例》第六十九条",
-        "罚款",
-        (1000, 3000),
-    ),
-    (
-        "未按规定进行车辆二级维护",
-        "营运车辆未按规定进行二级维护",
-        "《道路运输车辆技术管理规定》第三十一条",
-        "罚款",
-        (1000, 5000),
-    ),
-    (
-        "船舶未按规定配备船员",
-        "船舶在东江航道航行时未按规定配备持证船员",
-        "《中华人民共和国内河交通安全管理条例》第六十九条",
-        "罚款",
-        (2000, 20000),
-    ),
-    (
-        "施工现场安全防护不到位",
-        "公路工程施工现场未按规定设置安全防护设施",
-        "《公路水运工程安全生产监督管理办法》第六十条",
-        "罚款",
-        (10000, 30000),
-    ),
-    (
-        "网约车未取得经营许可从事经营",
-        "未取得网络预约出租汽车运输证从事网约车经营活动",
-        "《网络预约出租汽车经营服务管理暂行办法》第三十四条",
-        "罚款",
-        (3000, 10000),
-    ),
-    (
-        "危险货物运输车辆未按规定安装卫星定位装置",
-        "危险货物运输车辆卫星定位装置未正常使用",
-        "《道路危险货物运输管理规定》第六十六条",
-        "罚款",
-        (800, 3000),
-    ),
-    (
-        "擅自改装营运车辆",
-        "擅自改装已取得道路运输证的车辆",
-        "《中华人民共和国道路运输条例》第七十一条",
-        "罚款",
-        (5000, 20000),
-    ),
-    ("严重违法超限运输", "一年内违法超限运输超过3次", "《公路安全保护条例》第六十六条", "吊销许可证件", (0, 0)),
+    Violation {
+        kind: "超限运输",
+        facts: "驾驶{plate}号货车在G205国道{place}段运输，经称重检测车货总质量超过限定标准",
+        basis: "《公路安全保护条例》第六十四条",
+        classes: "罚款",
+        fine: (500, 30000),
+        trades: FREIGHT,
+    },
+    Violation {
+        kind: "未取得道路运输经营许可擅自从事道路普通货物运输",
+        facts: "未取得道路运输经营许可，使用{plate}号货车在{place}擅自从事道路普通货物运输经营",
+        basis: "《中华人民共和国道路运输条例》第六十三条",
+        classes: "罚款、没收违法所得",
+        fine: (10000, 50000),
+        trades: &["货运部", "物流"],
+    },
+    Violation {
+        kind: "未按规定携带道路运输证",
+        facts: "驾驶{plate}号营运货车在{place}行驶时未随车携带道路运输证",
+        basis: "《中华人民共和国道路运输条例》第六十八条",
+        classes: "警告",
+        fine: (0, 0),
+        trades: FREIGHT,
+    },
+    Violation {
+        kind: "道路旅客运输未按规定线路行驶",
+        facts: "{plate}号客运班车未按批准的客运线路、站点在{place}运输旅客",
+        basis: "《中华人民共和国道路运输条例》第六十九条",
+        classes: "罚款",
+        fine: (1000, 3000),
+        trades: &["客运"],
+    },
+    Violation {
+        kind: "未按规定进行车辆二级维护",
+        facts: "所属{plate}号营运车辆超过规定周期未进行二级维护",
+        basis: "《道路运输车辆技术管理规定》第三十一条",
+        classes: "罚款",
+        fine: (1000, 5000),
+        trades: &["运输有限公司", "客运", "物流"],
+    },
+    Violation {
+        kind: "船舶未按规定配备船员",
+        facts: "所属货船在东江{place}段航行时未按规定配备持证船员",
+        basis: "《中华人民共和国内河交通安全管理条例》第六十九条",
+        classes: "罚款",
+        fine: (2000, 20000),
+        trades: &["航运"],
+    },
+    Violation {
+        kind: "施工现场安全防护不到位",
+        facts: "承建的{place}公路工程施工现场未按规定设置安全防护设施",
+        basis: "《公路水运工程安全生产监督管理办法》第六十条",
+        classes: "罚款",
+        fine: (10000, 30000),
+        trades: &["建设工程", "路桥"],
+    },
+    Violation {
+        kind: "巡游出租汽车不按规定使用计程计价设备",
+        facts: "所属{plate}号巡游出租汽车在{place}营运时不按规定使用计程计价设备",
+        basis: "《巡游出租汽车经营服务管理规定》第四十七条",
+        classes: "罚款",
+        fine: (500, 2000),
+        trades: &["出租汽车"],
+    },
+    Violation {
+        kind: "网约车未取得经营许可从事经营",
+        facts: "驾驶{plate}号小型客车在{place}通过网络平台揽客，未取得网络预约出租汽车运输证",
+        basis: "《网络预约出租汽车经营服务管理暂行办法》第三十四条",
+        classes: "罚款",
+        fine: (3000, 10000),
+        trades: &["驾驶员"],
+    },
+    Violation {
+        kind: "危险货物运输车辆未按规定安装卫星定位装置",
+        facts: "所属{plate}号危险货物运输车辆卫星定位装置未正常使用",
+        basis: "《道路危险货物运输管理规定》第六十六条",
+        classes: "罚款",
+        fine: (800, 3000),
+        trades: &["危险货物"],
+    },
+    Violation {
+        kind: "擅自改装营运车辆",
+        facts: "为{plate}号营运货车擅自加高货厢栏板，改变车辆外廓尺寸",
+        basis: "《中华人民共和国道路运输条例》第七十一条",
+        classes: "罚款",
+        fine: (5000, 20000),
+        trades: &["汽车维修", "汽车修理店", "汽车配件维修部"],
+    },
+    Violation {
+        kind: "机动车维修经营者未按规定建立维修档案",
+        facts: "在{place}从事机动车维修经营，未按规定建立机动车维修档案",
+        basis: "《机动车维修管理规定》第五十二条",
+        classes: "警告",
+        fine: (0, 0),
+        trades: &["汽车维修", "汽车修理店", "汽车配件维修部", "轮胎修补店"],
+    },
+    Violation {
+        kind: "驾驶培训机构未按规定组织教学",
+        facts: "在{place}的训练场未按照全国统一的教学大纲进行培训",
+        basis: "《机动车驾驶员培训管理规定》第五十条",
+        classes: "罚款",
+        fine: (1000, 3000),
+        trades: &["驾驶培训"],
+    },
+    Violation {
+        kind: "严重违法超限运输",
+        facts: "所属{plate}号货车一年内违法超限运输超过3次",
+        basis: "《公路安全保护条例》第六十六条",
+        classes: "吊销许可证件",
+        fine: (0, 0),
+        trades: &["运输有限公司", "物流", "货运有限公司"],
+    },
 ];
 
-/// (文书名称, 许可类别, 证书名称, 许可内容)
-const LICENSES: &[(&str, &str, &str, &str)] = &[
-    ("道路运输经营许可决定书", "普通", "道路运输经营许可证", "道路普通货物运输"),
-    ("道路旅客运输经营许可决定书", "普通", "道路运输经营许可证", "县内班车客运"),
-    ("超限运输车辆行驶公路许可决定书", "普通", "超限运输车辆通行证", "大件运输车辆通行G205、S229"),
-    ("水路运输经营许可决定书", "特许", "国内水路运输经营许可证", "东江、新丰江库区内河普通货船运输"),
-    ("公路建设项目施工许可决定书", "核准", "施工许可", "县道X152线路面改造工程施工"),
-    ("巡游出租汽车经营许可决定书", "特许", "巡游出租汽车经营许可证", "巡游出租汽车客运"),
-    ("道路危险货物运输经营许可决定书", "普通", "道路运输经营许可证", "危险货物运输（3类）"),
-    ("机动车驾驶员培训备案", "登记", "驾驶培训备案证明", "普通机动车驾驶员培训（C1、C2）"),
+/// (文书名称, 许可类别, 证书名称, 许可内容, the trades that apply for it)
+type License = (&'static str, &'static str, &'static str, &'static str, &'static [&'static str]);
+const LICENSES: &[License] = &[
+    ("道路运输经营许可决定书", "普通", "道路运输经营许可证", "道路普通货物运输", &["运输有限公司", "物流", "货运"]),
+    ("道路旅客运输经营许可决定书", "普通", "道路运输经营许可证", "县内班车客运", &["客运"]),
+    (
+        "超限运输车辆行驶公路许可决定书",
+        "普通",
+        "超限运输车辆通行证",
+        "大件运输车辆通行G205、S229",
+        &["运输有限公司", "物流", "路桥"],
+    ),
+    ("水路运输经营许可决定书", "特许", "国内水路运输经营许可证", "东江、新丰江库区内河普通货船运输", &["航运"]),
+    ("公路建设项目施工许可决定书", "核准", "施工许可", "县道X152线路面改造工程施工", &["建设工程", "路桥"]),
+    ("巡游出租汽车经营许可决定书", "特许", "巡游出租汽车经营许可证", "巡游出租汽车客运", &["出租汽车"]),
+    ("道路危险货物运输经营许可决定书", "普通", "道路运输经营许可证", "危险货物运输（3类）", &["危险货物"]),
+    ("机动车驾驶员培训备案", "登记", "驾驶培训备案证明", "普通机动车驾驶员培训（C1、C2）", &["驾驶培训"]),
+    (
+        "机动车维修经营备案",
+        "登记",
+        "机动车维修经营备案证明",
+        "二类机动车维修",
+        &["汽车维修", "修理店", "维修部", "轮胎"],
+    ),
 ];
+
+/// A Heyuan plate (粤P) for a demo vehicle.
+fn plate(rng: &mut Rng) -> String {
+    const LETTERS: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
+    format!("粤P·{}{:04}", LETTERS[rng.below(LETTERS.len() as u64) as usize] as char, rng.below(10_000))
+}
 
 fn fine_text(yuan: u64) -> (String, String) {
     let wan = format!("{}", yuan as f64 / 10000.0);
@@ -368,7 +444,9 @@ pub fn generate_iter(
         loop {
             seq += 1;
             let s = subs[rng.below(subs.len() as u64) as usize].clone();
-            let (bureau, bureau_code) = rng.pick(&bureaus).clone();
+            // The subject's own county bureau mostly, the city bureau otherwise.
+            let (bureau, bureau_code) =
+                if rng.below(100) < 65 { bureaus[s.division].clone() } else { bureaus[0].clone() };
             // Decision dates ascend over the 900 days before the anchor, so that
             // the loader can publish day by day.
             let back = 900 - (produced as u64 * 900 / n_records.max(1) as u64);
@@ -404,15 +482,16 @@ pub fn generate_iter(
                 put(&mut m, "FRDB", l.clone());
             }
             if is_penalty {
-                let ok: Vec<&Violation> = VIOLATIONS
-                    .iter()
-                    .filter(|v| s.kind != "自然人" || !v.0.contains("经营许可") && !v.0.contains("施工"))
-                    .collect();
-                let (wfxw, sy, yj, cflb, (lo, hi)) = **rng.pick(&ok);
+                let fits: Vec<&Violation> =
+                    VIOLATIONS.iter().filter(|v| v.trades.iter().any(|t| s.business.contains(t))).collect();
+                let v = *rng.pick(&fits);
+                let (cflb, (lo, hi)) = (v.classes, v.fine);
+                let place = DIVISIONS[s.division].1;
+                let facts = v.facts.replace("{plate}", &plate(&mut rng)).replace("{place}", place);
                 m.insert("CF_WSH", format!("{short}交执罚〔{year}〕{seq}号"));
-                m.insert("CF_WFXW", wfxw.into());
-                m.insert("CF_SY", format!("{sy}（{}）", s.business));
-                m.insert("CF_YJ", yj.into());
+                m.insert("CF_WFXW", v.kind.into());
+                m.insert("CF_SY", format!("{}，当事人{facts}", date.strftime("%Y年%-m月%-d日")));
+                m.insert("CF_YJ", v.basis.into());
                 m.insert("CF_CFLB", cflb.into());
                 if hi > 0 {
                     let yuan = (lo + rng.below(hi - lo + 1)) / 100 * 100;
@@ -435,7 +514,9 @@ pub fn generate_iter(
                 m.insert("CF_SJLY", bureau.clone());
                 m.insert("CF_SJLYDM", bureau_code.clone());
             } else {
-                let (xkws, xklb, xkzs, nr) = *rng.pick(LICENSES);
+                let fits: Vec<&License> =
+                    LICENSES.iter().filter(|l| l.4.iter().any(|t| s.business.contains(t))).collect();
+                let (xkws, xklb, xkzs, nr, _) = **rng.pick(&fits);
                 m.insert("XK_XKWS", xkws.into());
                 m.insert("XK_WSH", format!("{short}交运许〔{year}〕{seq}号"));
                 m.insert("XK_XKLB", xklb.into());
@@ -543,8 +624,15 @@ pub fn load_into(
             _ => declarations.push((*dept, *month, *kind, *n)),
         }
     }
-    let decl_ctx = WriteContext::new("demo-loader", now, "演示数据：月度应报送数申报");
-    store.declare(&decl_ctx, &declarations)?;
+    // Each month is declared early in the next one (its 3rd working day), as a clerk would.
+    let mut by_month: BTreeMap<Month, Vec<(i64, Month, RecordKind, i64)>> = BTreeMap::new();
+    for d in declarations {
+        by_month.entry(d.1).or_default().push(d);
+    }
+    for (month, rows) in by_month {
+        let day = calendar.add_working_days(month.last_day(), 3).value.min(today);
+        store.declare(&WriteContext::new("demo-loader", at(day), "演示数据：月度应报送数申报"), &rows)?;
+    }
 
     // One upload per department and month; some rows rejected at first.
     let mut per_month: BTreeMap<(i64, Month), i64> = BTreeMap::new();
@@ -632,6 +720,158 @@ pub fn load_into(
     // One department reviews before publication, so the demo shows both ways.
     if let Some(d) = id_of("HY-GHGL") {
         store.set_review_required(&sys, d, true)?;
+        awaiting_review(store, seed, n_subjects, d, today, at)?;
+    }
+    objections_and_repairs(store, today, at)?;
+    Ok(())
+}
+
+/// Three water-transport licences of the reviewing department (港航管理科)
+/// awaiting review, one past its publication deadline, and one sent back.
+fn awaiting_review(
+    store: &dyn xinjiao_store::Store,
+    seed: u64,
+    n_subjects: usize,
+    department: i64,
+    today: Date,
+    at: impl Fn(Date) -> jiff::Timestamp,
+) -> anyhow::Result<()> {
+    use xinjiao_store::{RecordOutcome, WriteContext};
+    let subs = subjects(&mut Rng::new(seed), n_subjects.max(1));
+    let shipping: Vec<&DemoSubject> = subs.iter().filter(|s| s.business.contains("航运")).collect();
+    let (bureau, code) = bureaus()[0].clone();
+    let mut ids = Vec::new();
+    for (i, days_back) in [2i64, 6, 16].into_iter().enumerate() {
+        let Some(s) = shipping.get(i).or(shipping.first()).copied() else { return Ok(()) };
+        let decided = today.checked_sub(jiff::Span::new().days(days_back))?;
+        let mut m = FieldValues::new();
+        for (k, v) in [
+            ("XK_XDR_MC", s.name.clone()),
+            ("XK_XDR_LB", s.kind.to_string()),
+            ("XK_XDR_SHXYM", s.uscc.clone().unwrap_or_default()),
+            ("XK_FRDB", s.legal_rep.clone().unwrap_or_default()),
+            ("XK_XKWS", "水路运输经营许可决定书".to_string()),
+            ("XK_WSH", format!("河交港许〔{}〕{}号", decided.year(), 40 + i)),
+            ("XK_XKLB", "特许".to_string()),
+            ("XK_XKZS", "国内水路运输经营许可证".to_string()),
+            ("XK_XKBH", format!("交粤HY水运{:04}", 300 + i)),
+            ("XK_NR", "东江、新丰江库区内河普通货船运输".to_string()),
+            ("XK_JDRQ", decided.to_string()),
+            ("XK_YXQZ", decided.to_string()),
+            ("XK_YXQZI", decided.checked_add(jiff::Span::new().years(5))?.to_string()),
+            ("XK_XKJG", bureau.clone()),
+            ("XK_XKJGDM", code.clone()),
+            ("XK_ZT", "有效".to_string()),
+            ("XK_LYDW", bureau.clone()),
+            ("XK_LYDWDM", code.clone()),
+        ] {
+            m.insert(k, v);
+        }
+        let rec = parse_record(RecordKind::License, &m, &ParseContext { today })
+            .map_err(|d| anyhow::anyhow!("demo licence invalid: {d:?}"))?;
+        let ctx = WriteContext::new(
+            "demo-loader",
+            at(decided.checked_add(jiff::Span::new().days(1))?.min(today)),
+            "演示数据：报送",
+        )
+        .in_department(Some(department));
+        if let Some(RecordOutcome::Created { record_id }) = store.write_records(&ctx, &[rec])?.first() {
+            ids.push(*record_id);
+        }
+    }
+    if let Some(id) = ids.get(1) {
+        let ctx = WriteContext::new("coordinator", at(today), "审核记录").overseeing(true);
+        store.reject_record(&ctx, *id, "许可内容未写明航线起讫港口，请补充后重新报送")?;
+    }
+    Ok(())
+}
+
+/// Objections in each state (awaiting acknowledgement, one of them overdue;
+/// acknowledged; extended; upheld; rejected) on recent penalties, and credit
+/// repair applications in each state (filed, accepted, approved, refused,
+/// revoked) on penalties decided three to four months ago, each by the
+/// subject and handled by the coordinator.
+fn objections_and_repairs(
+    store: &dyn xinjiao_store::Store,
+    today: Date,
+    at: impl Fn(Date) -> jiff::Timestamp,
+) -> anyhow::Result<()> {
+    use xinjiao_core::lifecycle::objections::ObjectionAction as O;
+    use xinjiao_core::lifecycle::repairs::RepairAction as R;
+    use xinjiao_store::{PageRequest, RecordFilter, WriteContext};
+    let ago = |days: i64| today.checked_sub(jiff::Span::new().days(days)).unwrap_or(today);
+    let penalties = |from: i64, to: i64| -> anyhow::Result<Vec<xinjiao_store::RecordRow>> {
+        let f = RecordFilter {
+            kind: Some(RecordKind::Penalty),
+            date_from: Some(ago(from)),
+            date_to: Some(ago(to)),
+            public_on: Some(today),
+            ..Default::default()
+        };
+        Ok(store
+            .list_records(&f, PageRequest::new(1, 100))?
+            .items
+            .into_iter()
+            .filter(|r| !r.subject_key.starts_with('P'))
+            .collect())
+    };
+    let staff = |day: Date, why: &str| WriteContext::new("coordinator", at(day), why).overseeing(true);
+    let subject = |r: &xinjiao_store::RecordRow, day: Date, why: &str| {
+        WriteContext::new(format!("subject:{}", r.subject_key), at(day), why)
+    };
+    // (days since filing, the staff's actions with days after filing)
+    let objections: &[(i64, &[(i64, O)])] = &[
+        (1, &[]),
+        (9, &[]),
+        (6, &[(1, O::Acknowledge)]),
+        (12, &[(1, O::Acknowledge), (4, O::Extend("需向执法大队调取现场检测记录核实".into()))]),
+        (20, &[(1, O::Acknowledge), (4, O::Uphold("经核查，处罚决定书文号录入有误，已更正后重新公示".into()))]),
+        (25, &[(1, O::Acknowledge), (5, O::Reject("经核查，公示内容与处罚决定书一致".into()))]),
+    ];
+    let reasons = [
+        "罚款金额与处罚决定书不一致，决定书载明罚款2000元",
+        "该车辆已于违法行为发生前转让，当事人并非本公司",
+        "违法事实描述中的车牌号码有误",
+        "处罚决定已被行政复议撤销，请停止公示",
+        "决定书文号有误",
+        "罚款已按时缴纳，请求更正处罚内容",
+    ];
+    for ((back, actions), (r, why)) in objections.iter().zip(penalties(80, 30)?.iter().zip(reasons)) {
+        let filed = ago(*back);
+        let id = store.file_objection(&subject(r, filed, "提出信用异议"), r.id, r.subject_id, why, &[])?;
+        for (after, action) in actions.iter() {
+            let day = filed.checked_add(jiff::Span::new().days(*after))?.min(today);
+            store.act_on_objection(&staff(day, "处理信用异议"), id, action)?;
+        }
+    }
+    let repairs: &[(i64, &[(i64, R)])] = &[
+        (2, &[]),
+        (6, &[(1, R::Accept)]),
+        (15, &[(1, R::Accept), (5, R::Approve("已履行全部义务，信用承诺书已签署".into()))]),
+        (12, &[(1, R::Accept), (4, R::Refuse("罚款尚未缴清，不符合修复条件".into()))]),
+        (
+            25,
+            &[
+                (1, R::Accept),
+                (4, R::Approve("已履行全部义务，信用承诺书已签署".into())),
+                (15, R::Revoke("经核查，承诺的整改措施未落实，承诺不实".into())),
+            ],
+        ),
+    ];
+    for ((back, actions), r) in repairs.iter().zip(penalties(120, 95)?.iter()) {
+        let filed = ago(*back);
+        let id = store.file_repair(
+            &subject(r, filed, "申请信用修复"),
+            r.id,
+            r.subject_id,
+            "法定代表人",
+            "罚款已全额缴纳，涉事车辆已整改并通过复检",
+            None,
+        )?;
+        for (after, action) in actions.iter() {
+            let day = filed.checked_add(jiff::Span::new().days(*after))?.min(today);
+            store.act_on_repair(&staff(day, "办理信用修复"), id, action)?;
+        }
     }
     Ok(())
 }

@@ -2,53 +2,15 @@
 //! capability, with counts of what waits), the account label ("王报送 ·
 //! 违章处理科"), and the sign-out button. Capabilities contribute their
 //! entries and counts through the workplace registry
-//! ([`crate::kernel::state::Workplace::nav`]), so the frame knows none of
-//! them.
+//! ([`crate::kernel::state::Workplace::nav`], entries of
+//! [`crate::kernel::state::NavEntry`]), so the frame knows none of them.
 
-use xinjiao_store::{Store, StoreError, User};
+use xinjiao_store::User;
 
 use crate::kernel::context::dept_name;
 use crate::kernel::error::PageError;
 use crate::kernel::state::AppState;
-
-/// A count beside a navigation entry ("3 待审核", "1 已超期").
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Badge {
-    pub n: u64,
-    /// What is counted, in Chinese (the badge's title and screen-reader text).
-    pub what: &'static str,
-    /// Past a deadline (drawn red).
-    pub urgent: bool,
-}
-
-/// Counts of what waits behind an entry for `user` (empty: nothing waits).
-pub type BadgeSource = fn(&AppState, &dyn Store, &User) -> Result<Vec<Badge>, StoreError>;
-
-/// A navigation entry a capability registers.
-pub struct NavEntry {
-    /// The group it is listed under (报送, 处置, 统计, 管理).
-    pub group: &'static str,
-    pub label: &'static str,
-    pub href: &'static str,
-    /// Whether `user` sees the entry.
-    pub shown: fn(&User) -> bool,
-    pub badges: Option<BadgeSource>,
-}
-
-/// Every staff member sees the entry.
-pub fn everyone(_: &User) -> bool {
-    true
-}
-
-/// Coordinators and administrators see the entry.
-pub fn overseers(user: &User) -> bool {
-    user.role.oversees()
-}
-
-/// Administrators see the entry.
-pub fn admins(user: &User) -> bool {
-    user.role == xinjiao_store::Role::Admin
-}
+use crate::kernel::workplace::Badge;
 
 /// A link of the rendered navigation.
 #[derive(Debug, Clone)]

@@ -12,7 +12,7 @@ use crate::kernel::cache::RatesCache;
 use crate::kernel::rules::Rules;
 use crate::kernel::throttle::LoginThrottle;
 use crate::kernel::time::{Clock, china_date};
-use crate::kernel::workplace::{Case, Reminder};
+use crate::kernel::workplace::{Badge, Case, Reminder};
 
 /// Shared state of every handler.
 #[derive(Clone)]
@@ -75,13 +75,27 @@ pub type ReminderSource = fn(&AppState, &dyn Store, &User) -> Result<Vec<Reminde
 /// A capability's open cases that `user` acts for.
 pub type CaseSource = fn(&AppState, &dyn Store, &User) -> Result<Vec<Case>, StoreError>;
 
+/// Counts of what waits behind a navigation entry for `user` (empty: nothing waits).
+pub type BadgeSource = fn(&AppState, &dyn Store, &User) -> Result<Vec<Badge>, StoreError>;
+
+/// A console navigation entry a capability registers.
+pub struct NavEntry {
+    /// The group it is listed under (报送, 处置, 统计, 管理).
+    pub group: &'static str,
+    pub label: &'static str,
+    pub href: &'static str,
+    /// Whether `user` sees the entry.
+    pub shown: fn(&User) -> bool,
+    pub badges: Option<BadgeSource>,
+}
+
 /// The registry: reminder and case sources, in the order they are shown.
 #[derive(Default)]
 pub struct Workplace {
     pub reminders: Vec<ReminderSource>,
     pub cases: Vec<CaseSource>,
     /// The console's navigation, in the order shown.
-    pub nav: Vec<crate::kernel::chrome::NavEntry>,
+    pub nav: Vec<NavEntry>,
 }
 
 impl Workplace {

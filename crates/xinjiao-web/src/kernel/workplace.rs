@@ -24,3 +24,28 @@ pub struct Case {
     pub overdue: bool,
     pub href: &'static str,
 }
+
+/// A count beside a console navigation entry ("3 待审核", "1 已超期").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Badge {
+    pub n: u64,
+    /// What is counted, in Chinese (the badge's title and screen-reader text).
+    pub what: &'static str,
+    /// Past a deadline (drawn red).
+    pub urgent: bool,
+}
+
+/// Every staff member sees the entry.
+pub fn everyone(_: &xinjiao_store::User) -> bool {
+    true
+}
+
+/// Coordinators and administrators see the entry.
+pub fn overseers(user: &xinjiao_store::User) -> bool {
+    user.role.oversees()
+}
+
+/// Administrators see the entry.
+pub fn admins(user: &xinjiao_store::User) -> bool {
+    user.role == xinjiao_store::Role::Admin
+}

@@ -4,9 +4,9 @@
 
 use xinjiao_store::{PageRequest, Store, StoreError, User};
 
-use crate::kernel::chrome::Badge;
 use crate::kernel::context::{acts_for, dept_name};
 use crate::kernel::state::AppState;
+use crate::kernel::workplace::Badge;
 use crate::kernel::workplace::Case;
 use crate::kernel::workplace::Reminder;
 
