@@ -149,7 +149,17 @@ async fn dashboard(
             RowView { key: r.key.clone(), name: r.name.clone(), division: r.division.clone(), cells }
         })
         .collect();
-    let total = cells(&f.total, |what| drill_href(&f, "", what));
+    // A clerk's total is their department's (the only scope they drill into).
+    let total_key = match (user.role.oversees(), user.department_id) {
+        (false, Some(d)) if f.by == By::Department => d.to_string(),
+        _ => String::new(),
+    };
+    let mut total = cells(&f.total, |what| drill_href(&f, &total_key, what));
+    if !user.role.oversees() && total_key.is_empty() {
+        for c in &mut total {
+            c.href = None;
+        }
+    }
     let trend = f
         .trend
         .iter()
