@@ -738,6 +738,22 @@ async fn a_department_month_gives_hand_computed_rates(app: App) {
     for want in ["66.6%", "4/6", "80.0%", "4/5", "50.0%", "2/4"] {
         assert!(row.contains(want), "{want} in {row}");
     }
+    assert!(dash.contains("导出 XLSX（2026年11月）"), "the export names the period shown");
+    // Seen in December, before anything of December is reported: the
+    // dashboard opens on November and says so, with a way to December.
+    let december = router_on(&app, "2026-12-03");
+    let body = format!("username=coord&password={}", enc(PASSWORD));
+    let req = Request::post("/console/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .unwrap();
+    let resp = december.clone().oneshot(req).await.unwrap();
+    let coord_then = resp.headers()[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_string();
+    let req = Request::get("/console/dashboard").header(header::COOKIE, &coord_then).body(Body::empty()).unwrap();
+    let resp = december.clone().oneshot(req).await.unwrap();
+    let body = String::from_utf8_lossy(&axum::body::to_bytes(resp.into_body(), 16 << 20).await.unwrap()).into_owned();
+    assert!(body.contains("2026年12月尚无报送数据") && body.contains("at=2026-12"), "{body}");
+    assert!(table_row(&body, "违章处理科").contains("4/6"), "November's figures");
     // Each red figure says why.
     for why in ["尚缺 2 条", "1 行未通过校验", "2 条超期公示"] {
         assert!(row.contains(why), "{why} in {row}");

@@ -181,15 +181,15 @@ pub fn departments_of(key: &str, by: By, departments: &[Department]) -> Option<V
 /// (no script, no external resources). Periods with nothing to measure leave
 /// a gap in their line.
 pub fn trend_svg(trend: &[(Period, RateCounts)]) -> String {
-    let (w, h, left, right, top, bottom) = (720.0, 240.0, 48.0, 16.0, 16.0, 40.0);
+    let (w, h, left, right, top, bottom) = (960.0, 260.0, 48.0, 16.0, 16.0, 40.0);
     let n = trend.len().max(2) as f64;
     let x = |i: usize| left + (w - left - right) * i as f64 / (n - 1.0);
-    // The y axis spans 50 %–100 %; lower rates sit on the floor.
-    let y = |pm: u32| top + (h - top - bottom) * (1000.0 - f64::from(pm.max(500))) / 500.0;
+    // The y axis spans 0 %–100 %: a low rate is drawn where it is.
+    let y = |pm: u32| top + (h - top - bottom) * (1000.0 - f64::from(pm.min(1000))) / 1000.0;
     let mut svg = format!(
         r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" role="img" aria-label="三率趋势图" class="trend">"##
     );
-    for pm in [500u32, 750, 1000] {
+    for pm in [0u32, 250, 500, 750, 1000] {
         svg.push_str(&format!(
             r##"<line x1="{left}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="#d6dde6"/><text x="4" y="{:.1}" font-size="11" fill="#5f6b7a">{}%</text>"##,
             w - right,
@@ -297,4 +297,24 @@ pub fn fill_lines(
             .declared = Some(decl.due);
     }
     Ok(lines.into_values().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A month with no record on time is drawn at 0 %, not at a floor, and
+    /// a full month at 100 %: the axis runs from 0 to 100 %.
+    #[test]
+    fn the_trend_chart_draws_low_rates_where_they_are() {
+        let at = |m: i8| Period::containing(PeriodKind::Month, Month { year: 2026, month: m });
+        let none_on_time = RateCounts { published: 5, published_on_time: 0, ..Default::default() };
+        let all_on_time = RateCounts { published: 5, published_on_time: 5, ..Default::default() };
+        let half = RateCounts { published: 4, published_on_time: 2, ..Default::default() };
+        let svg = trend_svg(&[(at(9), none_on_time), (at(10), half), (at(11), all_on_time)]);
+        let line = svg.split("stroke=\"#b3261e\"").next().unwrap().rsplit("<path d=\"").next().unwrap();
+        // Plot height 260 - 16 - 40 = 204 from y = 16: 0 % at 220, 50 % at 118, 100 % at 16.
+        assert!(line.starts_with("M48.0,220.0 L496.0,118.0 L944.0,16.0"), "{line}");
+        assert!(svg.contains(">0%</text>") && svg.contains(">100%</text>"));
+    }
 }

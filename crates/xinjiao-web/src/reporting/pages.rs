@@ -89,6 +89,8 @@ struct DashboardPage {
     trend_of: String,
     trend: Vec<TrendRow>,
     export_href: String,
+    /// Opened on an earlier period because the current one (label, key) has no data yet.
+    opened_on: Option<(String, String)>,
     /// Open objections and repair applications with their deadlines.
     pending: Vec<crate::kernel::workplace::Case>,
 }
@@ -108,6 +110,17 @@ struct DashQuery {
 /// The figures `user` may see ([`super::figures::compute_for`]).
 async fn figures(st: &AppState, user: &User, q: &DashQuery) -> Result<Figures, PageError> {
     let period = parse_period(&q.period, &q.at, st.today()).map_err(PageError::BadRequest)?;
+    figures_of(st, user, q, period).await
+}
+
+/// Whether figures hold nothing at all for their period (no declaration,
+/// record, row or publication).
+fn nothing_in(f: &Figures) -> bool {
+    let t = &f.total;
+    t.due + t.reported + t.rows_submitted + t.published == 0
+}
+
+async fn figures_of(st: &AppState, user: &User, q: &DashQuery, period: Period) -> Result<Figures, PageError> {
     let by = By::parse(&q.by).ok_or_else(|| PageError::BadRequest("by 应为 department 或 division".into()))?;
     let trend = (!q.trend.is_empty()).then(|| q.trend.clone());
     let (rules, cache, user) = (st.rules.clone(), st.rates_cache.clone(), user.clone());
@@ -134,7 +147,23 @@ async fn dashboard(
     StaffUser(user): StaffUser,
     Query(q): Query<DashQuery>,
 ) -> Result<Html<String>, PageError> {
-    let f = figures(&st, &user, &q).await?;
+    let mut f = figures(&st, &user, &q).await?;
+    // Opened without a period: the current one when it has data, else the
+    // last one that has (up to a year back), saying so.
+    let mut opened_on = None;
+    if q.at.trim().is_empty() && nothing_in(&f) {
+        let current = f.period;
+        let mut p = current;
+        for _ in 0..12 {
+            p = p.prev();
+            let g = figures_of(&st, &user, &q, p).await?;
+            if !nothing_in(&g) {
+                opened_on = Some((current.label(), current.key()));
+                f = g;
+                break;
+            }
+        }
+    }
     let rows = f
         .rows
         .iter()
@@ -196,6 +225,7 @@ async fn dashboard(
             f.period.key(),
             f.by.as_str()
         ),
+        opened_on,
     };
     Ok(Html(page.render()?))
 }
