@@ -160,6 +160,7 @@ fn app(backend: Backend) -> App {
         demo: true,
         test_clock: false,
         secure_cookies: false,
+        public_url: "https://xinyong.example.test".into(),
         rates_cache: Default::default(),
         workplace: Default::default(),
         // 127.0.0.9 plays a reverse proxy (a_trusted_proxy_names_the_client).
@@ -877,6 +878,7 @@ fn router_on(app: &App, day: &str) -> Router {
         demo: false,
         test_clock: true,
         secure_cookies: false,
+        public_url: "https://xinyong.example.test".into(),
         rates_cache: Default::default(),
         workplace: Default::default(),
         login_throttle: Default::default(),
@@ -1007,6 +1009,10 @@ async fn subjects_claim_their_account_with_the_notice_code(app: App) {
     assert!(
         notice.contains("信用修复告知书") && notice.contains("2026-08-28") && notice.contains("2027-05-27"),
         "{notice}"
+    );
+    assert!(
+        notice.contains("https://xinyong.example.test/account/claim"),
+        "the printed notice carries the public address"
     );
     let code = notice.split("id=\"claim-code\">").nth(1).unwrap().split('<').next().unwrap().to_string();
     assert_eq!(code.len(), 14, "{code}");

@@ -56,6 +56,10 @@ enum Command {
         /// demos only, refused unless XINJIAO_TEST_CLOCK=1.
         #[arg(long)]
         today: Option<String>,
+        /// The installation's public address, printed on notices (e.g.
+        /// https://xinyong.example.gov.cn); default: the address served.
+        #[arg(long, env = "XINJIAO_PUBLIC_URL")]
+        public_url: Option<String>,
     },
     /// Apply pending database migrations.
     Migrate,
@@ -291,7 +295,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 applied_migrations(cli.db.as_deref().unwrap_or(DEFAULT_DB), cli.create)?
             );
         }
-        Command::Serve { addr, demo, secure_cookies, today, trusted_proxies } => {
+        Command::Serve { addr, demo, secure_cookies, today, trusted_proxies, public_url } => {
+            let public_url = public_url.map(|u| checked_public_url(&u)).transpose()?;
             let (clock, test_clock) = match today {
                 None => (clock.clone(), false),
                 Some(day) => (shifted_clock(&day)?, true),
@@ -311,6 +316,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if n > 0 {
                 println!("已按公示期规则计算 {n} 条记录的公示期");
             }
+            let listener = std::net::TcpListener::bind(&addr).with_context(|| format!("无法监听 {addr}"))?;
+            listener.set_nonblocking(true)?;
+            let served = format!("http://{}", listener.local_addr()?);
             let state = AppState {
                 store,
                 rules: rules.shared(),
@@ -318,15 +326,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 demo: is_demo,
                 test_clock,
                 secure_cookies,
+                public_url: public_url.unwrap_or_else(|| served.clone()),
                 rates_cache: Default::default(),
                 workplace: Default::default(),
                 login_throttle: xinjiao_web::auth::LoginThrottle::trusting(trusted_proxies),
             };
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             rt.block_on(async move {
-                let listener =
-                    tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("无法监听 {addr}"))?;
-                println!("信交已启动：http://{}/", listener.local_addr()?);
+                let listener = tokio::net::TcpListener::from_std(listener)?;
+                println!("信交已启动：{served}/");
                 xinjiao_web::serve(listener, state).await?;
                 anyhow::Ok(())
             })?;
@@ -624,6 +632,17 @@ fn add_stored_years(cal: &mut xinjiao_core::calendar::Calendar, store: &dyn Stor
 
 /// A clock that runs from the current time of day on `day` (China time):
 /// `serve --today`, refused unless XINJIAO_TEST_CLOCK=1.
+/// The public address as given, checked: `http://` or `https://` and a
+/// host, without a trailing slash.
+fn checked_public_url(url: &str) -> anyhow::Result<String> {
+    let url = url.trim().trim_end_matches('/');
+    let host = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://")).unwrap_or("");
+    if host.is_empty() || host.contains(char::is_whitespace) || host.contains(['?', '#']) {
+        bail!("--public-url 应为 http:// 或 https:// 开头的网址，如 https://xinyong.example.gov.cn（收到：{url}）");
+    }
+    Ok(url.to_string())
+}
+
 fn shifted_clock(day: &str) -> anyhow::Result<xinjiao_web::Clock> {
     if std::env::var("XINJIAO_TEST_CLOCK").as_deref() != Ok("1") {
         bail!("--today 只能用于测试和演示：须同时设置环境变量 XINJIAO_TEST_CLOCK=1");

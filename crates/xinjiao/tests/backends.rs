@@ -32,6 +32,7 @@ fn router(store: Arc<dyn Store>) -> axum::Router {
         demo: true,
         test_clock: false,
         secure_cookies: false,
+        public_url: "https://xinyong.example.test".into(),
         rates_cache: Default::default(),
         workplace: Default::default(),
         login_throttle: Default::default(),

@@ -636,6 +636,10 @@ fn organisation_attribution_rates_and_test_clock(dir: TempDir) {
     assert!(text.lines().any(|l| l.starts_with("违章处理科\t")), "{text}");
     assert_eq!(xinjiao(&["rates", "--from", "2024-13", "--to", "2026-12", "--db", &dir.db()]).status.code(), Some(1));
 
+    // The public address printed on notices must be a web address.
+    let out = xinjiao(&["serve", "--public-url", "xinyong.example.gov.cn", "--db", &dir.db(), "--addr", "127.0.0.1:1"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--public-url 应为 http:// 或 https:// 开头的网址"));
     // serve --today is for tests and demos only.
     let out = xinjiao(&["serve", "--today", "2027-04-01", "--db", &dir.db(), "--addr", "127.0.0.1:1"]);
     assert_eq!(out.status.code(), Some(1));

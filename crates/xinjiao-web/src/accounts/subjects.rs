@@ -55,6 +55,8 @@ fn code_hash(code: &str) -> String {
 struct NoticePage {
     banner: crate::kernel::state::Banner,
     chrome: crate::kernel::chrome::Chrome,
+    /// The installation's public address (the notice is printed).
+    public_url: String,
     subject_name: String,
     decision_no: String,
     decision_date: String,
@@ -95,6 +97,7 @@ async fn issue_notice(
     let page = NoticePage {
         banner: st.banner(),
         chrome: st.chrome(&user, "/console/records").await?,
+        public_url: st.public_url.clone(),
         subject_name: row.subject_name.clone(),
         decision_no: row.decision_no.clone(),
         decision_date: row.decision_date.to_string(),

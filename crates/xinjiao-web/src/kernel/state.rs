@@ -29,6 +29,10 @@ pub struct AppState {
     pub test_clock: bool,
     /// Set `Secure` on cookies (behind HTTPS).
     pub secure_cookies: bool,
+    /// The installation's public address without a trailing slash
+    /// (`https://xinyong.example.gov.cn`): printed notices carry absolute
+    /// addresses (`serve --public-url`).
+    pub public_url: String,
     /// The dashboard's month counts, reused until the data changes.
     pub rates_cache: RatesCache,
     /// Failed logins of staff and subjects.
