@@ -702,6 +702,12 @@ async fn a_department_month_gives_hand_computed_rates(app: App) {
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("月份“2026-13”无效") && page.contains("应报送数“x”"), "{page}");
+    // Declarations are listed a month at a time, with the months as tabs and their counts.
+    let (_, _, list) = get_with_cookie(&app, "/console/declarations?month=2026-11", &clerk).await;
+    assert!(list.contains("2026-11 的申报") && list.contains("<td data-label=\"应报送数\">6</td>"), "{list}");
+    assert!(list.contains(r#"href="/console/declarations?month=2026-11" aria-current="page" class="active">2026-11<span class="badge">1</span>"#));
+    let (_, _, default) = get_with_cookie(&app, "/console/declarations", &clerk).await;
+    assert!(default.contains("2026-10 的申报") && default.contains("2026-10 暂无申报"), "last month by default");
 
     // 2. It first only validates the file (not a submission: the pass rate ignores it)…
     let (ct, body) = multipart("penalty", "校验.csv", MONTH_CSV.as_bytes());

@@ -44,6 +44,10 @@ struct DeclarationsPage {
     selected_department: i64,
     month: String,
     kind: String,
+    /// The month whose declarations are listed.
+    shown: String,
+    /// The last 12 months (newest first) with how many declarations each has.
+    months: Vec<(String, usize)>,
     rows: Vec<DeclRow>,
     message: Option<String>,
     errors: Vec<String>,
@@ -67,13 +71,23 @@ async fn render_declarations(
     q: DeclQuery,
     errors: Vec<String>,
 ) -> Result<Html<String>, PageError> {
-    let departments = st.db(|s| s.departments()).await?;
+    let (departments, users) = st.db(|s| Ok((s.departments()?, s.users()?))).await?;
+    let words = crate::kernel::words::Words::new(&users, &departments);
     let allowed = allowed_departments(user, &departments);
     let this_month = Month::of(st.today());
-    let from = (0..12).fold(this_month, |m, _| m.prev());
+    let from = (0..11).fold(this_month, |m, _| m.prev());
     let mut decls = st.db(move |s| s.declarations(from, this_month)).await?;
     decls.retain(|d| allowed.iter().any(|a| a.id == d.department_id));
-    decls.sort_by(|a, b| b.month.cmp(&a.month).then(a.department_id.cmp(&b.department_id)));
+    // One month at a time (the one asked for, else last month), with the
+    // other months as tabs: a year of every department's declarations is
+    // hundreds of rows.
+    let shown: Month = Month::parse(&q.month).filter(|m| *m >= from && *m <= this_month).unwrap_or(this_month.prev());
+    let months = std::iter::successors(Some(this_month), |m| Some(m.prev()))
+        .take(12)
+        .map(|m| (m.to_string(), decls.iter().filter(|d| d.month == m).count()))
+        .collect();
+    let mut rows: Vec<_> = decls.iter().filter(|d| d.month == shown).collect();
+    rows.sort_by(|a, b| a.department_id.cmp(&b.department_id).then(a.kind.as_str().cmp(b.kind.as_str())));
     let page = DeclarationsPage {
         banner: st.banner(),
         chrome: st.chrome(user, "/console/declarations").await?,
@@ -81,16 +95,17 @@ async fn render_declarations(
         departments: allowed.iter().map(|d| (d.id, d.name.clone())).collect(),
         month: if q.month.is_empty() { this_month.prev().to_string() } else { q.month },
         kind: q.kind,
-        rows: decls
+        shown: shown.to_string(),
+        months,
+        rows: rows
             .iter()
-            .take(300)
             .map(|d| DeclRow {
                 department: dept_name(&departments, d.department_id),
                 month: d.month.to_string(),
                 kind: d.kind.label(),
                 due: d.due,
                 declared_at: local_time(d.declared_at),
-                declared_by: d.declared_by.clone(),
+                declared_by: words.actor(&d.declared_by, |_| None),
             })
             .collect(),
         message: (!q.saved.is_empty()).then(|| format!("已保存 {} 条申报。", q.saved)),
