@@ -1,5 +1,5 @@
 // Every public page and the main staff pages at a phone's width (390 × 844)
-// and a laptop's (1366 × 768): the page never scrolls sideways, and no two
+// and a laptop's (1366 × 768), staff pages also at a tablet's (820 × 1180): the page never scrolls sideways, and no two
 // visible elements (links, buttons, fields, headings, labels, badges) overlap,
 // checked from their boxes. Screenshots of each go to e2e/screenshots/layout.
 const { test, expect } = require('@playwright/test');
@@ -58,9 +58,12 @@ async function layoutFaults(page) {
   });
 }
 
-// Checks `url` at both widths with `page` (already signed in where needed).
-async function check(page, key, url) {
-  for (const vp of viewports) {
+const tablet = { name: 'tablet', width: 820, height: 1180 };
+
+// Checks `url` at both widths (and a tablet's, for staff pages) with `page`
+// (already signed in where needed).
+async function check(page, key, url, extra = []) {
+  for (const vp of viewports.concat(extra)) {
     await page.setViewportSize({ width: vp.width, height: vp.height });
     const resp = await page.goto(url);
     expect(resp.status(), `${url} answers`).toBeLessThan(400);
@@ -170,7 +173,7 @@ test('the main staff pages work on a phone and a laptop', async ({ page, request
     ['calendar', '/console/calendar'],
     ['users', '/console/users'],
   ];
-  for (const [key, url] of pages) await check(page, key, url);
+  for (const [key, url] of pages) await check(page, key, url, [tablet]);
   // A clerk's console names the account and counts what waits.
   await page.setViewportSize({ width: 1366, height: 768 });
   await page.getByRole('button', { name: '退出登录' }).click();

@@ -187,7 +187,7 @@ fn subjects(rng: &mut Rng, n: usize) -> Vec<DemoSubject> {
             DemoSubject {
                 division,
                 kind: "个体工商户",
-                name: format!("{place}{}{}{t}", rng.pick(BRANDS), &owner[..3]),
+                name: format!("{place}{owner}{t}"),
                 uscc: Some(uscc_from(&format!("92{div}"), &random_org8(rng))),
                 id_no: None,
                 legal_rep: Some(owner),

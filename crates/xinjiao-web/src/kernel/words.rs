@@ -138,7 +138,7 @@ impl Words {
             return detail.to_string();
         };
         let mut parts = Vec::new();
-        for (key, value) in &map {
+        for (key, value) in map.iter().filter(|(_, v)| !v.is_null()) {
             let label = DETAIL_KEYS.iter().find(|(k, _)| k == key).map_or(key.as_str(), |(_, l)| l);
             let text = match key.as_str() {
                 "department_id" => {
@@ -191,6 +191,7 @@ mod tests {
             "部门：违章处理科；应报送数：无 → 1；类别：行政许可；月份：2024-06"
         );
         assert_eq!(w.detail(r#"{"review_required":true}"#), "发布前审核：是");
+        assert_eq!(w.detail(r#"{"objection_id":6,"reason":null}"#), "异议编号：6", "nothing said of what is empty");
         assert_eq!(w.detail("{}"), "");
         assert_eq!(w.actor("subject:91441600MA4W000001", |_| Some("某公司".into())), "主体「某公司」本人");
         assert_eq!(w.actor("system", |_| None), "系统");
