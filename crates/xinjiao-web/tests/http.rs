@@ -2031,6 +2031,19 @@ async fn public_filter_counts_match_their_results(app: App) {
     let (_, before) = get_on(&router_on(&app, "2026-11-18"), "/disclosures?kind=penalty").await;
     let (_, after) = get_on(&day, "/disclosures?kind=penalty").await;
     assert_eq!(city(&before).unwrap(), city(&after).unwrap() + 1);
+    // The home page's totals are what the lists hold on the same day.
+    for d in ["2026-11-18", "2026-11-19"] {
+        let r = router_on(&app, d);
+        let (_, home) = get_on(&r, "/").await;
+        let stats = home.split("已公示：").nth(1).unwrap().split("</p>").next().unwrap().to_string();
+        let n = |what: &str| -> u64 {
+            stats.split(" · ").find(|p| p.contains(what)).unwrap().split(' ').next().unwrap().trim().parse().unwrap()
+        };
+        let (_, penalties) = get_on(&r, "/disclosures?kind=penalty").await;
+        let (_, licences) = get_on(&r, "/disclosures?kind=license").await;
+        assert_eq!(n("条行政处罚"), listed(&penalties), "{d}: {stats}");
+        assert_eq!(n("条行政许可"), listed(&licences), "{d}: {stats}");
+    }
 }
 
 async fn small_things_a_user_notices(app: App) {
