@@ -2,10 +2,12 @@
 //! `records` (identifiers with check digits, dual-disclosure records and
 //! their validation, dates), `lifecycle` (disclosure windows, objections,
 //! repairs), `organisation`, `reporting` (rates, periods, publication
-//! deadlines) and `calendar` (working days). It never reads the disk, the
-//! network or the clock: `today` and rule data are parameters.
+//! deadlines), `calendar` (working days) and `evaluation` (credit grades).
+//! It never reads the disk, the network or the clock: `today` and rule data
+//! are parameters.
 
 pub mod calendar;
+pub mod evaluation;
 pub mod lifecycle;
 pub mod organisation;
 pub mod records;

@@ -121,6 +121,11 @@ enum Command {
         #[command(subcommand)]
         command: WorkdaysCommand,
     },
+    /// Credit evaluation schemes (rules/evaluation/<code>.toml).
+    Scheme {
+        #[command(subcommand)]
+        command: SchemeCommand,
+    },
     /// Working-day calendar files.
     Calendar {
         #[command(subcommand)]
@@ -170,6 +175,23 @@ enum CalendarCommand {
     },
     /// List the years the calendar knows, with their sources.
     List,
+}
+
+#[derive(Subcommand)]
+enum SchemeCommand {
+    /// List the evaluation schemes with the version in force today.
+    List,
+    /// Show the version of a scheme in force today (or on --on DATE).
+    Show {
+        scheme: String,
+        #[arg(long)]
+        on: Option<String>,
+        /// Print JSON (code, version, base, floor, bonus_cap, bands, items).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a scheme file as the platform would load it.
+    Check { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -507,6 +529,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 eprintln!("注意：结果涉及尚无官方放假安排的年份，按周末计算，为暂定结果（provisional）");
             }
         }
+        Command::Scheme { command } => return scheme_command(command, xinjiao_web::china_date(clock())),
         Command::Calendar { command: CalendarCommand::Check { file } } => {
             let text = std::fs::read_to_string(&file).with_context(|| format!("无法读取 {}", file.display()))?;
             match xinjiao_core::calendar::YearCalendar::parse(&text) {
@@ -632,6 +655,116 @@ fn add_stored_years(cal: &mut xinjiao_core::calendar::Calendar, store: &dyn Stor
 
 /// A clock that runs from the current time of day on `day` (China time):
 /// `serve --today`, refused unless XINJIAO_TEST_CLOCK=1.
+/// `xinjiao scheme …`: the evaluation schemes.
+fn scheme_command(command: SchemeCommand, today: xinjiao_core::Date) -> anyhow::Result<ExitCode> {
+    use xinjiao_core::evaluation::scheme::Scheme;
+    let schemes = Scheme::embedded();
+    match command {
+        SchemeCommand::List => {
+            for s in &schemes {
+                let v = s.version_on(today);
+                println!(
+                    "{}\t{}\t版本 {}（{} 起施行）\t{} 个等级，{} 个事项",
+                    s.code,
+                    s.name,
+                    v.id,
+                    v.effective_from,
+                    v.bands.len(),
+                    v.items.len()
+                );
+            }
+        }
+        SchemeCommand::Check { file } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("无法读取 {}", file.display()))?;
+            match Scheme::parse(&text) {
+                Ok(s) => println!("评价体系 {}（{}）有效：{} 个版本", s.code, s.name, s.versions.len()),
+                Err(e) => {
+                    eprintln!("评价体系文件无效：{e}");
+                    return Ok(ExitCode::from(2));
+                }
+            }
+        }
+        SchemeCommand::Show { scheme, on, json } => {
+            let Some(s) = schemes.iter().find(|s| s.code == scheme) else {
+                let codes: Vec<_> = schemes.iter().map(|s| s.code.as_str()).collect();
+                eprintln!("没有评价体系“{scheme}”；可用：{}", codes.join("、"));
+                return Ok(ExitCode::from(2));
+            };
+            let day = match on {
+                Some(d) => d.parse().map_err(|_| anyhow::anyhow!("--on 应为 YYYY-MM-DD（收到 {d}）"))?,
+                None => today,
+            };
+            let v = s.version_on(day);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&scheme_json(s, v))?);
+            } else {
+                println!("{}（{}）版本 {}，{} 起施行", s.name, s.code, v.id, v.effective_from);
+                println!("依据：{}", v.source);
+                println!("基础分 {}，加分上限 {}，最低分 {}", v.base, v.bonus_cap, v.floor);
+                for b in &v.bands {
+                    println!("  {} {}", b.grade, b.label);
+                }
+                for i in &v.items {
+                    let pts = match (i.points, i.range) {
+                        (Some(p), _) => p.to_string(),
+                        (None, Some((lo, hi))) => format!("{lo}～{hi}"),
+                        _ => String::new(),
+                    };
+                    println!("  {}\t{}\t{pts}", i.code, i.name);
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A scheme version as JSON (the contract of `scheme show --json`).
+fn scheme_json(
+    s: &xinjiao_core::evaluation::scheme::Scheme,
+    v: &xinjiao_core::evaluation::scheme::SchemeVersion,
+) -> serde_json::Value {
+    use serde_json::json;
+    let n = |p: xinjiao_core::evaluation::scheme::Points| json!(p.0 as f64 / 10.0);
+    let bands: Vec<_> = v
+        .bands
+        .iter()
+        .map(|b| {
+            let when: Vec<_> = b
+                .when
+                .iter()
+                .map(|c| {
+                    json!({"score_min": c.score_min.map(n), "score_below": c.score_below.map(n),
+                        "demerits_min": c.demerits_min, "demerits_below": c.demerits_below})
+                })
+                .collect();
+            json!({"grade": b.grade, "label": b.label, "when": when})
+        })
+        .collect();
+    let items: Vec<_> = v
+        .items
+        .iter()
+        .map(|i| {
+            let mut o =
+                json!({"code": i.code, "name": i.name, "demerits": i.demerits, "serious": i.serious, "basis": i.basis});
+            match (i.points, i.range) {
+                (Some(p), _) => o["points"] = n(p),
+                (None, Some((lo, hi))) => {
+                    o["min"] = n(lo);
+                    o["max"] = n(hi);
+                }
+                _ => {}
+            }
+            o
+        })
+        .collect();
+    json!({
+        "code": s.code, "name": s.name, "version": v.id, "effective_from": v.effective_from.to_string(),
+        "source": v.source, "base": n(v.base), "floor": n(v.floor), "bonus_cap": n(v.bonus_cap),
+        "valid_months": v.valid_months, "comment_days": v.comment_days, "max_steps_up": v.max_steps_up,
+        "bands": bands, "items": items,
+    })
+}
+
 /// The public address as given, checked: `http://` or `https://` and a
 /// host, without a trailing slash.
 fn checked_public_url(url: &str) -> anyhow::Result<String> {

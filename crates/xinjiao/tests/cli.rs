@@ -995,3 +995,47 @@ fn a_killed_import_leaves_nothing_and_the_reimport_completes(dir: TempDir) {
     assert_eq!(store.list_records(&Default::default(), xinjiao_store::PageRequest::new(1, 1)).unwrap().total, accepted);
     assert_eq!(store.stale_windows(1).unwrap(), vec![], "every window computed with its record");
 }
+
+/// `xinjiao scheme show SCHEME --json` prints the version in force with its
+/// bands and items (the contract later tests rely on); a scheme file with a
+/// gap in its bands is refused with the score named.
+#[test]
+fn scheme_show_and_check() {
+    let out = xinjiao(&["scheme", "show", "highway-construction", "--json", "--on", "2025-06-01"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((v["code"].as_str(), v["version"].as_str()), (Some("highway-construction"), Some("2009")));
+    assert_eq!((v["base"].as_f64(), v["floor"].as_f64(), v["bonus_cap"].as_f64()), (Some(100.0), Some(0.0), Some(0.0)));
+    let grades: Vec<&str> = v["bands"].as_array().unwrap().iter().map(|b| b["grade"].as_str().unwrap()).collect();
+    assert_eq!(grades, ["AA", "A", "B", "C", "D"]);
+    assert_eq!(v["bands"][1]["when"][0]["score_min"].as_f64(), Some(85.0));
+    assert_eq!(v["bands"][1]["when"][0]["score_below"].as_f64(), Some(95.0));
+    let items = v["items"].as_array().unwrap();
+    assert!(items.iter().all(|i| i["code"].is_string() && i["name"].is_string()));
+    assert!(items.iter().any(|i| i["points"].as_f64().is_some_and(|p| p < 0.0)), "deductions are negative");
+    assert!(items.iter().any(|i| i["min"].is_number() && i["max"].is_number()), "range items");
+    let list = xinjiao(&["scheme", "list"]);
+    let text = String::from_utf8_lossy(&list.stdout);
+    assert!(text.contains("taxi-driver") && text.contains("road-transport"), "{text}");
+    let unknown = xinjiao(&["scheme", "show", "no-such"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("没有评价体系“no-such”"));
+    let dir = std::env::temp_dir().join(format!("xinjiao-scheme-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("gap.toml");
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../rules/evaluation/highway-construction.toml"
+    ))
+    .unwrap()
+    .replace("when = [{ score_min = 75, score_below = 85 }]", "when = [{ score_min = 76, score_below = 85 }]");
+    std::fs::write(&file, text).unwrap();
+    let out = xinjiao(&["scheme", "check", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("得分 75、记分 0 不属于任何等级"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -20,7 +20,7 @@ pub fn routes() -> Router<AppState> {
 /// A rule file as people read it.
 pub struct RuleFile {
     pub slug: String,
-    pub title: &'static str,
+    pub title: String,
     /// What it decides, in one sentence.
     pub about: &'static str,
     pub text: &'static str,
@@ -49,40 +49,49 @@ pub fn rule_files() -> Vec<RuleFile> {
     let mut out = vec![
         RuleFile {
             slug: "publication".into(),
-            title: "双公示公示期限规则",
+            title: "双公示公示期限规则".into(),
             about: "行政许可、行政处罚决定和政策文件应在作出或印发后多少个工作日内公示。",
             text: xinjiao_core::reporting::publication::EMBEDDED,
         },
         RuleFile {
             slug: "disclosure".into(),
-            title: "行政处罚信息公示期限与信用修复规则",
+            title: "行政处罚信息公示期限与信用修复规则".into(),
             about: "各类行政处罚在门户网站公示多长时间，最早何时可以申请信用修复。",
             text: xinjiao_core::lifecycle::disclosure::EMBEDDED,
         },
         RuleFile {
             slug: "objections".into(),
-            title: "异议处理时限规则",
+            title: "异议处理时限规则".into(),
             about: "信用异议的受理、办结和延期期限（工作日）。",
             text: xinjiao_core::lifecycle::objections::EMBEDDED,
         },
         RuleFile {
             slug: "repair".into(),
-            title: "信用修复办理时限规则",
+            title: "信用修复办理时限规则".into(),
             about: "信用修复申请的受理和办结期限（工作日）。",
             text: xinjiao_core::lifecycle::repairs::EMBEDDED,
         },
         RuleFile {
             slug: "personal-data".into(),
-            title: "个人信息遮蔽规则",
+            title: "个人信息遮蔽规则".into(),
             about: "公开页面和公开接口中哪些字段整体遮蔽，自由文本中的身份证号码、手机号码如何遮蔽。",
             text: xinjiao_core::records::personal::EMBEDDED,
         },
     ];
+    for (code, text) in xinjiao_core::evaluation::scheme::EMBEDDED {
+        let name = text.lines().find_map(|l| l.strip_prefix("name")?.trim_start().strip_prefix('=')).unwrap_or("");
+        out.push(RuleFile {
+            slug: format!("evaluation-{code}"),
+            title: format!("{}（信用评价体系）", name.trim().trim_matches('"')),
+            about: "评价对象、周期、基础分、评价事项及分值、等级划分和特殊规则。",
+            text,
+        });
+    }
     for text in xinjiao_core::calendar::EMBEDDED {
         let year = text.lines().find_map(|l| l.strip_prefix("year")?.trim_start().strip_prefix('=')).unwrap_or("");
         out.push(RuleFile {
             slug: format!("calendar-{}", year.trim()),
-            title: "工作日日历（国务院节假日安排）",
+            title: "工作日日历（国务院节假日安排）".into(),
             about: "一年中的法定节假日和调休上班日；所有“工作日”期限按此计算。",
             text,
         });
