@@ -32,7 +32,7 @@ fn known_code(code: &str) -> bool {
 
 fn read_file(name: &str, data: &[u8], encoding: Encoding) {
     for kind in [RecordKind::Penalty, RecordKind::License] {
-        let opts = ReadOptions { kind, encoding, sheet: None, limits: FUZZ_LIMITS };
+        let opts = ReadOptions { catalogue: kind.catalogue(), encoding, sheet: None, limits: FUZZ_LIMITS };
         let reader = match crate::open_bytes(name, data.to_vec(), &opts) {
             Ok(r) => r,
             Err(e) => {
@@ -128,6 +128,40 @@ pub fn count_file(data: &[u8]) {
     }
 }
 
+/// Credit-event files (CSV or XLSX): read with the credit-event catalogue,
+/// every row checked against the embedded schemes; an accepted row has
+/// its fields and points inside its item's range.
+pub fn credit_events(data: &[u8]) {
+    use xinjiao_core::evaluation::{events, scheme::Scheme};
+    let schemes = Scheme::embedded();
+    let today = xinjiao_core::Date::constant(2026, 12, 1);
+    let name = if data.starts_with(b"PK") { "events.xlsx" } else { "events.csv" };
+    let opts = ReadOptions { catalogue: events::CATALOGUE, encoding: Encoding::Auto, sheet: None, limits: FUZZ_LIMITS };
+    let reader = match crate::open_bytes(name, data.to_vec(), &opts) {
+        Ok(r) => r,
+        Err(e) => {
+            assert!(known_code(e.code), "undocumented file code {}", e.code);
+            return;
+        }
+    };
+    for row in reader.take(FUZZ_LIMITS.max_rows as usize + 1) {
+        let Ok(row) = row else { break };
+        match events::parse_event_row(&row.values, &schemes, today) {
+            Ok(ev) => {
+                assert!(!ev.subject_code.is_empty() && !ev.basis.is_empty() && ev.date <= today);
+                let s = schemes.iter().find(|s| s.code == ev.scheme).expect("a known scheme");
+                let item = s.version_on(ev.date).item(&ev.item).expect("a known item");
+                match (item.range, ev.points) {
+                    (Some((lo, hi)), Some(p)) => assert!(p >= lo && p <= hi),
+                    (None, None) => {}
+                    other => panic!("points and item disagree: {other:?}"),
+                }
+            }
+            Err(diags) => assert!(diags.iter().all(|d| known_code(d.code)), "undocumented code in {diags:?}"),
+        }
+    }
+}
+
 /// The body of a fuzz target.
 pub type Target = fn(&[u8]);
 
@@ -138,5 +172,6 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("xlsx_sheet", xlsx_sheet),
     ("dates", dates),
     ("codes", codes),
+    ("credit_events", credit_events),
     ("count_file", count_file),
 ];

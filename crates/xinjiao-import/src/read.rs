@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use xinjiao_core::Diagnostic;
-use xinjiao_core::records::fields::{FieldDef, RecordKind, Requirement, ValueKind, match_header};
+use xinjiao_core::records::fields::{Catalogue, FieldDef, RecordKind, Requirement, ValueKind, match_header_in};
 use xinjiao_core::records::record::FieldValues;
 
 use crate::limits::{Budget, Exceeded, Limits};
@@ -43,7 +43,8 @@ pub enum Format {
 
 #[derive(Debug, Clone)]
 pub struct ReadOptions {
-    pub kind: RecordKind,
+    /// The columns the file may have.
+    pub catalogue: Catalogue,
     pub encoding: Encoding,
     /// XLSX sheet name; the first sheet if `None`.
     pub sheet: Option<String>,
@@ -54,7 +55,12 @@ pub struct ReadOptions {
 impl ReadOptions {
     /// Automatic encoding, the first sheet, the default limits.
     pub fn new(kind: RecordKind) -> ReadOptions {
-        ReadOptions { kind, encoding: Encoding::Auto, sheet: None, limits: Limits::DEFAULT }
+        ReadOptions::of(kind.catalogue())
+    }
+
+    /// Reading a file of another catalogue (credit events).
+    pub fn of(catalogue: Catalogue) -> ReadOptions {
+        ReadOptions { catalogue, encoding: Encoding::Auto, sheet: None, limits: Limits::DEFAULT }
     }
 }
 
@@ -100,7 +106,7 @@ struct Columns {
     headers: Vec<String>,
 }
 
-fn map_headers(kind: RecordKind, headers: &[String]) -> Result<Columns, FileError> {
+fn map_headers(catalogue: Catalogue, headers: &[String]) -> Result<Columns, FileError> {
     let mut fields = Vec::with_capacity(headers.len());
     let mut unknown = Vec::new();
     let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
@@ -111,7 +117,7 @@ fn map_headers(kind: RecordKind, headers: &[String]) -> Result<Columns, FileErro
             fields.push(None);
             continue;
         }
-        match match_header(kind, t) {
+        match match_header_in(catalogue.fields, t) {
             Some(def) => {
                 if let Some(prev) = seen.insert(def.code, t) {
                     dup.push(format!("「{prev}」与「{t}」都对应 {}", def.code));
@@ -130,15 +136,15 @@ fn map_headers(kind: RecordKind, headers: &[String]) -> Result<Columns, FileErro
             format!(
                 "表头中有无法识别的列：{}。请使用{}数据标准的字段名称或字段代码（可下载模板对照）",
                 unknown.join("、"),
-                kind.label()
+                catalogue.label
             ),
         ));
     }
     if !dup.is_empty() {
         return Err(FileError::new("file.duplicate_columns", format!("表头中有重复的列：{}", dup.join("；"))));
     }
-    let missing: Vec<String> = kind
-        .fields()
+    let missing: Vec<String> = catalogue
+        .fields
         .iter()
         .filter(|d| d.requirement == Requirement::Required && !seen.contains_key(d.code))
         .map(|d| format!("「{}」（{}）", d.name, d.code))
@@ -526,7 +532,7 @@ fn open_csv(source: Box<dyn Read + Send>, head: &[u8], opts: &ReadOptions) -> Re
                 },
             )
         })?;
-    let columns = map_headers(opts.kind, &headers)?;
+    let columns = map_headers(opts.catalogue, &headers)?;
     Ok(RowReader {
         columns,
         inner: Inner::Csv { reader, record: csv::ByteRecord::new(), number: 1, encoding },
@@ -542,7 +548,7 @@ fn open_xlsx(data: crate::xlsx_in::Shared, opts: &ReadOptions) -> Result<RowRead
     let mut sheet = SheetReader::open(data, opts.sheet.as_deref(), opts.limits)?;
     let (_, header_cells) = sheet.next_row()?.ok_or_else(|| FileError::new("file.empty", "工作表为空"))?;
     let headers: Vec<String> = header_cells.iter().map(cell_text).collect();
-    let columns = map_headers(opts.kind, &headers)?;
+    let columns = map_headers(opts.catalogue, &headers)?;
     Ok(RowReader {
         columns,
         inner: Inner::Xlsx { sheet: Box::new(sheet) },

@@ -369,7 +369,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let Some(encoding) = Encoding::parse(&encoding) else {
                 bail!("不支持的编码 {encoding}，可用 auto、utf-8、gbk、gb18030")
             };
-            let opts = ReadOptions { kind, encoding, sheet, limits: xinjiao_import::Limits::DEFAULT };
+            let opts =
+                ReadOptions { catalogue: kind.catalogue(), encoding, sheet, limits: xinjiao_import::Limits::DEFAULT };
             let reader = match xinjiao_import::open_path(&file, &opts) {
                 Ok(r) => r,
                 Err(e) => {

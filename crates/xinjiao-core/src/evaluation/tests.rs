@@ -408,3 +408,78 @@ proptest! {
         }
     }
 }
+
+mod event_rows {
+    use super::*;
+    use crate::evaluation::events::parse_event_row;
+    use crate::records::diag::CODES;
+    use crate::records::record::FieldValues;
+
+    fn row(pairs: &[(&'static str, &str)]) -> FieldValues {
+        let mut m = FieldValues::new();
+        for (k, v) in [
+            ("PJ_ZTDM", "91350100M000100Y43"),
+            ("PJ_ZTMC", "河源市顺达路桥工程有限公司"),
+            ("PJ_TX", "highway-construction"),
+            ("PJ_SXDM", "HC-04"),
+            ("PJ_FSRQ", "2025-05-06"),
+            ("PJ_YJ", "河交质检〔2025〕3号"),
+        ] {
+            m.insert(k, v.to_string());
+        }
+        for (k, v) in pairs {
+            m.insert(k, v.to_string());
+        }
+        m
+    }
+
+    fn codes(pairs: &[(&'static str, &str)]) -> Vec<(&'static str, &'static str)> {
+        let schemes = Scheme::embedded();
+        match parse_event_row(&row(pairs), &schemes, date(2026, 12, 1)) {
+            Ok(_) => vec![],
+            Err(d) => {
+                for x in &d {
+                    assert!(CODES.iter().any(|(c, _)| *c == x.code), "undocumented code {}", x.code);
+                    assert!(!x.message.is_empty());
+                }
+                d.iter().map(|x| (x.field, x.code)).collect()
+            }
+        }
+    }
+
+    #[test]
+    fn a_valid_row_and_one_rule_broken_at_a_time() {
+        let schemes = Scheme::embedded();
+        let ok = parse_event_row(&row(&[]), &schemes, date(2026, 12, 1)).unwrap();
+        assert_eq!(
+            (ok.scheme.as_str(), ok.item.as_str(), ok.points, ok.person),
+            ("highway-construction", "HC-04", None, false)
+        );
+        // The scheme by its Chinese name; a range item with its points.
+        let by_name = parse_event_row(
+            &row(&[("PJ_TX", "公路施工企业信用评价"), ("PJ_SXDM", "HC-05"), ("PJ_FZ", "-7.5")]),
+            &schemes,
+            date(2026, 12, 1),
+        )
+        .unwrap();
+        assert_eq!(by_name.points, Some(Points(-75)));
+        assert_eq!(codes(&[("PJ_ZTDM", "")]), [("PJ_ZTDM", "field.required")]);
+        assert_eq!(codes(&[("PJ_ZTDM", "91350100M000100Y44")]), [("PJ_ZTDM", "uscc.check_digit")]);
+        assert_eq!(codes(&[("PJ_ZTDM", "110101199003074478")]), [("PJ_ZTDM", "id_card.check_digit")]);
+        assert_eq!(codes(&[("PJ_ZTDM", "ABC")]), [("PJ_ZTDM", "subject.code")]);
+        assert_eq!(codes(&[("PJ_ZTDM", "110101199003074477")]), [("PJ_ZTDM", "subject.kind_mismatch")]);
+        assert_eq!(codes(&[("PJ_TX", "no-such")]), [("PJ_TX", "scheme.unknown")]);
+        assert_eq!(codes(&[("PJ_SXDM", "HC-99")]), [("PJ_SXDM", "item.unknown")]);
+        assert_eq!(codes(&[("PJ_SXDM", "HC-05")]), [("PJ_FZ", "points.required")]);
+        assert_eq!(codes(&[("PJ_SXDM", "HC-05"), ("PJ_FZ", "-21")]), [("PJ_FZ", "points.range")]);
+        assert_eq!(codes(&[("PJ_SXDM", "HC-05"), ("PJ_FZ", "-2.25")]), [("PJ_FZ", "points.range")]);
+        assert_eq!(codes(&[("PJ_FZ", "-2")]), [("PJ_FZ", "points.not_allowed")]);
+        assert_eq!(codes(&[("PJ_FSRQ", "2027-01-01")]), [("PJ_FSRQ", "date.future")]);
+        assert_eq!(codes(&[("PJ_FSRQ", "明天")]), [("PJ_FSRQ", "date.format")]);
+        assert_eq!(codes(&[("PJ_YJ", &"文".repeat(201))]), [("PJ_YJ", "field.too_long")]);
+        // A person's scheme takes an ID card number.
+        let taxi = [("PJ_TX", "taxi-driver"), ("PJ_SXDM", "TX-01"), ("PJ_ZTDM", "110101199003074477")];
+        assert_eq!(codes(&taxi), []);
+        assert_eq!(codes(&[("PJ_TX", "taxi-driver"), ("PJ_SXDM", "TX-01")]), [("PJ_ZTDM", "subject.kind_mismatch")]);
+    }
+}

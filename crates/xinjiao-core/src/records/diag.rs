@@ -45,6 +45,13 @@ pub const CODES: &[(&str, &str)] = &[
     ("penalty.license_ref_required", "暂扣或吊销许可证件时须填写证照名称及编号"),
     ("license.decision_no_required", "行政许可决定文书号与许可编号不能同时为空"),
     ("value.control_chars", "字段含有控制字符（自由文本只允许制表符和换行）"),
+    ("subject.code", "主体代码既不是有效的统一社会信用代码，也不是有效的身份证号码（信用事件）"),
+    ("subject.kind_mismatch", "主体代码的种类与评价体系的评价对象不符（信用事件）"),
+    ("scheme.unknown", "评价体系不存在（信用事件）"),
+    ("item.unknown", "事项代码不在评价体系当时施行版本的事项目录中（信用事件）"),
+    ("points.required", "该事项的分值须填写（信用事件）"),
+    ("points.range", "分值超出该事项的范围或多于一位小数（信用事件）"),
+    ("points.not_allowed", "该事项分值固定，分值应留空（信用事件）"),
     ("personal.in_text", "提醒（不拒绝）：字段中有疑似身份证号码、手机号码或银行卡号，公开时自动遮蔽"),
 ];
 

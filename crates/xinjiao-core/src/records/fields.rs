@@ -47,6 +47,19 @@ impl RecordKind {
     pub fn field(self, code: &str) -> Option<&'static FieldDef> {
         self.fields().iter().find(|f| f.code == code)
     }
+    /// The catalogue files of this kind are read with.
+    pub fn catalogue(self) -> Catalogue {
+        Catalogue { label: self.label(), fields: self.fields() }
+    }
+}
+
+/// The columns a kind of file may have: the dual-disclosure standard's
+/// catalogues, or another (credit events).
+#[derive(Debug, Clone, Copy)]
+pub struct Catalogue {
+    /// What the file holds, in Chinese (行政处罚, 信用事件).
+    pub label: &'static str,
+    pub fields: &'static [FieldDef],
 }
 
 /// Whether a field must be filled.
@@ -139,7 +152,8 @@ impl FieldDef {
     }
 }
 
-const fn f(
+/// A field definition (for the catalogues here and in other modules).
+pub(crate) const fn f(
     code: &'static str,
     name: &'static str,
     aliases: &'static [&'static str],
@@ -233,8 +247,12 @@ pub static LICENSE_FIELDS: &[FieldDef] = &[
 /// Chinese name or an alias, with or without the `代码_N` prefix or the unit in
 /// brackets, full- or half-width.
 pub fn match_header(kind: RecordKind, header: &str) -> Option<&'static FieldDef> {
+    match_header_in(kind.fields(), header)
+}
+
+/// [`match_header`] in any catalogue.
+pub fn match_header_in(fields: &'static [FieldDef], header: &str) -> Option<&'static FieldDef> {
     let wanted = header_variants(header);
-    let fields = kind.fields();
     // A code match wins outright.
     let h = crate::records::text::normalize_header(header);
     if let Some(def) = fields.iter().find(|d| d.code == h) {

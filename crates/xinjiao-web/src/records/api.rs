@@ -175,7 +175,8 @@ async fn import_file(
         })?,
     };
     let filename = q.filename.unwrap_or_else(|| "upload.csv".into());
-    let opts = ReadOptions { kind, encoding, sheet: q.sheet, limits: xinjiao_import::Limits::DEFAULT };
+    let opts =
+        ReadOptions { catalogue: kind.catalogue(), encoding, sheet: q.sheet, limits: xinjiao_import::Limits::DEFAULT };
     if body.is_empty() {
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "file.empty", "请求体为空：应为要导入的文件"));
     }

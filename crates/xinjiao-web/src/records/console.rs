@@ -155,7 +155,8 @@ async fn upload(
         let msg = "请选择要上传的文件（所选文件为空）。".to_string();
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render_home(&st, &user, Some(msg)).await?).into_response());
     };
-    let opts = ReadOptions { kind, encoding, sheet: None, limits: xinjiao_import::Limits::DEFAULT };
+    let opts =
+        ReadOptions { catalogue: kind.catalogue(), encoding, sheet: None, limits: xinjiao_import::Limits::DEFAULT };
     let wctx = ctx(&st, &user, format!("上传文件 {filename}"));
     let today = st.today();
     let store = st.store.clone();
