@@ -4,6 +4,7 @@
 
 pub mod engine;
 pub mod events;
+pub mod penalties;
 pub mod scheme;
 
 #[cfg(test)]

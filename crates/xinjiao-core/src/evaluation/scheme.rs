@@ -436,8 +436,13 @@ fn parse_version(v: &toml::Table) -> Result<SchemeVersion, String> {
     let mut mappings = Vec::new();
     for m in tables(v, "mapping")? {
         let item = string(m, "item")?;
-        if !items.iter().any(|i| i.code == item) {
-            return Err(format!("[[version.mapping]] 引用了不存在的事项 {item}"));
+        match items.iter().find(|i| i.code == item) {
+            None => return Err(format!("[[version.mapping]] 引用了不存在的事项 {item}")),
+            // A penalty carries no points: it maps to items of fixed points.
+            Some(i) if i.points.is_none() => {
+                return Err(format!("[[version.mapping]] 的事项 {item} 须为固定分值（处罚记录不带分值）"));
+            }
+            Some(_) => {}
         }
         let (text, classes) = (strings(m, "text")?, strings(m, "classes")?);
         if text.is_empty() && classes.is_empty() {

@@ -483,3 +483,63 @@ mod event_rows {
         assert_eq!(codes(&[("PJ_TX", "taxi-driver"), ("PJ_SXDM", "TX-01")]), [("PJ_ZTDM", "subject.kind_mismatch")]);
     }
 }
+
+mod penalties {
+    use super::*;
+    use crate::evaluation::penalties::{PenaltyFacts, penalty_events};
+
+    fn facts<'a>(violation: &'a str, basis: &'a str, person: bool) -> PenaltyFacts<'a> {
+        PenaltyFacts {
+            decision_no: "河交罚〔2025〕1号",
+            person,
+            violation,
+            basis,
+            classes: vec!["罚款"],
+            decided: date(2025, 5, 6),
+            known_from: date(2025, 5, 8),
+            void_from: None,
+            until: Some(date(2025, 5, 13)),
+        }
+    }
+
+    #[test]
+    fn penalties_map_to_the_items_their_schemes_name() {
+        let schemes = Scheme::embedded();
+        let got = |f: &PenaltyFacts| -> Vec<(String, String)> {
+            penalty_events(&schemes, f).into_iter().map(|(s, e)| (s, e.item)).collect()
+        };
+        assert_eq!(
+            got(&facts("超限运输", "《公路安全保护条例》第六十四条", false)),
+            [("road-transport".into(), "RT-01".into())]
+        );
+        // The more specific mapping first: a serious act.
+        assert_eq!(
+            got(&facts("严重违法超限运输", "《公路安全保护条例》第六十六条", false)),
+            [("road-transport".into(), "RT-S01".into())]
+        );
+        // By the legal basis text.
+        assert_eq!(
+            got(&facts("施工现场安全防护不到位", "《公路水运工程安全生产监督管理办法》第六十条", false)),
+            [("highway-construction".into(), "HC-01".into())]
+        );
+        // A person's penalty goes to the persons' scheme only.
+        assert_eq!(
+            got(&facts("网约车未取得经营许可从事经营", "《网络预约出租汽车经营服务管理暂行办法》", true)),
+            [("taxi-driver".into(), "TX-04".into())]
+        );
+        assert!(got(&facts("未按规定办理手续", "某条例", false)).is_empty(), "no mapping, no event");
+        // The event carries the record's dates.
+        let (_, e) = penalty_events(&schemes, &facts("超限运输", "", false)).remove(0);
+        assert_eq!(
+            (e.source.as_str(), e.date, e.known_from, e.penalty_until),
+            ("河交罚〔2025〕1号", date(2025, 5, 6), date(2025, 5, 8), Some(date(2025, 5, 13)))
+        );
+    }
+
+    #[test]
+    fn a_mapping_to_an_item_without_fixed_points_is_refused() {
+        let text = include_str!("../../../../rules/evaluation/highway-construction.toml")
+            .replace("item = \"HC-02\"", "item = \"HC-05\"");
+        assert!(Scheme::parse(&text).unwrap_err().contains("须为固定分值"));
+    }
+}
