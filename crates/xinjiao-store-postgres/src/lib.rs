@@ -38,6 +38,7 @@ use xinjiao_store::{
 mod accounts;
 mod audit;
 mod calendar;
+mod evaluation;
 mod installation;
 mod lifecycle;
 mod organisation;
@@ -60,6 +61,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (12, "tokens_and_disabled_users", include_str!("../migrations/0012_tokens_and_disabled_users.sql")),
     (13, "ownership", include_str!("../migrations/0013_ownership.sql")),
     (14, "batch_events", include_str!("../migrations/0014_batch_events.sql")),
+    (15, "evaluation", include_str!("../migrations/0015_evaluation.sql")),
 ];
 
 /// Connections kept open between calls (more than the server's blocking

@@ -126,6 +126,45 @@ impl Prepared {
     }
 }
 
+/// Finds the subject `info` names by its identity, or creates it as a
+/// record write does (outside a record stream: credit events); never
+/// renames an existing subject.
+pub(crate) fn find_or_create_subject(
+    tx: &mut Transaction<'_>,
+    ctx: &WriteContext,
+    info: &xinjiao_core::records::record::SubjectInfo,
+) -> Result<i64> {
+    let identity = info.identity_key();
+    if let Some(r) = tx.query_opt("SELECT id FROM subjects WHERE identity_key = $1", &[&identity]).map_err(err)? {
+        return Ok(r.get(0));
+    }
+    let uscc = info.uscc.as_ref().map(|u| u.to_string());
+    let id_doc_no = info.id_doc.as_ref().map(|d| d.expose().to_string());
+    let id: i64 = tx
+        .query_one(
+            "INSERT INTO subjects (public_key, identity_key, kind, name, name_norm, uscc, id_doc_no, legal_rep, created_at, updated_at)
+             VALUES ($1, $1, $2, $3, $4, $5, $6, $7, $8::text::timestamptz, $8::text::timestamptz) RETURNING id",
+            &[
+                &identity,
+                &info.kind.as_str(),
+                &info.name,
+                &normalize_for_search(&info.name),
+                &uscc,
+                &id_doc_no,
+                &info.legal_rep,
+                &ctx.at.to_string(),
+            ],
+        )
+        .map_err(err)?
+        .get(0);
+    if uscc.is_none() {
+        tx.execute("UPDATE subjects SET public_key = 'P' || id WHERE id = $1", &[&id]).map_err(err)?;
+    }
+    let detail = serde_json::json!({"name": info.name, "department_id": ctx.department_id}).to_string();
+    super::audit::insert_event(tx, ctx, "subject.created", Some(id), None, &detail)?;
+    Ok(id)
+}
+
 pub(crate) type SubjectCache = std::collections::HashMap<String, (i64, String, Option<String>)>;
 
 /// Computes and stores the window of record `id`'s version in force, in the caller's transaction.

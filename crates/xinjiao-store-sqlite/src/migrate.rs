@@ -20,6 +20,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (12, "tokens_and_disabled_users", include_str!("../migrations/0012_tokens_and_disabled_users.sql")),
     (13, "ownership", include_str!("../migrations/0013_ownership.sql")),
     (14, "batch_events", include_str!("../migrations/0014_batch_events.sql")),
+    (15, "evaluation", include_str!("../migrations/0015_evaluation.sql")),
 ];
 
 /// Applies every pending migration.

@@ -303,6 +303,41 @@ pub(crate) fn upsert_subject(
     }
 }
 
+/// Finds the subject `info` names by its identity, or creates it as a
+/// record write does (outside a record stream: credit events); never
+/// renames an existing subject.
+pub(crate) fn find_or_create_subject(
+    tx: &Connection,
+    ctx: &WriteContext,
+    info: &xinjiao_core::records::record::SubjectInfo,
+) -> rusqlite::Result<i64> {
+    let identity = info.identity_key();
+    if let Some(id) = tx
+        .prepare_cached("SELECT id FROM subjects WHERE identity_key = ?1")?
+        .query_row([&identity], |r| r.get(0))
+        .optional()?
+    {
+        return Ok(id);
+    }
+    let uscc = info.uscc.as_ref().map(|u| u.to_string());
+    let id_doc_no = info.id_doc.as_ref().map(|d| d.expose().to_string());
+    let norm = normalize_for_search(&info.name);
+    let at = ctx.at.to_string();
+    tx.prepare_cached(
+        "INSERT INTO subjects (public_key, identity_key, kind, name, name_norm, uscc, id_doc_no, legal_rep, created_at, updated_at)
+         VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+    )?
+    .execute(params![identity, info.kind.as_str(), info.name, norm, uscc, id_doc_no, info.legal_rep, at])?;
+    let id = tx.last_insert_rowid();
+    if uscc.is_none() {
+        tx.prepare_cached("UPDATE subjects SET public_key = 'P' || id WHERE id = ?1")?.execute([id])?;
+    }
+    tx.prepare_cached("INSERT INTO subjects_fts(rowid, name_norm) VALUES (?1, ?2)")?.execute(params![id, norm])?;
+    let detail = serde_json::json!({"name": info.name, "department_id": ctx.department_id}).to_string();
+    insert_event(tx, ctx, "subject.created", Some(id), None, &detail)?;
+    Ok(id)
+}
+
 /// An existing record as a write finds it.
 pub(crate) struct Found {
     pub(crate) id: i64,

@@ -272,6 +272,50 @@ pub const DUMP_TABLES: &[DumpTable] = {
             ],
             1,
         ),
+        (
+            "credit_events",
+            &[
+                ("id", Int),
+                ("scheme", Text),
+                ("subject_id", Int),
+                ("item", Text),
+                ("points", Int),
+                ("event_date", Date),
+                ("basis", Text),
+                ("known_from", Date),
+                ("void_from", Date),
+                ("created_at", Timestamp),
+                ("created_by", Text),
+            ],
+            1,
+        ),
+        (
+            "evaluation_runs",
+            &[
+                ("id", Int),
+                ("scheme", Text),
+                ("cycle_year", Int),
+                ("as_of", Date),
+                ("version", Text),
+                ("final_from", Date),
+                ("created_at", Timestamp),
+                ("created_by", Text),
+            ],
+            1,
+        ),
+        (
+            "evaluations",
+            &[
+                ("run_id", Int),
+                ("subject_id", Int),
+                ("score", Int),
+                ("demerits", Int),
+                ("grade", Text),
+                ("explanation", Text),
+                ("fingerprint", Text),
+            ],
+            2,
+        ),
     ]
 };
 

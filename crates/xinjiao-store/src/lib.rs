@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod calendar;
+pub mod evaluation;
 pub mod installation;
 pub mod lifecycle;
 pub mod organisation;
@@ -19,6 +20,7 @@ pub mod suite;
 pub use accounts::*;
 pub use audit::*;
 pub use calendar::*;
+pub use evaluation::{EvaluationStore, EventOutcome, NewCreditEvent, NewRun, PenaltyInput, Run, StoredResult};
 pub use installation::*;
 pub use lifecycle::*;
 pub use organisation::*;
@@ -141,6 +143,7 @@ pub trait Store:
     + AccountStore
     + AuditStore
     + CalendarStore
+    + EvaluationStore
     + InstallationStore
 {
 }
@@ -153,6 +156,7 @@ impl<
         + AccountStore
         + AuditStore
         + CalendarStore
+        + EvaluationStore
         + InstallationStore
         + ?Sized,
 > Store for T

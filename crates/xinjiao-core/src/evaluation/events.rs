@@ -47,6 +47,32 @@ pub struct EventRow {
     pub basis: String,
 }
 
+impl EventRow {
+    /// The subject the row names, as a record would name it (an individual
+    /// business by its code's category 92).
+    pub fn subject_info(&self) -> crate::records::record::SubjectInfo {
+        use crate::records::record::{IdDoc, IdDocType, SubjectInfo, SubjectKind};
+        let uscc = (!self.person).then(|| crate::records::ids::Uscc::parse(&self.subject_code).ok()).flatten();
+        SubjectInfo {
+            kind: match (self.person, self.subject_code.starts_with("92")) {
+                (true, _) => SubjectKind::NaturalPerson,
+                (false, true) => SubjectKind::IndividualBusiness,
+                (false, false) => SubjectKind::Organization,
+            },
+            name: self.subject_name.clone(),
+            uscc,
+            reg_no: None,
+            org_code: None,
+            tax_no: None,
+            institution_no: None,
+            social_org_no: None,
+            legal_rep: None,
+            legal_rep_id: None,
+            id_doc: self.person.then(|| IdDoc::new(IdDocType::IdCard, self.subject_code.clone())),
+        }
+    }
+}
+
 /// Checks a row against the schemes as of `today`: a subject code with its
 /// check digit (of the kind the scheme evaluates), a known scheme (by code
 /// or name) and an item of the version in force on the event's date, points

@@ -110,6 +110,10 @@ pub struct IdDoc {
 }
 
 impl IdDoc {
+    /// A document of `doc_type` with `number` (checked by the caller).
+    pub fn new(doc_type: IdDocType, number: impl Into<String>) -> IdDoc {
+        IdDoc { doc_type, number: number.into() }
+    }
     /// The full number; public output must use [`IdDoc::masked`].
     pub fn expose(&self) -> &str {
         &self.number

@@ -12,6 +12,7 @@ use xinjiao_core::{Date, Record};
 mod accounts;
 mod audit;
 mod calendar;
+mod evaluation;
 mod installation;
 mod lifecycle;
 mod organisation;
@@ -21,6 +22,7 @@ mod reporting;
 pub use accounts::*;
 pub use audit::*;
 pub use calendar::*;
+pub use evaluation::*;
 pub use installation::*;
 pub use lifecycle::*;
 pub use organisation::*;
@@ -61,7 +63,8 @@ macro_rules! store_tests {
             reviewed_changes_keep_the_approved_version_public,
             records_created_together_share_one_event,
             events_are_appended_and_raise_the_data_version,
-            authority_counts_follow_the_filter
+            authority_counts_follow_the_filter,
+            credit_events_and_evaluation_runs
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {

@@ -44,6 +44,8 @@ pub const EVENT_LABELS: &[(&str, &str)] = &[
     ("user.enabled", "启用工作人员账号"),
     ("api_token.created", "创建 API 令牌"),
     ("api_token.revoked", "吊销 API 令牌"),
+    ("credit_event.created", "登记信用事件"),
+    ("evaluation.run", "开展信用评价"),
 ];
 
 /// The Chinese name of an event type (an unknown type: 其他操作).
@@ -88,6 +90,13 @@ const DETAIL_KEYS: &[(&str, &str)] = &[
     ("attachments", "附件数"),
     ("by", "方式"),
     ("id", "编号"),
+    ("scheme", "评价体系"),
+    ("item", "评价事项"),
+    ("basis", "依据"),
+    ("run_id", "评价批次"),
+    ("cycle", "评价周期"),
+    ("as_of", "评价基准日"),
+    ("subjects", "主体数"),
 ];
 
 /// Words for the values the details hold in codes.

@@ -1,0 +1,174 @@
+//! The PostgreSQL backend of credit evaluation ([`xinjiao_store::EvaluationStore`]).
+
+use xinjiao_core::evaluation::engine::CreditEvent;
+use xinjiao_core::evaluation::scheme::Points;
+use xinjiao_store::{EvaluationStore, EventOutcome, NewCreditEvent, NewRun, PenaltyInput, Run, StoredResult};
+
+use super::audit::insert_event;
+use super::records::find_or_create_subject;
+use super::*;
+
+fn opt_date(s: Option<&str>) -> Result<Option<Date>> {
+    s.map(parse_date).transpose()
+}
+
+impl EvaluationStore for PgStore {
+    fn write_credit_events(&self, ctx: &WriteContext, events: &[NewCreditEvent]) -> Result<Vec<EventOutcome>> {
+        self.write(|tx| {
+            let day = ctx.china_date().to_string();
+            let at = ctx.at.to_string();
+            let insert = tx
+                .prepare(
+                    "INSERT INTO credit_events (scheme, subject_id, item, points, event_date, basis, known_from, created_at, created_by)
+                     VALUES ($1, $2, $3, $4, $5::text::date, $6, $7::text::date, $8::text::timestamptz, $9) ON CONFLICT DO NOTHING",
+                )
+                .map_err(err)?;
+            let mut out = Vec::with_capacity(events.len());
+            for e in events {
+                let subject_id = find_or_create_subject(tx, ctx, &e.subject)?;
+                let inserted = tx
+                    .execute(
+                        &insert,
+                        &[&e.scheme, &subject_id, &e.item, &e.points, &e.date.to_string(), &e.basis, &day, &at, &ctx.actor],
+                    )
+                    .map_err(err)?;
+                if inserted == 1 {
+                    let detail = serde_json::json!({"scheme": e.scheme, "item": e.item, "basis": e.basis}).to_string();
+                    insert_event(tx, ctx, "credit_event.created", Some(subject_id), None, &detail)?;
+                    out.push(EventOutcome::Created { subject_id });
+                } else {
+                    out.push(EventOutcome::Unchanged { subject_id });
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn credit_events(&self, scheme: &str) -> Result<Vec<(i64, CreditEvent)>> {
+        self.rows(
+            "SELECT subject_id, basis, item, points, event_date::text, known_from::text, void_from::text FROM credit_events
+             WHERE scheme = $1 ORDER BY subject_id, event_date, id",
+            &[&scheme],
+            |r| {
+                Ok((
+                    r.get(0),
+                    CreditEvent {
+                        source: r.get(1),
+                        item: r.get(2),
+                        points: r.get::<_, Option<i64>>(3).map(Points),
+                        date: parse_date(r.get(4))?,
+                        known_from: parse_date(r.get(5))?,
+                        void_from: opt_date(r.get(6))?,
+                        penalty_until: None,
+                    },
+                ))
+            },
+        )
+    }
+
+    fn penalty_inputs(&self) -> Result<Vec<PenaltyInput>> {
+        self.rows(
+            "SELECT r.subject_id, s.kind, r.decision_no, r.decision_date::text, r.published_on::text,
+                    least(r.withdrawn_on, r.repaired_on)::text, v.fields
+             FROM records r JOIN subjects s ON s.id = r.subject_id
+             JOIN record_versions v ON v.record_id = r.id AND v.version = r.version
+             WHERE r.kind = 'penalty' AND r.published_on IS NOT NULL ORDER BY r.id",
+            &[],
+            |r| {
+                let fields: &str = r.get(6);
+                Ok(PenaltyInput {
+                    subject_id: r.get(0),
+                    person: r.get::<_, &str>(1) == SubjectKind::NaturalPerson.as_str(),
+                    decision_no: r.get(2),
+                    decision_date: parse_date(r.get(3))?,
+                    published_on: opt_date(r.get(4))?,
+                    void_from: opt_date(r.get(5))?,
+                    fields: serde_json::from_str(fields).map_err(|e| bad(e.to_string()))?,
+                })
+            },
+        )
+    }
+
+    fn store_evaluation_run(&self, ctx: &WriteContext, run: &NewRun, results: &[StoredResult]) -> Result<i64> {
+        self.write(|tx| {
+            let id: i64 = tx
+                .query_one(
+                    "INSERT INTO evaluation_runs (scheme, cycle_year, as_of, version, final_from, created_at, created_by)
+                     VALUES ($1, $2, $3::text::date, $4, $5::text::date, $6::text::timestamptz, $7) RETURNING id",
+                    &[
+                        &run.scheme,
+                        &i64::from(run.cycle_year),
+                        &run.as_of.to_string(),
+                        &run.version,
+                        &run.final_from.to_string(),
+                        &ctx.at.to_string(),
+                        &ctx.actor,
+                    ],
+                )
+                .map_err(err)?
+                .get(0);
+            let insert = tx
+                .prepare(
+                    "INSERT INTO evaluations (run_id, subject_id, score, demerits, grade, explanation, fingerprint)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .map_err(err)?;
+            for r in results {
+                tx.execute(&insert, &[&id, &r.subject_id, &r.score, &r.demerits, &r.grade, &r.explanation, &r.fingerprint])
+                    .map_err(err)?;
+            }
+            let detail = serde_json::json!({"run_id": id, "scheme": run.scheme, "cycle": run.cycle_year,
+                "as_of": run.as_of.to_string(), "subjects": results.len()})
+            .to_string();
+            insert_event(tx, ctx, "evaluation.run", None, None, &detail)?;
+            Ok(id)
+        })
+    }
+
+    fn evaluation_runs(&self, scheme: &str) -> Result<Vec<Run>> {
+        self.rows(
+            "SELECT id, scheme, cycle_year, as_of::text, version, final_from::text,
+                    (extract(epoch from created_at) * 1000000)::bigint, created_by
+             FROM evaluation_runs WHERE scheme = $1 ORDER BY id DESC",
+            &[&scheme],
+            |r| {
+                Ok(Run {
+                    id: r.get(0),
+                    scheme: r.get(1),
+                    cycle_year: i16::try_from(r.get::<_, i64>(2)).map_err(|e| bad(e.to_string()))?,
+                    as_of: parse_date(r.get(3))?,
+                    version: r.get(4),
+                    final_from: parse_date(r.get(5))?,
+                    created_at: ts_micros(r.get(6))?,
+                    created_by: r.get(7),
+                })
+            },
+        )
+    }
+
+    fn evaluation_results(&self, run_id: i64) -> Result<Vec<StoredResult>> {
+        self.rows(
+            "SELECT e.subject_id, s.public_key, e.score, e.demerits, e.grade, e.explanation, e.fingerprint
+             FROM evaluations e JOIN subjects s ON s.id = e.subject_id WHERE e.run_id = $1 ORDER BY s.public_key",
+            &[&run_id],
+            |r| {
+                Ok(StoredResult {
+                    subject_id: r.get(0),
+                    subject_key: r.get(1),
+                    score: r.get(2),
+                    demerits: r.get(3),
+                    grade: r.get(4),
+                    explanation: r.get(5),
+                    fingerprint: r.get(6),
+                })
+            },
+        )
+    }
+
+    fn subject_keys(&self, ids: &[i64]) -> Result<BTreeMap<i64, String>> {
+        let rows = self.rows("SELECT id, public_key FROM subjects WHERE id = ANY($1)", &[&ids], |r| {
+            Ok((r.get::<_, i64>(0), r.get::<_, String>(1)))
+        })?;
+        Ok(rows.into_iter().collect())
+    }
+}

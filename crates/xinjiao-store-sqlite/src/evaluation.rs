@@ -1,0 +1,191 @@
+//! The SQLite backend of credit evaluation ([`xinjiao_store::EvaluationStore`]).
+
+use xinjiao_core::evaluation::engine::CreditEvent;
+use xinjiao_core::evaluation::scheme::Points;
+use xinjiao_store::{EvaluationStore, EventOutcome, NewCreditEvent, NewRun, PenaltyInput, Run, StoredResult};
+
+use super::audit::insert_event;
+use super::records::find_or_create_subject;
+use super::*;
+
+impl EvaluationStore for SqliteStore {
+    fn write_credit_events(&self, ctx: &WriteContext, events: &[NewCreditEvent]) -> Result<Vec<EventOutcome>> {
+        self.write(|tx| {
+            let day = ctx.china_date().to_string();
+            let mut out = Vec::with_capacity(events.len());
+            for e in events {
+                let subject_id = find_or_create_subject(tx, ctx, &e.subject).map_err(err)?;
+                let inserted = tx
+                    .prepare_cached(
+                        "INSERT INTO credit_events (scheme, subject_id, item, points, event_date, basis, known_from, created_at, created_by)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING",
+                    )
+                    .and_then(|mut st| {
+                        st.execute(params![
+                            e.scheme,
+                            subject_id,
+                            e.item,
+                            e.points,
+                            e.date.to_string(),
+                            e.basis,
+                            day,
+                            ctx.at.to_string(),
+                            ctx.actor
+                        ])
+                    })
+                    .map_err(err)?;
+                if inserted == 1 {
+                    let detail = serde_json::json!({"scheme": e.scheme, "item": e.item, "basis": e.basis}).to_string();
+                    insert_event(tx, ctx, "credit_event.created", Some(subject_id), None, &detail).map_err(err)?;
+                    out.push(EventOutcome::Created { subject_id });
+                } else {
+                    out.push(EventOutcome::Unchanged { subject_id });
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn credit_events(&self, scheme: &str) -> Result<Vec<(i64, CreditEvent)>> {
+        self.read(|c| {
+            c.prepare_cached(
+                "SELECT subject_id, basis, item, points, event_date, known_from, void_from FROM credit_events
+                 WHERE scheme = ?1 ORDER BY subject_id, event_date, id",
+            )?
+            .query_map([scheme], |r| {
+                Ok((
+                    r.get(0)?,
+                    CreditEvent {
+                        source: r.get(1)?,
+                        item: r.get(2)?,
+                        points: r.get::<_, Option<i64>>(3)?.map(Points),
+                        date: date(r.get(4)?)?,
+                        known_from: date(r.get(5)?)?,
+                        void_from: r.get::<_, Option<String>>(6)?.map(date).transpose()?,
+                        penalty_until: None,
+                    },
+                ))
+            })?
+            .collect()
+        })
+    }
+
+    fn penalty_inputs(&self) -> Result<Vec<PenaltyInput>> {
+        self.read(|c| {
+            c.prepare_cached(
+                "SELECT r.subject_id, s.kind, r.decision_no, r.decision_date, r.published_on,
+                        CASE WHEN r.withdrawn_on IS NULL THEN r.repaired_on WHEN r.repaired_on IS NULL THEN r.withdrawn_on
+                             ELSE min(r.withdrawn_on, r.repaired_on) END, v.fields
+                 FROM records r JOIN subjects s ON s.id = r.subject_id
+                 JOIN record_versions v ON v.record_id = r.id AND v.version = r.version
+                 WHERE r.kind = 'penalty' AND r.published_on IS NOT NULL ORDER BY r.id",
+            )?
+            .query_map([], |r| {
+                let fields: String = r.get(6)?;
+                Ok(PenaltyInput {
+                    subject_id: r.get(0)?,
+                    person: r.get::<_, String>(1)? == SubjectKind::NaturalPerson.as_str(),
+                    decision_no: r.get(2)?,
+                    decision_date: date(r.get(3)?)?,
+                    published_on: r.get::<_, Option<String>>(4)?.map(date).transpose()?,
+                    void_from: r.get::<_, Option<String>>(5)?.map(date).transpose()?,
+                    fields: serde_json::from_str(&fields).unwrap_or_default(),
+                })
+            })?
+            .collect()
+        })
+    }
+
+    fn store_evaluation_run(&self, ctx: &WriteContext, run: &NewRun, results: &[StoredResult]) -> Result<i64> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO evaluation_runs (scheme, cycle_year, as_of, version, final_from, created_at, created_by)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    run.scheme,
+                    run.cycle_year,
+                    run.as_of.to_string(),
+                    run.version,
+                    run.final_from.to_string(),
+                    ctx.at.to_string(),
+                    ctx.actor
+                ],
+            )
+            .map_err(err)?;
+            let id = tx.last_insert_rowid();
+            {
+                let mut st = tx
+                    .prepare_cached(
+                        "INSERT INTO evaluations (run_id, subject_id, score, demerits, grade, explanation, fingerprint)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    )
+                    .map_err(err)?;
+                for r in results {
+                    st.execute(params![id, r.subject_id, r.score, r.demerits, r.grade, r.explanation, r.fingerprint])
+                        .map_err(err)?;
+                }
+            }
+            let detail = serde_json::json!({"run_id": id, "scheme": run.scheme, "cycle": run.cycle_year,
+                "as_of": run.as_of.to_string(), "subjects": results.len()})
+            .to_string();
+            insert_event(tx, ctx, "evaluation.run", None, None, &detail).map_err(err)?;
+            Ok(id)
+        })
+    }
+
+    fn evaluation_runs(&self, scheme: &str) -> Result<Vec<Run>> {
+        self.read(|c| {
+            c.prepare_cached(
+                "SELECT id, scheme, cycle_year, as_of, version, final_from, created_at, created_by FROM evaluation_runs
+                 WHERE scheme = ?1 ORDER BY id DESC",
+            )?
+            .query_map([scheme], |r| {
+                Ok(Run {
+                    id: r.get(0)?,
+                    scheme: r.get(1)?,
+                    cycle_year: r.get(2)?,
+                    as_of: date(r.get(3)?)?,
+                    version: r.get(4)?,
+                    final_from: date(r.get(5)?)?,
+                    created_at: ts(r.get(6)?)?,
+                    created_by: r.get(7)?,
+                })
+            })?
+            .collect()
+        })
+    }
+
+    fn evaluation_results(&self, run_id: i64) -> Result<Vec<StoredResult>> {
+        self.read(|c| {
+            c.prepare_cached(
+                "SELECT e.subject_id, s.public_key, e.score, e.demerits, e.grade, e.explanation, e.fingerprint
+                 FROM evaluations e JOIN subjects s ON s.id = e.subject_id WHERE e.run_id = ?1 ORDER BY s.public_key",
+            )?
+            .query_map([run_id], |r| {
+                Ok(StoredResult {
+                    subject_id: r.get(0)?,
+                    subject_key: r.get(1)?,
+                    score: r.get(2)?,
+                    demerits: r.get(3)?,
+                    grade: r.get(4)?,
+                    explanation: r.get(5)?,
+                    fingerprint: r.get(6)?,
+                })
+            })?
+            .collect()
+        })
+    }
+
+    fn subject_keys(&self, ids: &[i64]) -> Result<BTreeMap<i64, String>> {
+        self.read(|c| {
+            let mut st = c.prepare_cached("SELECT public_key FROM subjects WHERE id = ?1")?;
+            let mut out = BTreeMap::new();
+            for id in ids {
+                if let Some(k) = st.query_row([id], |r| r.get::<_, String>(0)).optional()? {
+                    out.insert(*id, k);
+                }
+            }
+            Ok(out)
+        })
+    }
+}

@@ -1,0 +1,276 @@
+//! Credit evaluation in the database: imported credit events, evaluation
+//! runs and their results ([`EvaluationStore`]), and [`run_evaluation`],
+//! which grades every subject of a scheme's cycle with the pure engine and
+//! stores the run in one transaction.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use xinjiao_core::evaluation::engine::{CreditEvent, Evaluation, Prior, evaluate};
+use xinjiao_core::evaluation::penalties::{PenaltyFacts, penalty_events};
+use xinjiao_core::evaluation::scheme::{Points, Scheme};
+use xinjiao_core::records::record::SubjectInfo;
+
+use crate::*;
+
+/// A credit-event row to store (checked by `parse_event_row`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCreditEvent {
+    pub subject: SubjectInfo,
+    pub scheme: String,
+    pub item: String,
+    /// Tenths of a point (items with a range only).
+    pub points: Option<i64>,
+    pub date: Date,
+    pub basis: String,
+}
+
+/// What storing a credit event did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventOutcome {
+    Created {
+        subject_id: i64,
+    },
+    /// The same event (scheme, subject, item, date, basis) was there.
+    Unchanged {
+        subject_id: i64,
+    },
+}
+
+/// A penalty as the evaluation reads it: its subject, dates and fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PenaltyInput {
+    pub subject_id: i64,
+    pub person: bool,
+    pub decision_no: String,
+    pub decision_date: Date,
+    pub published_on: Option<Date>,
+    /// Withdrawn or repaired from this day.
+    pub void_from: Option<Date>,
+    /// The fields of the version in force.
+    pub fields: BTreeMap<String, String>,
+}
+
+/// A run to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRun {
+    pub scheme: String,
+    pub cycle_year: i16,
+    pub as_of: Date,
+    pub version: String,
+    /// The first day the results are final (after the comment period).
+    pub final_from: Date,
+}
+
+/// A stored run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Run {
+    pub id: i64,
+    pub scheme: String,
+    pub cycle_year: i16,
+    pub as_of: Date,
+    pub version: String,
+    pub final_from: Date,
+    pub created_at: Timestamp,
+    pub created_by: String,
+}
+
+/// A subject's result in a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResult {
+    pub subject_id: i64,
+    /// The subject's public key (its USCC, or `P…` for a person).
+    pub subject_key: String,
+    /// Tenths of a point.
+    pub score: i64,
+    pub demerits: i64,
+    pub grade: String,
+    /// JSON: the items, the rules applied, the 不良记录 conditions.
+    pub explanation: String,
+    /// A checksum of the inputs (FNV-1a; a change detector, not a security measure).
+    pub fingerprint: String,
+}
+
+/// Credit events, evaluation runs and their results.
+pub trait EvaluationStore: Send + Sync {
+    /// Stores credit events in one transaction, creating their subjects as
+    /// record imports do (found by identity; an event never renames a
+    /// subject); each is known from `ctx`'s China day. Appends
+    /// `credit_event.created` for each new event.
+    fn write_credit_events(&self, ctx: &WriteContext, events: &[NewCreditEvent]) -> Result<Vec<EventOutcome>>;
+
+    /// Every credit event of `scheme`: (subject id, event).
+    fn credit_events(&self, scheme: &str) -> Result<Vec<(i64, CreditEvent)>>;
+
+    /// Every published penalty with its subject, dates and current fields.
+    fn penalty_inputs(&self) -> Result<Vec<PenaltyInput>>;
+
+    /// Stores a run and its results in one transaction; appends `evaluation.run`.
+    fn store_evaluation_run(&self, ctx: &WriteContext, run: &NewRun, results: &[StoredResult]) -> Result<i64>;
+
+    /// Runs of `scheme`, newest first.
+    fn evaluation_runs(&self, scheme: &str) -> Result<Vec<Run>>;
+
+    /// The results of a run, by subject key.
+    fn evaluation_results(&self, run_id: i64) -> Result<Vec<StoredResult>>;
+
+    /// The public keys of subjects by id (for results).
+    fn subject_keys(&self, ids: &[i64]) -> Result<BTreeMap<i64, String>>;
+}
+
+/// An evaluation as stored: the result row of `subject`.
+pub fn stored_result(subject_id: i64, subject_key: &str, e: &Evaluation, fingerprint: String) -> StoredResult {
+    let items: Vec<_> = e
+        .items
+        .iter()
+        .map(|a| {
+            serde_json::json!({"item": a.item, "name": a.item_name, "points": a.points.0 as f64 / 10.0,
+                "demerits": a.demerits, "date": a.date.to_string(), "source": a.source})
+        })
+        .collect();
+    let rules: Vec<_> = e.rules.iter().map(|r| serde_json::json!({"rule": r.rule, "why": r.why})).collect();
+    let explanation = serde_json::json!({
+        "version": e.version, "banded_grade": e.banded_grade, "valid_until": e.valid_until.to_string(),
+        "items": items, "rules": rules, "bad_record": e.bad_record,
+    });
+    StoredResult {
+        subject_id,
+        subject_key: subject_key.to_string(),
+        score: e.score.0,
+        demerits: e.demerits,
+        grade: e.grade.clone(),
+        explanation: explanation.to_string(),
+        fingerprint,
+    }
+}
+
+/// The inputs of a subject's evaluation, as one text (for the fingerprint).
+fn inputs_text(version: &str, as_of: Date, events: &[CreditEvent], prior: &[Prior]) -> String {
+    let mut lines: Vec<String> = events
+        .iter()
+        .map(|e| {
+            format!(
+                "{}|{}|{:?}|{}|{}|{:?}|{:?}",
+                e.source, e.item, e.points, e.date, e.known_from, e.void_from, e.penalty_until
+            )
+        })
+        .collect();
+    lines.sort();
+    let mut prior: Vec<String> = prior.iter().map(|p| format!("{}:{}", p.cycle_year, p.grade)).collect();
+    prior.sort();
+    format!("{version}\n{as_of}\n{}\n{}", lines.join("\n"), prior.join(","))
+}
+
+/// Every subject's evaluation inputs for `scheme`: the events (imported and
+/// from penalties) of all times, and the grades of the latest run of each
+/// earlier cycle.
+pub struct Inputs {
+    pub events: BTreeMap<i64, Vec<CreditEvent>>,
+    pub prior: BTreeMap<i64, Vec<Prior>>,
+}
+
+/// Reads the inputs of `scheme` from `store`.
+pub fn evaluation_inputs(store: &dyn Store, schemes: &[Scheme], scheme: &Scheme, cycle_year: i16) -> Result<Inputs> {
+    let mut events: BTreeMap<i64, Vec<CreditEvent>> = BTreeMap::new();
+    for (subject, e) in store.credit_events(&scheme.code)? {
+        events.entry(subject).or_default().push(e);
+    }
+    for p in store.penalty_inputs()? {
+        let get = |k: &str| p.fields.get(k).map(String::as_str).unwrap_or("");
+        let facts = PenaltyFacts {
+            decision_no: &p.decision_no,
+            person: p.person,
+            violation: get("CF_WFXW"),
+            basis: get("CF_YJ"),
+            classes: get("CF_CFLB").split(['、', ';', '；', ',']).map(str::trim).filter(|c| !c.is_empty()).collect(),
+            decided: p.decision_date,
+            known_from: p.published_on.unwrap_or(p.decision_date),
+            void_from: p.void_from,
+            until: xinjiao_core::records::date::parse_date(get("CF_YXQ")),
+        };
+        for (code, e) in penalty_events(schemes, &facts) {
+            if code == scheme.code {
+                events.entry(p.subject_id).or_default().push(e);
+            }
+        }
+    }
+    // The latest run of each earlier cycle holds the grades in force.
+    let mut prior: BTreeMap<i64, Vec<Prior>> = BTreeMap::new();
+    let mut seen = BTreeSet::new();
+    for run in store.evaluation_runs(&scheme.code)? {
+        if run.cycle_year >= cycle_year || !seen.insert(run.cycle_year) {
+            continue;
+        }
+        for r in store.evaluation_results(run.id)? {
+            prior.entry(r.subject_id).or_default().push(Prior { cycle_year: run.cycle_year, grade: r.grade });
+        }
+    }
+    Ok(Inputs { events, prior })
+}
+
+/// Grades every subject with events or earlier results in `scheme`'s cycle
+/// `cycle_year` as of `as_of`, and stores the run (preliminary until the
+/// comment period ends). Returns the run id and the results. An event that
+/// cannot be evaluated (its item no longer in the version) is an error
+/// naming it.
+pub fn run_evaluation(
+    store: &dyn Store,
+    ctx: &WriteContext,
+    schemes: &[Scheme],
+    scheme: &Scheme,
+    cycle_year: i16,
+    as_of: Date,
+    calendar: &xinjiao_core::calendar::Calendar,
+) -> Result<(i64, Vec<StoredResult>)> {
+    let results = evaluate_all(store, schemes, scheme, cycle_year, as_of)?;
+    let cycle =
+        scheme.cycle.cycle(cycle_year).ok_or_else(|| StoreError::Conflict(format!("周期 {cycle_year} 无效")))?;
+    let v = scheme.version_on(as_of.min(cycle.last));
+    let run = NewRun {
+        scheme: scheme.code.clone(),
+        cycle_year,
+        as_of,
+        version: v.id.clone(),
+        final_from: calendar.add_working_days(as_of, v.comment_days).value,
+    };
+    let id = store.store_evaluation_run(ctx, &run, &results)?;
+    Ok((id, results))
+}
+
+/// The results [`run_evaluation`] would store, without storing them (also
+/// what `evaluate --verify` compares stored results with).
+pub fn evaluate_all(
+    store: &dyn Store,
+    schemes: &[Scheme],
+    scheme: &Scheme,
+    cycle_year: i16,
+    as_of: Date,
+) -> Result<Vec<StoredResult>> {
+    let cycle =
+        scheme.cycle.cycle(cycle_year).ok_or_else(|| StoreError::Conflict(format!("周期 {cycle_year} 无效")))?;
+    let inputs = evaluation_inputs(store, schemes, scheme, cycle_year)?;
+    let subjects: BTreeSet<i64> = inputs
+        .events
+        .iter()
+        .filter(|(_, evs)| evs.iter().any(|e| e.counts_on(as_of)))
+        .map(|(s, _)| *s)
+        .chain(inputs.prior.keys().copied())
+        .collect();
+    let ids: Vec<i64> = subjects.iter().copied().collect();
+    let keys = store.subject_keys(&ids)?;
+    let v = scheme.version_on(as_of.min(cycle.last));
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let events: Vec<CreditEvent> = inputs.events.get(&id).cloned().unwrap_or_default();
+        let prior = inputs.prior.get(&id).cloned().unwrap_or_default();
+        let e = evaluate(scheme, cycle, &events, &prior, as_of)
+            .map_err(|e| StoreError::Conflict(format!("{}：{}", e.source, e.message)))?;
+        let fingerprint = crate::installation::migration_checksum(&inputs_text(&v.id, as_of, &events, &prior));
+        out.push(stored_result(id, keys.get(&id).map_or("", String::as_str), &e, fingerprint));
+    }
+    Ok(out)
+}
+
+/// A score as the outputs print it (94.9).
+pub fn score_text(tenths: i64) -> String {
+    Points(tenths).to_string()
+}

@@ -1,0 +1,98 @@
+//! The shared suite's tests of the evaluation capability.
+
+use xinjiao_core::evaluation::scheme::Scheme;
+use xinjiao_core::records::ids::Uscc;
+use xinjiao_core::records::record::{SubjectInfo, SubjectKind};
+
+use crate::evaluation::{evaluate_all, run_evaluation};
+use crate::{EventOutcome, NewCreditEvent, Store};
+
+use super::*;
+
+fn organisation(name: &str, uscc: &str) -> SubjectInfo {
+    SubjectInfo {
+        kind: SubjectKind::Organization,
+        name: name.into(),
+        uscc: Some(Uscc::parse(uscc).unwrap()),
+        reg_no: None,
+        org_code: None,
+        tax_no: None,
+        institution_no: None,
+        social_org_no: None,
+        legal_rep: None,
+        legal_rep_id: None,
+        id_doc: None,
+    }
+}
+
+pub fn credit_events_and_evaluation_runs(store: &dyn Store) {
+    let schemes = Scheme::embedded();
+    let road = schemes.iter().find(|s| s.code == "road-transport").unwrap();
+    let calendar = xinjiao_core::calendar::Calendar::embedded();
+    let (one, seven) = (uscc_for(1), uscc_for(7));
+    // A penalty the road-transport scheme maps (超限运输 → RT-01: -5, 3 demerits).
+    store
+        .write_records(&ctx("clerk"), &[penalty("河源市一号运输有限公司", &one, "河交罚〔2025〕1号", "2025-05-06")])
+        .unwrap();
+    let event = |subject: SubjectInfo, item: &str, points: Option<i64>, date: &str, basis: &str| NewCreditEvent {
+        subject,
+        scheme: "road-transport".into(),
+        item: item.into(),
+        points,
+        date: date.parse().unwrap(),
+        basis: basis.into(),
+    };
+    let events = [
+        event(organisation("河源市一号运输有限公司", &one), "RT-B01", Some(30), "2025-06-01", "河交表〔2025〕1号"),
+        event(organisation("河源市七号物流有限公司", &seven), "RT-03", None, "2025-07-01", "河交检〔2025〕7号"),
+    ];
+    let out = store.write_credit_events(&ctx("coord"), &events).unwrap();
+    assert!(matches!(out[0], EventOutcome::Created { .. }) && matches!(out[1], EventOutcome::Created { .. }));
+    // A subject named only by an event is created as a record import creates it.
+    assert_eq!(store.subject_by_identity(&seven).unwrap().unwrap().name, "河源市七号物流有限公司");
+    // The same events again change nothing.
+    let again = store.write_credit_events(&ctx("coord"), &events).unwrap();
+    assert!(again.iter().all(|o| matches!(o, EventOutcome::Unchanged { .. })));
+    let stored = store.credit_events("road-transport").unwrap();
+    assert_eq!(stored.len(), 2);
+    assert_eq!(stored[0].1.points, Some(xinjiao_core::evaluation::scheme::Points(30)));
+    assert_eq!(stored[0].1.known_from, ctx("x").china_date());
+    let inputs = store.penalty_inputs().unwrap();
+    assert_eq!(inputs.len(), 1);
+    assert_eq!(inputs[0].fields.get("CF_WFXW").map(String::as_str), Some("超限运输"));
+
+    // Cycle 2025 as of a day everything was known: 100 - 5 + 3 = 98 and 100 - 1 = 99.
+    let as_of: Date = "2026-06-01".parse().unwrap();
+    let (run, results) = run_evaluation(store, &ctx("coord"), &schemes, road, 2025, as_of, &calendar).unwrap();
+    let by_key = |rs: &[crate::StoredResult], k: &str| {
+        rs.iter().find(|r| r.subject_key == k).cloned().unwrap_or_else(|| panic!("{k} not in {rs:?}"))
+    };
+    assert_eq!(
+        (by_key(&results, &one).score, by_key(&results, &one).demerits, by_key(&results, &one).grade.as_str()),
+        (980, 3, "AA")
+    );
+    assert_eq!(by_key(&results, &seven).score, 990);
+    let runs = store.evaluation_runs("road-transport").unwrap();
+    assert_eq!(
+        (runs[0].id, runs[0].cycle_year, runs[0].as_of, runs[0].version.as_str()),
+        (run, 2025, as_of, "js-2024")
+    );
+    assert!(runs[0].final_from > as_of, "preliminary during the comment period");
+    assert_eq!(store.evaluation_results(run).unwrap(), results, "stored as computed");
+    assert!(by_key(&results, &one).explanation.contains("河交罚〔2025〕1号"), "the explanation names the record");
+    // As of the day before anything was stored, nothing is known: nobody is graded.
+    let before = evaluate_all(store, &schemes, road, 2025, "2026-05-28".parse().unwrap()).unwrap();
+    assert!(before.is_empty(), "{before:?}");
+    // A withdrawn penalty stops counting from its withdrawal.
+    let id = store.list_records(&crate::RecordFilter::default(), crate::PageRequest::new(1, 10)).unwrap().items[0].id;
+    store.withdraw_record(&ctx("coord"), id, "行政复议撤销", "2026-05-27".parse().unwrap()).unwrap();
+    let after = evaluate_all(store, &schemes, road, 2025, "2026-06-01".parse().unwrap()).unwrap();
+    assert_eq!(by_key(&after, &one).score, 1030);
+    // The next cycle sees this run's grades as the previous cycle's.
+    let (_, next) =
+        run_evaluation(store, &ctx("coord"), &schemes, road, 2026, "2027-01-01".parse().unwrap(), &calendar).unwrap();
+    assert!(by_key(&next, &one).fingerprint != by_key(&results, &one).fingerprint);
+    let runs = store.evaluation_runs("road-transport").unwrap();
+    assert_eq!(runs.iter().map(|r| r.cycle_year).collect::<Vec<_>>(), [2026, 2025], "newest first");
+    assert!(store.events(50).unwrap().iter().any(|e| e.action == "evaluation.run"));
+}
