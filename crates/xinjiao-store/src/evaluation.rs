@@ -143,14 +143,23 @@ pub fn stored_result(subject_id: i64, subject_key: &str, e: &Evaluation, fingerp
     }
 }
 
-/// The inputs of a subject's evaluation, as one text (for the fingerprint).
+/// The inputs of a subject's evaluation as they stood on `as_of`, as one
+/// text (for the fingerprint): what was not known yet, and a withdrawal
+/// after that day, are not part of them.
 fn inputs_text(version: &str, as_of: Date, events: &[CreditEvent], prior: &[Prior]) -> String {
     let mut lines: Vec<String> = events
         .iter()
+        .filter(|e| e.known_from <= as_of)
         .map(|e| {
             format!(
                 "{}|{}|{:?}|{}|{}|{:?}|{:?}",
-                e.source, e.item, e.points, e.date, e.known_from, e.void_from, e.penalty_until
+                e.source,
+                e.item,
+                e.points,
+                e.date,
+                e.known_from,
+                e.void_from.filter(|v| *v <= as_of),
+                e.penalty_until
             )
         })
         .collect();

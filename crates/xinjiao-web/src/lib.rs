@@ -3,7 +3,7 @@
 //! login. The only crate that knows HTTP, JSON and HTML.
 //!
 //! One folder per capability (`records`, `organisation`, `reporting`,
-//! `lifecycle`, `accounts`, `calendar`, `rulebook`), each with its pages, API routes and
+//! `lifecycle`, `accounts`, `calendar`, `rulebook`, `evaluation`), each with its pages, API routes and
 //! view models; they never import each other. All of them use the
 //! [`kernel`] (state, errors, extractors, masking in [`kernel::views`]),
 //! which uses none of them. This file assembles the router from each
@@ -11,6 +11,7 @@
 
 pub mod accounts;
 pub mod calendar;
+pub mod evaluation;
 pub mod kernel;
 pub mod lifecycle;
 mod openapi;

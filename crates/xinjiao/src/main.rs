@@ -121,6 +121,27 @@ enum Command {
         #[command(subcommand)]
         command: WorkdaysCommand,
     },
+    /// Grade every subject of a scheme's cycle (penalties mapped by the
+    /// scheme, imported credit events, earlier results) and store the run as
+    /// preliminary results.
+    Evaluate {
+        scheme: String,
+        /// The cycle, by the year it starts in.
+        #[arg(long)]
+        cycle: i16,
+        /// The day evaluated (default: the day after the cycle ends).
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Print one JSON object per subject.
+        #[arg(long)]
+        json: bool,
+        /// Recompute the stored runs of the scheme's cycle and report every
+        /// difference (stores nothing; exit status 1 if any).
+        #[arg(long)]
+        verify: bool,
+        #[arg(long, default_value = "cli")]
+        actor: String,
+    },
     /// Credit evaluation schemes (rules/evaluation/<code>.toml).
     Scheme {
         #[command(subcommand)]
@@ -152,6 +173,8 @@ enum Command {
 enum ImportKind {
     Penalties,
     Licenses,
+    /// Credit events for evaluation schemes (主体代码, 主体名称, 评价体系, 事项代码, 分值, 发生日期, 依据).
+    CreditEvents,
 }
 
 #[derive(Subcommand)]
@@ -308,7 +331,12 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let clock = system_clock();
+    // Tests and demos may run any command as of another day
+    // (XINJIAO_TEST_TODAY=YYYY-MM-DD, only with XINJIAO_TEST_CLOCK=1).
+    let clock = match std::env::var("XINJIAO_TEST_TODAY") {
+        Ok(day) => shifted_clock(&day)?,
+        Err(_) => system_clock(),
+    };
     let ctx = |actor: &str, reason: &str| WriteContext::new(actor, clock(), reason);
     match cli.command {
         Command::Migrate => {
@@ -361,10 +389,50 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 anyhow::Ok(())
             })?;
         }
+        Command::Import { kind: ImportKind::CreditEvents, file, report, encoding, sheet, dry_run, actor, .. } => {
+            let Some(encoding) = Encoding::parse(&encoding) else {
+                bail!("不支持的编码 {encoding}，可用 auto、utf-8、gbk、gb18030")
+            };
+            let opts = ReadOptions {
+                catalogue: xinjiao_core::evaluation::events::CATALOGUE,
+                encoding,
+                sheet,
+                limits: xinjiao_import::Limits::DEFAULT,
+            };
+            let reader = match xinjiao_import::open_path(&file, &opts) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("文件未导入：{}（{}）", e.message, e.code);
+                    return Ok(ExitCode::from(1));
+                }
+            };
+            let store =
+                if dry_run { None } else { Some(open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB), cli.create)?) };
+            let wctx = ctx(&actor, &format!("导入信用事件文件 {}", file.display()));
+            let schemes = xinjiao_core::evaluation::scheme::Scheme::embedded();
+            use xinjiao_web::evaluation::import_job::{ImportError, run_credit_event_import};
+            let r = match run_credit_event_import(store.as_deref(), reader, &schemes, &wctx, china_date(clock())) {
+                Ok(r) => r,
+                Err(ImportError::File(e)) => {
+                    eprintln!("文件未导入：{}（{}）", e.message, e.code);
+                    return Ok(ExitCode::from(1));
+                }
+                Err(ImportError::Store(e)) => return Err(e.into()),
+            };
+            if let Some(path) = report {
+                std::fs::write(&path, r.to_json()).with_context(|| format!("无法写入报告 {}", path.display()))?;
+            }
+            for d in r.diagnostics.iter().take(20) {
+                eprintln!("第{}行 {}：{}（{}）", d.row, d.field, d.message, d.code);
+            }
+            println!("{}{}", if dry_run { "（仅校验）" } else { "" }, r.summary());
+            return Ok(ExitCode::from(if r.rejected > 0 { 2 } else { 0 }));
+        }
         Command::Import { kind, file, report, encoding, sheet, dry_run, actor, department } => {
             let kind = match kind {
                 ImportKind::Penalties => RecordKind::Penalty,
                 ImportKind::Licenses => RecordKind::License,
+                ImportKind::CreditEvents => unreachable!("handled above"),
             };
             let Some(encoding) = Encoding::parse(&encoding) else {
                 bail!("不支持的编码 {encoding}，可用 auto、utf-8、gbk、gb18030")
@@ -501,6 +569,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let kind = match kind {
                 ImportKind::Penalties => RecordKind::Penalty,
                 ImportKind::Licenses => RecordKind::License,
+                ImportKind::CreditEvents => bail!("演示数据只生成行政处罚或行政许可文件"),
             };
             let file = std::io::BufWriter::new(
                 std::fs::File::create(&path).with_context(|| format!("无法创建 {}", path.display()))?,
@@ -531,6 +600,51 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Scheme { command } => return scheme_command(command, xinjiao_web::china_date(clock())),
+        Command::Evaluate { scheme, cycle, as_of, json, verify, actor } => {
+            use xinjiao_core::evaluation::scheme::Scheme;
+            let schemes = Scheme::embedded();
+            let Some(s) = schemes.iter().find(|x| x.code == scheme) else {
+                eprintln!("没有评价体系“{scheme}”");
+                return Ok(ExitCode::from(2));
+            };
+            let Some(c) = s.cycle.cycle(cycle) else { bail!("周期 {cycle} 无效") };
+            let as_of: xinjiao_core::Date = match as_of {
+                Some(d) => d.parse().map_err(|_| anyhow::anyhow!("--as-of 应为 YYYY-MM-DD（收到 {d}）"))?,
+                None => c.last.tomorrow()?,
+            };
+            let store = open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB), cli.create)?;
+            if verify {
+                return verify_runs(&*store, &schemes, s, cycle);
+            }
+            let mut calendar = xinjiao_core::calendar::Calendar::embedded();
+            add_stored_years(&mut calendar, &*store)?;
+            let wctx = ctx(&actor, &format!("信用评价 {scheme} {cycle}"));
+            let (run, results) =
+                xinjiao_store::evaluation::run_evaluation(&*store, &wctx, &schemes, s, cycle, as_of, &calendar)?;
+            let runs = store.evaluation_runs(&scheme)?;
+            let final_from = runs.iter().find(|r| r.id == run).map(|r| r.final_from.to_string()).unwrap_or_default();
+            for r in &results {
+                if json {
+                    let explanation: serde_json::Value = serde_json::from_str(&r.explanation)?;
+                    println!(
+                        "{}",
+                        serde_json::json!({
+                            "subject": r.subject_key, "scheme": scheme, "cycle": cycle, "as_of": as_of.to_string(),
+                            "score": r.score as f64 / 10.0, "demerits": r.demerits, "grade": r.grade,
+                            "items": explanation["items"], "rules": explanation["rules"],
+                            "bad_record": explanation["bad_record"], "status": "preliminary", "final_from": final_from,
+                            "run": run,
+                        })
+                    );
+                } else {
+                    println!("{}\t{}\t{}", r.subject_key, xinjiao_store::evaluation::score_text(r.score), r.grade);
+                }
+            }
+            eprintln!(
+                "已完成评价：{scheme} {cycle} 年度周期，评价基准日 {as_of}，{} 个主体（初评，{final_from} 起为正式结果）",
+                results.len()
+            );
+        }
         Command::Calendar { command: CalendarCommand::Check { file } } => {
             let text = std::fs::read_to_string(&file).with_context(|| format!("无法读取 {}", file.display()))?;
             match xinjiao_core::calendar::YearCalendar::parse(&text) {
@@ -656,6 +770,43 @@ fn add_stored_years(cal: &mut xinjiao_core::calendar::Calendar, store: &dyn Stor
 
 /// A clock that runs from the current time of day on `day` (China time):
 /// `serve --today`, refused unless XINJIAO_TEST_CLOCK=1.
+/// `xinjiao evaluate --verify`: every stored run of the scheme's cycle
+/// recomputed from the data as of its day; every difference printed.
+fn verify_runs(
+    store: &dyn Store,
+    schemes: &[xinjiao_core::evaluation::scheme::Scheme],
+    scheme: &xinjiao_core::evaluation::scheme::Scheme,
+    cycle: i16,
+) -> anyhow::Result<ExitCode> {
+    let mut differences = 0;
+    let runs: Vec<_> = store.evaluation_runs(&scheme.code)?.into_iter().filter(|r| r.cycle_year == cycle).collect();
+    for run in &runs {
+        let stored = store.evaluation_results(run.id)?;
+        let now = xinjiao_store::evaluation::evaluate_all(store, schemes, scheme, cycle, run.as_of)?;
+        let keys: std::collections::BTreeSet<&str> =
+            stored.iter().chain(&now).map(|r| r.subject_key.as_str()).collect();
+        for k in keys {
+            let (a, b) = (stored.iter().find(|r| r.subject_key == k), now.iter().find(|r| r.subject_key == k));
+            let text = |r: Option<&xinjiao_store::StoredResult>| {
+                r.map_or("（无）".to_string(), |r| {
+                    format!("{} 分 {}", xinjiao_store::evaluation::score_text(r.score), r.grade)
+                })
+            };
+            if a.map(|r| (&r.grade, r.score, &r.fingerprint)) != b.map(|r| (&r.grade, r.score, &r.fingerprint)) {
+                differences += 1;
+                let why = if a.map(|r| (&r.grade, r.score)) == b.map(|r| (&r.grade, r.score)) {
+                    "（输入已变：指纹不同）"
+                } else {
+                    ""
+                };
+                println!("第 {} 批（{}）{k}：存储 {}，重算 {}{why}", run.id, run.as_of, text(a), text(b));
+            }
+        }
+    }
+    println!("已核对 {} 批评价结果，差异 {differences} 处", runs.len());
+    Ok(if differences == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
 /// `xinjiao scheme …`: the evaluation schemes.
 fn scheme_command(command: SchemeCommand, today: xinjiao_core::Date) -> anyhow::Result<ExitCode> {
     use xinjiao_core::evaluation::scheme::Scheme;

@@ -2,6 +2,7 @@
 //! code, fed through the `xinjiao import` command; the contract (exit status,
 //! JSON report, row numbers, field codes) checked from the outside.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -105,6 +106,7 @@ on_both_backends!(
     a_decision_given_twice_in_one_file_is_a_diagnostic_on_the_second_row,
     a_department_s_file_changes_only_its_own_records_and_subjects,
     a_killed_import_leaves_nothing_and_the_reimport_completes,
+    evaluation_by_hand_on_two_cycles,
 );
 
 fn xinjiao(args: &[&str]) -> Output {
@@ -1038,4 +1040,152 @@ fn scheme_show_and_check() {
         String::from_utf8_lossy(&out.stderr)
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Runs the binary as of `day` (the test clock), against the backend of `dir`.
+fn xinjiao_on(day: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xinjiao"))
+        .args(args)
+        .env_remove("XINJIAO_DATABASE_URL")
+        .env("XINJIAO_TEST_CLOCK", "1")
+        .env("XINJIAO_TEST_TODAY", day)
+        .output()
+        .expect("run xinjiao")
+}
+
+/// Penalties and a credit-event file fed through the CLI, two cycles of the
+/// road-transport scheme evaluated, every score and grade computed by hand
+/// below; a penalty withdrawn changes the grade from its withdrawal, and
+/// `--as-of` the day before gives the old grade again.
+fn evaluation_by_hand_on_two_cycles(dir: TempDir) {
+    let db = dir.db();
+    let (a, b, c) = ("91350100M000100Y43", "91110108551385082Q", "91110000600037341L");
+    // Penalties, imported (so known) on 2025-03-10.
+    let mut rows = vec![HEADER.iter().map(|h| h.to_string()).collect::<Vec<_>>()];
+    let mut p = |name: &str, code: &str, no: &str, violation: &str, date: &str| {
+        let mut r = row(name, code, no, "0.2", date);
+        r[7] = violation.into();
+        rows.push(r);
+    };
+    // A: RT-02 (-20, 10 demerits) and RT-03 (-1, 1) in 2025; B: RT-01 (-5, 3) in 2024.
+    p(
+        "河源市顺达运输有限公司",
+        a,
+        "河交罚〔2025〕11号",
+        "未取得道路运输经营许可擅自从事道路普通货物运输",
+        "2025-03-01",
+    );
+    p("河源市顺达运输有限公司", a, "河交罚〔2025〕12号", "未按规定携带道路运输证", "2025-02-01");
+    p("龙川县安通物流有限公司", b, "河交罚〔2024〕13号", "超限运输", "2024-06-01");
+    let penalties = dir.path("penalties.csv");
+    std::fs::write(&penalties, rows.iter().map(|r| r.join(",")).collect::<Vec<_>>().join("\n")).unwrap();
+    let out = xinjiao_on("2025-03-10", &["import", "penalties", penalties.to_str().unwrap(), "--db", &db]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // Credit events, imported on 2025-04-01: bonuses for A (+4, 2025) and B
+    // (+2, 2024); C, a new subject, RT-02 in 2025. One bad row is reported.
+    let events = dir.path("events.csv");
+    std::fs::write(
+        &events,
+        format!(
+            "主体代码,主体名称,评价体系,事项代码,分值,发生日期,依据\n\
+             {a},河源市顺达运输有限公司,road-transport,RT-B01,4,2025-03-15,河交表〔2025〕1号\n\
+             {b},龙川县安通物流有限公司,道路运输经营者信用评价,RT-B01,2,2024-11-01,河交表〔2024〕9号\n\
+             {c},和平县鸿运客运有限公司,road-transport,RT-02,,2025-02-20,河交检〔2025〕3号\n\
+             {c},和平县鸿运客运有限公司,road-transport,RT-B01,,2025-02-21,河交表〔2025〕2号\n"
+        ),
+    )
+    .unwrap();
+    let report = dir.path("events.json");
+    let out = xinjiao_on(
+        "2025-04-01",
+        &["import", "credit-events", events.to_str().unwrap(), "--db", &db, "--report", report.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(2), "a row rejected: {}", String::from_utf8_lossy(&out.stderr));
+    let r: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!((r["rows"].as_u64(), r["accepted"].as_u64(), r["rejected"].as_u64()), (Some(4), Some(3), Some(1)));
+    assert_eq!(
+        (r["diagnostics"][0]["row"].as_u64(), r["diagnostics"][0]["code"].as_str()),
+        (Some(5), Some("points.required"))
+    );
+    // The same file again: nothing new.
+    let out = xinjiao_on(
+        "2025-04-01",
+        &["import", "credit-events", events.to_str().unwrap(), "--db", &db, "--report", report.to_str().unwrap()],
+    );
+    let r: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!((out.status.code(), r["accepted"].as_u64(), r["unchanged"].as_u64()), (Some(2), Some(0), Some(3)));
+
+    let evaluate = |day: &str, cycle: &str, as_of: Option<&str>| -> BTreeMap<String, (f64, String, i64)> {
+        let mut args = vec!["evaluate", "road-transport", "--cycle", cycle, "--db", &db, "--json"];
+        if let Some(d) = as_of {
+            args.extend(["--as-of", d]);
+        }
+        let out = xinjiao_on(day, &args);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).unwrap();
+                assert_eq!(
+                    (v["scheme"].as_str(), v["cycle"].as_i64()),
+                    (Some("road-transport"), Some(cycle.parse().unwrap()))
+                );
+                let items = v["items"].as_array().unwrap();
+                assert!(
+                    items.iter().all(|i| i["item"].is_string() && i["points"].is_number() && i["source"].is_string())
+                );
+                (
+                    v["subject"].as_str().unwrap().to_string(),
+                    (
+                        v["score"].as_f64().unwrap(),
+                        v["grade"].as_str().unwrap().to_string(),
+                        v["demerits"].as_i64().unwrap(),
+                    ),
+                )
+            })
+            .collect()
+    };
+    let g = |s: f64, grade: &str, d: i64| (s, grade.to_string(), d);
+    // Cycle 2024, as of 2025-04-02 (everything above known): B 100 - 5 + 2 = 97
+    // (AA); A and C have nothing in 2024 and no earlier result: the default A.
+    let y2024 = evaluate("2025-04-02", "2024", Some("2025-04-02"));
+    assert_eq!(
+        y2024,
+        BTreeMap::from([(a.into(), g(100.0, "A", 0)), (b.into(), g(97.0, "AA", 3)), (c.into(), g(100.0, "A", 0))])
+    );
+    // Cycle 2025, as of the day after it (the default): A 100 - 20 - 1 + 4 = 83
+    // (A; 11 demerits); C 100 - 20 = 80 (A); B nothing in 2025: 100 (AA, from AA).
+    let y2025 = evaluate("2026-01-02", "2025", None);
+    assert_eq!(
+        y2025,
+        BTreeMap::from([(a.into(), g(83.0, "A", 11)), (b.into(), g(100.0, "AA", 0)), (c.into(), g(80.0, "A", 10))])
+    );
+    // The penalty of 20 points is withdrawn on 2026-01-10: from then A has
+    // 100 - 1 + 4 = 103, AA (one step up from 2024's A).
+    let store = dir.store();
+    let id = store
+        .list_records(&xinjiao_store::RecordFilter::default(), xinjiao_store::PageRequest::new(1, 10))
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|r| r.decision_no == "河交罚〔2025〕11号")
+        .unwrap()
+        .id;
+    let at: jiff::Timestamp = "2026-01-10T02:00:00Z".parse().unwrap();
+    store
+        .withdraw_record(
+            &xinjiao_store::WriteContext::new("coord", at, "行政复议撤销"),
+            id,
+            "行政复议撤销",
+            "2026-01-09".parse().unwrap(),
+        )
+        .unwrap();
+    let after = evaluate("2026-01-11", "2025", Some("2026-01-11"));
+    assert_eq!(after[a], g(103.0, "AA", 1));
+    let before = evaluate("2026-01-11", "2025", Some("2026-01-09"));
+    assert_eq!(before[a], g(83.0, "A", 11), "the old grade as of the day before the withdrawal");
+    // Every stored run recomputes to what was stored.
+    let out = xinjiao_on("2026-01-11", &["evaluate", "road-transport", "--cycle", "2025", "--db", &db, "--verify"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("已核对 3 批评价结果，差异 0 处"));
 }

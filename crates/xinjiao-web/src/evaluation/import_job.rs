@@ -1,0 +1,96 @@
+//! Importing a credit-event file: every row checked against the schemes
+//! (`parse_event_row`), the valid rows stored in one transaction (their
+//! subjects created as record imports create them), the rest reported with
+//! their row, field and rule. A file error midway stores nothing.
+
+use xinjiao_core::Date;
+use xinjiao_core::evaluation::events::parse_event_row;
+use xinjiao_core::evaluation::scheme::Scheme;
+use xinjiao_import::{FileError, ImportReport, RowDiagnostic, RowReader};
+use xinjiao_store::{EventOutcome, NewCreditEvent, Store, StoreError, WriteContext};
+
+/// Diagnostics a report keeps (the rest are counted), as for record files.
+pub const MAX_DIAGNOSTICS: usize = 100_000;
+
+/// Why an import stored nothing.
+#[derive(Debug)]
+pub enum ImportError {
+    /// The file broke a limit or could not be read midway.
+    File(FileError),
+    Store(StoreError),
+}
+
+/// Reads every row of `reader`, checks it, and (unless `store` is `None`: a
+/// dry run) stores the valid ones in one transaction.
+pub fn run_credit_event_import(
+    store: Option<&dyn Store>,
+    reader: RowReader,
+    schemes: &[Scheme],
+    ctx: &WriteContext,
+    today: Date,
+) -> Result<ImportReport, ImportError> {
+    let mut report = ImportReport::default();
+    let mut valid: Vec<NewCreditEvent> = Vec::new();
+    let mut seen = std::collections::HashMap::new();
+    for row in reader {
+        let row = row.map_err(ImportError::File)?;
+        report.rows += 1;
+        let number = row.number;
+        let mut diags: Vec<RowDiagnostic> = row
+            .cell_errors
+            .iter()
+            .map(|d| RowDiagnostic {
+                row: number,
+                field: d.field.into(),
+                code: d.code.into(),
+                message: d.message.clone(),
+            })
+            .collect();
+        match parse_event_row(&row.values, schemes, today) {
+            Ok(ev) if diags.is_empty() => {
+                let key = (ev.scheme.clone(), ev.subject_code.clone(), ev.item.clone(), ev.date, ev.basis.clone());
+                if let Some(first) = seen.get(&key) {
+                    diags.push(RowDiagnostic {
+                        row: number,
+                        field: String::new(),
+                        code: "row.duplicate_key".into(),
+                        message: format!("与第 {first} 行是同一信用事件（主体、评价体系、事项、日期和依据均相同）"),
+                    });
+                } else {
+                    seen.insert(key, number);
+                    valid.push(NewCreditEvent {
+                        subject: ev.subject_info(),
+                        scheme: ev.scheme,
+                        item: ev.item,
+                        points: ev.points.map(|p| p.0),
+                        date: ev.date,
+                        basis: ev.basis,
+                    });
+                }
+            }
+            Ok(_) => {}
+            Err(ds) => diags.extend(ds.into_iter().map(|d| RowDiagnostic {
+                row: number,
+                field: d.field.into(),
+                code: d.code.into(),
+                message: d.message,
+            })),
+        }
+        if !diags.is_empty() {
+            report.rejected += 1;
+            report.push_diagnostics(diags.into_iter(), MAX_DIAGNOSTICS);
+        }
+    }
+    match store {
+        None => report.accepted = valid.len() as u64,
+        Some(store) => {
+            for outcome in store.write_credit_events(ctx, &valid).map_err(ImportError::Store)? {
+                match outcome {
+                    EventOutcome::Created { .. } => report.accepted += 1,
+                    EventOutcome::Unchanged { .. } => report.unchanged += 1,
+                }
+            }
+        }
+    }
+    Ok(report)
+}
