@@ -133,7 +133,8 @@ pub fn count_file(data: &[u8]) {
 /// its fields and points inside its item's range.
 pub fn credit_events(data: &[u8]) {
     use xinjiao_core::evaluation::{events, scheme::Scheme};
-    let schemes = Scheme::embedded();
+    static SCHEMES: std::sync::OnceLock<Vec<Scheme>> = std::sync::OnceLock::new();
+    let schemes = SCHEMES.get_or_init(Scheme::embedded);
     let today = xinjiao_core::Date::constant(2026, 12, 1);
     let name = if data.starts_with(b"PK") { "events.xlsx" } else { "events.csv" };
     let opts = ReadOptions { catalogue: events::CATALOGUE, encoding: Encoding::Auto, sheet: None, limits: FUZZ_LIMITS };
@@ -146,7 +147,7 @@ pub fn credit_events(data: &[u8]) {
     };
     for row in reader.take(FUZZ_LIMITS.max_rows as usize + 1) {
         let Ok(row) = row else { break };
-        match events::parse_event_row(&row.values, &schemes, today) {
+        match events::parse_event_row(&row.values, schemes, today) {
             Ok(ev) => {
                 assert!(!ev.subject_code.is_empty() && !ev.basis.is_empty() && ev.date <= today);
                 let s = schemes.iter().find(|s| s.code == ev.scheme).expect("a known scheme");
