@@ -165,6 +165,40 @@ impl EvaluationStore for PgStore {
         )
     }
 
+    fn subject_evaluations(&self, subject_id: i64) -> Result<Vec<(Run, StoredResult)>> {
+        self.rows(
+            "SELECT r.id, r.scheme, r.cycle_year, r.as_of::text, r.version, r.final_from::text,
+                    (extract(epoch from r.created_at) * 1000000)::bigint, r.created_by,
+                    e.subject_id, s.public_key, e.score, e.demerits, e.grade, e.explanation, e.fingerprint
+             FROM evaluations e JOIN evaluation_runs r ON r.id = e.run_id JOIN subjects s ON s.id = e.subject_id
+             WHERE e.subject_id = $1 ORDER BY r.id DESC",
+            &[&subject_id],
+            |r| {
+                Ok((
+                    Run {
+                        id: r.get(0),
+                        scheme: r.get(1),
+                        cycle_year: i16::try_from(r.get::<_, i64>(2)).map_err(|e| bad(e.to_string()))?,
+                        as_of: parse_date(r.get(3))?,
+                        version: r.get(4),
+                        final_from: parse_date(r.get(5))?,
+                        created_at: ts_micros(r.get(6))?,
+                        created_by: r.get(7),
+                    },
+                    StoredResult {
+                        subject_id: r.get(8),
+                        subject_key: r.get(9),
+                        score: r.get(10),
+                        demerits: r.get(11),
+                        grade: r.get(12),
+                        explanation: r.get(13),
+                        fingerprint: r.get(14),
+                    },
+                ))
+            },
+        )
+    }
+
     fn subject_keys(&self, ids: &[i64]) -> Result<BTreeMap<i64, String>> {
         let rows = self.rows("SELECT id, public_key FROM subjects WHERE id = ANY($1)", &[&ids], |r| {
             Ok((r.get::<_, i64>(0), r.get::<_, String>(1)))

@@ -176,6 +176,41 @@ impl EvaluationStore for SqliteStore {
         })
     }
 
+    fn subject_evaluations(&self, subject_id: i64) -> Result<Vec<(Run, StoredResult)>> {
+        self.read(|c| {
+            c.prepare_cached(
+                "SELECT r.id, r.scheme, r.cycle_year, r.as_of, r.version, r.final_from, r.created_at, r.created_by,
+                        e.subject_id, s.public_key, e.score, e.demerits, e.grade, e.explanation, e.fingerprint
+                 FROM evaluations e JOIN evaluation_runs r ON r.id = e.run_id JOIN subjects s ON s.id = e.subject_id
+                 WHERE e.subject_id = ?1 ORDER BY r.id DESC",
+            )?
+            .query_map([subject_id], |r| {
+                Ok((
+                    Run {
+                        id: r.get(0)?,
+                        scheme: r.get(1)?,
+                        cycle_year: r.get(2)?,
+                        as_of: date(r.get(3)?)?,
+                        version: r.get(4)?,
+                        final_from: date(r.get(5)?)?,
+                        created_at: ts(r.get(6)?)?,
+                        created_by: r.get(7)?,
+                    },
+                    StoredResult {
+                        subject_id: r.get(8)?,
+                        subject_key: r.get(9)?,
+                        score: r.get(10)?,
+                        demerits: r.get(11)?,
+                        grade: r.get(12)?,
+                        explanation: r.get(13)?,
+                        fingerprint: r.get(14)?,
+                    },
+                ))
+            })?
+            .collect()
+        })
+    }
+
     fn subject_keys(&self, ids: &[i64]) -> Result<BTreeMap<i64, String>> {
         self.read(|c| {
             let mut st = c.prepare_cached("SELECT public_key FROM subjects WHERE id = ?1")?;

@@ -113,6 +113,9 @@ pub trait EvaluationStore: Send + Sync {
     /// The results of a run, by subject key.
     fn evaluation_results(&self, run_id: i64) -> Result<Vec<StoredResult>>;
 
+    /// A subject's results in every run, newest run first.
+    fn subject_evaluations(&self, subject_id: i64) -> Result<Vec<(Run, StoredResult)>>;
+
     /// The public keys of subjects by id (for results).
     fn subject_keys(&self, ids: &[i64]) -> Result<BTreeMap<i64, String>>;
 }

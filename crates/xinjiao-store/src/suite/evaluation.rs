@@ -95,4 +95,9 @@ pub fn credit_events_and_evaluation_runs(store: &dyn Store) {
     let runs = store.evaluation_runs("road-transport").unwrap();
     assert_eq!(runs.iter().map(|r| r.cycle_year).collect::<Vec<_>>(), [2026, 2025], "newest first");
     assert!(store.events(50).unwrap().iter().any(|e| e.action == "evaluation.run"));
+    // A subject's results, newest run first.
+    let sid = by_key(&results, &one).subject_id;
+    let mine = store.subject_evaluations(sid).unwrap();
+    assert_eq!(mine.iter().map(|(r, _)| r.cycle_year).collect::<Vec<_>>(), [2026, 2025]);
+    assert_eq!(mine[1].1, by_key(&results, &one));
 }
