@@ -42,6 +42,7 @@ fn workplace() -> kernel::state::Workplace {
         ],
         cases: vec![lifecycle::reminders::objection_cases, lifecycle::reminders::repair_cases],
         nav: console_nav(),
+        profile: vec![evaluation::profile::grades_section],
     }
 }
 
@@ -61,6 +62,7 @@ fn console_nav() -> Vec<kernel::state::NavEntry> {
         entry("处置", "信用修复", "/console/repairs", everyone, Some(lifecycle::reminders::repair_badges)),
         entry("处置", "主体账户激活", "/console/subject-accounts", overseers, None),
         entry("统计", "三率统计", "/console/dashboard", everyone, None),
+        entry("统计", "信用评价", "/console/evaluations", everyone, None),
         entry("管理", "责任表", "/console/responsibilities", overseers, None),
         entry("管理", "API 令牌", "/console/tokens", everyone, None),
         entry("管理", "工作日日历", "/console/calendar", admins, None),
@@ -73,6 +75,7 @@ fn api_routes() -> Router<AppState> {
     Router::new()
         .merge(records::api_routes())
         .merge(reporting::api_routes())
+        .merge(evaluation::api_routes())
         .route("/openapi.json", get(openapi::openapi))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "接口不存在") })
 }
@@ -88,6 +91,7 @@ pub fn router(mut state: AppState) -> Router {
         .merge(accounts::routes())
         .merge(calendar::routes())
         .merge(rulebook::routes())
+        .merge(evaluation::routes())
         .nest("/api/v1", api_routes())
         .route("/static/style.css", get(|| static_file("text/css; charset=utf-8", include_str!("../static/style.css"))))
         .route(

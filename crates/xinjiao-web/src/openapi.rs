@@ -30,6 +30,12 @@ pub fn openapi_document() -> Value {
                 "responses": {"200": {"description": "主体档案", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SubjectDetail"}}}},
                               "404": {"description": "主体不存在（not_found）", "content": {"application/json": {"schema": err}}}}
             }},
+            "/api/v1/subjects/{key}/evaluations": {"get": {
+                "summary": "主体的信用评价：各评价体系、各周期最近一次评价的等级、得分、状态（初评公示 preliminary 或正式 final）、有效期和扣分事项（个人的评价结果仅在评价体系规定公开时列出）",
+                "parameters": [{"name": "key", "in": "path", "required": true, "description": "统一社会信用代码，或自然人主体的 P 编号", "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "评价结果", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Evaluations"}}}},
+                              "404": {"description": "主体不存在（not_found）", "content": {"application/json": {"schema": err}}}}
+            }},
             "/api/v1/records": {"get": {
                 "summary": "双公示记录列表（按决定日期倒序）",
                 "parameters": [
@@ -84,6 +90,17 @@ pub fn openapi_document() -> Value {
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {
+                "Evaluations": {"type": "object", "required": ["subject", "evaluations"], "properties": {
+                    "subject": {"type": "string"},
+                    "evaluations": {"type": "array", "items": {"type": "object", "properties": {
+                        "scheme": {"type": "string"}, "scheme_name": {"type": "string"}, "cycle": {"type": "integer"},
+                        "grade": {"type": "string"}, "grade_label": {"type": "string"}, "score": {"type": "number"},
+                        "status": {"type": "string", "enum": ["preliminary", "final"]},
+                        "final_from": {"type": "string", "format": "date"}, "valid_until": {"type": "string", "format": "date"},
+                        "lowered_by": {"type": "array", "items": {"type": "object", "properties": {
+                            "item": {"type": "string"}, "name": {"type": "string"}, "points": {"type": "number"},
+                            "source": {"type": "string"}, "date": {"type": "string", "format": "date"}}}},
+                        "rules": {"type": "array", "items": {"type": "string"}}}}}}},
                 "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
                     "code": {"type": "string", "description": "稳定的机器错误码"}, "message": {"type": "string", "description": "中文说明"}}}}},
                 "Subject": {"type": "object", "properties": {

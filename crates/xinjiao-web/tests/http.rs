@@ -113,6 +113,7 @@ on_both_backends!(
     only_a_record_s_department_changes_it_and_changes_are_reviewed,
     public_filter_counts_match_their_results,
     small_things_a_user_notices,
+    evaluations_from_the_console_reach_the_portal,
 );
 
 fn ctx() -> WriteContext {
@@ -348,6 +349,7 @@ async fn openapi_documents_every_route(app: App) {
         "/api/v1/records/{id}",
         "/api/v1/subjects",
         "/api/v1/subjects/{key}",
+        "/api/v1/subjects/{key}/evaluations",
     ];
     assert_eq!(paths, expected);
     // Every documented GET answers with something other than "no such route".
@@ -2080,4 +2082,68 @@ async fn small_things_a_user_notices(app: App) {
     }
     let clerk = app.db(|s| s.user_by_name("clerk")).unwrap().unwrap();
     assert!(!clerk.disabled, "a GET changed nothing");
+}
+
+async fn evaluations_from_the_console_reach_the_portal(app: App) {
+    use xinjiao_store::suite::{penalty, uscc_for};
+    // A penalty road-transport maps (超限运输: -5), decided in 2025.
+    let firm = uscc_for(31);
+    app.db(|s| {
+        s.write_records(&ctx(), &[penalty("河源市评价运输有限公司", &firm, "河交罚〔2025〕31号", "2025-12-01")])
+    })
+    .unwrap();
+    app.db(|s| xinjiao_store::refresh_windows(s)).unwrap();
+    let clerk = login(&app).await;
+    let coord = login_as(&app, "coord").await;
+    // As of the test clock's day (the penalty was stored that day: the day
+    // after the cycle, the default, knew nothing of it).
+    let form = "scheme=road-transport&cycle=2025&as_of=2026-11-18";
+    assert_eq!(
+        send(&app, form_post("/console/evaluations", &clerk, form)).await.0,
+        StatusCode::FORBIDDEN,
+        "clerks do not run evaluations"
+    );
+    let (s, _, page) =
+        send(&app, form_post("/console/evaluations", &coord, "scheme=road-transport&cycle=1999&as_of=")).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("评价周期“1999”无效"), "{page}");
+    let (s, h, _) = send(&app, form_post("/console/evaluations", &coord, form)).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let run = h[header::LOCATION].to_str().unwrap().to_string();
+    let (s, _, results) = get_with_cookie(&app, &run, &coord).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        results.contains(&firm)
+            && results.contains(">95<")
+            && results.contains("超限运输（-5 分，河交罚〔2025〕31号）"),
+        "{results}"
+    );
+    // The portal: the grade on the profile with the item that lowered it, in the API and the results page.
+    let (_, profile) = get(&app, &format!("/subjects/{firm}")).await;
+    assert!(
+        profile.contains("信用评价") && profile.contains("道路运输经营者信用评价") && profile.contains(">AA<"),
+        "{profile}"
+    );
+    assert!(profile.contains("超限运输（-5 分，河交罚〔2025〕31号") && profile.contains("初评公示中"), "{profile}");
+    let (s, api) = get(&app, &format!("/api/v1/subjects/{firm}/evaluations")).await;
+    assert_eq!(s, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_str(&api).unwrap();
+    let e = &v["evaluations"][0];
+    assert_eq!(
+        (e["scheme"].as_str(), e["cycle"].as_i64(), e["grade"].as_str(), e["score"].as_f64()),
+        (Some("road-transport"), Some(2025), Some("AA"), Some(95.0))
+    );
+    assert_eq!(
+        (e["status"].as_str(), e["lowered_by"][0]["source"].as_str()),
+        (Some("preliminary"), Some("河交罚〔2025〕31号"))
+    );
+    assert_eq!(get(&app, "/api/v1/subjects/91350100M000100Y99/evaluations").await.0, StatusCode::NOT_FOUND);
+    let (s, public) = get(&app, &run.replace("/console", "")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        public.contains("道路运输经营者信用评价 · 2025 年度") && public.contains("<svg") && public.contains(&firm),
+        "{public}"
+    );
+    let (_, index) = get(&app, "/evaluations").await;
+    assert!(index.contains("道路运输经营者信用评价 · 2025 年度"));
 }

@@ -15,6 +15,8 @@ pub struct Rules {
     /// How long penalties are published (`rules/disclosure.toml`); the
     /// store computes windows with the same rules ([`Store::window_rules`]).
     pub disclosure: xinjiao_core::lifecycle::disclosure::DisclosureRules,
+    /// Credit evaluation schemes (`rules/evaluation/`).
+    pub schemes: Vec<xinjiao_core::evaluation::scheme::Scheme>,
 }
 
 impl Rules {
@@ -31,6 +33,7 @@ impl Rules {
             disclosure: xinjiao_core::lifecycle::disclosure::DisclosureRules::embedded(),
             objections: xinjiao_core::lifecycle::objections::ObjectionRules::embedded(),
             repairs: xinjiao_core::lifecycle::repairs::RepairRules::embedded(),
+            schemes: xinjiao_core::evaluation::scheme::Scheme::embedded(),
         }
     }
 }

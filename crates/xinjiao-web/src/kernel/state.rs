@@ -12,7 +12,7 @@ use crate::kernel::cache::RatesCache;
 use crate::kernel::rules::Rules;
 use crate::kernel::throttle::LoginThrottle;
 use crate::kernel::time::{Clock, china_date};
-use crate::kernel::workplace::{Badge, Case, Reminder};
+use crate::kernel::workplace::{Badge, Case, ProfileSection, Reminder};
 
 /// Shared state of every handler.
 #[derive(Clone)]
@@ -82,6 +82,9 @@ pub type CaseSource = fn(&AppState, &dyn Store, &User) -> Result<Vec<Case>, Stor
 /// Counts of what waits behind a navigation entry for `user` (empty: nothing waits).
 pub type BadgeSource = fn(&AppState, &dyn Store, &User) -> Result<Vec<Badge>, StoreError>;
 
+/// A capability's sections of a subject's public profile.
+pub type ProfileSource = fn(&AppState, &dyn Store, &xinjiao_store::Subject) -> Result<Vec<ProfileSection>, StoreError>;
+
 /// A console navigation entry a capability registers.
 pub struct NavEntry {
     /// The group it is listed under (报送, 处置, 统计, 管理).
@@ -100,6 +103,8 @@ pub struct Workplace {
     pub cases: Vec<CaseSource>,
     /// The console's navigation, in the order shown.
     pub nav: Vec<NavEntry>,
+    /// Sections of a subject's public profile, in the order shown.
+    pub profile: Vec<ProfileSource>,
 }
 
 impl Workplace {
@@ -108,6 +113,20 @@ impl Workplace {
         let mut out = Vec::new();
         for source in &self.reminders {
             out.extend(source(st, store, user)?);
+        }
+        Ok(out)
+    }
+
+    /// Every registered section of `subject`'s public profile.
+    pub fn profile(
+        &self,
+        st: &AppState,
+        store: &dyn Store,
+        subject: &xinjiao_store::Subject,
+    ) -> Result<Vec<ProfileSection>, StoreError> {
+        let mut out = Vec::new();
+        for source in &self.profile {
+            out.extend(source(st, store, subject)?);
         }
         Ok(out)
     }

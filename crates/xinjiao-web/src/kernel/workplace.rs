@@ -49,3 +49,11 @@ pub fn overseers(user: &xinjiao_store::User) -> bool {
 pub fn admins(user: &xinjiao_store::User) -> bool {
     user.role == xinjiao_store::Role::Admin
 }
+
+/// A section a capability adds to a subject's public profile (its credit
+/// grades …): a heading and its HTML, rendered by the capability's own
+/// template (so escaped there).
+pub struct ProfileSection {
+    pub title: String,
+    pub html: String,
+}

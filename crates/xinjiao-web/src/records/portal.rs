@@ -115,13 +115,17 @@ struct SubjectPage {
     subject: SubjectView,
     penalties: Vec<RecordRowView>,
     licenses: Vec<RecordRowView>,
+    /// What other capabilities show of the subject (its credit grades …).
+    sections: Vec<crate::kernel::workplace::ProfileSection>,
 }
 
 async fn subject(State(st): State<AppState>, u: MaybeUser, Path(key): Path<String>) -> Result<Html<String>, PageError> {
     let today = Some(st.today());
-    let (subject, penalties, licenses) = st
+    let state = st.clone();
+    let (subject, penalties, licenses, sections) = st
         .db(move |s| {
             let subject = s.subject_by_key_on(&key, today)?.ok_or(xinjiao_store::StoreError::NotFound)?;
+            let sections = state.workplace.profile(&state, s, &subject)?;
             let of = |kind| {
                 s.list_records(
                     &RecordFilter {
@@ -134,7 +138,7 @@ async fn subject(State(st): State<AppState>, u: MaybeUser, Path(key): Path<Strin
                 )
             };
             let (p, l) = (of(RecordKind::Penalty)?, of(RecordKind::License)?);
-            Ok((subject, p, l))
+            Ok((subject, p, l, sections))
         })
         .await?;
     let html = SubjectPage {
@@ -143,6 +147,7 @@ async fn subject(State(st): State<AppState>, u: MaybeUser, Path(key): Path<Strin
         subject: (&subject).into(),
         penalties: penalties.items.iter().map(Into::into).collect(),
         licenses: licenses.items.iter().map(Into::into).collect(),
+        sections,
     }
     .render()?;
     Ok(Html(html))

@@ -1,0 +1,347 @@
+//! Evaluation runs: a coordinator grades a scheme's cycle from the console
+//! (stored as preliminary results during the comment period); the public
+//! sees each run's grade distribution and results.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use serde::Deserialize;
+
+use crate::kernel::auth::{MaybeUser, StaffUser};
+use crate::kernel::context::ctx;
+use crate::kernel::error::PageError;
+use crate::kernel::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/evaluations", get(public_index))
+        .route("/evaluations/runs/{id}", get(public_run))
+        .route("/console/evaluations", get(console_index).post(start_run))
+        .route("/console/evaluations/runs/{id}", get(console_run))
+}
+
+/// A run as listed: its scheme, cycle, day, status and grade counts.
+struct RunRow {
+    id: i64,
+    scheme_name: String,
+    cycle: i16,
+    as_of: String,
+    status: String,
+    n: usize,
+    chart: String,
+}
+
+/// Counts of each grade of a scheme's version, best first.
+fn distribution(
+    scheme: &xinjiao_core::evaluation::scheme::Scheme,
+    version: &str,
+    results: &[xinjiao_store::StoredResult],
+) -> Vec<(String, usize)> {
+    let v = scheme.versions.iter().find(|v| v.id == version).unwrap_or(&scheme.versions[0]);
+    v.bands.iter().map(|b| (b.grade.clone(), results.iter().filter(|r| r.grade == b.grade).count())).collect()
+}
+
+/// A bar chart of a grade distribution, server-rendered SVG.
+fn distribution_svg(counts: &[(String, usize)]) -> String {
+    let max = counts.iter().map(|c| c.1).max().unwrap_or(0).max(1) as f64;
+    let (w, bar, gap, top) = (60.0 * counts.len().max(1) as f64, 36.0, 24.0, 18.0);
+    let h = 150.0;
+    let mut svg = format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" role="img" aria-label="等级分布" class="distribution">"##
+    );
+    for (i, (grade, n)) in counts.iter().enumerate() {
+        let x = gap / 2.0 + i as f64 * (bar + gap);
+        let bh = (h - top - 24.0) * (*n as f64) / max;
+        let y = h - 24.0 - bh;
+        svg.push_str(&format!(
+            r##"<rect x="{x:.1}" y="{y:.1}" width="{bar}" height="{bh:.1}" fill="#0b4f9c"/><text x="{:.1}" y="{:.1}" font-size="12" text-anchor="middle">{n}</text><text x="{:.1}" y="{:.1}" font-size="13" text-anchor="middle">{grade}</text>"##,
+            x + bar / 2.0,
+            y - 4.0,
+            x + bar / 2.0,
+            h - 6.0
+        ));
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+async fn run_rows(st: &AppState) -> Result<Vec<RunRow>, PageError> {
+    let schemes = st.rules.read().expect("rules").schemes.clone();
+    let today = st.today();
+    let codes: Vec<String> = schemes.iter().map(|s| s.code.clone()).collect();
+    let runs = st
+        .db(move |s| {
+            let mut out = Vec::new();
+            for code in codes {
+                for run in s.evaluation_runs(&code)?.into_iter().take(10) {
+                    let results = s.evaluation_results(run.id)?;
+                    out.push((run, results));
+                }
+            }
+            Ok(out)
+        })
+        .await?;
+    Ok(runs
+        .iter()
+        .filter_map(|(run, results)| {
+            let scheme = schemes.iter().find(|s| s.code == run.scheme)?;
+            Some(RunRow {
+                id: run.id,
+                scheme_name: scheme.name.clone(),
+                cycle: run.cycle_year,
+                as_of: run.as_of.to_string(),
+                status: if today >= run.final_from {
+                    "正式结果".into()
+                } else {
+                    format!("初评公示至 {}", run.final_from.yesterday().unwrap_or(run.final_from))
+                },
+                n: results.len(),
+                chart: distribution_svg(&distribution(scheme, &run.version, results)),
+            })
+        })
+        .collect())
+}
+
+#[derive(Template)]
+#[template(path = "evaluations.html")]
+struct PublicIndex {
+    banner: crate::kernel::state::Banner,
+    user: Option<String>,
+    runs: Vec<RunRow>,
+}
+
+async fn public_index(State(st): State<AppState>, u: MaybeUser) -> Result<Html<String>, PageError> {
+    let runs = run_rows(&st).await?;
+    Ok(Html(PublicIndex { banner: st.banner(), user: u.0.map(|u| u.display_name), runs }.render()?))
+}
+
+/// A result as a run's list shows it.
+struct ResultRow {
+    key: String,
+    score: String,
+    grade: String,
+    demerits: i64,
+    lowered: Vec<String>,
+    rules: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "evaluation_run.html")]
+struct PublicRun {
+    banner: crate::kernel::state::Banner,
+    user: Option<String>,
+    run: RunRow,
+    results: Vec<ResultRow>,
+    hidden_persons: usize,
+}
+
+/// The rows of run `id` (persons left out unless the scheme publishes them, when `public`).
+async fn run_results(st: &AppState, id: i64, public: bool) -> Result<(RunRow, Vec<ResultRow>, usize), PageError> {
+    let schemes = st.rules.read().expect("rules").schemes.clone();
+    let today = st.today();
+    let codes: Vec<String> = schemes.iter().map(|s| s.code.clone()).collect();
+    let (run, results) = st.db(move |s| run_with_results(s, &codes, id)).await?.ok_or(PageError::NotFound)?;
+    let scheme = schemes.iter().find(|s| s.code == run.scheme).ok_or(PageError::NotFound)?;
+    // Persons' results are public only where the scheme says so.
+    let persons_hidden =
+        public && scheme.evaluates == xinjiao_core::evaluation::scheme::Evaluates::Persons && !scheme.persons_public;
+    let row = RunRow {
+        id: run.id,
+        scheme_name: scheme.name.clone(),
+        cycle: run.cycle_year,
+        as_of: run.as_of.to_string(),
+        status: if today >= run.final_from {
+            "正式结果".into()
+        } else {
+            format!("初评公示中，{} 起为正式结果", run.final_from)
+        },
+        n: results.len(),
+        chart: distribution_svg(&distribution(scheme, &run.version, &results)),
+    };
+    let hidden = if persons_hidden { results.len() } else { 0 };
+    let rows = results
+        .iter()
+        .filter(|_| !persons_hidden)
+        .map(|r| {
+            let x: serde_json::Value = serde_json::from_str(&r.explanation).unwrap_or_default();
+            ResultRow {
+                key: r.subject_key.clone(),
+                score: xinjiao_store::evaluation::score_text(r.score),
+                grade: r.grade.clone(),
+                demerits: r.demerits,
+                lowered: x["items"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|i| i["points"].as_f64().is_some_and(|p| p < 0.0))
+                    .map(|i| {
+                        format!(
+                            "{}（{} 分，{}）",
+                            i["name"].as_str().unwrap_or(""),
+                            i["points"].as_f64().unwrap_or(0.0),
+                            i["source"].as_str().unwrap_or("")
+                        )
+                    })
+                    .collect(),
+                rules: x["rules"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|r| r["why"].as_str().map(String::from))
+                    .collect(),
+            }
+        })
+        .collect();
+    Ok((row, rows, hidden))
+}
+
+/// Run `id` (of one of the schemes `codes`) with its results, if it exists.
+fn run_with_results(
+    s: &dyn xinjiao_store::Store,
+    codes: &[String],
+    id: i64,
+) -> Result<Option<(xinjiao_store::Run, Vec<xinjiao_store::StoredResult>)>, xinjiao_store::StoreError> {
+    for code in codes {
+        if let Some(run) = s.evaluation_runs(code)?.into_iter().find(|r| r.id == id) {
+            let results = s.evaluation_results(id)?;
+            return Ok(Some((run, results)));
+        }
+    }
+    Ok(None)
+}
+
+async fn public_run(State(st): State<AppState>, u: MaybeUser, Path(id): Path<i64>) -> Result<Html<String>, PageError> {
+    let (run, results, hidden_persons) = run_results(&st, id, true).await?;
+    Ok(Html(
+        PublicRun { banner: st.banner(), user: u.0.map(|u| u.display_name), run, results, hidden_persons }.render()?,
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "evaluations_console.html")]
+struct ConsoleIndex {
+    banner: crate::kernel::state::Banner,
+    chrome: crate::kernel::chrome::Chrome,
+    schemes: Vec<(String, String, String)>,
+    cycle: i16,
+    oversees: bool,
+    runs: Vec<RunRow>,
+    errors: Vec<String>,
+}
+
+async fn render_console(
+    st: &AppState,
+    user: &xinjiao_store::User,
+    errors: Vec<String>,
+) -> Result<Html<String>, PageError> {
+    let schemes = st
+        .rules
+        .read()
+        .expect("rules")
+        .schemes
+        .iter()
+        .map(|s| {
+            let v = s.version_on(st.today());
+            (s.code.clone(), s.name.clone(), format!("{} 版，{} 起施行", v.id, v.effective_from))
+        })
+        .collect();
+    let runs = run_rows(st).await?;
+    let page = ConsoleIndex {
+        banner: st.banner(),
+        chrome: st.chrome(user, "/console/evaluations").await?,
+        schemes,
+        cycle: st.today().year() - 1,
+        oversees: user.role.oversees(),
+        runs,
+        errors,
+    };
+    Ok(Html(page.render()?))
+}
+
+async fn console_index(State(st): State<AppState>, StaffUser(user): StaffUser) -> Result<Html<String>, PageError> {
+    render_console(&st, &user, vec![]).await
+}
+
+#[derive(Deserialize)]
+struct RunForm {
+    scheme: String,
+    cycle: String,
+    #[serde(default)]
+    as_of: String,
+}
+
+/// Grades a scheme's cycle (coordinators and administrators).
+async fn start_run(
+    State(st): State<AppState>,
+    StaffUser(user): StaffUser,
+    Form(f): Form<RunForm>,
+) -> Result<Response, PageError> {
+    if !user.role.oversees() {
+        return Err(PageError::Forbidden);
+    }
+    let (schemes, calendar) = {
+        let rules = st.rules.read().expect("rules");
+        (rules.schemes.clone(), rules.calendar.clone())
+    };
+    let mut errors = Vec::new();
+    let scheme = schemes.iter().find(|s| s.code == f.scheme).cloned();
+    if scheme.is_none() {
+        errors.push(format!("评价体系“{}”不存在", f.scheme));
+    }
+    let cycle: Option<i16> = f.cycle.trim().parse().ok().filter(|y| (2000..=st.today().year()).contains(y));
+    if cycle.is_none() {
+        errors.push(format!("评价周期“{}”无效，应为 2000 到今年之间的年份", f.cycle));
+    }
+    let as_of: Option<xinjiao_core::Date> = match f.as_of.trim() {
+        "" => None,
+        d => match d.parse() {
+            Ok(d) if d <= st.today() => Some(d),
+            _ => {
+                errors.push(format!("评价基准日“{d}”无效，应为不晚于今天的 YYYY-MM-DD"));
+                None
+            }
+        },
+    };
+    let (Some(scheme), Some(cycle), true) = (scheme, cycle, errors.is_empty()) else {
+        let page = render_console(&st, &user, errors).await?;
+        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    };
+    let Some(c) = scheme.cycle.cycle(cycle) else { return Err(PageError::BadRequest("周期无效".into())) };
+    let as_of = as_of.unwrap_or_else(|| c.last.tomorrow().unwrap_or(c.last).min(st.today()));
+    let wctx = ctx(&st, &user, format!("信用评价 {} {cycle}", scheme.name));
+    let result = st
+        .db(move |s| {
+            xinjiao_store::evaluation::run_evaluation(s, &wctx, &schemes, &scheme, cycle, as_of, &calendar)
+                .map(|(id, _)| id)
+        })
+        .await;
+    match result {
+        Ok(id) => Ok(Redirect::to(&format!("/console/evaluations/runs/{id}")).into_response()),
+        Err(xinjiao_store::StoreError::Conflict(m)) => {
+            let page = render_console(&st, &user, vec![m]).await?;
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "evaluation_run_console.html")]
+struct ConsoleRun {
+    banner: crate::kernel::state::Banner,
+    chrome: crate::kernel::chrome::Chrome,
+    run: RunRow,
+    results: Vec<ResultRow>,
+}
+
+async fn console_run(
+    State(st): State<AppState>,
+    StaffUser(user): StaffUser,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, PageError> {
+    let (run, results, _) = run_results(&st, id, false).await?;
+    let chrome = st.chrome(&user, "/console/evaluations").await?;
+    Ok(Html(ConsoleRun { banner: st.banner(), chrome, run, results }.render()?))
+}

@@ -1,0 +1,104 @@
+//! Credit grades as people read them: the latest result of each scheme
+//! and cycle, its status (初评公示 or final), and what lowered it.
+
+use xinjiao_core::Date;
+use xinjiao_core::evaluation::scheme::{Evaluates, Points, Scheme};
+use xinjiao_store::{Run, StoredResult};
+
+/// An item that changed the score.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Reason {
+    pub item: String,
+    pub name: String,
+    pub points: f64,
+    pub source: String,
+    pub date: String,
+}
+
+/// A grade in a scheme's cycle.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct GradeView {
+    pub scheme: String,
+    pub scheme_name: String,
+    pub cycle: i16,
+    pub grade: String,
+    /// What the grade means (信用好 …).
+    pub grade_label: String,
+    pub score: f64,
+    #[serde(skip)]
+    pub score_text: String,
+    /// `preliminary` (初评公示, open to objection) or `final`.
+    pub status: &'static str,
+    #[serde(skip)]
+    pub status_label: String,
+    pub final_from: String,
+    pub valid_until: String,
+    /// The items that lowered the score.
+    pub lowered_by: Vec<Reason>,
+    /// The special rules applied, in Chinese.
+    pub rules: Vec<String>,
+}
+
+/// The latest result of each (scheme, cycle) among `results` (newest run
+/// first), as of `today`; persons' grades only where `public` is false or
+/// the scheme publishes them.
+pub fn grade_views(
+    schemes: &[Scheme],
+    results: &[(Run, StoredResult)],
+    today: Date,
+    public: bool,
+    person: bool,
+) -> Vec<GradeView> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for (run, r) in results {
+        if !seen.insert((run.scheme.clone(), run.cycle_year)) {
+            continue;
+        }
+        let Some(scheme) = schemes.iter().find(|s| s.code == run.scheme) else { continue };
+        if public && person && !(scheme.evaluates == Evaluates::Persons && scheme.persons_public) {
+            continue;
+        }
+        let x: serde_json::Value = serde_json::from_str(&r.explanation).unwrap_or_default();
+        let version =
+            scheme.versions.iter().find(|v| v.id == run.version).unwrap_or_else(|| scheme.version_on(run.as_of));
+        let finalised = today >= run.final_from;
+        out.push(GradeView {
+            scheme: scheme.code.clone(),
+            scheme_name: scheme.name.clone(),
+            cycle: run.cycle_year,
+            grade: r.grade.clone(),
+            grade_label: version.bands.iter().find(|b| b.grade == r.grade).map(|b| b.label.clone()).unwrap_or_default(),
+            score: r.score as f64 / 10.0,
+            score_text: Points(r.score).to_string(),
+            status: if finalised { "final" } else { "preliminary" },
+            status_label: if finalised {
+                "正式结果".to_string()
+            } else {
+                format!("初评公示中，{} 起为正式结果", run.final_from)
+            },
+            final_from: run.final_from.to_string(),
+            valid_until: x["valid_until"].as_str().unwrap_or("").to_string(),
+            lowered_by: x["items"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|i| i["points"].as_f64().is_some_and(|p| p < 0.0))
+                .map(|i| Reason {
+                    item: i["item"].as_str().unwrap_or("").into(),
+                    name: i["name"].as_str().unwrap_or("").into(),
+                    points: i["points"].as_f64().unwrap_or(0.0),
+                    source: i["source"].as_str().unwrap_or("").into(),
+                    date: i["date"].as_str().unwrap_or("").into(),
+                })
+                .collect(),
+            rules: x["rules"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|r| r["why"].as_str().map(String::from))
+                .collect(),
+        });
+    }
+    out
+}
