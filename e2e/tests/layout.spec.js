@@ -90,6 +90,8 @@ test('public pages read well on a phone and a laptop', async ({ page, request })
     ['documents', '/documents'],
     ['document', doc],
     ['responsibilities', '/responsibilities'],
+    ['evaluations', '/evaluations'],
+    ['rules', '/rules'],
     ['account-login', '/account/login'],
     ['claim', '/account/claim'],
     ['staff-login', '/console/login'],
@@ -171,6 +173,7 @@ test('the main staff pages work on a phone and a laptop', async ({ page, request
     ['subject-accounts', '/console/subject-accounts'],
     ['tokens', '/console/tokens'],
     ['calendar', '/console/calendar'],
+    ['evaluations-console', '/console/evaluations'],
     ['users', '/console/users'],
   ];
   for (const [key, url] of pages) await check(page, key, url, [tablet]);

@@ -723,6 +723,95 @@ pub fn load_into(
         awaiting_review(store, seed, n_subjects, d, today, at)?;
     }
     objections_and_repairs(store, today, at)?;
+    evaluations(store, seed, n_subjects, today, &at)?;
+    Ok(())
+}
+
+/// Credit events the bureau learned elsewhere (commendations, inspections,
+/// project owners' ratings), and evaluation runs: road transport for 2024
+/// and 2025 (final), highway construction for 2025 (still in its comment
+/// period), taxi drivers for 2025 (persons: not public).
+fn evaluations(
+    store: &dyn xinjiao_store::Store,
+    seed: u64,
+    n_subjects: usize,
+    today: Date,
+    at: &impl Fn(Date) -> jiff::Timestamp,
+) -> anyhow::Result<()> {
+    use xinjiao_core::evaluation::events::EventRow;
+    use xinjiao_core::evaluation::scheme::Scheme;
+    use xinjiao_store::{NewCreditEvent, WriteContext};
+    let schemes = Scheme::embedded();
+    let mut events = Vec::new();
+    for (i, s) in subjects(&mut Rng::new(seed), n_subjects.max(1)).into_iter().enumerate() {
+        let Some(code) = s.uscc.clone().or(s.id_no.clone()) else { continue };
+        let h = stable_hash(&code);
+        let (scheme, item, points, basis) = if s.business.contains("建设工程") || s.business.contains("路桥") {
+            match h % 3 {
+                0 => (
+                    "highway-construction",
+                    "HC-05",
+                    Some(-((h / 3 % 16) as i64) * 10),
+                    format!("项目法人履约评价〔2025〕{i}号"),
+                ),
+                1 => ("highway-construction", "HC-04", None, format!("河交质检〔2025〕{i}号")),
+                _ => continue,
+            }
+        } else if s.business.contains("运输")
+            || s.business.contains("物流")
+            || s.business.contains("货运")
+            || s.business.contains("客运")
+        {
+            match h % 4 {
+                0 => ("road-transport", "RT-B01", Some((1 + h / 4 % 5) as i64 * 10), format!("河交表〔2025〕{i}号")),
+                1 => ("road-transport", "RT-04", None, format!("河交检〔2025〕{i}号")),
+                _ => continue,
+            }
+        } else if s.kind == "自然人" && h.is_multiple_of(3) {
+            ("taxi-driver", "TX-03", None, format!("河交出租投诉〔2025〕{i}号"))
+        } else {
+            continue;
+        };
+        let date = Date::constant(2025, 1 + (h / 7 % 11) as i8, 1 + (h / 11 % 27) as i8);
+        let row = EventRow {
+            subject_code: code,
+            subject_name: s.name.clone(),
+            person: s.kind == "自然人",
+            scheme: scheme.into(),
+            item: item.into(),
+            points: points.map(xinjiao_core::evaluation::scheme::Points),
+            date,
+            basis,
+        };
+        events.push((
+            date,
+            NewCreditEvent {
+                subject: row.subject_info(),
+                scheme: row.scheme,
+                item: row.item,
+                points,
+                date,
+                basis: row.basis,
+            },
+        ));
+    }
+    // Known a few weeks after they happened.
+    events.sort_by_key(|e| e.0);
+    for (date, e) in events {
+        let known = date.checked_add(jiff::Span::new().days(20))?.min(today);
+        store.write_credit_events(&WriteContext::new("demo-loader", at(known), "演示数据：信用事件"), &[e])?;
+    }
+    let calendar = xinjiao_core::calendar::Calendar::embedded();
+    let run = |code: &str, cycle: i16, as_of: Date| -> anyhow::Result<()> {
+        let scheme = schemes.iter().find(|s| s.code == code).expect("shipped scheme");
+        let ctx = WriteContext::new("coordinator", at(as_of.min(today)), "演示数据：信用评价").overseeing(true);
+        xinjiao_store::evaluation::run_evaluation(store, &ctx, &schemes, scheme, cycle, as_of.min(today), &calendar)?;
+        Ok(())
+    };
+    run("road-transport", 2024, Date::constant(2025, 1, 1))?;
+    run("road-transport", 2025, Date::constant(2026, 1, 1))?;
+    run("taxi-driver", 2025, Date::constant(2026, 1, 1))?;
+    run("highway-construction", 2025, today.checked_sub(jiff::Span::new().days(2))?)?;
     Ok(())
 }
 
