@@ -30,6 +30,13 @@ pub fn openapi_document() -> Value {
                 "responses": {"200": {"description": "主体档案", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SubjectDetail"}}}},
                               "404": {"description": "主体不存在（not_found）", "content": {"application/json": {"schema": err}}}}
             }},
+            "/api/v1/imports/credit-events": {"post": {
+                "summary": "导入信用事件文件（CSV：UTF-8/GBK；XLSX；列：主体代码、主体名称、评价体系、事项代码、分值、发生日期、依据），请求体为文件内容；仅信用工作协调员或管理员的令牌可用",
+                "parameters": [{"name": "dry_run", "in": "query", "schema": {"type": "boolean"}}, {"name": "filename", "in": "query", "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "全部行通过", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ImportReport"}}}},
+                              "422": {"description": "有被拒绝的行（报告中列出行、字段和规则），或文件无法读取（file.*）", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ImportReport"}}}},
+                              "403": {"description": "令牌的账号无权导入（forbidden）", "content": {"application/json": {"schema": err}}}}
+            }},
             "/api/v1/subjects/{key}/evaluations": {"get": {
                 "summary": "主体的信用评价：各评价体系、各周期最近一次评价的等级、得分、状态（初评公示 preliminary 或正式 final）、有效期和扣分事项（个人的评价结果仅在评价体系规定公开时列出）",
                 "parameters": [{"name": "key", "in": "path", "required": true, "description": "统一社会信用代码，或自然人主体的 P 编号", "schema": {"type": "string"}}],

@@ -342,6 +342,7 @@ async fn openapi_documents_every_route(app: App) {
     let paths: Vec<&str> = doc["paths"].as_object().unwrap().keys().map(String::as_str).collect();
     let expected = [
         "/api/v1/diagnostic-codes",
+        "/api/v1/imports/credit-events",
         "/api/v1/imports/{kind}",
         "/api/v1/openapi.json",
         "/api/v1/rates",
@@ -2146,4 +2147,45 @@ async fn evaluations_from_the_console_reach_the_portal(app: App) {
     );
     let (_, index) = get(&app, "/evaluations").await;
     assert!(index.contains("道路运输经营者信用评价 · 2025 年度"));
+
+    // Credit-event files: coordinators upload them; clerks are refused, in the console and the API.
+    let file = format!(
+        "主体代码,主体名称,评价体系,事项代码,分值,发生日期,依据\n{firm},河源市评价运输有限公司,road-transport,RT-B01,3,2025-10-01,河交表〔2025〕8号\n{firm},河源市评价运输有限公司,road-transport,RT-B01,,2025-10-02,河交表〔2025〕9号\n"
+    );
+    let upload = |cookie: &str| {
+        let (ct, body) = multipart("x", "信用事件.csv", file.as_bytes());
+        Request::post("/console/evaluations/events")
+            .header(header::COOKIE, cookie)
+            .header(header::CONTENT_TYPE, ct)
+            .body(Body::from(body))
+            .unwrap()
+    };
+    assert_eq!(send(&app, upload(&clerk)).await.0, StatusCode::FORBIDDEN);
+    let (s, _, page) = send(&app, upload(&coord)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "one row rejected");
+    assert!(
+        page.contains("事项“受到县级以上交通运输主管部门表彰”的「分值」须填写")
+            && page.contains("<td>3</td><td>分值</td>"),
+        "{page}"
+    );
+    assert_eq!(app.db(|s| s.credit_events("road-transport")).unwrap().len(), 1, "the valid row stored");
+    let api = |token: &str| {
+        Request::post("/api/v1/imports/credit-events?dry_run=true")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::from(file.clone()))
+            .unwrap()
+    };
+    let (clerk_token, coord_token) = (auth::new_token(), auth::new_token());
+    for (name, token) in [("clerk", &clerk_token), ("coord", &coord_token)] {
+        let uid = app.db(move |s| s.user_by_name(name)).unwrap().unwrap().id;
+        let hash = auth::token_hash(token);
+        app.db(move |s| s.create_api_token(&ctx(), &hash, uid, "评价系统", None)).unwrap();
+    }
+    let (s, _, body) = send(&app, api(&clerk_token)).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{body}");
+    let (s, _, body) = send(&app, api(&coord_token)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let r: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((r["rows"].as_u64(), r["accepted"].as_u64(), r["rejected"].as_u64()), (Some(2), Some(1), Some(1)));
+    assert_eq!(r["diagnostics"][0]["code"].as_str(), Some("points.required"));
 }

@@ -20,6 +20,85 @@ pub fn routes() -> Router<AppState> {
         .route("/evaluations/runs/{id}", get(public_run))
         .route("/console/evaluations", get(console_index).post(start_run))
         .route("/console/evaluations/runs/{id}", get(console_run))
+        .route(
+            "/console/evaluations/events",
+            axum::routing::post(upload_events)
+                .layer(axum::extract::DefaultBodyLimit::max(crate::kernel::context::MAX_UPLOAD_BYTES))
+                .merge(crate::kernel::context::form_page_of(1)),
+        )
+}
+
+#[derive(Template)]
+#[template(path = "evaluation_import.html")]
+struct ImportPage {
+    banner: crate::kernel::state::Banner,
+    chrome: crate::kernel::chrome::Chrome,
+    filename: String,
+    dry_run: bool,
+    report: xinjiao_import::ImportReport,
+    field_names: Vec<String>,
+}
+
+/// Uploads a credit-event file (coordinators and administrators: the events
+/// are inputs of every department's subjects' grades).
+async fn upload_events(
+    State(st): State<AppState>,
+    StaffUser(user): StaffUser,
+    mut mp: axum::extract::Multipart,
+) -> Result<Response, PageError> {
+    if !user.role.oversees() {
+        return Err(PageError::Forbidden);
+    }
+    let (mut file, mut dry_run) = (None, false);
+    while let Some(field) = mp
+        .next_field()
+        .await
+        .map_err(|e| PageError::BadRequest(format!("上传内容无法读取（可能超过大小限制）：{e}")))?
+    {
+        match field.name().unwrap_or("") {
+            "dry_run" => dry_run = true,
+            "file" => {
+                let name = field.file_name().unwrap_or("credit-events.csv").to_string();
+                let bytes = field.bytes().await.map_err(|e| PageError::BadRequest(format!("文件读取失败：{e}")))?;
+                file = Some((name, bytes));
+            }
+            _ => {}
+        }
+    }
+    let Some((filename, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
+        let page = render_console(&st, &user, vec!["请选择要上传的信用事件文件（所选文件为空）。".into()]).await?;
+        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    };
+    let wctx = ctx(&st, &user, format!("上传信用事件文件 {filename}"));
+    let report = match super::import_job::import_bytes(&st, wctx, filename.clone(), bytes, dry_run).await {
+        Ok(r) => r,
+        Err(super::import_job::ImportError::File(e)) => {
+            let page = render_console(&st, &user, vec![format!("文件未导入：{}", e.message)]).await?;
+            return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+        Err(super::import_job::ImportError::Store(e)) => return Err(e.into()),
+    };
+    let field_names = report
+        .diagnostics
+        .iter()
+        .map(|d| {
+            xinjiao_core::evaluation::events::CREDIT_EVENT_FIELDS
+                .iter()
+                .find(|f| f.code == d.field)
+                .map_or_else(|| "整行".to_string(), |f| f.name.to_string())
+        })
+        .collect();
+    let status =
+        if report.rejected > 0 { axum::http::StatusCode::UNPROCESSABLE_ENTITY } else { axum::http::StatusCode::OK };
+    let page = ImportPage {
+        banner: st.banner(),
+        chrome: st.chrome(&user, "/console/evaluations").await?,
+        filename,
+        dry_run,
+        report,
+        field_names,
+    };
+    Ok((status, Html(page.render()?)).into_response())
 }
 
 /// A run as listed: its scheme, cycle, day, status and grade counts.

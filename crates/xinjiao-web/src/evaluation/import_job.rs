@@ -94,3 +94,22 @@ pub fn run_credit_event_import(
     }
     Ok(report)
 }
+
+/// Reads `bytes` (a CSV or XLSX credit-event file named `filename`) and
+/// imports it on a blocking thread (the console upload and the API).
+pub async fn import_bytes(
+    st: &crate::kernel::state::AppState,
+    ctx: WriteContext,
+    filename: String,
+    bytes: axum::body::Bytes,
+    dry_run: bool,
+) -> Result<ImportReport, ImportError> {
+    let (schemes, today, store) = (st.rules.read().expect("rules").schemes.clone(), st.today(), st.store.clone());
+    tokio::task::spawn_blocking(move || {
+        let opts = xinjiao_import::ReadOptions::of(xinjiao_core::evaluation::events::CATALOGUE);
+        let reader = xinjiao_import::open_bytes(&filename, bytes, &opts).map_err(ImportError::File)?;
+        run_credit_event_import((!dry_run).then_some(&*store), reader, &schemes, &ctx, today)
+    })
+    .await
+    .map_err(|e| ImportError::Store(StoreError::Backend(format!("import task failed: {e}"))))?
+}
