@@ -2,7 +2,10 @@
 
 use xinjiao_core::evaluation::engine::CreditEvent;
 use xinjiao_core::evaluation::scheme::Points;
-use xinjiao_store::{EvaluationStore, EventOutcome, NewCreditEvent, NewRun, PenaltyInput, Run, StoredResult};
+use xinjiao_core::lifecycle::objections::{ObjectionAction, ObjectionStatus};
+use xinjiao_store::{
+    EvaluationStore, EventOutcome, NewCreditEvent, NewRun, PenaltyInput, ResultObjection, Run, StoredResult,
+};
 
 use super::audit::insert_event;
 use super::records::find_or_create_subject;
@@ -208,6 +211,114 @@ impl EvaluationStore for SqliteStore {
                 ))
             })?
             .collect()
+        })
+    }
+
+    fn file_result_objection(&self, ctx: &WriteContext, run_id: i64, subject_id: i64, reasons: &str) -> Result<i64> {
+        self.write(|tx| {
+            let final_from: Option<String> = tx
+                .query_row(
+                    "SELECT r.final_from FROM evaluations e JOIN evaluation_runs r ON r.id = e.run_id
+                     WHERE e.run_id = ?1 AND e.subject_id = ?2",
+                    params![run_id, subject_id],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(err)?;
+            let Some(final_from) = final_from else { return Err(StoreError::NotFound) };
+            if ctx.china_date().to_string() >= final_from {
+                return Err(StoreError::Conflict(format!("初评公示期已于 {final_from} 前结束，结果已为正式结果")));
+            }
+            let open: bool = tx
+                .query_row(
+                    "SELECT EXISTS (SELECT 1 FROM result_objections WHERE run_id = ?1 AND subject_id = ?2 AND status IN ('filed', 'acknowledged'))",
+                    params![run_id, subject_id],
+                    |r| r.get(0),
+                )
+                .map_err(err)?;
+            if open {
+                return Err(StoreError::Conflict("对该评价结果已有正在处理的异议".into()));
+            }
+            tx.execute(
+                "INSERT INTO result_objections (run_id, subject_id, reasons, status, filed_at) VALUES (?1, ?2, ?3, 'filed', ?4)",
+                params![run_id, subject_id, reasons, ctx.at.to_string()],
+            )
+            .map_err(err)?;
+            let id = tx.last_insert_rowid();
+            let detail = serde_json::json!({"run_id": run_id, "reason": reasons}).to_string();
+            insert_event(tx, ctx, "result_objection.filed", Some(subject_id), None, &detail).map_err(err)?;
+            Ok(id)
+        })
+    }
+
+    fn result_objections(&self, subject_id: Option<i64>, open_only: bool) -> Result<Vec<ResultObjection>> {
+        self.read(|c| {
+            c.prepare_cached(
+                "SELECT o.id, o.run_id, r.scheme, r.cycle_year, o.subject_id, s.public_key, s.name, o.reasons, o.status,
+                        o.extended, o.filed_at, o.decision_reason
+                 FROM result_objections o JOIN evaluation_runs r ON r.id = o.run_id JOIN subjects s ON s.id = o.subject_id
+                 WHERE (?1 IS NULL OR o.subject_id = ?1) AND (?2 = 0 OR o.status IN ('filed', 'acknowledged'))
+                 ORDER BY o.id DESC",
+            )?
+            .query_map(params![subject_id, open_only], |r| {
+                Ok(ResultObjection {
+                    id: r.get(0)?,
+                    run_id: r.get(1)?,
+                    scheme: r.get(2)?,
+                    cycle_year: r.get(3)?,
+                    subject_id: r.get(4)?,
+                    subject_key: r.get(5)?,
+                    subject_name: r.get(6)?,
+                    reasons: r.get(7)?,
+                    status: ObjectionStatus::parse(&r.get::<_, String>(8)?).unwrap_or(ObjectionStatus::Filed),
+                    extended: r.get(9)?,
+                    filed_at: ts(r.get(10)?)?,
+                    decision_reason: r.get(11)?,
+                })
+            })?
+            .collect()
+        })
+    }
+
+    fn act_on_result_objection(
+        &self,
+        ctx: &WriteContext,
+        id: i64,
+        action: &ObjectionAction,
+    ) -> Result<ObjectionStatus> {
+        self.write(|tx| {
+            let found: Option<(String, bool, i64)> = tx
+                .query_row("SELECT status, extended, subject_id FROM result_objections WHERE id = ?1", [id], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
+                .optional()
+                .map_err(err)?;
+            let Some((status, extended, subject_id)) = found else { return Err(StoreError::NotFound) };
+            let from = ObjectionStatus::parse(&status).unwrap_or(ObjectionStatus::Filed);
+            let to = action.apply(from, extended).map_err(|m| StoreError::Conflict(m.into()))?;
+            let at = ctx.at.to_string();
+            let (event, reason) = match action {
+                ObjectionAction::Acknowledge => {
+                    tx.execute("UPDATE result_objections SET status = ?2, acknowledged_at = ?3 WHERE id = ?1", params![id, to.as_str(), at])
+                        .map_err(err)?;
+                    ("result_objection.acknowledged", None)
+                }
+                ObjectionAction::Extend(why) => {
+                    tx.execute("UPDATE result_objections SET extended = 1 WHERE id = ?1", [id]).map_err(err)?;
+                    ("result_objection.extended", Some(why))
+                }
+                ObjectionAction::Uphold(why) | ObjectionAction::Reject(why) => {
+                    tx.execute(
+                        "UPDATE result_objections SET status = ?2, decided_at = ?3, decision_reason = ?4, decided_by = ?5 WHERE id = ?1",
+                        params![id, to.as_str(), at, why, ctx.actor],
+                    )
+                    .map_err(err)?;
+                    (if to == ObjectionStatus::Upheld { "result_objection.upheld" } else { "result_objection.rejected" }, Some(why))
+                }
+            };
+            let detail = serde_json::json!({"objection_id": id, "reason": reason}).to_string();
+            insert_event(tx, ctx, event, Some(subject_id), None, &detail).map_err(err)?;
+            Ok(to)
         })
     }
 

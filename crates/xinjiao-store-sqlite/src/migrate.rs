@@ -21,6 +21,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (13, "ownership", include_str!("../migrations/0013_ownership.sql")),
     (14, "batch_events", include_str!("../migrations/0014_batch_events.sql")),
     (15, "evaluation", include_str!("../migrations/0015_evaluation.sql")),
+    (16, "result_objections", include_str!("../migrations/0016_result_objections.sql")),
 ];
 
 /// Applies every pending migration.

@@ -90,6 +90,23 @@ pub struct StoredResult {
     pub fingerprint: String,
 }
 
+/// An objection to a subject's result in a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResultObjection {
+    pub id: i64,
+    pub run_id: i64,
+    pub scheme: String,
+    pub cycle_year: i16,
+    pub subject_id: i64,
+    pub subject_key: String,
+    pub subject_name: String,
+    pub reasons: String,
+    pub status: xinjiao_core::lifecycle::objections::ObjectionStatus,
+    pub extended: bool,
+    pub filed_at: Timestamp,
+    pub decision_reason: Option<String>,
+}
+
 /// Credit events, evaluation runs and their results.
 pub trait EvaluationStore: Send + Sync {
     /// Stores credit events in one transaction, creating their subjects as
@@ -115,6 +132,24 @@ pub trait EvaluationStore: Send + Sync {
 
     /// A subject's results in every run, newest run first.
     fn subject_evaluations(&self, subject_id: i64) -> Result<Vec<(Run, StoredResult)>>;
+
+    /// Files the subject's objection to its result in run `run_id` during
+    /// the comment period (before the run's `final_from`, by `ctx`'s day).
+    /// [`StoreError::NotFound`] without such a result, [`StoreError::Conflict`]
+    /// after the period or while one is open. Appends `result_objection.filed`.
+    fn file_result_objection(&self, ctx: &WriteContext, run_id: i64, subject_id: i64, reasons: &str) -> Result<i64>;
+
+    /// Objections to results, newest first (of a subject, or all; open ones only if asked).
+    fn result_objections(&self, subject_id: Option<i64>, open_only: bool) -> Result<Vec<ResultObjection>>;
+
+    /// Applies a staff action (acknowledge, extend once, uphold, reject);
+    /// appends `result_objection.<status>`.
+    fn act_on_result_objection(
+        &self,
+        ctx: &WriteContext,
+        id: i64,
+        action: &xinjiao_core::lifecycle::objections::ObjectionAction,
+    ) -> Result<xinjiao_core::lifecycle::objections::ObjectionStatus>;
 
     /// The public keys of subjects by id (for results).
     fn subject_keys(&self, ids: &[i64]) -> Result<BTreeMap<i64, String>>;

@@ -316,6 +316,23 @@ pub const DUMP_TABLES: &[DumpTable] = {
             ],
             2,
         ),
+        (
+            "result_objections",
+            &[
+                ("id", Int),
+                ("run_id", Int),
+                ("subject_id", Int),
+                ("reasons", Text),
+                ("status", Text),
+                ("extended", Int),
+                ("filed_at", Timestamp),
+                ("acknowledged_at", Timestamp),
+                ("decided_at", Timestamp),
+                ("decision_reason", Text),
+                ("decided_by", Text),
+            ],
+            1,
+        ),
     ]
 };
 

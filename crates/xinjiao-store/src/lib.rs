@@ -20,7 +20,9 @@ pub mod suite;
 pub use accounts::*;
 pub use audit::*;
 pub use calendar::*;
-pub use evaluation::{EvaluationStore, EventOutcome, NewCreditEvent, NewRun, PenaltyInput, Run, StoredResult};
+pub use evaluation::{
+    EvaluationStore, EventOutcome, NewCreditEvent, NewRun, PenaltyInput, ResultObjection, Run, StoredResult,
+};
 pub use installation::*;
 pub use lifecycle::*;
 pub use organisation::*;

@@ -235,7 +235,7 @@ const TABLE_OWNERS: &[(&str, &[&str])] = &[
     ("accounts", &["users", "sessions", "api_tokens", "subject_accounts", "claim_codes", "subject_sessions"]),
     ("audit", &["events"]),
     ("calendar", &["calendar_years"]),
-    ("evaluation", &["credit_events", "evaluation_runs", "evaluations"]),
+    ("evaluation", &["credit_events", "evaluation_runs", "evaluations", "result_objections"]),
     ("installation", &["meta", "schema_migrations"]),
 ];
 

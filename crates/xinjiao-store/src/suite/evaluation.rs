@@ -5,7 +5,8 @@ use xinjiao_core::records::ids::Uscc;
 use xinjiao_core::records::record::{SubjectInfo, SubjectKind};
 
 use crate::evaluation::{evaluate_all, run_evaluation};
-use crate::{EventOutcome, NewCreditEvent, Store};
+use crate::{EventOutcome, NewCreditEvent, Store, WriteContext};
+use jiff::Timestamp;
 
 use super::*;
 
@@ -95,6 +96,36 @@ pub fn credit_events_and_evaluation_runs(store: &dyn Store) {
     let runs = store.evaluation_runs("road-transport").unwrap();
     assert_eq!(runs.iter().map(|r| r.cycle_year).collect::<Vec<_>>(), [2026, 2025], "newest first");
     assert!(store.events(50).unwrap().iter().any(|e| e.action == "evaluation.run"));
+    // The subject objects during the comment period; one open objection at a time.
+    let sid1 = by_key(&results, &one).subject_id;
+    let obj = store.file_result_objection(&ctx("subject"), run, sid1, "超限运输处罚已撤销").unwrap();
+    assert!(matches!(
+        store.file_result_objection(&ctx("subject"), run, sid1, "again"),
+        Err(crate::StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store.file_result_objection(&ctx("subject"), run, 999_999, "x"),
+        Err(crate::StoreError::NotFound)
+    ));
+    use xinjiao_core::lifecycle::objections::{ObjectionAction, ObjectionStatus};
+    assert!(
+        store.act_on_result_objection(&ctx("coord"), obj, &ObjectionAction::Reject("x".into())).is_err(),
+        "acknowledge first"
+    );
+    store.act_on_result_objection(&ctx("coord"), obj, &ObjectionAction::Acknowledge).unwrap();
+    assert_eq!(store.result_objections(Some(sid1), true).unwrap().len(), 1);
+    let done =
+        store.act_on_result_objection(&ctx("coord"), obj, &ObjectionAction::Uphold("已撤销，重新评价".into())).unwrap();
+    assert_eq!(done, ObjectionStatus::Upheld);
+    let listed = store.result_objections(None, false).unwrap();
+    assert_eq!(
+        (listed[0].status, listed[0].decision_reason.as_deref(), listed[0].cycle_year),
+        (ObjectionStatus::Upheld, Some("已撤销，重新评价"), 2025)
+    );
+    assert!(store.result_objections(None, true).unwrap().is_empty());
+    // After the comment period the result is final: no objection.
+    let later = WriteContext::new("subject", Timestamp::from_second(1_790_000_000).unwrap(), "测试");
+    assert!(matches!(store.file_result_objection(&later, run, sid1, "late"), Err(crate::StoreError::Conflict(_))));
     // A subject's results, newest run first.
     let sid = by_key(&results, &one).subject_id;
     let mine = store.subject_evaluations(sid).unwrap();

@@ -46,6 +46,11 @@ pub const EVENT_LABELS: &[(&str, &str)] = &[
     ("api_token.revoked", "吊销 API 令牌"),
     ("credit_event.created", "登记信用事件"),
     ("evaluation.run", "开展信用评价"),
+    ("result_objection.filed", "对评价结果提出异议"),
+    ("result_objection.acknowledged", "受理评价结果异议"),
+    ("result_objection.extended", "延长评价结果异议处理期限"),
+    ("result_objection.upheld", "评价结果异议成立"),
+    ("result_objection.rejected", "评价结果异议不成立"),
 ];
 
 /// The Chinese name of an event type (an unknown type: 其他操作).
