@@ -43,6 +43,7 @@ fn workplace() -> kernel::state::Workplace {
         cases: vec![lifecycle::reminders::objection_cases, lifecycle::reminders::repair_cases],
         nav: console_nav(),
         profile: vec![evaluation::profile::grades_section],
+        account: vec![evaluation::account::account_section],
     }
 }
 
@@ -62,7 +63,7 @@ fn console_nav() -> Vec<kernel::state::NavEntry> {
         entry("处置", "信用修复", "/console/repairs", everyone, Some(lifecycle::reminders::repair_badges)),
         entry("处置", "主体账户激活", "/console/subject-accounts", overseers, None),
         entry("统计", "三率统计", "/console/dashboard", everyone, None),
-        entry("统计", "信用评价", "/console/evaluations", everyone, None),
+        entry("统计", "信用评价", "/console/evaluations", everyone, Some(evaluation::console::objection_badges)),
         entry("管理", "责任表", "/console/responsibilities", overseers, None),
         entry("管理", "API 令牌", "/console/tokens", everyone, None),
         entry("管理", "工作日日历", "/console/calendar", admins, None),

@@ -2188,4 +2188,53 @@ async fn evaluations_from_the_console_reach_the_portal(app: App) {
     let r: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!((r["rows"].as_u64(), r["accepted"].as_u64(), r["rejected"].as_u64()), (Some(2), Some(1), Some(1)));
     assert_eq!(r["diagnostics"][0]["code"].as_str(), Some("points.required"));
+
+    // The subject sees its grade with every item and objects during the comment period.
+    let record = app
+        .db(|s| s.list_records(&xinjiao_store::RecordFilter::default(), xinjiao_store::PageRequest::new(1, 50)))
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|r| r.decision_no == "河交罚〔2025〕31号")
+        .unwrap()
+        .id;
+    let (_, _, notice) = send(&app, form_post(&format!("/console/records/{record}/notice"), &coord, "")).await;
+    let code = notice.split("id=\"claim-code\">").nth(1).unwrap().split('<').next().unwrap().to_string();
+    let body = format!("identity={firm}&code={}&password=a-long-password&password2=a-long-password", enc(&code));
+    let req = Request::post("/account/claim")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .unwrap();
+    let (_, h, _) = send(&app, req).await;
+    let subject = h[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_string();
+    let (_, _, mine) = get_with_cookie(&app, "/account", &subject).await;
+    assert!(
+        mine.contains("我的信用评价")
+            && mine.contains("超限运输（-5 分，河交罚〔2025〕31号")
+            && mine.contains("提出异议</button>"),
+        "{mine}"
+    );
+    let run_id = run.rsplit('/').next().unwrap();
+    let objection = format!("/account/evaluations/{run_id}/objection");
+    assert_eq!(send(&app, form_post(&objection, &subject, "reasons=短")).await.0, StatusCode::BAD_REQUEST);
+    let reasons = format!("reasons={}", enc("该处罚已被行政复议撤销，不应扣分"));
+    assert_eq!(send(&app, form_post(&objection, &subject, &reasons)).await.0, StatusCode::SEE_OTHER);
+    let (s, _, page) = send(&app, form_post(&objection, &subject, &reasons)).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "one open objection at a time");
+    assert!(page.contains("已有正在处理的异议"), "{page}");
+    // Staff see it, with its deadline; a clerk may not act; the coordinator acknowledges and decides.
+    let (_, _, list) = get_with_cookie(&app, "/console/evaluations/objections", &coord).await;
+    assert!(
+        list.contains("该处罚已被行政复议撤销") && list.contains("已提交，待受理") && list.contains("受理 2026-11-"),
+        "{list}"
+    );
+    let id = app.db(|s| s.result_objections(None, true)).unwrap()[0].id;
+    let act = format!("/console/evaluations/objections/{id}");
+    assert_eq!(send(&app, form_post(&act, &clerk, "action=acknowledge")).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(send(&app, form_post(&act, &coord, "action=acknowledge")).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(send(&app, form_post(&act, &coord, "action=reject&reason=")).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    let decide = format!("action=reject&reason={}", enc("经核查，复议维持原处罚决定"));
+    assert_eq!(send(&app, form_post(&act, &coord, &decide)).await.0, StatusCode::SEE_OTHER);
+    let (_, _, mine) = get_with_cookie(&app, "/account", &subject).await;
+    assert!(mine.contains("异议：异议不成立（经核查，复议维持原处罚决定）"), "{mine}");
 }

@@ -20,6 +20,11 @@ pub fn routes() -> Router<AppState> {
         .route("/evaluations/runs/{id}", get(public_run))
         .route("/console/evaluations", get(console_index).post(start_run))
         .route("/console/evaluations/runs/{id}", get(console_run))
+        .route("/console/evaluations/objections", get(objections_page))
+        .route(
+            "/console/evaluations/objections/{id}",
+            axum::routing::post(act_on_objection).merge(crate::kernel::context::form_page_of(1)),
+        )
         .route(
             "/console/evaluations/events",
             axum::routing::post(upload_events)
@@ -423,4 +428,132 @@ async fn console_run(
     let (run, results, _) = run_results(&st, id, false).await?;
     let chrome = st.chrome(&user, "/console/evaluations").await?;
     Ok(Html(ConsoleRun { banner: st.banner(), chrome, run, results }.render()?))
+}
+
+/// An objection to a result as staff handle it.
+struct ObjectionRow {
+    id: i64,
+    run_id: i64,
+    scheme_name: String,
+    cycle: i16,
+    subject_key: String,
+    subject_name: String,
+    reasons: String,
+    status: &'static str,
+    open: bool,
+    acknowledged: bool,
+    deadline: String,
+    decision_reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "evaluation_objections.html")]
+struct ObjectionsPage {
+    banner: crate::kernel::state::Banner,
+    chrome: crate::kernel::chrome::Chrome,
+    rows: Vec<ObjectionRow>,
+    oversees: bool,
+    errors: Vec<String>,
+}
+
+async fn render_objections(
+    st: &AppState,
+    user: &xinjiao_store::User,
+    errors: Vec<String>,
+) -> Result<Html<String>, PageError> {
+    let list = st.db(|s| s.result_objections(None, false)).await?;
+    let rows = {
+        let rules = st.rules.read().expect("rules");
+        list.iter()
+            .map(|o| {
+                let filed = crate::kernel::time::china_date(o.filed_at);
+                let deadline = if o.status == xinjiao_core::lifecycle::objections::ObjectionStatus::Filed {
+                    format!("受理 {} 前", rules.objections.acknowledge_by(filed, &rules.calendar))
+                } else {
+                    format!("办结 {} 前", rules.objections.decide_by(filed, o.extended, &rules.calendar))
+                };
+                ObjectionRow {
+                    id: o.id,
+                    run_id: o.run_id,
+                    scheme_name: rules
+                        .schemes
+                        .iter()
+                        .find(|s| s.code == o.scheme)
+                        .map_or(o.scheme.clone(), |s| s.name.clone()),
+                    cycle: o.cycle_year,
+                    subject_key: o.subject_key.clone(),
+                    subject_name: crate::kernel::views::mask_text(&o.subject_name),
+                    reasons: o.reasons.clone(),
+                    status: o.status.label(),
+                    open: o.status.is_open(),
+                    acknowledged: o.status == xinjiao_core::lifecycle::objections::ObjectionStatus::Acknowledged,
+                    deadline: if o.status.is_open() { deadline } else { String::new() },
+                    decision_reason: o.decision_reason.clone().unwrap_or_default(),
+                }
+            })
+            .collect()
+    };
+    let page = ObjectionsPage {
+        banner: st.banner(),
+        chrome: st.chrome(user, "/console/evaluations").await?,
+        rows,
+        oversees: user.role.oversees(),
+        errors,
+    };
+    Ok(Html(page.render()?))
+}
+
+async fn objections_page(State(st): State<AppState>, StaffUser(user): StaffUser) -> Result<Html<String>, PageError> {
+    render_objections(&st, &user, vec![]).await
+}
+
+#[derive(Deserialize)]
+struct ActionForm {
+    action: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// Acknowledges, extends, upholds or rejects an objection to a result (coordinators and administrators).
+async fn act_on_objection(
+    State(st): State<AppState>,
+    StaffUser(user): StaffUser,
+    Path(id): Path<i64>,
+    Form(f): Form<ActionForm>,
+) -> Result<Response, PageError> {
+    use xinjiao_core::lifecycle::objections::ObjectionAction as A;
+    if !user.role.oversees() {
+        return Err(PageError::Forbidden);
+    }
+    let reason = f.reason.trim().to_string();
+    let action = match (f.action.as_str(), reason.is_empty()) {
+        ("acknowledge", _) => A::Acknowledge,
+        ("extend" | "uphold" | "reject", true) => {
+            let page = render_objections(&st, &user, vec!["延期、认定成立或不成立时须写明理由。".into()]).await?;
+            return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+        ("extend", false) => A::Extend(reason),
+        ("uphold", false) => A::Uphold(reason),
+        ("reject", false) => A::Reject(reason),
+        _ => return Err(PageError::BadRequest("未知的操作".into())),
+    };
+    let wctx = ctx(&st, &user, "处理评价结果异议");
+    match st.db(move |s| s.act_on_result_objection(&wctx, id, &action)).await {
+        Ok(_) => Ok(Redirect::to("/console/evaluations/objections").into_response()),
+        Err(xinjiao_store::StoreError::Conflict(m)) => {
+            let page = render_objections(&st, &user, vec![m]).await?;
+            Ok((axum::http::StatusCode::CONFLICT, page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Counts behind the console's 信用评价 entry: open objections to results.
+pub fn objection_badges(
+    _st: &AppState,
+    store: &dyn xinjiao_store::Store,
+    _user: &xinjiao_store::User,
+) -> Result<Vec<crate::kernel::workplace::Badge>, xinjiao_store::StoreError> {
+    let n = store.result_objections(None, true)?.len() as u64;
+    Ok(vec![crate::kernel::workplace::Badge { n, what: "件评价结果异议待处理", urgent: false }])
 }

@@ -18,6 +18,8 @@ pub struct Reason {
 /// A grade in a scheme's cycle.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct GradeView {
+    #[serde(skip)]
+    pub run_id: i64,
     pub scheme: String,
     pub scheme_name: String,
     pub cycle: i16,
@@ -37,6 +39,23 @@ pub struct GradeView {
     pub lowered_by: Vec<Reason>,
     /// The special rules applied, in Chinese.
     pub rules: Vec<String>,
+}
+
+/// Every item of a result (bonuses too), for the subject's own view.
+pub fn all_items(explanation: &str) -> Vec<Reason> {
+    let x: serde_json::Value = serde_json::from_str(explanation).unwrap_or_default();
+    x["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|i| Reason {
+            item: i["item"].as_str().unwrap_or("").into(),
+            name: i["name"].as_str().unwrap_or("").into(),
+            points: i["points"].as_f64().unwrap_or(0.0),
+            source: i["source"].as_str().unwrap_or("").into(),
+            date: i["date"].as_str().unwrap_or("").into(),
+        })
+        .collect()
 }
 
 /// The latest result of each (scheme, cycle) among `results` (newest run
@@ -64,6 +83,7 @@ pub fn grade_views(
             scheme.versions.iter().find(|v| v.id == run.version).unwrap_or_else(|| scheme.version_on(run.as_of));
         let finalised = today >= run.final_from;
         out.push(GradeView {
+            run_id: run.id,
             scheme: scheme.code.clone(),
             scheme_name: scheme.name.clone(),
             cycle: run.cycle_year,

@@ -105,6 +105,9 @@ pub struct Workplace {
     pub nav: Vec<NavEntry>,
     /// Sections of a subject's public profile, in the order shown.
     pub profile: Vec<ProfileSource>,
+    /// Sections of the subject's own account page (what it may see of
+    /// itself, and do), in the order shown.
+    pub account: Vec<ProfileSource>,
 }
 
 impl Workplace {
@@ -126,6 +129,20 @@ impl Workplace {
     ) -> Result<Vec<ProfileSection>, StoreError> {
         let mut out = Vec::new();
         for source in &self.profile {
+            out.extend(source(st, store, subject)?);
+        }
+        Ok(out)
+    }
+
+    /// Every registered section of `subject`'s own account page.
+    pub fn account(
+        &self,
+        st: &AppState,
+        store: &dyn Store,
+        subject: &xinjiao_store::Subject,
+    ) -> Result<Vec<ProfileSection>, StoreError> {
+        let mut out = Vec::new();
+        for source in &self.account {
             out.extend(source(st, store, subject)?);
         }
         Ok(out)

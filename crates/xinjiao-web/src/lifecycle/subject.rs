@@ -42,6 +42,8 @@ struct AccountPage {
     filed: bool,
     repairs: Vec<RepairView>,
     repair_filed: bool,
+    /// What other capabilities show the subject of itself (its grades …).
+    sections: Vec<crate::kernel::workplace::ProfileSection>,
 }
 
 #[derive(Deserialize, Default)]
@@ -89,14 +91,17 @@ async fn account_home(
     axum::extract::Query(q): axum::extract::Query<AccountQuery>,
 ) -> Result<Html<String>, PageError> {
     let sid = subject.id;
-    let (rows, objections) = st
+    let (state, me) = (st.clone(), subject.clone());
+    let (rows, objections, sections) = st
         .db(move |s| {
+            let sections = state.workplace.account(&state, s, &me)?;
             let f = RecordFilter { subject_id: Some(sid), ..Default::default() };
             let of = xinjiao_store::ObjectionFilter { subject_id: Some(sid), ..Default::default() };
             let rf = xinjiao_store::RepairFilter { subject_id: Some(sid), ..Default::default() };
             Ok((
                 s.list_records(&f, PageRequest::new(1, PageRequest::MAX_PER_PAGE))?,
                 (s.objections(&of, 100)?, s.repairs(&rf, 100)?),
+                sections,
             ))
         })
         .await?;
@@ -112,6 +117,7 @@ async fn account_home(
         filed: !q.filed.is_empty(),
         repairs: repairs.iter().map(|r| repair_view(&st, r)).collect(),
         repair_filed: !q.repair.is_empty(),
+        sections,
     };
     Ok(Html(page.render()?))
 }
