@@ -134,18 +134,7 @@ impl EvaluationStore for PgStore {
                     (extract(epoch from created_at) * 1000000)::bigint, created_by
              FROM evaluation_runs WHERE scheme = $1 ORDER BY id DESC",
             &[&scheme],
-            |r| {
-                Ok(Run {
-                    id: r.get(0),
-                    scheme: r.get(1),
-                    cycle_year: i16::try_from(r.get::<_, i64>(2)).map_err(|e| bad(e.to_string()))?,
-                    as_of: parse_date(r.get(3))?,
-                    version: r.get(4),
-                    final_from: parse_date(r.get(5))?,
-                    created_at: ts_micros(r.get(6))?,
-                    created_by: r.get(7),
-                })
-            },
+            run_of,
         )
     }
 
@@ -178,16 +167,7 @@ impl EvaluationStore for PgStore {
             &[&subject_id],
             |r| {
                 Ok((
-                    Run {
-                        id: r.get(0),
-                        scheme: r.get(1),
-                        cycle_year: i16::try_from(r.get::<_, i64>(2)).map_err(|e| bad(e.to_string()))?,
-                        as_of: parse_date(r.get(3))?,
-                        version: r.get(4),
-                        final_from: parse_date(r.get(5))?,
-                        created_at: ts_micros(r.get(6))?,
-                        created_by: r.get(7),
-                    },
+                    run_of(r)?,
                     StoredResult {
                         subject_id: r.get(8),
                         subject_key: r.get(9),
@@ -320,4 +300,19 @@ impl EvaluationStore for PgStore {
         })?;
         Ok(rows.into_iter().collect())
     }
+}
+
+/// A run from the first eight columns of a row (id, scheme, cycle_year,
+/// as_of, version, final_from, created_at in microseconds, created_by).
+fn run_of(r: &Row) -> Result<Run> {
+    Ok(Run {
+        id: r.get(0),
+        scheme: r.get(1),
+        cycle_year: i16::try_from(r.get::<_, i64>(2)).map_err(|e| bad(e.to_string()))?,
+        as_of: parse_date(r.get(3))?,
+        version: r.get(4),
+        final_from: parse_date(r.get(5))?,
+        created_at: ts_micros(r.get(6))?,
+        created_by: r.get(7),
+    })
 }

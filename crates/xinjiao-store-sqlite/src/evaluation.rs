@@ -142,18 +142,7 @@ impl EvaluationStore for SqliteStore {
                 "SELECT id, scheme, cycle_year, as_of, version, final_from, created_at, created_by FROM evaluation_runs
                  WHERE scheme = ?1 ORDER BY id DESC",
             )?
-            .query_map([scheme], |r| {
-                Ok(Run {
-                    id: r.get(0)?,
-                    scheme: r.get(1)?,
-                    cycle_year: r.get(2)?,
-                    as_of: date(r.get(3)?)?,
-                    version: r.get(4)?,
-                    final_from: date(r.get(5)?)?,
-                    created_at: ts(r.get(6)?)?,
-                    created_by: r.get(7)?,
-                })
-            })?
+            .query_map([scheme], run_of)?
             .collect()
         })
     }
@@ -189,16 +178,7 @@ impl EvaluationStore for SqliteStore {
             )?
             .query_map([subject_id], |r| {
                 Ok((
-                    Run {
-                        id: r.get(0)?,
-                        scheme: r.get(1)?,
-                        cycle_year: r.get(2)?,
-                        as_of: date(r.get(3)?)?,
-                        version: r.get(4)?,
-                        final_from: date(r.get(5)?)?,
-                        created_at: ts(r.get(6)?)?,
-                        created_by: r.get(7)?,
-                    },
+                    run_of(r)?,
                     StoredResult {
                         subject_id: r.get(8)?,
                         subject_key: r.get(9)?,
@@ -334,4 +314,19 @@ impl EvaluationStore for SqliteStore {
             Ok(out)
         })
     }
+}
+
+/// A run from the first eight columns of a row (id, scheme, cycle_year,
+/// as_of, version, final_from, created_at, created_by).
+fn run_of(r: &Row<'_>) -> rusqlite::Result<Run> {
+    Ok(Run {
+        id: r.get(0)?,
+        scheme: r.get(1)?,
+        cycle_year: r.get(2)?,
+        as_of: date(r.get(3)?)?,
+        version: r.get(4)?,
+        final_from: date(r.get(5)?)?,
+        created_at: ts(r.get(6)?)?,
+        created_by: r.get(7)?,
+    })
 }

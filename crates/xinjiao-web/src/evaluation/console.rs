@@ -106,6 +106,29 @@ async fn upload_events(
     Ok((status, Html(page.render()?)).into_response())
 }
 
+impl RunRow {
+    fn of(
+        scheme: &xinjiao_core::evaluation::scheme::Scheme,
+        run: &xinjiao_store::Run,
+        results: &[xinjiao_store::StoredResult],
+        today: xinjiao_core::Date,
+    ) -> RunRow {
+        RunRow {
+            id: run.id,
+            scheme_name: scheme.name.clone(),
+            cycle: run.cycle_year,
+            as_of: run.as_of.to_string(),
+            status: if today >= run.final_from {
+                "正式结果".into()
+            } else {
+                format!("初评公示中，{} 起为正式结果", run.final_from)
+            },
+            n: results.len(),
+            chart: distribution_svg(&distribution(scheme, &run.version, results)),
+        }
+    }
+}
+
 /// A run as listed: its scheme, cycle, day, status and grade counts.
 struct RunRow {
     id: i64,
@@ -171,19 +194,7 @@ async fn run_rows(st: &AppState) -> Result<Vec<RunRow>, PageError> {
         .iter()
         .filter_map(|(run, results)| {
             let scheme = schemes.iter().find(|s| s.code == run.scheme)?;
-            Some(RunRow {
-                id: run.id,
-                scheme_name: scheme.name.clone(),
-                cycle: run.cycle_year,
-                as_of: run.as_of.to_string(),
-                status: if today >= run.final_from {
-                    "正式结果".into()
-                } else {
-                    format!("初评公示至 {}", run.final_from.yesterday().unwrap_or(run.final_from))
-                },
-                n: results.len(),
-                chart: distribution_svg(&distribution(scheme, &run.version, results)),
-            })
+            Some(RunRow::of(scheme, run, results, today))
         })
         .collect())
 }
@@ -231,19 +242,7 @@ async fn run_results(st: &AppState, id: i64, public: bool) -> Result<(RunRow, Ve
     // Persons' results are public only where the scheme says so.
     let persons_hidden =
         public && scheme.evaluates == xinjiao_core::evaluation::scheme::Evaluates::Persons && !scheme.persons_public;
-    let row = RunRow {
-        id: run.id,
-        scheme_name: scheme.name.clone(),
-        cycle: run.cycle_year,
-        as_of: run.as_of.to_string(),
-        status: if today >= run.final_from {
-            "正式结果".into()
-        } else {
-            format!("初评公示中，{} 起为正式结果", run.final_from)
-        },
-        n: results.len(),
-        chart: distribution_svg(&distribution(scheme, &run.version, &results)),
-    };
+    let row = RunRow::of(scheme, &run, &results, today);
     let hidden = if persons_hidden { results.len() } else { 0 };
     let rows = results
         .iter()
@@ -521,21 +520,12 @@ async fn act_on_objection(
     Path(id): Path<i64>,
     Form(f): Form<ActionForm>,
 ) -> Result<Response, PageError> {
-    use xinjiao_core::lifecycle::objections::ObjectionAction as A;
     if !user.role.oversees() {
         return Err(PageError::Forbidden);
     }
-    let reason = f.reason.trim().to_string();
-    let action = match (f.action.as_str(), reason.is_empty()) {
-        ("acknowledge", _) => A::Acknowledge,
-        ("extend" | "uphold" | "reject", true) => {
-            let page = render_objections(&st, &user, vec!["延期、认定成立或不成立时须写明理由。".into()]).await?;
-            return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
-        }
-        ("extend", false) => A::Extend(reason),
-        ("uphold", false) => A::Uphold(reason),
-        ("reject", false) => A::Reject(reason),
-        _ => return Err(PageError::BadRequest("未知的操作".into())),
+    let Some(action) = crate::kernel::context::objection_action(&f.action, &f.reason)? else {
+        let page = render_objections(&st, &user, vec![crate::kernel::context::REASON_REQUIRED.into()]).await?;
+        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     };
     let wctx = ctx(&st, &user, "处理评价结果异议");
     match st.db(move |s| s.act_on_result_objection(&wctx, id, &action)).await {

@@ -99,19 +99,7 @@ pub fn grade_views(
             },
             final_from: run.final_from.to_string(),
             valid_until: x["valid_until"].as_str().unwrap_or("").to_string(),
-            lowered_by: x["items"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter(|i| i["points"].as_f64().is_some_and(|p| p < 0.0))
-                .map(|i| Reason {
-                    item: i["item"].as_str().unwrap_or("").into(),
-                    name: i["name"].as_str().unwrap_or("").into(),
-                    points: i["points"].as_f64().unwrap_or(0.0),
-                    source: i["source"].as_str().unwrap_or("").into(),
-                    date: i["date"].as_str().unwrap_or("").into(),
-                })
-                .collect(),
+            lowered_by: all_items(&r.explanation).into_iter().filter(|i| i.points < 0.0).collect(),
             rules: x["rules"]
                 .as_array()
                 .into_iter()

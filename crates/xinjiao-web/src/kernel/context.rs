@@ -93,3 +93,25 @@ pub fn form_page_of(levels: usize) -> axum::routing::MethodRouter<AppState> {
         axum::response::Redirect::to(if path.is_empty() { "/" } else { &path })
     })
 }
+
+/// What staff must write when they extend or decide an objection.
+pub const REASON_REQUIRED: &str = "延期、认定成立或不成立都须写明理由。";
+
+/// A staff action on an objection (to a record or to a result) from its
+/// form: `Ok(None)` when an action other than acknowledging comes without
+/// a reason ([`REASON_REQUIRED`]).
+pub fn objection_action(
+    action: &str,
+    reason: &str,
+) -> Result<Option<xinjiao_core::lifecycle::objections::ObjectionAction>, PageError> {
+    use xinjiao_core::lifecycle::objections::ObjectionAction as A;
+    let reason = reason.trim().to_string();
+    let needs = |f: fn(String) -> A| if reason.is_empty() { None } else { Some(f(reason.clone())) };
+    match action {
+        "acknowledge" => Ok(Some(A::Acknowledge)),
+        "extend" => Ok(needs(A::Extend)),
+        "uphold" => Ok(needs(A::Uphold)),
+        "reject" => Ok(needs(A::Reject)),
+        _ => Err(PageError::BadRequest("未知的操作".into())),
+    }
+}

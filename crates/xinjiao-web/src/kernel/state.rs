@@ -127,11 +127,7 @@ impl Workplace {
         store: &dyn Store,
         subject: &xinjiao_store::Subject,
     ) -> Result<Vec<ProfileSection>, StoreError> {
-        let mut out = Vec::new();
-        for source in &self.profile {
-            out.extend(source(st, store, subject)?);
-        }
-        Ok(out)
+        sections(&self.profile, st, store, subject)
     }
 
     /// Every registered section of `subject`'s own account page.
@@ -141,11 +137,7 @@ impl Workplace {
         store: &dyn Store,
         subject: &xinjiao_store::Subject,
     ) -> Result<Vec<ProfileSection>, StoreError> {
-        let mut out = Vec::new();
-        for source in &self.account {
-            out.extend(source(st, store, subject)?);
-        }
-        Ok(out)
+        sections(&self.account, st, store, subject)
     }
 
     /// Every registered open case `user` acts for, soonest deadline first.
@@ -157,4 +149,18 @@ impl Workplace {
         out.sort_by(|a, b| a.deadline.cmp(&b.deadline));
         Ok(out)
     }
+}
+
+/// The sections `sources` give of `subject`, in order.
+fn sections(
+    sources: &[ProfileSource],
+    st: &AppState,
+    store: &dyn Store,
+    subject: &xinjiao_store::Subject,
+) -> Result<Vec<ProfileSection>, StoreError> {
+    let mut out = Vec::new();
+    for source in sources {
+        out.extend(source(st, store, subject)?);
+    }
+    Ok(out)
 }

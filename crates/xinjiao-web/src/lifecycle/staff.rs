@@ -61,7 +61,6 @@ async fn act_on_objection(
     Path(id): Path<i64>,
     Form(f): Form<ObjectionActionForm>,
 ) -> Result<Response, PageError> {
-    use xinjiao_core::lifecycle::objections::ObjectionAction;
     let found = st
         .db(move |s| s.objections(&xinjiao_store::ObjectionFilter { id: Some(id), ..Default::default() }, 1))
         .await?
@@ -70,18 +69,10 @@ async fn act_on_objection(
     if !crate::kernel::context::acts_for(&user, found.department_id) {
         return Err(PageError::Forbidden);
     }
-    let reason = f.reason.trim().to_string();
-    let action = match f.action.as_str() {
-        "acknowledge" => ObjectionAction::Acknowledge,
-        "extend" => ObjectionAction::Extend(reason.clone()),
-        "uphold" => ObjectionAction::Uphold(reason.clone()),
-        "reject" => ObjectionAction::Reject(reason.clone()),
-        _ => return Err(PageError::BadRequest("未知的操作".into())),
-    };
-    if f.action != "acknowledge" && reason.is_empty() {
-        let page = render_objections(&st, &user, vec!["延期、认定成立或不成立都须写明理由。".into()]).await?;
+    let Some(action) = crate::kernel::context::objection_action(&f.action, &f.reason)? else {
+        let page = render_objections(&st, &user, vec![crate::kernel::context::REASON_REQUIRED.into()]).await?;
         return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
-    }
+    };
     let wctx = ctx(&st, &user, format!("处理信用异议 {id}"));
     match st.db(move |s| s.act_on_objection(&wctx, id, &action)).await {
         Ok(_) => Ok(Redirect::to("/console/objections").into_response()),
