@@ -35,6 +35,7 @@ test('a coordinator grades a cycle; the subject objects; the portal shows the gr
   const run = staff.url().split('/').pop();
   const row = staff.locator('tr', { hasText: chosen.subject_key });
   await expect(row).toContainText('超限运输（-5 分');
+  await expect(row.getByRole('link', { name: chosen.decision_no })).toHaveAttribute('href', `/console/records/${chosen.id}`);
   await staff.screenshot({ path: path.join(shots, 'evaluation-run.png'), fullPage: true });
 
   // The portal shows the run with its distribution and the subject's grade.

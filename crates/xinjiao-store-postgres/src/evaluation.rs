@@ -63,6 +63,7 @@ impl EvaluationStore for PgStore {
                         known_from: parse_date(r.get(5))?,
                         void_from: opt_date(r.get(6))?,
                         penalty_until: None,
+                        record_id: None,
                     },
                 ))
             },
@@ -72,7 +73,7 @@ impl EvaluationStore for PgStore {
     fn penalty_inputs(&self) -> Result<Vec<PenaltyInput>> {
         self.rows(
             "SELECT r.subject_id, s.kind, r.decision_no, r.decision_date::text, r.published_on::text,
-                    least(r.withdrawn_on, r.repaired_on)::text, v.fields
+                    least(r.withdrawn_on, r.repaired_on)::text, v.fields, r.id
              FROM records r JOIN subjects s ON s.id = r.subject_id
              JOIN record_versions v ON v.record_id = r.id AND v.version = r.version
              WHERE r.kind = 'penalty' AND r.published_on IS NOT NULL ORDER BY r.id",
@@ -80,6 +81,7 @@ impl EvaluationStore for PgStore {
             |r| {
                 let fields: &str = r.get(6);
                 Ok(PenaltyInput {
+                    record_id: r.get(7),
                     subject_id: r.get(0),
                     person: r.get::<_, &str>(1) == SubjectKind::NaturalPerson.as_str(),
                     decision_no: r.get(2),

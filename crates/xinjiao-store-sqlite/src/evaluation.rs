@@ -66,6 +66,7 @@ impl EvaluationStore for SqliteStore {
                         known_from: date(r.get(5)?)?,
                         void_from: r.get::<_, Option<String>>(6)?.map(date).transpose()?,
                         penalty_until: None,
+                        record_id: None,
                     },
                 ))
             })?
@@ -78,7 +79,7 @@ impl EvaluationStore for SqliteStore {
             c.prepare_cached(
                 "SELECT r.subject_id, s.kind, r.decision_no, r.decision_date, r.published_on,
                         CASE WHEN r.withdrawn_on IS NULL THEN r.repaired_on WHEN r.repaired_on IS NULL THEN r.withdrawn_on
-                             ELSE min(r.withdrawn_on, r.repaired_on) END, v.fields
+                             ELSE min(r.withdrawn_on, r.repaired_on) END, v.fields, r.id
                  FROM records r JOIN subjects s ON s.id = r.subject_id
                  JOIN record_versions v ON v.record_id = r.id AND v.version = r.version
                  WHERE r.kind = 'penalty' AND r.published_on IS NOT NULL ORDER BY r.id",
@@ -86,6 +87,7 @@ impl EvaluationStore for SqliteStore {
             .query_map([], |r| {
                 let fields: String = r.get(6)?;
                 Ok(PenaltyInput {
+                    record_id: r.get(7)?,
                     subject_id: r.get(0)?,
                     person: r.get::<_, String>(1)? == SubjectKind::NaturalPerson.as_str(),
                     decision_no: r.get(2)?,

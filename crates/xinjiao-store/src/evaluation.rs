@@ -39,6 +39,7 @@ pub enum EventOutcome {
 /// A penalty as the evaluation reads it: its subject, dates and fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PenaltyInput {
+    pub record_id: i64,
     pub subject_id: i64,
     pub person: bool,
     pub decision_no: String,
@@ -162,7 +163,7 @@ pub fn stored_result(subject_id: i64, subject_key: &str, e: &Evaluation, fingerp
         .iter()
         .map(|a| {
             serde_json::json!({"item": a.item, "name": a.item_name, "points": a.points.0 as f64 / 10.0,
-                "demerits": a.demerits, "date": a.date.to_string(), "source": a.source})
+                "demerits": a.demerits, "date": a.date.to_string(), "source": a.source, "record_id": a.record_id})
         })
         .collect();
     let rules: Vec<_> = e.rules.iter().map(|r| serde_json::json!({"rule": r.rule, "why": r.why})).collect();
@@ -190,8 +191,9 @@ fn inputs_text(version: &str, as_of: Date, events: &[CreditEvent], prior: &[Prio
         .filter(|e| e.known_from <= as_of)
         .map(|e| {
             format!(
-                "{}|{}|{:?}|{}|{}|{:?}|{:?}",
+                "{}|{:?}|{}|{:?}|{}|{}|{:?}|{:?}",
                 e.source,
+                e.record_id,
                 e.item,
                 e.points,
                 e.date,
@@ -224,6 +226,7 @@ pub fn evaluation_inputs(store: &dyn Store, schemes: &[Scheme], scheme: &Scheme,
     for p in store.penalty_inputs()? {
         let get = |k: &str| p.fields.get(k).map(String::as_str).unwrap_or("");
         let facts = PenaltyFacts {
+            record_id: p.record_id,
             decision_no: &p.decision_no,
             person: p.person,
             violation: get("CF_WFXW"),

@@ -2116,8 +2116,8 @@ async fn evaluations_from_the_console_reach_the_portal(app: App) {
     assert!(
         results.contains(&firm)
             && results.contains(">95<")
-            && results.contains("超限运输（-5 分，河交罚〔2025〕31号）"),
-        "{results}"
+            && results.contains("超限运输（-5 分，<a href=\"/console/records/"),
+        "the staff's explanation links each item to its record: {results}"
     );
     // The portal: the grade on the profile with the item that lowered it, in the API and the results page.
     let (_, profile) = get(&app, &format!("/subjects/{firm}")).await;

@@ -23,6 +23,8 @@ pub struct CreditEvent {
     pub void_from: Option<Date>,
     /// The last day of the penalty it comes from (the serious rule's "as long as the penalty lasts").
     pub penalty_until: Option<Date>,
+    /// The record it comes from (a penalty), so that explanations link to it.
+    pub record_id: Option<i64>,
 }
 
 impl CreditEvent {
@@ -43,6 +45,8 @@ pub struct Prior {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Applied {
     pub source: String,
+    /// The record it comes from, if any.
+    pub record_id: Option<i64>,
     pub item: String,
     pub item_name: String,
     pub date: Date,
@@ -236,6 +240,7 @@ fn apply(v: &SchemeVersion, e: &CreditEvent) -> Result<Applied, EventError> {
     };
     Ok(Applied {
         source: e.source.clone(),
+        record_id: e.record_id,
         item: item.code.clone(),
         item_name: item.name.clone(),
         date: e.date,

@@ -12,6 +12,7 @@ use super::scheme::{Evaluates, Scheme};
 /// What the mapping needs of a penalty record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PenaltyFacts<'a> {
+    pub record_id: i64,
     pub decision_no: &'a str,
     /// The subject is a natural person.
     pub person: bool,
@@ -48,6 +49,7 @@ pub fn penalty_events(schemes: &[Scheme], p: &PenaltyFacts) -> Vec<(String, Cred
                     known_from: p.known_from,
                     void_from: p.void_from,
                     penalty_until: p.until,
+                    record_id: Some(p.record_id),
                 },
             ))
         })

@@ -29,6 +29,7 @@ fn event(source: &str, item: &str, day: Date) -> CreditEvent {
         known_from: day,
         void_from: None,
         penalty_until: None,
+        record_id: None,
     }
 }
 
@@ -490,6 +491,7 @@ mod penalties {
 
     fn facts<'a>(violation: &'a str, basis: &'a str, person: bool) -> PenaltyFacts<'a> {
         PenaltyFacts {
+            record_id: 7,
             decision_no: "河交罚〔2025〕1号",
             person,
             violation,

@@ -218,7 +218,7 @@ struct ResultRow {
     score: String,
     grade: String,
     demerits: i64,
-    lowered: Vec<String>,
+    lowered: Vec<super::views::Reason>,
     rules: Vec<String>,
 }
 
@@ -254,20 +254,7 @@ async fn run_results(st: &AppState, id: i64, public: bool) -> Result<(RunRow, Ve
                 score: xinjiao_store::evaluation::score_text(r.score),
                 grade: r.grade.clone(),
                 demerits: r.demerits,
-                lowered: x["items"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter(|i| i["points"].as_f64().is_some_and(|p| p < 0.0))
-                    .map(|i| {
-                        format!(
-                            "{}（{} 分，{}）",
-                            i["name"].as_str().unwrap_or(""),
-                            i["points"].as_f64().unwrap_or(0.0),
-                            i["source"].as_str().unwrap_or("")
-                        )
-                    })
-                    .collect(),
+                lowered: super::views::all_items(&r.explanation).into_iter().filter(|i| i.points < 0.0).collect(),
                 rules: x["rules"]
                     .as_array()
                     .into_iter()

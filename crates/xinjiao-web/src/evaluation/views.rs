@@ -8,6 +8,9 @@ use xinjiao_store::{Run, StoredResult};
 /// An item that changed the score.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Reason {
+    /// The record it comes from (staff pages link to it).
+    #[serde(skip)]
+    pub record_id: Option<i64>,
     pub item: String,
     pub name: String,
     pub points: f64,
@@ -49,6 +52,7 @@ pub fn all_items(explanation: &str) -> Vec<Reason> {
         .into_iter()
         .flatten()
         .map(|i| Reason {
+            record_id: i["record_id"].as_i64(),
             item: i["item"].as_str().unwrap_or("").into(),
             name: i["name"].as_str().unwrap_or("").into(),
             points: i["points"].as_f64().unwrap_or(0.0),
