@@ -47,11 +47,11 @@ impl EvaluationStore for PgStore {
         })
     }
 
-    fn credit_events(&self, scheme: &str) -> Result<Vec<(i64, CreditEvent)>> {
+    fn credit_events_in(&self, scheme: &str, subjects: std::ops::Range<i64>) -> Result<Vec<(i64, CreditEvent)>> {
         self.rows(
             "SELECT subject_id, basis, item, points, event_date::text, known_from::text, void_from::text FROM credit_events
-             WHERE scheme = $1 ORDER BY subject_id, event_date, id",
-            &[&scheme],
+             WHERE scheme = $1 AND subject_id >= $2 AND subject_id < $3 ORDER BY subject_id, event_date, id",
+            &[&scheme, &subjects.start, &subjects.end],
             |r| {
                 Ok((
                     r.get(0),
@@ -70,14 +70,15 @@ impl EvaluationStore for PgStore {
         )
     }
 
-    fn penalty_inputs(&self) -> Result<Vec<PenaltyInput>> {
+    fn penalty_inputs_in(&self, subjects: std::ops::Range<i64>) -> Result<Vec<PenaltyInput>> {
         self.rows(
             "SELECT r.subject_id, s.kind, r.decision_no, r.decision_date::text, r.published_on::text,
                     least(r.withdrawn_on, r.repaired_on)::text, v.fields, r.id
              FROM records r JOIN subjects s ON s.id = r.subject_id
              JOIN record_versions v ON v.record_id = r.id AND v.version = r.version
-             WHERE r.kind = 'penalty' AND r.published_on IS NOT NULL ORDER BY r.id",
-            &[],
+             WHERE r.subject_id >= $1 AND r.subject_id < $2 AND r.kind = 'penalty' AND r.published_on IS NOT NULL
+             ORDER BY r.subject_id, r.id",
+            &[&subjects.start, &subjects.end],
             |r| {
                 let fields: &str = r.get(6);
                 Ok(PenaltyInput {
@@ -140,22 +141,26 @@ impl EvaluationStore for PgStore {
         )
     }
 
+    fn max_subject_id(&self) -> Result<i64> {
+        Ok(self.rows("SELECT coalesce(max(id), 0) FROM subjects", &[], |r| Ok(r.get::<_, i64>(0)))?.pop().unwrap_or(0))
+    }
+
+    fn evaluation_results_in(&self, run_id: i64, subjects: std::ops::Range<i64>) -> Result<Vec<StoredResult>> {
+        self.rows(
+            "SELECT e.subject_id, s.public_key, e.score, e.demerits, e.grade, e.explanation, e.fingerprint
+             FROM evaluations e JOIN subjects s ON s.id = e.subject_id
+             WHERE e.run_id = $1 AND e.subject_id >= $2 AND e.subject_id < $3 ORDER BY e.subject_id",
+            &[&run_id, &subjects.start, &subjects.end],
+            result_of,
+        )
+    }
+
     fn evaluation_results(&self, run_id: i64) -> Result<Vec<StoredResult>> {
         self.rows(
             "SELECT e.subject_id, s.public_key, e.score, e.demerits, e.grade, e.explanation, e.fingerprint
              FROM evaluations e JOIN subjects s ON s.id = e.subject_id WHERE e.run_id = $1 ORDER BY s.public_key",
             &[&run_id],
-            |r| {
-                Ok(StoredResult {
-                    subject_id: r.get(0),
-                    subject_key: r.get(1),
-                    score: r.get(2),
-                    demerits: r.get(3),
-                    grade: r.get(4),
-                    explanation: r.get(5),
-                    fingerprint: r.get(6),
-                })
-            },
+            result_of,
         )
     }
 
@@ -316,5 +321,19 @@ fn run_of(r: &Row) -> Result<Run> {
         final_from: parse_date(r.get(5))?,
         created_at: ts_micros(r.get(6))?,
         created_by: r.get(7),
+    })
+}
+
+/// A result from the seven columns subject_id, public_key, score, demerits,
+/// grade, explanation, fingerprint.
+fn result_of(r: &Row) -> Result<StoredResult> {
+    Ok(StoredResult {
+        subject_id: r.get(0),
+        subject_key: r.get(1),
+        score: r.get(2),
+        demerits: r.get(3),
+        grade: r.get(4),
+        explanation: r.get(5),
+        fingerprint: r.get(6),
     })
 }

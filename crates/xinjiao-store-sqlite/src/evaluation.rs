@@ -49,13 +49,13 @@ impl EvaluationStore for SqliteStore {
         })
     }
 
-    fn credit_events(&self, scheme: &str) -> Result<Vec<(i64, CreditEvent)>> {
+    fn credit_events_in(&self, scheme: &str, subjects: std::ops::Range<i64>) -> Result<Vec<(i64, CreditEvent)>> {
         self.read(|c| {
             c.prepare_cached(
                 "SELECT subject_id, basis, item, points, event_date, known_from, void_from FROM credit_events
-                 WHERE scheme = ?1 ORDER BY subject_id, event_date, id",
+                 WHERE scheme = ?1 AND subject_id >= ?2 AND subject_id < ?3 ORDER BY subject_id, event_date, id",
             )?
-            .query_map([scheme], |r| {
+            .query_map(params![scheme, subjects.start, subjects.end], |r| {
                 Ok((
                     r.get(0)?,
                     CreditEvent {
@@ -74,7 +74,7 @@ impl EvaluationStore for SqliteStore {
         })
     }
 
-    fn penalty_inputs(&self) -> Result<Vec<PenaltyInput>> {
+    fn penalty_inputs_in(&self, subjects: std::ops::Range<i64>) -> Result<Vec<PenaltyInput>> {
         self.read(|c| {
             c.prepare_cached(
                 "SELECT r.subject_id, s.kind, r.decision_no, r.decision_date, r.published_on,
@@ -82,9 +82,10 @@ impl EvaluationStore for SqliteStore {
                              ELSE min(r.withdrawn_on, r.repaired_on) END, v.fields, r.id
                  FROM records r JOIN subjects s ON s.id = r.subject_id
                  JOIN record_versions v ON v.record_id = r.id AND v.version = r.version
-                 WHERE r.kind = 'penalty' AND r.published_on IS NOT NULL ORDER BY r.id",
+                 WHERE r.subject_id >= ?1 AND r.subject_id < ?2 AND r.kind = 'penalty' AND r.published_on IS NOT NULL
+                 ORDER BY r.subject_id, r.id",
             )?
-            .query_map([], |r| {
+            .query_map(params![subjects.start, subjects.end], |r| {
                 let fields: String = r.get(6)?;
                 Ok(PenaltyInput {
                     record_id: r.get(7)?,
@@ -149,23 +150,29 @@ impl EvaluationStore for SqliteStore {
         })
     }
 
+    fn max_subject_id(&self) -> Result<i64> {
+        self.read(|c| c.query_row("SELECT coalesce(max(id), 0) FROM subjects", [], |r| r.get(0)))
+    }
+
+    fn evaluation_results_in(&self, run_id: i64, subjects: std::ops::Range<i64>) -> Result<Vec<StoredResult>> {
+        self.read(|c| {
+            c.prepare_cached(
+                "SELECT e.subject_id, s.public_key, e.score, e.demerits, e.grade, e.explanation, e.fingerprint
+                 FROM evaluations e JOIN subjects s ON s.id = e.subject_id
+                 WHERE e.run_id = ?1 AND e.subject_id >= ?2 AND e.subject_id < ?3 ORDER BY e.subject_id",
+            )?
+            .query_map(params![run_id, subjects.start, subjects.end], result_of)?
+            .collect()
+        })
+    }
+
     fn evaluation_results(&self, run_id: i64) -> Result<Vec<StoredResult>> {
         self.read(|c| {
             c.prepare_cached(
                 "SELECT e.subject_id, s.public_key, e.score, e.demerits, e.grade, e.explanation, e.fingerprint
                  FROM evaluations e JOIN subjects s ON s.id = e.subject_id WHERE e.run_id = ?1 ORDER BY s.public_key",
             )?
-            .query_map([run_id], |r| {
-                Ok(StoredResult {
-                    subject_id: r.get(0)?,
-                    subject_key: r.get(1)?,
-                    score: r.get(2)?,
-                    demerits: r.get(3)?,
-                    grade: r.get(4)?,
-                    explanation: r.get(5)?,
-                    fingerprint: r.get(6)?,
-                })
-            })?
+            .query_map([run_id], result_of)?
             .collect()
         })
     }
@@ -330,5 +337,19 @@ fn run_of(r: &Row<'_>) -> rusqlite::Result<Run> {
         final_from: date(r.get(5)?)?,
         created_at: ts(r.get(6)?)?,
         created_by: r.get(7)?,
+    })
+}
+
+/// A result from the seven columns subject_id, public_key, score, demerits,
+/// grade, explanation, fingerprint.
+fn result_of(r: &Row<'_>) -> rusqlite::Result<StoredResult> {
+    Ok(StoredResult {
+        subject_id: r.get(0)?,
+        subject_key: r.get(1)?,
+        score: r.get(2)?,
+        demerits: r.get(3)?,
+        grade: r.get(4)?,
+        explanation: r.get(5)?,
+        fingerprint: r.get(6)?,
     })
 }

@@ -116,11 +116,30 @@ pub trait EvaluationStore: Send + Sync {
     /// `credit_event.created` for each new event.
     fn write_credit_events(&self, ctx: &WriteContext, events: &[NewCreditEvent]) -> Result<Vec<EventOutcome>>;
 
-    /// Every credit event of `scheme`: (subject id, event).
-    fn credit_events(&self, scheme: &str) -> Result<Vec<(i64, CreditEvent)>>;
+    /// The credit events of `scheme` of the subjects whose ids are in
+    /// `subjects`: (subject id, event), by subject.
+    fn credit_events_in(&self, scheme: &str, subjects: std::ops::Range<i64>) -> Result<Vec<(i64, CreditEvent)>>;
 
-    /// Every published penalty with its subject, dates and current fields.
-    fn penalty_inputs(&self) -> Result<Vec<PenaltyInput>>;
+    /// Every credit event of `scheme`.
+    fn credit_events(&self, scheme: &str) -> Result<Vec<(i64, CreditEvent)>> {
+        self.credit_events_in(scheme, 0..i64::MAX)
+    }
+
+    /// The published penalties of the subjects whose ids are in `subjects`,
+    /// with their dates and current fields.
+    fn penalty_inputs_in(&self, subjects: std::ops::Range<i64>) -> Result<Vec<PenaltyInput>>;
+
+    /// Every published penalty.
+    fn penalty_inputs(&self) -> Result<Vec<PenaltyInput>> {
+        self.penalty_inputs_in(0..i64::MAX)
+    }
+
+    /// The largest subject id (0 without subjects): evaluations read
+    /// subjects in ranges of ids, never all at once.
+    fn max_subject_id(&self) -> Result<i64>;
+
+    /// The results of a run of the subjects whose ids are in `subjects`.
+    fn evaluation_results_in(&self, run_id: i64, subjects: std::ops::Range<i64>) -> Result<Vec<StoredResult>>;
 
     /// Stores a run and its results in one transaction; appends `evaluation.run`.
     fn store_evaluation_run(&self, ctx: &WriteContext, run: &NewRun, results: &[StoredResult]) -> Result<i64>;
@@ -217,13 +236,21 @@ pub struct Inputs {
     pub prior: BTreeMap<i64, Vec<Prior>>,
 }
 
-/// Reads the inputs of `scheme` from `store`.
-pub fn evaluation_inputs(store: &dyn Store, schemes: &[Scheme], scheme: &Scheme, cycle_year: i16) -> Result<Inputs> {
+/// Reads the inputs of `scheme` of the subjects whose ids are in
+/// `subjects` (`earlier_runs`: the scheme's runs, newest first).
+pub fn evaluation_inputs(
+    store: &dyn Store,
+    schemes: &[Scheme],
+    scheme: &Scheme,
+    cycle_year: i16,
+    subjects: std::ops::Range<i64>,
+    earlier_runs: &[Run],
+) -> Result<Inputs> {
     let mut events: BTreeMap<i64, Vec<CreditEvent>> = BTreeMap::new();
-    for (subject, e) in store.credit_events(&scheme.code)? {
+    for (subject, e) in store.credit_events_in(&scheme.code, subjects.clone())? {
         events.entry(subject).or_default().push(e);
     }
-    for p in store.penalty_inputs()? {
+    for p in store.penalty_inputs_in(subjects.clone())? {
         let get = |k: &str| p.fields.get(k).map(String::as_str).unwrap_or("");
         let facts = PenaltyFacts {
             record_id: p.record_id,
@@ -246,16 +273,20 @@ pub fn evaluation_inputs(store: &dyn Store, schemes: &[Scheme], scheme: &Scheme,
     // The latest run of each earlier cycle holds the grades in force.
     let mut prior: BTreeMap<i64, Vec<Prior>> = BTreeMap::new();
     let mut seen = BTreeSet::new();
-    for run in store.evaluation_runs(&scheme.code)? {
+    for run in earlier_runs {
         if run.cycle_year >= cycle_year || !seen.insert(run.cycle_year) {
             continue;
         }
-        for r in store.evaluation_results(run.id)? {
+        for r in store.evaluation_results_in(run.id, subjects.clone())? {
             prior.entry(r.subject_id).or_default().push(Prior { cycle_year: run.cycle_year, grade: r.grade });
         }
     }
     Ok(Inputs { events, prior })
 }
+
+/// Subjects read and graded together (a range of ids): memory stays
+/// bounded by one range's penalties and events, whatever the installation's size.
+const SUBJECTS_PER_RANGE: i64 = 20_000;
 
 /// Grades every subject with events or earlier results in `scheme`'s cycle
 /// `cycle_year` as of `as_of`, and stores the run (preliminary until the
@@ -297,25 +328,32 @@ pub fn evaluate_all(
 ) -> Result<Vec<StoredResult>> {
     let cycle =
         scheme.cycle.cycle(cycle_year).ok_or_else(|| StoreError::Conflict(format!("周期 {cycle_year} 无效")))?;
-    let inputs = evaluation_inputs(store, schemes, scheme, cycle_year)?;
-    let subjects: BTreeSet<i64> = inputs
-        .events
-        .iter()
-        .filter(|(_, evs)| evs.iter().any(|e| e.counts_on(as_of)))
-        .map(|(s, _)| *s)
-        .chain(inputs.prior.keys().copied())
-        .collect();
-    let ids: Vec<i64> = subjects.iter().copied().collect();
-    let keys = store.subject_keys(&ids)?;
     let v = scheme.version_on(as_of.min(cycle.last));
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        let events: Vec<CreditEvent> = inputs.events.get(&id).cloned().unwrap_or_default();
-        let prior = inputs.prior.get(&id).cloned().unwrap_or_default();
-        let e = evaluate(scheme, cycle, &events, &prior, as_of)
-            .map_err(|e| StoreError::Conflict(format!("{}：{}", e.source, e.message)))?;
-        let fingerprint = crate::installation::migration_checksum(&inputs_text(&v.id, as_of, &events, &prior));
-        out.push(stored_result(id, keys.get(&id).map_or("", String::as_str), &e, fingerprint));
+    let earlier_runs = store.evaluation_runs(&scheme.code)?;
+    let max = store.max_subject_id()?;
+    let mut out = Vec::new();
+    let mut lo = 0;
+    while lo <= max {
+        let range = lo..lo.saturating_add(SUBJECTS_PER_RANGE);
+        lo = range.end;
+        let inputs = evaluation_inputs(store, schemes, scheme, cycle_year, range, &earlier_runs)?;
+        let subjects: BTreeSet<i64> = inputs
+            .events
+            .iter()
+            .filter(|(_, evs)| evs.iter().any(|e| e.counts_on(as_of)))
+            .map(|(s, _)| *s)
+            .chain(inputs.prior.keys().copied())
+            .collect();
+        let ids: Vec<i64> = subjects.iter().copied().collect();
+        let keys = store.subject_keys(&ids)?;
+        for id in ids {
+            let events: &[CreditEvent] = inputs.events.get(&id).map_or(&[], Vec::as_slice);
+            let prior: &[Prior] = inputs.prior.get(&id).map_or(&[], Vec::as_slice);
+            let e = evaluate(scheme, cycle, events, prior, as_of)
+                .map_err(|e| StoreError::Conflict(format!("{}：{}", e.source, e.message)))?;
+            let fingerprint = crate::installation::migration_checksum(&inputs_text(&v.id, as_of, events, prior));
+            out.push(stored_result(id, keys.get(&id).map_or("", String::as_str), &e, fingerprint));
+        }
     }
     Ok(out)
 }
