@@ -286,7 +286,7 @@ pub fn evaluation_inputs(
 
 /// Subjects read and graded together (a range of ids): memory stays
 /// bounded by one range's penalties and events, whatever the installation's size.
-const SUBJECTS_PER_RANGE: i64 = 20_000;
+const SUBJECTS_PER_RANGE: i64 = 5_000;
 
 /// Grades every subject with events or earlier results in `scheme`'s cycle
 /// `cycle_year` as of `as_of`, and stores the run (preliminary until the
