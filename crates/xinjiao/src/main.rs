@@ -783,10 +783,14 @@ fn verify_runs(
     for run in &runs {
         let stored = store.evaluation_results(run.id)?;
         let now = xinjiao_store::evaluation::evaluate_all(store, schemes, scheme, cycle, run.as_of)?;
-        let keys: std::collections::BTreeSet<&str> =
-            stored.iter().chain(&now).map(|r| r.subject_key.as_str()).collect();
+        let by_key =
+            |rs: &[xinjiao_store::StoredResult]| -> std::collections::BTreeMap<String, xinjiao_store::StoredResult> {
+                rs.iter().map(|r| (r.subject_key.clone(), r.clone())).collect()
+            };
+        let (stored, now) = (by_key(&stored), by_key(&now));
+        let keys: std::collections::BTreeSet<&String> = stored.keys().chain(now.keys()).collect();
         for k in keys {
-            let (a, b) = (stored.iter().find(|r| r.subject_key == k), now.iter().find(|r| r.subject_key == k));
+            let (a, b) = (stored.get(k), now.get(k));
             let text = |r: Option<&xinjiao_store::StoredResult>| {
                 r.map_or("（无）".to_string(), |r| {
                     format!("{} 分 {}", xinjiao_store::evaluation::score_text(r.score), r.grade)
