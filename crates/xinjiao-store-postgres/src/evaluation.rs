@@ -10,6 +10,7 @@ use xinjiao_store::{
 use super::audit::insert_event;
 use super::records::find_or_create_subject;
 use super::*;
+use xinjiao_store::evaluation::PENALTY_FIELDS_READ;
 
 fn opt_date(s: Option<&str>) -> Result<Option<Date>> {
     s.map(parse_date).transpose()
@@ -73,23 +74,29 @@ impl EvaluationStore for PgStore {
     fn penalty_inputs_in(&self, subjects: std::ops::Range<i64>) -> Result<Vec<PenaltyInput>> {
         self.rows(
             "SELECT r.subject_id, s.kind, r.decision_no, r.decision_date::text, r.published_on::text,
-                    least(r.withdrawn_on, r.repaired_on)::text, v.fields, r.id
+                    least(r.withdrawn_on, r.repaired_on)::text, r.id, f->>'CF_WFXW', f->>'CF_YJ', f->>'CF_CFLB', f->>'CF_YXQ'
              FROM records r JOIN subjects s ON s.id = r.subject_id
              JOIN record_versions v ON v.record_id = r.id AND v.version = r.version
+             CROSS JOIN LATERAL (SELECT v.fields::jsonb AS f) j
              WHERE r.subject_id >= $1 AND r.subject_id < $2 AND r.kind = 'penalty' AND r.published_on IS NOT NULL
              ORDER BY r.subject_id, r.id",
             &[&subjects.start, &subjects.end],
             |r| {
-                let fields: &str = r.get(6);
+                let mut fields = BTreeMap::new();
+                for (i, k) in PENALTY_FIELDS_READ.iter().enumerate() {
+                    if let Some(v) = r.get::<_, Option<String>>(7 + i) {
+                        fields.insert(k.to_string(), v);
+                    }
+                }
                 Ok(PenaltyInput {
-                    record_id: r.get(7),
+                    record_id: r.get(6),
                     subject_id: r.get(0),
                     person: r.get::<_, &str>(1) == SubjectKind::NaturalPerson.as_str(),
                     decision_no: r.get(2),
                     decision_date: parse_date(r.get(3))?,
                     published_on: opt_date(r.get(4))?,
                     void_from: opt_date(r.get(5))?,
-                    fields: serde_json::from_str(fields).map_err(|e| bad(e.to_string()))?,
+                    fields,
                 })
             },
         )

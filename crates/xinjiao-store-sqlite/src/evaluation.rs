@@ -10,6 +10,7 @@ use xinjiao_store::{
 use super::audit::insert_event;
 use super::records::find_or_create_subject;
 use super::*;
+use xinjiao_store::evaluation::PENALTY_FIELDS_READ;
 
 impl EvaluationStore for SqliteStore {
     fn write_credit_events(&self, ctx: &WriteContext, events: &[NewCreditEvent]) -> Result<Vec<EventOutcome>> {
@@ -79,23 +80,30 @@ impl EvaluationStore for SqliteStore {
             c.prepare_cached(
                 "SELECT r.subject_id, s.kind, r.decision_no, r.decision_date, r.published_on,
                         CASE WHEN r.withdrawn_on IS NULL THEN r.repaired_on WHEN r.repaired_on IS NULL THEN r.withdrawn_on
-                             ELSE min(r.withdrawn_on, r.repaired_on) END, v.fields, r.id
+                             ELSE min(r.withdrawn_on, r.repaired_on) END, r.id,
+                        json_extract(v.fields, '$.CF_WFXW'), json_extract(v.fields, '$.CF_YJ'),
+                        json_extract(v.fields, '$.CF_CFLB'), json_extract(v.fields, '$.CF_YXQ')
                  FROM records r JOIN subjects s ON s.id = r.subject_id
                  JOIN record_versions v ON v.record_id = r.id AND v.version = r.version
                  WHERE r.subject_id >= ?1 AND r.subject_id < ?2 AND r.kind = 'penalty' AND r.published_on IS NOT NULL
                  ORDER BY r.subject_id, r.id",
             )?
             .query_map(params![subjects.start, subjects.end], |r| {
-                let fields: String = r.get(6)?;
+                let mut fields = BTreeMap::new();
+                for (i, k) in PENALTY_FIELDS_READ.iter().enumerate() {
+                    if let Some(v) = r.get::<_, Option<String>>(7 + i)? {
+                        fields.insert(k.to_string(), v);
+                    }
+                }
                 Ok(PenaltyInput {
-                    record_id: r.get(7)?,
+                    record_id: r.get(6)?,
                     subject_id: r.get(0)?,
                     person: r.get::<_, String>(1)? == SubjectKind::NaturalPerson.as_str(),
                     decision_no: r.get(2)?,
                     decision_date: date(r.get(3)?)?,
                     published_on: r.get::<_, Option<String>>(4)?.map(date).transpose()?,
                     void_from: r.get::<_, Option<String>>(5)?.map(date).transpose()?,
-                    fields: serde_json::from_str(&fields).unwrap_or_default(),
+                    fields,
                 })
             })?
             .collect()

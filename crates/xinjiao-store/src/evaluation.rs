@@ -36,6 +36,9 @@ pub enum EventOutcome {
     },
 }
 
+/// The fields of a penalty the mapping reads (the backends fetch only these).
+pub const PENALTY_FIELDS_READ: [&str; 4] = ["CF_WFXW", "CF_YJ", "CF_CFLB", "CF_YXQ"];
+
 /// A penalty as the evaluation reads it: its subject, dates and fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PenaltyInput {
@@ -47,7 +50,7 @@ pub struct PenaltyInput {
     pub published_on: Option<Date>,
     /// Withdrawn or repaired from this day.
     pub void_from: Option<Date>,
-    /// The fields of the version in force.
+    /// The fields of the version in force the mapping reads ([`PENALTY_FIELDS_READ`]).
     pub fields: BTreeMap<String, String>,
 }
 
