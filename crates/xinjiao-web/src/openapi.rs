@@ -102,7 +102,7 @@ pub fn openapi_document() -> Value {
                     "evaluations": {"type": "array", "items": {"type": "object", "properties": {
                         "scheme": {"type": "string"}, "scheme_name": {"type": "string"}, "cycle": {"type": "integer"},
                         "grade": {"type": "string"}, "grade_label": {"type": "string"}, "score": {"type": "number"},
-                        "status": {"type": "string", "enum": ["preliminary", "final"]},
+                        "status": {"type": "string", "enum": ["preliminary", "final", "dynamic"], "description": "dynamic：严重失信行为即时生效的动态评价（下次评价批次前）"},
                         "final_from": {"type": "string", "format": "date"}, "valid_until": {"type": "string", "format": "date"},
                         "lowered_by": {"type": "array", "items": {"type": "object", "properties": {
                             "item": {"type": "string"}, "name": {"type": "string"}, "points": {"type": "number"},

@@ -2237,4 +2237,45 @@ async fn evaluations_from_the_console_reach_the_portal(app: App) {
     assert_eq!(send(&app, form_post(&act, &coord, &decide)).await.0, StatusCode::SEE_OTHER);
     let (_, _, mine) = get_with_cookie(&app, "/account", &subject).await;
     assert!(mine.contains("异议：异议不成立（经核查，复议维持原处罚决定）"), "{mine}");
+    // Dynamic evaluation: a serious act (严重违法超限运输) changes the grade
+    // at once, before any run; the profile and the API say so.
+    let serious_firm = uscc_for(32);
+    let mut fields = xinjiao_core::FieldValues::new();
+    for (k, v) in [
+        ("CF_XDR_MC", "河源市严重超限运输有限公司"),
+        ("CF_XDR_LB", "法人及非法人组织"),
+        ("CF_XDR_SHXYM", serious_firm.as_str()),
+        ("CF_WSH", "河交罚〔2026〕32号"),
+        ("CF_WFXW", "严重违法超限运输"),
+        ("CF_SY", "一年内违法超限运输超过3次"),
+        ("CF_YJ", "《公路安全保护条例》第六十六条"),
+        ("CF_CFLB", "吊销许可证件"),
+        ("CF_NR", "吊销道路运输证"),
+        ("CF_NR_ZKDX", "道路运输证 粤交运管河字000000032号"),
+        ("CF_JDRQ", "2026-11-10"),
+        ("CF_YXQ", "2027-11-10"),
+        ("CF_CFJG", "河源市交通运输局"),
+        ("CF_CFJGDM", "11230500001755309F"),
+        ("CF_SJLY", "河源市交通运输局"),
+        ("CF_SJLYDM", "11230500001755309F"),
+    ] {
+        fields.insert(xinjiao_core::RecordKind::Penalty.field(k).unwrap().code, v.to_string());
+    }
+    let rec = xinjiao_core::parse_record(
+        xinjiao_core::RecordKind::Penalty,
+        &fields,
+        &xinjiao_core::ParseContext { today: "2026-11-18".parse().unwrap() },
+    )
+    .unwrap();
+    app.db(move |s| s.write_records(&ctx(), &[rec])).unwrap();
+    app.db(|s| xinjiao_store::refresh_windows(s)).unwrap();
+    let (_, profile) = get(&app, &format!("/subjects/{serious_firm}")).await;
+    assert!(profile.contains("动态评价：严重失信行为即时生效") && profile.contains(">D<"), "{profile}");
+    assert!(profile.contains("直接评为 D，至 2027-11-10"), "the penalty's duration: {profile}");
+    let (_, api) = get(&app, &format!("/api/v1/subjects/{serious_firm}/evaluations")).await;
+    let v: serde_json::Value = serde_json::from_str(&api).unwrap();
+    assert_eq!(
+        (v["evaluations"][0]["status"].as_str(), v["evaluations"][0]["grade"].as_str()),
+        (Some("dynamic"), Some("D"))
+    );
 }

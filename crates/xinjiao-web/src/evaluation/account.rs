@@ -40,7 +40,9 @@ struct AccountFragment {
 /// The subject's grades (an account source of the workplace registry).
 pub fn account_section(st: &AppState, store: &dyn Store, subject: &Subject) -> Result<Vec<ProfileSection>, StoreError> {
     let results = store.subject_evaluations(subject.id)?;
-    if results.is_empty() {
+    let schemes = st.rules.read().expect("rules").schemes.clone();
+    let dynamic = super::views::dynamic_views(store, &schemes, subject, st.today(), false)?;
+    if results.is_empty() && dynamic.is_empty() {
         return Ok(vec![]);
     }
     let objections = store.result_objections(Some(subject.id), false)?;
@@ -48,14 +50,15 @@ pub fn account_section(st: &AppState, store: &dyn Store, subject: &Subject) -> R
         let rules = st.rules.read().expect("rules");
         grade_views(&rules.schemes, &results, st.today(), false, false)
     };
-    let grades = grades
+    let grades = dynamic
         .into_iter()
+        .chain(grades)
         .map(|g| {
             let explanation =
                 results.iter().find(|(r, _)| r.id == g.run_id).map(|(_, x)| x.explanation.clone()).unwrap_or_default();
             let objection = objections.iter().find(|o| o.run_id == g.run_id);
             OwnGrade {
-                items: all_items(&explanation),
+                items: if g.status == "dynamic" { g.lowered_by.clone() } else { all_items(&explanation) },
                 objection: objection
                     .map(|o| (o.status.label().to_string(), o.decision_reason.clone().unwrap_or_default())),
                 may_object: g.status == "preliminary" && objection.is_none_or(|o| !o.status.is_open()),

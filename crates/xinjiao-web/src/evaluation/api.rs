@@ -59,21 +59,24 @@ struct Evaluations {
 
 async fn evaluations(State(st): State<AppState>, Path(key): Path<String>) -> Result<Json<Evaluations>, ApiError> {
     let today = st.today();
+    let schemes = st.rules.read().expect("rules").schemes.clone();
     let found = st
         .db(move |s| {
             let Some(subject) = s.subject_by_key_on(&key, Some(today))? else { return Ok(None) };
             let results = s.subject_evaluations(subject.id)?;
-            Ok(Some((subject, results)))
+            let dynamic = super::views::dynamic_views(s, &schemes, &subject, today, true)?;
+            Ok(Some((subject, (results, dynamic))))
         })
         .await
         .map_err(ApiError::from)?;
-    let Some((subject, results)) = found else {
+    let Some((subject, (results, dynamic))) = found else {
         return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "主体不存在"));
     };
     let person = subject.kind == xinjiao_core::records::record::SubjectKind::NaturalPerson;
-    let evaluations = {
+    let mut evaluations = dynamic;
+    {
         let rules = st.rules.read().expect("rules");
-        grade_views(&rules.schemes, &results, today, true, person)
-    };
+        evaluations.extend(grade_views(&rules.schemes, &results, today, true, person));
+    }
     Ok(Json(Evaluations { subject: subject.key, evaluations }))
 }

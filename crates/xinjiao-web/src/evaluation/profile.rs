@@ -18,10 +18,9 @@ struct GradesFragment {
 pub fn grades_section(st: &AppState, store: &dyn Store, subject: &Subject) -> Result<Vec<ProfileSection>, StoreError> {
     let results = store.subject_evaluations(subject.id)?;
     let person = subject.kind == xinjiao_core::records::record::SubjectKind::NaturalPerson;
-    let grades = {
-        let rules = st.rules.read().expect("rules");
-        grade_views(&rules.schemes, &results, st.today(), true, person)
-    };
+    let schemes = st.rules.read().expect("rules").schemes.clone();
+    let mut grades = super::views::dynamic_views(store, &schemes, subject, st.today(), true)?;
+    grades.extend(grade_views(&schemes, &results, st.today(), true, person));
     if grades.is_empty() {
         return Ok(vec![]);
     }

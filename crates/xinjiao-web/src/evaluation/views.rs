@@ -114,3 +114,74 @@ pub fn grade_views(
     }
     out
 }
+
+/// Dynamic evaluation (动态评价): a serious dishonest act changes a grade at
+/// once, between cycles. For each scheme with a serious rule that evaluates
+/// `subject`'s kind, the subject is evaluated in the current cycle as of
+/// `today` from what is known today; where the serious rule applies, that
+/// grade is shown (first) until the next run reflects it.
+pub fn dynamic_views(
+    store: &dyn xinjiao_store::Store,
+    schemes: &[Scheme],
+    subject: &xinjiao_store::Subject,
+    today: Date,
+    public: bool,
+) -> Result<Vec<GradeView>, xinjiao_store::StoreError> {
+    let person = subject.kind == xinjiao_core::records::record::SubjectKind::NaturalPerson;
+    let mut out = Vec::new();
+    for scheme in schemes.iter().filter(|s| (s.evaluates == Evaluates::Persons) == person) {
+        let Some(cycle) = scheme.cycle.cycle_of(today) else { continue };
+        let version = scheme.version_on(today);
+        let Some(serious) = &version.serious else { continue };
+        if public && person && !scheme.persons_public {
+            continue;
+        }
+        let runs = store.evaluation_runs(&scheme.code)?;
+        let inputs = xinjiao_store::evaluation::evaluation_inputs(
+            store,
+            schemes,
+            scheme,
+            cycle.year,
+            subject.id..subject.id + 1,
+            &runs,
+        )?;
+        let Some(events) = inputs.events.get(&subject.id) else { continue };
+        let prior = inputs.prior.get(&subject.id).cloned().unwrap_or_default();
+        let Ok(e) = xinjiao_core::evaluation::engine::evaluate(scheme, cycle, events, &prior, today) else { continue };
+        let Some(rule) = e.rules.iter().find(|r| r.rule == "serious") else { continue };
+        out.push(GradeView {
+            run_id: 0,
+            scheme: scheme.code.clone(),
+            scheme_name: scheme.name.clone(),
+            cycle: cycle.year,
+            grade: e.grade.clone(),
+            grade_label: version
+                .bands
+                .iter()
+                .find(|b| b.grade == serious.grade)
+                .map(|b| b.label.clone())
+                .unwrap_or_default(),
+            score: e.score.0 as f64 / 10.0,
+            score_text: e.score.to_string(),
+            status: "dynamic",
+            status_label: "动态评价：严重失信行为即时生效".into(),
+            final_from: today.to_string(),
+            valid_until: String::new(),
+            lowered_by: e
+                .items
+                .iter()
+                .filter(|a| a.points.0 < 0)
+                .map(|a| Reason {
+                    record_id: a.record_id,
+                    item: a.item.clone(),
+                    name: a.item_name.clone(),
+                    points: a.points.0 as f64 / 10.0,
+                    source: a.source.clone(),
+                    date: a.date.to_string(),
+                })
+                .collect(),
+            rules: vec![rule.why.clone()],
+        });
+    }
+    Ok(out)
+}
