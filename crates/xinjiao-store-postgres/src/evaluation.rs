@@ -74,7 +74,7 @@ impl EvaluationStore for PgStore {
     fn penalty_inputs_in(&self, subjects: std::ops::Range<i64>) -> Result<Vec<PenaltyInput>> {
         self.rows(
             "SELECT r.subject_id, s.kind, r.decision_no, r.decision_date::text, r.published_on::text,
-                    least(r.withdrawn_on, r.repaired_on)::text, r.id, f->>'CF_WFXW', f->>'CF_YJ', f->>'CF_CFLB', f->>'CF_YXQ'
+                    least(r.withdrawn_on, r.repaired_on)::text, r.id, f->>'CF_WFXW', f->>'CF_YJ', f->>'CF_CFLB', f->>'CF_YXQ', f->>'CF_PJSX'
              FROM records r JOIN subjects s ON s.id = r.subject_id
              JOIN record_versions v ON v.record_id = r.id AND v.version = r.version
              CROSS JOIN LATERAL (SELECT v.fields::jsonb AS f) j

@@ -82,7 +82,8 @@ impl EvaluationStore for SqliteStore {
                         CASE WHEN r.withdrawn_on IS NULL THEN r.repaired_on WHEN r.repaired_on IS NULL THEN r.withdrawn_on
                              ELSE min(r.withdrawn_on, r.repaired_on) END, r.id,
                         json_extract(v.fields, '$.CF_WFXW'), json_extract(v.fields, '$.CF_YJ'),
-                        json_extract(v.fields, '$.CF_CFLB'), json_extract(v.fields, '$.CF_YXQ')
+                        json_extract(v.fields, '$.CF_CFLB'), json_extract(v.fields, '$.CF_YXQ'),
+                        json_extract(v.fields, '$.CF_PJSX')
                  FROM records r JOIN subjects s ON s.id = r.subject_id
                  JOIN record_versions v ON v.record_id = r.id AND v.version = r.version
                  WHERE r.subject_id >= ?1 AND r.subject_id < ?2 AND r.kind = 'penalty' AND r.published_on IS NOT NULL

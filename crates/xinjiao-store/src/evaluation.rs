@@ -37,7 +37,7 @@ pub enum EventOutcome {
 }
 
 /// The fields of a penalty the mapping reads (the backends fetch only these).
-pub const PENALTY_FIELDS_READ: [&str; 4] = ["CF_WFXW", "CF_YJ", "CF_CFLB", "CF_YXQ"];
+pub const PENALTY_FIELDS_READ: [&str; 5] = ["CF_WFXW", "CF_YJ", "CF_CFLB", "CF_YXQ", "CF_PJSX"];
 
 /// A penalty as the evaluation reads it: its subject, dates and fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -266,6 +266,7 @@ pub fn evaluation_inputs(
             known_from: p.published_on.unwrap_or(p.decision_date),
             void_from: p.void_from,
             until: xinjiao_core::records::date::parse_date(get("CF_YXQ")),
+            item: Some(get("CF_PJSX")).filter(|c| !c.is_empty()),
         };
         for (code, e) in penalty_events(schemes, &facts) {
             if code == scheme.code {

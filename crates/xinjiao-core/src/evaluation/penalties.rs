@@ -1,7 +1,8 @@
 //! Penalties already in the platform as credit events: each scheme's
 //! mapping rules (`[[version.mapping]]`: texts in the violation type or legal
 //! basis, penalty classes) turn a penalty into an item of the version in
-//! force on its decision date. The event keeps the record's decision number
+//! force on its decision date — unless the department named the item
+//! (评价事项代码), which that item's scheme takes as given. The event keeps the record's decision number
 //! as its source; the record's withdrawal or repair voids it from that day.
 
 use jiff::civil::Date;
@@ -29,6 +30,9 @@ pub struct PenaltyFacts<'a> {
     pub void_from: Option<Date>,
     /// 处罚有效期, the last day of the penalty.
     pub until: Option<Date>,
+    /// 评价事项代码 the department gave: that item, in the scheme that has it
+    /// (other schemes still map the penalty by their rules).
+    pub item: Option<&'a str>,
 }
 
 /// The credit events a penalty makes: (scheme code, event), one per scheme
@@ -38,7 +42,9 @@ pub fn penalty_events(schemes: &[Scheme], p: &PenaltyFacts) -> Vec<(String, Cred
         .iter()
         .filter(|s| (s.evaluates == Evaluates::Persons) == p.person)
         .filter_map(|s| {
-            let item = s.version_on(p.decided).map_penalty(p.violation, p.basis, &p.classes)?;
+            let v = s.version_on(p.decided);
+            let named = p.item.and_then(|code| v.item(code)).filter(|i| i.points.is_some());
+            let item = named.or_else(|| v.map_penalty(p.violation, p.basis, &p.classes))?;
             Some((
                 s.code.clone(),
                 CreditEvent {

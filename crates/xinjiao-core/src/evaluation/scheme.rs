@@ -261,7 +261,15 @@ const DEMERITS_CHECKED: i64 = 200;
 impl Scheme {
     /// The embedded schemes, parsed (they are checked by the tests).
     pub fn embedded() -> Vec<Scheme> {
-        EMBEDDED.iter().map(|(_, text)| Scheme::parse(text).expect("embedded evaluation scheme")).collect()
+        Scheme::shipped().to_vec()
+    }
+
+    /// The embedded schemes, parsed once.
+    pub fn shipped() -> &'static [Scheme] {
+        static SHIPPED: std::sync::OnceLock<Vec<Scheme>> = std::sync::OnceLock::new();
+        SHIPPED.get_or_init(|| {
+            EMBEDDED.iter().map(|(_, text)| Scheme::parse(text).expect("embedded evaluation scheme")).collect()
+        })
     }
 
     /// The version in force on `day` (the oldest if `day` is before all).

@@ -501,6 +501,7 @@ mod penalties {
             known_from: date(2025, 5, 8),
             void_from: None,
             until: Some(date(2025, 5, 13)),
+            item: None,
         }
     }
 
@@ -530,6 +531,14 @@ mod penalties {
             [("taxi-driver".into(), "TX-04".into())]
         );
         assert!(got(&facts("未按规定办理手续", "某条例", false)).is_empty(), "no mapping, no event");
+        // An item the department named wins in its scheme; others map as usual.
+        let named = PenaltyFacts { item: Some("RT-05"), ..facts("超限运输", "", false) };
+        assert_eq!(got(&named), [("road-transport".into(), "RT-05".into())]);
+        let highway = PenaltyFacts { item: Some("HC-02"), ..facts("超限运输", "", false) };
+        assert_eq!(
+            got(&highway),
+            [("highway-construction".into(), "HC-02".into()), ("road-transport".into(), "RT-01".into())]
+        );
         // The event carries the record's dates.
         let (_, e) = penalty_events(&schemes, &facts("超限运输", "", false)).remove(0);
         assert_eq!(

@@ -208,6 +208,10 @@ pub static PENALTY_FIELDS: &[FieldDef] = &[
     // Not in the national standard: the authority's class of the dishonesty
     // (轻微 / 一般 / 严重), which fixes the disclosure window (rules/disclosure.toml).
     f("CF_SXCD", "失信程度", &["失信严重程度", "失信行为严重程度"], O, 8, Enum),
+    // Not in the national standard either: the credit-evaluation item a
+    // penalty counts as, when the department names it (rules/evaluation/);
+    // otherwise each scheme maps the penalty by its own rules.
+    f("CF_PJSX", "评价事项代码", &["评价事项"], O, 32, Code),
     f("BZ", "备注", &[], O, 512, Text),
 ];
 
@@ -307,7 +311,7 @@ mod tests {
             codes.dedup();
             assert_eq!(codes.len(), kind.fields().len());
         }
-        assert_eq!(PENALTY_FIELDS.len(), 31, "the standard's 30 and 失信程度");
+        assert_eq!(PENALTY_FIELDS.len(), 32, "the standard's 30, 失信程度 and 评价事项代码");
         assert_eq!(LICENSE_FIELDS.len(), 28);
     }
 

@@ -383,6 +383,9 @@ pub struct Penalty {
     pub remarks: Option<String>,
     /// 失信程度, when the file or form gives it (else the rules suggest one).
     pub severity: Option<crate::lifecycle::disclosure::Severity>,
+    /// 评价事项代码: the evaluation item the department names (a fixed-points
+    /// item of a shipped scheme), else `None` (the schemes map the penalty).
+    pub evaluation_item: Option<String>,
 }
 
 /// 行政许可 decision.
@@ -511,6 +514,7 @@ impl Record {
                 put("CF_SJLY", Some(r.source_unit.name.clone()));
                 put("CF_SJLYDM", Some(r.source_unit.code.to_string()));
                 put("CF_SXCD", r.severity.map(|s| s.label().to_string()));
+                put("CF_PJSX", r.evaluation_item.clone());
                 put("BZ", r.remarks.clone());
             }
             Record::License(r) => {
@@ -1010,7 +1014,24 @@ impl RowParser<'_> {
                 }
             },
         };
+        let evaluation_item = self.get("CF_PJSX").and_then(|code| {
+            let fixed = crate::evaluation::scheme::Scheme::shipped()
+                .iter()
+                .flat_map(|s| s.versions.iter())
+                .any(|v| v.item(&code).is_some_and(|i| i.points.is_some()));
+            if fixed {
+                Some(code)
+            } else {
+                self.diags.push(Diagnostic::new(
+                    "CF_PJSX",
+                    "item.unknown",
+                    format!("「评价事项代码」“{code}”不是评价体系中固定分值的事项（见规则公开中的各评价体系）"),
+                ));
+                None
+            }
+        });
         Some(Penalty {
+            evaluation_item,
             subject: subject?,
             decision_no: decision_no?,
             violation_type: violation_type?,

@@ -335,6 +335,19 @@ mod props {
 }
 
 #[test]
+fn evaluation_item_column_is_optional_and_names_a_fixed_points_item() {
+    assert!(penalty_with(&[("CF_PJSX", "rt-05")]).is_empty(), "codes are upper-cased like every code");
+    assert_eq!(penalty_with(&[("CF_PJSX", "RT-B01")]), [("CF_PJSX", "item.unknown")], "a range item needs points");
+    assert_eq!(penalty_with(&[("CF_PJSX", "XX-1")]), [("CF_PJSX", "item.unknown")]);
+    let mut row = valid_penalty();
+    row.insert("CF_PJSX", "RT-05".into());
+    let Ok(Record::Penalty(p)) = parse_record(RecordKind::Penalty, &row, &ctx()) else { panic!("valid") };
+    assert_eq!(Record::Penalty(p).to_fields()["CF_PJSX"], "RT-05");
+    let Ok(rec) = parse_record(RecordKind::Penalty, &valid_penalty(), &ctx()) else { panic!("valid") };
+    assert!(!rec.to_fields().contains_key("CF_PJSX"), "absent stays absent: stored versions unchanged");
+}
+
+#[test]
 fn severity_column_is_optional_and_checked() {
     use crate::lifecycle::disclosure::Severity;
     assert!(penalty_with(&[("CF_SXCD", "严重")]).is_empty());
