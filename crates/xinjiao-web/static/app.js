@@ -14,3 +14,8 @@ document.querySelectorAll(".menu-toggle").forEach(function (b) {
     b.setAttribute("aria-expanded", open ? "true" : "false");
   });
 });
+// On a phone the filters of a list fold away (the list comes first); the
+// reader opens them with their summary.
+if (window.matchMedia("(max-width: 760px)").matches) {
+  document.querySelectorAll("details.fold").forEach(function (d) { d.open = false; });
+}
