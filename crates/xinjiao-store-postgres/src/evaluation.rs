@@ -148,6 +148,14 @@ impl EvaluationStore for PgStore {
         )
     }
 
+    fn grade_counts(&self, run_id: i64) -> Result<BTreeMap<String, u64>> {
+        let rows =
+            self.rows("SELECT grade, count(*) FROM evaluations WHERE run_id = $1 GROUP BY grade", &[&run_id], |r| {
+                Ok((r.get::<_, String>(0), r.get::<_, i64>(1) as u64))
+            })?;
+        Ok(rows.into_iter().collect())
+    }
+
     fn max_subject_id(&self) -> Result<i64> {
         Ok(self.rows("SELECT coalesce(max(id), 0) FROM subjects", &[], |r| Ok(r.get::<_, i64>(0)))?.pop().unwrap_or(0))
     }

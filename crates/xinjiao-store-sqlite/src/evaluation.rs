@@ -159,6 +159,14 @@ impl EvaluationStore for SqliteStore {
         })
     }
 
+    fn grade_counts(&self, run_id: i64) -> Result<BTreeMap<String, u64>> {
+        self.read(|c| {
+            c.prepare_cached("SELECT grade, count(*) FROM evaluations WHERE run_id = ?1 GROUP BY grade")?
+                .query_map([run_id], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?
+                .collect()
+        })
+    }
+
     fn max_subject_id(&self) -> Result<i64> {
         self.read(|c| c.query_row("SELECT coalesce(max(id), 0) FROM subjects", [], |r| r.get(0)))
     }

@@ -153,6 +153,10 @@ pub trait EvaluationStore: Send + Sync {
     /// The results of a run, by subject key.
     fn evaluation_results(&self, run_id: i64) -> Result<Vec<StoredResult>>;
 
+    /// How many subjects of a run got each grade (lists of runs show the
+    /// distribution without reading every result).
+    fn grade_counts(&self, run_id: i64) -> Result<BTreeMap<String, u64>>;
+
     /// A subject's results in every run, newest run first.
     fn subject_evaluations(&self, subject_id: i64) -> Result<Vec<(Run, StoredResult)>>;
 

@@ -2217,6 +2217,35 @@ async fn evaluations_from_the_console_reach_the_portal(app: App) {
     let run_id = run.rsplit('/').next().unwrap();
     let objection = format!("/account/evaluations/{run_id}/objection");
     assert_eq!(send(&app, form_post(&objection, &subject, "reasons=短")).await.0, StatusCode::BAD_REQUEST);
+    let long = format!("reasons={}", "长".repeat(2_001));
+    assert_eq!(
+        send(&app, form_post(&objection, &subject, &long)).await.0,
+        StatusCode::BAD_REQUEST,
+        "2,000 characters at most"
+    );
+    // Nobody else objects: without a subject's login, or as a subject with no result in the run.
+    let reasons_ok = format!("reasons={}", enc("理由足够长的异议"));
+    let (s, _, _) = send(
+        &app,
+        Request::post(&objection)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(reasons_ok.clone()))
+            .unwrap(),
+    )
+    .await;
+    assert!(s == StatusCode::SEE_OTHER || s == StatusCode::FORBIDDEN || s == StatusCode::UNAUTHORIZED, "{s}");
+    assert!(app.db(|s| s.result_objections(None, false)).unwrap().is_empty(), "nothing filed without a login");
+    assert_eq!(
+        send(&app, form_post("/account/evaluations/999999/objection", &subject, &reasons_ok)).await.0,
+        StatusCode::NOT_FOUND
+    );
+    // And without a login nobody runs an evaluation or imports credit events.
+    let (s, h, _) = send(&app, Request::post("/console/evaluations").body(Body::from(form)).unwrap()).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert!(h[header::LOCATION].to_str().unwrap().starts_with("/console/login"));
+    let (s, _, _) =
+        send(&app, Request::post("/api/v1/imports/credit-events").body(Body::from(file.clone())).unwrap()).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
     let reasons = format!("reasons={}", enc("该处罚已被行政复议撤销，不应扣分"));
     assert_eq!(send(&app, form_post(&objection, &subject, &reasons)).await.0, StatusCode::SEE_OTHER);
     let (s, _, page) = send(&app, form_post(&objection, &subject, &reasons)).await;

@@ -80,6 +80,7 @@ pub fn credit_events_and_evaluation_runs(store: &dyn Store) {
     );
     assert!(runs[0].final_from > as_of, "preliminary during the comment period");
     assert_eq!(store.evaluation_results(run).unwrap(), results, "stored as computed");
+    assert_eq!(store.grade_counts(run).unwrap(), [("AA".to_string(), 2)].into(), "both AA");
     assert!(by_key(&results, &one).explanation.contains("河交罚〔2025〕1号"), "the explanation names the record");
     // As of the day before anything was stored, nothing is known: nobody is graded.
     let before = evaluate_all(store, &schemes, road, 2025, "2026-05-28".parse().unwrap()).unwrap();

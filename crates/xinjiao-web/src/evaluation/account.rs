@@ -70,6 +70,9 @@ pub fn account_section(st: &AppState, store: &dyn Store, subject: &Subject) -> R
     Ok(vec![ProfileSection { title: "我的信用评价".into(), html }])
 }
 
+/// The longest reasons an objection to a result may give.
+const MAX_REASONS_CHARS: usize = 2_000;
+
 #[derive(Deserialize)]
 struct ObjectionForm {
     reasons: String,
@@ -83,8 +86,14 @@ async fn object(
     Form(f): Form<ObjectionForm>,
 ) -> Result<Response, PageError> {
     let reasons = f.reasons.trim().to_string();
-    if reasons.chars().count() < 5 {
+    let n = reasons.chars().count();
+    if n < 5 {
         return Err(PageError::BadRequest("请写明异议的理由（至少 5 个字），例如哪一项计分有误、依据是什么。".into()));
+    }
+    if n > MAX_REASONS_CHARS {
+        return Err(PageError::BadRequest(format!(
+            "异议理由最多 {MAX_REASONS_CHARS} 个字（收到 {n} 个），材料请另行提交。"
+        )));
     }
     let wctx = xinjiao_store::WriteContext::new(format!("subject:{}", subject.key), st.now(), "对评价结果提出异议");
     let sid = subject.id;

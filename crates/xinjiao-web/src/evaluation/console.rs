@@ -110,7 +110,7 @@ impl RunRow {
     fn of(
         scheme: &xinjiao_core::evaluation::scheme::Scheme,
         run: &xinjiao_store::Run,
-        results: &[xinjiao_store::StoredResult],
+        counts: &std::collections::BTreeMap<String, u64>,
         today: xinjiao_core::Date,
     ) -> RunRow {
         RunRow {
@@ -123,8 +123,8 @@ impl RunRow {
             } else {
                 format!("初评公示中，{} 起为正式结果", run.final_from)
             },
-            n: results.len(),
-            chart: distribution_svg(&distribution(scheme, &run.version, results)),
+            n: counts.values().sum::<u64>() as usize,
+            chart: distribution_svg(&distribution(scheme, &run.version, counts)),
         }
     }
 }
@@ -144,14 +144,14 @@ struct RunRow {
 fn distribution(
     scheme: &xinjiao_core::evaluation::scheme::Scheme,
     version: &str,
-    results: &[xinjiao_store::StoredResult],
-) -> Vec<(String, usize)> {
+    counts: &std::collections::BTreeMap<String, u64>,
+) -> Vec<(String, u64)> {
     let v = scheme.versions.iter().find(|v| v.id == version).unwrap_or(&scheme.versions[0]);
-    v.bands.iter().map(|b| (b.grade.clone(), results.iter().filter(|r| r.grade == b.grade).count())).collect()
+    v.bands.iter().map(|b| (b.grade.clone(), counts.get(&b.grade).copied().unwrap_or(0))).collect()
 }
 
 /// A bar chart of a grade distribution, server-rendered SVG.
-fn distribution_svg(counts: &[(String, usize)]) -> String {
+fn distribution_svg(counts: &[(String, u64)]) -> String {
     let max = counts.iter().map(|c| c.1).max().unwrap_or(0).max(1) as f64;
     let (w, bar, gap, top) = (60.0 * counts.len().max(1) as f64, 36.0, 24.0, 18.0);
     let h = 150.0;
@@ -183,8 +183,8 @@ async fn run_rows(st: &AppState) -> Result<Vec<RunRow>, PageError> {
             let mut out = Vec::new();
             for code in codes {
                 for run in s.evaluation_runs(&code)?.into_iter().take(10) {
-                    let results = s.evaluation_results(run.id)?;
-                    out.push((run, results));
+                    let counts = s.grade_counts(run.id)?;
+                    out.push((run, counts));
                 }
             }
             Ok(out)
@@ -192,9 +192,9 @@ async fn run_rows(st: &AppState) -> Result<Vec<RunRow>, PageError> {
         .await?;
     Ok(runs
         .iter()
-        .filter_map(|(run, results)| {
+        .filter_map(|(run, counts)| {
             let scheme = schemes.iter().find(|s| s.code == run.scheme)?;
-            Some(RunRow::of(scheme, run, results, today))
+            Some(RunRow::of(scheme, run, counts, today))
         })
         .collect())
 }
@@ -242,7 +242,11 @@ async fn run_results(st: &AppState, id: i64, public: bool) -> Result<(RunRow, Ve
     // Persons' results are public only where the scheme says so.
     let persons_hidden =
         public && scheme.evaluates == xinjiao_core::evaluation::scheme::Evaluates::Persons && !scheme.persons_public;
-    let row = RunRow::of(scheme, &run, &results, today);
+    let mut counts = std::collections::BTreeMap::new();
+    for r in &results {
+        *counts.entry(r.grade.clone()).or_insert(0) += 1;
+    }
+    let row = RunRow::of(scheme, &run, &counts, today);
     let hidden = if persons_hidden { results.len() } else { 0 };
     let rows = results
         .iter()
