@@ -10,6 +10,7 @@ use xinjiao_store::{
 use super::audit::insert_event;
 use super::records::find_or_create_subject;
 use super::*;
+use crate::installation::copy_str;
 use xinjiao_store::evaluation::PENALTY_FIELDS_READ;
 
 fn opt_date(s: Option<&str>) -> Result<Option<Date>> {
@@ -102,7 +103,12 @@ impl EvaluationStore for PgStore {
         )
     }
 
-    fn store_evaluation_run(&self, ctx: &WriteContext, run: &NewRun, results: &[StoredResult]) -> Result<i64> {
+    fn store_evaluation_run(
+        &self,
+        ctx: &WriteContext,
+        run: &NewRun,
+        next: &mut dyn FnMut() -> Result<Option<Vec<StoredResult>>>,
+    ) -> Result<(i64, u64)> {
         self.write(|tx| {
             let id: i64 = tx
                 .query_one(
@@ -120,21 +126,39 @@ impl EvaluationStore for PgStore {
                 )
                 .map_err(err)?
                 .get(0);
-            let insert = tx
-                .prepare(
-                    "INSERT INTO evaluations (run_id, subject_id, score, demerits, grade, explanation, fingerprint)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .map_err(err)?;
-            for r in results {
-                tx.execute(&insert, &[&id, &r.subject_id, &r.score, &r.demerits, &r.grade, &r.explanation, &r.fingerprint])
+            // Each batch in one COPY (one round trip, not one per result).
+            let mut stored = 0u64;
+            let mut buf = Vec::new();
+            while let Some(results) = next()? {
+                if results.is_empty() {
+                    continue;
+                }
+                buf.clear();
+                for r in &results {
+                    use std::io::Write as _;
+                    let _ = write!(buf, "{id}\t{}\t{}\t{}\t", r.subject_id, r.score, r.demerits);
+                    for (i, t) in [&r.grade, &r.explanation, &r.fingerprint].into_iter().enumerate() {
+                        if i > 0 {
+                            buf.push(b'\t');
+                        }
+                        copy_str(&mut buf, t);
+                    }
+                    buf.push(b'\n');
+                }
+                let mut w = tx
+                    .copy_in(
+                        "COPY evaluations (run_id, subject_id, score, demerits, grade, explanation, fingerprint) FROM STDIN",
+                    )
                     .map_err(err)?;
+                std::io::Write::write_all(&mut w, &buf).map_err(|e| bad(format!("COPY evaluations: {e}")))?;
+                w.finish().map_err(err)?;
+                stored += results.len() as u64;
             }
             let detail = serde_json::json!({"run_id": id, "scheme": run.scheme, "cycle": run.cycle_year,
-                "as_of": run.as_of.to_string(), "subjects": results.len()})
+                "as_of": run.as_of.to_string(), "subjects": stored})
             .to_string();
             insert_event(tx, ctx, "evaluation.run", None, None, &detail)?;
-            Ok(id)
+            Ok((id, stored))
         })
     }
 

@@ -25,23 +25,26 @@ pub(crate) fn copy_text(buf: &mut Vec<u8>, v: &DumpValue) {
     match v {
         DumpValue::Null => buf.extend_from_slice(b"\\N"),
         DumpValue::Int(i) => buf.extend_from_slice(i.to_string().as_bytes()),
-        DumpValue::Text(t) => {
-            for b in t.bytes() {
-                match b {
-                    b'\\' => buf.extend_from_slice(b"\\\\"),
-                    b'\t' => buf.extend_from_slice(b"\\t"),
-                    b'\n' => buf.extend_from_slice(b"\\n"),
-                    b'\r' => buf.extend_from_slice(b"\\r"),
-                    _ => buf.push(b),
-                }
-            }
-        }
+        DumpValue::Text(t) => copy_str(buf, t),
         DumpValue::Bytes(bytes) => {
             // bytea hex input (\x…), its backslash escaped for COPY.
             buf.extend_from_slice(b"\\\\x");
             for b in bytes {
                 buf.extend_from_slice(format!("{b:02x}").as_bytes());
             }
+        }
+    }
+}
+
+/// Text in COPY's text format (backslash, tab and line ends escaped).
+pub(crate) fn copy_str(buf: &mut Vec<u8>, t: &str) {
+    for b in t.bytes() {
+        match b {
+            b'\\' => buf.extend_from_slice(b"\\\\"),
+            b'\t' => buf.extend_from_slice(b"\\t"),
+            b'\n' => buf.extend_from_slice(b"\\n"),
+            b'\r' => buf.extend_from_slice(b"\\r"),
+            _ => buf.push(b),
         }
     }
 }

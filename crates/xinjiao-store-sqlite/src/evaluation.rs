@@ -111,7 +111,14 @@ impl EvaluationStore for SqliteStore {
         })
     }
 
-    fn store_evaluation_run(&self, ctx: &WriteContext, run: &NewRun, results: &[StoredResult]) -> Result<i64> {
+    fn store_evaluation_run(
+        &self,
+        ctx: &WriteContext,
+        run: &NewRun,
+        next: &mut dyn FnMut() -> Result<Option<Vec<StoredResult>>>,
+    ) -> Result<(i64, u64)> {
+        // The writer is held for the whole run: the batches are computed
+        // from reads of committed data that no other write changes meanwhile.
         self.write(|tx| {
             tx.execute(
                 "INSERT INTO evaluation_runs (scheme, cycle_year, as_of, version, final_from, created_at, created_by)
@@ -128,6 +135,7 @@ impl EvaluationStore for SqliteStore {
             )
             .map_err(err)?;
             let id = tx.last_insert_rowid();
+            let mut stored = 0u64;
             {
                 let mut st = tx
                     .prepare_cached(
@@ -135,16 +143,27 @@ impl EvaluationStore for SqliteStore {
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                     )
                     .map_err(err)?;
-                for r in results {
-                    st.execute(params![id, r.subject_id, r.score, r.demerits, r.grade, r.explanation, r.fingerprint])
+                while let Some(results) = next()? {
+                    for r in &results {
+                        st.execute(params![
+                            id,
+                            r.subject_id,
+                            r.score,
+                            r.demerits,
+                            r.grade,
+                            r.explanation,
+                            r.fingerprint
+                        ])
                         .map_err(err)?;
+                    }
+                    stored += results.len() as u64;
                 }
             }
             let detail = serde_json::json!({"run_id": id, "scheme": run.scheme, "cycle": run.cycle_year,
-                "as_of": run.as_of.to_string(), "subjects": results.len()})
+                "as_of": run.as_of.to_string(), "subjects": stored})
             .to_string();
             insert_event(tx, ctx, "evaluation.run", None, None, &detail).map_err(err)?;
-            Ok(id)
+            Ok((id, stored))
         })
     }
 

@@ -144,8 +144,17 @@ pub trait EvaluationStore: Send + Sync {
     /// The results of a run of the subjects whose ids are in `subjects`.
     fn evaluation_results_in(&self, run_id: i64, subjects: std::ops::Range<i64>) -> Result<Vec<StoredResult>>;
 
-    /// Stores a run and its results in one transaction; appends `evaluation.run`.
-    fn store_evaluation_run(&self, ctx: &WriteContext, run: &NewRun, results: &[StoredResult]) -> Result<i64>;
+    /// Stores a run and its results in one transaction, the results in
+    /// batches from `next` until it returns `None` (a run of a million
+    /// subjects is never in memory at once; an error from `next` rolls the
+    /// run back); appends `evaluation.run`. Returns the run id and how
+    /// many results were stored.
+    fn store_evaluation_run(
+        &self,
+        ctx: &WriteContext,
+        run: &NewRun,
+        next: &mut dyn FnMut() -> Result<Option<Vec<StoredResult>>>,
+    ) -> Result<(i64, u64)>;
 
     /// Runs of `scheme`, newest first.
     fn evaluation_runs(&self, scheme: &str) -> Result<Vec<Run>>;
@@ -182,57 +191,138 @@ pub trait EvaluationStore: Send + Sync {
     fn subject_keys(&self, ids: &[i64]) -> Result<BTreeMap<i64, String>>;
 }
 
+/// The explanation of a result as stored (JSON): the items, the rules
+/// applied, the 不良记录 conditions.
+#[derive(serde::Serialize)]
+struct Explanation<'a> {
+    version: &'a str,
+    banded_grade: &'a str,
+    valid_until: String,
+    items: Vec<ExplainedItem<'a>>,
+    rules: Vec<ExplainedRule<'a>>,
+    bad_record: &'a [String],
+}
+
+#[derive(serde::Serialize)]
+struct ExplainedItem<'a> {
+    item: &'a str,
+    name: &'a str,
+    points: f64,
+    demerits: i64,
+    date: String,
+    source: &'a str,
+    record_id: Option<i64>,
+}
+
+#[derive(serde::Serialize)]
+struct ExplainedRule<'a> {
+    rule: &'a str,
+    why: &'a str,
+}
+
 /// An evaluation as stored: the result row of `subject`.
 pub fn stored_result(subject_id: i64, subject_key: &str, e: &Evaluation, fingerprint: String) -> StoredResult {
-    let items: Vec<_> = e
-        .items
-        .iter()
-        .map(|a| {
-            serde_json::json!({"item": a.item, "name": a.item_name, "points": a.points.0 as f64 / 10.0,
-                "demerits": a.demerits, "date": a.date.to_string(), "source": a.source, "record_id": a.record_id})
-        })
-        .collect();
-    let rules: Vec<_> = e.rules.iter().map(|r| serde_json::json!({"rule": r.rule, "why": r.why})).collect();
-    let explanation = serde_json::json!({
-        "version": e.version, "banded_grade": e.banded_grade, "valid_until": e.valid_until.to_string(),
-        "items": items, "rules": rules, "bad_record": e.bad_record,
-    });
+    let explanation = Explanation {
+        version: &e.version,
+        banded_grade: &e.banded_grade,
+        valid_until: e.valid_until.to_string(),
+        items: e
+            .items
+            .iter()
+            .map(|a| ExplainedItem {
+                item: &a.item,
+                name: &a.item_name,
+                points: a.points.0 as f64 / 10.0,
+                demerits: a.demerits,
+                date: a.date.to_string(),
+                source: &a.source,
+                record_id: a.record_id,
+            })
+            .collect(),
+        rules: e.rules.iter().map(|r| ExplainedRule { rule: r.rule, why: &r.why }).collect(),
+        bad_record: &e.bad_record,
+    };
     StoredResult {
         subject_id,
         subject_key: subject_key.to_string(),
         score: e.score.0,
         demerits: e.demerits,
         grade: e.grade.clone(),
-        explanation: explanation.to_string(),
+        explanation: serde_json::to_string(&explanation).expect("an explanation serialises"),
         fingerprint,
     }
 }
 
-/// The inputs of a subject's evaluation as they stood on `as_of`, as one
-/// text (for the fingerprint): what was not known yet, and a withdrawal
-/// after that day, are not part of them.
-fn inputs_text(version: &str, as_of: Date, events: &[CreditEvent], prior: &[Prior]) -> String {
-    let mut lines: Vec<String> = events
-        .iter()
-        .filter(|e| e.known_from <= as_of)
-        .map(|e| {
-            format!(
-                "{}|{:?}|{}|{:?}|{}|{}|{:?}|{:?}",
-                e.source,
-                e.record_id,
-                e.item,
-                e.points,
-                e.date,
-                e.known_from,
-                e.void_from.filter(|v| *v <= as_of),
-                e.penalty_until
-            )
-        })
-        .collect();
-    lines.sort();
+/// The fingerprint of a subject's evaluation inputs as they stood on
+/// `as_of`: what was not known yet, and a withdrawal after that day, are
+/// not part of them. (FNV-1a of a text of the inputs, one line per event in
+/// sorted order; `lines` is a buffer reused between subjects.)
+fn inputs_fingerprint(
+    version: &str,
+    as_of: Date,
+    events: &[CreditEvent],
+    prior: &[Prior],
+    lines: &mut Vec<String>,
+) -> String {
+    use std::fmt::Write as _;
+    let mut used = 0;
+    for e in events.iter().filter(|e| e.known_from <= as_of) {
+        if used == lines.len() {
+            lines.push(String::new());
+        }
+        let line = &mut lines[used];
+        line.clear();
+        let _ = write!(
+            line,
+            "{}|{:?}|{}|{:?}|{}|{}|{:?}|{:?}",
+            e.source,
+            e.record_id,
+            e.item,
+            e.points,
+            e.date,
+            e.known_from,
+            e.void_from.filter(|v| *v <= as_of),
+            e.penalty_until
+        );
+        used += 1;
+    }
+    let lines = &mut lines[..used];
+    lines.sort_unstable();
     let mut prior: Vec<String> = prior.iter().map(|p| format!("{}:{}", p.cycle_year, p.grade)).collect();
     prior.sort();
-    format!("{version}\n{as_of}\n{}\n{}", lines.join("\n"), prior.join(","))
+    let mut h = Fnv::default();
+    h.write(version);
+    h.write("\n");
+    h.write(&as_of.to_string());
+    h.write("\n");
+    for (i, l) in lines.iter().enumerate() {
+        if i > 0 {
+            h.write("\n");
+        }
+        h.write(l);
+    }
+    h.write("\n");
+    h.write(&prior.join(","));
+    format!("{:016x}", h.0)
+}
+
+/// FNV-1a, 64 bits, fed in pieces (the same value as
+/// [`crate::installation::migration_checksum`] of the whole text).
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf29ce484222325)
+    }
+}
+
+impl Fnv {
+    fn write(&mut self, s: &str) {
+        for b in s.bytes() {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x100000001b3);
+        }
+    }
 }
 
 /// Every subject's evaluation inputs for `scheme`: the events (imported and
@@ -293,14 +383,110 @@ pub fn evaluation_inputs(
 }
 
 /// Subjects read and graded together (a range of ids): memory stays
-/// bounded by one range's penalties and events, whatever the installation's size.
+/// bounded by one range's penalties, events and results, whatever the
+/// installation's size.
 const SUBJECTS_PER_RANGE: i64 = 5_000;
+
+/// A cycle's grading of every subject of a scheme with events counting on
+/// the day or earlier results, one range of subject ids at a time (by
+/// [`Grading::next_range`]): runs store each range's results as they come,
+/// `--verify` compares them with the stored ones range by range.
+pub struct Grading<'a> {
+    store: &'a dyn Store,
+    schemes: &'a [Scheme],
+    scheme: &'a Scheme,
+    cycle_year: i16,
+    cycle: xinjiao_core::evaluation::scheme::Cycle,
+    version: String,
+    as_of: Date,
+    earlier_runs: Vec<Run>,
+    next: i64,
+    max: i64,
+    lines: Vec<String>,
+}
+
+impl<'a> Grading<'a> {
+    /// A grading of `scheme`'s cycle `cycle_year` as of `as_of`, with the
+    /// scheme version in force on the earlier of `as_of` and the cycle's
+    /// last day; [`StoreError::Conflict`] for a cycle the scheme cannot have.
+    pub fn new(
+        store: &'a dyn Store,
+        schemes: &'a [Scheme],
+        scheme: &'a Scheme,
+        cycle_year: i16,
+        as_of: Date,
+    ) -> Result<Grading<'a>> {
+        let cycle =
+            scheme.cycle.cycle(cycle_year).ok_or_else(|| StoreError::Conflict(format!("周期 {cycle_year} 无效")))?;
+        Ok(Grading {
+            store,
+            schemes,
+            scheme,
+            cycle_year,
+            cycle,
+            version: scheme.version_on(as_of.min(cycle.last)).id.clone(),
+            as_of,
+            earlier_runs: store.evaluation_runs(&scheme.code)?,
+            next: 0,
+            max: store.max_subject_id()?,
+            lines: Vec::new(),
+        })
+    }
+
+    /// The results of the next range of subject ids, by subject id (an
+    /// empty list for a range with nobody to grade); `None` after the last.
+    /// An event that cannot be evaluated (its item no longer in the
+    /// version) is an error naming it.
+    pub fn next_range(&mut self) -> Result<Option<(std::ops::Range<i64>, Vec<StoredResult>)>> {
+        if self.next > self.max {
+            return Ok(None);
+        }
+        let range = self.next..self.next.saturating_add(SUBJECTS_PER_RANGE);
+        self.next = range.end;
+        let inputs = evaluation_inputs(
+            self.store,
+            self.schemes,
+            self.scheme,
+            self.cycle_year,
+            range.clone(),
+            &self.earlier_runs,
+        )?;
+        let as_of = self.as_of;
+        let subjects: BTreeSet<i64> = inputs
+            .events
+            .iter()
+            .filter(|(_, evs)| evs.iter().any(|e| e.counts_on(as_of)))
+            .map(|(s, _)| *s)
+            .chain(inputs.prior.keys().copied())
+            .collect();
+        let ids: Vec<i64> = subjects.iter().copied().collect();
+        let keys = if ids.is_empty() { BTreeMap::new() } else { self.store.subject_keys(&ids)? };
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let events: &[CreditEvent] = inputs.events.get(&id).map_or(&[], Vec::as_slice);
+            let prior: &[Prior] = inputs.prior.get(&id).map_or(&[], Vec::as_slice);
+            let e = evaluate(self.scheme, self.cycle, events, prior, as_of)
+                .map_err(|e| StoreError::Conflict(format!("{}：{}", e.source, e.message)))?;
+            let fingerprint = inputs_fingerprint(&self.version, as_of, events, prior, &mut self.lines);
+            out.push(stored_result(id, keys.get(&id).map_or("", String::as_str), &e, fingerprint));
+        }
+        Ok(Some((range, out)))
+    }
+}
+
+/// What [`run_evaluation`] stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunSummary {
+    pub id: i64,
+    /// Subjects graded.
+    pub subjects: u64,
+    pub final_from: Date,
+}
 
 /// Grades every subject with events or earlier results in `scheme`'s cycle
 /// `cycle_year` as of `as_of`, and stores the run (preliminary until the
-/// comment period ends). Returns the run id and the results. An event that
-/// cannot be evaluated (its item no longer in the version) is an error
-/// naming it.
+/// comment period ends) in one transaction, range by range: nothing of a
+/// run is stored unless all of it is, and memory holds one range.
 pub fn run_evaluation(
     store: &dyn Store,
     ctx: &WriteContext,
@@ -309,8 +495,8 @@ pub fn run_evaluation(
     cycle_year: i16,
     as_of: Date,
     calendar: &xinjiao_core::calendar::Calendar,
-) -> Result<(i64, Vec<StoredResult>)> {
-    let results = evaluate_all(store, schemes, scheme, cycle_year, as_of)?;
+) -> Result<RunSummary> {
+    let mut grading = Grading::new(store, schemes, scheme, cycle_year, as_of)?;
     let cycle =
         scheme.cycle.cycle(cycle_year).ok_or_else(|| StoreError::Conflict(format!("周期 {cycle_year} 无效")))?;
     let v = scheme.version_on(as_of.min(cycle.last));
@@ -321,12 +507,13 @@ pub fn run_evaluation(
         version: v.id.clone(),
         final_from: calendar.add_working_days(as_of, v.comment_days).value,
     };
-    let id = store.store_evaluation_run(ctx, &run, &results)?;
-    Ok((id, results))
+    let (id, subjects) =
+        store.store_evaluation_run(ctx, &run, &mut || Ok(grading.next_range()?.map(|(_, results)| results)))?;
+    Ok(RunSummary { id, subjects, final_from: run.final_from })
 }
 
-/// The results [`run_evaluation`] would store, without storing them (also
-/// what `evaluate --verify` compares stored results with).
+/// Every result [`run_evaluation`] would store, without storing them (for
+/// small installations and tests; runs and `--verify` go range by range).
 pub fn evaluate_all(
     store: &dyn Store,
     schemes: &[Scheme],
@@ -334,34 +521,10 @@ pub fn evaluate_all(
     cycle_year: i16,
     as_of: Date,
 ) -> Result<Vec<StoredResult>> {
-    let cycle =
-        scheme.cycle.cycle(cycle_year).ok_or_else(|| StoreError::Conflict(format!("周期 {cycle_year} 无效")))?;
-    let v = scheme.version_on(as_of.min(cycle.last));
-    let earlier_runs = store.evaluation_runs(&scheme.code)?;
-    let max = store.max_subject_id()?;
+    let mut grading = Grading::new(store, schemes, scheme, cycle_year, as_of)?;
     let mut out = Vec::new();
-    let mut lo = 0;
-    while lo <= max {
-        let range = lo..lo.saturating_add(SUBJECTS_PER_RANGE);
-        lo = range.end;
-        let inputs = evaluation_inputs(store, schemes, scheme, cycle_year, range, &earlier_runs)?;
-        let subjects: BTreeSet<i64> = inputs
-            .events
-            .iter()
-            .filter(|(_, evs)| evs.iter().any(|e| e.counts_on(as_of)))
-            .map(|(s, _)| *s)
-            .chain(inputs.prior.keys().copied())
-            .collect();
-        let ids: Vec<i64> = subjects.iter().copied().collect();
-        let keys = store.subject_keys(&ids)?;
-        for id in ids {
-            let events: &[CreditEvent] = inputs.events.get(&id).map_or(&[], Vec::as_slice);
-            let prior: &[Prior] = inputs.prior.get(&id).map_or(&[], Vec::as_slice);
-            let e = evaluate(scheme, cycle, events, prior, as_of)
-                .map_err(|e| StoreError::Conflict(format!("{}：{}", e.source, e.message)))?;
-            let fingerprint = crate::installation::migration_checksum(&inputs_text(&v.id, as_of, events, prior));
-            out.push(stored_result(id, keys.get(&id).map_or("", String::as_str), &e, fingerprint));
-        }
+    while let Some((_, results)) = grading.next_range()? {
+        out.extend(results);
     }
     Ok(out)
 }

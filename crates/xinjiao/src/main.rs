@@ -619,30 +619,45 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut calendar = xinjiao_core::calendar::Calendar::embedded();
             add_stored_years(&mut calendar, &*store)?;
             let wctx = ctx(&actor, &format!("信用评价 {scheme} {cycle}"));
-            let (run, results) =
+            let summary =
                 xinjiao_store::evaluation::run_evaluation(&*store, &wctx, &schemes, s, cycle, as_of, &calendar)?;
-            let runs = store.evaluation_runs(&scheme)?;
-            let final_from = runs.iter().find(|r| r.id == run).map(|r| r.final_from.to_string()).unwrap_or_default();
-            for r in &results {
-                if json {
-                    let explanation: serde_json::Value = serde_json::from_str(&r.explanation)?;
-                    println!(
-                        "{}",
-                        serde_json::json!({
-                            "subject": r.subject_key, "scheme": scheme, "cycle": cycle, "as_of": as_of.to_string(),
-                            "score": r.score as f64 / 10.0, "demerits": r.demerits, "grade": r.grade,
-                            "items": explanation["items"], "rules": explanation["rules"],
-                            "bad_record": explanation["bad_record"], "status": "preliminary", "final_from": final_from,
-                            "run": run,
-                        })
-                    );
-                } else {
-                    println!("{}\t{}\t{}", r.subject_key, xinjiao_store::evaluation::score_text(r.score), r.grade);
+            let (run, final_from) = (summary.id, summary.final_from.to_string());
+            // The stored results, read back range by range (a run of a
+            // million subjects is never in memory at once).
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let (mut lo, max) = (0, store.max_subject_id()?);
+            while lo <= max {
+                let range = lo..lo.saturating_add(10_000);
+                lo = range.end;
+                for r in store.evaluation_results_in(run, range)? {
+                    if json {
+                        let explanation: serde_json::Value = serde_json::from_str(&r.explanation)?;
+                        writeln!(
+                            out,
+                            "{}",
+                            serde_json::json!({
+                                "subject": r.subject_key, "scheme": scheme, "cycle": cycle, "as_of": as_of.to_string(),
+                                "score": r.score as f64 / 10.0, "demerits": r.demerits, "grade": r.grade,
+                                "items": explanation["items"], "rules": explanation["rules"],
+                                "bad_record": explanation["bad_record"], "status": "preliminary", "final_from": final_from,
+                                "run": run,
+                            })
+                        )?;
+                    } else {
+                        writeln!(
+                            out,
+                            "{}\t{}\t{}",
+                            r.subject_key,
+                            xinjiao_store::evaluation::score_text(r.score),
+                            r.grade
+                        )?;
+                    }
                 }
             }
+            out.flush()?;
             eprintln!(
                 "已完成评价：{scheme} {cycle} 年度周期，评价基准日 {as_of}，{} 个主体（初评，{final_from} 起为正式结果）",
-                results.len()
+                summary.subjects
             );
         }
         Command::Calendar { command: CalendarCommand::Check { file } } => {
@@ -781,29 +796,32 @@ fn verify_runs(
     let mut differences = 0;
     let runs: Vec<_> = store.evaluation_runs(&scheme.code)?.into_iter().filter(|r| r.cycle_year == cycle).collect();
     for run in &runs {
-        let stored = store.evaluation_results(run.id)?;
-        let now = xinjiao_store::evaluation::evaluate_all(store, schemes, scheme, cycle, run.as_of)?;
-        let by_key =
-            |rs: &[xinjiao_store::StoredResult]| -> std::collections::BTreeMap<String, xinjiao_store::StoredResult> {
-                rs.iter().map(|r| (r.subject_key.clone(), r.clone())).collect()
-            };
-        let (stored, now) = (by_key(&stored), by_key(&now));
-        let keys: std::collections::BTreeSet<&String> = stored.keys().chain(now.keys()).collect();
-        for k in keys {
-            let (a, b) = (stored.get(k), now.get(k));
-            let text = |r: Option<&xinjiao_store::StoredResult>| {
-                r.map_or("（无）".to_string(), |r| {
-                    format!("{} 分 {}", xinjiao_store::evaluation::score_text(r.score), r.grade)
-                })
-            };
-            if a.map(|r| (&r.grade, r.score, &r.fingerprint)) != b.map(|r| (&r.grade, r.score, &r.fingerprint)) {
-                differences += 1;
-                let why = if a.map(|r| (&r.grade, r.score)) == b.map(|r| (&r.grade, r.score)) {
-                    "（输入已变：指纹不同）"
-                } else {
-                    ""
+        // Recomputed and compared range by range of subject ids.
+        let mut grading = xinjiao_store::evaluation::Grading::new(store, schemes, scheme, cycle, run.as_of)?;
+        while let Some((range, now)) = grading.next_range()? {
+            let stored = store.evaluation_results_in(run.id, range)?;
+            let by_key =
+                |rs: Vec<xinjiao_store::StoredResult>| -> std::collections::BTreeMap<String, xinjiao_store::StoredResult> {
+                    rs.into_iter().map(|r| (r.subject_key.clone(), r)).collect()
                 };
-                println!("第 {} 批（{}）{k}：存储 {}，重算 {}{why}", run.id, run.as_of, text(a), text(b));
+            let (stored, now) = (by_key(stored), by_key(now));
+            let keys: std::collections::BTreeSet<&String> = stored.keys().chain(now.keys()).collect();
+            for k in keys {
+                let (a, b) = (stored.get(k), now.get(k));
+                let text = |r: Option<&xinjiao_store::StoredResult>| {
+                    r.map_or("（无）".to_string(), |r| {
+                        format!("{} 分 {}", xinjiao_store::evaluation::score_text(r.score), r.grade)
+                    })
+                };
+                if a.map(|r| (&r.grade, r.score, &r.fingerprint)) != b.map(|r| (&r.grade, r.score, &r.fingerprint)) {
+                    differences += 1;
+                    let why = if a.map(|r| (&r.grade, r.score)) == b.map(|r| (&r.grade, r.score)) {
+                        "（输入已变：指纹不同）"
+                    } else {
+                        ""
+                    };
+                    println!("第 {} 批（{}）{k}：存储 {}，重算 {}{why}", run.id, run.as_of, text(a), text(b));
+                }
             }
         }
     }

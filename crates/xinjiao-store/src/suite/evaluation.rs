@@ -64,7 +64,10 @@ pub fn credit_events_and_evaluation_runs(store: &dyn Store) {
 
     // Cycle 2025 as of a day everything was known: 100 - 5 + 3 = 98 and 100 - 1 = 99.
     let as_of: Date = "2026-06-01".parse().unwrap();
-    let (run, results) = run_evaluation(store, &ctx("coord"), &schemes, road, 2025, as_of, &calendar).unwrap();
+    let computed = evaluate_all(store, &schemes, road, 2025, as_of).unwrap();
+    let summary = run_evaluation(store, &ctx("coord"), &schemes, road, 2025, as_of, &calendar).unwrap();
+    let (run, results) = (summary.id, store.evaluation_results(summary.id).unwrap());
+    assert_eq!(summary.subjects, 2);
     let by_key = |rs: &[crate::StoredResult], k: &str| {
         rs.iter().find(|r| r.subject_key == k).cloned().unwrap_or_else(|| panic!("{k} not in {rs:?}"))
     };
@@ -79,7 +82,10 @@ pub fn credit_events_and_evaluation_runs(store: &dyn Store) {
         (run, 2025, as_of, "js-2024")
     );
     assert!(runs[0].final_from > as_of, "preliminary during the comment period");
-    assert_eq!(store.evaluation_results(run).unwrap(), results, "stored as computed");
+    let mut sorted = computed.clone();
+    sorted.sort_by(|a, b| a.subject_key.cmp(&b.subject_key));
+    assert_eq!(results, sorted, "stored as computed");
+    assert_eq!(summary.final_from, runs[0].final_from);
     assert_eq!(store.grade_counts(run).unwrap(), [("AA".to_string(), 2)].into(), "both AA");
     assert!(by_key(&results, &one).explanation.contains("河交罚〔2025〕1号"), "the explanation names the record");
     // As of the day before anything was stored, nothing is known: nobody is graded.
@@ -91,8 +97,9 @@ pub fn credit_events_and_evaluation_runs(store: &dyn Store) {
     let after = evaluate_all(store, &schemes, road, 2025, "2026-06-01".parse().unwrap()).unwrap();
     assert_eq!(by_key(&after, &one).score, 1030);
     // The next cycle sees this run's grades as the previous cycle's.
-    let (_, next) =
+    let next_run =
         run_evaluation(store, &ctx("coord"), &schemes, road, 2026, "2027-01-01".parse().unwrap(), &calendar).unwrap();
+    let next = store.evaluation_results(next_run.id).unwrap();
     assert!(by_key(&next, &one).fingerprint != by_key(&results, &one).fingerprint);
     let runs = store.evaluation_runs("road-transport").unwrap();
     assert_eq!(runs.iter().map(|r| r.cycle_year).collect::<Vec<_>>(), [2026, 2025], "newest first");
@@ -132,4 +139,31 @@ pub fn credit_events_and_evaluation_runs(store: &dyn Store) {
     let mine = store.subject_evaluations(sid).unwrap();
     assert_eq!(mine.iter().map(|(r, _)| r.cycle_year).collect::<Vec<_>>(), [2026, 2025]);
     assert_eq!(mine[1].1, by_key(&results, &one));
+
+    // A run that fails half-way (its second batch) leaves nothing: no run,
+    // no result of the first batch, no event.
+    let runs_before = store.evaluation_runs("road-transport").unwrap().len();
+    let events_before = store.events(1000).unwrap().len();
+    let mut batches = 0;
+    let failed = store.store_evaluation_run(
+        &ctx("coord"),
+        &crate::NewRun {
+            scheme: "road-transport".into(),
+            cycle_year: 2027,
+            as_of: "2028-01-01".parse().unwrap(),
+            version: "js-2024".into(),
+            final_from: "2028-01-20".parse().unwrap(),
+        },
+        &mut || {
+            batches += 1;
+            match batches {
+                1 => Ok(Some(results.clone())),
+                _ => Err(crate::StoreError::Conflict("第二批出错".into())),
+            }
+        },
+    );
+    assert!(matches!(failed, Err(crate::StoreError::Conflict(_))), "{failed:?}");
+    assert_eq!(store.evaluation_runs("road-transport").unwrap().len(), runs_before);
+    assert_eq!(store.events(1000).unwrap().len(), events_before);
+    assert!(store.subject_evaluations(sid).unwrap().iter().all(|(r, _)| r.cycle_year != 2027));
 }

@@ -388,7 +388,7 @@ async fn start_run(
     let result = st
         .db(move |s| {
             xinjiao_store::evaluation::run_evaluation(s, &wctx, &schemes, &scheme, cycle, as_of, &calendar)
-                .map(|(id, _)| id)
+                .map(|run| run.id)
         })
         .await;
     match result {
