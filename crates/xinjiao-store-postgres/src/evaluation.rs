@@ -11,7 +11,7 @@ use super::audit::insert_event;
 use super::records::find_or_create_subject;
 use super::*;
 use crate::installation::copy_str;
-use xinjiao_store::evaluation::PENALTY_FIELDS_READ;
+use xinjiao_store::evaluation::penalty_fields;
 
 fn opt_date(s: Option<&str>) -> Result<Option<Date>> {
     s.map(parse_date).transpose()
@@ -52,7 +52,8 @@ impl EvaluationStore for PgStore {
     fn credit_events_in(&self, scheme: &str, subjects: std::ops::Range<i64>) -> Result<Vec<(i64, CreditEvent)>> {
         self.rows(
             "SELECT subject_id, basis, item, points, event_date::text, known_from::text, void_from::text FROM credit_events
-             WHERE scheme = $1 AND subject_id >= $2 AND subject_id < $3 ORDER BY subject_id, event_date, id",
+             WHERE scheme = $1 AND subject_id >= $2 AND subject_id < $3
+             ORDER BY subject_id, credit_events.event_date, id",
             &[&scheme, &subjects.start, &subjects.end],
             |r| {
                 Ok((
@@ -75,20 +76,15 @@ impl EvaluationStore for PgStore {
     fn penalty_inputs_in(&self, subjects: std::ops::Range<i64>) -> Result<Vec<PenaltyInput>> {
         self.rows(
             "SELECT r.subject_id, s.kind, r.decision_no, r.decision_date::text, r.published_on::text,
-                    least(r.withdrawn_on, r.repaired_on)::text, r.id, f->>'CF_WFXW', f->>'CF_YJ', f->>'CF_CFLB', f->>'CF_YXQ', f->>'CF_PJSX'
+                    least(r.withdrawn_on, r.repaired_on)::text, r.id, v.fields
              FROM records r JOIN subjects s ON s.id = r.subject_id
              JOIN record_versions v ON v.record_id = r.id AND v.version = r.version
-             CROSS JOIN LATERAL (SELECT v.fields::jsonb AS f) j
              WHERE r.subject_id >= $1 AND r.subject_id < $2 AND r.kind = 'penalty' AND r.published_on IS NOT NULL
              ORDER BY r.subject_id, r.id",
             &[&subjects.start, &subjects.end],
             |r| {
-                let mut fields = BTreeMap::new();
-                for (i, k) in PENALTY_FIELDS_READ.iter().enumerate() {
-                    if let Some(v) = r.get::<_, Option<String>>(7 + i) {
-                        fields.insert(k.to_string(), v);
-                    }
-                }
+                let fields =
+                    penalty_fields(r.get(7)).ok_or_else(|| bad("record_versions.fields is not an object of texts"))?;
                 Ok(PenaltyInput {
                     record_id: r.get(6),
                     subject_id: r.get(0),
@@ -107,7 +103,7 @@ impl EvaluationStore for PgStore {
         &self,
         ctx: &WriteContext,
         run: &NewRun,
-        next: &mut dyn FnMut() -> Result<Option<Vec<StoredResult>>>,
+        next: &mut dyn FnMut(i64) -> Result<Option<Vec<StoredResult>>>,
     ) -> Result<(i64, u64)> {
         self.write(|tx| {
             let id: i64 = tx
@@ -129,7 +125,7 @@ impl EvaluationStore for PgStore {
             // Each batch in one COPY (one round trip, not one per result).
             let mut stored = 0u64;
             let mut buf = Vec::new();
-            while let Some(results) = next()? {
+            while let Some(results) = next(id)? {
                 if results.is_empty() {
                     continue;
                 }

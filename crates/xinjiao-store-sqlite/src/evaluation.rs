@@ -76,6 +76,9 @@ impl EvaluationStore for SqliteStore {
     }
 
     fn penalty_inputs_in(&self, subjects: std::ops::Range<i64>) -> Result<Vec<PenaltyInput>> {
+        // By the subject index: without statistics the planner otherwise
+        // walks every penalty (records_kind_date) for each range of
+        // subjects, 0.36 s instead of 0.06 s per 5,000 subjects of a million.
         self.read(|c| {
             c.prepare_cached(
                 "SELECT r.subject_id, s.kind, r.decision_no, r.decision_date, r.published_on,
@@ -84,7 +87,7 @@ impl EvaluationStore for SqliteStore {
                         json_extract(v.fields, '$.CF_WFXW'), json_extract(v.fields, '$.CF_YJ'),
                         json_extract(v.fields, '$.CF_CFLB'), json_extract(v.fields, '$.CF_YXQ'),
                         json_extract(v.fields, '$.CF_PJSX')
-                 FROM records r JOIN subjects s ON s.id = r.subject_id
+                 FROM records r INDEXED BY records_subject JOIN subjects s ON s.id = r.subject_id
                  JOIN record_versions v ON v.record_id = r.id AND v.version = r.version
                  WHERE r.subject_id >= ?1 AND r.subject_id < ?2 AND r.kind = 'penalty' AND r.published_on IS NOT NULL
                  ORDER BY r.subject_id, r.id",
@@ -115,7 +118,7 @@ impl EvaluationStore for SqliteStore {
         &self,
         ctx: &WriteContext,
         run: &NewRun,
-        next: &mut dyn FnMut() -> Result<Option<Vec<StoredResult>>>,
+        next: &mut dyn FnMut(i64) -> Result<Option<Vec<StoredResult>>>,
     ) -> Result<(i64, u64)> {
         // The writer is held for the whole run: the batches are computed
         // from reads of committed data that no other write changes meanwhile.
@@ -143,7 +146,7 @@ impl EvaluationStore for SqliteStore {
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                     )
                     .map_err(err)?;
-                while let Some(results) = next()? {
+                while let Some(results) = next(id)? {
                     for r in &results {
                         st.execute(params![
                             id,

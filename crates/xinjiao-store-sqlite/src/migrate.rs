@@ -22,6 +22,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (14, "batch_events", include_str!("../migrations/0014_batch_events.sql")),
     (15, "evaluation", include_str!("../migrations/0015_evaluation.sql")),
     (16, "result_objections", include_str!("../migrations/0016_result_objections.sql")),
+    (17, "credit_events_read", include_str!("../migrations/0017_credit_events_read.sql")),
 ];
 
 /// Applies every pending migration.

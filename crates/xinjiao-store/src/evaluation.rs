@@ -39,6 +39,33 @@ pub enum EventOutcome {
 /// The fields of a penalty the mapping reads (the backends fetch only these).
 pub const PENALTY_FIELDS_READ: [&str; 5] = ["CF_WFXW", "CF_YJ", "CF_CFLB", "CF_YXQ", "CF_PJSX"];
 
+/// The fields of [`PENALTY_FIELDS_READ`] in a record version's fields (a
+/// JSON object of texts, as stored), the others skipped unread; `None` if
+/// the text is not such an object. (PostgreSQL reads them so: its `jsonb`
+/// conversion of the whole object cost three times the rest of the query.)
+pub fn penalty_fields(json: &str) -> Option<BTreeMap<String, String>> {
+    struct Wanted;
+    impl<'de> serde::de::Visitor<'de> for Wanted {
+        type Value = BTreeMap<String, String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object of texts")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                if PENALTY_FIELDS_READ.contains(&key.as_ref()) {
+                    out.insert(key.into_owned(), map.next_value::<String>()?);
+                } else {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+            Ok(out)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_str(json);
+    serde::Deserializer::deserialize_map(&mut de, Wanted).ok()
+}
+
 /// A penalty as the evaluation reads it: its subject, dates and fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PenaltyInput {
@@ -145,7 +172,7 @@ pub trait EvaluationStore: Send + Sync {
     fn evaluation_results_in(&self, run_id: i64, subjects: std::ops::Range<i64>) -> Result<Vec<StoredResult>>;
 
     /// Stores a run and its results in one transaction, the results in
-    /// batches from `next` until it returns `None` (a run of a million
+    /// batches from `next` (given the new run's id) until it returns `None` (a run of a million
     /// subjects is never in memory at once; an error from `next` rolls the
     /// run back); appends `evaluation.run`. Returns the run id and how
     /// many results were stored.
@@ -153,7 +180,7 @@ pub trait EvaluationStore: Send + Sync {
         &self,
         ctx: &WriteContext,
         run: &NewRun,
-        next: &mut dyn FnMut() -> Result<Option<Vec<StoredResult>>>,
+        next: &mut dyn FnMut(i64) -> Result<Option<Vec<StoredResult>>>,
     ) -> Result<(i64, u64)>;
 
     /// Runs of `scheme`, newest first.
@@ -191,55 +218,103 @@ pub trait EvaluationStore: Send + Sync {
     fn subject_keys(&self, ids: &[i64]) -> Result<BTreeMap<i64, String>>;
 }
 
-/// The explanation of a result as stored (JSON): the items, the rules
-/// applied, the 不良记录 conditions.
+/// The explanation of a stored result (the JSON of `evaluations.explanation`):
+/// the scheme version, the grade by score and demerits alone, the last day
+/// the result is valid, each counted event as a compact array
+/// `[item code, points in tenths, demerits, date, source, record id or null]`
+/// (a run of a million subjects writes ten million of them: the objects
+/// with keys and item names took 1.4 KB a result, the arrays 0.6 KB; an
+/// item's name is its version's, [`Explanation::item_name`]), the special
+/// rules applied and the 不良记录 conditions that hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+pub struct Explanation {
+    pub version: String,
+    pub banded_grade: String,
+    pub valid_until: String,
+    pub items: Vec<ExplainedItem>,
+    pub rules: Vec<ExplainedRule>,
+    pub bad_record: Vec<String>,
+}
+
+/// A counted event of an [`Explanation`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(from = "ItemRow")]
+pub struct ExplainedItem {
+    pub item: String,
+    /// Tenths of a point (a deduction is negative).
+    pub points: i64,
+    pub demerits: i64,
+    pub date: String,
+    /// Where it comes from: a decision number, a report number.
+    pub source: String,
+    /// The record it comes from, if any.
+    pub record_id: Option<i64>,
+}
+
+/// An [`ExplainedItem`] as stored: item, points, demerits, date, source, record id.
+type ItemRow = (String, i64, i64, String, String, Option<i64>);
+
+impl From<ItemRow> for ExplainedItem {
+    fn from((item, points, demerits, date, source, record_id): ItemRow) -> Self {
+        ExplainedItem { item, points, demerits, date, source, record_id }
+    }
+}
+
+/// A special rule of an [`Explanation`] and why it applied (in Chinese).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ExplainedRule {
+    pub rule: String,
+    pub why: String,
+}
+
+impl Explanation {
+    /// The explanation stored as `text` (an empty one if it cannot be read).
+    pub fn parse(text: &str) -> Explanation {
+        serde_json::from_str(text).unwrap_or_default()
+    }
+
+    /// The name of `item` in the explanation's version of `scheme` (the
+    /// code itself if the version or item is unknown).
+    pub fn item_name<'a>(&self, scheme: Option<&'a Scheme>, item: &'a str) -> &'a str {
+        scheme
+            .and_then(|s| s.versions.iter().find(|v| v.id == self.version))
+            .and_then(|v| v.item(item))
+            .map_or(item, |i| i.name.as_str())
+    }
+}
+
+/// An [`ExplainedItem`] as written: item, points, demerits, date, source, record id.
+type ItemOut<'a> = (&'a str, i64, i64, String, &'a str, Option<i64>);
+
+/// [`Explanation`] as written (borrowing from the evaluation).
 #[derive(serde::Serialize)]
-struct Explanation<'a> {
+struct ExplanationOut<'a> {
     version: &'a str,
     banded_grade: &'a str,
     valid_until: String,
-    items: Vec<ExplainedItem<'a>>,
-    rules: Vec<ExplainedRule<'a>>,
+    items: Vec<ItemOut<'a>>,
+    rules: Vec<ExplainedRuleOut<'a>>,
     bad_record: &'a [String],
 }
 
 #[derive(serde::Serialize)]
-struct ExplainedItem<'a> {
-    item: &'a str,
-    name: &'a str,
-    points: f64,
-    demerits: i64,
-    date: String,
-    source: &'a str,
-    record_id: Option<i64>,
-}
-
-#[derive(serde::Serialize)]
-struct ExplainedRule<'a> {
+struct ExplainedRuleOut<'a> {
     rule: &'a str,
     why: &'a str,
 }
 
 /// An evaluation as stored: the result row of `subject`.
 pub fn stored_result(subject_id: i64, subject_key: &str, e: &Evaluation, fingerprint: String) -> StoredResult {
-    let explanation = Explanation {
+    let explanation = ExplanationOut {
         version: &e.version,
         banded_grade: &e.banded_grade,
         valid_until: e.valid_until.to_string(),
         items: e
             .items
             .iter()
-            .map(|a| ExplainedItem {
-                item: &a.item,
-                name: &a.item_name,
-                points: a.points.0 as f64 / 10.0,
-                demerits: a.demerits,
-                date: a.date.to_string(),
-                source: &a.source,
-                record_id: a.record_id,
-            })
+            .map(|a| (a.item.as_str(), a.points.0, a.demerits, a.date.to_string(), a.source.as_str(), a.record_id))
             .collect(),
-        rules: e.rules.iter().map(|r| ExplainedRule { rule: r.rule, why: &r.why }).collect(),
+        rules: e.rules.iter().map(|r| ExplainedRuleOut { rule: r.rule, why: &r.why }).collect(),
         bad_record: &e.bad_record,
     };
     StoredResult {
@@ -474,6 +549,27 @@ impl<'a> Grading<'a> {
     }
 }
 
+/// The run [`run_evaluation`] stores for `scheme`'s cycle `cycle_year` as
+/// of `as_of`: the version in force on the earlier of `as_of` and the
+/// cycle's last day, final after its comment period in working days.
+pub fn new_run(
+    scheme: &Scheme,
+    cycle_year: i16,
+    as_of: Date,
+    calendar: &xinjiao_core::calendar::Calendar,
+) -> Result<NewRun> {
+    let cycle =
+        scheme.cycle.cycle(cycle_year).ok_or_else(|| StoreError::Conflict(format!("周期 {cycle_year} 无效")))?;
+    let v = scheme.version_on(as_of.min(cycle.last));
+    Ok(NewRun {
+        scheme: scheme.code.clone(),
+        cycle_year,
+        as_of,
+        version: v.id.clone(),
+        final_from: calendar.add_working_days(as_of, v.comment_days).value,
+    })
+}
+
 /// What [`run_evaluation`] stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunSummary {
@@ -486,7 +582,10 @@ pub struct RunSummary {
 /// Grades every subject with events or earlier results in `scheme`'s cycle
 /// `cycle_year` as of `as_of`, and stores the run (preliminary until the
 /// comment period ends) in one transaction, range by range: nothing of a
-/// run is stored unless all of it is, and memory holds one range.
+/// run is stored unless all of it is, and memory holds one range. `each`
+/// sees every range's results with the run's id before they are stored
+/// (the CLI prints them; an error from it rolls the run back).
+#[allow(clippy::too_many_arguments)]
 pub fn run_evaluation(
     store: &dyn Store,
     ctx: &WriteContext,
@@ -495,20 +594,33 @@ pub fn run_evaluation(
     cycle_year: i16,
     as_of: Date,
     calendar: &xinjiao_core::calendar::Calendar,
+    each: &mut dyn FnMut(i64, &[StoredResult]) -> Result<()>,
 ) -> Result<RunSummary> {
     let mut grading = Grading::new(store, schemes, scheme, cycle_year, as_of)?;
-    let cycle =
-        scheme.cycle.cycle(cycle_year).ok_or_else(|| StoreError::Conflict(format!("周期 {cycle_year} 无效")))?;
-    let v = scheme.version_on(as_of.min(cycle.last));
-    let run = NewRun {
-        scheme: scheme.code.clone(),
-        cycle_year,
-        as_of,
-        version: v.id.clone(),
-        final_from: calendar.add_working_days(as_of, v.comment_days).value,
-    };
-    let (id, subjects) =
-        store.store_evaluation_run(ctx, &run, &mut || Ok(grading.next_range()?.map(|(_, results)| results)))?;
+    let run = new_run(scheme, cycle_year, as_of, calendar)?;
+    // The grading (reads and the engine) runs on a thread of its own, a
+    // range or two ahead of the writes: the database writes one range while
+    // the next is read and graded. The channel's bound keeps memory to a
+    // few ranges; if the writes fail, the channel closes and the grading stops.
+    let (id, subjects) = std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Option<Vec<StoredResult>>>>(2);
+        scope.spawn(move || {
+            loop {
+                let next = grading.next_range().map(|r| r.map(|(_, results)| results));
+                let last = !matches!(next, Ok(Some(_)));
+                if tx.send(next).is_err() || last {
+                    break;
+                }
+            }
+        });
+        store.store_evaluation_run(ctx, &run, &mut |id| {
+            let batch = rx.recv().map_err(|_| StoreError::Backend("评价计算线程意外结束".into()))??;
+            if let Some(results) = &batch {
+                each(id, results)?;
+            }
+            Ok(batch)
+        })
+    })?;
     Ok(RunSummary { id, subjects, final_from: run.final_from })
 }
 
@@ -532,4 +644,26 @@ pub fn evaluate_all(
 /// A score as the outputs print it (94.9).
 pub fn score_text(tenths: i64) -> String {
     Points(tenths).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn penalty_fields_reads_only_the_fields_the_mapping_reads() {
+        let json =
+            r#"{"CF_XDR_MC":"某公司","CF_WFXW":"超限\u8fd0输","CF_YJ":"《条例》","x":{"n":[1,2]},"CF_PJSX":"RT-01"}"#;
+        let got = penalty_fields(json).unwrap();
+        assert_eq!(
+            got,
+            [("CF_PJSX", "RT-01"), ("CF_WFXW", "超限运输"), ("CF_YJ", "《条例》")]
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .into()
+        );
+        assert_eq!(penalty_fields("{}"), Some(BTreeMap::new()));
+        assert_eq!(penalty_fields("[1]"), None, "not an object");
+        assert_eq!(penalty_fields(r#"{"CF_WFXW":3}"#), None, "a wanted field that is not a text");
+        assert_eq!(penalty_fields(r#"{"CF_WFXW":"a""#), None, "cut short");
+    }
 }

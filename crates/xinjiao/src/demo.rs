@@ -813,7 +813,16 @@ fn evaluations(
     let run = |code: &str, cycle: i16, as_of: Date| -> anyhow::Result<()> {
         let scheme = schemes.iter().find(|s| s.code == code).expect("shipped scheme");
         let ctx = WriteContext::new("coordinator", at(as_of.min(today)), "演示数据：信用评价").overseeing(true);
-        xinjiao_store::evaluation::run_evaluation(store, &ctx, &schemes, scheme, cycle, as_of.min(today), &calendar)?;
+        xinjiao_store::evaluation::run_evaluation(
+            store,
+            &ctx,
+            &schemes,
+            scheme,
+            cycle,
+            as_of.min(today),
+            &calendar,
+            &mut |_, _| Ok(()),
+        )?;
         Ok(())
     };
     run("road-transport", 2024, Date::constant(2025, 1, 1))?;

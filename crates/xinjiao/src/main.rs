@@ -619,28 +619,32 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut calendar = xinjiao_core::calendar::Calendar::embedded();
             add_stored_years(&mut calendar, &*store)?;
             let wctx = ctx(&actor, &format!("信用评价 {scheme} {cycle}"));
-            let summary =
-                xinjiao_store::evaluation::run_evaluation(&*store, &wctx, &schemes, s, cycle, as_of, &calendar)?;
-            let (run, final_from) = (summary.id, summary.final_from.to_string());
-            // The stored results, read back range by range (a run of a
-            // million subjects is never in memory at once).
+            // Each range's results are printed as they are graded, before
+            // they are stored: on an error nothing is stored and the exit
+            // status says so (the lines printed are then not a run).
+            let final_from = xinjiao_store::evaluation::new_run(s, cycle, as_of, &calendar)?.final_from.to_string();
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            let (mut lo, max) = (0, store.max_subject_id()?);
-            while lo <= max {
-                let range = lo..lo.saturating_add(10_000);
-                lo = range.end;
-                for r in store.evaluation_results_in(run, range)? {
+            let mut print = |run: i64, results: &[xinjiao_store::StoredResult]| -> std::io::Result<()> {
+                for r in results {
                     if json {
-                        let explanation: serde_json::Value = serde_json::from_str(&r.explanation)?;
+                        let x = xinjiao_store::evaluation::Explanation::parse(&r.explanation);
+                        let items: Vec<_> = x
+                            .items
+                            .iter()
+                            .map(|i| {
+                                serde_json::json!({"item": i.item, "name": x.item_name(Some(s), &i.item),
+                                    "points": i.points as f64 / 10.0, "demerits": i.demerits, "date": i.date,
+                                    "source": i.source, "record_id": i.record_id})
+                            })
+                            .collect();
                         writeln!(
                             out,
                             "{}",
                             serde_json::json!({
                                 "subject": r.subject_key, "scheme": scheme, "cycle": cycle, "as_of": as_of.to_string(),
                                 "score": r.score as f64 / 10.0, "demerits": r.demerits, "grade": r.grade,
-                                "items": explanation["items"], "rules": explanation["rules"],
-                                "bad_record": explanation["bad_record"], "status": "preliminary", "final_from": final_from,
-                                "run": run,
+                                "items": items, "rules": x.rules, "bad_record": x.bad_record,
+                                "status": "preliminary", "final_from": final_from, "run": run,
                             })
                         )?;
                     } else {
@@ -653,7 +657,27 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         )?;
                     }
                 }
-            }
+                Ok(())
+            };
+            let summary = match xinjiao_store::evaluation::run_evaluation(
+                &*store,
+                &wctx,
+                &schemes,
+                s,
+                cycle,
+                as_of,
+                &calendar,
+                &mut |run, results| {
+                    print(run, results).map_err(|e| xinjiao_store::StoreError::Backend(format!("输出失败：{e}")))
+                },
+            ) {
+                Ok(summary) => summary,
+                Err(e) => {
+                    drop(out);
+                    eprintln!("评价未完成，未保存任何结果：{e}");
+                    return Ok(ExitCode::from(1));
+                }
+            };
             out.flush()?;
             eprintln!(
                 "已完成评价：{scheme} {cycle} 年度周期，评价基准日 {as_of}，{} 个主体（初评，{final_from} 起为正式结果）",

@@ -65,7 +65,8 @@ pub fn credit_events_and_evaluation_runs(store: &dyn Store) {
     // Cycle 2025 as of a day everything was known: 100 - 5 + 3 = 98 and 100 - 1 = 99.
     let as_of: Date = "2026-06-01".parse().unwrap();
     let computed = evaluate_all(store, &schemes, road, 2025, as_of).unwrap();
-    let summary = run_evaluation(store, &ctx("coord"), &schemes, road, 2025, as_of, &calendar).unwrap();
+    let summary =
+        run_evaluation(store, &ctx("coord"), &schemes, road, 2025, as_of, &calendar, &mut |_, _| Ok(())).unwrap();
     let (run, results) = (summary.id, store.evaluation_results(summary.id).unwrap());
     assert_eq!(summary.subjects, 2);
     let by_key = |rs: &[crate::StoredResult], k: &str| {
@@ -97,8 +98,17 @@ pub fn credit_events_and_evaluation_runs(store: &dyn Store) {
     let after = evaluate_all(store, &schemes, road, 2025, "2026-06-01".parse().unwrap()).unwrap();
     assert_eq!(by_key(&after, &one).score, 1030);
     // The next cycle sees this run's grades as the previous cycle's.
-    let next_run =
-        run_evaluation(store, &ctx("coord"), &schemes, road, 2026, "2027-01-01".parse().unwrap(), &calendar).unwrap();
+    let next_run = run_evaluation(
+        store,
+        &ctx("coord"),
+        &schemes,
+        road,
+        2026,
+        "2027-01-01".parse().unwrap(),
+        &calendar,
+        &mut |_, _| Ok(()),
+    )
+    .unwrap();
     let next = store.evaluation_results(next_run.id).unwrap();
     assert!(by_key(&next, &one).fingerprint != by_key(&results, &one).fingerprint);
     let runs = store.evaluation_runs("road-transport").unwrap();
@@ -154,7 +164,7 @@ pub fn credit_events_and_evaluation_runs(store: &dyn Store) {
             version: "js-2024".into(),
             final_from: "2028-01-20".parse().unwrap(),
         },
-        &mut || {
+        &mut |_| {
             batches += 1;
             match batches {
                 1 => Ok(Some(results.clone())),

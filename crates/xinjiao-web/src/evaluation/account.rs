@@ -56,9 +56,10 @@ pub fn account_section(st: &AppState, store: &dyn Store, subject: &Subject) -> R
         .map(|g| {
             let explanation =
                 results.iter().find(|(r, _)| r.id == g.run_id).map(|(_, x)| x.explanation.clone()).unwrap_or_default();
+            let scheme = schemes.iter().find(|s| s.code == g.scheme);
             let objection = objections.iter().find(|o| o.run_id == g.run_id);
             OwnGrade {
-                items: if g.status == "dynamic" { g.lowered_by.clone() } else { all_items(&explanation) },
+                items: if g.status == "dynamic" { g.lowered_by.clone() } else { all_items(scheme, &explanation) },
                 objection: objection
                     .map(|o| (o.status.label().to_string(), o.decision_reason.clone().unwrap_or_default())),
                 may_object: g.status == "preliminary" && objection.is_none_or(|o| !o.status.is_open()),

@@ -252,19 +252,14 @@ async fn run_results(st: &AppState, id: i64, public: bool) -> Result<(RunRow, Ve
         .iter()
         .filter(|_| !persons_hidden)
         .map(|r| {
-            let x: serde_json::Value = serde_json::from_str(&r.explanation).unwrap_or_default();
+            let x = xinjiao_store::evaluation::Explanation::parse(&r.explanation);
             ResultRow {
                 key: r.subject_key.clone(),
                 score: xinjiao_store::evaluation::score_text(r.score),
                 grade: r.grade.clone(),
                 demerits: r.demerits,
-                lowered: super::views::all_items(&r.explanation).into_iter().filter(|i| i.points < 0.0).collect(),
-                rules: x["rules"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|r| r["why"].as_str().map(String::from))
-                    .collect(),
+                lowered: super::views::reasons(Some(scheme), &x).into_iter().filter(|i| i.points < 0.0).collect(),
+                rules: x.rules.into_iter().map(|r| r.why).collect(),
             }
         })
         .collect();
@@ -387,8 +382,17 @@ async fn start_run(
     let wctx = ctx(&st, &user, format!("信用评价 {} {cycle}", scheme.name));
     let result = st
         .db(move |s| {
-            xinjiao_store::evaluation::run_evaluation(s, &wctx, &schemes, &scheme, cycle, as_of, &calendar)
-                .map(|run| run.id)
+            xinjiao_store::evaluation::run_evaluation(
+                s,
+                &wctx,
+                &schemes,
+                &scheme,
+                cycle,
+                as_of,
+                &calendar,
+                &mut |_, _| Ok(()),
+            )
+            .map(|run| run.id)
         })
         .await;
     match result {

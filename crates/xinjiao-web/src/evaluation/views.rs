@@ -44,20 +44,23 @@ pub struct GradeView {
     pub rules: Vec<String>,
 }
 
-/// Every item of a result (bonuses too), for the subject's own view.
-pub fn all_items(explanation: &str) -> Vec<Reason> {
-    let x: serde_json::Value = serde_json::from_str(explanation).unwrap_or_default();
-    x["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
+/// Every item of a result (bonuses too), for the subject's own view;
+/// names from the result's version of `scheme`.
+pub fn all_items(scheme: Option<&Scheme>, explanation: &str) -> Vec<Reason> {
+    reasons(scheme, &xinjiao_store::evaluation::Explanation::parse(explanation))
+}
+
+/// The items of an explanation as people read them.
+pub fn reasons(scheme: Option<&Scheme>, x: &xinjiao_store::evaluation::Explanation) -> Vec<Reason> {
+    x.items
+        .iter()
         .map(|i| Reason {
-            record_id: i["record_id"].as_i64(),
-            item: i["item"].as_str().unwrap_or("").into(),
-            name: i["name"].as_str().unwrap_or("").into(),
-            points: i["points"].as_f64().unwrap_or(0.0),
-            source: i["source"].as_str().unwrap_or("").into(),
-            date: i["date"].as_str().unwrap_or("").into(),
+            record_id: i.record_id,
+            item: i.item.clone(),
+            name: x.item_name(scheme, &i.item).to_string(),
+            points: i.points as f64 / 10.0,
+            source: i.source.clone(),
+            date: i.date.clone(),
         })
         .collect()
 }
@@ -82,7 +85,7 @@ pub fn grade_views(
         if public && person && !(scheme.evaluates == Evaluates::Persons && scheme.persons_public) {
             continue;
         }
-        let x: serde_json::Value = serde_json::from_str(&r.explanation).unwrap_or_default();
+        let x = xinjiao_store::evaluation::Explanation::parse(&r.explanation);
         let version =
             scheme.versions.iter().find(|v| v.id == run.version).unwrap_or_else(|| scheme.version_on(run.as_of));
         let finalised = today >= run.final_from;
@@ -102,14 +105,9 @@ pub fn grade_views(
                 format!("初评公示中，{} 起为正式结果", run.final_from)
             },
             final_from: run.final_from.to_string(),
-            valid_until: x["valid_until"].as_str().unwrap_or("").to_string(),
-            lowered_by: all_items(&r.explanation).into_iter().filter(|i| i.points < 0.0).collect(),
-            rules: x["rules"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|r| r["why"].as_str().map(String::from))
-                .collect(),
+            lowered_by: reasons(Some(scheme), &x).into_iter().filter(|i| i.points < 0.0).collect(),
+            rules: x.rules.iter().map(|r| r.why.clone()).collect(),
+            valid_until: x.valid_until,
         });
     }
     out
