@@ -8,6 +8,7 @@
 
 pub mod calendar;
 pub mod evaluation;
+pub mod inspection;
 pub mod lifecycle;
 pub mod organisation;
 pub mod records;
