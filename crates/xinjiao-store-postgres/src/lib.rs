@@ -39,6 +39,7 @@ mod accounts;
 mod audit;
 mod calendar;
 mod evaluation;
+mod inspection;
 mod installation;
 mod lifecycle;
 mod organisation;
@@ -64,6 +65,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (15, "evaluation", include_str!("../migrations/0015_evaluation.sql")),
     (16, "result_objections", include_str!("../migrations/0016_result_objections.sql")),
     (17, "credit_events_read", include_str!("../migrations/0017_credit_events_read.sql")),
+    (18, "inspection", include_str!("../migrations/0018_inspection.sql")),
 ];
 
 /// Connections kept open between calls (more than the server's blocking

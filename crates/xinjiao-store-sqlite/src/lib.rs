@@ -40,6 +40,7 @@ mod accounts;
 mod audit;
 mod calendar;
 mod evaluation;
+mod inspection;
 mod installation;
 mod lifecycle;
 mod organisation;

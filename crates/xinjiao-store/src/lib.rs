@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod audit;
 pub mod calendar;
 pub mod evaluation;
+pub mod inspection;
 pub mod installation;
 pub mod lifecycle;
 pub mod organisation;
@@ -23,6 +24,7 @@ pub use calendar::*;
 pub use evaluation::{
     EvaluationStore, EventOutcome, NewCreditEvent, NewRun, PenaltyInput, ResultObjection, Run, StoredResult,
 };
+pub use inspection::{Draw, DrawSummary, FrozenRoster, InspectionStore, Inspector, Matter, NewDraw, NewMatter};
 pub use installation::*;
 pub use lifecycle::*;
 pub use organisation::*;
@@ -146,6 +148,7 @@ pub trait Store:
     + AuditStore
     + CalendarStore
     + EvaluationStore
+    + InspectionStore
     + InstallationStore
 {
 }
@@ -159,6 +162,7 @@ impl<
         + AuditStore
         + CalendarStore
         + EvaluationStore
+        + InspectionStore
         + InstallationStore
         + ?Sized,
 > Store for T

@@ -13,6 +13,7 @@ mod accounts;
 mod audit;
 mod calendar;
 mod evaluation;
+mod inspection;
 mod installation;
 mod lifecycle;
 mod organisation;
@@ -23,6 +24,7 @@ pub use accounts::*;
 pub use audit::*;
 pub use calendar::*;
 pub use evaluation::*;
+pub use inspection::*;
 pub use installation::*;
 pub use lifecycle::*;
 pub use organisation::*;
@@ -64,7 +66,8 @@ macro_rules! store_tests {
             records_created_together_share_one_event,
             events_are_appended_and_raise_the_data_version,
             authority_counts_follow_the_filter,
-            credit_events_and_evaluation_runs
+            credit_events_and_evaluation_runs,
+            draws_are_planned_once_and_run_once
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
