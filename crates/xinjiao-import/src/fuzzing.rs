@@ -163,6 +163,32 @@ pub fn credit_events(data: &[u8]) {
     }
 }
 
+/// Inspector roster files (CSV or XLSX): read with the roster catalogue,
+/// every row checked; an accepted row has its fields within their lengths.
+pub fn roster(data: &[u8]) {
+    use xinjiao_core::inspection::roster;
+    let departments = vec!["HY-WZCL".to_string(), "DY-JTJ".to_string()];
+    let name = if data.starts_with(b"PK") { "roster.xlsx" } else { "roster.csv" };
+    let opts = ReadOptions { catalogue: roster::CATALOGUE, encoding: Encoding::Auto, sheet: None, limits: FUZZ_LIMITS };
+    let reader = match crate::open_bytes(name, data.to_vec(), &opts) {
+        Ok(r) => r,
+        Err(e) => {
+            assert!(known_code(e.code), "undocumented file code {}", e.code);
+            return;
+        }
+    };
+    for row in reader.take(FUZZ_LIMITS.max_rows as usize + 1) {
+        let Ok(row) = row else { break };
+        match roster::parse_roster_row(&row.values, &departments) {
+            Ok(r) => {
+                assert!(!r.certificate.is_empty() && r.certificate.chars().count() <= 32);
+                assert!(departments.contains(&r.department));
+            }
+            Err(diags) => assert!(diags.iter().all(|d| known_code(d.code)), "undocumented code in {diags:?}"),
+        }
+    }
+}
+
 /// The body of a fuzz target.
 pub type Target = fn(&[u8]);
 
@@ -174,5 +200,6 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("dates", dates),
     ("codes", codes),
     ("credit_events", credit_events),
+    ("roster", roster),
     ("count_file", count_file),
 ];

@@ -3,15 +3,18 @@
 //! login. The only crate that knows HTTP, JSON and HTML.
 //!
 //! One folder per capability (`records`, `organisation`, `reporting`,
-//! `lifecycle`, `accounts`, `calendar`, `rulebook`, `evaluation`), each with its pages, API routes and
+//! `lifecycle`, `accounts`, `calendar`, `rulebook`, `evaluation`, `inspection`), each with its pages, API routes and
 //! view models; they never import each other. All of them use the
 //! [`kernel`] (state, errors, extractors, masking in [`kernel::views`]),
 //! which uses none of them. This file assembles the router from each
 //! capability's `routes()` and fills the workplace registry.
+// The hand-written OpenAPI document is one json! value.
+#![recursion_limit = "256"]
 
 pub mod accounts;
 pub mod calendar;
 pub mod evaluation;
+pub mod inspection;
 pub mod kernel;
 pub mod lifecycle;
 mod openapi;
@@ -77,6 +80,7 @@ fn api_routes() -> Router<AppState> {
         .merge(records::api_routes())
         .merge(reporting::api_routes())
         .merge(evaluation::api_routes())
+        .merge(inspection::api_routes())
         .route("/openapi.json", get(openapi::openapi))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "接口不存在") })
 }

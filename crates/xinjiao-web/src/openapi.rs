@@ -7,6 +7,33 @@ use serde_json::{Value, json};
 /// The OpenAPI document, written by hand; a test checks it names every route.
 pub fn openapi_document() -> Value {
     let err = json!({"$ref": "#/components/schemas/Error"});
+    let draws_path = json!({"get": {
+        "summary": "“双随机、一公开”抽查列表（最新在前）：事项、名录日期、名录与抽中数量、承诺值、事先写明的公开值来源、抽取时间",
+        "responses": {"200": {"description": "抽查列表", "content": {"application/json": {"schema": {"type": "object", "properties": {"items": {"type": "array", "items": {"type": "object"}}}}}}}}
+    }});
+    let draw_path = json!({"get": {
+        "summary": "一次抽查的全部公开数据，任何人可据此重算（规则见 docs/draws.md）：冻结的名录（主体代码、等级）及其 SHA-256、各等级比例、检查人员名单与回避、承诺值；抽取后另有公开值、揭示的秘密值、种子和抽中的主体及其检查人员",
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+        "responses": {"200": {"description": "抽查", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Draw"}}}},
+                      "404": {"description": "抽查不存在（not_found）", "content": {"application/json": {"schema": err}}}}
+    }});
+    let draw_schema = json!({"type": "object", "required": ["id", "population", "population_hash", "shares", "commitment", "public_value", "secret", "seed", "drawn"], "properties": {
+                    "id": {"type": "integer"}, "as_of": {"type": "string", "format": "date"},
+                    "matter": {"type": "object", "properties": {"code": {"type": "string"}, "name": {"type": "string"}, "department": {"type": "string"},
+                        "legal_basis": {"type": "string"}, "scheme": {"type": "string"}, "priority": {"type": "string", "enum": ["key", "general"]}}},
+                    "population": {"type": "array", "items": {"type": "object", "properties": {"subject": {"type": "string"}, "grade": {"type": ["string", "null"]}}}},
+                    "population_hash": {"type": "string", "description": "每个主体一行“代码\t等级\n”，按代码字节序排列后的 SHA-256（小写十六进制）"},
+                    "shares": {"type": "object", "additionalProperties": {"type": "string"}, "description": "等级 → 年度抽查比例（百分数，至多两位小数；none 为无等级主体）"},
+                    "overridden": {"type": "object", "additionalProperties": {"type": "string"}, "description": "计划改动了比例的等级 → 规则的默认比例"},
+                    "inspectors_per_subject": {"type": "integer"},
+                    "roster": {"type": "object", "properties": {"eligible": {"type": "array", "items": {"type": "string"}},
+                        "excluded": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}}},
+                    "commitment": {"type": "string", "description": "SHA-256(秘密值)"},
+                    "public_value_source": {"type": "string"}, "public_value": {"type": ["string", "null"]},
+                    "secret": {"type": ["string", "null"], "description": "抽取前为 null"}, "seed": {"type": ["string", "null"]},
+                    "run_at": {"type": ["string", "null"]},
+                    "drawn": {"type": "array", "items": {"type": "object", "properties": {"subject": {"type": "string"}, "grade": {"type": ["string", "null"]},
+                        "inspectors": {"type": "array", "items": {"type": "string"}}, "short": {"type": "boolean", "description": "符合条件的检查人员少于要求人数"}}}}}});
     let page_param = json!({"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}});
     let per_page =
         json!({"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}});
@@ -37,6 +64,8 @@ pub fn openapi_document() -> Value {
                               "422": {"description": "有被拒绝的行（报告中列出行、字段和规则），或文件无法读取（file.*）", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ImportReport"}}}},
                               "403": {"description": "令牌的账号无权导入（forbidden）", "content": {"application/json": {"schema": err}}}}
             }},
+            "/api/v1/draws": draws_path,
+            "/api/v1/draws/{id}": draw_path,
             "/api/v1/subjects/{key}/evaluations": {"get": {
                 "summary": "主体的信用评价：各评价体系、各周期最近一次评价的等级、得分、状态（初评公示 preliminary 或正式 final）、有效期和扣分事项（个人的评价结果仅在评价体系规定公开时列出）",
                 "parameters": [{"name": "key", "in": "path", "required": true, "description": "统一社会信用代码，或自然人主体的 P 编号", "schema": {"type": "string"}}],
@@ -108,6 +137,7 @@ pub fn openapi_document() -> Value {
                             "item": {"type": "string"}, "name": {"type": "string"}, "points": {"type": "number"},
                             "source": {"type": "string"}, "date": {"type": "string", "format": "date"}}}},
                         "rules": {"type": "array", "items": {"type": "string"}}}}}}},
+                "Draw": draw_schema,
                 "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
                     "code": {"type": "string", "description": "稳定的机器错误码"}, "message": {"type": "string", "description": "中文说明"}}}}},
                 "Subject": {"type": "object", "properties": {

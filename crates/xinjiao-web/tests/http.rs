@@ -342,6 +342,8 @@ async fn openapi_documents_every_route(app: App) {
     let paths: Vec<&str> = doc["paths"].as_object().unwrap().keys().map(String::as_str).collect();
     let expected = [
         "/api/v1/diagnostic-codes",
+        "/api/v1/draws",
+        "/api/v1/draws/{id}",
         "/api/v1/imports/credit-events",
         "/api/v1/imports/{kind}",
         "/api/v1/openapi.json",

@@ -3,6 +3,7 @@
 //! The only place that reads the system clock.
 
 mod demo;
+mod inspection_cli;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -146,6 +147,21 @@ enum Command {
     Scheme {
         #[command(subcommand)]
         command: SchemeCommand,
+    },
+    /// Matters of the 随机抽查事项清单.
+    Matter {
+        #[command(subcommand)]
+        command: inspection_cli::MatterCommand,
+    },
+    /// The inspector roster (执法检查人员名录库).
+    Inspectors {
+        #[command(subcommand)]
+        command: inspection_cli::InspectorsCommand,
+    },
+    /// "双随机、一公开" draws anyone can re-run.
+    Draw {
+        #[command(subcommand)]
+        command: inspection_cli::DrawCommand,
     },
     /// Working-day calendar files.
     Calendar {
@@ -600,6 +616,28 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Scheme { command } => return scheme_command(command, xinjiao_web::china_date(clock())),
+        Command::Draw { command: inspection_cli::DrawCommand::Verify { draw } } => {
+            let text = match draw.parse::<i64>() {
+                Ok(id) => {
+                    let store = open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB), cli.create)?;
+                    xinjiao_web::inspection::published::draw_json(&store.draw(id)?).to_string()
+                }
+                Err(_) => std::fs::read_to_string(&draw).with_context(|| format!("无法读取 {draw}"))?,
+            };
+            return inspection_cli::verify_json(&text);
+        }
+        Command::Draw { command } => {
+            let store = open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB), cli.create)?;
+            return inspection_cli::draw(&*store, clock(), command);
+        }
+        Command::Matter { command } => {
+            let store = open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB), cli.create)?;
+            return inspection_cli::matter(&*store, clock(), command);
+        }
+        Command::Inspectors { command } => {
+            let store = open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB), cli.create)?;
+            return inspection_cli::inspectors(&*store, clock(), command);
+        }
         Command::Evaluate { scheme, cycle, as_of, json, verify, actor } => {
             use xinjiao_core::evaluation::scheme::Scheme;
             let schemes = Scheme::embedded();

@@ -107,6 +107,7 @@ on_both_backends!(
     a_department_s_file_changes_only_its_own_records_and_subjects,
     a_killed_import_leaves_nothing_and_the_reimport_completes,
     evaluation_by_hand_on_two_cycles,
+    draws_recomputed_from_the_published_json,
 );
 
 fn xinjiao(args: &[&str]) -> Output {
@@ -1188,4 +1189,183 @@ fn evaluation_by_hand_on_two_cycles(dir: TempDir) {
     let out = xinjiao_on("2026-01-11", &["evaluate", "road-transport", "--cycle", "2025", "--db", &db, "--verify"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
     assert!(String::from_utf8_lossy(&out.stdout).contains("已核对 3 批评价结果，差异 0 处"));
+}
+
+/// SHA-256 as lowercase hex (the test's own, not the platform's).
+fn sha_hex(text: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The draw recomputed from its published JSON alone, by the rules of
+/// issue 14 written out here independently of the platform's code: the
+/// drawn (subject, inspectors) in order.
+fn recompute_draw(v: &Value) -> Vec<(String, Vec<String>)> {
+    let text = |x: &Value| x.as_str().unwrap().to_string();
+    let population: Vec<(String, String)> = v["population"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (text(&p["subject"]), p["grade"].as_str().unwrap_or("").to_string()))
+        .collect();
+    let mut sorted = population.clone();
+    sorted.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    let listing: String = sorted.iter().map(|(c, g)| format!("{c}\t{g}\n")).collect();
+    assert_eq!(v["population_hash"].as_str().unwrap(), sha_hex(&listing), "population hash");
+    let secret = text(&v["secret"]);
+    assert_eq!(v["commitment"].as_str().unwrap(), sha_hex(&secret), "commitment");
+    let seed = sha_hex(&format!("{secret}\n{}", text(&v["public_value"])));
+    assert_eq!(v["seed"].as_str().unwrap(), seed, "seed");
+    let key = |s: &str| -> Vec<u8> {
+        use sha2::Digest;
+        sha2::Sha256::digest(s.as_bytes()).to_vec()
+    };
+    // Strata by grade ("none" for no grade) in byte order of their names.
+    let mut strata: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for (c, g) in &population {
+        strata.entry(if g.is_empty() { "none".into() } else { g.clone() }).or_default().push(c.clone());
+    }
+    let m = v["inspectors_per_subject"].as_u64().unwrap() as usize;
+    let eligible: Vec<String> = v["roster"]["eligible"].as_array().unwrap().iter().map(text).collect();
+    let mut out = Vec::new();
+    for (grade, mut codes) in strata {
+        // The share as written: percent with at most two decimals, in hundredths.
+        let share = v["shares"][&grade].as_str().unwrap();
+        let (int, frac) = share.split_once('.').unwrap_or((share, ""));
+        let hundredths: usize = int.parse::<usize>().unwrap() * 100 + format!("{frac:0<2}").parse::<usize>().unwrap();
+        codes.sort_by_key(|c| key(&format!("{seed}\n{c}")));
+        let k = (codes.len() * hundredths).div_ceil(10_000).min(codes.len());
+        for c in codes.into_iter().take(k) {
+            let excluded: Vec<String> =
+                v["roster"]["excluded"][&c].as_array().map(|a| a.iter().map(text).collect()).unwrap_or_default();
+            let mut mine: Vec<String> = eligible.iter().filter(|e| !excluded.contains(e)).cloned().collect();
+            mine.sort_by_key(|e| key(&format!("{seed}\n{c}\n{e}")));
+            mine.truncate(m);
+            out.push((c, mine));
+        }
+    }
+    out
+}
+
+/// A demo graded by the evaluation, a matter, a roster file, a plan and its
+/// draw through the CLI; every drawn subject and inspector checked against
+/// the recomputation above; a second run with another public value refused;
+/// `draw verify` passes on the draw and fails on a tampered copy.
+fn draws_recomputed_from_the_published_json(dir: TempDir) {
+    let db = dir.db();
+    let day = "2026-12-01";
+    let ok = |out: &Output| {
+        assert!(
+            out.status.success(),
+            "{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    };
+    ok(&xinjiao_on(day, &["demo", "--db", &db]));
+    ok(&xinjiao_on(
+        day,
+        &[
+            "matter",
+            "add",
+            "--code",
+            "HY-SJ-01",
+            "--name",
+            "道路运输经营行为检查",
+            "--department",
+            "HY-KJXX",
+            "--basis",
+            "《道路运输条例》第五十八条",
+            "--scheme",
+            "road-transport",
+            "--priority",
+            "key",
+            "--db",
+            &db,
+        ],
+    ));
+    let roster = dir.path("roster.csv");
+    std::fs::write(
+        &roster,
+        "执法证号,姓名,部门编码,状态\n粤交执-01,李一,HY-KJXX,在岗\n粤交执-02,李二,HY-KJXX,在岗\n粤交执-03,李三,HY-KJXX,在岗\n\
+         粤交执-04,李四,HY-KJXX,离岗\n粤交执-05,李五,HY-DLYS,在岗\n粤交执 06,李六,HY-NOPE,休假\n",
+    )
+    .unwrap();
+    let out = xinjiao_on(day, &["inspectors", "import", roster.to_str().unwrap(), "--db", &db]);
+    assert_eq!(out.status.code(), Some(2), "one bad row");
+    let err = String::from_utf8_lossy(&out.stderr);
+    for code in ["certificate.format", "department.unknown", "status.unknown"] {
+        assert!(err.contains(code), "{code} in {err}");
+    }
+    assert!(err.contains("第7行"), "names the row: {err}");
+    let out = xinjiao_on(day, &["inspectors", "list", "--db", &db]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 5, "the good rows are stored");
+    // A plan the rules refuse, then one they accept.
+    let out =
+        xinjiao_on(day, &["draw", "create", "--matter", "HY-SJ-01", "--as-of", day, "--shares", "D=50", "--db", &db]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("超出规则允许的范围"));
+    let out = xinjiao_on(
+        day,
+        &[
+            "draw",
+            "create",
+            "--matter",
+            "HY-SJ-01",
+            "--as-of",
+            day,
+            "--shares",
+            "A=20,none=10",
+            "--inspectors",
+            "2",
+            "--json",
+            "--db",
+            &db,
+        ],
+    );
+    ok(&out);
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(plan["secret"].is_null() && plan["seed"].is_null() && plan["drawn"].as_array().unwrap().is_empty());
+    assert_eq!(plan["roster"]["eligible"], serde_json::json!(["粤交执-01", "粤交执-02", "粤交执-03"]));
+    assert_eq!(plan["shares"]["A"], "20");
+    assert_eq!(plan["overridden"]["A"], "5", "the rules' default is shown with the plan");
+    let graded = plan["population"].as_array().unwrap().iter().filter(|p| !p["grade"].is_null()).count();
+    assert!(graded > 0 && graded < plan["population"].as_array().unwrap().len(), "graded and ungraded subjects");
+    let id = plan["id"].as_i64().unwrap().to_string();
+    let public = "2026-12-02 双色球 2026139 期：04 09 13 21 27 30 + 11";
+    let out = xinjiao_on(day, &["draw", "run", &id, "--public-value", public, "--json", "--db", &db]);
+    ok(&out);
+    let done: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(done["commitment"], plan["commitment"]);
+    assert_eq!(done["population_hash"], plan["population_hash"]);
+    let published: Vec<(String, Vec<String>)> = done["drawn"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["subject"].as_str().unwrap().to_string(),
+                d["inspectors"].as_array().unwrap().iter().map(|i| i.as_str().unwrap().to_string()).collect(),
+            )
+        })
+        .collect();
+    assert!(!published.is_empty());
+    assert_eq!(published, recompute_draw(&done), "every drawn subject and inspector");
+    // Run once only.
+    let out = xinjiao_on(day, &["draw", "run", &id, "--public-value", "1 2 3", "--db", &db]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("不能重新抽取"));
+    let again = xinjiao_on(day, &["draw", "show", &id, "--db", &db]);
+    assert_eq!(serde_json::from_slice::<Value>(&again.stdout).unwrap()["seed"], done["seed"], "unchanged");
+    // Anyone can verify; a tampered copy fails.
+    ok(&xinjiao_on(day, &["draw", "verify", &id, "--db", &db]));
+    let file = dir.path("draw.json");
+    std::fs::write(&file, done.to_string()).unwrap();
+    ok(&xinjiao(&["draw", "verify", file.to_str().unwrap()]));
+    let mut tampered = done.clone();
+    tampered["drawn"][0]["inspectors"][0] = "粤交执-99".into();
+    std::fs::write(&file, tampered.to_string()).unwrap();
+    let out = xinjiao(&["draw", "verify", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("粤交执-99"), "{}", String::from_utf8_lossy(&out.stdout));
 }

@@ -6,19 +6,12 @@
 use xinjiao_core::Date;
 use xinjiao_core::evaluation::events::parse_event_row;
 use xinjiao_core::evaluation::scheme::Scheme;
-use xinjiao_import::{FileError, ImportReport, RowDiagnostic, RowReader};
+use xinjiao_import::{ImportReport, RowDiagnostic, RowReader};
 use xinjiao_store::{EventOutcome, NewCreditEvent, Store, StoreError, WriteContext};
 
-/// Diagnostics a report keeps (the rest are counted), as for record files.
-pub const MAX_DIAGNOSTICS: usize = 100_000;
+pub use crate::kernel::imports::MAX_DIAGNOSTICS;
 
-/// Why an import stored nothing.
-#[derive(Debug)]
-pub enum ImportError {
-    /// The file broke a limit or could not be read midway.
-    File(FileError),
-    Store(StoreError),
-}
+pub use crate::kernel::imports::ImportError;
 
 /// Reads every row of `reader`, checks it, and (unless `store` is `None`: a
 /// dry run) stores the valid ones in one transaction.

@@ -13,6 +13,7 @@ pub mod cache;
 pub mod chrome;
 pub mod context;
 pub mod error;
+pub mod imports;
 pub mod rules;
 pub mod state;
 pub mod throttle;

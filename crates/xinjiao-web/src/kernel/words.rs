@@ -51,6 +51,12 @@ pub const EVENT_LABELS: &[(&str, &str)] = &[
     ("result_objection.extended", "延长评价结果异议处理期限"),
     ("result_objection.upheld", "评价结果异议成立"),
     ("result_objection.rejected", "评价结果异议不成立"),
+    ("inspection_matter.saved", "保存随机抽查事项"),
+    ("inspector.saved", "登记执法检查人员"),
+    ("inspector.conflict_declared", "申报检查回避"),
+    ("draw.planned", "制定抽查计划（公布名录与承诺值）"),
+    ("draw.run", "随机抽取检查对象和检查人员"),
+    ("draw.rerun_refused", "拒绝重新抽取"),
 ];
 
 /// The Chinese name of an event type (an unknown type: 其他操作).

@@ -25,19 +25,7 @@ pub struct ImportResult {
     pub report: ImportReport,
 }
 
-/// Why an import stored nothing.
-#[derive(Debug)]
-pub enum ImportError {
-    /// The file broke a limit or could not be read midway.
-    File(FileError),
-    Store(StoreError),
-}
-
-impl From<StoreError> for ImportError {
-    fn from(e: StoreError) -> Self {
-        ImportError::Store(e)
-    }
-}
+pub use crate::kernel::imports::ImportError;
 
 impl std::fmt::Display for ImportError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
