@@ -67,6 +67,7 @@ fn console_nav() -> Vec<kernel::state::NavEntry> {
         entry("处置", "主体账户激活", "/console/subject-accounts", overseers, None),
         entry("统计", "三率统计", "/console/dashboard", everyone, None),
         entry("统计", "信用评价", "/console/evaluations", everyone, Some(evaluation::console::objection_badges)),
+        entry("处置", "双随机抽查", "/console/inspections", everyone, None),
         entry("管理", "责任表", "/console/responsibilities", overseers, None),
         entry("管理", "API 令牌", "/console/tokens", everyone, None),
         entry("管理", "工作日日历", "/console/calendar", admins, None),
@@ -97,6 +98,7 @@ pub fn router(mut state: AppState) -> Router {
         .merge(calendar::routes())
         .merge(rulebook::routes())
         .merge(evaluation::routes())
+        .merge(inspection::routes())
         .nest("/api/v1", api_routes())
         .route("/static/style.css", get(|| static_file("text/css; charset=utf-8", include_str!("../static/style.css"))))
         .route(

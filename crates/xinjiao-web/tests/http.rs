@@ -114,6 +114,7 @@ on_both_backends!(
     public_filter_counts_match_their_results,
     small_things_a_user_notices,
     evaluations_from_the_console_reach_the_portal,
+    draws_from_the_console_are_public_and_checkable,
 );
 
 fn ctx() -> WriteContext {
@@ -2309,4 +2310,79 @@ async fn evaluations_from_the_console_reach_the_portal(app: App) {
         (v["evaluations"][0]["status"].as_str(), v["evaluations"][0]["grade"].as_str()),
         (Some("dynamic"), Some("D"))
     );
+}
+
+/// A coordinator plans a draw and runs it from the console (a clerk may do
+/// neither); the portal shows the plan, then the revealed secret and the
+/// drawn subjects; the API's JSON recomputes; a second run is refused.
+async fn draws_from_the_console_are_public_and_checkable(app: App) {
+    use xinjiao_store::suite::{license, uscc_for};
+    let dept = app.db(|s| s.departments()).unwrap()[0].clone();
+    let clerk_ctx = ctx().in_department(Some(dept.id));
+    let licences: Vec<_> =
+        (40..52).map(|i| license("河源市抽查运输有限公司", &uscc_for(i), &format!("许抽{i}"), "2026-01-05")).collect();
+    app.db(|s| s.write_records(&clerk_ctx, &licences)).unwrap();
+    app.db(|s| {
+        s.save_matter(
+            &ctx(),
+            &xinjiao_store::NewMatter {
+                code: "HY-SJ-09".into(),
+                name: "道路运输经营行为检查".into(),
+                department_id: dept.id,
+                legal_basis: "《道路运输条例》".into(),
+                scheme: "road-transport".into(),
+                priority: "general".into(),
+                times_a_year: 1,
+            },
+        )?;
+        let i = |c: &str| xinjiao_store::Inspector {
+            certificate: c.into(),
+            name: "执法员".into(),
+            department_id: dept.id,
+            active: true,
+        };
+        s.save_inspectors(&ctx(), &[i("粤交执-11"), i("粤交执-12"), i("粤交执-13")])
+    })
+    .unwrap();
+    let clerk = login(&app).await;
+    let coord = login_as(&app, "coord").await;
+    let form = "matter=HY-SJ-09&as_of=2026-11-18&shares=none%3D50&inspectors=2&public_value_source=2026-11-20+%E5%8F%8C%E8%89%B2%E7%90%83";
+    assert_eq!(send(&app, form_post("/console/inspections", &clerk, form)).await.0, StatusCode::FORBIDDEN);
+    let (s, _, page) =
+        send(&app, form_post("/console/inspections", &coord, &form.replace("none%3D50", "none%3D1"))).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "below the rules' range");
+    assert!(page.contains("超出规则允许的范围"), "{page}");
+    let (s, h, _) = send(&app, form_post("/console/inspections", &coord, form)).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let url = h[header::LOCATION].to_str().unwrap().to_string();
+    let id: i64 = url.rsplit('/').next().unwrap().parse().unwrap();
+    let (s, plan) = get(&app, &url).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        plan.contains("尚未抽取") && plan.contains("12 个主体") && plan.contains("50%") && plan.contains("本计划调整"),
+        "{plan}"
+    );
+    let run = format!("/console/inspections/draws/{id}/run");
+    assert_eq!(send(&app, form_post(&run, &clerk, "public_value=1+2+3")).await.0, StatusCode::FORBIDDEN);
+    let (s, _, _) = send(&app, form_post(&run, &coord, "public_value=05+11+17+22+28+33+%2B+07")).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, done) = get(&app, &url).await;
+    assert!(
+        done.contains("05 11 17 22 28 33 + 07") && done.contains("秘密值（已揭示）") && done.contains("粤交执-1"),
+        "{done}"
+    );
+    let (s, api) = get(&app, &format!("/api/v1/draws/{id}")).await;
+    assert_eq!(s, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_str(&api).unwrap();
+    assert_eq!(v["drawn"].as_array().unwrap().len(), 6, "50 % of 12 ungraded subjects");
+    assert_eq!(xinjiao_web::inspection::published::verify_published(&v), Ok(6));
+    let (s, _, page) = send(&app, form_post(&run, &coord, "public_value=9")).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("不能重新抽取"), "{page}");
+    let (_, list) = get(&app, "/api/v1/draws").await;
+    assert!(list.contains("HY-SJ-09"));
+    let (_, index) = get(&app, "/inspections").await;
+    assert!(index.contains("道路运输经营行为检查") && index.contains("抽中 6 个"), "{index}");
+    assert_eq!(get(&app, "/inspections/draws/999").await.0, StatusCode::NOT_FOUND);
+    assert_eq!(get(&app, "/api/v1/draws/999").await.0, StatusCode::NOT_FOUND);
 }

@@ -1,4 +1,4 @@
-//! The draw, exactly as issue 14 and `docs/draws.md` specify it, so that an
+//! The draw, exactly as `docs/draws.md` ([`SPECIFICATION`]) specifies it, so that an
 //! outsider can recompute every drawn subject and inspector from the
 //! published plan, the revealed secret and the public value:
 //!
@@ -19,6 +19,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use sha2::{Digest, Sha256};
+
+/// The specification anyone can recompute a draw by (`docs/draws.md`).
+pub const SPECIFICATION: &str = include_str!("../../../../docs/draws.md");
 
 /// The stratum of subjects without a grade, as shares and results name it.
 pub const NO_GRADE: &str = "none";

@@ -78,6 +78,18 @@ pub fn rule_files() -> Vec<RuleFile> {
             text: xinjiao_core::records::personal::EMBEDDED,
         },
     ];
+    out.push(RuleFile {
+        slug: "inspection".into(),
+        title: "双随机抽查比例与时限规则".into(),
+        about: "各信用等级主体的年度抽查比例和频次、计划可调整的范围、每次检查的执法人员数、回避期和结果公开时限。",
+        text: xinjiao_core::inspection::rules::EMBEDDED,
+    });
+    out.push(RuleFile {
+        slug: "draws".into(),
+        title: "双随机抽查的抽取规则".into(),
+        about: "名录哈希、承诺值、种子和抽取顺序的精确定义：任何人可据公布的数据重算每一次抽取。",
+        text: xinjiao_core::inspection::draw::SPECIFICATION,
+    });
     for (code, text) in xinjiao_core::evaluation::scheme::EMBEDDED {
         let name = text.lines().find_map(|l| l.strip_prefix("name")?.trim_start().strip_prefix('=')).unwrap_or("");
         out.push(RuleFile {
