@@ -91,6 +91,9 @@ test('public pages read well on a phone and a laptop', async ({ page, request })
     ['document', doc],
     ['responsibilities', '/responsibilities'],
     ['evaluations', '/evaluations'],
+    ['inspections', '/inspections'],
+    ['draw', '/inspections/draws/1'],
+    ['draw-planned', '/inspections/draws/2'],
     ['rules', '/rules'],
     ['account-login', '/account/login'],
     ['claim', '/account/claim'],
@@ -174,6 +177,7 @@ test('the main staff pages work on a phone and a laptop', async ({ page, request
     ['tokens', '/console/tokens'],
     ['calendar', '/console/calendar'],
     ['evaluations-console', '/console/evaluations'],
+    ['inspections-console', '/console/inspections'],
     ['users', '/console/users'],
   ];
   for (const [key, url] of pages) await check(page, key, url, [tablet]);

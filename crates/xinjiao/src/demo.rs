@@ -723,12 +723,97 @@ pub fn load_into(
         awaiting_review(store, seed, n_subjects, d, today, at)?;
     }
     objections_and_repairs(store, today, at)?;
-    // Evaluation runs read every penalty into memory (streaming them is still
-    // to come, issue 13): the demo grades only at the demo's own size, not
-    // the million-record sets of the benchmarks.
+    // Grading a million-record set takes most of a minute (BENCHMARKS.md):
+    // the demo grades, and draws by grade, only at the demo's own size.
     if n_records <= 20_000 {
         evaluations(store, seed, n_subjects, today, &at)?;
+        inspections(store, seed, today, &at)?;
     }
+    Ok(())
+}
+
+/// Two inspection matters, a roster (one inspector on leave, one declared
+/// conflict), a draw run a month ago and one planned, waiting for its
+/// public value.
+fn inspections(
+    store: &dyn xinjiao_store::Store,
+    seed: u64,
+    today: Date,
+    at: &impl Fn(Date) -> jiff::Timestamp,
+) -> anyhow::Result<()> {
+    use xinjiao_store::WriteContext;
+    use xinjiao_store::inspection::{PlanRequest, plan_draw, run_draw};
+    let depts = store.departments()?;
+    let id_of = |code: &str| depts.iter().find(|d| d.code == code).map(|d| d.id);
+    let (Some(kj), Some(jj)) = (id_of("HY-KJXX"), id_of("HY-JJGL")) else { return Ok(()) };
+    let month_ago = today.checked_sub(jiff::Span::new().days(30))?;
+    let coord = WriteContext::new("coordinator", at(month_ago), "演示数据：双随机抽查").overseeing(true);
+    for (code, name, dept, basis, scheme, priority) in [
+        (
+            "HY-SJ-01",
+            "道路运输经营者经营行为检查",
+            kj,
+            "《中华人民共和国道路运输条例》第五十八条",
+            "road-transport",
+            "key",
+        ),
+        (
+            "HY-SJ-02",
+            "公路建设市场从业单位检查",
+            jj,
+            "《公路建设市场管理办法》第四十条",
+            "highway-construction",
+            "general",
+        ),
+    ] {
+        let m = xinjiao_store::NewMatter {
+            code: code.into(),
+            name: name.into(),
+            department_id: dept,
+            legal_basis: basis.into(),
+            scheme: scheme.into(),
+            priority: priority.into(),
+            times_a_year: 1,
+        };
+        store.save_matter(&coord, &m)?;
+    }
+    let inspector = |n: u32, dept: i64, active: bool| xinjiao_store::Inspector {
+        certificate: format!("粤交执-44160{n:04}"),
+        name: ["陈志明", "李晓红", "黄伟强", "刘秀英", "张建华", "何国平", "罗美玲", "钟伟"][n as usize % 8].into(),
+        department_id: dept,
+        active,
+    };
+    let roster: Vec<_> =
+        (0..5).map(|n| inspector(n, kj, n != 3)).chain((5..8).map(|n| inspector(n, jj, true))).collect();
+    store.save_inspectors(&coord, &roster)?;
+    let rules = xinjiao_core::inspection::rules::InspectionRules::embedded();
+    let schemes = xinjiao_core::evaluation::scheme::Scheme::embedded();
+    // A demo's secrets follow from its seed (anyone could compute them);
+    // real plans take 32 bytes from the operating system.
+    let secret = |n: u64| format!("{:016x}", crate::demo::stable_hash(&format!("{seed}-draw-{n}"))).repeat(4);
+    let plan = |matter: &str, n: u64, source: &str| PlanRequest {
+        matter_code: matter.into(),
+        as_of: month_ago,
+        overrides: Default::default(),
+        inspectors: None,
+        public_value_source: source.into(),
+        secret: secret(n),
+    };
+    if let Some((key, _)) = store.licensed_subjects(kj)?.first()
+        && let Some(s) = store.subject_by_key(key)?
+    {
+        store.declare_conflict(&coord, "粤交执-441600001", s.id, "配偶在该企业任职")?;
+    }
+    let first =
+        plan_draw(store, &coord, &rules, &schemes, &plan("HY-SJ-01", 1, "开奖日公布的中国福利彩票双色球开奖号码"))?;
+    let runner =
+        WriteContext::new("coordinator", at(month_ago.checked_add(jiff::Span::new().days(2))?), "演示数据：抽取")
+            .overseeing(true);
+    run_draw(store, &runner, first, "03 08 14 19 26 31 + 12")?;
+    let coord_now = WriteContext::new("coordinator", at(today), "演示数据：双随机抽查").overseeing(true);
+    let mut second = plan("HY-SJ-02", 2, "下周二公布的中国体育彩票超级大乐透开奖号码");
+    second.as_of = today;
+    plan_draw(store, &coord_now, &rules, &schemes, &second)?;
     Ok(())
 }
 

@@ -153,11 +153,24 @@ async fn public_draw(
         population: d.population.len(),
         graded: d.population.iter().filter(|m| m.grade.is_some()).count(),
         population_hash: d.population_hash.clone(),
-        shares: d
-            .shares
-            .iter()
-            .map(|(g, s)| (grade(g), s.to_string(), d.overridden.get(g).map(|x| x.to_string()).unwrap_or_default()))
-            .collect(),
+        shares: {
+            // In the scheme's order of grades (best first), no grade last.
+            let order: Vec<String> = st
+                .rules
+                .read()
+                .expect("rules")
+                .schemes
+                .iter()
+                .find(|s| s.code == d.matter.scheme)
+                .map(|s| s.version_on(d.as_of).bands.iter().map(|b| b.grade.clone()).collect())
+                .unwrap_or_default();
+            let rank = |g: &str| order.iter().position(|o| o == g).unwrap_or(order.len());
+            let mut rows: Vec<_> = d.shares.iter().collect();
+            rows.sort_by_key(|(g, _)| (rank(g), g.as_str() == xinjiao_core::inspection::draw::NO_GRADE));
+            rows.into_iter()
+                .map(|(g, s)| (grade(g), s.to_string(), d.overridden.get(g).map(|x| x.to_string()).unwrap_or_default()))
+                .collect()
+        },
         inspectors: d.inspectors_per_subject,
         eligible: d.roster.eligible.join("、"),
         excluded: d.roster.excluded.values().map(Vec::len).sum(),
@@ -192,6 +205,7 @@ struct ConsolePage {
     draws: Vec<DrawRow>,
     today: String,
     roster: usize,
+    recent_days: u32,
 }
 
 async fn render_console(
@@ -209,6 +223,7 @@ async fn render_console(
         draws: draw_rows(draws),
         today: st.today().to_string(),
         roster,
+        recent_days: xinjiao_core::inspection::rules::InspectionRules::embedded().recent_days,
     };
     Ok(Html(page.render()?))
 }
