@@ -13,6 +13,13 @@ pub struct RowDiagnostic {
     pub message: String,
 }
 
+impl RowDiagnostic {
+    /// A diagnostic of the core (a cell's or a row's) on spreadsheet row `row`.
+    pub fn of(row: u64, d: &xinjiao_core::Diagnostic) -> RowDiagnostic {
+        RowDiagnostic { row, field: d.field.into(), code: d.code.into(), message: d.message.clone() }
+    }
+}
+
 /// `{"rows": N, "accepted": N, "unchanged": N, "rejected": N, "diagnostics": [...]}`,
 /// plus `warnings` (problems that do not reject the row, such as personal data
 /// in a free-text field) and, when a report would grow too long, the number of

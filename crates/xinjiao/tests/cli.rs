@@ -1273,7 +1273,7 @@ fn draws_recomputed_from_the_published_json(dir: TempDir) {
             "--name",
             "道路运输经营行为检查",
             "--department",
-            "HY-KJXX",
+            "HY-DLYS",
             "--basis",
             "《道路运输条例》第五十八条",
             "--scheme",
@@ -1287,8 +1287,8 @@ fn draws_recomputed_from_the_published_json(dir: TempDir) {
     let roster = dir.path("roster.csv");
     std::fs::write(
         &roster,
-        "执法证号,姓名,部门编码,状态\n粤交执-01,李一,HY-KJXX,在岗\n粤交执-02,李二,HY-KJXX,在岗\n粤交执-03,李三,HY-KJXX,在岗\n\
-         粤交执-04,李四,HY-KJXX,离岗\n粤交执-05,李五,HY-DLYS,在岗\n粤交执 06,李六,HY-NOPE,休假\n",
+        "执法证号,姓名,部门编码,状态\n粤交执-01,李一,HY-DLYS,在岗\n粤交执-02,李二,HY-DLYS,在岗\n粤交执-03,李三,HY-DLYS,在岗\n\
+         粤交执-04,李四,HY-DLYS,离岗\n粤交执-05,李五,HY-KJXX,在岗\n粤交执 06,李六,HY-NOPE,休假\n",
     )
     .unwrap();
     let out = xinjiao_on(day, &["inspectors", "import", roster.to_str().unwrap(), "--db", &db]);
@@ -1299,7 +1299,8 @@ fn draws_recomputed_from_the_published_json(dir: TempDir) {
     }
     assert!(err.contains("第7行"), "names the row: {err}");
     let out = xinjiao_on(day, &["inspectors", "list", "--db", &db]);
-    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 5, "the good rows are stored");
+    let listed = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(listed.lines().filter(|l| l.starts_with("粤交执-0")).count(), 5, "the good rows are stored: {listed}");
     // A plan the rules refuse, then one they accept.
     let out =
         xinjiao_on(day, &["draw", "create", "--matter", "HY-SJ-01", "--as-of", day, "--shares", "D=50", "--db", &db]);

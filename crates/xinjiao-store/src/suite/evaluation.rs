@@ -10,7 +10,7 @@ use jiff::Timestamp;
 
 use super::*;
 
-fn organisation(name: &str, uscc: &str) -> SubjectInfo {
+pub(crate) fn organisation(name: &str, uscc: &str) -> SubjectInfo {
     SubjectInfo {
         kind: SubjectKind::Organization,
         name: name.into(),

@@ -24,19 +24,7 @@ pub fn draws_are_planned_once_and_run_once(store: &dyn Store) {
     let road = schemes.iter().find(|s| s.code == "road-transport").unwrap();
     let events: Vec<crate::NewCreditEvent> = (1..=6)
         .map(|i| crate::NewCreditEvent {
-            subject: xinjiao_core::records::record::SubjectInfo {
-                kind: xinjiao_core::records::record::SubjectKind::Organization,
-                name: "某运输公司".into(),
-                uscc: Some(xinjiao_core::records::ids::Uscc::parse(&uscc_for(i)).unwrap()),
-                reg_no: None,
-                org_code: None,
-                tax_no: None,
-                institution_no: None,
-                social_org_no: None,
-                legal_rep: None,
-                legal_rep_id: None,
-                id_doc: None,
-            },
+            subject: super::evaluation::organisation("某运输公司", &uscc_for(i)),
             scheme: "road-transport".into(),
             item: if i <= 3 { "RT-03".into() } else { "RT-02".into() },
             points: None,

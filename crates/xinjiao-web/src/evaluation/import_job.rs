@@ -29,16 +29,7 @@ pub fn run_credit_event_import(
         let row = row.map_err(ImportError::File)?;
         report.rows += 1;
         let number = row.number;
-        let mut diags: Vec<RowDiagnostic> = row
-            .cell_errors
-            .iter()
-            .map(|d| RowDiagnostic {
-                row: number,
-                field: d.field.into(),
-                code: d.code.into(),
-                message: d.message.clone(),
-            })
-            .collect();
+        let mut diags: Vec<RowDiagnostic> = row.cell_errors.iter().map(|d| RowDiagnostic::of(number, d)).collect();
         match parse_event_row(&row.values, schemes, today) {
             Ok(ev) if diags.is_empty() => {
                 let key = (ev.scheme.clone(), ev.subject_code.clone(), ev.item.clone(), ev.date, ev.basis.clone());
@@ -62,12 +53,7 @@ pub fn run_credit_event_import(
                 }
             }
             Ok(_) => {}
-            Err(ds) => diags.extend(ds.into_iter().map(|d| RowDiagnostic {
-                row: number,
-                field: d.field.into(),
-                code: d.code.into(),
-                message: d.message,
-            })),
+            Err(ds) => diags.extend(ds.iter().map(|d| RowDiagnostic::of(number, d))),
         }
         if !diags.is_empty() {
             report.rejected += 1;

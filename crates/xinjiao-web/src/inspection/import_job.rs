@@ -26,16 +26,7 @@ pub fn run_roster_import(
         let row = row.map_err(ImportError::File)?;
         report.rows += 1;
         let number = row.number;
-        let mut diags: Vec<RowDiagnostic> = row
-            .cell_errors
-            .iter()
-            .map(|d| RowDiagnostic {
-                row: number,
-                field: d.field.into(),
-                code: d.code.into(),
-                message: d.message.clone(),
-            })
-            .collect();
+        let mut diags: Vec<RowDiagnostic> = row.cell_errors.iter().map(|d| RowDiagnostic::of(number, d)).collect();
         match parse_roster_row(&row.values, &codes) {
             Ok(r) if diags.is_empty() => {
                 if let Some(first) = seen.get(&r.certificate) {
@@ -52,12 +43,7 @@ pub fn run_roster_import(
                 }
             }
             Ok(_) => {}
-            Err(ds) => diags.extend(ds.into_iter().map(|d| RowDiagnostic {
-                row: number,
-                field: d.field.into(),
-                code: d.code.into(),
-                message: d.message,
-            })),
+            Err(ds) => diags.extend(ds.iter().map(|d| RowDiagnostic::of(number, d))),
         }
         if !diags.is_empty() {
             report.rejected += 1;
