@@ -2,7 +2,9 @@
 
 use xinjiao_core::inspection::draw::{Assignment, Member, commitment, population_hash, population_text};
 use xinjiao_store::inspection::{population_from_text, shares_from_text, shares_text};
-use xinjiao_store::{Draw, DrawSummary, FrozenRoster, InspectionStore, Inspector, Matter, NewDraw, NewMatter};
+use xinjiao_store::{
+    Draw, DrawSummary, FrozenRoster, InspectionResult, InspectionStore, Inspector, Matter, NewDraw, NewMatter,
+};
 
 use super::audit::insert_event;
 use super::*;
@@ -330,5 +332,64 @@ impl InspectionStore for PgStore {
             insert_event(tx, ctx, "draw.run", None, None, &detail)?;
             Ok(())
         })
+    }
+
+    fn record_inspection_result(&self, ctx: &WriteContext, r: &InspectionResult) -> Result<()> {
+        self.write(|tx| {
+            let drawn: bool = tx
+                .query_one(
+                    "SELECT EXISTS (SELECT 1 FROM draw_results WHERE draw_id = $1 AND subject_code = $2)",
+                    &[&r.draw_id, &r.subject_code],
+                )
+                .map_err(err)?
+                .get(0);
+            if !drawn {
+                return Err(StoreError::Conflict(format!("{} 不是第 {} 号抽查抽中的对象", r.subject_code, r.draw_id)));
+            }
+            let n = tx
+                .execute(
+                    "INSERT INTO inspection_results (draw_id, subject_code, outcome, findings, inspected_on, entered_at, entered_by)
+                     VALUES ($1, $2, $3, $4, $5::text::date, $6::text::timestamptz, $7) ON CONFLICT DO NOTHING",
+                    &[
+                        &r.draw_id,
+                        &r.subject_code,
+                        &r.outcome.as_str(),
+                        &r.findings,
+                        &r.inspected_on.to_string(),
+                        &ctx.at.to_string(),
+                        &ctx.actor,
+                    ],
+                )
+                .map_err(err)?;
+            if n == 0 {
+                return Err(StoreError::Conflict(format!("{} 的检查结果已经录入", r.subject_code)));
+            }
+            let detail = serde_json::json!({"draw": r.draw_id, "subject": r.subject_code, "outcome": r.outcome.as_str(),
+                "inspected_on": r.inspected_on.to_string()})
+            .to_string();
+            insert_event(tx, ctx, "inspection.result", None, None, &detail)?;
+            Ok(())
+        })
+    }
+
+    fn inspection_results(&self, draw_id: i64) -> Result<Vec<InspectionResult>> {
+        self.rows(
+            "SELECT draw_id, subject_code, outcome, findings, inspected_on::text,
+                    (extract(epoch from entered_at) * 1000000)::bigint, entered_by
+             FROM inspection_results WHERE draw_id = $1 ORDER BY subject_code",
+            &[&draw_id],
+            |r| {
+                Ok(InspectionResult {
+                    draw_id: r.get(0),
+                    subject_code: r.get(1),
+                    outcome: xinjiao_core::inspection::results::Outcome::parse(r.get(2))
+                        .ok_or_else(|| bad("inspection_results.outcome is not a known outcome"))?,
+                    findings: r.get(3),
+                    inspected_on: parse_date(r.get(4))?,
+                    entered_at: ts_micros(r.get(5))?,
+                    entered_by: r.get(6),
+                })
+            },
+        )
     }
 }

@@ -2,7 +2,9 @@
 
 use xinjiao_core::inspection::draw::{Assignment, Member, population_hash, population_text};
 use xinjiao_store::inspection::{population_from_text, shares_from_text, shares_text};
-use xinjiao_store::{Draw, DrawSummary, FrozenRoster, InspectionStore, Inspector, Matter, NewDraw, NewMatter};
+use xinjiao_store::{
+    Draw, DrawSummary, FrozenRoster, InspectionResult, InspectionStore, Inspector, Matter, NewDraw, NewMatter,
+};
 
 use super::audit::insert_event;
 use super::*;
@@ -313,6 +315,66 @@ impl InspectionStore for SqliteStore {
             let detail = serde_json::json!({"draw": id, "public_value": public_value, "seed": seed, "drawn": drawn.len()}).to_string();
             insert_event(tx, ctx, "draw.run", None, None, &detail).map_err(err)?;
             Ok(())
+        })
+    }
+
+    fn record_inspection_result(&self, ctx: &WriteContext, r: &InspectionResult) -> Result<()> {
+        self.write(|tx| {
+            let drawn: bool = tx
+                .query_row(
+                    "SELECT EXISTS (SELECT 1 FROM draw_results WHERE draw_id = ?1 AND subject_code = ?2)",
+                    params![r.draw_id, r.subject_code],
+                    |row| row.get(0),
+                )
+                .map_err(err)?;
+            if !drawn {
+                return Err(StoreError::Conflict(format!("{} 不是第 {} 号抽查抽中的对象", r.subject_code, r.draw_id)));
+            }
+            let n = tx
+                .execute(
+                    "INSERT INTO inspection_results (draw_id, subject_code, outcome, findings, inspected_on, entered_at, entered_by)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+                    params![
+                        r.draw_id,
+                        r.subject_code,
+                        r.outcome.as_str(),
+                        r.findings,
+                        r.inspected_on.to_string(),
+                        ctx.at.to_string(),
+                        ctx.actor
+                    ],
+                )
+                .map_err(err)?;
+            if n == 0 {
+                return Err(StoreError::Conflict(format!("{} 的检查结果已经录入", r.subject_code)));
+            }
+            let detail = serde_json::json!({"draw": r.draw_id, "subject": r.subject_code, "outcome": r.outcome.as_str(),
+                "inspected_on": r.inspected_on.to_string()})
+            .to_string();
+            insert_event(tx, ctx, "inspection.result", None, None, &detail).map_err(err)?;
+            Ok(())
+        })
+    }
+
+    fn inspection_results(&self, draw_id: i64) -> Result<Vec<InspectionResult>> {
+        self.read(|c| {
+            c.prepare_cached(
+                "SELECT draw_id, subject_code, outcome, findings, inspected_on, entered_at, entered_by
+                 FROM inspection_results WHERE draw_id = ?1 ORDER BY subject_code",
+            )?
+            .query_map([draw_id], |r| {
+                Ok(InspectionResult {
+                    draw_id: r.get(0)?,
+                    subject_code: r.get(1)?,
+                    outcome: xinjiao_core::inspection::results::Outcome::parse(&r.get::<_, String>(2)?)
+                        .ok_or(rusqlite::Error::InvalidColumnType(2, "outcome".into(), rusqlite::types::Type::Text))?,
+                    findings: r.get(3)?,
+                    inspected_on: date(r.get(4)?)?,
+                    entered_at: ts(r.get(5)?)?,
+                    entered_by: r.get(6)?,
+                })
+            })?
+            .collect()
         })
     }
 }

@@ -24,6 +24,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (16, "result_objections", include_str!("../migrations/0016_result_objections.sql")),
     (17, "credit_events_read", include_str!("../migrations/0017_credit_events_read.sql")),
     (18, "inspection", include_str!("../migrations/0018_inspection.sql")),
+    (19, "inspection_results", include_str!("../migrations/0019_inspection_results.sql")),
 ];
 
 /// Applies every pending migration.

@@ -135,6 +135,18 @@ pub struct DrawSummary {
     pub run_at: Option<Timestamp>,
 }
 
+/// The result of an inspection of a drawn subject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InspectionResult {
+    pub draw_id: i64,
+    pub subject_code: String,
+    pub outcome: xinjiao_core::inspection::results::Outcome,
+    pub findings: String,
+    pub inspected_on: Date,
+    pub entered_at: Timestamp,
+    pub entered_by: String,
+}
+
 /// Inspection matters, the roster and draws.
 pub trait InspectionStore: Send + Sync {
     /// Creates or updates (by code) a matter; appends `inspection_matter.saved`.
@@ -182,6 +194,15 @@ pub trait InspectionStore: Send + Sync {
         seed: &str,
         drawn: &[Assignment],
     ) -> Result<()>;
+
+    /// Enters the result of the inspection of `subject_code`, drawn in
+    /// draw `draw_id` (public from then on); appends `inspection.result`.
+    /// [`StoreError::Conflict`] if the subject was not drawn there or its
+    /// result is already entered.
+    fn record_inspection_result(&self, ctx: &WriteContext, r: &InspectionResult) -> Result<()>;
+
+    /// The results entered for a draw, by subject code.
+    fn inspection_results(&self, draw_id: i64) -> Result<Vec<InspectionResult>>;
 }
 
 /// The population of a matter's draw on `as_of`: the subjects of the kind
@@ -323,6 +344,44 @@ pub fn run_draw(store: &dyn Store, ctx: &WriteContext, id: i64, public_value: &s
         Err(e) => Err(e),
         Ok(()) => store.draw(id),
     }
+}
+
+/// Enters an inspection's result: the draw must have run and drawn the
+/// subject; only the matter's department or a coordinator enters it
+/// (`Conflict` otherwise, with the reason in Chinese); the day inspected
+/// lies between the draw and `ctx`'s day; findings are described unless
+/// none were found.
+pub fn enter_result(
+    store: &dyn Store,
+    ctx: &WriteContext,
+    draw_id: i64,
+    subject_code: &str,
+    outcome: xinjiao_core::inspection::results::Outcome,
+    findings: &str,
+    inspected_on: Date,
+) -> Result<()> {
+    let d = store.draw(draw_id)?;
+    let Some(run_at) = d.run_at else {
+        return Err(StoreError::Conflict(format!("第 {draw_id} 号抽查尚未抽取")));
+    };
+    if !ctx.oversees && ctx.department_id != Some(d.matter.department_id) {
+        return Err(StoreError::Conflict(format!("检查结果由{}录入", d.matter.department_name)));
+    }
+    let run_on = crate::china_date(run_at);
+    xinjiao_core::inspection::results::check_result(outcome, findings, inspected_on, run_on, ctx.china_date())
+        .map_err(StoreError::Conflict)?;
+    store.record_inspection_result(
+        ctx,
+        &InspectionResult {
+            draw_id,
+            subject_code: subject_code.to_string(),
+            outcome,
+            findings: findings.trim().to_string(),
+            inspected_on,
+            entered_at: ctx.at,
+            entered_by: ctx.actor.clone(),
+        },
+    )
 }
 
 /// Shares as text by grade (the published form).

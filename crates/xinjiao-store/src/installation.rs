@@ -409,6 +409,19 @@ pub const DUMP_TABLES: &[DumpTable] = {
             ],
             2,
         ),
+        (
+            "inspection_results",
+            &[
+                ("draw_id", Int),
+                ("subject_code", Text),
+                ("outcome", Text),
+                ("findings", Text),
+                ("inspected_on", Date),
+                ("entered_at", Timestamp),
+                ("entered_by", Text),
+            ],
+            2,
+        ),
     ]
 };
 

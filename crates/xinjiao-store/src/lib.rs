@@ -24,7 +24,9 @@ pub use calendar::*;
 pub use evaluation::{
     EvaluationStore, EventOutcome, NewCreditEvent, NewRun, PenaltyInput, ResultObjection, Run, StoredResult,
 };
-pub use inspection::{Draw, DrawSummary, FrozenRoster, InspectionStore, Inspector, Matter, NewDraw, NewMatter};
+pub use inspection::{
+    Draw, DrawSummary, FrozenRoster, InspectionResult, InspectionStore, Inspector, Matter, NewDraw, NewMatter,
+};
 pub use installation::*;
 pub use lifecycle::*;
 pub use organisation::*;

@@ -2317,7 +2317,9 @@ async fn evaluations_from_the_console_reach_the_portal(app: App) {
 /// drawn subjects; the API's JSON recomputes; a second run is refused.
 async fn draws_from_the_console_are_public_and_checkable(app: App) {
     use xinjiao_store::suite::{license, uscc_for};
-    let dept = app.db(|s| s.departments()).unwrap()[0].clone();
+    // The matter belongs to the clerk's department (who enters results).
+    let clerk_dept = app.db(|s| s.user_by_name("clerk")).unwrap().unwrap().department_id.unwrap();
+    let dept = app.db(|s| s.departments()).unwrap().into_iter().find(|d| d.id == clerk_dept).unwrap();
     let clerk_ctx = ctx().in_department(Some(dept.id));
     let licences: Vec<_> =
         (40..52).map(|i| license("河源市抽查运输有限公司", &uscc_for(i), &format!("许抽{i}"), "2026-01-05")).collect();
@@ -2379,6 +2381,37 @@ async fn draws_from_the_console_are_public_and_checkable(app: App) {
     let (s, _, page) = send(&app, form_post(&run, &coord, "public_value=9")).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("不能重新抽取"), "{page}");
+    // The department's clerk enters a result (masked where public); another department's staff may not.
+    let code = v["drawn"][0]["subject"].as_str().unwrap().to_string();
+    let console = format!("/console/inspections/draws/{id}");
+    let body = format!(
+        "subject={code}&outcome=rectification&inspected_on=2026-11-18&findings=%E5%B8%B8%E9%A9%BB%E8%81%94%E7%B3%BB%E4%BA%BA13812345678"
+    );
+    let (s, _, page) = send(&app, form_post(&console, &clerk, &body.replace("&findings=", "&x="))).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "findings are required when something was found");
+    assert!(page.contains("须写明发现的问题"), "{page}");
+    let county = app.db(|s| s.departments()).unwrap().into_iter().find(|d| d.code == "DY-JTJ").unwrap().id;
+    let hash = auth::hash_password(PASSWORD).unwrap();
+    app.db(|s| s.create_user(&ctx(), "county", "赵县局", Role::Clerk, &hash, Some(county))).unwrap();
+    let other = login_as(&app, "county").await;
+    assert_eq!(send(&app, form_post(&console, &other, &body)).await.0, StatusCode::FORBIDDEN, "another department");
+    assert_eq!(send(&app, form_post(&run, &other, "public_value=1")).await.0, StatusCode::FORBIDDEN);
+    let (s, _, _) = send(&app, form_post(&console, &clerk, &body)).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, done) = get(&app, &url).await;
+    assert!(
+        done.contains("发现问题，责令整改") && !done.contains("13812345678") && done.contains("138****5678"),
+        "{done}"
+    );
+    let (_, api) = get(&app, &format!("/api/v1/draws/{id}")).await;
+    let v: serde_json::Value = serde_json::from_str(&api).unwrap();
+    assert_eq!(
+        (v["results"][0]["outcome"].as_str(), v["results"][0]["late"].as_bool()),
+        (Some("rectification"), Some(false))
+    );
+    assert!(!api.contains("13812345678"));
+    let (s, _, _) = send(&app, form_post(&console, &clerk, &body)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "a result is entered once");
     let (_, list) = get(&app, "/api/v1/draws").await;
     assert!(list.contains("HY-SJ-09"));
     let (_, index) = get(&app, "/inspections").await;

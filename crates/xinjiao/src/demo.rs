@@ -809,7 +809,18 @@ fn inspections(
     let runner =
         WriteContext::new("coordinator", at(month_ago.checked_add(jiff::Span::new().days(2))?), "演示数据：抽取")
             .overseeing(true);
-    run_draw(store, &runner, first, "03 08 14 19 26 31 + 12")?;
+    let drawn = run_draw(store, &runner, first, "03 08 14 19 26 31 + 12")?.drawn;
+    // The department has inspected two of them: one clean, one with findings.
+    let clerk =
+        WriteContext::new("kjxx-clerk", at(month_ago.checked_add(jiff::Span::new().days(12))?), "演示数据：检查结果")
+            .in_department(Some(kj));
+    for (a, (outcome, findings)) in drawn.iter().zip([
+        (xinjiao_core::inspection::results::Outcome::Clean, ""),
+        (xinjiao_core::inspection::results::Outcome::Rectification, "车辆技术档案不全，责令15日内整改"),
+    ]) {
+        let on = month_ago.checked_add(jiff::Span::new().days(9))?;
+        xinjiao_store::inspection::enter_result(store, &clerk, first, &a.member.code, outcome, findings, on)?;
+    }
     let coord_now = WriteContext::new("coordinator", at(today), "演示数据：双随机抽查").overseeing(true);
     let mut second = plan("HY-SJ-02", 2, "下周二公布的中国体育彩票超级大乐透开奖号码");
     second.as_of = today;

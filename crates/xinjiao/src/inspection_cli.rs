@@ -235,7 +235,7 @@ pub fn draw(store: &dyn Store, now: Timestamp, command: DrawCommand) -> anyhow::
             };
             let d = store.draw(id)?;
             if json {
-                println!("{}", xinjiao_web::inspection::published::draw_json(&d));
+                println!("{}", published(store, id)?);
             } else {
                 println!(
                     "已制定第 {id} 号抽查计划：名录 {} 个主体，名录哈希 {}，承诺值 {}；公开值：{}",
@@ -253,7 +253,7 @@ pub fn draw(store: &dyn Store, now: Timestamp, command: DrawCommand) -> anyhow::
                 Err(e) => return conflict(e),
             };
             if json {
-                println!("{}", xinjiao_web::inspection::published::draw_json(&d));
+                println!("{}", published(store, id)?);
             } else {
                 for a in &d.drawn {
                     println!(
@@ -267,10 +267,18 @@ pub fn draw(store: &dyn Store, now: Timestamp, command: DrawCommand) -> anyhow::
                 eprintln!("第 {id} 号抽查已完成：抽中 {} 个主体；种子 {}", d.drawn.len(), d.seed.unwrap_or_default());
             }
         }
-        DrawCommand::Show { id } => println!("{}", xinjiao_web::inspection::published::draw_json(&store.draw(id)?)),
+        DrawCommand::Show { id } => println!("{}", published(store, id)?),
         DrawCommand::Verify { .. } => unreachable!("verified without a database"),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Draw `id` as `GET /api/v1/draws/{id}` publishes it.
+pub fn published(store: &dyn Store, id: i64) -> anyhow::Result<serde_json::Value> {
+    let mut calendar = xinjiao_core::calendar::Calendar::embedded();
+    crate::add_stored_years(&mut calendar, store)?;
+    let rules = xinjiao_core::inspection::rules::InspectionRules::embedded();
+    Ok(xinjiao_web::inspection::published::published(store, &rules, &calendar, id)?)
 }
 
 /// `xinjiao draw verify FILE`: recomputes a published draw from its JSON.

@@ -620,7 +620,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let text = match draw.parse::<i64>() {
                 Ok(id) => {
                     let store = open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB), cli.create)?;
-                    xinjiao_web::inspection::published::draw_json(&store.draw(id)?).to_string()
+                    inspection_cli::published(&*store, id)?.to_string()
                 }
                 Err(_) => std::fs::read_to_string(&draw).with_context(|| format!("无法读取 {draw}"))?,
             };

@@ -237,7 +237,10 @@ const TABLE_OWNERS: &[(&str, &[&str])] = &[
     ("audit", &["events"]),
     ("calendar", &["calendar_years"]),
     ("evaluation", &["credit_events", "evaluation_runs", "evaluations", "result_objections"]),
-    ("inspection", &["inspection_matters", "inspectors", "inspector_conflicts", "draws", "draw_results"]),
+    (
+        "inspection",
+        &["inspection_matters", "inspectors", "inspector_conflicts", "draws", "draw_results", "inspection_results"],
+    ),
     ("installation", &["meta", "schema_migrations"]),
 ];
 

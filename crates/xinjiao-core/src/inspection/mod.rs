@@ -3,6 +3,7 @@
 //! their limits, deadlines, from `rules/inspection.toml`).
 
 pub mod draw;
+pub mod results;
 pub mod roster;
 pub mod rules;
 

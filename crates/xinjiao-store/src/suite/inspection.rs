@@ -134,6 +134,25 @@ pub fn draws_are_planned_once_and_run_once(store: &dyn Store) {
     assert_eq!(store.draw(id).unwrap().drawn, done.drawn, "unchanged");
     let list = store.draws().unwrap();
     assert_eq!((list[0].id, list[0].population, list[0].drawn), (id, 12, done.drawn.len()));
+    // Results: the matter's department enters them, once each, for drawn subjects only.
+    use xinjiao_core::inspection::results::Outcome;
+    let later = |d| WriteContext::new("wz1", at("2026-11-10T02:00:00Z"), "检查结果").in_department(Some(d));
+    let code = done.drawn[0].member.code.clone();
+    let on: xinjiao_core::Date = "2026-11-09".parse().unwrap();
+    let enter = |c: &WriteContext, code: &str, o| {
+        crate::inspection::enter_result(store, c, id, code, o, "未按规定携带道路运输证", on)
+    };
+    assert!(
+        matches!(enter(&later(dy), &code, Outcome::Rectification), Err(crate::StoreError::Conflict(m)) if m.contains("录入"))
+    );
+    assert!(matches!(enter(&later(wzcl), &uscc_for(99), Outcome::Clean), Err(crate::StoreError::Conflict(_))));
+    enter(&later(wzcl), &code, Outcome::Rectification).unwrap();
+    assert!(
+        matches!(enter(&later(wzcl), &code, Outcome::Clean), Err(crate::StoreError::Conflict(m)) if m.contains("已经录入"))
+    );
+    let results = store.inspection_results(id).unwrap();
+    assert_eq!((results.len(), results[0].outcome, results[0].inspected_on), (1, Outcome::Rectification, on));
+    assert!(store.events(5).unwrap().iter().any(|e| e.action == "inspection.result"));
     // Inspectors of this draw are excluded from the same subjects in the next year's plans.
     let id2 = plan_draw(store, &coord, &rules, &schemes, &PlanRequest { secret: "cd".repeat(32), ..req }).unwrap();
     let next = store.draw(id2).unwrap();

@@ -28,8 +28,12 @@ async fn list(State(st): State<AppState>) -> Result<Json<serde_json::Value>, Api
 }
 
 async fn one(State(st): State<AppState>, Path(id): Path<i64>) -> Result<Json<serde_json::Value>, ApiError> {
-    match st.db(move |s| s.draw(id)).await {
-        Ok(d) => Ok(Json(super::published::draw_json(&d))),
+    let (rules, calendar) = {
+        let r = st.rules.read().expect("rules");
+        (r.inspection.clone(), r.calendar.clone())
+    };
+    match st.db(move |s| super::published::published(s, &rules, &calendar, id)).await {
+        Ok(v) => Ok(Json(v)),
         Err(xinjiao_store::StoreError::NotFound) => {
             Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "抽查不存在"))
         }

@@ -6,17 +6,12 @@ pub mod api;
 pub mod import_job;
 pub mod pages;
 pub mod published;
+pub mod secret;
 
 pub use api::api_routes;
+pub use secret::new_secret;
 
 /// The pages of graded supervision.
 pub fn routes() -> axum::Router<crate::kernel::state::AppState> {
     pages::routes()
-}
-
-/// A draw's secret: 32 bytes from the operating system, lowercase hex.
-pub fn new_secret() -> String {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).expect("operating system randomness");
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -21,6 +21,7 @@ pub fn routes() -> Router<AppState> {
         .route("/inspections/draws/{id}", get(public_draw))
         .route("/console/inspections", get(console_index).post(create_plan))
         .route("/console/inspections/draws/{id}/run", post(run).merge(crate::kernel::context::form_page_of(1)))
+        .route("/console/inspections/draws/{id}", get(console_draw).post(enter_result))
 }
 
 /// A matter as listed.
@@ -99,12 +100,54 @@ async fn public_index(State(st): State<AppState>, MaybeUser(user): MaybeUser) ->
     Ok(Html(page.render()?))
 }
 
-/// A drawn subject as the page shows it.
+/// A drawn subject as the page shows it, with its inspection's result once entered.
 struct DrawnRow {
     code: String,
     grade: String,
     inspectors: String,
     short: bool,
+    result: Option<ResultCell>,
+}
+
+/// An inspection's result as pages show it (findings masked).
+struct ResultCell {
+    outcome: String,
+    inspected_on: String,
+    published_on: String,
+    publish_by: String,
+    findings: String,
+    late: bool,
+}
+
+/// The drawn subjects of `d` with the results entered for them.
+fn drawn_rows(st: &AppState, d: &xinjiao_store::Draw, results: &[xinjiao_store::InspectionResult]) -> Vec<DrawnRow> {
+    let (calendar, days) = {
+        let r = st.rules.read().expect("rules");
+        (r.calendar.clone(), r.inspection.publish_days)
+    };
+    let grade =
+        |g: &str| if g == xinjiao_core::inspection::draw::NO_GRADE { "无等级".to_string() } else { g.to_string() };
+    d.drawn
+        .iter()
+        .map(|a| DrawnRow {
+            code: a.member.code.clone(),
+            grade: grade(a.member.stratum()),
+            inspectors: a.inspectors.join("、"),
+            short: a.short,
+            result: results.iter().find(|r| r.subject_code == a.member.code).map(|r| {
+                let by = xinjiao_core::inspection::results::publish_by(&calendar, r.inspected_on, days);
+                let on = xinjiao_store::china_date(r.entered_at);
+                ResultCell {
+                    outcome: r.outcome.label().into(),
+                    inspected_on: r.inspected_on.to_string(),
+                    published_on: on.to_string(),
+                    publish_by: by.to_string(),
+                    findings: crate::kernel::views::mask_text(&r.findings),
+                    late: on > by,
+                }
+            }),
+        })
+        .collect()
 }
 
 #[derive(Template)]
@@ -137,8 +180,8 @@ async fn public_draw(
     MaybeUser(user): MaybeUser,
     Path(id): Path<i64>,
 ) -> Result<Html<String>, PageError> {
-    let d = match st.db(move |s| s.draw(id)).await {
-        Ok(d) => d,
+    let (d, results) = match st.db(move |s| Ok((s.draw(id)?, s.inspection_results(id)?))).await {
+        Ok(x) => x,
         Err(xinjiao_store::StoreError::NotFound) => return Err(PageError::NotFound),
         Err(e) => return Err(e.into()),
     };
@@ -180,18 +223,105 @@ async fn public_draw(
         public_value: d.public_value.clone().unwrap_or_default(),
         secret: d.revealed_secret().unwrap_or_default().to_string(),
         seed: d.seed.clone().filter(|_| d.run_at.is_some()).unwrap_or_default(),
-        drawn: d
-            .drawn
-            .iter()
-            .map(|a| DrawnRow {
-                code: a.member.code.clone(),
-                grade: grade(a.member.stratum()),
-                inspectors: a.inspectors.join("、"),
-                short: a.short,
-            })
-            .collect(),
+        drawn: drawn_rows(&st, &d, &results),
     };
     Ok(Html(page.render()?))
+}
+
+#[derive(Template)]
+#[template(path = "inspection_results_console.html")]
+struct ConsoleDraw {
+    banner: crate::kernel::state::Banner,
+    chrome: crate::kernel::chrome::Chrome,
+    id: i64,
+    matter: String,
+    department: String,
+    may_enter: bool,
+    run: bool,
+    errors: Vec<String>,
+    drawn: Vec<DrawnRow>,
+    outcomes: Vec<(&'static str, &'static str)>,
+    today: String,
+    days: u32,
+}
+
+async fn render_console_draw(
+    st: &AppState,
+    user: &xinjiao_store::User,
+    id: i64,
+    errors: Vec<String>,
+) -> Result<Html<String>, PageError> {
+    let (d, results) = match st.db(move |s| Ok((s.draw(id)?, s.inspection_results(id)?))).await {
+        Ok(x) => x,
+        Err(xinjiao_store::StoreError::NotFound) => return Err(PageError::NotFound),
+        Err(e) => return Err(e.into()),
+    };
+    let page = ConsoleDraw {
+        banner: st.banner(),
+        chrome: st.chrome(user, "/console/inspections").await?,
+        id,
+        matter: d.matter.name.clone(),
+        department: d.matter.department_name.clone(),
+        may_enter: user.role.oversees() || user.department_id == Some(d.matter.department_id),
+        run: d.run_at.is_some(),
+        errors,
+        drawn: drawn_rows(st, &d, &results),
+        outcomes: xinjiao_core::inspection::results::Outcome::ALL.iter().map(|o| (o.as_str(), o.label())).collect(),
+        today: st.today().to_string(),
+        days: st.rules.read().expect("rules").inspection.publish_days,
+    };
+    Ok(Html(page.render()?))
+}
+
+async fn console_draw(
+    State(st): State<AppState>,
+    StaffUser(user): StaffUser,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, PageError> {
+    render_console_draw(&st, &user, id, vec![]).await
+}
+
+#[derive(Deserialize)]
+struct ResultForm {
+    subject: String,
+    outcome: String,
+    inspected_on: String,
+    #[serde(default)]
+    findings: String,
+}
+
+/// Enters an inspection's result (the matter's department or a coordinator;
+/// anyone else is refused with 403).
+async fn enter_result(
+    State(st): State<AppState>,
+    StaffUser(user): StaffUser,
+    Path(id): Path<i64>,
+    Form(f): Form<ResultForm>,
+) -> Result<Response, PageError> {
+    let department = st.db(move |s| Ok(s.draw(id)?.matter.department_id)).await?;
+    if !user.role.oversees() && user.department_id != Some(department) {
+        return Err(PageError::Forbidden);
+    }
+    let outcome = xinjiao_core::inspection::results::Outcome::parse(&f.outcome);
+    let on = f.inspected_on.trim().parse::<xinjiao_core::Date>().ok();
+    let (Some(outcome), Some(on)) = (outcome, on) else {
+        let page =
+            render_console_draw(&st, &user, id, vec!["请选择检查结果并填写检查日期（YYYY-MM-DD）".into()]).await?;
+        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    };
+    let wctx = ctx(&st, &user, format!("录入第 {id} 号抽查的检查结果"));
+    let subject = f.subject.clone();
+    match st
+        .db(move |s| xinjiao_store::inspection::enter_result(s, &wctx, id, &subject, outcome, &f.findings, on))
+        .await
+    {
+        Ok(()) => Ok(Redirect::to(&format!("/console/inspections/draws/{id}")).into_response()),
+        Err(xinjiao_store::StoreError::Conflict(m)) => {
+            let page = render_console_draw(&st, &user, id, vec![m]).await?;
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Template)]
@@ -223,7 +353,7 @@ async fn render_console(
         draws: draw_rows(draws),
         today: st.today().to_string(),
         roster,
-        recent_days: xinjiao_core::inspection::rules::InspectionRules::embedded().recent_days,
+        recent_days: st.rules.read().expect("rules").inspection.recent_days,
     };
     Ok(Html(page.render()?))
 }
@@ -277,10 +407,10 @@ async fn create_plan(
         overrides,
         inspectors,
         public_value_source: f.public_value_source,
-        secret: super::new_secret(),
+        secret: super::secret::new_secret(),
     };
     let schemes = st.rules.read().expect("rules").schemes.clone();
-    let rules = xinjiao_core::inspection::rules::InspectionRules::embedded();
+    let rules = st.rules.read().expect("rules").inspection.clone();
     let wctx = ctx(&st, &user, "制定抽查计划".to_string());
     match st.db(move |s| xinjiao_store::inspection::plan_draw(s, &wctx, &rules, &schemes, &req)).await {
         Ok(id) => Ok(Redirect::to(&format!("/inspections/draws/{id}")).into_response()),

@@ -17,6 +17,8 @@ pub struct Rules {
     pub disclosure: xinjiao_core::lifecycle::disclosure::DisclosureRules,
     /// Credit evaluation schemes (`rules/evaluation/`).
     pub schemes: Vec<xinjiao_core::evaluation::scheme::Scheme>,
+    /// Shares by grade and deadlines of inspections (`rules/inspection.toml`).
+    pub inspection: xinjiao_core::inspection::rules::InspectionRules,
 }
 
 impl Rules {
@@ -34,6 +36,7 @@ impl Rules {
             objections: xinjiao_core::lifecycle::objections::ObjectionRules::embedded(),
             repairs: xinjiao_core::lifecycle::repairs::RepairRules::embedded(),
             schemes: xinjiao_core::evaluation::scheme::Scheme::embedded(),
+            inspection: xinjiao_core::inspection::rules::InspectionRules::embedded(),
         }
     }
 }

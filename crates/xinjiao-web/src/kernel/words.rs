@@ -57,6 +57,7 @@ pub const EVENT_LABELS: &[(&str, &str)] = &[
     ("draw.planned", "制定抽查计划（公布名录与承诺值）"),
     ("draw.run", "随机抽取检查对象和检查人员"),
     ("draw.rerun_refused", "拒绝重新抽取"),
+    ("inspection.result", "录入并公开检查结果"),
 ];
 
 /// The Chinese name of an event type (an unknown type: 其他操作).
