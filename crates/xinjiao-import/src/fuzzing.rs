@@ -189,6 +189,16 @@ pub fn roster(data: &[u8]) {
     }
 }
 
+/// Published draws (JSON, `xinjiao draw verify FILE`): any bytes are
+/// checked without a panic; a draw that verifies draws no more subjects
+/// than its population holds.
+pub fn draw_json(data: &[u8]) {
+    if let Ok(n) = crate::draws::verify_draw(data) {
+        let v: serde_json::Value = serde_json::from_slice(data).expect("verified JSON parses");
+        assert!(n <= v["population"].as_array().map_or(0, Vec::len));
+    }
+}
+
 /// The body of a fuzz target.
 pub type Target = fn(&[u8]);
 
@@ -201,5 +211,6 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("codes", codes),
     ("credit_events", credit_events),
     ("roster", roster),
+    ("draw_json", draw_json),
     ("count_file", count_file),
 ];

@@ -8,6 +8,7 @@
 //! never touches the database; callers hand the records to a `Store`.
 
 pub mod crafted;
+pub mod draws;
 mod export;
 pub mod fuzzing;
 mod limits;

@@ -266,8 +266,8 @@ pub fn plan_draw(
     if req.secret.len() != 64 || !req.secret.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
         return Err(conflict("秘密值应为 64 位小写十六进制".into()));
     }
-    if req.public_value_source.trim().is_empty() {
-        return Err(conflict("请写明将混入的公开值（如某日某期开奖结果）".into()));
+    if req.public_value_source.trim().is_empty() || req.public_value_source.chars().count() > 200 {
+        return Err(conflict("请写明将混入的公开值（如某日某期开奖结果），至多 200 个字符".into()));
     }
     let grades: Vec<String> = scheme.version_on(req.as_of).bands.iter().map(|b| b.grade.clone()).collect();
     let plan = rules.plan_shares(&grades, &req.overrides).map_err(conflict)?;

@@ -2377,7 +2377,7 @@ async fn draws_from_the_console_are_public_and_checkable(app: App) {
     assert_eq!(s, StatusCode::OK);
     let v: serde_json::Value = serde_json::from_str(&api).unwrap();
     assert_eq!(v["drawn"].as_array().unwrap().len(), 6, "50 % of 12 ungraded subjects");
-    assert_eq!(xinjiao_web::inspection::published::verify_published(&v), Ok(6));
+    assert_eq!(xinjiao_import::draws::verify_draw(api.as_bytes()), Ok(6));
     let (s, _, page) = send(&app, form_post(&run, &coord, "public_value=9")).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("不能重新抽取"), "{page}");

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::Subcommand;
 use jiff::Timestamp;
 use xinjiao_core::Date;
@@ -127,12 +127,11 @@ pub fn matter(store: &dyn Store, now: Timestamp, command: MatterCommand) -> anyh
             if !xinjiao_store::inspection::PRIORITIES.iter().any(|(p, _)| *p == priority) {
                 bail!("--priority 应为 key（重点）或 general（一般）")
             }
-            if code.trim().is_empty()
-                || name.trim().is_empty()
-                || basis.trim().is_empty()
-                || !(1..=12).contains(&times_a_year)
-            {
-                bail!("事项编码、名称、法律依据不能为空，每年次数应为 1 到 12")
+            let len = |s: &str, max: usize| !s.trim().is_empty() && s.chars().count() <= max;
+            if !len(&code, 32) || !len(&name, 200) || !len(&basis, 500) || !(1..=12).contains(&times_a_year) {
+                bail!(
+                    "事项编码（至多 32 字）、名称（至多 200 字）、法律依据（至多 500 字）不能为空，每年次数应为 1 到 12"
+                )
             }
             let m = xinjiao_store::NewMatter {
                 code: code.trim().into(),
@@ -281,11 +280,10 @@ pub fn published(store: &dyn Store, id: i64) -> anyhow::Result<serde_json::Value
     Ok(xinjiao_web::inspection::published::published(store, &rules, &calendar, id)?)
 }
 
-/// `xinjiao draw verify FILE`: recomputes a published draw from its JSON.
-pub fn verify_json(text: &str) -> anyhow::Result<ExitCode> {
-    let v: serde_json::Value = serde_json::from_str(text).context("不是有效的 JSON")?;
-    match xinjiao_web::inspection::published::verify_published(&v) {
-        Ok(n) if v.get("secret").is_some_and(|s| !s.is_null()) => {
+/// `xinjiao draw verify`: recomputes a published draw from its JSON.
+pub fn verify_json(bytes: &[u8]) -> anyhow::Result<ExitCode> {
+    match xinjiao_import::draws::verify_draw(bytes) {
+        Ok(n) if xinjiao_import::draws::is_run(bytes) => {
             println!("核验通过：名录哈希、承诺值、种子和抽中的 {n} 个主体及其检查人员均与公布的一致");
             Ok(ExitCode::SUCCESS)
         }

@@ -617,14 +617,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Scheme { command } => return scheme_command(command, xinjiao_web::china_date(clock())),
         Command::Draw { command: inspection_cli::DrawCommand::Verify { draw } } => {
-            let text = match draw.parse::<i64>() {
+            let bytes = match draw.parse::<i64>() {
                 Ok(id) => {
                     let store = open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB), cli.create)?;
-                    inspection_cli::published(&*store, id)?.to_string()
+                    inspection_cli::published(&*store, id)?.to_string().into_bytes()
                 }
-                Err(_) => std::fs::read_to_string(&draw).with_context(|| format!("无法读取 {draw}"))?,
+                Err(_) => {
+                    // An untrusted file: its size is checked before it is read.
+                    let len = std::fs::metadata(&draw).with_context(|| format!("无法读取 {draw}"))?.len();
+                    if len > xinjiao_import::draws::MAX_DRAW_BYTES {
+                        bail!(
+                            "{draw} 超过 {} MB，不是本平台公布的抽查数据",
+                            xinjiao_import::draws::MAX_DRAW_BYTES >> 20
+                        );
+                    }
+                    std::fs::read(&draw).with_context(|| format!("无法读取 {draw}"))?
+                }
             };
-            return inspection_cli::verify_json(&text);
+            return inspection_cli::verify_json(&bytes);
         }
         Command::Draw { command } => {
             let store = open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB), cli.create)?;

@@ -1,13 +1,8 @@
 //! A draw as published (`GET /api/v1/draws/{id}`, `xinjiao draw … --json`)
-//! and its check by anyone: [`verify_published`] recomputes the population
-//! hash, the commitment, the seed, every drawn subject and every inspector
-//! from the published JSON alone (`xinjiao draw verify`).
-
-use std::collections::BTreeMap;
+//! (its check by anyone is `xinjiao_import::draws::verify_draw`).
 
 use serde_json::{Value, json};
-use xinjiao_core::inspection::draw::{self, Member};
-use xinjiao_store::{Draw, FrozenRoster};
+use xinjiao_store::Draw;
 
 /// An inspection result as published: personal numbers in the findings
 /// masked; `publish_by` is the deadline from the inspection day
@@ -65,82 +60,4 @@ pub fn published(
         })
         .collect();
     Ok(draw_json(&d, results))
-}
-
-/// Recomputes a published draw from its JSON alone. `Ok` with the number
-/// of drawn subjects when everything matches (a draw not yet run: its
-/// population hash only); otherwise every difference, in Chinese.
-pub fn verify_published(v: &Value) -> Result<usize, Vec<String>> {
-    let mut problems = Vec::new();
-    let text = |k: &str| v.get(k).and_then(Value::as_str).map(String::from);
-    let population: Option<Vec<Member>> = v.get("population").and_then(Value::as_array).map(|ps| {
-        ps.iter()
-            .map(|p| Member {
-                code: p.get("subject").and_then(Value::as_str).unwrap_or_default().to_string(),
-                grade: p.get("grade").and_then(Value::as_str).map(String::from),
-            })
-            .collect()
-    });
-    let Some(population) = population else { return Err(vec!["缺少 population（名录）".into()]) };
-    if text("population_hash").as_deref() != Some(draw::population_hash(&population).as_str()) {
-        problems.push(format!(
-            "名录哈希不符：公布 {:?}，重算 {}",
-            text("population_hash"),
-            draw::population_hash(&population)
-        ));
-    }
-    let (Some(secret), Some(public_value)) = (text("secret"), text("public_value")) else {
-        return if problems.is_empty() { Ok(0) } else { Err(problems) };
-    };
-    if text("commitment").as_deref() != Some(draw::commitment(&secret).as_str()) {
-        problems.push("秘密值与事先公布的承诺值不符".into());
-    }
-    let seed = draw::seed(&secret, &public_value);
-    if text("seed").as_deref() != Some(seed.as_str()) {
-        problems.push(format!("种子不符：公布 {:?}，重算 {seed}", text("seed")));
-    }
-    let shares: Option<BTreeMap<String, String>> = v.get("shares").and_then(|s| serde_json::from_value(s.clone()).ok());
-    let Some(shares) = shares.as_ref().and_then(xinjiao_store::inspection::shares_from_text) else {
-        problems.push("抽查比例无法读取".into());
-        return Err(problems);
-    };
-    let roster: FrozenRoster = v.get("roster").and_then(|r| serde_json::from_value(r.clone()).ok()).unwrap_or_default();
-    let m = v.get("inspectors_per_subject").and_then(Value::as_u64).unwrap_or(0) as usize;
-    let again = match draw::run(&seed, &population, &shares, &|c| roster.eligible_for(c), m) {
-        Ok(a) => a,
-        Err(e) => {
-            problems.push(e.to_string());
-            return Err(problems);
-        }
-    };
-    let published: Vec<(String, Vec<String>)> = v
-        .get("drawn")
-        .and_then(Value::as_array)
-        .map(|ds| {
-            ds.iter()
-                .map(|d| {
-                    let code = d.get("subject").and_then(Value::as_str).unwrap_or_default().to_string();
-                    let inspectors =
-                        d.get("inspectors").and_then(|i| serde_json::from_value(i.clone()).ok()).unwrap_or_default();
-                    (code, inspectors)
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let recomputed: Vec<(String, Vec<String>)> =
-        again.iter().map(|a| (a.member.code.clone(), a.inspectors.clone())).collect();
-    if published != recomputed {
-        let pub_set: std::collections::BTreeSet<_> = published.iter().collect();
-        let re_set: std::collections::BTreeSet<_> = recomputed.iter().collect();
-        for x in re_set.difference(&pub_set) {
-            problems.push(format!("应抽中 {}（检查人员 {}），公布结果中没有", x.0, x.1.join("、")));
-        }
-        for x in pub_set.difference(&re_set) {
-            problems.push(format!("公布结果中的 {}（检查人员 {}）不应抽中", x.0, x.1.join("、")));
-        }
-        if problems.is_empty() {
-            problems.push("公布结果的顺序与规定的顺序不同".into());
-        }
-    }
-    if problems.is_empty() { Ok(again.len()) } else { Err(problems) }
 }
