@@ -378,18 +378,31 @@ impl InspectionStore for PgStore {
                     (extract(epoch from entered_at) * 1000000)::bigint, entered_by
              FROM inspection_results WHERE draw_id = $1 ORDER BY subject_code",
             &[&draw_id],
-            |r| {
-                Ok(InspectionResult {
-                    draw_id: r.get(0),
-                    subject_code: r.get(1),
-                    outcome: xinjiao_core::inspection::results::Outcome::parse(r.get(2))
-                        .ok_or_else(|| bad("inspection_results.outcome is not a known outcome"))?,
-                    findings: r.get(3),
-                    inspected_on: parse_date(r.get(4))?,
-                    entered_at: ts_micros(r.get(5))?,
-                    entered_by: r.get(6),
-                })
-            },
+            result_of,
         )
     }
+
+    fn inspection_results_in(&self, subjects: std::ops::Range<i64>) -> Result<Vec<(i64, InspectionResult)>> {
+        self.rows(
+            "SELECT i.draw_id, i.subject_code, i.outcome, i.findings, i.inspected_on::text,
+                    (extract(epoch from i.entered_at) * 1000000)::bigint, i.entered_by, s.id
+             FROM inspection_results i JOIN subjects s ON s.public_key = i.subject_code
+             WHERE s.id >= $1 AND s.id < $2 ORDER BY s.id, i.inspected_on",
+            &[&subjects.start, &subjects.end],
+            |r| Ok((r.get(7), result_of(r)?)),
+        )
+    }
+}
+
+fn result_of(r: &Row) -> Result<InspectionResult> {
+    Ok(InspectionResult {
+        draw_id: r.get(0),
+        subject_code: r.get(1),
+        outcome: xinjiao_core::inspection::results::Outcome::parse(r.get(2))
+            .ok_or_else(|| bad("inspection_results.outcome is not a known outcome"))?,
+        findings: r.get(3),
+        inspected_on: parse_date(r.get(4))?,
+        entered_at: ts_micros(r.get(5))?,
+        entered_by: r.get(6),
+    })
 }

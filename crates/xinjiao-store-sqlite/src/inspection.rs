@@ -362,19 +362,33 @@ impl InspectionStore for SqliteStore {
                 "SELECT draw_id, subject_code, outcome, findings, inspected_on, entered_at, entered_by
                  FROM inspection_results WHERE draw_id = ?1 ORDER BY subject_code",
             )?
-            .query_map([draw_id], |r| {
-                Ok(InspectionResult {
-                    draw_id: r.get(0)?,
-                    subject_code: r.get(1)?,
-                    outcome: xinjiao_core::inspection::results::Outcome::parse(&r.get::<_, String>(2)?)
-                        .ok_or(rusqlite::Error::InvalidColumnType(2, "outcome".into(), rusqlite::types::Type::Text))?,
-                    findings: r.get(3)?,
-                    inspected_on: date(r.get(4)?)?,
-                    entered_at: ts(r.get(5)?)?,
-                    entered_by: r.get(6)?,
-                })
-            })?
+            .query_map([draw_id], result_of)?
             .collect()
         })
     }
+
+    fn inspection_results_in(&self, subjects: std::ops::Range<i64>) -> Result<Vec<(i64, InspectionResult)>> {
+        self.read(|c| {
+            c.prepare_cached(
+                "SELECT i.draw_id, i.subject_code, i.outcome, i.findings, i.inspected_on, i.entered_at, i.entered_by, s.id
+                 FROM inspection_results i JOIN subjects s ON s.public_key = i.subject_code
+                 WHERE s.id >= ?1 AND s.id < ?2 ORDER BY s.id, i.inspected_on",
+            )?
+            .query_map(params![subjects.start, subjects.end], |r| Ok((r.get(7)?, result_of(r)?)))?
+            .collect()
+        })
+    }
+}
+
+fn result_of(r: &Row) -> rusqlite::Result<InspectionResult> {
+    Ok(InspectionResult {
+        draw_id: r.get(0)?,
+        subject_code: r.get(1)?,
+        outcome: xinjiao_core::inspection::results::Outcome::parse(&r.get::<_, String>(2)?)
+            .ok_or(rusqlite::Error::InvalidColumnType(2, "outcome".into(), rusqlite::types::Type::Text))?,
+        findings: r.get(3)?,
+        inspected_on: date(r.get(4)?)?,
+        entered_at: ts(r.get(5)?)?,
+        entered_by: r.get(6)?,
+    })
 }

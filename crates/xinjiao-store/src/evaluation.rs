@@ -443,6 +443,23 @@ pub fn evaluation_inputs(
             }
         }
     }
+    // Inspection results count where the version in force on the
+    // inspection day maps their outcome to an item; known from the day entered.
+    for (subject, r) in store.inspection_results_in(subjects.clone())? {
+        let v = scheme.version_on(r.inspected_on);
+        if let Some((_, item)) = v.inspection.iter().find(|(o, _)| o == r.outcome.as_str()) {
+            events.entry(subject).or_default().push(CreditEvent {
+                source: format!("第 {} 号抽查", r.draw_id),
+                item: item.clone(),
+                points: None,
+                date: r.inspected_on,
+                known_from: crate::china_date(r.entered_at),
+                void_from: None,
+                penalty_until: None,
+                record_id: None,
+            });
+        }
+    }
     // The latest run of each earlier cycle holds the grades in force.
     let mut prior: BTreeMap<i64, Vec<Prior>> = BTreeMap::new();
     let mut seen = BTreeSet::new();

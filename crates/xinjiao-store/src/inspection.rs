@@ -203,6 +203,10 @@ pub trait InspectionStore: Send + Sync {
 
     /// The results entered for a draw, by subject code.
     fn inspection_results(&self, draw_id: i64) -> Result<Vec<InspectionResult>>;
+
+    /// The results of the subjects whose ids are in `subjects` (for the
+    /// evaluation): (subject id, result).
+    fn inspection_results_in(&self, subjects: std::ops::Range<i64>) -> Result<Vec<(i64, InspectionResult)>>;
 }
 
 /// The population of a matter's draw on `as_of`: the subjects of the kind

@@ -197,6 +197,9 @@ pub struct SchemeVersion {
     pub bands: Vec<Band>,
     pub items: Vec<Item>,
     pub mappings: Vec<Mapping>,
+    /// Inspection outcomes that score, as (outcome code, item of fixed
+    /// points) (`[[version.inspection]]`; none where the scheme says nothing).
+    pub inspection: Vec<(String, String)>,
 }
 
 impl SchemeVersion {
@@ -458,6 +461,26 @@ fn parse_version(v: &toml::Table) -> Result<SchemeVersion, String> {
         }
         mappings.push(Mapping { item, text, classes });
     }
+    let mut inspection = Vec::new();
+    for t in tables(v, "inspection")? {
+        let (outcome, item) = (string(t, "outcome")?, string(t, "item")?);
+        if crate::inspection::results::Outcome::parse(&outcome).is_none_or(|o| o.as_str() != outcome) {
+            return Err(format!(
+                "[[version.inspection]] 的 outcome 应为 clean、rectification 或 case（收到 {outcome}）"
+            ));
+        }
+        match items.iter().find(|i| i.code == item) {
+            None => return Err(format!("[[version.inspection]] 引用了不存在的事项 {item}")),
+            Some(i) if i.points.is_none() => {
+                return Err(format!("[[version.inspection]] 的事项 {item} 须为固定分值（检查结果不带分值）"));
+            }
+            Some(_) => {}
+        }
+        if inspection.iter().any(|(o, _)| *o == outcome) {
+            return Err(format!("[[version.inspection]] 的 outcome {outcome} 重复"));
+        }
+        inspection.push((outcome, item));
+    }
     let grade_of = |key: &str, g: String| -> Result<String, String> {
         if bands.iter().any(|b| b.grade == g) { Ok(g) } else { Err(format!("{key} 的等级 {g} 不在 bands 中")) }
     };
@@ -500,6 +523,7 @@ fn parse_version(v: &toml::Table) -> Result<SchemeVersion, String> {
         bands,
         items,
         mappings,
+        inspection,
     };
     check_bands(&version)?;
     Ok(version)

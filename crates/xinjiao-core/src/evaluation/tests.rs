@@ -554,3 +554,25 @@ mod penalties {
         assert!(Scheme::parse(&text).unwrap_err().contains("须为固定分值"));
     }
 }
+
+#[test]
+fn inspection_mappings_name_an_outcome_and_an_item_of_fixed_points() {
+    let text = crate::evaluation::scheme::EMBEDDED.iter().find(|(c, _)| *c == "road-transport").unwrap().1;
+    let with = |table: &str| text.replacen("[[version.mapping]]", &format!("{table}\n\n[[version.mapping]]"), 1);
+    let ok = Scheme::parse(&with("[[version.inspection]]\noutcome = \"case\"\nitem = \"RT-03\"")).unwrap();
+    assert_eq!(ok.versions[0].inspection, [("case".to_string(), "RT-03".to_string())]);
+    assert!(Scheme::shipped().iter().all(|s| s.versions.iter().all(|v| v.inspection.is_empty())), "none shipped");
+    for (table, needle) in [
+        ("[[version.inspection]]\noutcome = \"ok\"\nitem = \"RT-03\"", "outcome"),
+        ("[[version.inspection]]\noutcome = \"未发现问题\"\nitem = \"RT-03\"", "outcome"),
+        ("[[version.inspection]]\noutcome = \"clean\"\nitem = \"RT-99\"", "不存在"),
+        ("[[version.inspection]]\noutcome = \"clean\"\nitem = \"RT-B01\"", "固定分值"),
+        (
+            "[[version.inspection]]\noutcome = \"case\"\nitem = \"RT-03\"\n\n[[version.inspection]]\noutcome = \"case\"\nitem = \"RT-01\"",
+            "重复",
+        ),
+    ] {
+        let e = Scheme::parse(&with(table)).unwrap_err();
+        assert!(e.contains(needle), "{needle}: {e}");
+    }
+}

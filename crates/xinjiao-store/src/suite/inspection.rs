@@ -153,6 +153,32 @@ pub fn draws_are_planned_once_and_run_once(store: &dyn Store) {
     let results = store.inspection_results(id).unwrap();
     assert_eq!((results.len(), results[0].outcome, results[0].inspected_on), (1, Outcome::Rectification, on));
     assert!(store.events(5).unwrap().iter().any(|e| e.action == "inspection.result"));
+    // A result counts in the evaluation where the scheme maps its outcome:
+    // a road-transport variant giving +1 for a clean inspection.
+    let clean = done.drawn[1].member.code.clone();
+    enter(&later(wzcl), &clean, Outcome::Clean).unwrap();
+    let text = xinjiao_core::evaluation::scheme::EMBEDDED.iter().find(|(c, _)| *c == "road-transport").unwrap().1;
+    let variant = text.replacen(
+        "[[version.mapping]]",
+        "[[version.items]]\ncode = \"RT-B02\"\nname = \"双随机抽查未发现问题\"\npoints = 1\nbasis = \"本局规定\"\n\n[[version.inspection]]\noutcome = \"clean\"\nitem = \"RT-B02\"\n\n[[version.mapping]]",
+        1,
+    );
+    let variant = Scheme::parse(&variant).unwrap();
+    let graded =
+        crate::evaluation::evaluate_all(store, &schemes, &variant, 2026, "2026-11-20".parse().unwrap()).unwrap();
+    let mine = graded.iter().find(|r| r.subject_key == clean).unwrap();
+    let x = crate::evaluation::Explanation::parse(&mine.explanation);
+    assert!(
+        x.items.iter().any(|i| i.item == "RT-B02" && i.points == 10 && i.source == format!("第 {id} 号抽查")),
+        "{x:?}"
+    );
+    // Known from the day entered: as of the day before, not yet.
+    let before =
+        crate::evaluation::evaluate_all(store, &schemes, &variant, 2026, "2026-11-09".parse().unwrap()).unwrap();
+    assert!(before.iter().all(|r| !r.explanation.contains("RT-B02")));
+    // The shipped scheme says nothing of inspections: nothing counts.
+    let shipped = crate::evaluation::evaluate_all(store, &schemes, road, 2026, "2026-11-20".parse().unwrap()).unwrap();
+    assert!(shipped.iter().all(|r| !r.explanation.contains("抽查")));
     // Inspectors of this draw are excluded from the same subjects in the next year's plans.
     let id2 = plan_draw(store, &coord, &rules, &schemes, &PlanRequest { secret: "cd".repeat(32), ..req }).unwrap();
     let next = store.draw(id2).unwrap();
