@@ -128,6 +128,24 @@ pub fn count_file(data: &[u8]) {
     }
 }
 
+/// `data` opened as a CSV or an XLSX file (by its first bytes) with
+/// `catalogue`; `None` after a file error, which must be a documented code.
+fn open_fuzzed(
+    stem: &str,
+    data: &[u8],
+    catalogue: xinjiao_core::records::fields::Catalogue,
+) -> Option<crate::RowReader> {
+    let name = if data.starts_with(b"PK") { format!("{stem}.xlsx") } else { format!("{stem}.csv") };
+    let opts = ReadOptions { catalogue, encoding: Encoding::Auto, sheet: None, limits: FUZZ_LIMITS };
+    match crate::open_bytes(&name, data.to_vec(), &opts) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            assert!(known_code(e.code), "undocumented file code {}", e.code);
+            None
+        }
+    }
+}
+
 /// Credit-event files (CSV or XLSX): read with the credit-event catalogue,
 /// every row checked against the embedded schemes; an accepted row has
 /// its fields and points inside its item's range.
@@ -136,15 +154,7 @@ pub fn credit_events(data: &[u8]) {
     static SCHEMES: std::sync::OnceLock<Vec<Scheme>> = std::sync::OnceLock::new();
     let schemes = SCHEMES.get_or_init(Scheme::embedded);
     let today = xinjiao_core::Date::constant(2026, 12, 1);
-    let name = if data.starts_with(b"PK") { "events.xlsx" } else { "events.csv" };
-    let opts = ReadOptions { catalogue: events::CATALOGUE, encoding: Encoding::Auto, sheet: None, limits: FUZZ_LIMITS };
-    let reader = match crate::open_bytes(name, data.to_vec(), &opts) {
-        Ok(r) => r,
-        Err(e) => {
-            assert!(known_code(e.code), "undocumented file code {}", e.code);
-            return;
-        }
-    };
+    let Some(reader) = open_fuzzed("events", data, events::CATALOGUE) else { return };
     for row in reader.take(FUZZ_LIMITS.max_rows as usize + 1) {
         let Ok(row) = row else { break };
         match events::parse_event_row(&row.values, schemes, today) {
@@ -168,15 +178,7 @@ pub fn credit_events(data: &[u8]) {
 pub fn roster(data: &[u8]) {
     use xinjiao_core::inspection::roster;
     let departments = vec!["HY-WZCL".to_string(), "DY-JTJ".to_string()];
-    let name = if data.starts_with(b"PK") { "roster.xlsx" } else { "roster.csv" };
-    let opts = ReadOptions { catalogue: roster::CATALOGUE, encoding: Encoding::Auto, sheet: None, limits: FUZZ_LIMITS };
-    let reader = match crate::open_bytes(name, data.to_vec(), &opts) {
-        Ok(r) => r,
-        Err(e) => {
-            assert!(known_code(e.code), "undocumented file code {}", e.code);
-            return;
-        }
-    };
+    let Some(reader) = open_fuzzed("roster", data, roster::CATALOGUE) else { return };
     for row in reader.take(FUZZ_LIMITS.max_rows as usize + 1) {
         let Ok(row) = row else { break };
         match roster::parse_roster_row(&row.values, &departments) {

@@ -63,6 +63,13 @@ fn push_capped(
 }
 
 impl ImportReport {
+    /// Counts a rejected row and adds its diagnostics (none: the row is not rejected).
+    pub fn reject_row(&mut self, diags: Vec<RowDiagnostic>, cap: usize) {
+        if !diags.is_empty() {
+            self.rejected += 1;
+            self.push_diagnostics(diags.into_iter(), cap);
+        }
+    }
     /// Adds diagnostics, keeping at most `cap` and counting the rest.
     pub fn push_diagnostics(&mut self, items: impl Iterator<Item = RowDiagnostic>, cap: usize) {
         push_capped(&mut self.diagnostics, &mut self.diagnostics_omitted, items, cap);

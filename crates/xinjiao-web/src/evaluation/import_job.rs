@@ -55,10 +55,7 @@ pub fn run_credit_event_import(
             Ok(_) => {}
             Err(ds) => diags.extend(ds.iter().map(|d| RowDiagnostic::of(number, d))),
         }
-        if !diags.is_empty() {
-            report.rejected += 1;
-            report.push_diagnostics(diags.into_iter(), MAX_DIAGNOSTICS);
-        }
+        report.reject_row(diags, MAX_DIAGNOSTICS);
     }
     match store {
         None => report.accepted = valid.len() as u64,

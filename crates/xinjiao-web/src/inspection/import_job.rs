@@ -45,10 +45,7 @@ pub fn run_roster_import(
             Ok(_) => {}
             Err(ds) => diags.extend(ds.iter().map(|d| RowDiagnostic::of(number, d))),
         }
-        if !diags.is_empty() {
-            report.rejected += 1;
-            report.push_diagnostics(diags.into_iter(), MAX_DIAGNOSTICS);
-        }
+        report.reject_row(diags, MAX_DIAGNOSTICS);
     }
     if dry_run {
         report.accepted = valid.len() as u64;
