@@ -2350,6 +2350,13 @@ async fn draws_from_the_console_are_public_and_checkable(app: App) {
     let coord = login_as(&app, "coord").await;
     let form = "matter=HY-SJ-09&as_of=2026-11-18&shares=none%3D50&inspectors=2&public_value_source=2026-11-20+%E5%8F%8C%E8%89%B2%E7%90%83";
     assert_eq!(send(&app, form_post("/console/inspections", &clerk, form)).await.0, StatusCode::FORBIDDEN);
+    // Without a staff login (none, or a forged session): to the login page, nothing planned.
+    for cookie in ["", "xj_session=forged"] {
+        let (s, h, _) = send(&app, form_post("/console/inspections", cookie, form)).await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        assert!(h[header::LOCATION].to_str().unwrap().starts_with("/console/login"));
+    }
+    assert!(app.db(|s| s.draws()).unwrap().is_empty());
     let (s, _, page) =
         send(&app, form_post("/console/inspections", &coord, &form.replace("none%3D50", "none%3D1"))).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "below the rules' range");
@@ -2396,6 +2403,11 @@ async fn draws_from_the_console_are_public_and_checkable(app: App) {
     let other = login_as(&app, "county").await;
     assert_eq!(send(&app, form_post(&console, &other, &body)).await.0, StatusCode::FORBIDDEN, "another department");
     assert_eq!(send(&app, form_post(&run, &other, "public_value=1")).await.0, StatusCode::FORBIDDEN);
+    for (uri, form) in [(&console, body.as_str()), (&run, "public_value=1")] {
+        let (s, h, _) = send(&app, form_post(uri, "", form)).await;
+        assert!(s == StatusCode::SEE_OTHER && h[header::LOCATION].to_str().unwrap().starts_with("/console/login"));
+    }
+    assert!(app.db(|s| s.inspection_results(id)).unwrap().is_empty(), "nothing entered without a login");
     let (s, _, _) = send(&app, form_post(&console, &clerk, &body)).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     let (_, done) = get(&app, &url).await;
