@@ -221,13 +221,20 @@ pub fn population(store: &dyn Store, matter: &Matter, scheme: &Scheme, as_of: Da
         .filter(|(_, kind)| (*kind == SubjectKind::NaturalPerson) == persons)
         .map(|(key, _)| (key, None))
         .collect();
-    // Runs newest first: the first final run of the latest cycle holds the grades.
+    // The newest run of the latest cycle whose results are final on the day
+    // holds the grades; read a range of subjects at a time (only the key and
+    // grade of each result are kept, not a million explanations).
     let runs = store.evaluation_runs(&scheme.code)?;
     if let Some(run) =
         runs.iter().filter(|r| r.final_from <= as_of && r.as_of <= as_of).max_by_key(|r| (r.cycle_year, r.id))
     {
-        for r in store.evaluation_results(run.id)? {
-            grades.insert(r.subject_key, Some(r.grade));
+        let (mut lo, max) = (0, store.max_subject_id()?);
+        while lo <= max {
+            let range = lo..lo.saturating_add(10_000);
+            lo = range.end;
+            for r in store.evaluation_results_in(run.id, range)? {
+                grades.insert(r.subject_key, Some(r.grade));
+            }
         }
     }
     Ok(grades.into_iter().map(|(code, grade)| Member { code, grade }).collect())

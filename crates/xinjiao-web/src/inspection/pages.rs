@@ -119,19 +119,22 @@ struct ResultCell {
     late: bool,
 }
 
+/// A stratum as people read it ([`NO_GRADE`](xinjiao_core::inspection::draw::NO_GRADE) is 无等级).
+fn grade_label(g: &str) -> String {
+    if g == xinjiao_core::inspection::draw::NO_GRADE { "无等级".to_string() } else { g.to_string() }
+}
+
 /// The drawn subjects of `d` with the results entered for them.
 fn drawn_rows(st: &AppState, d: &xinjiao_store::Draw, results: &[xinjiao_store::InspectionResult]) -> Vec<DrawnRow> {
     let (calendar, days) = {
         let r = st.rules.read().expect("rules");
         (r.calendar.clone(), r.inspection.publish_days)
     };
-    let grade =
-        |g: &str| if g == xinjiao_core::inspection::draw::NO_GRADE { "无等级".to_string() } else { g.to_string() };
     d.drawn
         .iter()
         .map(|a| DrawnRow {
             code: a.member.code.clone(),
-            grade: grade(a.member.stratum()),
+            grade: grade_label(a.member.stratum()),
             inspectors: a.inspectors.join("、"),
             short: a.short,
             result: results.iter().find(|r| r.subject_code == a.member.code).map(|r| {
@@ -180,13 +183,7 @@ async fn public_draw(
     MaybeUser(user): MaybeUser,
     Path(id): Path<i64>,
 ) -> Result<Html<String>, PageError> {
-    let (d, results) = match st.db(move |s| Ok((s.draw(id)?, s.inspection_results(id)?))).await {
-        Ok(x) => x,
-        Err(xinjiao_store::StoreError::NotFound) => return Err(PageError::NotFound),
-        Err(e) => return Err(e.into()),
-    };
-    let grade =
-        |g: &str| if g == xinjiao_core::inspection::draw::NO_GRADE { "无等级".to_string() } else { g.to_string() };
+    let (d, results) = st.db(move |s| Ok((s.draw(id)?, s.inspection_results(id)?))).await?;
     let page = DrawPage {
         banner: st.banner(),
         user: user.map(|u| u.display_name),
@@ -211,7 +208,9 @@ async fn public_draw(
             let mut rows: Vec<_> = d.shares.iter().collect();
             rows.sort_by_key(|(g, _)| (rank(g), g.as_str() == xinjiao_core::inspection::draw::NO_GRADE));
             rows.into_iter()
-                .map(|(g, s)| (grade(g), s.to_string(), d.overridden.get(g).map(|x| x.to_string()).unwrap_or_default()))
+                .map(|(g, s)| {
+                    (grade_label(g), s.to_string(), d.overridden.get(g).map(|x| x.to_string()).unwrap_or_default())
+                })
                 .collect()
         },
         inspectors: d.inspectors_per_subject,
@@ -251,11 +250,7 @@ async fn render_console_draw(
     id: i64,
     errors: Vec<String>,
 ) -> Result<Html<String>, PageError> {
-    let (d, results) = match st.db(move |s| Ok((s.draw(id)?, s.inspection_results(id)?))).await {
-        Ok(x) => x,
-        Err(xinjiao_store::StoreError::NotFound) => return Err(PageError::NotFound),
-        Err(e) => return Err(e.into()),
-    };
+    let (d, results) = st.db(move |s| Ok((s.draw(id)?, s.inspection_results(id)?))).await?;
     let page = ConsoleDraw {
         banner: st.banner(),
         chrome: st.chrome(user, "/console/inspections").await?,
