@@ -10,6 +10,7 @@ pub mod calendar;
 pub mod evaluation;
 pub mod inspection;
 pub mod lifecycle;
+pub mod monitoring;
 pub mod organisation;
 pub mod records;
 pub mod reporting;
