@@ -42,6 +42,7 @@ mod evaluation;
 mod inspection;
 mod installation;
 mod lifecycle;
+mod monitoring;
 mod organisation;
 mod records;
 mod reporting;
@@ -67,6 +68,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (17, "credit_events_read", include_str!("../migrations/0017_credit_events_read.sql")),
     (18, "inspection", include_str!("../migrations/0018_inspection.sql")),
     (19, "inspection_results", include_str!("../migrations/0019_inspection_results.sql")),
+    (20, "monitoring", include_str!("../migrations/0020_monitoring.sql")),
 ];
 
 /// Connections kept open between calls (more than the server's blocking

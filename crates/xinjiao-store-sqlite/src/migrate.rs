@@ -25,6 +25,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (17, "credit_events_read", include_str!("../migrations/0017_credit_events_read.sql")),
     (18, "inspection", include_str!("../migrations/0018_inspection.sql")),
     (19, "inspection_results", include_str!("../migrations/0019_inspection_results.sql")),
+    (20, "monitoring", include_str!("../migrations/0020_monitoring.sql")),
 ];
 
 /// Applies every pending migration.

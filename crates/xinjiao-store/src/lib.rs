@@ -13,6 +13,7 @@ pub mod evaluation;
 pub mod inspection;
 pub mod installation;
 pub mod lifecycle;
+pub mod monitoring;
 pub mod organisation;
 pub mod records;
 pub mod reporting;
@@ -29,6 +30,10 @@ pub use inspection::{
 };
 pub use installation::*;
 pub use lifecycle::*;
+pub use monitoring::{
+    Attempt, Channel, Channels, Message, MonitoringDay, MonitoringStore, NewMessage, Warning, WarningFilter,
+    WarningState,
+};
 pub use organisation::*;
 pub use records::*;
 pub use reporting::*;
@@ -151,6 +156,7 @@ pub trait Store:
     + CalendarStore
     + EvaluationStore
     + InspectionStore
+    + MonitoringStore
     + InstallationStore
 {
 }
@@ -165,6 +171,7 @@ impl<
         + CalendarStore
         + EvaluationStore
         + InspectionStore
+        + MonitoringStore
         + InstallationStore
         + ?Sized,
 > Store for T

@@ -241,6 +241,7 @@ const TABLE_OWNERS: &[(&str, &[&str])] = &[
         "inspection",
         &["inspection_matters", "inspectors", "inspector_conflicts", "draws", "draw_results", "inspection_results"],
     ),
+    ("monitoring", &["warnings", "monitoring_days", "reminder_channels", "outbox"]),
     ("installation", &["meta", "schema_migrations"]),
 ];
 

@@ -16,6 +16,7 @@ mod evaluation;
 mod inspection;
 mod installation;
 mod lifecycle;
+mod monitoring;
 mod organisation;
 mod records;
 mod reporting;
@@ -27,6 +28,7 @@ pub use evaluation::*;
 pub use inspection::*;
 pub use installation::*;
 pub use lifecycle::*;
+pub use monitoring::*;
 pub use organisation::*;
 pub use records::*;
 pub use reporting::*;
@@ -67,7 +69,9 @@ macro_rules! store_tests {
             events_are_appended_and_raise_the_data_version,
             authority_counts_follow_the_filter,
             credit_events_and_evaluation_runs,
-            draws_are_planned_once_and_run_once
+            draws_are_planned_once_and_run_once,
+            warnings_are_raised_once_and_answered_by_their_department,
+            the_outbox_sends_each_message_once,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -117,6 +121,11 @@ pub fn penalty(name: &str, uscc: &str, decision_no: &str, date: &str) -> Record 
 
 /// A valid licence.
 pub fn license(name: &str, uscc: &str, decision_no: &str, date: &str) -> Record {
+    license_until(name, uscc, decision_no, date, "2099-12-31")
+}
+
+/// A valid licence valid until `valid_to`.
+pub fn license_until(name: &str, uscc: &str, decision_no: &str, date: &str, valid_to: &str) -> Record {
     let mut m = FieldValues::new();
     for (k, v) in [
         ("XK_XDR_MC", name),
@@ -128,7 +137,7 @@ pub fn license(name: &str, uscc: &str, decision_no: &str, date: &str) -> Record 
         ("XK_NR", "道路普通货物运输"),
         ("XK_JDRQ", date),
         ("XK_YXQZ", date),
-        ("XK_YXQZI", "2099-12-31"),
+        ("XK_YXQZI", valid_to),
         ("XK_XKJG", "龙川县交通运输局"),
         ("XK_XKJGDM", "91350100M000100Y43"),
         ("XK_ZT", "有效"),
