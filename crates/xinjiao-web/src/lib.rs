@@ -17,6 +17,7 @@ pub mod evaluation;
 pub mod inspection;
 pub mod kernel;
 pub mod lifecycle;
+pub mod monitoring;
 mod openapi;
 pub mod organisation;
 pub mod records;
@@ -42,11 +43,13 @@ fn workplace() -> kernel::state::Workplace {
             reporting::reminders::declaration_reminders,
             lifecycle::reminders::review_reminders,
             reporting::reminders::late_reminders,
+            inspection::pages::draw_reminders,
+            monitoring::pages::warning_reminders,
         ],
         cases: vec![lifecycle::reminders::objection_cases, lifecycle::reminders::repair_cases],
         nav: console_nav(),
         profile: vec![evaluation::profile::grades_section],
-        account: vec![evaluation::account::account_section],
+        account: vec![evaluation::account::account_section, monitoring::pages::account_section],
     }
 }
 
@@ -68,9 +71,11 @@ fn console_nav() -> Vec<kernel::state::NavEntry> {
         entry("统计", "三率统计", "/console/dashboard", everyone, None),
         entry("统计", "信用评价", "/console/evaluations", everyone, Some(evaluation::console::objection_badges)),
         entry("处置", "双随机抽查", "/console/inspections", everyone, None),
+        entry("处置", "信用风险预警", "/console/warnings", everyone, Some(monitoring::pages::warning_badges)),
         entry("管理", "责任表", "/console/responsibilities", overseers, None),
         entry("管理", "API 令牌", "/console/tokens", everyone, None),
         entry("管理", "工作日日历", "/console/calendar", admins, None),
+        entry("管理", "提醒渠道与发件箱", "/console/reminders", admins, None),
         entry("管理", "工作人员账号", "/console/users", admins, None),
     ]
 }
@@ -99,6 +104,7 @@ pub fn router(mut state: AppState) -> Router {
         .merge(rulebook::routes())
         .merge(evaluation::routes())
         .merge(inspection::routes())
+        .merge(monitoring::routes())
         .nest("/api/v1", api_routes())
         .route("/static/style.css", get(|| static_file("text/css; charset=utf-8", include_str!("../static/style.css"))))
         .route(
@@ -118,8 +124,21 @@ async fn static_file(content_type: &'static str, body: &'static str) -> Response
 
 pub use openapi::openapi_document;
 
-/// Serves the application on `listener` until Ctrl-C.
-pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+/// The state with the workplace registry filled in, as the router and the
+/// background jobs use it.
+pub fn with_workplace(mut state: AppState) -> AppState {
+    state.workplace = Arc::new(workplace());
+    state
+}
+
+/// Serves the application on `listener` until Ctrl-C, with the background
+/// jobs (the daily monitoring run and the reminders' outbox) beside it.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    background: monitoring::jobs::Background,
+) -> std::io::Result<()> {
+    tokio::spawn(monitoring::jobs::run(with_workplace(state.clone()), background));
     axum::serve(listener, router(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -18,6 +18,9 @@ const PASSWORD: &str = "correct horse";
 
 struct App {
     router: Router,
+    /// The state the router serves, with its workplace registry (always
+    /// `Some` until dropped), for the background jobs' functions.
+    state: Option<AppState>,
     /// Always `Some` until dropped (see `Drop`).
     store: Option<Arc<dyn Store>>,
     dir: std::path::PathBuf,
@@ -38,7 +41,7 @@ impl Drop for App {
     /// blocking PostgreSQL client may not run: close everything on a plain thread.
     fn drop(&mut self) {
         let router = std::mem::replace(&mut self.router, Router::new());
-        let store = self.store.take();
+        let store = (self.store.take(), self.state.take());
         let dir = self.dir.clone();
         let pg_db = self.pg_db.take();
         std::thread::spawn(move || {
@@ -115,6 +118,7 @@ on_both_backends!(
     small_things_a_user_notices,
     evaluations_from_the_console_reach_the_portal,
     draws_from_the_console_are_public_and_checkable,
+    warnings_reach_their_department_and_reminders_leave_once,
 );
 
 fn ctx() -> WriteContext {
@@ -168,7 +172,13 @@ fn app(backend: Backend) -> App {
         // 127.0.0.9 plays a reverse proxy (a_trusted_proxy_names_the_client).
         login_throttle: auth::LoginThrottle::trusting(vec![std::net::IpAddr::from([127, 0, 0, 9])]),
     };
-    App { router: xinjiao_web::router(state), store: Some(store), dir, pg_db }
+    App {
+        router: xinjiao_web::router(state.clone()),
+        state: Some(xinjiao_web::with_workplace(state)),
+        store: Some(store),
+        dir,
+        pg_db,
+    }
 }
 
 async fn send(app: &App, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
@@ -2430,4 +2440,255 @@ async fn draws_from_the_console_are_public_and_checkable(app: App) {
     assert!(index.contains("道路运输经营行为检查") && index.contains("抽中 6 个"), "{index}");
     assert_eq!(get(&app, "/inspections/draws/999").await.0, StatusCode::NOT_FOUND);
     assert_eq!(get(&app, "/api/v1/draws/999").await.0, StatusCode::NOT_FOUND);
+}
+
+/// What the local WeCom receiver saw: (status answered, request body).
+type Seen = Arc<std::sync::Mutex<Vec<(u16, String)>>>;
+
+/// A local stand-in for a WeCom group robot: answers HTTP 500 to the first
+/// `failures` requests, then `{"errcode":0}`; returns the request bodies.
+fn wecom_receiver(failures: usize) -> (String, Seen) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/cgi-bin/webhook/send?key=test-key-123456", listener.local_addr().unwrap());
+    let seen: Seen = Default::default();
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { return };
+            let mut reader = BufReader::new(conn.try_clone().unwrap());
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap();
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            let mut log = log.lock().unwrap();
+            let status = if log.len() < failures { 500 } else { 200 };
+            log.push((status, String::from_utf8(body).unwrap()));
+            let answer = if status == 200 { r#"{"errcode":0,"errmsg":"ok"}"# } else { "busy" };
+            let _ = write!(
+                conn,
+                "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
+                answer.len()
+            );
+        }
+    });
+    (url, seen)
+}
+
+/// A local SMTP sink: accepts every message; returns each session's envelope and data.
+fn smtp_sink() -> (u16, Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let got: Arc<std::sync::Mutex<Vec<String>>> = Default::default();
+    let log = got.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { return };
+            let mut reader = BufReader::new(conn.try_clone().unwrap());
+            let mut session = String::new();
+            write!(conn, "220 sink ESMTP\r\n").unwrap();
+            let mut in_data = false;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                session.push_str(&line);
+                let reply = if in_data {
+                    if line != ".\r\n" {
+                        continue;
+                    }
+                    in_data = false;
+                    "250 queued\r\n"
+                } else {
+                    match line.get(..4).unwrap_or("").to_ascii_uppercase().as_str() {
+                        "EHLO" => "250-sink\r\n250 8BITMIME\r\n",
+                        "DATA" => {
+                            in_data = true;
+                            "354 go ahead\r\n"
+                        }
+                        "QUIT" => {
+                            let _ = write!(conn, "221 bye\r\n");
+                            break;
+                        }
+                        _ => "250 OK\r\n",
+                    }
+                };
+                write!(conn, "{reply}").unwrap();
+            }
+            log.lock().unwrap().push(session);
+        }
+    });
+    (port, got)
+}
+
+async fn warnings_reach_their_department_and_reminders_leave_once(app: App) {
+    use xinjiao_web::monitoring::jobs::{deliver_due, run_due_days};
+    let st = app.state.clone().unwrap();
+    let (_, wzcl) = {
+        let d = app.db(|s| s.departments()).unwrap();
+        (d.iter().find(|d| d.code == "HY-ZCFG").unwrap().id, d.iter().find(|d| d.code == "HY-WZCL").unwrap().id)
+    };
+    // Three penalties of one subject within a year, by the department's clerk.
+    let clerk_ctx =
+        WriteContext::new("clerk", Timestamp::from_second(1_780_000_000).unwrap(), "上传").in_department(Some(wzcl));
+    let penalties: Vec<_> = (1..=3)
+        .map(|i| {
+            xinjiao_store::suite::penalty(
+                "河源市快运物流有限公司",
+                &xinjiao_store::suite::uscc_for(40),
+                &format!("河交罚〔2026〕4{i}号"),
+                &format!("2026-0{}-10", i + 3),
+            )
+        })
+        .collect();
+    app.db(|s| s.write_records(&clerk_ctx, &penalties)).unwrap();
+    let day1: xinjiao_core::Date = "2026-11-18".parse().unwrap();
+    let day2: xinjiao_core::Date = "2026-11-19".parse().unwrap();
+
+    // Day 1: no channels yet, so no reminders; the warning is raised once.
+    assert_eq!(
+        tokio::task::block_in_place(|| run_due_days(&st, &**app.store.as_ref().unwrap(), day1)).unwrap(),
+        [day1]
+    );
+    let warnings = || app.db(|s| s.warnings(&xinjiao_store::WarningFilter::default(), 100)).unwrap();
+    let ours: Vec<_> =
+        warnings().into_iter().filter(|w| w.department_id == Some(wzcl) && w.rule == "penalties").collect();
+    assert_eq!(ours.len(), 1, "{ours:?}");
+    let total = warnings().len();
+    assert!(app.db(|s| s.messages(10)).unwrap().is_empty());
+    // A restart later the same day: nothing is due, nothing repeated.
+    assert!(
+        tokio::task::block_in_place(|| run_due_days(&st, &**app.store.as_ref().unwrap(), day1)).unwrap().is_empty()
+    );
+    assert_eq!(warnings().len(), total);
+
+    // The administrator sets the department's channels (nobody else may).
+    let (webhook, received) = wecom_receiver(2);
+    let (smtp_port, mails) = smtp_sink();
+    let admin = login_as(&app, "admin").await;
+    let clerk = login_as(&app, "clerk").await;
+    let set = format!("department={wzcl}&wecom_webhook={}&email_to=ops%40example.cn", enc(&webhook));
+    assert_eq!(send(&app, form_post("/console/reminders", &clerk, &set)).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(get_with_cookie(&app, "/console/reminders", &clerk).await.0, StatusCode::FORBIDDEN);
+    let (s, h, _) = send(&app, form_post("/console/reminders", "", &set)).await;
+    assert!(s == StatusCode::SEE_OTHER && h[header::LOCATION].to_str().unwrap().starts_with("/console/login"));
+    assert!(app.db(|s| s.channels()).unwrap().is_empty());
+    let bad = format!("department={wzcl}&wecom_webhook=ftp%3A%2F%2Fx&email_to=%E5%9D%8F");
+    let (s, _, page) = send(&app, form_post("/console/reminders", &admin, &bad)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("Webhook 地址应以 https:// 开头") && page.contains("收件人地址“坏”无效"), "{page}");
+    assert_eq!(send(&app, form_post("/console/reminders", &admin, &set)).await.0, StatusCode::SEE_OTHER);
+
+    // Day 2: the server stops after storing the warnings and queueing (a
+    // crash before the day is recorded); after the restart the day runs
+    // again and neither the warnings nor the digests are repeated.
+    let store = app.store.clone().unwrap();
+    tokio::task::block_in_place(|| {
+        let rules = st.rules.read().unwrap().warnings.clone();
+        let facts = xinjiao_store::monitoring::gather_facts(
+            &*store,
+            &rules,
+            &xinjiao_core::evaluation::scheme::Scheme::embedded(),
+            day2,
+        )
+        .unwrap();
+        let raised = xinjiao_core::monitoring::warnings::evaluate(
+            &rules,
+            &facts,
+            day2,
+            &xinjiao_core::calendar::Calendar::embedded(),
+        );
+        let ctx = WriteContext::new("system", st.now(), "每日信用风险预警");
+        store.save_warnings(&ctx, day2, &raised).unwrap();
+        store.enqueue(&ctx, &xinjiao_web::monitoring::jobs::digests(&st, &*store, day2).unwrap()).unwrap();
+    });
+    assert_eq!(tokio::task::block_in_place(|| run_due_days(&st, &*store, day2)).unwrap(), [day2]);
+    assert_eq!(warnings().len(), total, "the same occasions on day 2");
+    let queued = app.db(|s| s.messages(10)).unwrap();
+    assert_eq!(queued.len(), 2, "one digest per channel: {queued:?}");
+    assert!(queued.iter().all(|m| m.body.contains("信用风险预警待签收")), "{queued:?}");
+    assert_eq!(app.db(|s| s.monitoring_days(10)).unwrap().len(), 2);
+
+    // Delivery: the robot fails twice, then takes the message; the mail goes at once.
+    let sender = xinjiao_notify::Sender::new(Some(&xinjiao_notify::Smtp {
+        url: format!("smtp://127.0.0.1:{smtp_port}"),
+        from: "信交 <xinjiao@localhost>".into(),
+    }))
+    .unwrap();
+    let t0 = st.now();
+    let at = |s: i64| Timestamp::from_second(t0.as_second() + s).unwrap();
+    let deliver = |s: i64| tokio::task::block_in_place(|| deliver_due(&st, &*store, &sender, at(s))).unwrap();
+    assert_eq!(deliver(0), 1, "the mail");
+    assert_eq!(deliver(29), 0, "the robot's retry waits 30 s");
+    assert_eq!(deliver(30), 0, "second failure");
+    assert_eq!(deliver(89), 0, "then 60 s");
+    assert_eq!(deliver(90), 1, "third attempt delivered");
+    assert_eq!(deliver(100_000), 0, "nothing is sent twice");
+    let got = received.lock().unwrap().clone();
+    assert_eq!(got.iter().map(|(s, _)| *s).collect::<Vec<_>>(), [500, 500, 200]);
+    let v: serde_json::Value = serde_json::from_str(&got[2].1).unwrap();
+    assert_eq!(v["msgtype"], "markdown");
+    let content = v["markdown"]["content"].as_str().unwrap();
+    assert!(content.contains("信交每日提醒") && content.contains("https://xinyong.example.test/console"), "{content}");
+    let mails = mails.lock().unwrap().clone();
+    assert_eq!(mails.len(), 1);
+    assert!(mails[0].contains("RCPT TO:<ops@example.cn>") && mails[0].contains("Subject:"), "{}", mails[0]);
+    let sent = app.db(|s| s.messages(10)).unwrap();
+    assert!(sent.iter().all(|m| m.state == "sent"), "{sent:?}");
+    assert_eq!(sent.iter().map(|m| m.attempts).sum::<u32>(), 4);
+    let (_, page) = (
+        get_with_cookie(&app, "/console/reminders", &admin).await.0,
+        get_with_cookie(&app, "/console/reminders", &admin).await.2,
+    );
+    assert!(page.contains("已送达") && page.contains("test…3456") && !page.contains("test-key-123456"), "{page}");
+
+    // The department acknowledges and answers; another department may not.
+    let w = ours[0].id;
+    let county = app.db(|s| s.departments()).unwrap().into_iter().find(|d| d.code == "DY-JTJ").unwrap().id;
+    let hash = auth::hash_password(PASSWORD).unwrap();
+    app.db(|s| s.create_user(&ctx(), "county", "赵县局", Role::Clerk, &hash, Some(county))).unwrap();
+    let other = login_as(&app, "county").await;
+    let (_, _, list) = get_with_cookie(&app, "/console/warnings?state=open", &clerk).await;
+    assert!(list.contains("河源市快运物流有限公司") && list.contains("12个月内多次受到行政处罚"), "{list}");
+    let (_, _, theirs) = get_with_cookie(&app, "/console/warnings", &other).await;
+    assert!(!theirs.contains("河源市快运物流有限公司"), "another department's list");
+    let ack = format!("/console/warnings/{w}/acknowledge");
+    let fb = format!("/console/warnings/{w}/feedback");
+    assert_eq!(send(&app, form_post(&ack, &other, "")).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(get_with_cookie(&app, &format!("/console/warnings/{w}"), &other).await.0, StatusCode::FORBIDDEN);
+    let (s, h, _) = send(&app, form_post(&ack, "", "")).await;
+    assert!(s == StatusCode::SEE_OTHER && h[header::LOCATION].to_str().unwrap().starts_with("/console/login"));
+    let (s, _, page) = send(&app, form_post(&fb, &clerk, "feedback=%E5%B7%B2%E7%BA%A6%E8%B0%88")).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "acknowledged first");
+    assert!(page.contains("请先签收"), "{page}");
+    assert_eq!(send(&app, form_post(&ack, &clerk, "")).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(send(&app, form_post(&fb, &other, "feedback=x")).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(send(&app, form_post(&fb, &clerk, "feedback=")).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        send(&app, form_post(&fb, &clerk, "feedback=%E5%B7%B2%E7%BA%A6%E8%B0%88")).await.0,
+        StatusCode::SEE_OTHER
+    );
+    let (_, _, page) = get_with_cookie(&app, &format!("/console/warnings/{w}"), &clerk).await;
+    assert!(page.contains("已反馈") && page.contains("已约谈"), "{page}");
+
+    // The subject sees the warning and the feedback in its account; the coordinator sees the daily runs.
+    let subject = app.db(|s| s.subject_by_key(&xinjiao_store::suite::uscc_for(40))).unwrap().unwrap();
+    let token = auth::new_token();
+    let until = Timestamp::from_second(1_795_000_000 + 3600).unwrap();
+    app.db(|s| s.create_subject_session(&auth::token_hash(&token), subject.id, until)).unwrap();
+    let (_, _, account) = get_with_cookie(&app, "/account", &format!("xj_subject={token}")).await;
+    assert!(account.contains("关于本主体的信用风险预警") && account.contains("部门反馈：已约谈"), "{account}");
+    let coord = login_as(&app, "coord").await;
+    let (_, _, runs) = get_with_cookie(&app, "/console/warnings", &coord).await;
+    assert!(runs.contains("每日监测运行") && runs.contains("2026-11-19"), "{runs}");
 }

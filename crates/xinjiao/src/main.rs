@@ -61,6 +61,18 @@ enum Command {
         /// https://xinyong.example.gov.cn); default: the address served.
         #[arg(long, env = "XINJIAO_PUBLIC_URL")]
         public_url: Option<String>,
+        /// The SMTP server for e-mail reminders: smtp://host:25 (a relay on
+        /// the local network), smtp://user:password@host:587?tls=required
+        /// (STARTTLS) or smtps://user:password@host:465.
+        #[arg(long, env = "XINJIAO_SMTP_URL")]
+        smtp_url: Option<String>,
+        /// The sender of e-mail reminders, e.g. "信用平台 <xinyong@example.gov.cn>".
+        #[arg(long, env = "XINJIAO_SMTP_FROM", default_value = "信交 <xinjiao@localhost>")]
+        smtp_from: String,
+        /// Seconds between two runs of the background jobs (the daily
+        /// warnings when a day is due, and the reminders' outbox).
+        #[arg(long, env = "XINJIAO_JOBS_EVERY", default_value_t = 60)]
+        jobs_every: u64,
     },
     /// Apply pending database migrations.
     Migrate,
@@ -361,7 +373,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 applied_migrations(cli.db.as_deref().unwrap_or(DEFAULT_DB), cli.create)?
             );
         }
-        Command::Serve { addr, demo, secure_cookies, today, trusted_proxies, public_url } => {
+        Command::Serve {
+            addr,
+            demo,
+            secure_cookies,
+            today,
+            trusted_proxies,
+            public_url,
+            smtp_url,
+            smtp_from,
+            jobs_every,
+        } => {
             let public_url = public_url.map(|u| checked_public_url(&u)).transpose()?;
             let (clock, test_clock) = match today {
                 None => (clock.clone(), false),
@@ -397,11 +419,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 workplace: Default::default(),
                 login_throttle: xinjiao_web::auth::LoginThrottle::trusting(trusted_proxies),
             };
+            let smtp = smtp_url.filter(|u| !u.is_empty()).map(|url| xinjiao_notify::Smtp { url, from: smtp_from });
+            let sender = xinjiao_notify::Sender::new(smtp.as_ref()).map_err(anyhow::Error::msg)?;
+            let background = xinjiao_web::monitoring::jobs::Background {
+                sender: std::sync::Arc::new(sender),
+                every: std::time::Duration::from_secs(jobs_every.max(1)),
+            };
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener)?;
                 println!("信交已启动：{served}/");
-                xinjiao_web::serve(listener, state).await?;
+                xinjiao_web::serve(listener, state, background).await?;
                 anyhow::Ok(())
             })?;
         }

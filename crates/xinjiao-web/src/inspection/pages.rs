@@ -442,3 +442,40 @@ async fn run(
         Err(e) => Err(e.into()),
     }
 }
+
+/// The start page: the department's draws planned and waiting to be run,
+/// and drawn subjects whose result is still to be entered (a source of the
+/// workplace registry).
+pub fn draw_reminders(
+    _: &AppState,
+    store: &dyn xinjiao_store::Store,
+    user: &xinjiao_store::User,
+) -> Result<Vec<crate::kernel::workplace::Reminder>, xinjiao_store::StoreError> {
+    let Some(dept) = user.department_id else { return Ok(vec![]) };
+    let ours: Vec<String> = store.matters()?.into_iter().filter(|m| m.department_id == dept).map(|m| m.code).collect();
+    let mut out = Vec::new();
+    for d in store.draws()?.into_iter().filter(|d| ours.contains(&d.matter_code)) {
+        if d.run_at.is_none() {
+            out.push(crate::kernel::workplace::Reminder {
+                level: "task",
+                text: format!("第 {} 号抽查（{}）已公布计划，待录入公开值后抽取", d.id, d.matter_name),
+                href: format!("/inspections/draws/{}", d.id),
+            });
+        } else {
+            let entered = store.inspection_results(d.id)?.len();
+            if entered < d.drawn {
+                out.push(crate::kernel::workplace::Reminder {
+                    level: "task",
+                    text: format!(
+                        "第 {} 号抽查（{}）有 {} 个对象待录入检查结果",
+                        d.id,
+                        d.matter_name,
+                        d.drawn - entered
+                    ),
+                    href: format!("/console/inspections/draws/{}", d.id),
+                });
+            }
+        }
+    }
+    Ok(out)
+}

@@ -19,6 +19,8 @@ pub struct Rules {
     pub schemes: Vec<xinjiao_core::evaluation::scheme::Scheme>,
     /// Shares by grade and deadlines of inspections (`rules/inspection.toml`).
     pub inspection: xinjiao_core::inspection::rules::InspectionRules,
+    /// Warning rules, the daily run's catch-up and the outbox's retries (`rules/warnings.toml`).
+    pub warnings: xinjiao_core::monitoring::rules::WarningRules,
 }
 
 impl Rules {
@@ -37,6 +39,7 @@ impl Rules {
             repairs: xinjiao_core::lifecycle::repairs::RepairRules::embedded(),
             schemes: xinjiao_core::evaluation::scheme::Scheme::embedded(),
             inspection: xinjiao_core::inspection::rules::InspectionRules::embedded(),
+            warnings: xinjiao_core::monitoring::rules::WarningRules::embedded(),
         }
     }
 }

@@ -58,6 +58,12 @@ pub const EVENT_LABELS: &[(&str, &str)] = &[
     ("draw.run", "随机抽取检查对象和检查人员"),
     ("draw.rerun_refused", "拒绝重新抽取"),
     ("inspection.result", "录入并公开检查结果"),
+    ("warning.raised", "产生信用风险预警"),
+    ("warning.acknowledged", "签收预警"),
+    ("warning.answered", "反馈预警处置情况"),
+    ("monitoring.day_evaluated", "完成每日预警监测"),
+    ("reminder_channels.saved", "设置部门提醒渠道"),
+    ("outbox.requeued", "重新发送提醒"),
 ];
 
 /// The Chinese name of an event type (an unknown type: 其他操作).

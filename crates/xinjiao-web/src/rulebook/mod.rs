@@ -90,6 +90,12 @@ pub fn rule_files() -> Vec<RuleFile> {
         about: "名录哈希、承诺值、种子和抽取顺序的精确定义：任何人可据公布的数据重算每一次抽取。",
         text: xinjiao_core::inspection::draw::SPECIFICATION,
     });
+    out.push(RuleFile {
+        slug: "warnings".into(),
+        title: "信用风险预警规则".into(),
+        about: "每日监测的预警规则（处罚频次、等级下降、许可到期、整改到期）、停机后补做的天数、提醒的到期范围和发件箱的重试间隔。",
+        text: xinjiao_core::monitoring::rules::EMBEDDED,
+    });
     for (code, text) in xinjiao_core::evaluation::scheme::EMBEDDED {
         let name = text.lines().find_map(|l| l.strip_prefix("name")?.trim_start().strip_prefix('=')).unwrap_or("");
         out.push(RuleFile {
