@@ -179,6 +179,7 @@ test('the main staff pages work on a phone and a laptop', async ({ page, request
     ['evaluations-console', '/console/evaluations'],
     ['inspections-console', '/console/inspections'],
     ['inspection-results', '/console/inspections/draws/1'],
+    ['warnings-console', '/console/warnings'],
     ['users', '/console/users'],
   ];
   for (const [key, url] of pages) await check(page, key, url, [tablet]);

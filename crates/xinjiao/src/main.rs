@@ -394,7 +394,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if demo {
                 load_demo(&*store, &ctx("system", "加载演示数据"), 2024, 300, 1500)?;
                 println!(
-                    "演示账号：admin（管理员）、coordinator（信用工作协调员，政策法规科）、clerk（报送员，违章处理科）、dongyuan（报送员，东源县交通运输局），密码均为 {DEMO_PASSWORD}"
+                    "演示账号：admin（管理员）、coordinator（信用工作协调员，政策法规科）、clerk（报送员，违章处理科）、dongyuan（报送员，东源县交通运输局）、inspector（执法人员，科技信息科，录入抽查结果），密码均为 {DEMO_PASSWORD}"
                 );
             }
             let is_demo = store.meta("demo")?.as_deref() == Some("1");
@@ -1094,6 +1094,7 @@ fn load_demo(
         ("coordinator", "陈协调", Role::Coordinator, "HY-ZCFG"),
         ("clerk", "王报送", Role::Clerk, "HY-WZCL"),
         ("dongyuan", "刘报送", Role::Clerk, "DY-JTJ"),
+        ("inspector", "张执法", Role::Clerk, "HY-KJXX"),
     ] {
         if store.user_by_name(user)?.is_none() {
             store.create_user(ctx, user, name, role, &hash, department(dept))?;
