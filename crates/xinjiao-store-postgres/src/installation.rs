@@ -125,7 +125,13 @@ impl InstallationStore for PgStore {
                 DumpValue::Text(s) => Box::new(s.clone()),
                 other => return Err(bad(format!("unsupported key value {other:?}"))),
             });
-            marks.push(format!("${}{}", args.len(), if *t == ColumnType::Text { "::text COLLATE \"C\"" } else { "" }));
+            let cast = match t {
+                ColumnType::Text => "::text COLLATE \"C\"",
+                // A date key (monitoring_days) is compared as a date, given as text.
+                ColumnType::Date => "::text::date",
+                _ => "",
+            };
+            marks.push(format!("${}{cast}", args.len()));
         }
         let filter = if marks.is_empty() {
             String::new()

@@ -202,6 +202,40 @@ fn round_trip_sqlite_postgres_sqlite_loses_nothing() {
     std::fs::write(&csv, text).unwrap();
     let out = xinjiao(&["import", "penalties", csv.to_str().unwrap(), "--db", &first]);
     assert!(out.status.code() == Some(0) || out.status.code() == Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    {
+        // Monitoring travels too: a warning acknowledged, a day, channels, a message.
+        use xinjiao_store::{Channel, EvaluationStore, MonitoringStore, NewMessage, OrganisationStore};
+        let s = xinjiao_store_sqlite::SqliteStore::open(dir.join("first.sqlite3")).unwrap();
+        let ctx =
+            xinjiao_store::WriteContext::new("system", jiff::Timestamp::from_second(1_795_000_000).unwrap(), "测试")
+                .overseeing(true);
+        let dept = s.departments().unwrap()[0].id;
+        let raised = xinjiao_core::monitoring::warnings::Raised {
+            rule: "penalties".into(),
+            subject_id: s.max_subject_id().unwrap(),
+            occasion: "record:1".into(),
+            department_id: Some(dept),
+            detail: "12 个月内受到行政处罚 3 次".into(),
+        };
+        let day = "2026-11-18".parse().unwrap();
+        assert_eq!(s.save_warnings(&ctx, day, &[raised]).unwrap(), 1);
+        let id = s.warnings(&Default::default(), 1).unwrap()[0].id;
+        s.acknowledge_warning(&ctx, id).unwrap();
+        s.finish_monitoring_day(
+            &ctx,
+            xinjiao_store::MonitoringDay { day, evaluated_at: ctx.at, raised: 1, rules_version: 1 },
+        )
+        .unwrap();
+        s.set_channels(&ctx, dept, "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k", "a@example.cn").unwrap();
+        let m = NewMessage {
+            dedupe_key: "k".into(),
+            channel: Channel::Email,
+            department_id: Some(dept),
+            title: "t".into(),
+            body: "b".into(),
+        };
+        s.enqueue(&ctx, &[m]).unwrap();
+    }
 
     let out = xinjiao(&["copy", "--from", &first, "--to", &pg]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -219,7 +253,10 @@ fn round_trip_sqlite_postgres_sqlite_loses_nothing() {
     let count =
         |d: &[(&str, Vec<Vec<xinjiao_store::DumpValue>>)], t: &str| d.iter().find(|x| x.0 == t).unwrap().1.len();
     assert!(count(&da, "record_versions") > count(&da, "records"), "the installation has history");
-    assert!(count(&da, "events") > 1500 && count(&da, "api_tokens") == 1 && count(&da, "users") == 6);
+    assert!(count(&da, "events") > 1500 && count(&da, "api_tokens") == 1 && count(&da, "users") == 7);
+    for t in ["warnings", "monitoring_days", "reminder_channels", "outbox"] {
+        assert_eq!(count(&da, t), 1, "{t}");
+    }
     for t in ["divisions", "departments", "declarations", "responsibilities", "documents", "submissions"] {
         assert!(count(&da, t) > 0, "the demo fills {t}");
     }
