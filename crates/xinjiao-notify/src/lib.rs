@@ -57,6 +57,11 @@ impl Sender {
         Ok(Sender { http, smtp })
     }
 
+    /// Whether e-mail can be sent (an SMTP server is set).
+    pub fn has_smtp(&self) -> bool {
+        self.smtp.is_some()
+    }
+
     /// Posts `markdown` to a group robot's webhook; `Ok` only when WeCom
     /// answers `errcode` 0.
     pub fn wecom(&self, webhook: &str, markdown: &str) -> Result<(), String> {

@@ -273,7 +273,8 @@ impl InspectionStore for PgStore {
         self.rows(
             "SELECT d.id, m.code, m.name, d.as_of::text,
                     (length(d.population) - length(replace(d.population, E'\\n', '')))::bigint,
-                    (SELECT count(*) FROM draw_results r WHERE r.draw_id = d.id), d.commitment, d.public_value_source,
+                    (SELECT count(*) FROM draw_results r WHERE r.draw_id = d.id),
+                        (SELECT count(*) FROM inspection_results i WHERE i.draw_id = d.id), d.commitment, d.public_value_source,
                     (extract(epoch from d.run_at) * 1000000)::bigint
              FROM draws d JOIN inspection_matters m ON m.id = d.matter_id ORDER BY d.id DESC",
             &[],
@@ -285,9 +286,10 @@ impl InspectionStore for PgStore {
                     as_of: parse_date(r.get(3))?,
                     population: r.get::<_, i64>(4) as usize,
                     drawn: r.get::<_, i64>(5) as usize,
-                    commitment: r.get(6),
-                    public_value_source: r.get(7),
-                    run_at: r.get::<_, Option<i64>>(8).map(ts_micros).transpose()?,
+                    entered: r.get::<_, i64>(6) as usize,
+                    commitment: r.get(7),
+                    public_value_source: r.get(8),
+                    run_at: r.get::<_, Option<i64>>(9).map(ts_micros).transpose()?,
                 })
             },
         )

@@ -69,6 +69,38 @@ fn message_of(r: &Row) -> Result<Message> {
     })
 }
 
+/// The conditions of `f` on `warnings w`, with their values (`$1`, … in order).
+fn warning_filter(f: &WarningFilter) -> (String, Vec<Box<dyn ToSql + Sync>>) {
+    let mut sql = String::from("true");
+    let mut args: Vec<Box<dyn ToSql + Sync>> = Vec::new();
+    let mut push = |cond: &str, v: Box<dyn ToSql + Sync>| {
+        args.push(v);
+        sql.push_str(&format!(" AND {cond} ${}", args.len()));
+    };
+    if let Some(s) = f.subject_id {
+        push("w.subject_id =", Box::new(s));
+    }
+    if let Some(r) = &f.rule {
+        push("w.rule =", Box::new(r.clone()));
+    }
+    if let Some(d) = f.department_id {
+        push("w.department_id =", Box::new(d));
+    }
+    if let Some(d) = f.raised_on {
+        push("w.raised_on::text =", Box::new(d.to_string()));
+    }
+    if f.no_department {
+        sql.push_str(" AND w.department_id IS NULL");
+    }
+    sql.push_str(match f.state {
+        Some(WarningState::Open) => " AND w.acknowledged_at IS NULL AND w.feedback IS NULL",
+        Some(WarningState::Acknowledged) => " AND w.acknowledged_at IS NOT NULL AND w.feedback IS NULL",
+        Some(WarningState::Answered) => " AND w.feedback IS NOT NULL",
+        None => "",
+    });
+    (sql, args)
+}
+
 impl MonitoringStore for PgStore {
     fn penalty_facts(&self, from: Date, to: Date) -> Result<Vec<PenaltyFact>> {
         self.rows(
@@ -205,57 +237,22 @@ impl MonitoringStore for PgStore {
     }
 
     fn warnings(&self, f: &WarningFilter, limit: u32) -> Result<Vec<Warning>> {
-        let mut sql =
-            format!("SELECT {} FROM warnings w JOIN subjects s ON s.id = w.subject_id WHERE true", warning_columns());
-        let mut ints: Vec<i64> = Vec::new();
-        let mut texts: Vec<String> = Vec::new();
-        // Parameters: integers first ($1…), then texts; numbered as pushed.
-        let mut conds: Vec<(String, bool)> = Vec::new();
-        if let Some(s) = f.subject_id {
-            ints.push(s);
-            conds.push(("w.subject_id =".into(), true));
-        }
-        if let Some(d) = f.department_id {
-            ints.push(d);
-            conds.push(("w.department_id =".into(), true));
-        }
-        if let Some(r) = &f.rule {
-            texts.push(r.clone());
-            conds.push(("w.rule =".into(), false));
-        }
-        if let Some(d) = f.raised_on {
-            texts.push(d.to_string());
-            conds.push(("w.raised_on::text =".into(), false));
-        }
-        let (mut i, mut t) = (0, 0);
-        for (cond, is_int) in &conds {
-            let n = if *is_int {
-                i += 1;
-                i
-            } else {
-                t += 1;
-                ints.len() + t
-            };
-            sql.push_str(&format!(" AND {cond} ${n}"));
-        }
-        if f.no_department {
-            sql.push_str(" AND w.department_id IS NULL");
-        }
-        match f.state {
-            Some(WarningState::Open) => sql.push_str(" AND w.acknowledged_at IS NULL AND w.feedback IS NULL"),
-            Some(WarningState::Acknowledged) => {
-                sql.push_str(" AND w.acknowledged_at IS NOT NULL AND w.feedback IS NULL")
-            }
-            Some(WarningState::Answered) => sql.push_str(" AND w.feedback IS NOT NULL"),
-            None => {}
-        }
-        let limit = i64::from(limit);
-        sql.push_str(&format!(" ORDER BY w.id DESC LIMIT ${}", ints.len() + texts.len() + 1));
-        let mut params: Vec<&(dyn ToSql + Sync)> = Vec::new();
-        params.extend(ints.iter().map(|v| v as &(dyn ToSql + Sync)));
-        params.extend(texts.iter().map(|v| v as &(dyn ToSql + Sync)));
-        params.push(&limit);
-        self.with(|c| c.client.query(&sql, &params).map_err(err)?.iter().map(warning_of).collect())
+        let (cond, mut args) = warning_filter(f);
+        args.push(Box::new(i64::from(limit)));
+        let sql = format!(
+            "SELECT {} FROM warnings w JOIN subjects s ON s.id = w.subject_id WHERE {cond} ORDER BY w.id DESC LIMIT ${}",
+            warning_columns(),
+            args.len()
+        );
+        let refs: Vec<&(dyn ToSql + Sync)> = args.iter().map(|b| b.as_ref()).collect();
+        self.with(|c| c.client.query(&sql, &refs).map_err(err)?.iter().map(warning_of).collect())
+    }
+
+    fn count_warnings(&self, f: &WarningFilter) -> Result<u64> {
+        let (cond, args) = warning_filter(f);
+        let sql = format!("SELECT count(*) FROM warnings w WHERE {cond}");
+        let refs: Vec<&(dyn ToSql + Sync)> = args.iter().map(|b| b.as_ref()).collect();
+        self.with(|c| Ok(c.client.query_one(&sql, &refs).map_err(err)?.get::<_, i64>(0) as u64))
     }
 
     fn warning(&self, id: i64) -> Result<Warning> {

@@ -267,7 +267,8 @@ impl InspectionStore for SqliteStore {
         self.read(|c| {
             c.prepare_cached(
                 "SELECT d.id, m.code, m.name, d.as_of, length(d.population) - length(replace(d.population, char(10), '')),
-                        (SELECT count(*) FROM draw_results r WHERE r.draw_id = d.id), d.commitment, d.public_value_source, d.run_at
+                        (SELECT count(*) FROM draw_results r WHERE r.draw_id = d.id),
+                        (SELECT count(*) FROM inspection_results i WHERE i.draw_id = d.id), d.commitment, d.public_value_source, d.run_at
                  FROM draws d JOIN inspection_matters m ON m.id = d.matter_id ORDER BY d.id DESC",
             )?
             .query_map([], |r| {
@@ -278,9 +279,10 @@ impl InspectionStore for SqliteStore {
                     as_of: date(r.get(3)?)?,
                     population: r.get::<_, i64>(4)? as usize,
                     drawn: r.get::<_, i64>(5)? as usize,
-                    commitment: r.get(6)?,
-                    public_value_source: r.get(7)?,
-                    run_at: r.get::<_, Option<String>>(8)?.map(ts).transpose()?,
+                    entered: r.get::<_, i64>(6)? as usize,
+                    commitment: r.get(7)?,
+                    public_value_source: r.get(8)?,
+                    run_at: r.get::<_, Option<String>>(9)?.map(ts).transpose()?,
                 })
             })?
             .collect()

@@ -73,6 +73,38 @@ fn day_of(r: &Row) -> rusqlite::Result<MonitoringDay> {
     })
 }
 
+/// The conditions of `f` on `warnings w`, with their values (`?1`, … in order).
+fn warning_filter(f: &WarningFilter) -> (String, Vec<Value>) {
+    let mut sql = String::from("1 = 1");
+    let mut values: Vec<Value> = Vec::new();
+    let mut push = |cond: &str, v: Value| {
+        values.push(v);
+        sql.push_str(&format!(" AND {cond} ?{}", values.len()));
+    };
+    if let Some(s) = f.subject_id {
+        push("w.subject_id =", Value::Integer(s));
+    }
+    if let Some(r) = &f.rule {
+        push("w.rule =", Value::Text(r.clone()));
+    }
+    if let Some(d) = f.department_id {
+        push("w.department_id =", Value::Integer(d));
+    }
+    if let Some(d) = f.raised_on {
+        push("w.raised_on =", Value::Text(d.to_string()));
+    }
+    if f.no_department {
+        sql.push_str(" AND w.department_id IS NULL");
+    }
+    sql.push_str(match f.state {
+        Some(WarningState::Open) => " AND w.acknowledged_at IS NULL AND w.feedback IS NULL",
+        Some(WarningState::Acknowledged) => " AND w.acknowledged_at IS NOT NULL AND w.feedback IS NULL",
+        Some(WarningState::Answered) => " AND w.feedback IS NOT NULL",
+        None => "",
+    });
+    (sql, values)
+}
+
 impl MonitoringStore for SqliteStore {
     fn penalty_facts(&self, from: Date, to: Date) -> Result<Vec<PenaltyFact>> {
         self.read(|c| {
@@ -214,39 +246,20 @@ impl MonitoringStore for SqliteStore {
     }
 
     fn warnings(&self, f: &WarningFilter, limit: u32) -> Result<Vec<Warning>> {
-        let mut sql =
-            format!("SELECT {WARNING_COLUMNS} FROM warnings w JOIN subjects s ON s.id = w.subject_id WHERE 1 = 1");
-        let mut values: Vec<Value> = Vec::new();
-        let mut push = |cond: &str, v: Value| {
-            values.push(v);
-            sql.push_str(&format!(" AND {cond} ?{}", values.len()));
-        };
-        if let Some(s) = f.subject_id {
-            push("w.subject_id =", Value::Integer(s));
-        }
-        if let Some(r) = &f.rule {
-            push("w.rule =", Value::Text(r.clone()));
-        }
-        if let Some(d) = f.department_id {
-            push("w.department_id =", Value::Integer(d));
-        }
-        if let Some(d) = f.raised_on {
-            push("w.raised_on =", Value::Text(d.to_string()));
-        }
-        if f.no_department {
-            sql.push_str(" AND w.department_id IS NULL");
-        }
-        match f.state {
-            Some(WarningState::Open) => sql.push_str(" AND w.acknowledged_at IS NULL AND w.feedback IS NULL"),
-            Some(WarningState::Acknowledged) => {
-                sql.push_str(" AND w.acknowledged_at IS NOT NULL AND w.feedback IS NULL")
-            }
-            Some(WarningState::Answered) => sql.push_str(" AND w.feedback IS NOT NULL"),
-            None => {}
-        }
+        let (cond, mut values) = warning_filter(f);
         values.push(Value::Integer(i64::from(limit)));
-        sql.push_str(&format!(" ORDER BY w.id DESC LIMIT ?{}", values.len()));
+        let sql = format!(
+            "SELECT {WARNING_COLUMNS} FROM warnings w JOIN subjects s ON s.id = w.subject_id WHERE {cond}
+             ORDER BY w.id DESC LIMIT ?{}",
+            values.len()
+        );
         self.read(|c| c.prepare(&sql)?.query_map(params_from_iter(values), warning_of)?.collect())
+    }
+
+    fn count_warnings(&self, f: &WarningFilter) -> Result<u64> {
+        let (cond, values) = warning_filter(f);
+        let sql = format!("SELECT count(*) FROM warnings w WHERE {cond}");
+        self.read(|c| c.query_row(&sql, params_from_iter(values), |r| r.get::<_, i64>(0)).map(|n| n as u64))
     }
 
     fn warning(&self, id: i64) -> Result<Warning> {

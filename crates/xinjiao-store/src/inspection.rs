@@ -130,6 +130,8 @@ pub struct DrawSummary {
     pub as_of: Date,
     pub population: usize,
     pub drawn: usize,
+    /// Results entered so far.
+    pub entered: usize,
     pub commitment: String,
     pub public_value_source: String,
     pub run_at: Option<Timestamp>,

@@ -215,6 +215,9 @@ pub trait MonitoringStore: Send + Sync {
     /// Warnings matching `f`, newest first, at most `limit`.
     fn warnings(&self, f: &WarningFilter, limit: u32) -> Result<Vec<Warning>>;
 
+    /// How many warnings match `f`.
+    fn count_warnings(&self, f: &WarningFilter) -> Result<u64>;
+
     fn warning(&self, id: i64) -> Result<Warning>;
 
     /// Acknowledges (签收) a warning; appends `warning.acknowledged`.
@@ -318,14 +321,4 @@ pub fn gather_facts(store: &dyn Store, rules: &WarningRules, schemes: &[Scheme],
         }
     }
     Ok(facts)
-}
-
-/// Whether `ctx` acts for the department of a warning (`Conflict` with the
-/// reason in Chinese otherwise): its own department's, or any for a coordinator.
-pub fn check_warning_owner(store: &dyn Store, ctx: &WriteContext, id: i64) -> Result<Warning> {
-    let w = store.warning(id)?;
-    if !ctx.oversees && (w.department_id.is_none() || ctx.department_id != w.department_id) {
-        return Err(StoreError::Conflict("该预警由其责任部门签收和反馈".into()));
-    }
-    Ok(w)
 }

@@ -2651,6 +2651,15 @@ async fn warnings_reach_their_department_and_reminders_leave_once(app: App) {
         get_with_cookie(&app, "/console/reminders", &admin).await.2,
     );
     assert!(page.contains("已送达") && page.contains("test…3456") && !page.contains("test-key-123456"), "{page}");
+    // Resending is the administrators' (and only of a failed or uncertain message).
+    let requeue = format!("/console/reminders/outbox/{}/requeue", sent[0].id);
+    assert_eq!(send(&app, form_post(&requeue, &clerk, "")).await.0, StatusCode::FORBIDDEN);
+    let (s, h, _) = send(&app, form_post(&requeue, "", "")).await;
+    assert!(s == StatusCode::SEE_OTHER && h[header::LOCATION].to_str().unwrap().starts_with("/console/login"));
+    let (s, _, page) = send(&app, form_post(&requeue, &admin, "")).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("只有发送失败或未确认送达的消息可以重新发送"), "{page}");
+    assert!(app.db(|s| s.messages(10)).unwrap().iter().all(|m| m.state == "sent"));
 
     // The department acknowledges and answers; another department may not.
     let w = ours[0].id;

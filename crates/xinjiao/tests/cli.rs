@@ -1092,7 +1092,8 @@ fn evaluation_by_hand_on_two_cycles(dir: TempDir) {
              {a},河源市顺达运输有限公司,road-transport,RT-B01,4,2025-03-15,河交表〔2025〕1号\n\
              {b},龙川县安通物流有限公司,道路运输经营者信用评价,RT-B01,2,2024-11-01,河交表〔2024〕9号\n\
              {c},和平县鸿运客运有限公司,road-transport,RT-02,,2025-02-20,河交检〔2025〕3号\n\
-             {c},和平县鸿运客运有限公司,road-transport,RT-B01,,2025-02-21,河交表〔2025〕2号\n"
+             {c},和平县鸿运客运有限公司,road-transport,RT-B01,,2025-02-21,河交表〔2025〕2号\n\
+             {a},河源市顺达运输有限公司,road-transport,RT-B01,4,2025-03-15,河交表〔2025〕1号\n"
         ),
     )
     .unwrap();
@@ -1101,13 +1102,18 @@ fn evaluation_by_hand_on_two_cycles(dir: TempDir) {
         "2025-04-01",
         &["import", "credit-events", events.to_str().unwrap(), "--db", &db, "--report", report.to_str().unwrap()],
     );
-    assert_eq!(out.status.code(), Some(2), "a row rejected: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(2), "rows rejected: {}", String::from_utf8_lossy(&out.stderr));
     let r: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
-    assert_eq!((r["rows"].as_u64(), r["accepted"].as_u64(), r["rejected"].as_u64()), (Some(4), Some(3), Some(1)));
+    assert_eq!((r["rows"].as_u64(), r["accepted"].as_u64(), r["rejected"].as_u64()), (Some(5), Some(3), Some(2)));
     assert_eq!(
         (r["diagnostics"][0]["row"].as_u64(), r["diagnostics"][0]["code"].as_str()),
         (Some(5), Some("points.required"))
     );
+    assert_eq!(
+        (r["diagnostics"][1]["row"].as_u64(), r["diagnostics"][1]["code"].as_str()),
+        (Some(6), Some("row.duplicate_key"))
+    );
+    assert!(r["diagnostics"][1]["message"].as_str().unwrap().contains("与第 2 行是同一信用事件"));
     // The same file again: nothing new.
     let out = xinjiao_on(
         "2025-04-01",
@@ -1288,16 +1294,17 @@ fn draws_recomputed_from_the_published_json(dir: TempDir) {
     std::fs::write(
         &roster,
         "执法证号,姓名,部门编码,状态\n粤交执-01,李一,HY-DLYS,在岗\n粤交执-02,李二,HY-DLYS,在岗\n粤交执-03,李三,HY-DLYS,在岗\n\
-         粤交执-04,李四,HY-DLYS,离岗\n粤交执-05,李五,HY-KJXX,在岗\n粤交执 06,李六,HY-NOPE,休假\n",
+         粤交执-04,李四,HY-DLYS,离岗\n粤交执-05,李五,HY-KJXX,在岗\n粤交执 06,李六,HY-NOPE,休假\n粤交执-02,李二,HY-DLYS,在岗\n",
     )
     .unwrap();
     let out = xinjiao_on(day, &["inspectors", "import", roster.to_str().unwrap(), "--db", &db]);
-    assert_eq!(out.status.code(), Some(2), "one bad row");
+    assert_eq!(out.status.code(), Some(2), "bad rows");
     let err = String::from_utf8_lossy(&out.stderr);
     for code in ["certificate.format", "department.unknown", "status.unknown"] {
         assert!(err.contains(code), "{code} in {err}");
     }
     assert!(err.contains("第7行"), "names the row: {err}");
+    assert!(err.contains("第8行") && err.contains("row.duplicate_key") && err.contains("与第 3 行重复"), "{err}");
     let out = xinjiao_on(day, &["inspectors", "list", "--db", &db]);
     let listed = String::from_utf8_lossy(&out.stdout).to_string();
     assert_eq!(listed.lines().filter(|l| l.starts_with("粤交执-0")).count(), 5, "the good rows are stored: {listed}");

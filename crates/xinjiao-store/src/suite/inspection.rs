@@ -133,7 +133,7 @@ pub fn draws_are_planned_once_and_run_once(store: &dyn Store) {
     assert_eq!(refused, 2);
     assert_eq!(store.draw(id).unwrap().drawn, done.drawn, "unchanged");
     let list = store.draws().unwrap();
-    assert_eq!((list[0].id, list[0].population, list[0].drawn), (id, 12, done.drawn.len()));
+    assert_eq!((list[0].id, list[0].population, list[0].drawn, list[0].entered), (id, 12, done.drawn.len(), 0));
     // Results: the matter's department enters them, once each, for drawn subjects only.
     use xinjiao_core::inspection::results::Outcome;
     let later = |d| WriteContext::new("wz1", at("2026-11-10T02:00:00Z"), "检查结果").in_department(Some(d));
@@ -153,6 +153,7 @@ pub fn draws_are_planned_once_and_run_once(store: &dyn Store) {
     let results = store.inspection_results(id).unwrap();
     assert_eq!((results.len(), results[0].outcome, results[0].inspected_on), (1, Outcome::Rectification, on));
     assert!(store.events(5).unwrap().iter().any(|e| e.action == "inspection.result"));
+    assert_eq!(store.draws().unwrap()[0].entered, 1, "results counted in the list");
     // A result counts in the evaluation where the scheme maps its outcome:
     // a road-transport variant giving +1 for a clean inspection.
     let clean = done.drawn[1].member.code.clone();

@@ -7,7 +7,7 @@ use xinjiao_core::evaluation::scheme::Scheme;
 use xinjiao_core::monitoring::rules::WarningRules;
 use xinjiao_core::monitoring::warnings::evaluate;
 
-use crate::monitoring::{check_warning_owner, gather_facts};
+use crate::monitoring::gather_facts;
 use crate::{
     Attempt, Channel, MonitoringDay, NewCreditEvent, NewMessage, Store, StoreError, WarningFilter, WarningState,
     WriteContext,
@@ -97,19 +97,19 @@ pub fn warnings_are_raised_once_and_answered_by_their_department(store: &dyn Sto
     assert_eq!(p.raised_on, "2026-09-30".parse().unwrap());
 
     // The lookup by department, rule, subject and state.
-    let f = |f: WarningFilter| store.warnings(&f, 100).unwrap().len();
+    let f = |f: WarningFilter| {
+        let n = store.warnings(&f, 100).unwrap().len();
+        assert_eq!(store.count_warnings(&f).unwrap(), n as u64, "{f:?}");
+        n
+    };
     assert_eq!(f(WarningFilter { department_id: Some(dy), ..Default::default() }), 1);
     assert_eq!(f(WarningFilter { rule: Some("penalties".into()), ..Default::default() }), 1);
     assert_eq!(f(WarningFilter { subject_id: Some(p.subject_id), ..Default::default() }), 1);
     assert_eq!(f(WarningFilter { state: Some(WarningState::Open), ..Default::default() }), 3);
     assert_eq!(f(WarningFilter { no_department: true, ..Default::default() }), 1);
 
-    // Only the owning department (or a coordinator) acknowledges and answers.
+    // Acknowledged before it is answered, each once (who may: the console, `http.rs`).
     let wz_ctx = WriteContext::new("wz1", at("2026-10-01T02:00:00Z"), "签收").in_department(Some(wzcl));
-    let dy_ctx = WriteContext::new("dy1", at("2026-10-01T02:00:00Z"), "签收").in_department(Some(dy));
-    assert!(matches!(check_warning_owner(store, &dy_ctx, p.id), Err(StoreError::Conflict(_))));
-    check_warning_owner(store, &wz_ctx, p.id).unwrap();
-    check_warning_owner(store, &coord, p.id).unwrap();
     assert!(
         matches!(store.answer_warning(&wz_ctx, p.id, "已约谈"), Err(StoreError::Conflict(m)) if m.contains("签收"))
     );

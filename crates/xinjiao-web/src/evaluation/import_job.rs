@@ -6,12 +6,11 @@
 use xinjiao_core::Date;
 use xinjiao_core::evaluation::events::parse_event_row;
 use xinjiao_core::evaluation::scheme::Scheme;
-use xinjiao_import::{ImportReport, RowDiagnostic, RowReader};
+use xinjiao_import::{ImportReport, RowReader};
 use xinjiao_store::{EventOutcome, NewCreditEvent, Store, StoreError, WriteContext};
 
-pub use crate::kernel::imports::MAX_DIAGNOSTICS;
-
-pub use crate::kernel::imports::ImportError;
+use crate::kernel::imports::collect_rows;
+pub use crate::kernel::imports::{ImportError, MAX_DIAGNOSTICS};
 
 /// Reads every row of `reader`, checks it, and (unless `store` is `None`: a
 /// dry run) stores the valid ones in one transaction.
@@ -22,41 +21,23 @@ pub fn run_credit_event_import(
     ctx: &WriteContext,
     today: Date,
 ) -> Result<ImportReport, ImportError> {
-    let mut report = ImportReport::default();
-    let mut valid: Vec<NewCreditEvent> = Vec::new();
-    let mut seen = std::collections::HashMap::new();
-    for row in reader {
-        let row = row.map_err(ImportError::File)?;
-        report.rows += 1;
-        let number = row.number;
-        let mut diags: Vec<RowDiagnostic> = row.cell_errors.iter().map(|d| RowDiagnostic::of(number, d)).collect();
-        match parse_event_row(&row.values, schemes, today) {
-            Ok(ev) if diags.is_empty() => {
-                let key = (ev.scheme.clone(), ev.subject_code.clone(), ev.item.clone(), ev.date, ev.basis.clone());
-                if let Some(first) = seen.get(&key) {
-                    diags.push(RowDiagnostic {
-                        row: number,
-                        field: String::new(),
-                        code: "row.duplicate_key".into(),
-                        message: format!("与第 {first} 行是同一信用事件（主体、评价体系、事项、日期和依据均相同）"),
-                    });
-                } else {
-                    seen.insert(key, number);
-                    valid.push(NewCreditEvent {
-                        subject: ev.subject_info(),
-                        scheme: ev.scheme,
-                        item: ev.item,
-                        points: ev.points.map(|p| p.0),
-                        date: ev.date,
-                        basis: ev.basis,
-                    });
-                }
-            }
-            Ok(_) => {}
-            Err(ds) => diags.extend(ds.iter().map(|d| RowDiagnostic::of(number, d))),
-        }
-        report.reject_row(diags, MAX_DIAGNOSTICS);
-    }
+    let (mut report, rows) = collect_rows(
+        reader,
+        |values| parse_event_row(values, schemes, today),
+        |ev| (ev.scheme.clone(), ev.subject_code.clone(), ev.item.clone(), ev.date, ev.basis.clone()),
+        &|_, first| (String::new(), format!("与第 {first} 行是同一信用事件（主体、评价体系、事项、日期和依据均相同）")),
+    )?;
+    let valid: Vec<NewCreditEvent> = rows
+        .into_iter()
+        .map(|ev| NewCreditEvent {
+            subject: ev.subject_info(),
+            scheme: ev.scheme,
+            item: ev.item,
+            points: ev.points.map(|p| p.0),
+            date: ev.date,
+            basis: ev.basis,
+        })
+        .collect();
     match store {
         None => report.accepted = valid.len() as u64,
         Some(store) => {

@@ -462,15 +462,14 @@ pub fn draw_reminders(
                 href: format!("/inspections/draws/{}", d.id),
             });
         } else {
-            let entered = store.inspection_results(d.id)?.len();
-            if entered < d.drawn {
+            if d.entered < d.drawn {
                 out.push(crate::kernel::workplace::Reminder {
                     level: "task",
                     text: format!(
                         "第 {} 号抽查（{}）有 {} 个对象待录入检查结果",
                         d.id,
                         d.matter_name,
-                        d.drawn - entered
+                        d.drawn - d.entered
                     ),
                     href: format!("/console/inspections/draws/{}", d.id),
                 });

@@ -24,6 +24,13 @@ pub struct Rules {
 }
 
 impl Rules {
+    /// The last day of "due soon" from `today`: `rules/warnings.toml`'s
+    /// `soon_working_days` later (the start page, the dashboard and the
+    /// reminders all remind of what falls due by then).
+    pub fn soon(&self, today: xinjiao_core::Date) -> xinjiao_core::Date {
+        self.calendar.add_working_days(today, self.warnings.soon_working_days).value
+    }
+
     /// Shared, replaceable rules for [`AppState`].
     pub fn shared(self) -> Arc<std::sync::RwLock<Rules>> {
         Arc::new(std::sync::RwLock::new(self))

@@ -17,7 +17,7 @@ pub fn review_reminders(st: &AppState, store: &dyn Store, user: &User) -> Result
     let Some(dept) = user.department_id else { return Ok(vec![]) };
     let rules = st.rules.read().expect("rules");
     let today = st.today();
-    let soon = rules.calendar.add_working_days(today, 2).value;
+    let soon = rules.soon(today);
     let mut out = Vec::new();
     // Only the department's records awaiting or failing review (not its newest
     // records at large, which could hide older pending ones).

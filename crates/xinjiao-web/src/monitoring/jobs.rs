@@ -26,10 +26,19 @@ pub struct Background {
     pub every: Duration,
 }
 
+/// Whether the running jobs' sender has an SMTP server (the reminders page says so).
+static SMTP_CONFIGURED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether e-mail reminders can leave this process.
+pub fn smtp_configured() -> bool {
+    SMTP_CONFIGURED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Runs the jobs until the process ends: first marks messages a stopped
 /// server left half-sent as uncertain, then every `every` evaluates the due
 /// days and delivers due messages. Errors are printed and retried next time.
 pub async fn run(st: AppState, bg: Background) {
+    SMTP_CONFIGURED.store(bg.sender.has_smtp(), std::sync::atomic::Ordering::Relaxed);
     match st.db(|s| s.release_unfinished()).await {
         Ok(n) if n > 0 => eprintln!("提醒发件箱：{n} 条消息在上次停止时正在发送，已标为“未确认送达”"),
         Ok(_) => {}
@@ -88,10 +97,7 @@ pub fn digests(st: &AppState, store: &dyn Store, day: Date) -> Result<Vec<NewMes
         return Ok(vec![]);
     }
     let departments = store.departments()?;
-    let soon = {
-        let r = st.rules.read().expect("rules");
-        r.calendar.add_working_days(day, r.warnings.soon_working_days).value
-    };
+    let soon = st.rules.read().expect("rules").soon(day);
     let mut out = Vec::new();
     for ch in channels {
         let Some(dept) = departments.iter().find(|d| d.id == ch.department_id) else { continue };

@@ -58,14 +58,8 @@ fn row(st: &AppState, departments: &[xinjiao_store::Department], user: Option<&U
         detail: w.detail.clone(),
         state: w.state().label(),
         open: w.state() != WarningState::Answered,
-        may_act: user.is_some_and(|u| may_act(u, w)),
+        may_act: user.is_some_and(|u| acts_for(u, w.department_id)),
     }
-}
-
-/// The department of a warning acknowledges and answers it; coordinators
-/// act for every department (and for the warnings that have none).
-fn may_act(user: &User, w: &Warning) -> bool {
-    user.role.oversees() || (w.department_id.is_some() && acts_for(user, w.department_id))
 }
 
 #[derive(Deserialize, Default)]
@@ -159,7 +153,7 @@ struct DetailPage {
 
 async fn render_detail(st: &AppState, user: &User, id: i64, errors: Vec<String>) -> Result<Response, PageError> {
     let (w, departments) = st.db(move |s| Ok((s.warning(id)?, s.departments()?))).await?;
-    if !user.role.oversees() && !acts_for(user, w.department_id) {
+    if !acts_for(user, w.department_id) {
         return Err(PageError::Forbidden);
     }
     let rule_text =
@@ -187,19 +181,24 @@ async fn detail(
     render_detail(&st, &user, id, vec![]).await
 }
 
+/// The warning `id` if `user` acts for its department (403 otherwise).
+async fn owned(st: &AppState, user: &User, id: i64) -> Result<Warning, PageError> {
+    let w = st.db(move |s| s.warning(id)).await?;
+    if !acts_for(user, w.department_id) {
+        return Err(PageError::Forbidden);
+    }
+    Ok(w)
+}
+
 /// Acknowledges a warning (its department or a coordinator; 403 otherwise).
 async fn acknowledge(
     State(st): State<AppState>,
     StaffUser(user): StaffUser,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
+    owned(&st, &user, id).await?;
     let wctx = ctx(&st, &user, format!("签收预警 #{id}"));
-    let done = st
-        .db(move |s| {
-            xinjiao_store::monitoring::check_warning_owner(s, &wctx, id).map_err(forbidden_or)?;
-            s.acknowledge_warning(&wctx, id)
-        })
-        .await;
+    let done = st.db(move |s| s.acknowledge_warning(&wctx, id)).await;
     after_write(&st, &user, id, done).await
 }
 
@@ -216,37 +215,20 @@ async fn feedback(
     Path(id): Path<i64>,
     Form(f): Form<FeedbackForm>,
 ) -> Result<Response, PageError> {
+    owned(&st, &user, id).await?;
     let text = f.feedback.trim().to_string();
     if text.is_empty() || text.chars().count() > FEEDBACK_MAX {
-        let owner = st.db(move |s| Ok(s.warning(id)?.department_id)).await?;
-        if !user.role.oversees() && !acts_for(&user, owner) {
-            return Err(PageError::Forbidden);
-        }
         return render_detail(&st, &user, id, vec![format!("请填写反馈（处置情况），至多 {FEEDBACK_MAX} 个字符")])
             .await;
     }
     let wctx = ctx(&st, &user, format!("反馈预警 #{id}"));
-    let done = st
-        .db(move |s| {
-            xinjiao_store::monitoring::check_warning_owner(s, &wctx, id).map_err(forbidden_or)?;
-            s.answer_warning(&wctx, id, &text)
-        })
-        .await;
+    let done = st.db(move |s| s.answer_warning(&wctx, id, &text)).await;
     after_write(&st, &user, id, done).await
-}
-
-/// Marks a refusal of the owner check so that the page answers 403.
-fn forbidden_or(e: StoreError) -> StoreError {
-    match e {
-        StoreError::Conflict(m) => StoreError::Aborted(m),
-        other => other,
-    }
 }
 
 async fn after_write(st: &AppState, user: &User, id: i64, done: Result<(), StoreError>) -> Result<Response, PageError> {
     match done {
         Ok(()) => Ok(Redirect::to(&format!("/console/warnings/{id}")).into_response()),
-        Err(StoreError::Aborted(_)) => Err(PageError::Forbidden),
         Err(StoreError::Conflict(m)) => render_detail(st, user, id, vec![m]).await,
         Err(e) => Err(e.into()),
     }
@@ -338,7 +320,7 @@ async fn render_reminders(st: &AppState, user: &User, errors: Vec<String>) -> Re
             .iter()
             .map(|d| (d.day.to_string(), crate::kernel::time::local_time(d.evaluated_at), d.raised))
             .collect(),
-        smtp: std::env::var("XINJIAO_SMTP_URL").is_ok_and(|v| !v.is_empty()),
+        smtp: super::jobs::smtp_configured(),
         soon: st.rules.read().expect("rules").warnings.soon_working_days,
     };
     Ok((status, Html(page.render()?)).into_response())
@@ -427,7 +409,7 @@ pub fn warning_reminders(_: &AppState, store: &dyn Store, user: &User) -> Result
     let mut out = Vec::new();
     for (state, what) in [(WarningState::Open, "待签收"), (WarningState::Acknowledged, "已签收待反馈")] {
         let f = WarningFilter { department_id: Some(dept), state: Some(state), ..Default::default() };
-        let n = store.warnings(&f, 500)?.len();
+        let n = store.count_warnings(&f)?;
         if n > 0 {
             out.push(Reminder {
                 level: "warning",
@@ -442,10 +424,12 @@ pub fn warning_reminders(_: &AppState, store: &dyn Store, user: &User) -> Result
 /// Counts behind the console's 信用预警 entry: warnings to acknowledge or answer.
 pub fn warning_badges(_: &AppState, store: &dyn Store, user: &User) -> Result<Vec<Badge>, StoreError> {
     let department_id = if user.role.oversees() { None } else { Some(user.department_id.unwrap_or(-1)) };
-    let open = store
-        .warnings(&WarningFilter { department_id, state: Some(WarningState::Open), ..Default::default() }, 1000)?
-        .len();
-    Ok(vec![Badge { n: open as u64, what: "条待签收", urgent: false }])
+    let open = store.count_warnings(&WarningFilter {
+        department_id,
+        state: Some(WarningState::Open),
+        ..Default::default()
+    })?;
+    Ok(vec![Badge { n: open, what: "条待签收", urgent: false }])
 }
 
 #[derive(Template)]

@@ -40,10 +40,10 @@ struct DocRow {
 fn doc_rows(st: &AppState, docs: &[xinjiao_store::Document], departments: &[Department]) -> Vec<DocRow> {
     let rules = st.rules.read().expect("rules");
     let today = st.today();
+    let soon = rules.soon(today);
     docs.iter()
         .map(|d| {
             let deadline = rules.publication.document_deadline(d.issue_date, &rules.calendar).value;
-            let soon = rules.calendar.add_working_days(today, 2).value;
             let state = match d.published_on {
                 Some(p) if p > deadline => "late",
                 Some(_) => "",
@@ -235,7 +235,7 @@ pub fn reminders(st: &AppState, store: &dyn Store, user: &User) -> Result<Vec<Re
     let Some(dept) = user.department_id else { return Ok(vec![]) };
     let rules = st.rules.read().expect("rules");
     let today = st.today();
-    let soon = rules.calendar.add_working_days(today, 2).value;
+    let soon = rules.soon(today);
     let mut out = Vec::new();
     let drafts = DocumentFilter { departments: Some(vec![dept]), ..Default::default() };
     for d in store.documents(&drafts, PageRequest::new(1, 100))?.items.iter().filter(|d| d.published_on.is_none()) {
