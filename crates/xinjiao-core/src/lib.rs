@@ -2,7 +2,8 @@
 //! `records` (identifiers with check digits, dual-disclosure records and
 //! their validation, dates), `lifecycle` (disclosure windows, objections,
 //! repairs), `organisation`, `reporting` (rates, periods, publication
-//! deadlines), `calendar` (working days) and `evaluation` (credit grades).
+//! deadlines), `calendar` (working days), `evaluation` (credit grades),
+//! `inspection`, `monitoring` and `lists` (serious-dishonesty and red lists).
 //! It never reads the disk, the network or the clock: `today` and rule data
 //! are parameters.
 
@@ -10,6 +11,7 @@ pub mod calendar;
 pub mod evaluation;
 pub mod inspection;
 pub mod lifecycle;
+pub mod lists;
 pub mod monitoring;
 pub mod organisation;
 pub mod records;

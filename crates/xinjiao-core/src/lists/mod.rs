@@ -1,0 +1,11 @@
+//! Lists and measures (名单与联合奖惩): list definitions as data
+//! (`rules/lists/*.toml`, [`definition`]), the vehicle limits
+//! (`rules/vehicle-limits.toml`, [`limits`]), overload detections and the
+//! vehicle register with the candidates they make ([`overload`]).
+
+pub mod definition;
+pub mod limits;
+pub mod overload;
+
+#[cfg(test)]
+mod tests;
