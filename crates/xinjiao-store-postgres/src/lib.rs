@@ -42,6 +42,7 @@ mod evaluation;
 mod inspection;
 mod installation;
 mod lifecycle;
+mod lists;
 mod monitoring;
 mod organisation;
 mod records;
@@ -69,6 +70,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (18, "inspection", include_str!("../migrations/0018_inspection.sql")),
     (19, "inspection_results", include_str!("../migrations/0019_inspection_results.sql")),
     (20, "monitoring", include_str!("../migrations/0020_monitoring.sql")),
+    (21, "overload", include_str!("../migrations/0021_overload.sql")),
 ];
 
 /// Connections kept open between calls (more than the server's blocking

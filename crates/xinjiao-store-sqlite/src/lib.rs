@@ -43,6 +43,7 @@ mod evaluation;
 mod inspection;
 mod installation;
 mod lifecycle;
+mod lists;
 mod monitoring;
 mod organisation;
 mod records;

@@ -471,6 +471,41 @@ pub const DUMP_TABLES: &[DumpTable] = {
             ],
             1,
         ),
+        (
+            "vehicles",
+            &[
+                ("plate", Text),
+                ("vehicle_type", Text),
+                ("axles", Int),
+                ("enterprise_code", Text),
+                ("enterprise_name", Text),
+                ("updated_at", Timestamp),
+                ("updated_by", Text),
+            ],
+            1,
+        ),
+        (
+            "overload_detections",
+            &[
+                ("id", Int),
+                ("detected_on", Date),
+                ("place", Text),
+                ("plate", Text),
+                ("vehicle_type", Text),
+                ("axles", Int),
+                ("single_tyre_axles", Int),
+                ("drive_axles", Int),
+                ("gross_kg", Int),
+                ("driver_id", Text),
+                ("driver_name", Text),
+                ("enterprise_code", Text),
+                ("enterprise_name", Text),
+                ("penalty_no", Text),
+                ("imported_at", Timestamp),
+                ("imported_by", Text),
+            ],
+            1,
+        ),
     ]
 };
 

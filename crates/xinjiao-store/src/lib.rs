@@ -13,6 +13,7 @@ pub mod evaluation;
 pub mod inspection;
 pub mod installation;
 pub mod lifecycle;
+pub mod lists;
 pub mod monitoring;
 pub mod organisation;
 pub mod records;
@@ -30,6 +31,7 @@ pub use inspection::{
 };
 pub use installation::*;
 pub use lifecycle::*;
+pub use lists::ListStore;
 pub use monitoring::{
     Attempt, Channel, Channels, Message, MonitoringDay, MonitoringStore, NewMessage, Warning, WarningFilter,
     WarningState,
@@ -157,6 +159,7 @@ pub trait Store:
     + EvaluationStore
     + InspectionStore
     + MonitoringStore
+    + ListStore
     + InstallationStore
 {
 }
@@ -172,6 +175,7 @@ impl<
         + EvaluationStore
         + InspectionStore
         + MonitoringStore
+        + ListStore
         + InstallationStore
         + ?Sized,
 > Store for T

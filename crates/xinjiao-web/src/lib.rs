@@ -17,6 +17,7 @@ pub mod evaluation;
 pub mod inspection;
 pub mod kernel;
 pub mod lifecycle;
+pub mod lists;
 pub mod monitoring;
 mod openapi;
 pub mod organisation;

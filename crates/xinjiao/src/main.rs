@@ -4,6 +4,7 @@
 
 mod demo;
 mod inspection_cli;
+mod lists_cli;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -170,6 +171,11 @@ enum Command {
         #[command(subcommand)]
         command: inspection_cli::InspectorsCommand,
     },
+    /// Serious-dishonesty and red lists (rules/lists/*.toml).
+    Lists {
+        #[command(subcommand)]
+        command: lists_cli::ListsCommand,
+    },
     /// "双随机、一公开" draws anyone can re-run.
     Draw {
         #[command(subcommand)]
@@ -203,6 +209,12 @@ enum ImportKind {
     Licenses,
     /// Credit events for evaluation schemes (主体代码, 主体名称, 评价体系, 事项代码, 分值, 发生日期, 依据).
     CreditEvents,
+    /// The vehicle register (车牌号码, 车辆类型, 轴数, 企业代码, 企业名称).
+    Vehicles,
+    /// Overload detections (检测日期, 车牌号码, 车辆类型, 轴数, 车货总质量 in kg,
+    /// 驾驶员证件号码, 驾驶员姓名, 企业代码, 企业名称; optional 检测地点, 单胎轴数,
+    /// 驱动轴数, 处罚决定书文号).
+    Overloads,
 }
 
 #[derive(Subcommand)]
@@ -472,11 +484,50 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{}{}", if dry_run { "（仅校验）" } else { "" }, r.summary());
             return Ok(ExitCode::from(if r.rejected > 0 { 2 } else { 0 }));
         }
+        Command::Import {
+            kind: kind @ (ImportKind::Vehicles | ImportKind::Overloads),
+            file,
+            report,
+            encoding,
+            sheet,
+            dry_run,
+            actor,
+            ..
+        } => {
+            let Some(encoding) = Encoding::parse(&encoding) else {
+                bail!("不支持的编码 {encoding}，可用 auto、utf-8、gbk、gb18030")
+            };
+            let (kind, catalogue, what) = match kind {
+                ImportKind::Vehicles => {
+                    (lists_cli::FileKind::Vehicles, xinjiao_core::lists::overload::VEHICLE_CATALOGUE, "货运车辆档案")
+                }
+                _ => {
+                    (lists_cli::FileKind::Overloads, xinjiao_core::lists::overload::DETECTION_CATALOGUE, "超限检测记录")
+                }
+            };
+            let opts = ReadOptions { catalogue, encoding, sheet, limits: xinjiao_import::Limits::DEFAULT };
+            let store =
+                if dry_run { None } else { Some(open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB), cli.create)?) };
+            let wctx = ctx(&actor, &format!("导入{what} {}", file.display()));
+            return lists_cli::import(
+                store.as_deref(),
+                kind,
+                &file,
+                opts,
+                report.as_deref(),
+                &wctx,
+                china_date(clock()),
+            );
+        }
+        Command::Lists { command } => {
+            let store = open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB), cli.create)?;
+            return lists_cli::lists(&*store, clock(), china_date(clock()), command);
+        }
         Command::Import { kind, file, report, encoding, sheet, dry_run, actor, department } => {
             let kind = match kind {
                 ImportKind::Penalties => RecordKind::Penalty,
                 ImportKind::Licenses => RecordKind::License,
-                ImportKind::CreditEvents => unreachable!("handled above"),
+                _ => unreachable!("handled above"),
             };
             let Some(encoding) = Encoding::parse(&encoding) else {
                 bail!("不支持的编码 {encoding}，可用 auto、utf-8、gbk、gb18030")
@@ -613,7 +664,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let kind = match kind {
                 ImportKind::Penalties => RecordKind::Penalty,
                 ImportKind::Licenses => RecordKind::License,
-                ImportKind::CreditEvents => bail!("演示数据只生成行政处罚或行政许可文件"),
+                _ => bail!("演示数据只生成行政处罚或行政许可文件"),
             };
             let file = std::io::BufWriter::new(
                 std::fs::File::create(&path).with_context(|| format!("无法创建 {}", path.display()))?,

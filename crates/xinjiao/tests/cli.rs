@@ -108,6 +108,7 @@ on_both_backends!(
     a_killed_import_leaves_nothing_and_the_reimport_completes,
     evaluation_by_hand_on_two_cycles,
     draws_recomputed_from_the_published_json,
+    overload_files_make_the_list_candidates,
 );
 
 fn xinjiao(args: &[&str]) -> Output {
@@ -1376,4 +1377,155 @@ fn draws_recomputed_from_the_published_json(dir: TempDir) {
     let out = xinjiao(&["draw", "verify", file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("粤交执-99"), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+/// A valid ID card number of driver `n`.
+fn driver_id(n: u32) -> String {
+    let first17 = format!("44160219800101{:03}", n % 1000);
+    format!("{first17}{}", xinjiao_core::records::ids::id_card_check_char(first17.as_bytes()).unwrap())
+}
+
+/// A vehicle register and detection files (CSV and XLSX) fed through `xinjiao
+/// import`; their bad rows named by row, field and rule; the candidates of
+/// the overload list computed as of two days (`lists candidates --json`),
+/// with the read of drivers' ID numbers in the audit log.
+fn overload_files_make_the_list_candidates(dir: TempDir) {
+    let db = dir.db();
+    let firm = "91350100M000100Y43";
+    // 20 combinations of the firm; a bad plate (row 22); the first plate again (row 23).
+    let mut register = String::from("车牌号码,车辆类型,轴数,企业代码,企业名称\n");
+    for i in 0..20 {
+        register.push_str(&format!("粤P{i:05},汽车列车,6,{firm},河源市顺达运输有限公司\n"));
+    }
+    register.push_str(&format!("P12345,汽车列车,6,{firm},河源市顺达运输有限公司\n"));
+    register.push_str(&format!("粤P00000,汽车列车,6,{firm},河源市顺达运输有限公司\n"));
+    let vehicles = dir.path("vehicles.csv");
+    std::fs::write(&vehicles, &register).unwrap();
+    let (code, r) = import(&dir, "vehicles", &vehicles, &[]);
+    assert_eq!(code, 2, "rows refused: exit status 2");
+    assert_eq!((r["rows"].as_u64(), r["accepted"].as_u64(), r["rejected"].as_u64()), (Some(22), Some(20), Some(2)));
+    assert_eq!(
+        (r["diagnostics"][0]["row"].as_u64(), r["diagnostics"][0]["field"].as_str()),
+        (Some(22), Some("CL_CPHM"))
+    );
+    assert_eq!(r["diagnostics"][0]["code"], "plate.format");
+    assert_eq!(
+        (r["diagnostics"][1]["row"].as_u64(), r["diagnostics"][1]["code"].as_str()),
+        (Some(23), Some("row.duplicate_key"))
+    );
+    let (code, r) = import(&dir, "vehicles", &vehicles, &[]);
+    assert_eq!((code, r["accepted"].as_u64(), r["unchanged"].as_u64()), (2, Some(0), Some(20)), "again: nothing new");
+
+    // Detections: 粤P00000 over the limit on four days (driver 1), 粤P00001
+    // and 粤P00002 once; rows 6–9 are refused.
+    let header = [
+        "检测日期",
+        "检测地点",
+        "车牌号码",
+        "车辆类型",
+        "轴数",
+        "车货总质量",
+        "单胎轴数",
+        "驾驶员证件号码",
+        "驾驶员姓名",
+        "企业代码",
+        "企业名称",
+        "处罚决定书文号",
+    ];
+    let det = |day: &str, plate: &str, mass: &str, driver: &str| -> Vec<String> {
+        [day, "源城超限检测站", plate, "汽车列车", "6", mass, "", driver, "李四", firm, "河源市顺达运输有限公司", ""]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    };
+    let d1 = driver_id(1);
+    let mut bad_id = d1.clone();
+    bad_id.pop();
+    bad_id.push(if d1.ends_with('0') { '1' } else { '0' });
+    let mut rows = vec![header.iter().map(|s| s.to_string()).collect::<Vec<_>>()];
+    rows.push(det("2026-02-01", "粤P00000", "55000", &d1));
+    rows.push(det("2026-04-01", "粤P00000", "52000", &d1));
+    rows.push(det("2026-06-01", "粤P00000", "50000", &d1));
+    rows.push(det("2026-08-01", "粤P00000", "60000", &d1));
+    rows.push(det("2026-08-02", "粤P00003", "60000", &bad_id));
+    rows.push(det("2099-01-01", "粤P00003", "60000", &d1));
+    let mut truck5 = det("2026-08-03", "粤P00003", "60000", &d1);
+    truck5[3] = "货车".into();
+    truck5[4] = "5".into();
+    rows.push(truck5);
+    rows.push(det("2026-08-01", "粤P00000", "60000", &d1));
+    rows.push(det("2026-09-01", "粤P00001", "50000", &driver_id(2)));
+    rows.push(det("2026-09-02", "粤P00002", "50000", &driver_id(3)));
+    let overloads = dir.path("overloads.xlsx");
+    std::fs::write(&overloads, xinjiao_import::crafted::xlsx_of_rows(&rows)).unwrap();
+    let (code, r) = import(&dir, "overloads", &overloads, &[]);
+    assert_eq!(code, 2);
+    assert_eq!((r["rows"].as_u64(), r["accepted"].as_u64(), r["rejected"].as_u64()), (Some(10), Some(6), Some(4)));
+    let diags: Vec<(u64, &str, &str)> = r["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["row"].as_u64().unwrap(), d["field"].as_str().unwrap(), d["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        diags,
+        [
+            (6, "CX_JSYZJ", "id_card.check_digit"),
+            (7, "CX_JCRQ", "date.future"),
+            (8, "CX_ZS", "limit.none"),
+            (9, "", "row.duplicate_key"),
+        ]
+    );
+    // A penalty ordering the firm to suspend business.
+    let mut p = vec![HEADER.iter().map(|h| h.to_string()).collect::<Vec<_>>()];
+    let mut suspension = row("河源市顺达运输有限公司", firm, "河交罚〔2026〕20号", "0.5", "2026-10-01");
+    suspension[10] = "罚款；责令停产停业".into();
+    suspension[11] = "罚款5000元，责令停业整顿".into();
+    p.push(suspension);
+    let penalties = dir.path("penalties.csv");
+    std::fs::write(&penalties, p.iter().map(|r| r.join(",")).collect::<Vec<_>>().join("\n")).unwrap();
+    let (code, _) = import(&dir, "penalties", &penalties, &[]);
+    assert_eq!(code, 0);
+
+    let candidates = |as_of: &str| -> Vec<Value> {
+        let out = xinjiao(&["lists", "candidates", "overload", "--as-of", as_of, "--json", "--db", &db]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    };
+    let found = candidates("2026-11-01");
+    let keys: Vec<(String, String, u64)> = found
+        .iter()
+        .map(|c| {
+            (
+                c["party"].as_str().unwrap().into(),
+                c["party_type"].as_str().unwrap().into(),
+                c["criterion"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            ("粤P00000".into(), "vehicle".into(), 1),
+            (d1.clone(), "driver".into(), 2),
+            (firm.to_string(), "enterprise".into(), 3),
+        ],
+        "4 trips of one vehicle and one driver; 3 of 20 vehicles (15 %) and a suspension"
+    );
+    let evidence = found[0]["evidence"].as_array().unwrap();
+    assert_eq!(evidence.len(), 4);
+    assert_eq!((evidence[0]["kind"].as_str(), evidence[0]["date"].as_str()), (Some("detection"), Some("2026-02-01")));
+    assert_eq!((evidence[3]["gross_kg"].as_u64(), evidence[3]["limit_kg"].as_u64()), (Some(60_000), Some(49_000)));
+    assert_eq!(evidence[3]["over_limit_rate"], "22.44%");
+    assert!(found[2]["evidence"].as_array().unwrap().iter().any(|e| e["decision_no"] == "河交罚〔2026〕20号"));
+    // The 12 months end: as of 2027-02-01 the first trip has left them.
+    let later = candidates("2027-02-01");
+    assert!(later.iter().all(|c| c["criterion"] != 1 && c["criterion"] != 2), "{later:?}");
+    let reads = dir.store().events(50).unwrap().into_iter().filter(|e| e.action == "personal_data.read").count();
+    assert_eq!(reads, 1, "the first listing named a driver; the second named none");
+    let out = xinjiao(&["lists", "candidates", "overload", "--as-of", "明天", "--db", &db]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--as-of"));
+    let out = xinjiao(&["lists", "candidates", "nosuch", "--db", &db]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("overload"), "names the lists there are");
 }

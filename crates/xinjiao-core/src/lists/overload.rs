@@ -476,7 +476,9 @@ pub fn candidates(list: &ListDefinition, facts: &OverloadFacts, limits: &Vehicle
                         .penalties
                         .iter()
                         .filter(|p| p.subject_code == code && within(p.decided_on, *months))
-                        .filter(|p| p.categories.split(['；', ';', ',', '，']).any(|x| x.trim() == suspension_category))
+                        .filter(|p| {
+                            p.categories.split(['；', ';', ',', '，', '、']).any(|x| x.trim() == suspension_category)
+                        })
                         .collect();
                     if share_over && !suspensions.is_empty() {
                         let mut evidence: Vec<Evidence> = hits.iter().map(|(d, a)| detection_evidence(d, a)).collect();

@@ -16,6 +16,7 @@ mod evaluation;
 mod inspection;
 mod installation;
 mod lifecycle;
+mod lists;
 mod monitoring;
 mod organisation;
 mod records;
@@ -28,6 +29,7 @@ pub use evaluation::*;
 pub use inspection::*;
 pub use installation::*;
 pub use lifecycle::*;
+pub use lists::*;
 pub use monitoring::*;
 pub use organisation::*;
 pub use records::*;
@@ -72,6 +74,7 @@ macro_rules! store_tests {
             draws_are_planned_once_and_run_once,
             warnings_are_raised_once_and_answered_by_their_department,
             the_outbox_sends_each_message_once,
+            overload_data_is_stored_once_and_makes_the_candidates,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -95,6 +98,11 @@ fn today() -> Date {
 
 /// A valid penalty for the subject with `name` and `uscc`, decided on `date`.
 pub fn penalty(name: &str, uscc: &str, decision_no: &str, date: &str) -> Record {
+    penalty_with(name, uscc, decision_no, date, &[])
+}
+
+/// [`penalty`] with some fields changed (`CF_CFLB`, `CF_WFXW`, `CF_NR_FK`, …).
+pub fn penalty_with(name: &str, uscc: &str, decision_no: &str, date: &str, changes: &[(&'static str, &str)]) -> Record {
     let mut m = FieldValues::new();
     for (k, v) in [
         ("CF_XDR_MC", name),
@@ -114,6 +122,9 @@ pub fn penalty(name: &str, uscc: &str, decision_no: &str, date: &str) -> Record 
         ("CF_SJLY", "河源市交通运输局"),
         ("CF_SJLYDM", "11230500001755309F"),
     ] {
+        m.insert(k, v.to_string());
+    }
+    for (k, v) in changes {
         m.insert(k, v.to_string());
     }
     parse_record(RecordKind::Penalty, &m, &ParseContext { today: today() }).expect("valid fixture")

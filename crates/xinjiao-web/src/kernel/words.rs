@@ -61,6 +61,8 @@ pub const EVENT_LABELS: &[(&str, &str)] = &[
     ("warning.raised", "产生信用风险预警"),
     ("warning.acknowledged", "签收预警"),
     ("warning.answered", "反馈预警处置情况"),
+    ("vehicle.saved", "登记货运车辆档案"),
+    ("overloads.imported", "导入超限检测记录"),
     ("monitoring.day_evaluated", "完成每日预警监测"),
     ("reminder_channels.saved", "设置部门提醒渠道"),
     ("outbox.requeued", "重新发送提醒"),

@@ -1,0 +1,142 @@
+//! The shared suite's tests of lists: the vehicle register and overload
+//! detections stored once, and the candidates computed from them with the
+//! enterprises' penalties.
+
+use jiff::Timestamp;
+use xinjiao_core::lists::definition::ListDefinition;
+use xinjiao_core::lists::limits::{Axles, VehicleLimits, VehicleType};
+use xinjiao_core::lists::overload::{Detection, VehicleRow, candidates};
+
+use crate::lists::overload_facts;
+use crate::{Store, WriteContext};
+
+use super::*;
+
+fn at(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+/// A valid ID card number of driver `n`.
+pub fn driver_id(n: u32) -> String {
+    let first17 = format!("44160219800101{:03}", n % 1000);
+    format!("{first17}{}", xinjiao_core::records::ids::id_card_check_char(first17.as_bytes()).unwrap())
+}
+
+fn detection(day: &str, plate: &str, driver: u32, enterprise: &str, gross_kg: u32) -> Detection {
+    Detection {
+        id: 0,
+        date: day.parse().unwrap(),
+        place: "源城超限检测站".into(),
+        plate: plate.into(),
+        vehicle: VehicleType::Combination,
+        axles: Axles { total: 6, single_tyre: 0, drive: None },
+        gross_kg,
+        driver_id: driver_id(driver),
+        driver_name: format!("司机{driver}"),
+        enterprise_code: enterprise.into(),
+        enterprise_name: "某货运公司".into(),
+        penalty_no: None,
+    }
+}
+
+pub fn overload_data_is_stored_once_and_makes_the_candidates(store: &dyn Store) {
+    let ctx = WriteContext::new("clerk", at("2026-11-01T02:00:00Z"), "导入");
+    let firm = uscc_for(50);
+    let other = uscc_for(51);
+    // A fleet of 20 combinations; another enterprise's truck.
+    let mut fleet: Vec<VehicleRow> = (0..20)
+        .map(|i| VehicleRow {
+            plate: format!("粤P{:05}", i),
+            vehicle: VehicleType::Combination,
+            axles: 6,
+            enterprise_code: firm.clone(),
+            enterprise_name: "某货运公司".into(),
+        })
+        .collect();
+    fleet.push(VehicleRow {
+        plate: "粤Q00001".into(),
+        vehicle: VehicleType::Truck,
+        axles: 2,
+        enterprise_code: other.clone(),
+        enterprise_name: "另一公司".into(),
+    });
+    assert_eq!(store.save_vehicles(&ctx, &fleet).unwrap(), (21, 0));
+    assert_eq!(store.save_vehicles(&ctx, &fleet).unwrap(), (0, 0), "identical: nothing");
+    fleet[20].axles = 3;
+    assert_eq!(store.save_vehicles(&ctx, &fleet[20..]).unwrap(), (0, 1));
+    assert_eq!(store.vehicles().unwrap().len(), 21);
+    assert_eq!(store.vehicles().unwrap()[20].axles, 3);
+
+    // Vehicle 00000 over the limit on 4 days (and twice on one), driven by
+    // driver 1; vehicles 00001 and 00002 once each; one detection under.
+    let mut ds = vec![
+        detection("2026-02-01", "粤P00000", 1, &firm, 55_000),
+        detection("2026-04-01", "粤P00000", 1, &firm, 52_000),
+        detection("2026-06-01", "粤P00000", 1, &firm, 50_000),
+        detection("2026-08-01", "粤P00000", 1, &firm, 60_000),
+        detection("2026-09-01", "粤P00001", 2, &firm, 50_000),
+        detection("2026-09-02", "粤P00002", 3, &firm, 50_000),
+        detection("2026-09-03", "粤P00003", 4, &firm, 49_000),
+    ];
+    let mut second_station = detection("2026-08-01", "粤P00000", 1, &firm, 59_980);
+    second_station.place = "东源治超站".into();
+    ds.push(second_station);
+    assert_eq!(store.save_detections(&ctx, &ds).unwrap(), (8, 0));
+    assert_eq!(store.save_detections(&ctx, &ds).unwrap(), (0, 0), "re-importing changes nothing");
+    ds[0].penalty_no = Some("河交罚〔2026〕9号".into());
+    assert_eq!(store.save_detections(&ctx, &ds[..1]).unwrap(), (0, 1), "a penalty number added later");
+    let stored = store.detections_between("2026-01-01".parse().unwrap(), "2026-12-31".parse().unwrap()).unwrap();
+    assert_eq!(stored.len(), 8);
+    assert_eq!(stored[0].penalty_no.as_deref(), Some("河交罚〔2026〕9号"));
+    assert!(stored.iter().all(|d| d.id > 0));
+    assert_eq!(
+        store.detections_between("2026-08-01".parse().unwrap(), "2026-08-01".parse().unwrap()).unwrap().len(),
+        2
+    );
+
+    // The enterprise was ordered to suspend business, and fined 25,000 yuan
+    // for directing drivers to overload; another subject's penalty is not read.
+    store
+        .write_records(
+            &ctx,
+            &[
+                penalty_with(
+                    "某货运公司",
+                    &firm,
+                    "河交罚〔2026〕20号",
+                    "2026-10-01",
+                    &[("CF_CFLB", "罚款；责令停产停业")],
+                ),
+                penalty_with(
+                    "某货运公司",
+                    &firm,
+                    "河交罚〔2026〕21号",
+                    "2026-10-02",
+                    &[("CF_WFXW", "指使驾驶人超限运输"), ("CF_NR", "罚款25000元"), ("CF_NR_FK", "2.5")],
+                ),
+                penalty("无关公司", &uscc_for(52), "河交罚〔2026〕22号", "2026-10-03"),
+            ],
+        )
+        .unwrap();
+    let list = ListDefinition::find("overload").unwrap();
+    let as_of = "2026-11-01".parse().unwrap();
+    let facts = overload_facts(store, list, as_of).unwrap();
+    assert_eq!(facts.penalties.len(), 2);
+    assert_eq!(facts.penalties[1].fine.map(|f| f.to_yuan_string()), Some("25000.00".into()));
+    let found: Vec<(u32, String)> = candidates(list, &facts, VehicleLimits::embedded(), as_of)
+        .into_iter()
+        .map(|c| (c.criterion, c.party))
+        .collect();
+    assert_eq!(
+        found,
+        [(1, "粤P00000".to_string()), (2, driver_id(1)), (3, firm.clone()), (5, firm.clone())],
+        "4 trips; 3 of 20 vehicles (15 %) with a suspension; a fine of 25,000 yuan"
+    );
+    // A year later the detections have left the window.
+    let later = "2027-10-03".parse().unwrap();
+    let facts = overload_facts(store, list, later).unwrap();
+    assert_eq!(candidates(list, &facts, VehicleLimits::embedded(), later).len(), 0);
+    let events = store.events(100).unwrap();
+    assert_eq!(events.iter().filter(|e| e.action == "vehicle.saved").count(), 22);
+    assert_eq!(events.iter().filter(|e| e.action == "overloads.imported").count(), 2);
+}
