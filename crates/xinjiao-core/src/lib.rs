@@ -17,6 +17,7 @@ pub mod organisation;
 pub mod records;
 pub mod reporting;
 pub mod rulefile;
+pub mod signed_note;
 
 pub use jiff::civil::Date;
 pub use records::diag::Diagnostic;

@@ -4,7 +4,9 @@
 //! vehicle register with the candidates they make ([`overload`]).
 
 pub mod definition;
+pub mod entries;
 pub mod limits;
+pub mod measures;
 pub mod overload;
 
 #[cfg(test)]

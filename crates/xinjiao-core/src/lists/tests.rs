@@ -427,3 +427,213 @@ fn a_list_file_names_its_first_problem() {
     let trips_for_an_enterprise = good.replacen("computed = \"fleet_share\"", "computed = \"trips\"\nmore_than = 3", 1);
     assert!(ListDefinition::parse(&trips_for_an_enterprise).unwrap_err().contains("vehicle 或 driver"));
 }
+
+mod entries {
+    use jiff::civil::date;
+
+    use super::super::definition::ListDefinition;
+    use super::super::entries::*;
+    use crate::calendar::Calendar;
+
+    #[test]
+    fn every_action_from_every_state() {
+        use EntryAction as A;
+        use EntryState::*;
+        let r = || "理由".to_string();
+        let actions = [A::Approve, A::Reject(r()), A::Withdraw(r()), A::Confirm, A::End(EndKind::Repair, r())];
+        let allowed = [
+            (Proposed, "approve", Notice),
+            (Proposed, "reject", Rejected),
+            (Notice, "withdraw", Withdrawn),
+            (Notice, "confirm", Listed),
+            (Listed, "end", Ended),
+        ];
+        for from in EntryState::ALL {
+            for a in &actions {
+                let expected = allowed.iter().find(|(f, n, _)| *f == from && *n == a.as_str()).map(|x| x.2);
+                assert_eq!(a.apply(from).ok(), expected, "{} from {}", a.as_str(), from.as_str());
+            }
+        }
+        assert!(Proposed.is_open() && Notice.is_open() && Listed.is_open());
+        assert!(!Rejected.is_open() && !Withdrawn.is_open() && !Ended.is_open());
+    }
+
+    #[test]
+    fn ten_working_days_of_notice_then_two_years() {
+        let o = ListDefinition::find("overload").unwrap();
+        let cal = Calendar::embedded();
+        // Published Friday 2026-09-25: National Day week (10-01 to 10-08 off,
+        // 09-27 and 10-10 worked) inside the notice.
+        let last = notice_last_day(o, date(2026, 9, 25), &cal);
+        assert_eq!(last, cal.add_working_days(date(2026, 9, 25), 10).value);
+        assert!(last > date(2026, 10, 8), "the holiday does not count: {last}");
+        assert!(may_confirm(last, last, 0).unwrap_err().contains("届满"));
+        assert_eq!(may_confirm(last, last.tomorrow().unwrap(), 0), Ok(()));
+        assert!(may_confirm(last, last.tomorrow().unwrap(), 1).unwrap_err().contains("1 件异议"));
+        assert_eq!(shown_until(o, date(2026, 12, 3)), date(2028, 12, 2));
+        assert_eq!(shown_until(o, date(2028, 2, 29)), date(2030, 2, 27), "Feb 29 + 24 months = Feb 28, minus one day");
+        let red = ListDefinition::find("red").unwrap();
+        assert_eq!(shown_until(red, date(2026, 1, 31)), date(2027, 1, 30));
+    }
+
+    #[test]
+    fn standing_in_public_on_each_day() {
+        use EntryState::*;
+        let (from, until) = (Some(date(2026, 12, 3)), Some(date(2028, 12, 2)));
+        assert_eq!(standing(Listed, from, until, None, date(2026, 12, 2)), PublicStanding::Hidden);
+        assert_eq!(standing(Listed, from, until, None, date(2026, 12, 3)), PublicStanding::Listed);
+        assert_eq!(standing(Listed, from, until, None, date(2028, 12, 2)), PublicStanding::Listed, "the last day");
+        assert_eq!(standing(Listed, from, until, None, date(2028, 12, 3)), PublicStanding::Exited(date(2028, 12, 3)));
+        assert_eq!(
+            standing(Ended, from, until, Some(date(2027, 5, 1)), date(2027, 6, 1)),
+            PublicStanding::Exited(date(2027, 5, 1))
+        );
+        assert_eq!(standing(Notice, None, None, None, date(2026, 12, 3)), PublicStanding::Notice);
+        for s in [Proposed, Rejected, Withdrawn] {
+            assert_eq!(standing(s, None, None, None, date(2026, 12, 3)), PublicStanding::Hidden);
+        }
+    }
+}
+
+mod measures {
+    use jiff::civil::date;
+
+    use super::super::definition::{ListDefinition, PartyType};
+    use super::super::measures::*;
+    use crate::evaluation::scheme::Scheme;
+
+    fn entry(list: &str) -> EntryInForce {
+        EntryInForce {
+            entry_id: 7,
+            list: list.into(),
+            criterion: 1,
+            listed_on: date(2026, 12, 3),
+            shown_until: date(2028, 12, 2),
+        }
+    }
+
+    fn grade(scheme: &str, g: &str) -> FinalGrade {
+        FinalGrade { scheme: scheme.into(), grade: g.into(), cycle_year: 2025, run_id: 3 }
+    }
+
+    fn codes(scenario: Option<&str>, facts: &PartyFacts) -> Vec<&'static str> {
+        applicable(Catalogue::embedded(), scenario, facts).iter().map(|a| a.measure.code.as_str()).collect()
+    }
+
+    #[test]
+    fn the_shipped_catalogue_has_eight_scenarios_each_with_measures() {
+        let c = Catalogue::embedded();
+        let scenarios: Vec<&str> = c.scenarios.iter().map(|s| s.code.as_str()).collect();
+        assert_eq!(
+            scenarios,
+            [
+                "government-service",
+                "bidding",
+                "civil-servant-hiring",
+                "honours",
+                "enforcement",
+                "xinyixing",
+                "xinyidai",
+                "xinyixiu"
+            ]
+        );
+        assert!(c.measures.iter().any(|m| m.kind == MeasureKind::Reward));
+        assert!(c.measures.iter().all(|m| !m.basis.is_empty() && !m.applied_by.is_empty()));
+    }
+
+    /// Subject × scenario: the measures named.
+    #[test]
+    fn a_table_of_parties_and_scenarios() {
+        let listed = PartyFacts {
+            party_type: PartyType::Enterprise,
+            entries: vec![entry("overload")],
+            grades: vec![grade("road-transport", "AA")],
+        };
+        let red = PartyFacts {
+            party_type: PartyType::Enterprise,
+            entries: vec![entry("red")],
+            grades: vec![grade("road-transport", "AA")],
+        };
+        let plain = PartyFacts {
+            party_type: PartyType::Enterprise,
+            entries: vec![],
+            grades: vec![grade("road-transport", "B")],
+        };
+        let builder = PartyFacts {
+            party_type: PartyType::Enterprise,
+            entries: vec![],
+            grades: vec![grade("highway-construction", "A")],
+        };
+        let lorry = PartyFacts { party_type: PartyType::Vehicle, entries: vec![entry("overload")], grades: vec![] };
+        let driver = PartyFacts { party_type: PartyType::Driver, entries: vec![entry("overload")], grades: vec![] };
+        let cases: &[(&PartyFacts, &str, &[&str])] = &[
+            (&listed, "government-service", &["no-commitment", "closer-supervision"]),
+            (&listed, "bidding", &["bidding-restriction"]),
+            (&listed, "honours", &["honours-restriction"]),
+            (&listed, "xinyidai", &["loan-caution"]),
+            (&listed, "xinyixing", &[]),
+            (&listed, "xinyixiu", &["repair-caution"]),
+            (&listed, "enforcement", &["no-commitment", "closer-supervision"]),
+            (&red, "government-service", &["priority-service"]),
+            (&red, "honours", &["honours-recommendation"]),
+            (&red, "xinyidai", &["credit-loan"]),
+            (&red, "xinyixiu", &["repair-discount"]),
+            (&red, "enforcement", &["enforcement-leniency"]),
+            (&red, "bidding", &[]),
+            (&plain, "government-service", &[]),
+            (&plain, "xinyidai", &[]),
+            (&builder, "bidding", &["bid-bond-relief"]),
+            (&lorry, "xinyixing", &["green-channel"]),
+            (&lorry, "civil-servant-hiring", &[]),
+            (&driver, "civil-servant-hiring", &["hiring-restriction"]),
+            (&driver, "xinyixing", &[]),
+        ];
+        for (facts, scenario, expected) in cases {
+            assert_eq!(codes(Some(scenario), facts), *expected, "{:?} in {scenario}", facts.party_type);
+        }
+        let a = applicable(Catalogue::embedded(), Some("bidding"), &listed);
+        assert!(
+            a[0].reasons[0].contains("严重违法失信超限超载运输当事人名单") && a[0].reasons[0].contains("第 7 号"),
+            "{:?}",
+            a[0].reasons
+        );
+        let r = applicable(Catalogue::embedded(), Some("xinyidai"), &red);
+        assert_eq!(r[0].reasons.len(), 2, "the red list and the AA grade: {:?}", r[0].reasons);
+        // Grade C alone triggers closer supervision.
+        let c = PartyFacts {
+            party_type: PartyType::Enterprise,
+            entries: vec![],
+            grades: vec![grade("road-transport", "C")],
+        };
+        assert_eq!(codes(Some("enforcement"), &c), ["closer-supervision"]);
+        assert!(codes(None, &listed).len() > codes(Some("bidding"), &listed).len(), "the profile shows every measure");
+    }
+
+    #[test]
+    fn the_catalogue_refuses_what_it_cannot_mean() {
+        let lists = ListDefinition::embedded();
+        let schemes = Scheme::embedded();
+        let parse = |m: &str, s: &str| Catalogue::parse(m, s, lists, &schemes);
+        let broken = |from: &str, to: &str| {
+            assert!(MEASURES.contains(from), "{from}");
+            parse(&MEASURES.replacen(from, to, 1), SCENARIOS).unwrap_err()
+        };
+        assert!(broken("kind = \"punishment\"", "kind = \"both\"").contains("both"));
+        assert!(broken("lists = [\"overload\", \"transport\"]", "lists = [\"grey\"]").contains("grey"));
+        assert!(broken("grades = [\"C\", \"D\"] }", "grades = [\"E\"] }").contains("E"));
+        assert!(broken("scenarios = [\"bidding\"]", "scenarios = [\"lottery\"]").contains("lottery"));
+        assert!(broken("party_types = [\"vehicle\"]", "party_types = [\"ship\"]").contains("ship"));
+        let no_trigger = MEASURES.replacen(
+            "lists = [\"overload\", \"transport\"]\nscenarios = [\"government-service\", \"enforcement\"]",
+            "scenarios = [\"government-service\"]",
+            1,
+        );
+        assert!(parse(&no_trigger, SCENARIOS).unwrap_err().contains("触发"));
+        let lonely = format!(
+            "{SCENARIOS}\n[[scenario]]\ncode = \"x\"\nname = \"x\"\nsees = []\npersons = false\nvehicles = false\n"
+        );
+        assert!(parse(MEASURES, &lonely).unwrap_err().contains("没有任何措施"));
+        let sees = SCENARIOS.replacen("sees = [\"lists\", \"grades\"]", "sees = [\"records\"]", 1);
+        assert!(parse(MEASURES, &sees).unwrap_err().contains("records"));
+    }
+}
