@@ -27,6 +27,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (19, "inspection_results", include_str!("../migrations/0019_inspection_results.sql")),
     (20, "monitoring", include_str!("../migrations/0020_monitoring.sql")),
     (21, "overload", include_str!("../migrations/0021_overload.sql")),
+    (22, "list_entries", include_str!("../migrations/0022_list_entries.sql")),
 ];
 
 /// Applies every pending migration.

@@ -1,10 +1,17 @@
 //! Lists and measures in the database ([`ListStore`]): the vehicle register
-//! and overload detections (issue 15), and the facts the list criteria read
-//! ([`overload_facts`]).
+//! and overload detections (issue 15), the facts the list criteria read
+//! ([`overload_facts`]), list entries and their objections. The backends
+//! store; the decisions of each step are [`plan_action`] and
+//! [`may_object`], run inside the backends' transactions.
 
-use xinjiao_core::lists::definition::{Computation, ListDefinition};
+use jiff::Timestamp;
+use xinjiao_core::calendar::Calendar;
+use xinjiao_core::lifecycle::objections::{ObjectionAction, ObjectionStatus};
+use xinjiao_core::lists::definition::{Computation, ListDefinition, PartyType};
+use xinjiao_core::lists::entries::{EndKind, EntryAction, EntryState, may_confirm, notice_last_day, shown_until};
 use xinjiao_core::lists::overload::{Detection, OverloadFacts, PenaltyFact, VehicleRow};
 use xinjiao_core::monitoring::warnings::months_back;
+use xinjiao_core::records::record::SubjectInfo;
 
 use crate::*;
 
@@ -26,6 +33,234 @@ pub trait ListStore {
     /// Penalties decided `from` to `to`, published and not withdrawn, of the
     /// enterprises of the register or of detections in those days.
     fn enterprise_penalties(&self, from: Date, to: Date) -> Result<Vec<PenaltyFact>>;
+
+    /// Stores a proposed entry (its subject found or created), with the
+    /// event `list_entry.proposed`; `Conflict` if the party already has an
+    /// open entry on the list ([`EntryState::is_open`], a listed one only
+    /// while shown on `today`).
+    fn propose_entry(&self, ctx: &WriteContext, entry: &NewEntry, today: Date) -> Result<i64>;
+    fn entry(&self, id: i64) -> Result<Option<Entry>>;
+    /// Entries matching `filter`, newest first, at most `limit`.
+    fn entries(&self, filter: &EntryFilter, limit: u32) -> Result<Vec<Entry>>;
+    /// Applies `action` to entry `id` as [`plan_action`] decides, inside one
+    /// transaction (open objections counted in it), with an event.
+    fn act_on_entry(
+        &self,
+        ctx: &WriteContext,
+        id: i64,
+        action: &EntryAction,
+        today: Date,
+        cal: &Calendar,
+    ) -> Result<Entry>;
+    /// Files an objection to an entry in notice ([`may_object`]), event
+    /// `list_objection.filed`.
+    fn file_list_objection(
+        &self,
+        ctx: &WriteContext,
+        objection: &NewListObjection,
+        today: Date,
+        cal: &Calendar,
+    ) -> Result<i64>;
+    /// The objections of an entry (or, with `None`, every open one), oldest first.
+    fn list_objections(&self, entry_id: Option<i64>) -> Result<Vec<ListObjection>>;
+    /// Acknowledges, extends, upholds or rejects an objection; upholding
+    /// withdraws the entry from its notice in the same transaction.
+    fn act_on_list_objection(&self, ctx: &WriteContext, id: i64, action: &ObjectionAction) -> Result<ListObjection>;
+}
+
+/// An entry to propose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEntry {
+    pub list_code: String,
+    pub criterion: u32,
+    /// `computed` (from a candidate) or `proposed` (grounds and evidence given by staff).
+    pub origin: String,
+    pub party_type: PartyType,
+    pub party: String,
+    pub party_name: String,
+    /// The subject the entry is about (for a vehicle: its owner), found or created.
+    pub subject: Option<SubjectInfo>,
+    pub reason: String,
+    /// JSON: the candidate's evidence, or the proposer's evidence text.
+    pub evidence: String,
+    pub department_id: Option<i64>,
+}
+
+/// A stored entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub id: i64,
+    pub list_code: String,
+    pub list_version: u32,
+    pub criterion: u32,
+    pub origin: String,
+    pub party_type: PartyType,
+    pub party: String,
+    pub party_name: String,
+    pub subject_id: Option<i64>,
+    pub subject_key: Option<String>,
+    pub reason: String,
+    pub evidence: String,
+    pub department_id: Option<i64>,
+    pub state: EntryState,
+    pub proposed_at: Timestamp,
+    pub proposed_by: String,
+    pub reviewed_at: Option<Timestamp>,
+    pub reviewed_by: Option<String>,
+    pub review_note: Option<String>,
+    pub notice_from: Option<Date>,
+    pub listed_on: Option<Date>,
+    pub shown_until: Option<Date>,
+    pub ended_on: Option<Date>,
+    pub end_kind: Option<String>,
+    pub end_note: Option<String>,
+}
+
+/// Which entries to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EntryFilter {
+    pub list_code: Option<String>,
+    pub states: Vec<EntryState>,
+    pub subject_id: Option<i64>,
+    pub party: Option<String>,
+}
+
+/// An objection to file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewListObjection {
+    pub entry_id: i64,
+    /// Who objects (the party's name, or the person a clerk recorded it for).
+    pub objector: String,
+    /// `account` (the subject's own account) or `staff` (recorded at a window).
+    pub filed_via: String,
+    pub reasons: String,
+}
+
+/// A stored objection to an entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListObjection {
+    pub id: i64,
+    pub entry_id: i64,
+    pub objector: String,
+    pub filed_via: String,
+    pub reasons: String,
+    pub status: ObjectionStatus,
+    pub filed_at: Timestamp,
+    pub filed_on: Date,
+    pub acknowledged_at: Option<Timestamp>,
+    pub extended_at: Option<Timestamp>,
+    pub extension_reason: Option<String>,
+    pub decided_at: Option<Timestamp>,
+    pub decision_reason: Option<String>,
+    pub decided_by: Option<String>,
+}
+
+/// What an action changes on an entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub state: EntryState,
+    /// `list_entry.<event>`.
+    pub event: &'static str,
+    pub notice_from: Option<Date>,
+    pub listed_on: Option<Date>,
+    pub shown_until: Option<Date>,
+    pub ended_on: Option<Date>,
+    pub end_kind: Option<EndKind>,
+    pub note: Option<String>,
+    /// A review: set reviewed_at/by.
+    pub review: bool,
+}
+
+/// The list an entry belongs to, or a backend error naming it.
+pub fn list_of(code: &str) -> Result<&'static ListDefinition> {
+    ListDefinition::find(code).ok_or_else(|| StoreError::Backend(format!("unknown list {code}")))
+}
+
+/// Decides what `action` does to `entry` on `today`: the core's state
+/// machine; the reviewer is not the proposer; a confirmation only after the
+/// notice and with no objection open; the days each step sets.
+pub fn plan_action(
+    entry: &Entry,
+    actor: &str,
+    action: &EntryAction,
+    today: Date,
+    open_objections: usize,
+    cal: &Calendar,
+) -> Result<Change> {
+    let state = action.apply(entry.state).map_err(|m| StoreError::Conflict(m.into()))?;
+    let list = list_of(&entry.list_code)?;
+    let mut c = Change {
+        state,
+        event: "",
+        notice_from: None,
+        listed_on: None,
+        shown_until: None,
+        ended_on: None,
+        end_kind: None,
+        note: None,
+        review: false,
+    };
+    match action {
+        EntryAction::Approve | EntryAction::Reject(_) => {
+            if entry.proposed_by == actor {
+                return Err(StoreError::Conflict("审核人不能是提出人（两人复核）".into()));
+            }
+            c.review = true;
+            if let EntryAction::Reject(note) = action {
+                c.event = "list_entry.rejected";
+                c.note = Some(note.clone());
+            } else {
+                c.event = "list_entry.approved";
+                c.notice_from = Some(today);
+            }
+        }
+        EntryAction::Withdraw(note) => {
+            c.event = "list_entry.withdrawn";
+            c.ended_on = Some(today);
+            c.note = Some(note.clone());
+        }
+        EntryAction::Confirm => {
+            let from = entry.notice_from.ok_or_else(|| StoreError::Backend("notice without a day".into()))?;
+            may_confirm(notice_last_day(list, from, cal), today, open_objections).map_err(StoreError::Conflict)?;
+            c.event = "list_entry.confirmed";
+            c.listed_on = Some(today);
+            c.shown_until = Some(shown_until(list, today));
+        }
+        EntryAction::End(kind, note) => {
+            if !list.exits.iter().any(|e| e.as_str() == kind.as_str()) {
+                return Err(StoreError::Conflict(format!("{}不允许以{}提前移出", list.name, kind.label())));
+            }
+            if entry.shown_until.is_some_and(|d| d < today) {
+                return Err(StoreError::Conflict("该条目已期满移出".into()));
+            }
+            c.event = "list_entry.ended";
+            c.ended_on = Some(today);
+            c.end_kind = Some(*kind);
+            c.note = Some(note.clone());
+        }
+    }
+    Ok(c)
+}
+
+/// Whether an objection may be filed against `entry` on `today`: during its
+/// notice only, up to the notice's last day.
+pub fn may_object(entry: &Entry, today: Date, cal: &Calendar) -> Result<()> {
+    let list = list_of(&entry.list_code)?;
+    match (entry.state, entry.notice_from) {
+        (EntryState::Notice, Some(from)) => {
+            let last = notice_last_day(list, from, cal);
+            if today > last {
+                return Err(StoreError::Conflict(format!("公示期已于 {last} 届满，不再受理异议")));
+            }
+            Ok(())
+        }
+        _ => Err(StoreError::Conflict("该条目不在公示期内，不受理异议".into())),
+    }
+}
+
+/// The objection's next status under `action` (the core's workflow).
+pub fn objection_status(o: &ListObjection, action: &ObjectionAction) -> Result<ObjectionStatus> {
+    action.apply(o.status, o.extended_at.is_some()).map_err(|m| StoreError::Conflict(m.into()))
 }
 
 /// What `list`'s computed overload criteria read as of `as_of`: detections

@@ -140,3 +140,149 @@ pub fn overload_data_is_stored_once_and_makes_the_candidates(store: &dyn Store) 
     assert_eq!(events.iter().filter(|e| e.action == "vehicle.saved").count(), 22);
     assert_eq!(events.iter().filter(|e| e.action == "overloads.imported").count(), 2);
 }
+
+fn new_entry(party: &str, subject: Option<xinjiao_core::records::record::SubjectInfo>) -> crate::NewEntry {
+    crate::NewEntry {
+        list_code: "overload".into(),
+        criterion: 1,
+        origin: "computed".into(),
+        party_type: xinjiao_core::lists::definition::PartyType::Vehicle,
+        party: party.into(),
+        party_name: format!("{party}（某货运公司）"),
+        subject,
+        reason: "12 个月内超限运输 4 次".into(),
+        evidence: "[]".into(),
+        department_id: None,
+    }
+}
+
+pub fn list_entries_go_from_proposal_through_notice_to_expiry(store: &dyn Store) {
+    use xinjiao_core::calendar::Calendar;
+    use xinjiao_core::lifecycle::objections::{ObjectionAction, ObjectionStatus};
+    use xinjiao_core::lists::entries::{EndKind, EntryAction, EntryState, notice_last_day};
+
+    use crate::{EntryFilter, NewListObjection, StoreError};
+    let cal = Calendar::embedded();
+    let d = |s: &str| -> Date { s.parse().unwrap() };
+    let clerk = WriteContext::new("clerk", at("2026-09-24T02:00:00Z"), "提出");
+    let coord = WriteContext::new("chen", at("2026-09-25T02:00:00Z"), "审核");
+    let firm = xinjiao_core::records::record::SubjectInfo {
+        kind: xinjiao_core::records::record::SubjectKind::Organization,
+        name: "某货运公司".into(),
+        uscc: xinjiao_core::records::ids::Uscc::parse(&uscc_for(60)).ok(),
+        reg_no: None,
+        org_code: None,
+        tax_no: None,
+        institution_no: None,
+        social_org_no: None,
+        legal_rep: None,
+        legal_rep_id: None,
+        id_doc: None,
+    };
+    let a = store.propose_entry(&clerk, &new_entry("粤P00000", Some(firm.clone())), d("2026-09-24")).unwrap();
+    let b = store.propose_entry(&clerk, &new_entry("粤P00001", Some(firm)), d("2026-09-24")).unwrap();
+    assert!(matches!(
+        store.propose_entry(&clerk, &new_entry("粤P00000", None), d("2026-09-24")),
+        Err(StoreError::Conflict(m)) if m.contains(&format!("第 {a} 号"))
+    ));
+    let e = store.entry(a).unwrap().unwrap();
+    assert_eq!((e.state, e.subject_key.is_some()), (EntryState::Proposed, true), "the owner's subject is linked");
+    // Four eyes: the proposer does not review.
+    let own = store.act_on_entry(&clerk, a, &EntryAction::Approve, d("2026-09-25"), &cal);
+    assert!(matches!(own, Err(StoreError::Conflict(m)) if m.contains("两人")));
+    for id in [a, b] {
+        let e = store.act_on_entry(&coord, id, &EntryAction::Approve, d("2026-09-25"), &cal).unwrap();
+        assert_eq!((e.state, e.notice_from), (EntryState::Notice, Some(d("2026-09-25"))));
+    }
+    let last = notice_last_day(
+        xinjiao_core::lists::definition::ListDefinition::find("overload").unwrap(),
+        d("2026-09-25"),
+        &cal,
+    );
+    // An objection to each during the notice; none after it.
+    let object = |entry_id, on: Date| {
+        store.file_list_objection(
+            &WriteContext::new("某货运公司", at("2026-09-28T02:00:00Z"), "异议"),
+            &NewListObjection {
+                entry_id,
+                objector: "某货运公司".into(),
+                filed_via: "account".into(),
+                reasons: "车辆当日持有超限运输许可".into(),
+            },
+            on,
+            &cal,
+        )
+    };
+    let oa = object(a, d("2026-09-28")).unwrap();
+    let ob = object(b, last).unwrap();
+    assert!(matches!(object(a, last.tomorrow().unwrap()), Err(StoreError::Conflict(m)) if m.contains("届满")));
+    // Not before the notice ends, not with an objection open.
+    let early = store.act_on_entry(&coord, a, &EntryAction::Confirm, last, &cal);
+    assert!(matches!(early, Err(StoreError::Conflict(m)) if m.contains("届满后")));
+    let after = last.tomorrow().unwrap();
+    let open = store.act_on_entry(&coord, a, &EntryAction::Confirm, after, &cal);
+    assert!(matches!(open, Err(StoreError::Conflict(m)) if m.contains("1 件异议")));
+    // The objection to A fails; the one to B succeeds and withdraws B.
+    let reject = ObjectionAction::Reject("许可已过期".into());
+    assert!(store.act_on_list_objection(&coord, oa, &reject).is_err(), "acknowledge first");
+    store.act_on_list_objection(&coord, oa, &ObjectionAction::Acknowledge).unwrap();
+    assert_eq!(store.act_on_list_objection(&coord, oa, &reject).unwrap().status, ObjectionStatus::Rejected);
+    store.act_on_list_objection(&coord, ob, &ObjectionAction::Acknowledge).unwrap();
+    let upheld = store.act_on_list_objection(&coord, ob, &ObjectionAction::Uphold("许可有效".into())).unwrap();
+    assert_eq!(upheld.status, ObjectionStatus::Upheld);
+    let eb = store.entry(b).unwrap().unwrap();
+    assert_eq!(eb.state, EntryState::Withdrawn);
+    assert!(eb.end_note.unwrap().contains("许可有效"));
+    assert_eq!(store.list_objections(Some(a)).unwrap().len(), 1);
+    assert!(store.list_objections(None).unwrap().is_empty(), "none open");
+    let ea = store.act_on_entry(&coord, a, &EntryAction::Confirm, after, &cal).unwrap();
+    assert_eq!((ea.state, ea.listed_on), (EntryState::Listed, Some(after)));
+    let until = ea.shown_until.unwrap();
+    assert_eq!(until, after.checked_add(jiff::Span::new().months(24)).unwrap().yesterday().unwrap());
+    // B may be proposed again (its entry was withdrawn); A not while shown.
+    assert!(store.propose_entry(&clerk, &new_entry("粤P00001", None), after).is_ok());
+    assert!(store.propose_entry(&clerk, &new_entry("粤P00000", None), until).is_err());
+    let next = store.propose_entry(&clerk, &new_entry("粤P00000", None), until.tomorrow().unwrap()).unwrap();
+    assert!(
+        store
+            .act_on_entry(
+                &coord,
+                a,
+                &EntryAction::End(EndKind::Repair, "已修复".into()),
+                until.tomorrow().unwrap(),
+                &cal
+            )
+            .is_err(),
+        "expired already"
+    );
+    // Filters.
+    let listed = store.entries(&EntryFilter { states: vec![EntryState::Listed], ..Default::default() }, 10).unwrap();
+    assert_eq!(listed.iter().map(|e| e.id).collect::<Vec<_>>(), [a]);
+    let of_firm = store.entries(&EntryFilter { subject_id: ea.subject_id, ..Default::default() }, 10).unwrap();
+    assert_eq!(of_firm.len(), 2, "A and B name the firm");
+    assert_eq!(
+        store.entries(&EntryFilter { party: Some("粤P00000".into()), ..Default::default() }, 10).unwrap().len(),
+        2
+    );
+    assert_eq!(
+        store.entries(&EntryFilter { list_code: Some("red".into()), ..Default::default() }, 10).unwrap().len(),
+        0
+    );
+    // An entry ended early by repair.
+    let coord2 = WriteContext::new("chen", at("2026-11-02T02:00:00Z"), "审核");
+    store.act_on_entry(&coord2, next, &EntryAction::Approve, d("2026-11-02"), &cal).unwrap();
+    let gone = store.act_on_entry(&coord2, next, &EntryAction::End(EndKind::Repair, "x".into()), d("2026-11-02"), &cal);
+    assert!(gone.is_err(), "only a listed entry ends early");
+    let ev = store.events(200).unwrap();
+    for (action, n) in [
+        ("list_entry.proposed", 4),
+        ("list_entry.approved", 3),
+        ("list_entry.confirmed", 1),
+        ("list_entry.withdrawn", 1),
+        ("list_objection.filed", 2),
+        ("list_objection.upheld", 1),
+        ("list_objection.rejected", 1),
+    ] {
+        assert_eq!(ev.iter().filter(|e| e.action == action).count(), n, "{action}");
+    }
+}

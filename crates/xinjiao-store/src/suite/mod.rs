@@ -75,6 +75,7 @@ macro_rules! store_tests {
             warnings_are_raised_once_and_answered_by_their_department,
             the_outbox_sends_each_message_once,
             overload_data_is_stored_once_and_makes_the_candidates,
+            list_entries_go_from_proposal_through_notice_to_expiry,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
