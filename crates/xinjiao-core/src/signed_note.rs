@@ -10,7 +10,8 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+pub use ed25519_dalek::SigningKey;
+use ed25519_dalek::{Signature, Signer, VerifyingKey};
 use sha2::{Digest, Sha256};
 
 /// The largest note parsed.
@@ -99,6 +100,21 @@ impl NoteSigner {
             return Err(NoteError::BadKeyName);
         }
         Ok(NoteSigner { name: name.to_string(), key })
+    }
+
+    /// From a PKCS#8 PEM private key (the key file's form).
+    pub fn from_pem(name: &str, pem: &str) -> Result<NoteSigner, NoteError> {
+        use ed25519_dalek::pkcs8::DecodePrivateKey;
+        NoteSigner::new(name, SigningKey::from_pkcs8_pem(pem).map_err(|_| NoteError::BadKey)?)
+    }
+
+    /// The private key as PKCS#8 PEM.
+    pub fn to_pem(&self) -> String {
+        use ed25519_dalek::pkcs8::EncodePrivateKey;
+        self.key
+            .to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
+            .expect("PKCS#8 encoding")
+            .to_string()
     }
 
     pub fn verifier(&self) -> NoteVerifier {
@@ -250,6 +266,16 @@ mod tests {
         }
         let other = NoteVerifier { name: v.name.clone(), key: SigningKey::from_bytes(&[8; 32]).verifying_key() };
         assert_eq!(other.open(note.as_bytes()), Err(NoteError::UnknownKey), "another key's ID differs");
+    }
+
+    #[test]
+    fn the_key_survives_its_pem_form() {
+        let s = signer();
+        let pem = s.to_pem();
+        assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"));
+        let back = NoteSigner::from_pem(&s.name, &pem).unwrap();
+        assert_eq!(back.verifier(), s.verifier());
+        assert_eq!(NoteSigner::from_pem(&s.name, "not a key").err(), Some(NoteError::BadKey));
     }
 
     #[test]

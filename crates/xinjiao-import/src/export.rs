@@ -44,6 +44,20 @@ pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
     if risky && !number { std::borrow::Cow::Owned(format!("'{cell}")) } else { std::borrow::Cow::Borrowed(cell) }
 }
 
+/// A plain table as CSV (UTF-8 with BOM, CRLF), every cell neutralised.
+pub fn table_csv(headers: &[&str], rows: &[Vec<String>]) -> csv::Result<Vec<u8>> {
+    let mut out = b"\xEF\xBB\xBF".to_vec();
+    {
+        let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(&mut out);
+        w.write_record(headers)?;
+        for row in rows {
+            w.write_record(row.iter().map(|c| neutralise(c).into_owned()))?;
+        }
+        w.flush()?;
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,5 +77,11 @@ mod tests {
         ] {
             assert_eq!(neutralise(cell), out, "{cell}");
         }
+    }
+
+    #[test]
+    fn a_plain_table_neutralises_its_cells() {
+        let out = super::table_csv(&["a", "b"], &[vec!["=1+1".into(), "-5".into()]]).unwrap();
+        assert_eq!(out, "\u{FEFF}a,b\r\n'=1+1,-5\r\n".as_bytes());
     }
 }

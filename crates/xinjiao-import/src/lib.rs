@@ -17,7 +17,7 @@ mod report;
 mod xlsx_in;
 mod xlsx_out;
 
-pub use export::write_csv;
+pub use export::{table_csv, write_csv};
 pub use limits::Limits;
 pub use read::{Encoding, FileError, Format, ReadOptions, RowReader, SourceRow, open_bytes, open_path};
 pub use report::{ImportReport, RowDiagnostic};

@@ -8,7 +8,7 @@ use xinjiao_core::lists::limits::{Axles, VehicleType};
 use xinjiao_core::lists::overload::{Detection, PenaltyFact, VehicleRow};
 use xinjiao_core::records::record::Amount;
 use xinjiao_store::lists::{Change, list_of, may_object, objection_status, plan_action};
-use xinjiao_store::{Entry, EntryFilter, ListObjection, ListStore, NewEntry, NewListObjection};
+use xinjiao_store::{Entry, EntryFilter, ListObjection, ListStore, NewEntry, NewListObjection, NewPartner, Partner};
 
 use super::audit::insert_event;
 use super::*;
@@ -550,4 +550,80 @@ impl ListStore for PgStore {
             objection_in(tx, id)
         })
     }
+
+    fn create_partner(&self, ctx: &WriteContext, p: &NewPartner) -> Result<i64> {
+        self.write(|tx| {
+            let id: i64 = tx
+                .query_one(
+                    "INSERT INTO check_partners (name, scenarios, token_hash, created_at, created_by, expires_at)
+                     VALUES ($1, $2, $3, $4::text::timestamptz, $5, $6::text::timestamptz) RETURNING id",
+                    &[
+                        &p.name,
+                        &p.scenarios.join(","),
+                        &p.token_hash,
+                        &ctx.at.to_string(),
+                        &ctx.actor,
+                        &p.expires_at.to_string(),
+                    ],
+                )
+                .map_err(err)?
+                .get(0);
+            let detail = serde_json::json!({"partner": id, "name": p.name, "scenarios": p.scenarios}).to_string();
+            insert_event(tx, ctx, "check_partner.created", None, None, &detail)?;
+            Ok(id)
+        })
+    }
+
+    fn partner_by_token(&self, token_hash: &str, now: Timestamp) -> Result<Option<Partner>> {
+        Ok(self
+            .rows(
+                &format!("SELECT {PARTNER_COLUMNS} FROM check_partners WHERE token_hash = $1"),
+                &[&token_hash],
+                partner_of,
+            )?
+            .into_iter()
+            .find(|p| p.revoked_at.is_none() && p.expires_at > now))
+    }
+
+    fn partners(&self) -> Result<Vec<Partner>> {
+        self.rows(&format!("SELECT {PARTNER_COLUMNS} FROM check_partners ORDER BY id"), &[], partner_of)
+    }
+
+    fn revoke_partner(&self, ctx: &WriteContext, id: i64) -> Result<()> {
+        self.write(|tx| {
+            let n = tx
+                .execute(
+                    "UPDATE check_partners SET revoked_at = $2::text::timestamptz WHERE id = $1 AND revoked_at IS NULL",
+                    &[&id, &ctx.at.to_string()],
+                )
+                .map_err(err)?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            insert_event(
+                tx,
+                ctx,
+                "check_partner.revoked",
+                None,
+                None,
+                &serde_json::json!({"partner": id}).to_string(),
+            )?;
+            Ok(())
+        })
+    }
+}
+
+const PARTNER_COLUMNS: &str = "id, name, scenarios, (extract(epoch from created_at) * 1000000)::bigint, created_by,
+    (extract(epoch from expires_at) * 1000000)::bigint, (extract(epoch from revoked_at) * 1000000)::bigint";
+
+fn partner_of(r: &Row) -> Result<Partner> {
+    Ok(Partner {
+        id: r.get(0),
+        name: r.get(1),
+        scenarios: r.get::<_, String>(2).split(',').filter(|s| !s.is_empty()).map(str::to_string).collect(),
+        created_at: ts_micros(r.get(3))?,
+        created_by: r.get(4),
+        expires_at: ts_micros(r.get(5))?,
+        revoked_at: r.get::<_, Option<i64>>(6).map(ts_micros).transpose()?,
+    })
 }

@@ -8,7 +8,7 @@ use xinjiao_core::lists::limits::{Axles, VehicleType};
 use xinjiao_core::lists::overload::{Detection, PenaltyFact, VehicleRow};
 use xinjiao_core::records::record::Amount;
 use xinjiao_store::lists::{list_of, may_object, objection_status, plan_action};
-use xinjiao_store::{Entry, EntryFilter, ListObjection, ListStore, NewEntry, NewListObjection};
+use xinjiao_store::{Entry, EntryFilter, ListObjection, ListStore, NewEntry, NewListObjection, NewPartner, Partner};
 
 use super::audit::insert_event;
 use super::*;
@@ -553,6 +553,78 @@ impl ListStore for SqliteStore {
             }
             tx.query_row(&format!("SELECT {OBJECTION_COLUMNS} FROM list_objections WHERE id = ?1"), [id], objection_of)
                 .map_err(err)
+        })
+    }
+
+    fn create_partner(&self, ctx: &WriteContext, p: &NewPartner) -> Result<i64> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO check_partners (name, scenarios, token_hash, created_at, created_by, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    p.name,
+                    p.scenarios.join(","),
+                    p.token_hash,
+                    ctx.at.to_string(),
+                    ctx.actor,
+                    p.expires_at.to_string()
+                ],
+            )
+            .map_err(err)?;
+            let id = tx.last_insert_rowid();
+            let detail = serde_json::json!({"partner": id, "name": p.name, "scenarios": p.scenarios}).to_string();
+            insert_event(tx, ctx, "check_partner.created", None, None, &detail).map_err(err)?;
+            Ok(id)
+        })
+    }
+
+    fn partner_by_token(&self, token_hash: &str, now: Timestamp) -> Result<Option<Partner>> {
+        Ok(self
+            .partners_where("token_hash = ?1", &[&token_hash])?
+            .into_iter()
+            .find(|p| p.revoked_at.is_none() && p.expires_at > now))
+    }
+
+    fn partners(&self) -> Result<Vec<Partner>> {
+        self.partners_where("1 = 1", &[])
+    }
+
+    fn revoke_partner(&self, ctx: &WriteContext, id: i64) -> Result<()> {
+        self.write(|tx| {
+            let n = tx
+                .execute(
+                    "UPDATE check_partners SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                    params![id, ctx.at.to_string()],
+                )
+                .map_err(err)?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            insert_event(tx, ctx, "check_partner.revoked", None, None, &serde_json::json!({"partner": id}).to_string())
+                .map_err(err)?;
+            Ok(())
+        })
+    }
+}
+
+impl SqliteStore {
+    fn partners_where(&self, cond: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<Partner>> {
+        self.read(|c| {
+            c.prepare(&format!(
+                "SELECT id, name, scenarios, created_at, created_by, expires_at, revoked_at FROM check_partners WHERE {cond} ORDER BY id"
+            ))?
+            .query_map(args, |r| {
+                Ok(Partner {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    scenarios: r.get::<_, String>(2)?.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect(),
+                    created_at: ts(r.get(3)?)?,
+                    created_by: r.get(4)?,
+                    expires_at: ts(r.get(5)?)?,
+                    revoked_at: r.get::<_, Option<String>>(6)?.map(ts).transpose()?,
+                })
+            })?
+            .collect()
         })
     }
 }

@@ -28,6 +28,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (20, "monitoring", include_str!("../migrations/0020_monitoring.sql")),
     (21, "overload", include_str!("../migrations/0021_overload.sql")),
     (22, "list_entries", include_str!("../migrations/0022_list_entries.sql")),
+    (23, "check_partners", include_str!("../migrations/0023_check_partners.sql")),
 ];
 
 /// Applies every pending migration.

@@ -556,6 +556,20 @@ pub const DUMP_TABLES: &[DumpTable] = {
             ],
             1,
         ),
+        (
+            "check_partners",
+            &[
+                ("id", Int),
+                ("name", Text),
+                ("scenarios", Text),
+                ("token_hash", Text),
+                ("created_at", Timestamp),
+                ("created_by", Text),
+                ("expires_at", Timestamp),
+                ("revoked_at", Timestamp),
+            ],
+            1,
+        ),
     ]
 };
 

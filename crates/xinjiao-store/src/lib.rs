@@ -31,7 +31,7 @@ pub use inspection::{
 };
 pub use installation::*;
 pub use lifecycle::*;
-pub use lists::{Entry, EntryFilter, ListObjection, ListStore, NewEntry, NewListObjection};
+pub use lists::{Entry, EntryFilter, ListObjection, ListStore, NewEntry, NewListObjection, NewPartner, Partner};
 pub use monitoring::{
     Attempt, Channel, Channels, Message, MonitoringDay, MonitoringStore, NewMessage, Warning, WarningFilter,
     WarningState,

@@ -66,6 +66,36 @@ pub trait ListStore {
     /// Acknowledges, extends, upholds or rejects an objection; upholding
     /// withdraws the entry from its notice in the same transaction.
     fn act_on_list_objection(&self, ctx: &WriteContext, id: i64, action: &ObjectionAction) -> Result<ListObjection>;
+
+    /// Registers a partner system whose token hashes to `token_hash`, event
+    /// `check_partner.created`.
+    fn create_partner(&self, ctx: &WriteContext, p: &NewPartner) -> Result<i64>;
+    /// The partner whose token hashes to `token_hash`, if not revoked or expired at `now`.
+    fn partner_by_token(&self, token_hash: &str, now: Timestamp) -> Result<Option<Partner>>;
+    fn partners(&self) -> Result<Vec<Partner>>;
+    /// Revokes a partner's token (event `check_partner.revoked`).
+    fn revoke_partner(&self, ctx: &WriteContext, id: i64) -> Result<()>;
+}
+
+/// A partner system to register.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPartner {
+    pub name: String,
+    pub scenarios: Vec<String>,
+    pub token_hash: String,
+    pub expires_at: Timestamp,
+}
+
+/// A partner system with its scenarios.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Partner {
+    pub id: i64,
+    pub name: String,
+    pub scenarios: Vec<String>,
+    pub created_at: Timestamp,
+    pub created_by: String,
+    pub expires_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
 }
 
 /// An entry to propose.
@@ -283,4 +313,80 @@ pub fn overload_facts(store: &dyn Store, list: &ListDefinition, as_of: Date) -> 
         fleet: store.vehicles()?,
         penalties: store.enterprise_penalties(from, as_of)?,
     })
+}
+
+/// Every candidate of `list` as of `as_of`: the overload criteria and the
+/// grade streaks it computes, by criterion and party.
+pub fn candidates(
+    store: &dyn Store,
+    list: &ListDefinition,
+    limits: &xinjiao_core::lists::limits::VehicleLimits,
+    as_of: Date,
+) -> Result<Vec<xinjiao_core::lists::overload::Candidate>> {
+    let mut out = xinjiao_core::lists::overload::candidates(list, &overload_facts(store, list, as_of)?, limits, as_of);
+    let mut streaks =
+        xinjiao_core::lists::red::grade_streak_candidates(list, &streak_facts(store, list, as_of)?, as_of);
+    for c in &mut streaks {
+        if let Some(s) = store.subject_by_key(&c.party)? {
+            c.party_name = s.name;
+        }
+    }
+    out.extend(streaks);
+    out.sort_by(|a, b| (a.criterion, &a.party).cmp(&(b.criterion, &b.party)));
+    Ok(out)
+}
+
+/// Parties with an entry in force on `as_of` on list `code`.
+pub fn listed_parties(store: &dyn Store, code: &str, as_of: Date) -> Result<std::collections::BTreeSet<String>> {
+    let filter =
+        EntryFilter { list_code: Some(code.to_string()), states: vec![EntryState::Listed], ..Default::default() };
+    Ok(store
+        .entries(&filter, u32::MAX)?
+        .into_iter()
+        .filter(|e| e.listed_on.is_some_and(|d| d <= as_of) && e.shown_until.is_some_and(|d| d >= as_of))
+        .map(|e| e.party)
+        .collect())
+}
+
+/// What `list`'s grade-streak criteria read as of `as_of`.
+pub fn streak_facts(
+    store: &dyn Store,
+    list: &ListDefinition,
+    as_of: Date,
+) -> Result<xinjiao_core::lists::red::StreakFacts> {
+    use xinjiao_core::lists::red::{CycleGrades, StreakFacts};
+    let Some(Computation::GradeStreak { scheme, cycles, not_on, .. }) =
+        list.criteria.iter().find_map(|c| c.computed.as_ref().filter(|x| matches!(x, Computation::GradeStreak { .. })))
+    else {
+        return Ok(StreakFacts::default());
+    };
+    // The latest final run of each cycle, newest cycle first.
+    let mut latest: std::collections::BTreeMap<i16, crate::Run> = std::collections::BTreeMap::new();
+    for run in store.evaluation_runs(scheme)?.into_iter().filter(|r| r.final_from <= as_of) {
+        match latest.get(&run.cycle_year) {
+            Some(r) if r.id > run.id => {}
+            _ => {
+                latest.insert(run.cycle_year, run);
+            }
+        }
+    }
+    let mut out = StreakFacts::default();
+    for run in latest.values().rev().take(*cycles as usize) {
+        let grades = store
+            .evaluation_results(run.id)?
+            .into_iter()
+            .map(|r| (r.subject_key.clone(), (r.subject_key, r.grade)))
+            .collect();
+        out.cycles.push(CycleGrades { cycle_year: run.cycle_year, run_id: run.id, grades });
+    }
+    let months = xinjiao_core::lists::red::penalty_months(list);
+    if months > 0 {
+        let ids: Vec<i64> =
+            store.penalty_facts(months_back(as_of, months), as_of)?.into_iter().map(|p| p.subject_id).collect();
+        out.penalised = store.subject_keys(&ids)?.into_values().collect();
+    }
+    for code in not_on {
+        out.listed.extend(listed_parties(store, code, as_of)?);
+    }
+    Ok(out)
 }

@@ -3,7 +3,8 @@
 //! login. The only crate that knows HTTP, JSON and HTML.
 //!
 //! One folder per capability (`records`, `organisation`, `reporting`,
-//! `lifecycle`, `accounts`, `calendar`, `rulebook`, `evaluation`, `inspection`), each with its pages, API routes and
+//! `lifecycle`, `accounts`, `calendar`, `rulebook`, `evaluation`, `inspection`,
+//! `monitoring`, `lists`), each with its pages, API routes and
 //! view models; they never import each other. All of them use the
 //! [`kernel`] (state, errors, extractors, masking in [`kernel::views`]),
 //! which uses none of them. This file assembles the router from each
@@ -46,11 +47,16 @@ fn workplace() -> kernel::state::Workplace {
             reporting::reminders::late_reminders,
             inspection::pages::draw_reminders,
             monitoring::pages::warning_reminders,
+            lists::console::reminders,
         ],
-        cases: vec![lifecycle::reminders::objection_cases, lifecycle::reminders::repair_cases],
+        cases: vec![lifecycle::reminders::objection_cases, lifecycle::reminders::repair_cases, lists::console::cases],
         nav: console_nav(),
-        profile: vec![evaluation::profile::grades_section],
-        account: vec![evaluation::account::account_section, monitoring::pages::account_section],
+        profile: vec![evaluation::profile::grades_section, lists::portal::profile_section],
+        account: vec![
+            evaluation::account::account_section,
+            monitoring::pages::account_section,
+            lists::portal::account_section,
+        ],
     }
 }
 
@@ -73,6 +79,8 @@ fn console_nav() -> Vec<kernel::state::NavEntry> {
         entry("统计", "信用评价", "/console/evaluations", everyone, Some(evaluation::console::objection_badges)),
         entry("处置", "双随机抽查", "/console/inspections", everyone, None),
         entry("处置", "信用风险预警", "/console/warnings", everyone, Some(monitoring::pages::warning_badges)),
+        entry("处置", "失信与守信名单", "/console/lists", everyone, Some(lists::console::badges)),
+        entry("处置", "信用核查", "/console/credit-checks", everyone, None),
         entry("管理", "责任表", "/console/responsibilities", overseers, None),
         entry("管理", "API 令牌", "/console/tokens", everyone, None),
         entry("管理", "工作日日历", "/console/calendar", admins, None),
@@ -88,6 +96,7 @@ fn api_routes() -> Router<AppState> {
         .merge(reporting::api_routes())
         .merge(evaluation::api_routes())
         .merge(inspection::api_routes())
+        .merge(lists::api_routes())
         .route("/openapi.json", get(openapi::openapi))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "接口不存在") })
 }
@@ -106,6 +115,7 @@ pub fn router(mut state: AppState) -> Router {
         .merge(evaluation::routes())
         .merge(inspection::routes())
         .merge(monitoring::routes())
+        .merge(lists::routes())
         .nest("/api/v1", api_routes())
         .route("/static/style.css", get(|| static_file("text/css; charset=utf-8", include_str!("../static/style.css"))))
         .route(

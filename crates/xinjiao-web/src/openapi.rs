@@ -34,6 +34,28 @@ pub fn openapi_document() -> Value {
                     "run_at": {"type": ["string", "null"]},
                     "drawn": {"type": "array", "items": {"type": "object", "properties": {"subject": {"type": "string"}, "grade": {"type": ["string", "null"]},
                         "inspectors": {"type": "array", "items": {"type": "string"}}, "short": {"type": "boolean", "description": "符合条件的检查人员少于要求人数"}}}}}});
+    let credit_check_path = json!({"post": {
+        "summary": "信用核查：按场景（rules/scenarios.toml）返回主体适用的联合奖惩措施及理由、场景可见的名单和信用等级，附平台 Ed25519 签名的回执（C2SP signed note，文本首行 xinjiao/credit-check/v1，次行为本应答的 JSON），可用 xinjiao verify receipt 离线验证；每次核查记入审计日志。合作方令牌只能用于其场景；核查自然人须填写 purpose，结果遮蔽身份证号码",
+        "security": [{"bearer": []}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["subject", "scenario"], "properties": {
+            "subject": {"type": "string", "maxLength": 64, "description": "统一社会信用代码、身份证号码、主体编号（P…）或车牌号码"},
+            "scenario": {"type": "string", "enum": ["government-service", "bidding", "civil-servant-hiring", "honours", "enforcement", "xinyixing", "xinyidai", "xinyixiu"]},
+            "purpose": {"type": "string", "maxLength": 200, "description": "核查用途；核查自然人时必填"}}}}}},
+        "responses": {
+            "200": {"description": "核查结果", "content": {"application/json": {"schema": {"type": "object", "required": ["subject", "scenario", "measures", "receipt"], "properties": {
+                "subject": {"type": "string"}, "subject_name": {"type": "string"}, "subject_type": {"type": "string", "enum": ["enterprise", "person", "driver", "vehicle"]},
+                "scenario": {"type": "string"}, "checked_at": {"type": "string"}, "as_of": {"type": "string", "format": "date"}, "data_version": {"type": "integer"},
+                "measures": {"type": "array", "items": {"type": "object", "required": ["code", "kind", "basis", "reason"], "properties": {
+                    "code": {"type": "string"}, "name": {"type": "string"}, "kind": {"type": "string", "enum": ["reward", "punishment"]},
+                    "basis": {"type": "string"}, "applied_by": {"type": "string"}, "reason": {"type": "string"}}}},
+                "lists": {"type": "array", "items": {"type": "object"}, "description": "场景可见名单时：生效中的名单条目"},
+                "grades": {"type": "array", "items": {"type": "object"}, "description": "场景可见信用等级时：各评价体系的最新定级"},
+                "penalties_public": {"type": "integer", "description": "场景可见处罚时：公示中的行政处罚条数"},
+                "receipt": {"type": "string", "description": "C2SP signed note"}, "verifier_key": {"type": "string", "description": "C2SP note verifier key（亦见 /log/key）"}}}}}},
+            "400": {"description": "subject.invalid、scenario.unknown、purpose.required、body.invalid", "content": {"application/json": {"schema": err}}},
+            "401": {"description": "需要令牌", "content": {"application/json": {"schema": err}}},
+            "403": {"description": "scenario.not_allowed（合作方令牌不含该场景）、subject.kind_not_allowed（场景不核查此类主体）", "content": {"application/json": {"schema": err}}}}
+    }});
     let page_param = json!({"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}});
     let per_page =
         json!({"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}});
@@ -64,6 +86,7 @@ pub fn openapi_document() -> Value {
                               "422": {"description": "有被拒绝的行（报告中列出行、字段和规则），或文件无法读取（file.*）", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ImportReport"}}}},
                               "403": {"description": "令牌的账号无权导入（forbidden）", "content": {"application/json": {"schema": err}}}}
             }},
+            "/api/v1/credit-checks": credit_check_path,
             "/api/v1/draws": draws_path,
             "/api/v1/draws/{id}": draw_path,
             "/api/v1/subjects/{key}/evaluations": {"get": {

@@ -171,6 +171,7 @@ fn app(backend: Backend) -> App {
         workplace: Default::default(),
         // 127.0.0.9 plays a reverse proxy (a_trusted_proxy_names_the_client).
         login_throttle: auth::LoginThrottle::trusting(vec![std::net::IpAddr::from([127, 0, 0, 9])]),
+        signer: xinjiao_web::kernel::signing::test_signer("https://xinyong.example.test"),
     };
     App {
         router: xinjiao_web::router(state.clone()),
@@ -352,6 +353,7 @@ async fn openapi_documents_every_route(app: App) {
     let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
     let paths: Vec<&str> = doc["paths"].as_object().unwrap().keys().map(String::as_str).collect();
     let expected = [
+        "/api/v1/credit-checks",
         "/api/v1/diagnostic-codes",
         "/api/v1/draws",
         "/api/v1/draws/{id}",
@@ -370,7 +372,7 @@ async fn openapi_documents_every_route(app: App) {
     for p in expected {
         let uri = p.replace("{key}", "91350100M000100Y43").replace("{id}", "1").replace("{kind}", "penalties");
         let uri = if uri.ends_with("/subjects") { format!("{uri}?q=x") } else { uri };
-        let method = if p.contains("imports") { "POST" } else { "GET" };
+        let method = if p.contains("imports") || p.contains("credit-checks") { "POST" } else { "GET" };
         let (s, _, body) = send(&app, Request::builder().method(method).uri(&uri).body(Body::empty()).unwrap()).await;
         assert!(!body.contains("接口不存在") && s != StatusCode::METHOD_NOT_ALLOWED, "{method} {uri}: {s}");
     }
@@ -904,6 +906,7 @@ fn router_on(app: &App, day: &str) -> Router {
         rates_cache: Default::default(),
         workplace: Default::default(),
         login_throttle: Default::default(),
+        signer: xinjiao_web::kernel::signing::test_signer("https://xinyong.example.test"),
     })
 }
 

@@ -12,7 +12,7 @@ use serde_json::json;
 use xinjiao_core::Date;
 use xinjiao_core::lists::definition::ListDefinition;
 use xinjiao_core::lists::limits::VehicleLimits;
-use xinjiao_core::lists::overload::{Candidate, Evidence, candidates};
+
 use xinjiao_store::{Store, WriteContext};
 
 #[derive(Subcommand)]
@@ -90,35 +90,6 @@ pub fn import(
     Ok(ExitCode::from(if r.rejected > 0 { 2 } else { 0 }))
 }
 
-/// A candidate as `--json` prints it (and the API will give it).
-pub fn candidate_json(list: &ListDefinition, c: &Candidate) -> serde_json::Value {
-    let evidence: Vec<serde_json::Value> = c
-        .evidence
-        .iter()
-        .map(|e| match e {
-            Evidence::Detection { id, date, plate, gross_kg, limit_kg, rate_bp } => json!({
-                "kind": "detection", "id": id, "date": date.to_string(), "plate": plate,
-                "gross_kg": gross_kg, "limit_kg": limit_kg,
-                "over_limit_rate": format!("{}.{:02}%", rate_bp / 100, rate_bp % 100),
-            }),
-            Evidence::Penalty { record_id, decision_no, date, fine } => json!({
-                "kind": "penalty", "record_id": record_id, "decision_no": decision_no, "date": date.to_string(),
-                "fine_yuan": fine.map(|f| f.to_yuan_string()),
-            }),
-        })
-        .collect();
-    json!({
-        "list": c.list,
-        "criterion": c.criterion,
-        "criterion_text": list.criterion(c.criterion).map(|x| x.text.as_str()),
-        "party": c.party,
-        "party_type": c.party_type.as_str(),
-        "party_name": c.party_name,
-        "reason": c.reason,
-        "evidence": evidence,
-    })
-}
-
 pub fn lists(store: &dyn Store, now: Timestamp, today: Date, command: ListsCommand) -> anyhow::Result<ExitCode> {
     match command {
         ListsCommand::Show => {
@@ -146,8 +117,7 @@ pub fn lists(store: &dyn Store, now: Timestamp, today: Date, command: ListsComma
             if purpose.trim().is_empty() {
                 bail!("请用 --purpose 写明查阅目的")
             }
-            let facts = xinjiao_store::lists::overload_facts(store, def, as_of)?;
-            let found = candidates(def, &facts, VehicleLimits::embedded(), as_of);
+            let found = xinjiao_store::lists::candidates(store, def, VehicleLimits::embedded(), as_of)?;
             let drivers = found.iter().filter(|c| c.party_type.is_person()).count();
             if drivers > 0 {
                 let detail = json!({"purpose": purpose.trim(), "what": format!("{list} 名单候选中 {drivers} 名驾驶人的身份证号码"), "as_of": as_of.to_string()}).to_string();
@@ -161,7 +131,7 @@ pub fn lists(store: &dyn Store, now: Timestamp, today: Date, command: ListsComma
             }
             for c in &found {
                 if json {
-                    println!("{}", candidate_json(def, c));
+                    println!("{}", xinjiao_web::lists::views::candidate_json(def, c));
                 } else {
                     println!("{}\t{}\t{}\t{}\t{}", c.criterion, c.party_type.label(), c.party, c.party_name, c.reason);
                 }

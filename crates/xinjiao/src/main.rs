@@ -7,7 +7,7 @@ mod inspection_cli;
 mod lists_cli;
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -74,6 +74,12 @@ enum Command {
         /// warnings when a day is due, and the reminders' outbox).
         #[arg(long, env = "XINJIAO_JOBS_EVERY", default_value_t = 60)]
         jobs_every: u64,
+        /// The platform's Ed25519 signing key (PKCS#8 PEM), created with
+        /// mode 0600 at first start; keep it outside the database and back it
+        /// up. Default: signing-key.pem beside the SQLite database, or
+        /// xinjiao-data/signing-key.pem with PostgreSQL.
+        #[arg(long, env = "XINJIAO_KEY_FILE")]
+        key_file: Option<PathBuf>,
     },
     /// Apply pending database migrations.
     Migrate,
@@ -319,6 +325,15 @@ fn set_disabled(store: &dyn Store, wctx: &WriteContext, username: &str, disable:
 }
 
 /// An opened store and the migrations applied to it.
+/// The signing key's default place: beside the SQLite database file, or in
+/// `xinjiao-data/` when the database is a PostgreSQL server.
+fn default_key_file(db_url: &str) -> PathBuf {
+    match db_url.strip_prefix("sqlite://") {
+        Some(path) => Path::new(path).parent().unwrap_or(Path::new(".")).join("signing-key.pem"),
+        None => PathBuf::from("xinjiao-data/signing-key.pem"),
+    }
+}
+
 fn open_store(url: &str, create: bool) -> anyhow::Result<Arc<dyn Store>> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         let store = PgStore::open(url).with_context(|| "无法连接 PostgreSQL 数据库".to_string())?;
@@ -395,6 +410,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             smtp_url,
             smtp_from,
             jobs_every,
+            key_file,
         } => {
             let public_url = public_url.map(|u| checked_public_url(&u)).transpose()?;
             let (clock, test_clock) = match today {
@@ -402,7 +418,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Some(day) => (shifted_clock(&day)?, true),
             };
             let default = if demo { "sqlite://xinjiao-data/demo.sqlite3" } else { DEFAULT_DB };
-            let store = open_store(cli.db.as_deref().unwrap_or(default), cli.create)?;
+            let db_url = cli.db.as_deref().unwrap_or(default);
+            let key_file = key_file.unwrap_or_else(|| default_key_file(db_url));
+            let store = open_store(db_url, cli.create)?;
             if demo {
                 load_demo(&*store, &ctx("system", "加载演示数据"), 2024, 300, 1500)?;
                 println!(
@@ -419,6 +437,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let listener = std::net::TcpListener::bind(&addr).with_context(|| format!("无法监听 {addr}"))?;
             listener.set_nonblocking(true)?;
             let served = format!("http://{}", listener.local_addr()?);
+            let public_url = public_url.unwrap_or_else(|| served.clone());
+            let key_name = xinjiao_web::kernel::signing::key_name(&public_url);
             let state = AppState {
                 store,
                 rules: rules.shared(),
@@ -426,10 +446,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 demo: is_demo,
                 test_clock,
                 secure_cookies,
-                public_url: public_url.unwrap_or_else(|| served.clone()),
+                public_url,
                 rates_cache: Default::default(),
                 workplace: Default::default(),
                 login_throttle: xinjiao_web::auth::LoginThrottle::trusting(trusted_proxies),
+                signer: std::sync::Arc::new(
+                    xinjiao_web::kernel::signing::load_or_create(&key_file, &key_name).map_err(anyhow::Error::msg)?,
+                ),
             };
             let smtp = smtp_url.filter(|u| !u.is_empty()).map(|url| xinjiao_notify::Smtp { url, from: smtp_from });
             let sender = xinjiao_notify::Sender::new(smtp.as_ref()).map_err(anyhow::Error::msg)?;

@@ -36,6 +36,7 @@ fn router(store: Arc<dyn Store>) -> axum::Router {
         rates_cache: Default::default(),
         workplace: Default::default(),
         login_throttle: Default::default(),
+        signer: xinjiao_web::kernel::signing::test_signer("https://xinyong.example.test"),
     })
 }
 

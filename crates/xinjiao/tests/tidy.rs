@@ -248,7 +248,7 @@ const TABLE_OWNERS: &[(&str, &[&str])] = &[
         &["inspection_matters", "inspectors", "inspector_conflicts", "draws", "draw_results", "inspection_results"],
     ),
     ("monitoring", &["warnings", "monitoring_days", "reminder_channels", "outbox"]),
-    ("lists", &["vehicles", "overload_detections", "list_entries", "list_objections"]),
+    ("lists", &["vehicles", "overload_detections", "list_entries", "list_objections", "check_partners"]),
     ("installation", &["meta", "schema_migrations"]),
 ];
 

@@ -194,6 +194,8 @@ pub struct ListDefinition {
     /// Months after confirmation before repair may be applied for.
     pub repair_after_months: Option<u32>,
     pub exits: Vec<Exit>,
+    /// Days an exit stays announced on the public list page.
+    pub exit_notice_days: u32,
     pub objections_to: String,
     pub criteria: Vec<Criterion>,
     /// The file as shipped (the rule book shows it).
@@ -377,6 +379,7 @@ impl ListDefinition {
             shown_months: int(&t, "shown_months", "", 1, 120)?,
             repair_after_months,
             exits,
+            exit_notice_days: int(&t, "exit_notice_days", "", 0, 365)?,
             objections_to: s(&t, "objections_to", "")?,
             criteria,
             text: text.to_string(),

@@ -8,6 +8,7 @@ pub mod entries;
 pub mod limits;
 pub mod measures;
 pub mod overload;
+pub mod red;
 
 #[cfg(test)]
 mod tests;

@@ -383,8 +383,27 @@ pub struct OverloadFacts {
 /// What a candidate rests on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Evidence {
-    Detection { id: i64, date: Date, plate: String, gross_kg: u32, limit_kg: u32, rate_bp: i64 },
-    Penalty { record_id: i64, decision_no: String, date: Date, fine: Option<Amount> },
+    Detection {
+        id: i64,
+        date: Date,
+        plate: String,
+        gross_kg: u32,
+        limit_kg: u32,
+        rate_bp: i64,
+    },
+    Penalty {
+        record_id: i64,
+        decision_no: String,
+        date: Date,
+        fine: Option<Amount>,
+    },
+    /// A final grade in an evaluation run.
+    Grade {
+        run_id: i64,
+        scheme: String,
+        cycle_year: i16,
+        grade: String,
+    },
 }
 
 /// A party the data puts forward for a list.

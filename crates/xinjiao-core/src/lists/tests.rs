@@ -637,3 +637,46 @@ mod measures {
         assert!(parse(MEASURES, &sees).unwrap_err().contains("records"));
     }
 }
+
+mod red {
+    use std::collections::BTreeMap;
+
+    use jiff::civil::date;
+
+    use super::super::definition::ListDefinition;
+    use super::super::red::*;
+
+    fn cycle(year: i16, grades: &[(&str, &str)]) -> CycleGrades {
+        CycleGrades {
+            cycle_year: year,
+            run_id: i64::from(year),
+            grades: grades
+                .iter()
+                .map(|(c, g)| (c.to_string(), (format!("企业{c}"), g.to_string())))
+                .collect::<BTreeMap<_, _>>(),
+        }
+    }
+
+    #[test]
+    fn two_top_grades_in_a_row_no_penalty_no_list() {
+        let red = ListDefinition::find("red").unwrap();
+        let as_of = date(2026, 12, 3);
+        let facts = StreakFacts {
+            cycles: vec![
+                cycle(2025, &[("A", "AA"), ("B", "AA"), ("C", "A"), ("D", "AA"), ("E", "AA")]),
+                cycle(2024, &[("A", "AA"), ("B", "A"), ("C", "AA"), ("D", "AA"), ("E", "AA")]),
+                cycle(2023, &[("B", "AA")]),
+            ],
+            penalised: ["D".to_string()].into(),
+            listed: ["E".to_string()].into(),
+        };
+        let found: Vec<String> = grade_streak_candidates(red, &facts, as_of).into_iter().map(|c| c.party).collect();
+        assert_eq!(found, ["A"], "B and C broke the streak, D was penalised, E is listed");
+        let one_cycle = StreakFacts { cycles: vec![cycle(2025, &[("A", "AA")])], ..Default::default() };
+        assert!(grade_streak_candidates(red, &one_cycle, as_of).is_empty(), "two cycles needed");
+        assert_eq!(penalty_months(red), 24);
+        let c = &grade_streak_candidates(red, &facts, as_of)[0];
+        assert_eq!(c.evidence.len(), 2);
+        assert!(c.reason.contains("2024、2025"), "{}", c.reason);
+    }
+}

@@ -15,6 +15,7 @@ pub mod context;
 pub mod error;
 pub mod imports;
 pub mod rules;
+pub mod signing;
 pub mod state;
 pub mod throttle;
 pub mod time;

@@ -40,6 +40,9 @@ pub struct AppState {
     /// What the capabilities contribute to the staff's start page and
     /// dashboard; filled in by [`crate::router`].
     pub workplace: Arc<Workplace>,
+    /// The platform's Ed25519 key: signs credit-check receipts
+    /// ([`crate::kernel::signing`]).
+    pub signer: Arc<xinjiao_core::signed_note::NoteSigner>,
 }
 
 /// What the banner above every page says.

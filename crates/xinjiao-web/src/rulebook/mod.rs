@@ -96,6 +96,33 @@ pub fn rule_files() -> Vec<RuleFile> {
         about: "每日监测的预警规则（处罚频次、等级下降、许可到期、整改到期）、停机后补做的天数、提醒的到期范围和发件箱的重试间隔。",
         text: xinjiao_core::monitoring::rules::EMBEDDED,
     });
+    out.push(RuleFile {
+        slug: "vehicle-limits".into(),
+        title: "货运车辆车货总质量限值".into(),
+        about: "各类货车、汽车列车按轴数的车货总质量限值，单胎和单驱动轴的折减，超限率的算法。",
+        text: xinjiao_core::lists::limits::EMBEDDED,
+    });
+    for (code, text) in xinjiao_core::lists::definition::EMBEDDED {
+        let name = text.lines().find_map(|l| l.strip_prefix("name")?.trim_start().strip_prefix('=')).unwrap_or("");
+        out.push(RuleFile {
+            slug: format!("lists-{code}"),
+            title: format!("{}（认定标准）", name.trim().trim_matches('"')),
+            about: "名单的类别、认定标准（平台计算的和部门举证提出的）、公示期、展示期限、移出方式和法律依据。",
+            text,
+        });
+    }
+    out.push(RuleFile {
+        slug: "measures".into(),
+        title: "联合奖惩措施清单".into(),
+        about: "每项激励或惩戒措施的法律依据、实施单位、由哪些名单和信用等级触发、在哪些核查场景中适用。",
+        text: xinjiao_core::lists::measures::MEASURES,
+    });
+    out.push(RuleFile {
+        slug: "scenarios".into(),
+        title: "信用核查应用场景".into(),
+        about: "政务服务、招投标、招录、评优、执法裁量和信易行、信易贷、信易修等场景，每个场景的核查结果可以包含哪些信息。",
+        text: xinjiao_core::lists::measures::SCENARIOS,
+    });
     for (code, text) in xinjiao_core::evaluation::scheme::EMBEDDED {
         let name = text.lines().find_map(|l| l.strip_prefix("name")?.trim_start().strip_prefix('=')).unwrap_or("");
         out.push(RuleFile {

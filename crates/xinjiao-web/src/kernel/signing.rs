@@ -1,0 +1,85 @@
+//! The platform's signing key (Ed25519): what signs credit-check receipts
+//! (and, with issue 16, the log's checkpoints). It lives in a file outside
+//! the database, readable by its owner only, created at first start.
+
+use std::io::Write;
+use std::path::Path;
+
+use xinjiao_core::signed_note::{NoteSigner, SigningKey};
+
+/// The key's name in signed notes: the installation's public address
+/// without its scheme (`xinyong.example.gov.cn/heyuan`), as C2SP recommends.
+pub fn key_name(public_url: &str) -> String {
+    let s = public_url.split_once("://").map_or(public_url, |(_, rest)| rest).trim_end_matches('/');
+    let name: String = s.chars().filter(|c| !c.is_whitespace() && *c != '+').collect();
+    if name.is_empty() { "xinjiao.localhost".into() } else { name }
+}
+
+/// Reads the key file at `path`, or creates it with a new random key (mode
+/// 0600). Refuses a key file others may read.
+pub fn load_or_create(path: &Path, name: &str) -> Result<NoteSigner, String> {
+    if path.exists() {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(path).map_err(|e| e.to_string())?.permissions().mode();
+            if mode & 0o077 != 0 {
+                return Err(format!(
+                    "签名密钥文件 {} 的权限过宽（{:o}），请执行 chmod 600 {}",
+                    path.display(),
+                    mode & 0o777,
+                    path.display()
+                ));
+            }
+        }
+        let pem = std::fs::read_to_string(path).map_err(|e| format!("无法读取签名密钥 {}：{e}", path.display()))?;
+        return NoteSigner::from_pem(name, &pem)
+            .map_err(|e| format!("签名密钥 {} 无效：{}", path.display(), e.message()));
+    }
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).map_err(|e| e.to_string())?;
+    let signer = NoteSigner::new(name, SigningKey::from_bytes(&seed)).map_err(|e| e.message())?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("无法创建目录 {}：{e}", dir.display()))?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options.open(path).map_err(|e| format!("无法创建签名密钥 {}：{e}", path.display()))?;
+    f.write_all(signer.to_pem().as_bytes()).and_then(|_| f.sync_all()).map_err(|e| e.to_string())?;
+    Ok(signer)
+}
+
+/// A fixed key for tests.
+pub fn test_signer(public_url: &str) -> std::sync::Arc<NoteSigner> {
+    std::sync::Arc::new(NoteSigner::new(&key_name(public_url), SigningKey::from_bytes(&[9; 32])).expect("test key"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_files() {
+        assert_eq!(key_name("https://xinyong.example.gov.cn/heyuan/"), "xinyong.example.gov.cn/heyuan");
+        assert_eq!(key_name("http://127.0.0.1:8080"), "127.0.0.1:8080");
+        let dir = std::env::temp_dir().join(format!("xinjiao-key-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = dir.join("keys/signing-key.pem");
+        let a = load_or_create(&path, "x.test").unwrap();
+        let b = load_or_create(&path, "x.test").unwrap();
+        assert_eq!(a.verifier(), b.verifier(), "the same key after a restart");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+            assert!(load_or_create(&path, "x.test").err().unwrap().contains("chmod 600"));
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
