@@ -177,6 +177,16 @@ enum Command {
         #[command(subcommand)]
         command: inspection_cli::InspectorsCommand,
     },
+    /// Partner systems allowed credit checks in some scenarios.
+    Partner {
+        #[command(subcommand)]
+        command: lists_cli::PartnerCommand,
+    },
+    /// Verify, offline, what the platform signed.
+    Verify {
+        #[command(subcommand)]
+        command: VerifyCommand,
+    },
     /// Serious-dishonesty and red lists (rules/lists/*.toml).
     Lists {
         #[command(subcommand)]
@@ -221,6 +231,17 @@ enum ImportKind {
     /// 驾驶员证件号码, 驾驶员姓名, 企业代码, 企业名称; optional 检测地点, 单胎轴数,
     /// 驱动轴数, 处罚决定书文号).
     Overloads,
+}
+
+#[derive(Subcommand)]
+enum VerifyCommand {
+    /// A credit-check receipt (the signed note, or the API's JSON answer)
+    /// against the platform's verifier key (text or a file, from /log/key).
+    Receipt {
+        file: PathBuf,
+        #[arg(long)]
+        key: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -541,6 +562,36 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &wctx,
                 china_date(clock()),
             );
+        }
+        Command::Verify { command: VerifyCommand::Receipt { file, key } } => {
+            return lists_cli::verify_receipt(&file, &key);
+        }
+        Command::Partner { command } => {
+            let store = open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB), cli.create)?;
+            return lists_cli::partner(&*store, clock(), command);
+        }
+        Command::Lists {
+            command: lists_cli::ListsCommand::Check { subject, scenario, purpose, key_file, public_url, actor },
+        } => {
+            let store = open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB), cli.create)?;
+            let name = xinjiao_web::kernel::signing::key_name(&public_url);
+            let signer = xinjiao_web::kernel::signing::load_or_create(&key_file, &name).map_err(anyhow::Error::msg)?;
+            let mut rules = xinjiao_web::Rules::embedded();
+            add_stored_years(&mut rules.calendar, &*store)?;
+            let state = AppState {
+                store,
+                rules: rules.shared(),
+                clock: clock.clone(),
+                demo: false,
+                test_clock: false,
+                secure_cookies: false,
+                public_url,
+                rates_cache: Default::default(),
+                workplace: Default::default(),
+                login_throttle: Default::default(),
+                signer: Arc::new(signer),
+            };
+            return lists_cli::check(&state, subject, scenario, purpose, &actor);
         }
         Command::Lists { command } => {
             let store = open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB), cli.create)?;

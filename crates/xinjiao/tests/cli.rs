@@ -109,6 +109,7 @@ on_both_backends!(
     evaluation_by_hand_on_two_cycles,
     draws_recomputed_from_the_published_json,
     overload_files_make_the_list_candidates,
+    overload_lists_from_detections_to_expiry,
 );
 
 fn xinjiao(args: &[&str]) -> Output {
@@ -651,6 +652,7 @@ fn organisation_attribution_rates_and_test_clock(dir: TempDir) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut server = Command::new(env!("CARGO_BIN_EXE_xinjiao"))
         .args(["serve", "--today", "2027-04-01", "--db", &dir.db(), "--addr", &format!("127.0.0.1:{port}")])
+        .args(["--key-file", dir.path("signing-key.pem").to_str().unwrap()])
         .env("XINJIAO_TEST_CLOCK", "1")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -1390,6 +1392,10 @@ fn driver_id(n: u32) -> String {
 /// the overload list computed as of two days (`lists candidates --json`),
 /// with the read of drivers' ID numbers in the audit log.
 fn overload_files_make_the_list_candidates(dir: TempDir) {
+    overload_files_make_the_list_candidates_in(&dir);
+}
+
+fn overload_files_make_the_list_candidates_in(dir: &TempDir) {
     let db = dir.db();
     let firm = "91350100M000100Y43";
     // 20 combinations of the firm; a bad plate (row 22); the first plate again (row 23).
@@ -1401,7 +1407,7 @@ fn overload_files_make_the_list_candidates(dir: TempDir) {
     register.push_str(&format!("粤P00000,汽车列车,6,{firm},河源市顺达运输有限公司\n"));
     let vehicles = dir.path("vehicles.csv");
     std::fs::write(&vehicles, &register).unwrap();
-    let (code, r) = import(&dir, "vehicles", &vehicles, &[]);
+    let (code, r) = import(dir, "vehicles", &vehicles, &[]);
     assert_eq!(code, 2, "rows refused: exit status 2");
     assert_eq!((r["rows"].as_u64(), r["accepted"].as_u64(), r["rejected"].as_u64()), (Some(22), Some(20), Some(2)));
     assert_eq!(
@@ -1413,7 +1419,7 @@ fn overload_files_make_the_list_candidates(dir: TempDir) {
         (r["diagnostics"][1]["row"].as_u64(), r["diagnostics"][1]["code"].as_str()),
         (Some(23), Some("row.duplicate_key"))
     );
-    let (code, r) = import(&dir, "vehicles", &vehicles, &[]);
+    let (code, r) = import(dir, "vehicles", &vehicles, &[]);
     assert_eq!((code, r["accepted"].as_u64(), r["unchanged"].as_u64()), (2, Some(0), Some(20)), "again: nothing new");
 
     // Detections: 粤P00000 over the limit on four days (driver 1), 粤P00001
@@ -1458,7 +1464,7 @@ fn overload_files_make_the_list_candidates(dir: TempDir) {
     rows.push(det("2026-09-02", "粤P00002", "50000", &driver_id(3)));
     let overloads = dir.path("overloads.xlsx");
     std::fs::write(&overloads, xinjiao_import::crafted::xlsx_of_rows(&rows)).unwrap();
-    let (code, r) = import(&dir, "overloads", &overloads, &[]);
+    let (code, r) = import(dir, "overloads", &overloads, &[]);
     assert_eq!(code, 2);
     assert_eq!((r["rows"].as_u64(), r["accepted"].as_u64(), r["rejected"].as_u64()), (Some(10), Some(6), Some(4)));
     let diags: Vec<(u64, &str, &str)> = r["diagnostics"]
@@ -1484,7 +1490,7 @@ fn overload_files_make_the_list_candidates(dir: TempDir) {
     p.push(suspension);
     let penalties = dir.path("penalties.csv");
     std::fs::write(&penalties, p.iter().map(|r| r.join(",")).collect::<Vec<_>>().join("\n")).unwrap();
-    let (code, _) = import(&dir, "penalties", &penalties, &[]);
+    let (code, _) = import(dir, "penalties", &penalties, &[]);
     assert_eq!(code, 0);
 
     let candidates = |as_of: &str| -> Vec<Value> {
@@ -1528,4 +1534,180 @@ fn overload_files_make_the_list_candidates(dir: TempDir) {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--as-of"));
     let out = xinjiao(&["lists", "candidates", "nosuch", "--db", &db]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("overload"), "names the lists there are");
+}
+
+/// A server on `day` over the test's database; GETs `paths`, then stops it.
+fn pages_on(dir: &TempDir, day: &str, paths: &[&str]) -> Vec<String> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_xinjiao"))
+        .args(["serve", "--today", day, "--db", &dir.db(), "--addr", &format!("127.0.0.1:{port}")])
+        .args(["--key-file", dir.path("signing-key.pem").to_str().unwrap(), "--jobs-every", "3600"])
+        .env("XINJIAO_TEST_CLOCK", "1")
+        .env_remove("XINJIAO_DATABASE_URL")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    (0..100)
+        .find_map(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            http_get(port, "/healthz").ok()
+        })
+        .expect("server answers");
+    let pages = paths.iter().map(|p| http_get(port, p).unwrap()).collect();
+    let _ = server.kill();
+    let _ = server.wait();
+    pages
+}
+
+/// The overload list from files to expiry: a register and detections
+/// imported, candidates proposed, reviewed into the public notice, one
+/// objection upheld (the driver) and one rejected, the rest confirmed after
+/// the notice; the public list, the firm's measures and a signed credit
+/// check; two years later the entries leave the list.
+fn overload_lists_from_detections_to_expiry(dir: TempDir) {
+    let db = dir.db();
+    let firm = "91350100M000100Y43";
+    overload_files_make_the_list_candidates_in(&dir);
+    let on = |day: &str, args: &[&str]| {
+        let mut a = args.to_vec();
+        a.extend(["--db", &db]);
+        let out = xinjiao_on(day, &a);
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // Proposed on Monday 2026-11-02 by a clerk; the proposer cannot approve.
+    let (code, out, err) = on("2026-11-02", &["lists", "propose", "overload", "--actor", "clerk"]);
+    assert_eq!(code, 0, "{err}");
+    let ids: Vec<(String, String)> = out
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (f[0].to_string(), f[2].to_string())
+        })
+        .collect();
+    assert_eq!(ids.len(), 3, "vehicle, driver, firm: {out}");
+    let id_of = |party: &str| ids.iter().find(|(_, p)| p == party).unwrap().0.clone();
+    let (vehicle, driver, enterprise) = (id_of("粤P00000"), id_of(&driver_id(1)), id_of(firm));
+    let (code, _, err) = on("2026-11-02", &["lists", "act", &vehicle, "approve", "--actor", "clerk"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("两人"), "{err}");
+    for id in [&vehicle, &driver, &enterprise] {
+        let (code, out, err) = on("2026-11-02", &["lists", "act", id, "approve", "--actor", "chen"]);
+        assert_eq!(code, 0, "{err}");
+        assert!(out.contains("公示中"));
+    }
+    // Proposing again while in notice is refused.
+    assert_eq!(on("2026-11-03", &["lists", "propose", "overload", "--party", "粤P00000"]).0, 2);
+    // Objections during the notice: the driver's upheld, the vehicle's rejected.
+    let (_, oid, _) =
+        on("2026-11-05", &["lists", "object", &driver, "--objector", "李四", "--reasons", "当日驾驶的不是本人"]);
+    let (_, oid2, _) =
+        on("2026-11-05", &["lists", "object", &vehicle, "--objector", "顺达", "--reasons", "车辆当日持有超限运输许可"]);
+    for (o, verdict) in [(oid.trim(), "uphold"), (oid2.trim(), "reject")] {
+        assert_eq!(on("2026-11-06", &["lists", "objection", o, "acknowledge", "--actor", "chen"]).0, 0);
+        let (code, _, err) =
+            on("2026-11-09", &["lists", "objection", o, verdict, "--reason", "经核查", "--actor", "chen"]);
+        assert_eq!(code, 0, "{err}");
+    }
+    // The notice ends on 2026-11-16 (10 working days after 11-02).
+    let (code, _, err) = on("2026-11-16", &["lists", "act", &vehicle, "confirm", "--actor", "chen"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("2026-11-16"), "{err}");
+    assert_eq!(on("2026-11-17", &["lists", "act", &driver, "confirm", "--actor", "chen"]).0, 2, "withdrawn");
+    for id in [&vehicle, &enterprise] {
+        let (code, _, err) = on("2026-11-17", &["lists", "act", id, "confirm", "--actor", "chen"]);
+        assert_eq!(code, 0, "{err}");
+    }
+    let (_, out, _) = on("2026-11-17", &["lists", "entries", "overload", "--json"]);
+    let entries: Vec<Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let states: Vec<(&str, &str, Option<&str>)> = entries
+        .iter()
+        .map(|e| (e["party_type"].as_str().unwrap(), e["state"].as_str().unwrap(), e["shown_until"].as_str()))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("vehicle", "listed", Some("2028-11-16")),
+            ("driver", "withdrawn", None),
+            ("enterprise", "listed", Some("2028-11-16"))
+        ]
+    );
+    assert_eq!(entries[0]["subject"], firm, "a vehicle's entry names its owner");
+
+    // The public list and the firm's profile on the day after confirmation.
+    let pages = pages_on(&dir, "2026-11-17", &["/lists/overload", &format!("/subjects/{firm}"), "/lists"]);
+    let listed = pages[0].split("id=\"listed\"").nth(1).unwrap().split("</table>").next().unwrap();
+    assert!(listed.contains("粤P00000") && listed.contains("河源市顺达运输有限公司"), "{listed}");
+    assert!(!pages[0].contains(&driver_id(1)) && !pages[0].contains("4416**"), "the withdrawn driver is nowhere");
+    assert!(
+        pages[1].contains("限制参与交通运输工程招标投标和政府采购") && pages[1].contains("第 3 项"),
+        "the firm's measures"
+    );
+    assert!(pages[2].contains("严重违法失信超限超载运输当事人名单"));
+
+    // A signed credit check, verified offline; a changed byte fails.
+    let key = dir.path("signing-key.pem");
+    let (code, out, err) =
+        on("2026-11-17", &["lists", "check", firm, "--scenario", "bidding", "--key-file", key.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let answer: Value = serde_json::from_str(&out).unwrap();
+    let measures: Vec<&str> =
+        answer["measures"].as_array().unwrap().iter().map(|m| m["code"].as_str().unwrap()).collect();
+    assert_eq!(measures, ["bidding-restriction"]);
+    assert!(answer["measures"][0]["reason"].as_str().unwrap().contains(&format!("第 {enterprise} 号")));
+    let receipt = dir.path("receipt.json");
+    std::fs::write(&receipt, &out).unwrap();
+    let vkey = answer["verifier_key"].as_str().unwrap();
+    let ok = xinjiao(&["verify", "receipt", receipt.to_str().unwrap(), "--key", vkey]);
+    assert!(ok.status.success(), "{} {}", String::from_utf8_lossy(&ok.stdout), String::from_utf8_lossy(&ok.stderr));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("bidding-restriction"));
+    let note = answer["receipt"].as_str().unwrap().replace("bidding-restriction", "bidding-restrictioN");
+    std::fs::write(dir.path("tampered.txt"), note).unwrap();
+    let bad = xinjiao(&["verify", "receipt", dir.path("tampered.txt").to_str().unwrap(), "--key", vkey]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stdout).contains("回执无效"));
+    // A person needs a purpose; the withdrawn driver has no measure.
+    let d1 = driver_id(1);
+    let (code, _, err) = on(
+        "2026-11-17",
+        &["lists", "check", &d1, "--scenario", "civil-servant-hiring", "--key-file", key.to_str().unwrap()],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("purpose.required"), "{err}");
+    let (code, out, _) = on(
+        "2026-11-17",
+        &[
+            "lists",
+            "check",
+            &d1,
+            "--scenario",
+            "civil-servant-hiring",
+            "--purpose",
+            "招录政审",
+            "--key-file",
+            key.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0);
+    let a: Value = serde_json::from_str(&out).unwrap();
+    assert!(a["measures"].as_array().unwrap().is_empty());
+    assert!(!out.contains(&d1), "the answer masks the ID number");
+    let checks = dir.store().events(500).unwrap().into_iter().filter(|e| e.action == "credit_check.made").count();
+    assert_eq!(checks, 2, "every answered check is audited");
+
+    // Two years on: the entries have left the list, announced for 30 days.
+    let pages = pages_on(&dir, "2028-11-17", &["/lists/overload", &format!("/subjects/{firm}")]);
+    let listed = pages[0].split("id=\"listed\"").nth(1).unwrap_or("").split("</table>").next().unwrap();
+    assert!(!listed.contains("粤P00000"));
+    let exits = pages[0].split("移出公告").nth(1).unwrap();
+    assert!(exits.contains("粤P00000") && exits.contains("2028-11-17") && exits.contains("公示期满移出"), "{exits}");
+    assert!(!pages[1].contains("限制参与交通运输工程招标投标和政府采购"), "no measure after expiry");
+    let later = pages_on(&dir, "2029-01-01", &["/lists/overload"]);
+    assert!(!later[0].contains("粤P00000"), "the staff history keeps it; the public list no longer");
+    let (_, out, _) = on("2029-01-01", &["lists", "entries", "overload"]);
+    assert!(out.contains("粤P00000") && out.contains("exited 2028-11-17"));
 }

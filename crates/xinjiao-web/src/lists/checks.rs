@@ -77,6 +77,8 @@ impl From<Refusal> for ApiError {
 pub enum Caller {
     Staff(User),
     Partner(Partner),
+    /// The command line (`xinjiao lists check --actor`).
+    System(String),
 }
 
 impl Caller {
@@ -84,6 +86,7 @@ impl Caller {
         match self {
             Caller::Staff(u) => u.username.clone(),
             Caller::Partner(p) => format!("partner:{}", p.name),
+            Caller::System(name) => name.clone(),
         }
     }
 }
