@@ -119,6 +119,7 @@ on_both_backends!(
     evaluations_from_the_console_reach_the_portal,
     draws_from_the_console_are_public_and_checkable,
     warnings_reach_their_department_and_reminders_leave_once,
+    lists_and_credit_checks_from_the_console_and_the_api,
 );
 
 fn ctx() -> WriteContext {
@@ -2703,4 +2704,234 @@ async fn warnings_reach_their_department_and_reminders_leave_once(app: App) {
     let coord = login_as(&app, "coord").await;
     let (_, _, runs) = get_with_cookie(&app, "/console/warnings", &coord).await;
     assert!(runs.contains("每日监测运行") && runs.contains("2026-11-19"), "{runs}");
+}
+
+async fn post_json(router: &Router, uri: &str, token: Option<&str>, body: &str) -> (StatusCode, serde_json::Value) {
+    let mut b = Request::post(uri).header(header::CONTENT_TYPE, "application/json");
+    if let Some(t) = token {
+        b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    let resp = router.clone().oneshot(b.body(Body::from(body.to_string())).unwrap()).await.unwrap();
+    let status = resp.status();
+    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
+    (status, serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
+}
+
+/// A department proposes a firm for the transport list with evidence; only
+/// a coordinator reviews it; the notice is public; another department, a
+/// clerk and nobody are refused; after the notice the entry is confirmed,
+/// and partners check the firm through the API: measures with reasons, a
+/// receipt that verifies (and fails when changed), scenarios a token may not
+/// ask refused, every answer audited.
+async fn lists_and_credit_checks_from_the_console_and_the_api(app: App) {
+    use xinjiao_core::signed_note::NoteVerifier;
+    const SHUNDA: &str = "91350100M000100Y43";
+    let dy = app.db(|s| s.departments()).unwrap().into_iter().find(|d| d.code == "DY-JTJ").unwrap().id;
+    let hash = auth::hash_password(PASSWORD).unwrap();
+    app.db(|s| s.create_user(&ctx(), "dy1", "东源报送", Role::Clerk, &hash, Some(dy))).unwrap();
+    let clerk = login(&app).await;
+    // A proposal on a criterion the platform cannot compute needs evidence.
+    let form = |evidence: &str| {
+        format!(
+            "origin=proposed&criterion=2&party_type=enterprise&party={SHUNDA}&party_name={}&grounds={}&evidence={}",
+            enc("河源市顺达运输有限公司"),
+            enc("以他人名义投标，弄虚作假骗取中标"),
+            enc(evidence)
+        )
+    };
+    let (s, _, page) = send(&app, form_post("/console/lists/transport/propose", &clerk, &form(""))).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("请列明证据"), "names what is missing");
+    let (s, h, _) =
+        send(&app, form_post("/console/lists/transport/propose", &clerk, &form("河交罚〔2026〕88号行政处罚决定书")))
+            .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let at = h[header::LOCATION].to_str().unwrap().to_string();
+    let id: i64 = at.rsplit('/').next().unwrap().parse().unwrap();
+    // Only a coordinator reviews; nobody without a login; not another department's clerk.
+    let (s, _, _) = send(&app, form_post(&format!("{at}/act"), &clerk, "action=approve")).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, h, _) = send(&app, Request::post(format!("{at}/act")).body(Body::from("action=approve")).unwrap()).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert!(h[header::LOCATION].to_str().unwrap().starts_with("/console/login"));
+    let coord = login_as(&app, "coord").await;
+    let (s, _, _) = send(&app, form_post(&format!("{at}/act"), &coord, "action=approve")).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, public) = get(&app, "/lists/transport").await;
+    let notices = public.split("id=\"notices\"").nth(1).expect("a notice").split("</table>").next().unwrap();
+    assert!(notices.contains("河源市顺达运输有限公司") && notices.contains("2026-11-18 至 2026-12-02"), "{notices}");
+    let dy1 = login_as(&app, "dy1").await;
+    let (s, _, _) = send(
+        &app,
+        form_post(&format!("{at}/objections"), &dy1, &format!("objector=x&reasons={}", enc("不是本公司所为"))),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "another department");
+    let (s, _, _) = send(
+        &app,
+        form_post(
+            &format!("{at}/objections"),
+            &clerk,
+            &format!("objector={}&reasons={}", enc("顺达"), enc("不是本公司所为")),
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::SEE_OTHER, "the proposing department records one");
+    let o = app.db(|s| s.list_objections(Some(id))).unwrap()[0].id;
+    for (action, want) in
+        [("acknowledge", StatusCode::SEE_OTHER), ("reject&reason=%E7%BB%8F%E6%A0%B8%E5%AE%9E", StatusCode::SEE_OTHER)]
+    {
+        let (s, _, _) =
+            send(&app, form_post(&format!("/console/lists/objections/{o}/act"), &dy1, &format!("action={action}")))
+                .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, _, _) =
+            send(&app, form_post(&format!("/console/lists/objections/{o}/act"), &clerk, &format!("action={action}")))
+                .await;
+        assert_eq!(s, want);
+    }
+    // Confirmed after the notice (2 December).
+    let cal = xinjiao_core::calendar::Calendar::embedded();
+    let on: xinjiao_core::Date = "2026-12-03".parse().unwrap();
+    app.db(|s| s.act_on_entry(&ctx(), id, &xinjiao_core::lists::entries::EntryAction::Confirm, on, &cal)).unwrap();
+    let later = router_on(&app, "2026-12-03");
+    let (_, profile) = get_on(&later, &format!("/subjects/{SHUNDA}")).await;
+    assert!(
+        profile.contains("交通运输领域严重失信主体名单") && profile.contains("限制参与交通运输工程招标投标和政府采购"),
+        "measures on the profile"
+    );
+    // The export: coordinators only, with a purpose.
+    assert_eq!(
+        send(&app, get_req_with_cookie("/console/lists/transport/export?purpose=x1&format=csv", &clerk)).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        send(&app, get_req_with_cookie("/console/lists/transport/export?format=csv", &coord)).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    let (s, h, csv) = send(
+        &app,
+        get_req_with_cookie(&format!("/console/lists/transport/export?format=csv&purpose={}", enc("报送省厅")), &coord),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(h[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/csv") && csv.contains(SHUNDA));
+    let (s, _, xlsx) = send(
+        &app,
+        get_req_with_cookie(&format!("/console/lists/transport/export?purpose={}", enc("报送省厅")), &coord),
+    )
+    .await;
+    assert!(s == StatusCode::OK && xlsx.starts_with("PK"));
+
+    // Partners: a bank may ask 信易贷 only.
+    let bank = auth::new_token();
+    let expires = Timestamp::from_second(1_900_000_000).unwrap();
+    let pid = app
+        .db(|s| {
+            s.create_partner(
+                &ctx(),
+                &xinjiao_store::NewPartner {
+                    name: "某银行".into(),
+                    scenarios: vec!["xinyidai".into()],
+                    token_hash: auth::token_hash(&bank),
+                    expires_at: expires,
+                },
+            )
+        })
+        .unwrap();
+    let (s, a) = post_json(
+        &later,
+        "/api/v1/credit-checks",
+        Some(&bank),
+        &format!(r#"{{"subject": "{SHUNDA}", "scenario": "xinyidai"}}"#),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{a}");
+    assert_eq!((a["subject"].as_str(), a["scenario"].as_str()), (Some(SHUNDA), Some("xinyidai")));
+    let m = &a["measures"][0];
+    assert_eq!((m["code"].as_str(), m["kind"].as_str()), (Some("loan-caution"), Some("punishment")));
+    assert!(
+        m["basis"].as_str().unwrap().contains("信易贷")
+            && m["reason"].as_str().unwrap().contains(&format!("第 {id} 号"))
+    );
+    assert_eq!(a["lists"][0]["list"], "transport");
+    assert!(a.get("penalties_public").is_none(), "信易贷 does not see penalties");
+    let (_, vkey) = get_on(&later, "/log/key").await;
+    let verifier = NoteVerifier::parse_vkey(&vkey).unwrap();
+    let receipt = a["receipt"].as_str().unwrap();
+    let text = verifier.open(receipt.as_bytes()).unwrap().text;
+    assert!(
+        text.starts_with("xinjiao/credit-check/v1\n")
+            && text.contains("loan-caution")
+            && text.contains("\"data_version\"")
+    );
+    for i in [0, 30, receipt.len() / 2, receipt.len() - 3] {
+        let mut b = receipt.as_bytes().to_vec();
+        b[i] ^= 0x01;
+        assert!(verifier.open(&b).is_err(), "byte {i} changed");
+    }
+    // What the bank may not ask.
+    for (body, status, code) in [
+        (format!(r#"{{"subject": "{SHUNDA}", "scenario": "bidding"}}"#), StatusCode::FORBIDDEN, "scenario.not_allowed"),
+        (
+            format!(r#"{{"subject": "{PERSON_ID}", "scenario": "xinyidai", "purpose": "授信"}}"#),
+            StatusCode::FORBIDDEN,
+            "subject.kind_not_allowed",
+        ),
+        (r#"{"subject": "x", "scenario": "lottery"}"#.to_string(), StatusCode::BAD_REQUEST, "scenario.unknown"),
+        (r#"{"subject": "不是代码", "scenario": "xinyidai"}"#.to_string(), StatusCode::BAD_REQUEST, "subject.invalid"),
+        (r#"{"subject": "#.to_string(), StatusCode::BAD_REQUEST, "body.invalid"),
+    ] {
+        let (s, e) = post_json(&later, "/api/v1/credit-checks", Some(&bank), &body).await;
+        assert_eq!((s, e["error"]["code"].as_str()), (status, Some(code)), "{body}");
+    }
+    let (s, _) = post_json(
+        &later,
+        "/api/v1/credit-checks",
+        None,
+        &format!(r#"{{"subject": "{SHUNDA}", "scenario": "xinyidai"}}"#),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    // Staff ask about a person with a purpose; the answer masks the number.
+    let token = api_token(&app, "clerk").await;
+    let (s, e) = post_json(
+        &later,
+        "/api/v1/credit-checks",
+        Some(&token),
+        &format!(r#"{{"subject": "{PERSON_ID}", "scenario": "government-service"}}"#),
+    )
+    .await;
+    assert_eq!((s, e["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("purpose.required")));
+    let (s, p) = post_json(
+        &later,
+        "/api/v1/credit-checks",
+        Some(&token),
+        &format!(r#"{{"subject": "{PERSON_ID}", "scenario": "government-service", "purpose": "行政许可审查"}}"#),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(!p.to_string().contains(PERSON_ID) && p["subject"].as_str().unwrap().contains('*'), "{p}");
+    assert_eq!(p["penalties_public"].as_i64(), Some(1));
+    // A revoked token asks nothing.
+    app.db(|s| s.revoke_partner(&ctx(), pid)).unwrap();
+    let (s, _) = post_json(
+        &later,
+        "/api/v1/credit-checks",
+        Some(&bank),
+        &format!(r#"{{"subject": "{SHUNDA}", "scenario": "xinyidai"}}"#),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let events = app.db(|s| s.events(500)).unwrap();
+    let checks: Vec<_> = events.iter().filter(|e| e.action == "credit_check.made").collect();
+    assert_eq!(checks.len(), 2, "each answered check is audited");
+    assert!(checks.iter().any(|e| e.actor == "partner:某银行" && e.detail.contains("xinyidai")));
+    assert!(checks.iter().any(|e| e.actor == "clerk" && e.reason == "行政许可审查"));
+    let (s, measures) = get(&app, "/measures/loan-caution").await;
+    assert!(s == StatusCode::OK && measures.contains("提示金融机构审慎授信"));
+}
+
+fn get_req_with_cookie(uri: &str, cookie: &str) -> Request<Body> {
+    Request::get(uri).header(header::COOKIE, cookie).body(Body::empty()).unwrap()
 }
