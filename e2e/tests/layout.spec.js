@@ -94,6 +94,10 @@ test('public pages read well on a phone and a laptop', async ({ page, request })
     ['inspections', '/inspections'],
     ['draw', '/inspections/draws/1'],
     ['draw-planned', '/inspections/draws/2'],
+    ['lists', '/lists'],
+    ['list-overload', '/lists/overload'],
+    ['list-transport', '/lists/transport'],
+    ['measures', '/measures'],
     ['rules', '/rules'],
     ['account-login', '/account/login'],
     ['claim', '/account/claim'],
@@ -180,6 +184,9 @@ test('the main staff pages work on a phone and a laptop', async ({ page, request
     ['inspections-console', '/console/inspections'],
     ['inspection-results', '/console/inspections/draws/1'],
     ['warnings-console', '/console/warnings'],
+    ['lists-console', '/console/lists'],
+    ['list-entry', '/console/lists/entries/1'],
+    ['credit-checks', '/console/credit-checks'],
     ['users', '/console/users'],
   ];
   for (const [key, url] of pages) await check(page, key, url, [tablet]);

@@ -201,6 +201,60 @@ pub fn draw_json(data: &[u8]) {
     }
 }
 
+/// Vehicle registers and overload detection files (CSV or XLSX): read with
+/// both catalogues, every row checked against the vehicle limits; an
+/// accepted detection has a limit and a mass within bounds.
+pub fn overload_rows(data: &[u8]) {
+    use xinjiao_core::lists::limits::VehicleLimits;
+    use xinjiao_core::lists::overload;
+    let today = xinjiao_core::Date::constant(2026, 12, 1);
+    let limits = VehicleLimits::embedded();
+    if let Some(reader) = open_fuzzed("vehicles", data, overload::VEHICLE_CATALOGUE) {
+        for row in reader.take(FUZZ_LIMITS.max_rows as usize + 1) {
+            let Ok(row) = row else { break };
+            match overload::parse_vehicle_row(&row.values) {
+                Ok(v) => assert!(
+                    overload::normalize_plate(&v.plate).as_deref() == Some(v.plate.as_str())
+                        && (2..=12).contains(&v.axles)
+                ),
+                Err(diags) => assert!(diags.iter().all(|d| known_code(d.code)), "undocumented code in {diags:?}"),
+            }
+        }
+    }
+    if let Some(reader) = open_fuzzed("overloads", data, overload::DETECTION_CATALOGUE) {
+        for row in reader.take(FUZZ_LIMITS.max_rows as usize + 1) {
+            let Ok(row) = row else { break };
+            match overload::parse_detection_row(&row.values, limits, today) {
+                Ok(d) => {
+                    assert!(d.date <= today && (1000..=200_000).contains(&d.gross_kg));
+                    assert!(d.assess(limits).is_ok(), "an accepted detection has a limit");
+                }
+                Err(diags) => assert!(diags.iter().all(|d| known_code(d.code)), "undocumented code in {diags:?}"),
+            }
+        }
+    }
+}
+
+/// Signed notes and verifier keys (`xinjiao verify receipt`): any bytes are
+/// parsed within the size bound without a panic; a parsed note's text is
+/// its start; what opens under a key is what parses; a verifier key reads back.
+pub fn signed_note(data: &[u8]) {
+    use xinjiao_core::signed_note::{MAX_SIGNATURES, NoteSigner, NoteVerifier, SigningKey, parse};
+    if let Ok(n) = parse(data) {
+        assert!(n.text.ends_with('\n') && !n.signatures.is_empty() && n.signatures.len() <= MAX_SIGNATURES);
+        assert!(data.starts_with(n.text.as_bytes()));
+    }
+    let verifier = NoteSigner::new("fuzz.test", SigningKey::from_bytes(&[3; 32])).expect("name").verifier();
+    if let Ok(opened) = verifier.open(data) {
+        assert_eq!(parse(data).map(|n| n.text), Ok(opened.text), "what opens is what parses");
+    }
+    if let Ok(text) = std::str::from_utf8(data)
+        && let Ok(v) = NoteVerifier::parse_vkey(text)
+    {
+        assert_eq!(NoteVerifier::parse_vkey(&v.to_vkey()), Ok(v));
+    }
+}
+
 /// The body of a fuzz target.
 pub type Target = fn(&[u8]);
 
@@ -215,4 +269,6 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("roster", roster),
     ("draw_json", draw_json),
     ("count_file", count_file),
+    ("overload_rows", overload_rows),
+    ("signed_note", signed_note),
 ];

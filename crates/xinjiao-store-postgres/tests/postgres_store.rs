@@ -82,7 +82,7 @@ fn events_and_versions_are_append_only() {
 fn reopening_applies_no_migration_twice() {
     let fresh = Fresh::new();
     let again = PgStore::open(&db_url(&fresh.name)).unwrap();
-    assert_eq!(again.applied_migrations().unwrap(), (1..=20).collect::<Vec<i64>>());
+    assert_eq!(again.applied_migrations().unwrap(), (1..=23).collect::<Vec<i64>>());
 }
 
 #[test]

@@ -728,6 +728,245 @@ pub fn load_into(
     if n_records <= 20_000 {
         evaluations(store, seed, n_subjects, today, &at)?;
         inspections(store, seed, today, &at)?;
+        lists(store, seed, n_subjects, today, &at)?;
+    }
+    Ok(())
+}
+
+/// The lists: three freight firms' fleets, a year of overload detections
+/// (mostly within the limit) that put a vehicle and a firm on the overload
+/// list (confirmed), a driver whose entry an objection withdrew, a vehicle
+/// in its public notice, a candidate not yet proposed; a transport-list
+/// proposal awaiting review and one ended early by repair; the red list
+/// from the road-transport grades where two top grades in a row exist.
+fn lists(
+    store: &dyn xinjiao_store::Store,
+    seed: u64,
+    n_subjects: usize,
+    today: Date,
+    at: &impl Fn(Date) -> jiff::Timestamp,
+) -> anyhow::Result<()> {
+    use xinjiao_core::lifecycle::objections::ObjectionAction as O;
+    use xinjiao_core::lists::definition::ListDefinition;
+    use xinjiao_core::lists::entries::{EndKind, EntryAction as A};
+    use xinjiao_core::lists::limits::{Axles, VehicleLimits, VehicleType};
+    use xinjiao_core::lists::overload::{Detection, VehicleRow};
+    use xinjiao_store::{NewEntry, NewListObjection, WriteContext};
+    let ago = |days: i64| today.checked_sub(jiff::Span::new().days(days)).unwrap_or(today);
+    let firms: Vec<DemoSubject> = subjects(&mut Rng::new(seed), n_subjects.max(1))
+        .into_iter()
+        .filter(|s| {
+            s.uscc.is_some()
+                && (s.business.contains("货运") || s.business.contains("物流") || s.business.contains("运输"))
+        })
+        .take(3)
+        .collect();
+    if firms.len() < 3 {
+        return Ok(());
+    }
+    let sys = WriteContext::new("demo-loader", at(ago(370)), "演示数据：货运车辆档案");
+    // Fleets of 20, 10 and 8 combinations.
+    let mut fleet = Vec::new();
+    for (f, n) in firms.iter().zip([20, 10, 8]) {
+        for i in 0..n {
+            fleet.push(VehicleRow {
+                plate: format!(
+                    "粤P{}{:04}",
+                    ["A", "B", "C"][fleet.len() / 20 % 3],
+                    stable_hash(&format!("{}{i}", f.name)) % 10_000
+                ),
+                vehicle: VehicleType::Combination,
+                axles: 6,
+                enterprise_code: f.uscc.clone().unwrap_or_default(),
+                enterprise_name: f.name.clone(),
+            });
+        }
+    }
+    fleet.sort_by(|a, b| a.plate.cmp(&b.plate));
+    fleet.dedup_by(|a, b| a.plate == b.plate);
+    store.save_vehicles(&sys, &fleet)?;
+    let of = |k: usize| -> Vec<&VehicleRow> {
+        fleet.iter().filter(|v| Some(&v.enterprise_code) == firms[k].uscc.as_ref()).collect()
+    };
+    let (a, b, c) = (of(0), of(1), of(2));
+    let mut rng = Rng::new(seed ^ 0x5eed);
+    let drivers: Vec<(String, String)> = (0..6).map(|_| (id_card(&mut rng, "441602"), person_name(&mut rng))).collect();
+    let det = |v: &VehicleRow, days: i64, kg: u32, driver: usize, place: &str| Detection {
+        id: 0,
+        date: ago(days),
+        place: place.into(),
+        plate: v.plate.clone(),
+        vehicle: v.vehicle,
+        axles: Axles { total: v.axles, single_tyre: 0, drive: None },
+        gross_kg: kg,
+        driver_id: drivers[driver].0.clone(),
+        driver_name: drivers[driver].1.clone(),
+        enterprise_code: v.enterprise_code.clone(),
+        enterprise_name: v.enterprise_name.clone(),
+        penalty_no: None,
+    };
+    let mut ds = Vec::new();
+    // Routine checks within the limit.
+    for (i, v) in fleet.iter().enumerate() {
+        ds.push(det(v, 20 + (i as i64 * 7) % 300, 41_000 + (i as u32 * 137) % 7_000, i % 6, "源城区超限检测站"));
+    }
+    // Firm A's first vehicle over the limit five times (driver 0); two more of its vehicles once.
+    for (n, d) in [300, 250, 200, 150, 120].into_iter().enumerate() {
+        ds.push(det(a[0], d, 55_000 + n as u32 * 900, 0, "龙川县不停车检测点"));
+    }
+    ds.push(det(a[1], 130, 52_400, 5, "东源县治超站"));
+    ds.push(det(a[2], 125, 51_300, 5, "东源县治超站"));
+    // Driver 1 over the limit four times in firm B's vehicles.
+    for (n, d) in [200, 170, 140, 110].into_iter().enumerate() {
+        ds.push(det(b[n % b.len()], d, 53_000 + n as u32 * 500, 1, "和平县超限检测站"));
+    }
+    // Firm B's vehicle 5, four trips in the last two months; firm C's vehicle, four in the last 40 days.
+    for (n, d) in [60, 45, 30, 20].into_iter().enumerate() {
+        ds.push(det(b[5 % b.len()], d, 50_500 + n as u32 * 300, 2, "紫金县超限检测站"));
+    }
+    for (n, d) in [40, 35, 25, 15].into_iter().enumerate() {
+        ds.push(det(c[0], d, 52_000 + n as u32 * 250, 3, "连平县超限检测站"));
+    }
+    store.save_detections(&WriteContext::new("demo-loader", at(ago(10)), "演示数据：超限检测记录"), &ds)?;
+    // Firm A ordered to suspend business for rectification.
+    let (bureau, code) = bureaus()[0].clone();
+    let mut m = FieldValues::new();
+    let firm_a = &firms[0];
+    for (k, v) in [
+        ("CF_XDR_MC", firm_a.name.clone()),
+        ("CF_XDR_LB", firm_a.kind.to_string()),
+        ("CF_XDR_SHXYM", firm_a.uscc.clone().unwrap_or_default()),
+        ("CF_WSH", format!("河交执罚〔{}〕900号", ago(105).year())),
+        ("CF_WFXW", "所属货运车辆一年内违法超限运输超过本单位车辆总数10%".to_string()),
+        ("CF_SY", "经查，当事人所属货运车辆多次违法超限运输".to_string()),
+        ("CF_YJ", "《公路安全保护条例》第六十六条".to_string()),
+        ("CF_CFLB", "罚款；责令停产停业".to_string()),
+        ("CF_NR", "罚款30000元，责令停业整顿15日".to_string()),
+        ("CF_NR_FK", "3".to_string()),
+        ("CF_JDRQ", ago(105).to_string()),
+        ("CF_YXQ", ago(98).to_string()),
+        ("CF_CFJG", bureau.clone()),
+        ("CF_CFJGDM", code.clone()),
+        ("CF_SJLY", bureau.clone()),
+        ("CF_SJLYDM", code.clone()),
+    ] {
+        m.insert(k, v);
+    }
+    let suspension = parse_record(RecordKind::Penalty, &m, &ParseContext { today })
+        .map_err(|d| anyhow::anyhow!("demo suspension penalty: {d:?}"))?;
+    let wzcl = store.departments()?.into_iter().find(|d| d.code == "HY-WZCL").map(|d| d.id);
+    store.write_records(
+        &WriteContext::new("demo-loader", at(ago(104)), "演示数据：报送").in_department(wzcl),
+        &[suspension],
+    )?;
+
+    let calendar = xinjiao_core::calendar::Calendar::embedded();
+    let clerk = |d: i64| WriteContext::new("clerk", at(ago(d)), "演示数据：提出列入名单").in_department(wzcl);
+    let coord = |d: i64| WriteContext::new("coordinator", at(ago(d)), "演示数据：审核名单").overseeing(true);
+    let propose =
+        |list: &ListDefinition, c: &xinjiao_core::lists::overload::Candidate, d: i64| -> anyhow::Result<i64> {
+            let evidence = serde_json::to_string(&xinjiao_web::lists::views::candidate_json(list, c)["evidence"])?;
+            let e = NewEntry {
+                list_code: list.code.clone(),
+                criterion: c.criterion,
+                origin: "computed".into(),
+                party_type: c.party_type,
+                subject: xinjiao_web::lists::console::subject_of(store, c.party_type, &c.party, &c.party_name)?,
+                party: c.party.clone(),
+                party_name: c.party_name.clone(),
+                reason: c.reason.clone(),
+                evidence,
+                department_id: wzcl,
+            };
+            Ok(store.propose_entry(&clerk(d), &e, ago(d))?)
+        };
+    let act = |id: i64, action: A, d: i64| -> anyhow::Result<()> {
+        store.act_on_entry(&coord(d), id, &action, ago(d), &calendar)?;
+        Ok(())
+    };
+    let overload = ListDefinition::find("overload").expect("shipped list");
+    let limits = VehicleLimits::embedded();
+    // As of 100 days ago: firm A's vehicle, driver 1, firm A (criterion 3).
+    for c in xinjiao_store::lists::candidates(store, overload, limits, ago(100))? {
+        let id = propose(overload, &c, 100)?;
+        act(id, A::Approve, 99)?;
+        if c.party == drivers[1].0 {
+            let o = store.file_list_objection(
+                &WriteContext::new("clerk", at(ago(95)), "演示数据：代录异议"),
+                &NewListObjection {
+                    entry_id: id,
+                    objector: c.party_name.clone(),
+                    filed_via: "staff".into(),
+                    reasons: "其中一次检测时车辆由他人驾驶，附运输合同和行车记录".into(),
+                },
+                ago(95),
+                &calendar,
+            )?;
+            store.act_on_list_objection(&coord(94), o, &O::Acknowledge)?;
+            store.act_on_list_objection(
+                &coord(90),
+                o,
+                &O::Uphold("经调取行车记录核实，2 次检测非本人驾驶，不足 4 次".into()),
+            )?;
+        } else {
+            act(id, A::Confirm, 80)?;
+        }
+    }
+    // As of 10 days ago: firm B's vehicle, now in its notice; firm C's stays a candidate.
+    for c in xinjiao_store::lists::candidates(store, overload, limits, ago(10))? {
+        if store
+            .entries(&xinjiao_store::EntryFilter { party: Some(c.party.clone()), ..Default::default() }, 1)?
+            .is_empty()
+            && b.iter().any(|v| v.plate == c.party)
+        {
+            let id = propose(overload, &c, 10)?;
+            act(id, A::Approve, 7)?;
+        }
+    }
+    // The transport list: one proposal awaiting review, one ended by repair.
+    let transport = ListDefinition::find("transport").expect("shipped list");
+    let others: Vec<DemoSubject> = subjects(&mut Rng::new(seed), n_subjects.max(1))
+        .into_iter()
+        .filter(|s| s.uscc.is_some() && !firms.iter().any(|f| f.name == s.name))
+        .skip(5)
+        .take(2)
+        .collect();
+    for (i, s) in others.iter().enumerate() {
+        let code = s.uscc.clone().unwrap_or_default();
+        let e = NewEntry {
+            list_code: transport.code.clone(),
+            criterion: 2,
+            origin: "proposed".into(),
+            party_type: xinjiao_core::lists::definition::PartyType::Enterprise,
+            subject: xinjiao_web::lists::console::subject_of(
+                store,
+                xinjiao_core::lists::definition::PartyType::Enterprise,
+                &code,
+                &s.name,
+            )?,
+            party: code,
+            party_name: s.name.clone(),
+            reason: "在公路养护工程招标中以他人名义投标，弄虚作假骗取中标".into(),
+            evidence:
+                serde_json::json!([{"kind": "text", "text": format!("河交执罚〔2025〕{}号行政处罚决定书", 700 + i)}])
+                    .to_string(),
+            department_id: wzcl,
+        };
+        if i == 0 {
+            store.propose_entry(&clerk(3), &e, ago(3))?;
+        } else {
+            let id = store.propose_entry(&clerk(420), &e, ago(420))?;
+            act(id, A::Approve, 419)?;
+            act(id, A::Confirm, 400)?;
+            act(id, A::End(EndKind::Repair, "当事人已纠正失信行为并完成信用修复（河交信修〔2026〕12号）".into()), 12)?;
+        }
+    }
+    // The red list, from two cycles of road-transport grades.
+    let red = ListDefinition::find("red").expect("shipped list");
+    for c in xinjiao_store::lists::candidates(store, red, limits, ago(30))?.into_iter().take(3) {
+        let id = propose(red, &c, 30)?;
+        act(id, A::Approve, 29)?;
+        act(id, A::Confirm, 20)?;
     }
     Ok(())
 }

@@ -463,7 +463,7 @@ fn demo_and_user_commands(dir: TempDir) {
     let out = xinjiao(&["demo", "--db", &dir.db(), "--subjects", "30", "--records", "100", "--seed", "1"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let t = dir.store().totals().unwrap();
-    assert_eq!(t.n_licenses + t.n_penalties, 100);
+    assert_eq!(t.n_licenses + t.n_penalties, 101, "100 generated and the lists' suspension of a freight firm");
     let out = Command::new(env!("CARGO_BIN_EXE_xinjiao"))
         .args(["user", "add", "wang", "--name", "王报送", "--db", &dir.db()])
         .env("XINJIAO_PASSWORD", "短")

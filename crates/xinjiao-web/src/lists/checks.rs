@@ -440,7 +440,11 @@ async fn page_check(
                 penalties: a["penalties_public"].as_i64(),
                 receipt: a["receipt"].as_str().unwrap_or("").into(),
                 vkey: a["verifier_key"].as_str().unwrap_or("").into(),
-                checked_at: a["checked_at"].as_str().unwrap_or("").into(),
+                checked_at: a["checked_at"]
+                    .as_str()
+                    .and_then(|t| t.parse().ok())
+                    .map(crate::kernel::time::local_time)
+                    .unwrap_or_default(),
             };
             render(&st, &user, q, vec![], Some(shown)).await
         }
