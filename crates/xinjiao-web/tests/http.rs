@@ -2760,6 +2760,54 @@ async fn lists_and_credit_checks_from_the_console_and_the_api(app: App) {
     let (_, public) = get(&app, "/lists/transport").await;
     let notices = public.split("id=\"notices\"").nth(1).expect("a notice").split("</table>").next().unwrap();
     assert!(notices.contains("河源市顺达运输有限公司") && notices.contains("2026-11-18 至 2026-12-02"), "{notices}");
+    // The party itself objects from its account during the notice; another subject may not.
+    let wzcl = app.db(|s| s.departments()).unwrap().into_iter().find(|d| d.code == "HY-WZCL").unwrap().id;
+    let w = WriteContext::new("wz1", Timestamp::from_second(1_795_000_000).unwrap(), "上传").in_department(Some(wzcl));
+    let rid = app
+        .db(|s| {
+            s.write_records(
+                &w,
+                &[xinjiao_store::suite::penalty("河源市顺达运输有限公司", SHUNDA, "河交罚〔2026〕77号", "2026-11-02")],
+            )
+        })
+        .unwrap()[0]
+        .record_id();
+    app.db(|s| xinjiao_store::refresh_windows(s)).unwrap();
+    let subject = claimed_subject(&app, rid, SHUNDA).await;
+    let (_, _, mine) = get_with_cookie(&app, "/account", &subject).await;
+    assert!(
+        mine.contains(&format!("/account/lists/{id}/objection")) && mine.contains("公示中"),
+        "the account offers the objection"
+    );
+    let objection = |reasons: &str| format!("reasons={}", enc(reasons));
+    let (s, h, _) = send(
+        &app,
+        form_post(&format!("/account/lists/{id}/objection"), &subject, &objection("所涉投标由他人冒用本公司名义")),
+    )
+    .await;
+    assert_eq!((s, h[header::LOCATION].to_str().unwrap()), (StatusCode::SEE_OTHER, "/account?lists=objected"));
+    let (s, _, _) = send(&app, form_post(&format!("/account/lists/{id}/objection"), &subject, &objection("短"))).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "too short a reason");
+    let other = app
+        .db(|s| {
+            s.write_records(
+                &w,
+                &[xinjiao_store::suite::penalty(
+                    "龙川县顺达货运有限公司",
+                    "91110108551385082Q",
+                    "河交罚〔2026〕78号",
+                    "2026-11-02",
+                )],
+            )
+        })
+        .unwrap()[0]
+        .record_id();
+    app.db(|s| xinjiao_store::refresh_windows(s)).unwrap();
+    let stranger = claimed_subject(&app, other, "91110108551385082Q").await;
+    let (s, _, _) =
+        send(&app, form_post(&format!("/account/lists/{id}/objection"), &stranger, &objection("与我无关但要反对")))
+            .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "not the party's entry");
     let dy1 = login_as(&app, "dy1").await;
     let (s, _, _) = send(
         &app,
@@ -2777,18 +2825,21 @@ async fn lists_and_credit_checks_from_the_console_and_the_api(app: App) {
     )
     .await;
     assert_eq!(s, StatusCode::SEE_OTHER, "the proposing department records one");
-    let o = app.db(|s| s.list_objections(Some(id))).unwrap()[0].id;
-    for (action, want) in
-        [("acknowledge", StatusCode::SEE_OTHER), ("reject&reason=%E7%BB%8F%E6%A0%B8%E5%AE%9E", StatusCode::SEE_OTHER)]
-    {
-        let (s, _, _) =
-            send(&app, form_post(&format!("/console/lists/objections/{o}/act"), &dy1, &format!("action={action}")))
-                .await;
-        assert_eq!(s, StatusCode::FORBIDDEN);
-        let (s, _, _) =
-            send(&app, form_post(&format!("/console/lists/objections/{o}/act"), &clerk, &format!("action={action}")))
-                .await;
-        assert_eq!(s, want);
+    let objections = app.db(|s| s.list_objections(Some(id))).unwrap();
+    assert_eq!(objections.iter().map(|o| o.filed_via.as_str()).collect::<Vec<_>>(), ["account", "staff"]);
+    for o in objections.iter().map(|o| o.id) {
+        for action in ["acknowledge", "reject&reason=%E7%BB%8F%E6%A0%B8%E5%AE%9E"] {
+            let (s, _, _) =
+                send(&app, form_post(&format!("/console/lists/objections/{o}/act"), &dy1, &format!("action={action}")))
+                    .await;
+            assert_eq!(s, StatusCode::FORBIDDEN);
+            let (s, _, _) = send(
+                &app,
+                form_post(&format!("/console/lists/objections/{o}/act"), &clerk, &format!("action={action}")),
+            )
+            .await;
+            assert_eq!(s, StatusCode::SEE_OTHER);
+        }
     }
     // Confirmed after the notice (2 December).
     let cal = xinjiao_core::calendar::Calendar::embedded();

@@ -1536,8 +1536,27 @@ fn overload_files_make_the_list_candidates_in(dir: &TempDir) {
     assert!(String::from_utf8_lossy(&out.stderr).contains("overload"), "names the lists there are");
 }
 
+/// A plain HTTP/1.0 POST of JSON on loopback, with a bearer token.
+fn http_post_json(port: u16, path: &str, token: &str, body: &str) -> std::io::Result<String> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    write!(
+        s,
+        "POST {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut out = String::new();
+    s.read_to_string(&mut out)?;
+    Ok(out)
+}
+
 /// A server on `day` over the test's database; GETs `paths`, then stops it.
 fn pages_on(dir: &TempDir, day: &str, paths: &[&str]) -> Vec<String> {
+    with_server(dir, day, |port| paths.iter().map(|p| http_get(port, p).unwrap()).collect())
+}
+
+/// Runs `f` against a server on `day` over the test's database, then stops it.
+fn with_server<T>(dir: &TempDir, day: &str, f: impl FnOnce(u16) -> T) -> T {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut server = Command::new(env!("CARGO_BIN_EXE_xinjiao"))
         .args(["serve", "--today", day, "--db", &dir.db(), "--addr", &format!("127.0.0.1:{port}")])
@@ -1554,10 +1573,10 @@ fn pages_on(dir: &TempDir, day: &str, paths: &[&str]) -> Vec<String> {
             http_get(port, "/healthz").ok()
         })
         .expect("server answers");
-    let pages = paths.iter().map(|p| http_get(port, p).unwrap()).collect();
+    let out = f(port);
     let _ = server.kill();
     let _ = server.wait();
-    pages
+    out
 }
 
 /// The overload list from files to expiry: a register and detections
@@ -1698,6 +1717,30 @@ fn overload_lists_from_detections_to_expiry(dir: TempDir) {
     assert!(!out.contains(&d1), "the answer masks the ID number");
     let checks = dir.store().events(500).unwrap().into_iter().filter(|e| e.action == "credit_check.made").count();
     assert_eq!(checks, 2, "every answered check is audited");
+
+    // A partner's token asks its scenarios only, until revoked.
+    let (code, _, err) = on("2026-11-17", &["partner", "add", "--name", "某银行", "--scenarios", "lottery"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("xinyidai"), "names the scenarios there are: {err}");
+    let (code, token, _) = on("2026-11-17", &["partner", "add", "--name", "某银行", "--scenarios", "xinyidai"]);
+    assert_eq!(code, 0);
+    let token = token.trim().to_string();
+    let ask = |scenario: &str| format!(r#"{{"subject": "{firm}", "scenario": "{scenario}"}}"#);
+    let (ok, refused) = with_server(&dir, "2026-11-17", |port| {
+        (
+            http_post_json(port, "/api/v1/credit-checks", &token, &ask("xinyidai")).unwrap(),
+            http_post_json(port, "/api/v1/credit-checks", &token, &ask("bidding")).unwrap(),
+        )
+    });
+    assert!(ok.starts_with("HTTP/1.0 200") && ok.contains("loan-caution"), "{ok}");
+    assert!(refused.starts_with("HTTP/1.0 403") && refused.contains("scenario.not_allowed"), "{refused}");
+    let (_, list, _) = on("2026-11-17", &["partner", "list"]);
+    assert!(list.starts_with("1\t某银行\txinyidai\t"), "{list}");
+    assert_eq!(on("2026-11-17", &["partner", "revoke", "1"]).0, 0);
+    let revoked = with_server(&dir, "2026-11-17", |port| {
+        http_post_json(port, "/api/v1/credit-checks", &token, &ask("xinyidai")).unwrap()
+    });
+    assert!(revoked.starts_with("HTTP/1.0 401"), "{revoked}");
 
     // Two years on: the entries have left the list, announced for 30 days.
     let pages = pages_on(&dir, "2028-11-17", &["/lists/overload", &format!("/subjects/{firm}")]);
