@@ -344,6 +344,45 @@ pub struct SubjectInfo {
 }
 
 impl SubjectInfo {
+    /// An enterprise (or, by its code's category 92, an individual business)
+    /// known only by its USCC and name.
+    pub fn organisation(uscc: crate::records::ids::Uscc, name: &str) -> SubjectInfo {
+        SubjectInfo {
+            kind: if uscc.as_str().starts_with("92") {
+                SubjectKind::IndividualBusiness
+            } else {
+                SubjectKind::Organization
+            },
+            name: name.to_string(),
+            uscc: Some(uscc),
+            reg_no: None,
+            org_code: None,
+            tax_no: None,
+            institution_no: None,
+            social_org_no: None,
+            legal_rep: None,
+            legal_rep_id: None,
+            id_doc: None,
+        }
+    }
+
+    /// A natural person known by the ID card number and name.
+    pub fn id_card_holder(number: &str, name: &str) -> SubjectInfo {
+        SubjectInfo {
+            kind: SubjectKind::NaturalPerson,
+            name: name.to_string(),
+            uscc: None,
+            reg_no: None,
+            org_code: None,
+            tax_no: None,
+            institution_no: None,
+            social_org_no: None,
+            legal_rep: None,
+            legal_rep_id: None,
+            id_doc: Some(IdDoc::new(IdDocType::IdCard, number.to_string())),
+        }
+    }
+
     /// The key that identifies the subject across records: the USCC, or the
     /// document type and number of a natural person.
     pub fn identity_key(&self) -> String {

@@ -166,19 +166,10 @@ pub fn list_entries_go_from_proposal_through_notice_to_expiry(store: &dyn Store)
     let d = |s: &str| -> Date { s.parse().unwrap() };
     let clerk = WriteContext::new("clerk", at("2026-09-24T02:00:00Z"), "提出");
     let coord = WriteContext::new("chen", at("2026-09-25T02:00:00Z"), "审核");
-    let firm = xinjiao_core::records::record::SubjectInfo {
-        kind: xinjiao_core::records::record::SubjectKind::Organization,
-        name: "某货运公司".into(),
-        uscc: xinjiao_core::records::ids::Uscc::parse(&uscc_for(60)).ok(),
-        reg_no: None,
-        org_code: None,
-        tax_no: None,
-        institution_no: None,
-        social_org_no: None,
-        legal_rep: None,
-        legal_rep_id: None,
-        id_doc: None,
-    };
+    let firm = xinjiao_core::records::record::SubjectInfo::organisation(
+        xinjiao_core::records::ids::Uscc::parse(&uscc_for(60)).unwrap(),
+        "某货运公司",
+    );
     let a = store.propose_entry(&clerk, &new_entry("粤P00000", Some(firm.clone())), d("2026-09-24")).unwrap();
     let b = store.propose_entry(&clerk, &new_entry("粤P00001", Some(firm)), d("2026-09-24")).unwrap();
     assert!(matches!(

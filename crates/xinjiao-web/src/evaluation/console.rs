@@ -501,19 +501,12 @@ async fn objections_page(State(st): State<AppState>, StaffUser(user): StaffUser)
     render_objections(&st, &user, vec![]).await
 }
 
-#[derive(Deserialize)]
-struct ActionForm {
-    action: String,
-    #[serde(default)]
-    reason: String,
-}
-
 /// Acknowledges, extends, upholds or rejects an objection to a result (coordinators and administrators).
 async fn act_on_objection(
     State(st): State<AppState>,
     StaffUser(user): StaffUser,
     Path(id): Path<i64>,
-    Form(f): Form<ActionForm>,
+    Form(f): Form<crate::kernel::context::ObjectionActionForm>,
 ) -> Result<Response, PageError> {
     if !user.role.oversees() {
         return Err(PageError::Forbidden);

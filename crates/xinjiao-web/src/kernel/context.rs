@@ -94,10 +94,21 @@ pub fn form_page_of(levels: usize) -> axum::routing::MethodRouter<AppState> {
     })
 }
 
+/// The form of a staff action on an objection (to a record, a result or a list entry).
+#[derive(serde::Deserialize)]
+pub struct ObjectionActionForm {
+    pub action: String,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// The longest reason kept with an objection's handling.
+pub const REASON_MAX: usize = 2000;
+
 /// What staff must write when they extend or decide an objection.
 pub const REASON_REQUIRED: &str = "延期、认定成立或不成立都须写明理由。";
 
-/// A staff action on an objection (to a record or to a result) from its
+/// A staff action on an objection (to a record, a result or a list entry) from its
 /// form: `Ok(None)` when an action other than acknowledging comes without
 /// a reason ([`REASON_REQUIRED`]).
 pub fn objection_action(
@@ -106,6 +117,12 @@ pub fn objection_action(
 ) -> Result<Option<xinjiao_core::lifecycle::objections::ObjectionAction>, PageError> {
     use xinjiao_core::lifecycle::objections::ObjectionAction as A;
     let reason = reason.trim().to_string();
+    if reason.chars().count() > REASON_MAX {
+        return Err(PageError::BadRequest(format!(
+            "理由至多 {REASON_MAX} 字（收到 {} 字），材料请另附。",
+            reason.chars().count()
+        )));
+    }
     let needs = |f: fn(String) -> A| if reason.is_empty() { None } else { Some(f(reason.clone())) };
     match action {
         "acknowledge" => Ok(Some(A::Acknowledge)),

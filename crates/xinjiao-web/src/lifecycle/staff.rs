@@ -47,19 +47,12 @@ async fn objections_console(State(st): State<AppState>, StaffUser(user): StaffUs
     render_objections(&st, &user, vec![]).await
 }
 
-#[derive(Deserialize)]
-struct ObjectionActionForm {
-    action: String,
-    #[serde(default)]
-    reason: String,
-}
-
 /// Acknowledges, extends or decides an objection (its department's staff or a coordinator).
 async fn act_on_objection(
     State(st): State<AppState>,
     StaffUser(user): StaffUser,
     Path(id): Path<i64>,
-    Form(f): Form<ObjectionActionForm>,
+    Form(f): Form<crate::kernel::context::ObjectionActionForm>,
 ) -> Result<Response, PageError> {
     let found = st
         .db(move |s| s.objections(&xinjiao_store::ObjectionFilter { id: Some(id), ..Default::default() }, 1))
@@ -152,7 +145,7 @@ async fn act_on_repair(
     State(st): State<AppState>,
     StaffUser(user): StaffUser,
     Path(id): Path<i64>,
-    Form(f): Form<ObjectionActionForm>,
+    Form(f): Form<crate::kernel::context::ObjectionActionForm>,
 ) -> Result<Response, PageError> {
     use xinjiao_core::lifecycle::repairs::RepairAction;
     let found = st
@@ -286,7 +279,7 @@ async fn review_record(
     State(st): State<AppState>,
     StaffUser(user): StaffUser,
     Path(id): Path<i64>,
-    Form(f): Form<ObjectionActionForm>,
+    Form(f): Form<crate::kernel::context::ObjectionActionForm>,
 ) -> Result<Response, PageError> {
     if !user.role.oversees() {
         return Err(PageError::Forbidden);

@@ -10,13 +10,12 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
-use xinjiao_core::lifecycle::objections::ObjectionAction;
 use xinjiao_core::lists::definition::{ListDefinition, PartyType};
 use xinjiao_core::lists::entries::{EndKind, EntryAction, EntryState};
 use xinjiao_core::lists::limits::VehicleLimits;
 use xinjiao_core::lists::overload::normalize_plate;
 use xinjiao_core::records::ids::{IdCardNo, Uscc};
-use xinjiao_core::records::record::{IdDoc, IdDocType, SubjectInfo, SubjectKind};
+use xinjiao_core::records::record::SubjectInfo;
 use xinjiao_store::{Entry, EntryFilter, NewEntry, NewListObjection, Store, StoreError, User};
 
 use super::views::{CandidateRow, EntryRow, candidate_row, entry_row};
@@ -53,22 +52,7 @@ pub fn subject_of(
     party: &str,
     name: &str,
 ) -> Result<Option<SubjectInfo>, StoreError> {
-    let org = |code: &str, name: &str| -> Option<SubjectInfo> {
-        let uscc = Uscc::parse(code).ok()?;
-        Some(SubjectInfo {
-            kind: if code.starts_with("92") { SubjectKind::IndividualBusiness } else { SubjectKind::Organization },
-            name: name.to_string(),
-            uscc: Some(uscc),
-            reg_no: None,
-            org_code: None,
-            tax_no: None,
-            institution_no: None,
-            social_org_no: None,
-            legal_rep: None,
-            legal_rep_id: None,
-            id_doc: None,
-        })
-    };
+    let org = |code: &str, name: &str| Uscc::parse(code).ok().map(|u| SubjectInfo::organisation(u, name));
     Ok(match party_type {
         PartyType::Enterprise => org(party, name),
         PartyType::Vehicle => store
@@ -76,19 +60,7 @@ pub fn subject_of(
             .into_iter()
             .find(|v| v.plate == party)
             .and_then(|v| org(&v.enterprise_code, &v.enterprise_name)),
-        PartyType::Driver | PartyType::Person => Some(SubjectInfo {
-            kind: SubjectKind::NaturalPerson,
-            name: name.to_string(),
-            uscc: None,
-            reg_no: None,
-            org_code: None,
-            tax_no: None,
-            institution_no: None,
-            social_org_no: None,
-            legal_rep: None,
-            legal_rep_id: None,
-            id_doc: Some(IdDoc::new(IdDocType::IdCard, party.to_string())),
-        }),
+        PartyType::Driver | PartyType::Person => Some(SubjectInfo::id_card_holder(party, name)),
     })
 }
 
@@ -541,39 +513,20 @@ async fn owned(st: &AppState, user: &User, id: i64) -> Result<Entry, PageError> 
     Ok(e)
 }
 
-#[derive(Deserialize)]
-struct ObjectionActForm {
-    action: String,
-    #[serde(default)]
-    reason: String,
-}
-
 /// Acknowledges, extends, upholds or rejects an objection (the entry's department or a coordinator).
 async fn act_on_objection(
     State(st): State<AppState>,
     StaffUser(user): StaffUser,
     Path(id): Path<i64>,
-    Form(f): Form<ObjectionActForm>,
+    Form(f): Form<crate::kernel::context::ObjectionActionForm>,
 ) -> Result<Response, PageError> {
     let o = st
         .db(move |s| s.list_objections(None).map(|v| v.into_iter().find(|o| o.id == id)))
         .await?
         .ok_or(PageError::NotFound)?;
     let entry = owned(&st, &user, o.entry_id).await?;
-    let reason = f.reason.trim().to_string();
-    let action = match f.action.as_str() {
-        "acknowledge" => ObjectionAction::Acknowledge,
-        a @ ("extend" | "uphold" | "reject") => {
-            if reason.chars().count() < 2 || reason.chars().count() > TEXT_MAX {
-                return render_detail(&st, &user, entry.id, vec![format!("请写明理由（2 到 {TEXT_MAX} 字）")]).await;
-            }
-            match a {
-                "extend" => ObjectionAction::Extend(reason),
-                "uphold" => ObjectionAction::Uphold(reason),
-                _ => ObjectionAction::Reject(reason),
-            }
-        }
-        _ => return Err(PageError::BadRequest("未知的操作".into())),
+    let Some(action) = crate::kernel::context::objection_action(&f.action, &f.reason)? else {
+        return render_detail(&st, &user, entry.id, vec![crate::kernel::context::REASON_REQUIRED.into()]).await;
     };
     let wctx = ctx(&st, &user, format!("办理名单异议 #{id}"));
     match st.db(move |s| s.act_on_list_objection(&wctx, id, &action)).await {
