@@ -187,6 +187,7 @@ test('the main staff pages work on a phone and a laptop', async ({ page, request
     ['lists-console', '/console/lists'],
     ['list-entry', '/console/lists/entries/1'],
     ['credit-checks', '/console/credit-checks'],
+    ['partners', '/console/partners'],
     ['users', '/console/users'],
   ];
   for (const [key, url] of pages) await check(page, key, url, [tablet]);

@@ -85,6 +85,7 @@ fn console_nav() -> Vec<kernel::state::NavEntry> {
         entry("管理", "API 令牌", "/console/tokens", everyone, None),
         entry("管理", "工作日日历", "/console/calendar", admins, None),
         entry("管理", "提醒渠道与发件箱", "/console/reminders", admins, None),
+        entry("管理", "信用核查合作方", "/console/partners", admins, None),
         entry("管理", "工作人员账号", "/console/users", admins, None),
     ]
 }

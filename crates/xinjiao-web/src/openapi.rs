@@ -88,6 +88,20 @@ pub fn openapi_document() -> Value {
             }},
             "/api/v1/credit-checks": credit_check_path,
             "/api/v1/draws": draws_path,
+            "/api/v1/lists": {"get": {
+                "summary": "信用名单（rules/lists/）：代码、名称、类别（serious_dishonesty、key_attention、red）、是否本局自定标准、依据、公示工作日、展示月数、当日公示中和已列入的条目数",
+                "responses": {"200": {"description": "名单", "content": {"application/json": {"schema": {"type": "object", "properties": {"as_of": {"type": "string", "format": "date"}, "items": {"type": "array", "items": {"type": "object"}}}}}}}}
+            }},
+            "/api/v1/lists/{code}/entries": {"get": {
+                "summary": "名单当日公开的条目：公示中（notices）、已列入（listed）、移出公告期内的移出（exits）；个人的身份证号码遮蔽",
+                "parameters": [{"name": "code", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "条目", "content": {"application/json": {"schema": {"type": "object", "properties": {
+                    "list": {"type": "string"}, "as_of": {"type": "string", "format": "date"},
+                    "notices": {"type": "array", "items": {"$ref": "#/components/schemas/ListEntry"}},
+                    "listed": {"type": "array", "items": {"$ref": "#/components/schemas/ListEntry"}},
+                    "exits": {"type": "array", "items": {"$ref": "#/components/schemas/ListEntry"}}}}}}},
+                              "404": {"description": "名单不存在（not_found）", "content": {"application/json": {"schema": err}}}}
+            }},
             "/api/v1/draws/{id}": draw_path,
             "/api/v1/subjects/{key}/evaluations": {"get": {
                 "summary": "主体的信用评价：各评价体系、各周期最近一次评价的等级、得分、状态（初评公示 preliminary 或正式 final）、有效期和扣分事项（个人的评价结果仅在评价体系规定公开时列出）",
@@ -149,6 +163,14 @@ pub fn openapi_document() -> Value {
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {
+                "ListEntry": {"type": "object", "required": ["id", "party_type", "party", "party_name", "criterion", "reason"], "properties": {
+                    "id": {"type": "integer"}, "party_type": {"type": "string", "enum": ["vehicle", "driver", "enterprise", "person"]},
+                    "party": {"type": "string", "description": "车牌号码、统一社会信用代码，或遮蔽的身份证号码"}, "party_name": {"type": "string"},
+                    "subject": {"type": ["string", "null"], "description": "主体编号（车辆为其所属企业）"},
+                    "criterion": {"type": "integer"}, "criterion_text": {"type": "string"}, "reason": {"type": "string"},
+                    "notice_from": {"type": ["string", "null"]}, "notice_until": {"type": ["string", "null"]},
+                    "listed_on": {"type": ["string", "null"]}, "shown_until": {"type": ["string", "null"]},
+                    "exited_on": {"type": ["string", "null"]}, "exit": {"type": ["string", "null"]}, "department": {"type": "string"}}},
                 "Evaluations": {"type": "object", "required": ["subject", "evaluations"], "properties": {
                     "subject": {"type": "string"},
                     "evaluations": {"type": "array", "items": {"type": "object", "properties": {

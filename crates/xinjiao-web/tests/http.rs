@@ -360,6 +360,8 @@ async fn openapi_documents_every_route(app: App) {
         "/api/v1/draws/{id}",
         "/api/v1/imports/credit-events",
         "/api/v1/imports/{kind}",
+        "/api/v1/lists",
+        "/api/v1/lists/{code}/entries",
         "/api/v1/openapi.json",
         "/api/v1/rates",
         "/api/v1/records",
@@ -371,7 +373,11 @@ async fn openapi_documents_every_route(app: App) {
     assert_eq!(paths, expected);
     // Every documented GET answers with something other than "no such route".
     for p in expected {
-        let uri = p.replace("{key}", "91350100M000100Y43").replace("{id}", "1").replace("{kind}", "penalties");
+        let uri = p
+            .replace("{key}", "91350100M000100Y43")
+            .replace("{id}", "1")
+            .replace("{kind}", "penalties")
+            .replace("{code}", "overload");
         let uri = if uri.ends_with("/subjects") { format!("{uri}?q=x") } else { uri };
         let method = if p.contains("imports") || p.contains("credit-checks") { "POST" } else { "GET" };
         let (s, _, body) = send(&app, Request::builder().method(method).uri(&uri).body(Body::empty()).unwrap()).await;
@@ -2874,6 +2880,46 @@ async fn lists_and_credit_checks_from_the_console_and_the_api(app: App) {
     .await;
     assert!(s == StatusCode::OK && xlsx.starts_with("PK"));
 
+    // Administrators register partners on the console; the token is shown once.
+    assert_eq!(get_with_cookie(&app, "/console/partners", &coord).await.0, StatusCode::FORBIDDEN);
+    let (s, _, _) = send(&app, form_post("/console/partners", &clerk, "name=x&scenario=xinyidai&days=30")).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let admin = login_as(&app, "admin").await;
+    let (s, _, page) = send(&app, form_post("/console/partners", &admin, "name=x&days=30")).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("请至少选择一个核查场景"));
+    let (s, _, page) = send(
+        &app,
+        form_post(
+            "/console/partners",
+            &admin,
+            &format!("name={}&scenario=bidding&scenario=honours&days=30", enc("某招标平台")),
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let shown = page.split("id=\"new-token\">").nth(1).unwrap().split('<').next().unwrap().to_string();
+    let (s, a) = post_json(
+        &later,
+        "/api/v1/credit-checks",
+        Some(&shown),
+        &format!(r#"{{"subject": "{SHUNDA}", "scenario": "bidding"}}"#),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(a["measures"][0]["code"], "bidding-restriction");
+    let platform = app.db(|s| s.partners()).unwrap()[0].id;
+    let (s, _, _) = send(&app, form_post(&format!("/console/partners/{platform}/revoke"), &admin, "")).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (s, _) = post_json(
+        &later,
+        "/api/v1/credit-checks",
+        Some(&shown),
+        &format!(r#"{{"subject": "{SHUNDA}", "scenario": "bidding"}}"#),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "revoked on the console");
+
     // Partners: a bank may ask 信易贷 only.
     let bank = auth::new_token();
     let expires = Timestamp::from_second(1_900_000_000).unwrap();
@@ -2907,6 +2953,15 @@ async fn lists_and_credit_checks_from_the_console_and_the_api(app: App) {
     );
     assert_eq!(a["lists"][0]["list"], "transport");
     assert!(a.get("penalties_public").is_none(), "信易贷 does not see penalties");
+    // The lists as JSON, as the portal shows them on the day.
+    let (s, body) = get_on(&later, "/api/v1/lists/transport/entries").await;
+    assert_eq!(s, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((v["listed"][0]["id"].as_i64(), v["listed"][0]["party"].as_str()), (Some(id), Some(SHUNDA)));
+    assert_eq!(v["listed"][0]["shown_until"], "2029-12-02");
+    assert_eq!(get_on(&later, "/api/v1/lists/nosuch/entries").await.0, StatusCode::NOT_FOUND);
+    let (_, body) = get_on(&later, "/api/v1/lists").await;
+    assert!(body.contains("\"code\":\"transport\"") && body.contains("\"listed\":1"), "{body}");
     let (_, vkey) = get_on(&later, "/log/key").await;
     let verifier = NoteVerifier::parse_vkey(&vkey).unwrap();
     let receipt = a["receipt"].as_str().unwrap();
@@ -2976,7 +3031,7 @@ async fn lists_and_credit_checks_from_the_console_and_the_api(app: App) {
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     let events = app.db(|s| s.events(500)).unwrap();
     let checks: Vec<_> = events.iter().filter(|e| e.action == "credit_check.made").collect();
-    assert_eq!(checks.len(), 2, "each answered check is audited");
+    assert_eq!(checks.len(), 3, "each answered check is audited");
     assert!(checks.iter().any(|e| e.actor == "partner:某银行" && e.detail.contains("xinyidai")));
     assert!(checks.iter().any(|e| e.actor == "clerk" && e.reason == "行政许可审查"));
     let (s, measures) = get(&app, "/measures/loan-caution").await;

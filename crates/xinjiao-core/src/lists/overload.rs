@@ -414,6 +414,8 @@ pub struct Candidate {
     pub party_type: PartyType,
     /// The plate, the driver's ID number or the enterprise's USCC.
     pub party: String,
+    /// The driver's or the enterprise's name; for a vehicle, its owner as
+    /// the latest detection counted names it.
     pub party_name: String,
     /// Why, in Chinese, with the figures.
     pub reason: String,
@@ -461,11 +463,7 @@ pub fn candidates(list: &ListDefinition, facts: &OverloadFacts, limits: &Vehicle
                             criterion: c.number,
                             party_type: if driver { PartyType::Driver } else { PartyType::Vehicle },
                             party: party.to_string(),
-                            party_name: if driver {
-                                last.driver_name.clone()
-                            } else {
-                                format!("{}（{}）", last.plate, last.enterprise_name)
-                            },
+                            party_name: if driver { last.driver_name.clone() } else { last.enterprise_name.clone() },
                             reason: format!(
                                 "{months} 个月内（{} 至 {as_of}）超限运输 {} 次（{} 条检测记录），超过 {more_than} 次",
                                 crate::monitoring::warnings::months_back(as_of, *months),

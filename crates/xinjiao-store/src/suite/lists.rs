@@ -148,7 +148,7 @@ fn new_entry(party: &str, subject: Option<xinjiao_core::records::record::Subject
         origin: "computed".into(),
         party_type: xinjiao_core::lists::definition::PartyType::Vehicle,
         party: party.into(),
-        party_name: format!("{party}（某货运公司）"),
+        party_name: "某货运公司".into(),
         subject,
         reason: "12 个月内超限运输 4 次".into(),
         evidence: "[]".into(),

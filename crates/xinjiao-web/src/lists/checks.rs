@@ -35,7 +35,11 @@ use crate::kernel::views::mask_id;
 pub const RECEIPT_FORMAT: &str = "xinjiao/credit-check/v1";
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/console/credit-checks", get(page).post(page_check)).route("/log/key", get(verifier_key))
+    Router::new()
+        .route("/console/credit-checks", get(page).post(page_check))
+        .route("/log/key", get(verifier_key))
+        .route("/console/partners", get(partners_page).post(add_partner))
+        .route("/console/partners/{id}/revoke", post(revoke_partner).merge(crate::kernel::context::form_page_of(1)))
 }
 
 pub fn api_routes() -> Router<AppState> {
@@ -449,4 +453,142 @@ async fn page_check(
             render(&st, &user, q, vec![], Some(shown)).await
         }
     }
+}
+
+/// The longest a partner's token is valid, in days.
+const PARTNER_MAX_DAYS: i64 = 3650;
+
+struct PartnerRow {
+    id: i64,
+    name: String,
+    scenarios: String,
+    expires: String,
+    state: &'static str,
+    active: bool,
+}
+
+#[derive(Template)]
+#[template(path = "partners_console.html")]
+struct PartnersPage {
+    banner: crate::kernel::state::Banner,
+    chrome: crate::kernel::chrome::Chrome,
+    partners: Vec<PartnerRow>,
+    scenarios: Vec<ScenarioOption>,
+    new_token: Option<String>,
+    errors: Vec<String>,
+}
+
+async fn render_partners(
+    st: &AppState,
+    user: &User,
+    new_token: Option<String>,
+    errors: Vec<String>,
+) -> Result<Response, PageError> {
+    if user.role != xinjiao_store::Role::Admin {
+        return Err(PageError::Forbidden);
+    }
+    let now = st.now();
+    let cat = Catalogue::embedded();
+    let partners = st.db(|s| s.partners()).await?;
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let page = PartnersPage {
+        banner: st.banner(),
+        chrome: st.chrome(user, "/console/partners").await?,
+        partners: partners
+            .iter()
+            .map(|p| PartnerRow {
+                id: p.id,
+                name: p.name.clone(),
+                scenarios: p
+                    .scenarios
+                    .iter()
+                    .map(|s| cat.scenario(s).map_or(s.clone(), |x| x.name.clone()))
+                    .collect::<Vec<_>>()
+                    .join("、"),
+                expires: crate::kernel::time::local_time(p.expires_at),
+                state: if p.revoked_at.is_some() {
+                    "已停用"
+                } else if p.expires_at <= now {
+                    "已过期"
+                } else {
+                    "有效"
+                },
+                active: p.revoked_at.is_none() && p.expires_at > now,
+            })
+            .collect(),
+        scenarios: cat
+            .scenarios
+            .iter()
+            .map(|s| ScenarioOption { code: s.code.clone(), name: s.name.clone() })
+            .collect(),
+        new_token,
+        errors,
+    };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+async fn partners_page(State(st): State<AppState>, StaffUser(user): StaffUser) -> Result<Response, PageError> {
+    render_partners(&st, &user, None, vec![]).await
+}
+
+/// Registers a partner (administrators): the token is shown once.
+async fn add_partner(
+    State(st): State<AppState>,
+    StaffUser(user): StaffUser,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    if user.role != xinjiao_store::Role::Admin {
+        return Err(PageError::Forbidden);
+    }
+    let cat = Catalogue::embedded();
+    let (mut name, mut days, mut scenarios) = (String::new(), String::new(), Vec::new());
+    for (k, v) in pairs {
+        match k.as_str() {
+            "name" => name = v.trim().to_string(),
+            "days" => days = v,
+            "scenario" if cat.scenario(&v).is_some() && !scenarios.contains(&v) => scenarios.push(v),
+            _ => {}
+        }
+    }
+    let days: i64 = days.trim().parse().unwrap_or(0);
+    let mut errors = Vec::new();
+    if name.is_empty() || name.chars().count() > 100 {
+        errors.push("请填写合作方名称（至多 100 字）".to_string());
+    }
+    if scenarios.is_empty() {
+        errors.push("请至少选择一个核查场景".to_string());
+    }
+    if !(1..=PARTNER_MAX_DAYS).contains(&days) {
+        errors.push(format!("有效天数应为 1 到 {PARTNER_MAX_DAYS}"));
+    }
+    if !errors.is_empty() {
+        return render_partners(&st, &user, None, errors).await;
+    }
+    let token = crate::kernel::auth::new_token();
+    let p = xinjiao_store::NewPartner {
+        name,
+        scenarios,
+        token_hash: crate::kernel::auth::token_hash(&token),
+        expires_at: st
+            .now()
+            .checked_add(jiff::SignedDuration::from_hours(24 * days))
+            .map_err(|e| PageError::Internal(e.to_string()))?,
+    };
+    let wctx = crate::kernel::context::ctx(&st, &user, "登记信用核查合作方");
+    st.db(move |s| s.create_partner(&wctx, &p)).await?;
+    render_partners(&st, &user, Some(token), vec![]).await
+}
+
+/// Revokes a partner's token (administrators).
+async fn revoke_partner(
+    State(st): State<AppState>,
+    StaffUser(user): StaffUser,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Result<Response, PageError> {
+    if user.role != xinjiao_store::Role::Admin {
+        return Err(PageError::Forbidden);
+    }
+    let wctx = crate::kernel::context::ctx(&st, &user, "停用合作方令牌");
+    st.db(move |s| s.revoke_partner(&wctx, id)).await?;
+    Ok(axum::response::Redirect::to("/console/partners").into_response())
 }

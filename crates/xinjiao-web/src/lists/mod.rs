@@ -3,8 +3,9 @@
 //! (`console.rs`: candidates, proposals, review, notice, objections,
 //! confirmation, early end, export) and in public (`portal.rs`: the lists,
 //! the measures catalogue, the subject's profile and account), credit checks
-//! with signed receipts (`checks.rs`), and the views they share (`views.rs`).
+//! with signed receipts (`checks.rs`), the lists as JSON (`api.rs`), and the views they share (`views.rs`).
 
+pub mod api;
 pub mod checks;
 pub mod console;
 pub mod import_job;
@@ -20,5 +21,5 @@ pub fn routes() -> Router<AppState> {
 }
 
 pub fn api_routes() -> Router<AppState> {
-    checks::api_routes()
+    checks::api_routes().merge(api::api_routes())
 }

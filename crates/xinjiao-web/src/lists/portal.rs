@@ -50,7 +50,7 @@ struct IndexPage {
 }
 
 /// The entries public on `today` of every list.
-async fn public_entries(st: &AppState) -> Result<Vec<Entry>, StoreError> {
+pub(super) async fn public_entries(st: &AppState) -> Result<Vec<Entry>, StoreError> {
     let today = st.today();
     let all = st
         .db(|s| {
