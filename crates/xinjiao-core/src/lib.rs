@@ -18,6 +18,7 @@ pub mod records;
 pub mod reporting;
 pub mod rulefile;
 pub mod signed_note;
+pub mod transparency;
 
 pub use jiff::civil::Date;
 pub use records::diag::Diagnostic;
