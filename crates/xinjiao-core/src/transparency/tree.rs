@@ -72,7 +72,7 @@ impl Tree {
         }
         self.levels[0].push(h);
         let mut k = 0;
-        while self.levels[k].len() % 2 == 0 {
+        while self.levels[k].len().is_multiple_of(2) {
             let n = self.levels[k].len();
             let parent = node_hash(&self.levels[k][n - 2], &self.levels[k][n - 1]);
             if self.levels.len() == k + 1 {
@@ -92,7 +92,7 @@ impl Tree {
     /// the first `size` leaves; `len` a power of two aligned to `start`, or
     /// the ragged tail of the tree of `size`.
     fn range_hash(&self, start: u64, len: u64) -> Hash {
-        if len.is_power_of_two() && start % len == 0 {
+        if len.is_power_of_two() && start.is_multiple_of(len) {
             let k = len.trailing_zeros() as usize;
             return self.levels[k][(start >> k) as usize];
         }
