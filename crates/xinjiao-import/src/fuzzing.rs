@@ -237,12 +237,19 @@ pub fn overload_rows(data: &[u8]) {
 
 /// Signed notes and verifier keys (`xinjiao verify receipt`): any bytes are
 /// parsed within the size bound without a panic; a parsed note's text is
-/// its start; what opens under a key is what parses; a verifier key reads back.
+/// its start; what opens under a key is what parses; a verifier key and a
+/// checkpoint's text read back to themselves.
 pub fn signed_note(data: &[u8]) {
     use xinjiao_core::signed_note::{MAX_SIGNATURES, NoteSigner, NoteVerifier, SigningKey, parse};
     if let Ok(n) = parse(data) {
         assert!(n.text.ends_with('\n') && !n.signatures.is_empty() && n.signatures.len() <= MAX_SIGNATURES);
         assert!(data.starts_with(n.text.as_bytes()));
+    }
+    // A checkpoint's text reads back to itself (canonical size and root).
+    if let Ok(text) = std::str::from_utf8(data)
+        && let Ok(c) = xinjiao_core::transparency::checkpoint::Checkpoint::parse(text)
+    {
+        assert_eq!(c.to_text(), text);
     }
     let verifier = NoteSigner::new("fuzz.test", SigningKey::from_bytes(&[3; 32])).expect("name").verifier();
     if let Ok(opened) = verifier.open(data) {
