@@ -83,6 +83,11 @@ impl Tree {
         }
     }
 
+    /// The stored hashes of tree level `k` (complete subtrees of 2^k leaves).
+    pub(crate) fn level_hashes(&self, k: usize) -> Option<&[Hash]> {
+        self.levels.get(k).map(Vec::as_slice)
+    }
+
     /// Appends an entry.
     pub fn push(&mut self, entry: &[u8]) {
         self.push_leaf_hash(leaf_hash(entry));
