@@ -237,13 +237,20 @@ pub fn overload_rows(data: &[u8]) {
 
 /// Signed notes and verifier keys (`xinjiao verify receipt`): any bytes are
 /// parsed within the size bound without a panic; a parsed note's text is
-/// its start; what opens under a key is what parses; a verifier key and a
-/// checkpoint's text read back to themselves.
+/// its start; what opens under a key is what parses; a verifier key, a
+/// checkpoint's text and a tile path read back to themselves.
 pub fn signed_note(data: &[u8]) {
     use xinjiao_core::signed_note::{MAX_SIGNATURES, NoteSigner, NoteVerifier, SigningKey, parse};
     if let Ok(n) = parse(data) {
         assert!(n.text.ends_with('\n') && !n.signatures.is_empty() && n.signatures.len() <= MAX_SIGNATURES);
         assert!(data.starts_with(n.text.as_bytes()));
+    }
+    // A tile path (what a request names after `tile/`) reads back to itself.
+    if let Ok(text) = std::str::from_utf8(data)
+        && let Some((id, entries)) = xinjiao_core::transparency::tiles::TileId::parse(text)
+    {
+        let path = if entries { id.entries_path() } else { id.path() };
+        assert_eq!(path.strip_prefix("tile/"), Some(text));
     }
     // A checkpoint's text reads back to itself (canonical size and root).
     if let Ok(text) = std::str::from_utf8(data)

@@ -2748,6 +2748,18 @@ async fn lists_and_credit_checks_from_the_console_and_the_api(app: App) {
     let (s, _, page) = send(&app, form_post("/console/lists/transport/propose", &clerk, &form(""))).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("请列明证据"), "names what is missing");
+    // Nobody without a staff login proposes.
+    let (s, h, _) = send(
+        &app,
+        Request::post("/console/lists/transport/propose")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(form("河交罚〔2026〕88号行政处罚决定书")))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert!(h[header::LOCATION].to_str().unwrap().starts_with("/console/login"));
+    assert!(app.db(|s| s.entries(&Default::default(), 10)).unwrap().is_empty(), "nothing proposed");
     let (s, h, _) =
         send(&app, form_post("/console/lists/transport/propose", &clerk, &form("河交罚〔2026〕88号行政处罚决定书")))
             .await;

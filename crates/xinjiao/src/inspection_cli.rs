@@ -178,11 +178,7 @@ pub fn inspectors(store: &dyn Store, now: Timestamp, command: InspectorsCommand)
                 }
                 Err(ImportError::Store(e)) => return Err(e.into()),
             };
-            for d in r.diagnostics.iter().take(20) {
-                eprintln!("第{}行 {}：{}（{}）", d.row, d.field, d.message, d.code);
-            }
-            println!("{}{}", if dry_run { "（仅校验）" } else { "" }, r.summary());
-            return Ok(ExitCode::from(if r.rejected > 0 { 2 } else { 0 }));
+            return crate::finish_import(&r, None, dry_run);
         }
         InspectorsCommand::List => {
             let depts = store.departments()?;

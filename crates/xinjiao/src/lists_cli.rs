@@ -169,18 +169,7 @@ pub fn import(
         }
         Err(ImportError::Store(e)) => return Err(e.into()),
     };
-    if let Some(path) = report_to {
-        std::fs::write(path, r.to_json()).with_context(|| format!("无法写入报告 {}", path.display()))?;
-    }
-    for d in r.diagnostics.iter().take(20) {
-        eprintln!("第{}行 {}：{}（{}）", d.row, d.field, d.message, d.code);
-    }
-    let n_diags = r.diagnostics.len() as u64 + r.diagnostics_omitted;
-    if n_diags > 20 {
-        eprintln!("……另有 {} 处错误，见 --report 输出", n_diags - 20);
-    }
-    println!("{}{}", if store.is_none() { "（仅校验）" } else { "" }, r.summary());
-    Ok(ExitCode::from(if r.rejected > 0 { 2 } else { 0 }))
+    crate::finish_import(&r, report_to, store.is_none())
 }
 
 pub fn lists(store: &dyn Store, now: Timestamp, today: Date, command: ListsCommand) -> anyhow::Result<ExitCode> {

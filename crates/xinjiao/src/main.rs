@@ -346,6 +346,28 @@ fn set_disabled(store: &dyn Store, wctx: &WriteContext, username: &str, disable:
 }
 
 /// An opened store and the migrations applied to it.
+/// The end of a file import of the command line: the JSON report written
+/// (`--report`), the first 20 diagnostics and how many more there are on
+/// stderr, the summary; exit status 2 when rows were refused, else 0.
+pub(crate) fn finish_import(
+    r: &xinjiao_import::ImportReport,
+    report: Option<&Path>,
+    dry_run: bool,
+) -> anyhow::Result<ExitCode> {
+    if let Some(path) = report {
+        std::fs::write(path, r.to_json()).with_context(|| format!("无法写入报告 {}", path.display()))?;
+    }
+    for d in r.diagnostics.iter().take(20) {
+        eprintln!("第{}行 {}：{}（{}）", d.row, d.field, d.message, d.code);
+    }
+    let n_diags = r.diagnostics.len() as u64 + r.diagnostics_omitted;
+    if n_diags > 20 {
+        eprintln!("……另有 {} 处错误，见 --report 输出", n_diags - 20);
+    }
+    println!("{}{}", if dry_run { "（仅校验）" } else { "" }, r.summary());
+    Ok(ExitCode::from(if r.rejected > 0 { 2 } else { 0 }))
+}
+
 /// The signing key's default place: beside the SQLite database file, or in
 /// `xinjiao-data/` when the database is a PostgreSQL server.
 fn default_key_file(db_url: &str) -> PathBuf {
@@ -519,14 +541,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 Err(ImportError::Store(e)) => return Err(e.into()),
             };
-            if let Some(path) = report {
-                std::fs::write(&path, r.to_json()).with_context(|| format!("无法写入报告 {}", path.display()))?;
-            }
-            for d in r.diagnostics.iter().take(20) {
-                eprintln!("第{}行 {}：{}（{}）", d.row, d.field, d.message, d.code);
-            }
-            println!("{}{}", if dry_run { "（仅校验）" } else { "" }, r.summary());
-            return Ok(ExitCode::from(if r.rejected > 0 { 2 } else { 0 }));
+            return finish_import(&r, report.as_deref(), dry_run);
         }
         Command::Import {
             kind: kind @ (ImportKind::Vehicles | ImportKind::Overloads),

@@ -2,7 +2,7 @@
 
 use xinjiao_core::evaluation::scheme::Scheme;
 use xinjiao_core::records::ids::Uscc;
-use xinjiao_core::records::record::{SubjectInfo, SubjectKind};
+use xinjiao_core::records::record::SubjectInfo;
 
 use crate::evaluation::{evaluate_all, run_evaluation};
 use crate::{EventOutcome, NewCreditEvent, Store, WriteContext};
@@ -11,19 +11,7 @@ use jiff::Timestamp;
 use super::*;
 
 pub(crate) fn organisation(name: &str, uscc: &str) -> SubjectInfo {
-    SubjectInfo {
-        kind: SubjectKind::Organization,
-        name: name.into(),
-        uscc: Some(Uscc::parse(uscc).unwrap()),
-        reg_no: None,
-        org_code: None,
-        tax_no: None,
-        institution_no: None,
-        social_org_no: None,
-        legal_rep: None,
-        legal_rep_id: None,
-        id_doc: None,
-    }
+    SubjectInfo::organisation(Uscc::parse(uscc).unwrap(), name)
 }
 
 pub fn credit_events_and_evaluation_runs(store: &dyn Store) {

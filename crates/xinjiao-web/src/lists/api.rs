@@ -21,7 +21,7 @@ pub fn api_routes() -> Router<AppState> {
 
 async fn lists(State(st): State<AppState>) -> Result<Json<Value>, ApiError> {
     let today = st.today();
-    let entries = public_entries(&st).await?;
+    let entries = public_entries(&st, None).await?;
     let items: Vec<Value> = ListDefinition::embedded()
         .iter()
         .map(|l| {
@@ -57,7 +57,7 @@ async fn entries(State(st): State<AppState>, Path(code): Path<String>) -> Result
     let mut notices = Vec::new();
     let mut listed = Vec::new();
     let mut exits = Vec::new();
-    for e in public_entries(&st).await?.iter().filter(|e| e.list_code == code) {
+    for e in public_entries(&st, Some(&code)).await?.iter() {
         let row = entry_row(e, &departments, &cal, today);
         match standing_of(e, today) {
             PublicStanding::Notice => notices.push(entry_json(&row)),

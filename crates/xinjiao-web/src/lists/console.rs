@@ -402,7 +402,7 @@ async fn render_detail(st: &AppState, user: &User, id: i64, errors: Vec<String>)
             .collect(),
         may_review: oversees && e.state == EntryState::Proposed && e.proposed_by != user.username,
         may_confirm: oversees && e.state == EntryState::Notice,
-        may_end: oversees && row.standing == "已列入",
+        may_end: oversees && row.standing_code == "listed",
         may_handle: acts_for(user, e.department_id),
         in_notice: e.state == EntryState::Notice,
         exits: list.exits.iter().filter_map(|x| EndKind::parse(x.as_str()).map(|k| (k.as_str(), k.label()))).collect(),

@@ -49,26 +49,21 @@ struct IndexPage {
     lists: Vec<ListSummary>,
 }
 
-/// The entries public on `today` of every list.
-pub(super) async fn public_entries(st: &AppState) -> Result<Vec<Entry>, StoreError> {
+/// The entries public on `today` of list `code`, or of every list.
+pub(super) async fn public_entries(st: &AppState, code: Option<&str>) -> Result<Vec<Entry>, StoreError> {
     let today = st.today();
-    let all = st
-        .db(|s| {
-            s.entries(
-                &EntryFilter {
-                    states: vec![EntryState::Notice, EntryState::Listed, EntryState::Ended],
-                    ..Default::default()
-                },
-                u32::MAX,
-            )
-        })
-        .await?;
+    let filter = EntryFilter {
+        list_code: code.map(str::to_string),
+        states: vec![EntryState::Notice, EntryState::Listed, EntryState::Ended],
+        ..Default::default()
+    };
+    let all = st.db(move |s| s.entries(&filter, u32::MAX)).await?;
     Ok(all.into_iter().filter(|e| standing_of(e, today) != PublicStanding::Hidden).collect())
 }
 
 async fn index(State(st): State<AppState>, u: MaybeUser) -> Result<Html<String>, PageError> {
     let today = st.today();
-    let entries = public_entries(&st).await?;
+    let entries = public_entries(&st, None).await?;
     let lists = ListDefinition::embedded()
         .iter()
         .map(|l| {
@@ -120,7 +115,7 @@ async fn list_page(
     let today = st.today();
     let departments = st.db(|s| s.departments()).await?;
     let cal = st.rules.read().expect("rules").calendar.clone();
-    let entries: Vec<Entry> = public_entries(&st).await?.into_iter().filter(|e| e.list_code == code).collect();
+    let entries = public_entries(&st, Some(&code)).await?;
     let rows = |want: fn(PublicStanding, xinjiao_core::Date, u32) -> bool| -> Vec<EntryRow> {
         entries
             .iter()

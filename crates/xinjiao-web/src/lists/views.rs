@@ -117,6 +117,8 @@ pub struct EntryRow {
     pub state_code: &'static str,
     /// 公示中 / 已列入 / 已移出 / 未公开, on the day shown.
     pub standing: &'static str,
+    /// The same as `notice`, `listed`, `exited` or `hidden`, for the pages' choices.
+    pub standing_code: &'static str,
     pub department: String,
     pub proposed: String,
     pub notice_from: String,
@@ -135,11 +137,11 @@ pub fn standing_of(e: &Entry, today: xinjiao_core::Date) -> PublicStanding {
 pub fn entry_row(e: &Entry, departments: &[Department], cal: &Calendar, today: xinjiao_core::Date) -> EntryRow {
     let list = ListDefinition::find(&e.list_code);
     let day = |d: Option<xinjiao_core::Date>| d.map(|d| d.to_string()).unwrap_or_default();
-    let (standing, exited_on) = match standing_of(e, today) {
-        PublicStanding::Notice => ("公示中", String::new()),
-        PublicStanding::Listed => ("已列入", String::new()),
-        PublicStanding::Exited(d) => ("已移出", d.to_string()),
-        PublicStanding::Hidden => ("未公开", String::new()),
+    let (standing, standing_code, exited_on) = match standing_of(e, today) {
+        PublicStanding::Notice => ("公示中", "notice", String::new()),
+        PublicStanding::Listed => ("已列入", "listed", String::new()),
+        PublicStanding::Exited(d) => ("已移出", "exited", d.to_string()),
+        PublicStanding::Hidden => ("未公开", "hidden", String::new()),
     };
     let evidence: Vec<String> = serde_json::from_str::<Value>(&e.evidence)
         .ok()
@@ -153,7 +155,7 @@ pub fn entry_row(e: &Entry, departments: &[Department], cal: &Calendar, today: x
         ),
         (EntryState::Withdrawn, _) => e.end_note.clone().unwrap_or_default(),
         (EntryState::Rejected, _) => format!("审核不通过：{}", e.review_note.clone().unwrap_or_default()),
-        (EntryState::Listed, _) if standing == "已移出" => "公示期满移出".into(),
+        (EntryState::Listed, _) if standing_code == "exited" => "公示期满移出".into(),
         _ => String::new(),
     };
     EntryRow {
@@ -173,6 +175,7 @@ pub fn entry_row(e: &Entry, departments: &[Department], cal: &Calendar, today: x
         state: e.state.label(),
         state_code: e.state.as_str(),
         standing,
+        standing_code,
         department: e.department_id.map_or_else(|| "信用工作牵头科室".to_string(), |d| dept_name(departments, d)),
         proposed: crate::kernel::time::local_time(e.proposed_at),
         notice_from: day(e.notice_from),
