@@ -47,6 +47,7 @@ mod monitoring;
 mod organisation;
 mod records;
 mod reporting;
+mod transparency;
 
 /// (version, name, SQL). Versions match the SQLite backend's.
 pub const MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -73,6 +74,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (21, "overload", include_str!("../migrations/0021_overload.sql")),
     (22, "list_entries", include_str!("../migrations/0022_list_entries.sql")),
     (23, "check_partners", include_str!("../migrations/0023_check_partners.sql")),
+    (24, "transparency_log", include_str!("../migrations/0024_transparency_log.sql")),
 ];
 
 /// Connections kept open between calls (more than the server's blocking

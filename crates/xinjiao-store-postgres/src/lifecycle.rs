@@ -3,7 +3,10 @@
 use super::audit::insert_event;
 use super::records::{Prepared, SubjectCache, apply_version, recompute_window, upsert_subject};
 use super::records::{invalidate_windows, set_published, set_repaired, set_review_state, set_withdrawn, store_windows};
+use super::transparency::LogWriter;
 use super::*;
+use xinjiao_core::transparency::entry::LogEvent;
+use xinjiao_store::transparency::PendingLeaf as Pending;
 
 impl LifecycleStore for PgStore {
     fn stale_windows(&self, limit: u32) -> Result<Vec<StaleWindow>> {
@@ -46,6 +49,14 @@ impl LifecycleStore for PgStore {
             let detail =
                 serde_json::json!({"withdrawn_on": today, "reason": reason, "change_decided_on": change}).to_string();
             insert_event(tx, ctx, "record.withdrawn", Some(subject_id), Some(record_id), &detail)?;
+            LogWriter::open(tx)?.record_ending(
+                tx,
+                ctx.at,
+                LogEvent::RecordWithdrawn,
+                record_id,
+                ctx.china_date(),
+                reason,
+            )?;
             Ok(())
         })
     }
@@ -345,6 +356,14 @@ impl LifecycleStore for PgStore {
                     if to == RepairStatus::Approved {
                         set_repaired(tx, record_id, Some(&ctx.china_date().to_string()))?;
                         recompute_window(tx, &rules, record_id)?;
+                        LogWriter::open(tx)?.record_ending(
+                            tx,
+                            ctx.at,
+                            LogEvent::RecordRepaired,
+                            record_id,
+                            ctx.china_date(),
+                            r,
+                        )?;
                     }
                     (Some(r), if to == RepairStatus::Approved { "repair.approved" } else { "repair.refused" })
                 }
@@ -356,6 +375,8 @@ impl LifecycleStore for PgStore {
                     .map_err(err)?;
                     set_repaired(tx, record_id, None)?;
                     recompute_window(tx, &rules, record_id)?;
+                    // The record is public again: logged as published anew.
+                    LogWriter::open(tx)?.record_in_force(tx, ctx.at, LogEvent::RecordPublished, record_id)?;
                     (Some(r), "repair.revoked")
                 }
             };
@@ -406,6 +427,8 @@ impl LifecycleStore for PgStore {
                 recompute_window(tx, &p.rules, record_id)?;
             }
             set_review_state(tx, record_id, None, None)?;
+            let event = if published { LogEvent::RecordCorrected } else { LogEvent::RecordPublished };
+            p.log(tx, &[Pending::record_version(ctx.at, event, kind, record_id, approved, &fields)])?;
             let detail = serde_json::json!({"version": approved}).to_string();
             insert_event(tx, ctx, "record.approved", Some(subject_id), Some(record_id), &detail)?;
             Ok(())

@@ -2,7 +2,10 @@
 
 use super::audit::{EVENT_COLS, event, event_row, insert_event, subject_created_events};
 use super::audit::{INSERT_CREATED_EVENTS, INSERT_EVENT};
+use super::transparency::LogWriter;
 use super::*;
+use xinjiao_core::transparency::entry::LogEvent;
+use xinjiao_store::transparency::PendingLeaf as Pending;
 
 /// The subject columns with counts of the records public after `day` (a bound parameter).
 pub(crate) fn subject_cols(day: &str) -> String {
@@ -97,6 +100,8 @@ pub(crate) struct Prepared {
     pub(crate) insert_event: Statement,
     /// The rules windows are computed with.
     pub(crate) rules: Arc<WindowRules>,
+    /// The transparency log's writer, opened at the transaction's first publication.
+    pub(crate) log: std::cell::RefCell<Option<LogWriter>>,
 }
 
 impl Prepared {
@@ -122,7 +127,18 @@ impl Prepared {
             )?,
             insert_event: p(INSERT_EVENT)?,
             rules,
+            log: Default::default(),
         })
+    }
+
+    /// Appends leaves to the log in this transaction.
+    pub(crate) fn log(&self, tx: &mut Transaction<'_>, leaves: &[Pending]) -> Result<()> {
+        let mut w = self.log.borrow_mut();
+        if w.is_none() {
+            *w = Some(LogWriter::open(tx)?);
+        }
+        w.as_mut().expect("opened above").append(tx, leaves)?;
+        Ok(())
     }
 }
 
@@ -376,6 +392,17 @@ pub(crate) fn write_version(
     .map_err(err)?;
     let detail = serde_json::json!({"version": version, "changed_fields": changed}).to_string();
     event(tx, p, ctx, "record.updated", Some(subject_id), Some(record_id), &detail)?;
+    if found.published {
+        let leaf = Pending::record_version(
+            ctx.at,
+            LogEvent::RecordCorrected,
+            rec.kind(),
+            record_id,
+            version,
+            &rec.to_fields(),
+        );
+        p.log(tx, &[leaf])?;
+    }
     Ok(RecordOutcome::Updated { record_id, version })
 }
 
@@ -677,6 +704,7 @@ pub(crate) fn flush_new(
     let mut record_ids = Vec::with_capacity(pending.len());
     let mut fields = Vec::with_capacity(pending.len());
     let mut authorities: Vec<&str> = Vec::with_capacity(pending.len());
+    let mut leaves = Vec::with_capacity(if awaiting { 0 } else { pending.len() });
     for (i, _, json) in pending.drain(..) {
         authorities.push(&keys[i].1);
         let id = *ids_by_key.get(&keys[i]).ok_or_else(|| bad("inserted record not returned"))?;
@@ -686,6 +714,17 @@ pub(crate) fn flush_new(
         existing.insert(keys[i].clone(), found);
         record_ids.push(id);
         fields.push(json);
+        if !awaiting {
+            let rec = &batch[i];
+            leaves.push(Pending::record_version(
+                ctx.at,
+                LogEvent::RecordPublished,
+                rec.kind(),
+                id,
+                1,
+                &rec.to_fields(),
+            ));
+        }
     }
     tx.execute(
         "INSERT INTO record_versions (record_id, version, fields, created_at, created_by, authority_code)
@@ -693,6 +732,9 @@ pub(crate) fn flush_new(
         &[&record_ids, &fields, &at, &ctx.actor, &authorities],
     )
     .map_err(err)?;
+    if !leaves.is_empty() {
+        p.log(tx, &leaves)?;
+    }
     Ok(())
 }
 

@@ -60,7 +60,7 @@ impl Drop for Fresh {
 xinjiao_store::store_tests!(Fresh::new());
 
 #[test]
-fn events_and_versions_are_append_only() {
+fn events_versions_and_the_log_are_append_only() {
     let fresh = Fresh::new();
     let rec = xinjiao_store::suite::penalty("甲公司", "91350100M000100Y43", "河交罚〔2024〕1号", "2024-05-28");
     let ctx = xinjiao_store::WriteContext::new("t", jiff::Timestamp::UNIX_EPOCH, "t");
@@ -71,6 +71,10 @@ fn events_and_versions_are_append_only() {
         "DELETE FROM events",
         "UPDATE record_versions SET fields = '{}'",
         "DELETE FROM record_versions",
+        "UPDATE log_entries SET content = '{}'",
+        "DELETE FROM log_entries",
+        "UPDATE log_hashes SET hash = hash",
+        "DELETE FROM log_hashes",
     ] {
         let e = c.batch_execute(sql).unwrap_err();
         let msg = e.as_db_error().map(|d| d.message().to_string()).unwrap_or_default();
@@ -82,7 +86,7 @@ fn events_and_versions_are_append_only() {
 fn reopening_applies_no_migration_twice() {
     let fresh = Fresh::new();
     let again = PgStore::open(&db_url(&fresh.name)).unwrap();
-    assert_eq!(again.applied_migrations().unwrap(), (1..=23).collect::<Vec<i64>>());
+    assert_eq!(again.applied_migrations().unwrap(), (1..=24).collect::<Vec<i64>>());
 }
 
 #[test]

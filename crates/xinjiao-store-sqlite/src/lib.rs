@@ -48,6 +48,7 @@ mod monitoring;
 mod organisation;
 mod records;
 mod reporting;
+mod transparency;
 
 pub use migrate::MIGRATIONS;
 

@@ -3,7 +3,10 @@
 use super::audit::insert_record_event;
 use super::records::{Found, StreamState, apply_version, recompute_window, upsert_subject};
 use super::records::{invalidate_windows, set_published, set_repaired, set_review_state, set_withdrawn, store_window};
+use super::transparency::LogWriter;
 use super::*;
+use xinjiao_core::transparency::entry::LogEvent;
+use xinjiao_store::transparency::PendingLeaf;
 
 impl LifecycleStore for SqliteStore {
     fn stale_windows(&self, limit: u32) -> Result<Vec<StaleWindow>> {
@@ -54,6 +57,11 @@ impl LifecycleStore for SqliteStore {
             })
             .to_string();
             insert_record_event(tx, ctx, "record.withdrawn", subject_id, record_id, &authority, &detail)
+                .map_err(err)?;
+            LogWriter::open(tx)
+                .and_then(|mut w| {
+                    w.record_ending(tx, ctx.at, LogEvent::RecordWithdrawn, record_id, ctx.china_date(), reason)
+                })
                 .map_err(err)?;
             Ok(())
         })
@@ -348,6 +356,11 @@ impl LifecycleStore for SqliteStore {
                     if to == RepairStatus::Approved {
                         set_repaired(tx, record_id, Some(&ctx.china_date().to_string())).map_err(err)?;
                         recompute_window(tx, &rules, record_id).map_err(err)?;
+                        LogWriter::open(tx)
+                            .and_then(|mut w| {
+                                w.record_ending(tx, ctx.at, LogEvent::RecordRepaired, record_id, ctx.china_date(), r)
+                            })
+                            .map_err(err)?;
                     }
                     (Some(r), if to == RepairStatus::Approved { "repair.approved" } else { "repair.refused" })
                 }
@@ -359,6 +372,10 @@ impl LifecycleStore for SqliteStore {
                     .map_err(err)?;
                     set_repaired(tx, record_id, None).map_err(err)?;
                     recompute_window(tx, &rules, record_id).map_err(err)?;
+                    // The record is public again: logged as published anew.
+                    LogWriter::open(tx)
+                        .and_then(|mut w| w.record_in_force(tx, ctx.at, LogEvent::RecordPublished, record_id))
+                        .map_err(err)?;
                     (Some(r), "repair.revoked")
                 }
             };
@@ -419,6 +436,7 @@ impl LifecycleStore for SqliteStore {
                 .map_err(err)?
                 .map_err(|_| StoreError::Backend("subject refused for an overseeing write".into()))?;
             let today = ctx.china_date().to_string();
+            let event = if published.is_some() { LogEvent::RecordCorrected } else { LogEvent::RecordPublished };
             if pending.is_some() && published.is_some() {
                 // A reviewed change to a published record: it becomes the version in force.
                 let found = Found {
@@ -435,6 +453,8 @@ impl LifecycleStore for SqliteStore {
                 recompute_window(tx, &st.rules, record_id).map_err(err)?;
             }
             set_review_state(tx, record_id, None, None).map_err(err)?;
+            let leaf = PendingLeaf::record_version(ctx.at, event, k, record_id, approved, &fields);
+            st.log(tx).and_then(|w| w.append(tx, &leaf)).map_err(err)?;
             st.finish(tx).map_err(err)?;
             let detail = serde_json::json!({"version": approved}).to_string();
             insert_record_event(tx, ctx, "record.approved", subject_id, record_id, &authority, &detail).map_err(err)?;

@@ -3,6 +3,8 @@
 use super::audit::insert_created_event;
 use super::audit::{event_row, insert_event, insert_record_event};
 use super::*;
+use xinjiao_core::transparency::entry::LogEvent;
+use xinjiao_store::transparency::PendingLeaf;
 
 /// The subject columns with counts of the records public after `day` (a bound parameter).
 pub(crate) fn subject_cols(day: &str) -> String {
@@ -96,6 +98,8 @@ pub(crate) struct StreamState {
     pub(crate) rules: Arc<WindowRules>,
     /// The `record.created` event of the current batch, per authority code.
     pub(crate) created_events: std::collections::HashMap<String, i64>,
+    /// The transparency log's writer, opened at the stream's first publication.
+    pub(crate) log: Option<super::transparency::LogWriter>,
 }
 
 /// (decision date, kind, department id or 0, publication day).
@@ -111,7 +115,16 @@ impl StreamState {
             review: Default::default(),
             rules,
             created_events: Default::default(),
+            log: None,
         })
+    }
+
+    /// The log writer of this stream's transaction.
+    pub(crate) fn log(&mut self, tx: &Connection) -> rusqlite::Result<&mut super::transparency::LogWriter> {
+        if self.log.is_none() {
+            self.log = Some(super::transparency::LogWriter::open(tx)?);
+        }
+        Ok(self.log.as_mut().expect("opened above"))
     }
 
     /// Indexes the names of the subjects this stream created.
@@ -447,6 +460,11 @@ pub(crate) fn write_one(
              VALUES (?1, 1, ?2, ?3, ?4, ?5)",
         )?
         .execute(params![record_id, fields_json, at, ctx.actor, authority.code.as_str()])?;
+        if !pending {
+            let leaf =
+                PendingLeaf::record_version(ctx.at, LogEvent::RecordPublished, rec.kind(), record_id, 1, &fields);
+            st.log(tx)?.append(tx, &leaf)?;
+        }
         return Ok(RecordOutcome::Created { record_id });
     };
     let record_id = found.id;
@@ -493,6 +511,11 @@ pub(crate) fn write_one(
     .execute([record_id])?;
     let detail = serde_json::json!({"version": version, "changed_fields": changed}).to_string();
     insert_record_event(tx, ctx, "record.updated", subject_id, record_id, authority.code.as_str(), &detail)?;
+    if in_force_now {
+        let leaf =
+            PendingLeaf::record_version(ctx.at, LogEvent::RecordCorrected, rec.kind(), record_id, version, &fields);
+        st.log(tx)?.append(tx, &leaf)?;
+    }
     Ok(RecordOutcome::Updated { record_id, version })
 }
 

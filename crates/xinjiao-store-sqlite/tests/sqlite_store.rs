@@ -44,7 +44,7 @@ impl Drop for Fresh {
 xinjiao_store::store_tests!(Fresh::new());
 
 #[test]
-fn events_and_versions_are_append_only() {
+fn events_versions_and_the_log_are_append_only() {
     let fresh = Fresh::new();
     let rec = xinjiao_store::suite::penalty("甲公司", "91350100M000100Y43", "河交罚〔2024〕1号", "2024-05-28");
     let ctx = xinjiao_store::WriteContext::new("t", jiff::Timestamp::UNIX_EPOCH, "t");
@@ -55,6 +55,10 @@ fn events_and_versions_are_append_only() {
         "DELETE FROM events",
         "UPDATE record_versions SET fields = '{}'",
         "DELETE FROM record_versions",
+        "UPDATE log_entries SET content = '{}'",
+        "DELETE FROM log_entries",
+        "UPDATE log_hashes SET hash = hash",
+        "DELETE FROM log_hashes",
     ] {
         let e = conn.execute(sql, []).unwrap_err().to_string();
         assert!(e.contains("append-only") || e.contains("immutable"), "{sql}: {e}");
@@ -66,7 +70,7 @@ fn reopening_applies_no_migration_twice() {
     let fresh = Fresh::new();
     let path = fresh.store.as_ref().unwrap().path().to_path_buf();
     let again = SqliteStore::open(&path).unwrap();
-    assert_eq!(again.applied_migrations().unwrap(), (1..=23).collect::<Vec<i64>>());
+    assert_eq!(again.applied_migrations().unwrap(), (1..=24).collect::<Vec<i64>>());
     let pragma: String =
         rusqlite::Connection::open(&path).unwrap().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(pragma, "wal");

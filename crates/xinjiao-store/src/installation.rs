@@ -570,6 +570,22 @@ pub const DUMP_TABLES: &[DumpTable] = {
             ],
             1,
         ),
+        (
+            "log_entries",
+            &[
+                ("idx", Int),
+                ("at", Timestamp),
+                ("event", Text),
+                ("object", Text),
+                ("record_id", Int),
+                ("entry", Bytes),
+                ("salt", Bytes),
+                ("content", Text),
+            ],
+            1,
+        ),
+        ("log_hashes", &[("level", Int), ("idx", Int), ("hash", Bytes)], 2),
+        ("log_checkpoints", &[("size", Int), ("root", Bytes), ("note", Text), ("at", Timestamp)], 1),
     ]
 };
 

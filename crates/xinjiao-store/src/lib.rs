@@ -19,6 +19,7 @@ pub mod organisation;
 pub mod records;
 pub mod reporting;
 pub mod suite;
+pub mod transparency;
 
 pub use accounts::*;
 pub use audit::*;
@@ -39,6 +40,7 @@ pub use monitoring::{
 pub use organisation::*;
 pub use records::*;
 pub use reporting::*;
+pub use transparency::{LogLeaf, LogStore, NewLeaf, StoredCheckpoint};
 
 use jiff::Timestamp;
 use xinjiao_core::Date;
@@ -160,6 +162,7 @@ pub trait Store:
     + InspectionStore
     + MonitoringStore
     + ListStore
+    + LogStore
     + InstallationStore
 {
 }
@@ -176,6 +179,7 @@ impl<
         + InspectionStore
         + MonitoringStore
         + ListStore
+        + LogStore
         + InstallationStore
         + ?Sized,
 > Store for T

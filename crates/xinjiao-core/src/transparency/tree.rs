@@ -93,85 +93,129 @@ impl Tree {
         self.push_leaf_hash(leaf_hash(entry));
     }
 
-    /// The hash of leaves `[start, start + len)` where the range lies within
-    /// the first `size` leaves; `len` a power of two aligned to `start`, or
-    /// the ragged tail of the tree of `size`.
-    fn range_hash(&self, start: u64, len: u64) -> Hash {
-        if len.is_power_of_two() && start.is_multiple_of(len) {
-            let k = len.trailing_zeros() as usize;
-            return self.levels[k][(start >> k) as usize];
-        }
-        let s = split(len);
-        node_hash(&self.range_hash(start, s), &self.range_hash(start + s, len - s))
+    /// The stored hash of level `k`, index `i` (a complete subtree).
+    fn stored(&self, k: u32, i: u64) -> Hash {
+        self.levels[k as usize][i as usize]
     }
 
     /// The root of the tree of the first `size` leaves.
     pub fn root(&self, size: u64) -> Result<Hash, ProofError> {
-        match size {
-            0 => Ok(empty_root()),
-            s if s > self.size() => Err(ProofError::Range),
-            s => Ok(self.range_hash(0, s)),
+        if size > self.size() {
+            return Err(ProofError::Range);
         }
+        Ok(root_with(size, &mut |k, i| self.stored(k, i)))
     }
 
     /// The inclusion proof (audit path) of leaf `index` in the tree of `size`.
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, ProofError> {
-        if index >= size || size > self.size() {
+        if size > self.size() {
             return Err(ProofError::Range);
         }
-        let mut out = Vec::new();
-        // Walk down from the root, collecting the sibling of each step, then reverse.
-        let (mut start, mut len, mut i) = (0u64, size, index);
-        while len > 1 {
-            let s = split(len);
-            if i < s {
-                out.push(self.range_hash(start + s, len - s));
-                len = s;
-            } else {
-                out.push(self.range_hash(start, s));
-                start += s;
-                i -= s;
-                len -= s;
-            }
-        }
-        out.reverse();
-        Ok(out)
+        inclusion_proof_with(index, size, &mut |k, i| self.stored(k, i))
     }
 
     /// The consistency proof between the trees of `old` and `new` leaves
     /// (RFC 6962 §2.1.2 `PROOF(m, D[n])`).
     pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>, ProofError> {
-        if old > new || new > self.size() {
+        if new > self.size() {
             return Err(ProofError::Range);
         }
-        if old == 0 || old == new {
-            return Ok(Vec::new());
-        }
-        let mut out = Vec::new();
-        // SUBPROOF(m, D[start..start+len], complete) as a loop down the right spine.
-        let (mut start, mut len, mut m, mut complete) = (0u64, new, old, true);
-        loop {
-            if m == len {
-                if !complete {
-                    out.push(self.range_hash(start, len));
-                }
-                break;
-            }
-            let k = split(len);
-            if m <= k {
-                out.push(self.range_hash(start + k, len - k));
-                len = k;
-            } else {
-                out.push(self.range_hash(start, k));
-                start += k;
-                m -= k;
-                len -= k;
-                complete = false;
-            }
-        }
-        out.reverse();
-        Ok(out)
+        consistency_proof_with(old, new, &mut |k, i| self.stored(k, i))
     }
+}
+
+/// Where the proof functions read a complete subtree's hash: `get(k, i)` is
+/// the hash of leaves `[i·2^k, (i+1)·2^k)`. A store answers from its table of
+/// level hashes; [`needed_hashes`] tells beforehand which it will be asked.
+pub type HashSource<'a> = dyn FnMut(u32, u64) -> Hash + 'a;
+
+/// The hash of leaves `[start, start + len)`: a complete subtree read from
+/// `get`, or the ragged tail of a tree, computed from the complete ones.
+fn range_hash(get: &mut HashSource<'_>, start: u64, len: u64) -> Hash {
+    if len.is_power_of_two() && start.is_multiple_of(len) {
+        let k = len.trailing_zeros();
+        return get(k, start >> k);
+    }
+    let s = split(len);
+    let left = range_hash(get, start, s);
+    node_hash(&left, &range_hash(get, start + s, len - s))
+}
+
+/// The root of the tree of `size` leaves.
+pub fn root_with(size: u64, get: &mut HashSource<'_>) -> Hash {
+    if size == 0 { empty_root() } else { range_hash(get, 0, size) }
+}
+
+/// The inclusion proof of leaf `index` in the tree of `size` leaves.
+pub fn inclusion_proof_with(index: u64, size: u64, get: &mut HashSource<'_>) -> Result<Vec<Hash>, ProofError> {
+    if index >= size {
+        return Err(ProofError::Range);
+    }
+    let mut out = Vec::new();
+    // Walk down from the root, collecting the sibling of each step, then reverse.
+    let (mut start, mut len, mut i) = (0u64, size, index);
+    while len > 1 {
+        let s = split(len);
+        if i < s {
+            out.push(range_hash(get, start + s, len - s));
+            len = s;
+        } else {
+            out.push(range_hash(get, start, s));
+            start += s;
+            i -= s;
+            len -= s;
+        }
+    }
+    out.reverse();
+    Ok(out)
+}
+
+/// The consistency proof between the trees of `old` and `new` leaves.
+pub fn consistency_proof_with(old: u64, new: u64, get: &mut HashSource<'_>) -> Result<Vec<Hash>, ProofError> {
+    if old > new {
+        return Err(ProofError::Range);
+    }
+    if old == 0 || old == new {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    // SUBPROOF(m, D[start..start+len], complete) as a loop down the right spine.
+    let (mut start, mut len, mut m, mut complete) = (0u64, new, old, true);
+    loop {
+        if m == len {
+            if !complete {
+                out.push(range_hash(get, start, len));
+            }
+            break;
+        }
+        let k = split(len);
+        if m <= k {
+            out.push(range_hash(get, start + k, len - k));
+            len = k;
+        } else {
+            out.push(range_hash(get, start, k));
+            start += k;
+            m -= k;
+            len -= k;
+            complete = false;
+        }
+    }
+    out.reverse();
+    Ok(out)
+}
+
+/// The stored hashes (level, index) that `run` reads: it is run once
+/// against a recorder, so that a store can fetch them in one query and run
+/// it again with the answers.
+pub fn needed_hashes(run: impl FnOnce(&mut HashSource<'_>)) -> Vec<(u32, u64)> {
+    let mut keys = Vec::new();
+    run(&mut |k, i| {
+        keys.push((k, i));
+        [0; 32]
+    });
+    keys.sort_unstable();
+    keys.dedup();
+    keys
 }
 
 /// Verifies that `leaf` is leaf `index` of the tree of `size` whose root is
@@ -248,4 +292,70 @@ pub fn verify_consistency(old: u64, new: u64, proof: &[Hash], old_root: &Hash, n
         s_n >>= 1;
     }
     fr == *old_root && sr == *new_root && s_n == 0
+}
+
+/// The stored hashes a store must read to append to a tree of `size`
+/// leaves: for each tree level `k` whose count of complete subtrees is odd,
+/// the last of them (the "frontier"), lowest level first.
+pub fn frontier_keys(size: u64) -> Vec<(u32, u64)> {
+    (0..64u32).filter(|k| (size >> k) & 1 == 1).map(|k| (k, (size >> k) - 1)).collect()
+}
+
+/// Appends leaves to a stored tree knowing only its frontier: each push
+/// yields the rows (level, index, hash) the store inserts — the leaf's hash
+/// and every subtree it completes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appender {
+    size: u64,
+    /// Level → hash of the unpaired last complete subtree of that level.
+    frontier: Vec<Option<Hash>>,
+}
+
+impl Appender {
+    /// `frontier` holds the hashes of [`frontier_keys`]`(size)`, in order.
+    pub fn new(size: u64, frontier: &[Hash]) -> Result<Appender, ProofError> {
+        let keys = frontier_keys(size);
+        if keys.len() != frontier.len() {
+            return Err(ProofError::Range);
+        }
+        let mut levels = vec![None; 64];
+        for ((k, _), h) in keys.iter().zip(frontier) {
+            levels[*k as usize] = Some(*h);
+        }
+        Ok(Appender { size, frontier: levels })
+    }
+
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Appends a leaf hash; returns the new stored hashes.
+    pub fn push(&mut self, leaf: Hash) -> Vec<(u32, u64, Hash)> {
+        let n = self.size;
+        let mut out = vec![(0, n, leaf)];
+        let mut cur = leaf;
+        let mut k = 0u32;
+        while (n >> k) & 1 == 1 {
+            let left = self.frontier[k as usize].take().expect("frontier holds every odd level");
+            cur = node_hash(&left, &cur);
+            k += 1;
+            out.push((k, ((n + 1) >> k) - 1, cur));
+        }
+        self.frontier[k as usize] = Some(cur);
+        self.size = n + 1;
+        out
+    }
+
+    /// The root of the tree so far.
+    pub fn root(&self) -> Hash {
+        // The frontier's subtrees, highest level first, folded from the right.
+        let mut acc: Option<Hash> = None;
+        for h in self.frontier.iter().flatten() {
+            acc = Some(match acc {
+                None => *h,
+                Some(right) => node_hash(h, &right),
+            });
+        }
+        acc.unwrap_or_else(empty_root)
+    }
 }

@@ -21,6 +21,7 @@ mod monitoring;
 mod organisation;
 mod records;
 mod reporting;
+mod transparency;
 
 pub use accounts::*;
 pub use audit::*;
@@ -34,6 +35,7 @@ pub use monitoring::*;
 pub use organisation::*;
 pub use records::*;
 pub use reporting::*;
+pub use transparency::*;
 
 /// Stamps out the suite for one backend. `$make` must evaluate to a value that
 /// derefs to a fresh `dyn Store` (e.g. a `Box<dyn Store>` or a guard type).
@@ -76,6 +78,7 @@ macro_rules! store_tests {
             the_outbox_sends_each_message_once,
             overload_data_is_stored_once_and_makes_the_candidates,
             list_entries_go_from_proposal_through_notice_to_expiry,
+            every_publication_is_logged_and_provable,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {

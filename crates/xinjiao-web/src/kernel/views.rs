@@ -131,8 +131,9 @@ pub fn field_views(kind: RecordKind, fields: &BTreeMap<String, String>, reveal: 
 }
 
 /// Public field values keyed by code (masked), for the API.
+/// The same map the transparency log commits to (`transparency::entry::public_fields`).
 pub fn public_field_map(kind: RecordKind, fields: &BTreeMap<String, String>) -> BTreeMap<String, String> {
-    field_views(kind, fields, false).into_iter().map(|f| (f.code.to_string(), f.value)).collect()
+    xinjiao_core::transparency::entry::public_fields(kind, fields)
 }
 
 /// Links to the previous and next page of a list.

@@ -1,0 +1,134 @@
+//! The transparency log: every publication appended in its own write's
+//! transaction; a failed write appends nothing; the tree rebuilt from the
+//! stored level hashes alone; every proof verifies.
+
+use super::*;
+use crate::transparency::{consistency_proof, inclusion_proof, log_root};
+use crate::{NewLeaf, StoreError};
+use xinjiao_core::lifecycle::repairs::RepairAction;
+use xinjiao_core::transparency::entry::{LogEntry, LogEvent, commitment, record_content};
+use xinjiao_core::transparency::tiles::{TileId, root_from_tiles};
+use xinjiao_core::transparency::tree::{Tree, leaf_hash, verify_consistency, verify_inclusion};
+
+fn events_of(store: &dyn Store, record_id: i64) -> Vec<String> {
+    store.record_leaves(record_id).unwrap().into_iter().map(|l| l.event).collect()
+}
+
+pub fn every_publication_is_logged_and_provable(store: &dyn Store) {
+    let d = |s: &str| -> Date { s.parse().unwrap() };
+    let at = |s: &str| -> Timestamp { s.parse().unwrap() };
+    assert_eq!(store.log_size().unwrap(), 0);
+    assert_eq!(log_root(store, 0).unwrap(), xinjiao_core::transparency::tree::empty_root());
+    // A failed stream appends nothing.
+    let batches: Vec<Result<Vec<Record>, String>> =
+        vec![Ok(vec![penalty("甲公司", &uscc_for(1), "罚0", "2026-05-10")]), Err("读取失败".into())];
+    assert!(store.write_record_stream(&ctx("clerk"), &mut batches.into_iter()).is_err());
+    assert_eq!(store.log_size().unwrap(), 0, "a failed import logs nothing");
+
+    let out = store
+        .write_records(
+            &ctx("clerk"),
+            &[
+                penalty("甲公司", &uscc_for(1), "罚1", "2026-05-10"),
+                penalty("乙公司", &uscc_for(2), "罚2", "2026-05-11"),
+                license("丙公司", &uscc_for(3), "许1", "2026-05-12"),
+            ],
+        )
+        .unwrap();
+    let ids: Vec<i64> = out.iter().map(|o| o.record_id()).collect();
+    assert_eq!(store.log_size().unwrap(), 3);
+    // The same rows again change nothing and log nothing; a changed row is a correction.
+    store.write_records(&ctx("clerk"), &[penalty("甲公司", &uscc_for(1), "罚1", "2026-05-10")]).unwrap();
+    assert_eq!(store.log_size().unwrap(), 3);
+    let changed = penalty_with("甲公司", &uscc_for(1), "罚1", "2026-05-10", &[("CF_NR_FK", "0.3")]);
+    store.write_records(&ctx("clerk"), &[changed]).unwrap();
+    assert_eq!(events_of(store, ids[0]), ["record.published", "record.corrected"]);
+    // Withdrawn, repaired.
+    let w = WriteContext::new("clerk", at("2026-05-28T02:00:00Z"), "决定已撤销");
+    store.withdraw_record(&w, ids[1], "行政复议决定撤销原处罚决定", d("2026-05-26")).unwrap();
+    assert_eq!(events_of(store, ids[1]), ["record.published", "record.withdrawn"]);
+    let sid = store.subject_by_key(&uscc_for(1)).unwrap().unwrap().id;
+    let rep = store.file_repair(&ctx("s"), ids[0], sid, "张三", "罚款已缴清", None).unwrap();
+    store.act_on_repair(&ctx("wz1"), rep, &RepairAction::Accept).unwrap();
+    store.act_on_repair(&ctx("wz1"), rep, &RepairAction::Approve("已履行义务".into())).unwrap();
+    assert_eq!(events_of(store, ids[0]), ["record.published", "record.corrected", "record.repaired"]);
+    // A record awaiting review is logged when it is approved, not before.
+    let (_, wzcl, _) = small_organisation(store);
+    store.set_review_required(&ctx("coord"), wzcl, true).unwrap();
+    let dept = WriteContext::new("wz1", at("2026-10-12T02:00:00Z"), "上传").in_department(Some(wzcl));
+    let r4 =
+        store.write_records(&dept, &[penalty("丁公司", &uscc_for(4), "罚4", "2026-10-09")]).unwrap()[0].record_id();
+    assert!(events_of(store, r4).is_empty(), "pending review: not public, not logged");
+    store.approve_record(&WriteContext::new("coord", at("2026-10-13T02:00:00Z"), "审核"), r4).unwrap();
+    assert_eq!(events_of(store, r4), ["record.published"]);
+    // A report, appended on its own.
+    let report = NewLeaf {
+        event: LogEvent::ReportIssued,
+        object: "report/XJ-2026-000001".into(),
+        content: r#"{"number":"XJ-2026-000001"}"#.into(),
+    };
+    let idx = store.append_leaf(&ctx("system"), &report).unwrap();
+    assert_eq!(store.object_leaf("report/XJ-2026-000001").unwrap().unwrap().index, idx);
+    assert_eq!(store.object_leaf("report/none").unwrap(), None);
+
+    // Every leaf: its entry parses, its salt and content give its commitment;
+    // a published version's content is that version's public fields.
+    let size = store.log_size().unwrap();
+    assert_eq!(size, 8);
+    let leaves = store.log_leaves(0, size).unwrap();
+    assert_eq!(leaves.len() as u64, size);
+    let mut tree = Tree::new();
+    for (i, l) in leaves.iter().enumerate() {
+        assert_eq!(l.index, i as u64);
+        let e = LogEntry::parse(&l.entry).unwrap();
+        assert_eq!(e.event.as_str(), l.event);
+        assert_eq!(e.object, l.object);
+        assert_eq!(commitment(&l.salt, l.content.as_bytes()), e.commitment, "leaf {i}");
+        assert_eq!(l.salt.len(), 32);
+        if let (LogEvent::RecordPublished | LogEvent::RecordCorrected, Some((rid, version))) = (e.event, e.record()) {
+            let detail = store.record(rid).unwrap().unwrap();
+            let v = detail.versions.iter().find(|v| v.version == version).unwrap();
+            assert_eq!(l.content, record_content(detail.row.kind, rid, version, &v.fields));
+        }
+        tree.push(&l.entry);
+    }
+    let salts: std::collections::HashSet<&Vec<u8>> = leaves.iter().map(|l| &l.salt).collect();
+    assert_eq!(salts.len(), leaves.len(), "a fresh salt per leaf");
+    // The stored level hashes are the tree's; the tree from its tiles alone.
+    let level0 = store.log_level(0, 0, size).unwrap();
+    assert_eq!(level0, leaves.iter().map(|l| leaf_hash(&l.entry)).collect::<Vec<_>>());
+    for n in 0..=size {
+        assert_eq!(log_root(store, n).unwrap(), tree.root(n).unwrap(), "root of {n}");
+    }
+    let mut fetch = |t: TileId| {
+        let start = t.index * 256;
+        Some(store.log_level(u32::from(t.level) * 8, start, start + u64::from(t.width)).unwrap())
+    };
+    assert_eq!(root_from_tiles(size, &mut fetch).unwrap(), tree.root(size).unwrap());
+    for n in 1..=size {
+        let root = tree.root(n).unwrap();
+        for i in 0..n {
+            let proof = inclusion_proof(store, i, n).unwrap();
+            assert!(verify_inclusion(&leaf_hash(&leaves[i as usize].entry), i, n, &proof, &root), "{i} in {n}");
+        }
+        for m in 1..=n {
+            let proof = consistency_proof(store, m, n).unwrap();
+            assert!(verify_consistency(m, n, &proof, &tree.root(m).unwrap(), &root), "{m} → {n}");
+        }
+    }
+    assert!(matches!(inclusion_proof(store, 0, size + 1), Err(StoreError::NotFound)));
+
+    // Checkpoints: only the log's root is stored; each size once.
+    let root = tree.root(size).unwrap();
+    assert!(matches!(
+        store.add_checkpoint(size, &[7; 32], "note", at("2026-10-13T03:00:00Z")),
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(store.add_checkpoint(5, &tree.root(5).unwrap(), "note 5", at("2026-10-13T03:00:00Z")).unwrap());
+    assert!(store.add_checkpoint(size, &root, "note 8", at("2026-10-13T03:00:00Z")).unwrap());
+    assert!(!store.add_checkpoint(size, &root, "note 8 again", at("2026-10-13T03:01:00Z")).unwrap());
+    let latest = store.latest_checkpoint().unwrap().unwrap();
+    assert_eq!((latest.size, latest.root, latest.note.as_str()), (size, root, "note 8"));
+    assert_eq!(store.checkpoint_of_size(5).unwrap().unwrap().note, "note 5");
+    assert_eq!(store.checkpoints(10).unwrap().iter().map(|c| c.size).collect::<Vec<_>>(), [8, 5]);
+}

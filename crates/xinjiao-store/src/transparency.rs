@@ -1,0 +1,192 @@
+//! The transparency log's storage (issue 16) and [`LogStore`].
+//!
+//! Two append-only tables: `log_entries` (one row per leaf: its entry bytes,
+//! the salt and the content it commits to, and what it is about) and
+//! `log_hashes` (the hash of every complete subtree, level by level: what
+//! tiles serve and proofs read). The backends append to both in the same
+//! transaction as the change a leaf records, through [`Appender`] (the tree's
+//! frontier), and never update or delete a row. Signed checkpoints are kept
+//! in `log_checkpoints`; the web crate signs them (the key is not the
+//! store's).
+
+use jiff::Timestamp;
+use xinjiao_core::transparency::entry::{LogEntry, LogEvent, commitment, format_time};
+use xinjiao_core::transparency::tree::{
+    Hash, ProofError, consistency_proof_with, inclusion_proof_with, leaf_hash, needed_hashes, root_with,
+};
+
+use crate::*;
+
+/// The most leaves or hashes one read returns (a full tile).
+pub const MAX_READ: u64 = 256;
+
+/// A leaf as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLeaf {
+    pub index: u64,
+    pub at: Timestamp,
+    pub event: String,
+    pub object: String,
+    pub record_id: Option<i64>,
+    /// The exact bytes hashed into the leaf.
+    pub entry: Vec<u8>,
+    pub salt: Vec<u8>,
+    /// The committed content (canonical JSON). Served only with the rights
+    /// to see it: the portal serves it while the record is public.
+    pub content: String,
+}
+
+/// A signed checkpoint as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCheckpoint {
+    pub size: u64,
+    pub root: Hash,
+    /// The signed note.
+    pub note: String,
+    pub at: Timestamp,
+}
+
+/// A leaf appended outside a record write (a report issued).
+#[derive(Debug, Clone)]
+pub struct NewLeaf {
+    pub event: xinjiao_core::transparency::entry::LogEvent,
+    pub object: String,
+    pub content: String,
+}
+
+pub trait LogStore: Send + Sync {
+    /// The number of leaves.
+    fn log_size(&self) -> Result<u64>;
+    /// Leaves `[start, end)`, at most [`MAX_READ`].
+    fn log_leaves(&self, start: u64, end: u64) -> Result<Vec<LogLeaf>>;
+    /// Every leaf about record `record_id`, oldest first.
+    fn record_leaves(&self, record_id: i64) -> Result<Vec<LogLeaf>>;
+    /// The leaf whose object is `object` (the newest if several).
+    fn object_leaf(&self, object: &str) -> Result<Option<LogLeaf>>;
+    /// The stored hashes of tree level `level`, indices `[start, end)`, at
+    /// most [`MAX_READ`]; fewer if the level has fewer.
+    fn log_level(&self, level: u32, start: u64, end: u64) -> Result<Vec<Hash>>;
+    /// The stored hashes at the given (level, index) keys; a missing key is an error.
+    fn log_hashes(&self, keys: &[(u32, u64)]) -> Result<Vec<Hash>>;
+    /// Appends a leaf in its own transaction (with an event), returns its index.
+    fn append_leaf(&self, ctx: &WriteContext, leaf: &NewLeaf) -> Result<u64>;
+    /// Stores a signed checkpoint of `size` leaves with root `root`, unless
+    /// one of that size is stored already; false then. Refuses a root that
+    /// is not the stored tree's.
+    fn add_checkpoint(&self, size: u64, root: &Hash, note: &str, at: Timestamp) -> Result<bool>;
+    fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>>;
+    /// The checkpoint of exactly `size` leaves, if one was signed.
+    fn checkpoint_of_size(&self, size: u64) -> Result<Option<StoredCheckpoint>>;
+    /// Newest first.
+    fn checkpoints(&self, limit: u32) -> Result<Vec<StoredCheckpoint>>;
+}
+
+fn range(e: ProofError) -> StoreError {
+    StoreError::Conflict(format!("log proof out of range: {e:?}"))
+}
+
+/// Runs a proof function against the store: names the hashes it needs,
+/// fetches them in one call, runs it again with them.
+fn with_hashes<T>(
+    store: &(impl LogStore + ?Sized),
+    run: impl Fn(&mut xinjiao_core::transparency::tree::HashSource<'_>) -> T,
+) -> Result<T> {
+    let keys = needed_hashes(|get| {
+        run(get);
+    });
+    let hashes = store.log_hashes(&keys)?;
+    let map: std::collections::HashMap<(u32, u64), Hash> = keys.into_iter().zip(hashes).collect();
+    Ok(run(&mut |k, i| map[&(k, i)]))
+}
+
+/// The root of the tree of the first `size` leaves.
+pub fn log_root(store: &(impl LogStore + ?Sized), size: u64) -> Result<Hash> {
+    if size > store.log_size()? {
+        return Err(StoreError::NotFound);
+    }
+    with_hashes(store, |get| root_with(size, get))
+}
+
+/// The inclusion proof of leaf `index` in the tree of `size` leaves.
+pub fn inclusion_proof(store: &(impl LogStore + ?Sized), index: u64, size: u64) -> Result<Vec<Hash>> {
+    if size > store.log_size()? {
+        return Err(StoreError::NotFound);
+    }
+    with_hashes(store, |get| inclusion_proof_with(index, size, get))?.map_err(range)
+}
+
+/// The consistency proof between the trees of `old` and `new` leaves.
+pub fn consistency_proof(store: &(impl LogStore + ?Sized), old: u64, new: u64) -> Result<Vec<Hash>> {
+    if new > store.log_size()? {
+        return Err(StoreError::NotFound);
+    }
+    with_hashes(store, |get| consistency_proof_with(old, new, get))?.map_err(range)
+}
+
+/// A leaf ready to store: its entry bytes, a fresh random salt and the
+/// leaf hash.
+#[derive(Debug, Clone)]
+pub struct BuiltLeaf {
+    pub entry: Vec<u8>,
+    pub salt: [u8; 32],
+    pub hash: Hash,
+}
+
+/// Builds the leaf recording `event` about `object` at `at`, committing to
+/// `content` with a new salt.
+pub fn build_leaf(at: Timestamp, event: LogEvent, object: &str, content: &str) -> BuiltLeaf {
+    let mut salt = [0u8; 32];
+    getrandom::fill(&mut salt).expect("the operating system's random source");
+    let entry = LogEntry {
+        event,
+        object: object.to_string(),
+        time: format_time(at),
+        commitment: commitment(&salt, content.as_bytes()),
+    }
+    .to_bytes();
+    let hash = leaf_hash(&entry);
+    BuiltLeaf { entry, salt, hash }
+}
+
+/// The object naming version `version` of record `id`.
+pub fn record_object(id: i64, version: i64) -> String {
+    format!("record/{id}/{version}")
+}
+
+/// A leaf about to be appended by a write.
+#[derive(Debug, Clone)]
+pub struct PendingLeaf {
+    pub at: Timestamp,
+    pub event: LogEvent,
+    pub object: String,
+    pub record_id: Option<i64>,
+    pub content: String,
+}
+
+impl PendingLeaf {
+    /// Version `version` of record `id`, whose fields are `fields`.
+    pub fn record_version<K: std::borrow::Borrow<str> + Ord>(
+        at: Timestamp,
+        event: LogEvent,
+        kind: xinjiao_core::records::fields::RecordKind,
+        id: i64,
+        version: i64,
+        fields: &std::collections::BTreeMap<K, String>,
+    ) -> PendingLeaf {
+        let content = xinjiao_core::transparency::entry::record_content(kind, id, version, fields);
+        PendingLeaf { at, event, object: record_object(id, version), record_id: Some(id), content }
+    }
+
+    /// The early end of version `version` of record `id` (withdrawn, repaired) on `on`.
+    pub fn record_ending(
+        at: Timestamp,
+        event: LogEvent,
+        id: i64,
+        version: i64,
+        on: jiff::civil::Date,
+        reason: &str,
+    ) -> PendingLeaf {
+        let content = xinjiao_core::transparency::entry::ending_content(id, version, on, reason);
+        PendingLeaf { at, event, object: record_object(id, version), record_id: Some(id), content }
+    }
+}
