@@ -269,6 +269,25 @@ pub fn signed_note(data: &[u8]) {
     }
 }
 
+/// Proof bundles (`xinjiao verify bundle`, `/verify`): any bytes are read
+/// within the bounds without a panic; a bundle read writes back to the same
+/// bundle; entries parse to themselves; verifying against a key never
+/// panics, and what verifies has an entry within the checkpoint's tree.
+pub fn proof_bundle(data: &[u8]) {
+    use xinjiao_core::signed_note::{NoteSigner, SigningKey};
+    use xinjiao_core::transparency::{bundle, entry::LogEntry};
+    if let Ok(e) = LogEntry::parse(data) {
+        assert_eq!(e.to_bytes(), data, "an entry reads back to itself");
+    }
+    let Ok(b) = crate::proof::read_bundle(data) else { return };
+    let again = crate::proof::BundleFile::new(&b, None, "").bundle();
+    assert_eq!(again.as_ref(), Ok(&b), "a bundle writes back to itself");
+    let key = NoteSigner::new("fuzz.test", SigningKey::from_bytes(&[3; 32])).expect("name").verifier();
+    if let Ok(v) = bundle::verify(&b, &[key]) {
+        assert!(b.leaf_index < v.checkpoint.size);
+    }
+}
+
 /// The body of a fuzz target.
 pub type Target = fn(&[u8]);
 
@@ -285,4 +304,5 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("count_file", count_file),
     ("overload_rows", overload_rows),
     ("signed_note", signed_note),
+    ("proof_bundle", proof_bundle),
 ];

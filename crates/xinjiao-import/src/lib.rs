@@ -12,6 +12,7 @@ pub mod draws;
 mod export;
 pub mod fuzzing;
 mod limits;
+pub mod proof;
 mod read;
 mod report;
 mod xlsx_in;

@@ -4,6 +4,7 @@
 //! `{"errcode": 0, …}` — and e-mail over SMTP. No vendor SDK: `ureq` (HTTP
 //! with rustls) and `lettre` (SMTP). Every failure is an error text for the
 //! outbox to keep and retry; nothing here queues or retries by itself.
+//! [`Fetcher`] reads other installations' public log files the same way.
 
 use std::time::Duration;
 
@@ -29,6 +30,43 @@ pub struct Smtp {
     pub url: String,
     /// The sender, e.g. `河源市交通运输局信用平台 <xinyong@example.gov.cn>`.
     pub from: String,
+}
+
+/// Reads public documents from other installations (the transparency log's
+/// checkpoints, keys and tiles, for auditing): plain GETs with a timeout and
+/// a size limit checked while reading.
+pub struct Fetcher {
+    http: ureq::Agent,
+}
+
+impl Default for Fetcher {
+    fn default() -> Self {
+        Fetcher {
+            http: ureq::Agent::config_builder()
+                .timeout_global(Some(TIMEOUT))
+                .http_status_as_error(false)
+                .build()
+                .into(),
+        }
+    }
+}
+
+impl Fetcher {
+    /// The body at `url`, at most `limit` bytes; `None` for 404.
+    pub fn get(&self, url: &str, limit: u64) -> Result<Option<Vec<u8>>, String> {
+        let mut resp = self.http.get(url).call().map_err(|e| format!("无法连接 {url}：{e}"))?;
+        match resp.status().as_u16() {
+            404 => Ok(None),
+            200 => resp
+                .body_mut()
+                .with_config()
+                .limit(limit)
+                .read_to_vec()
+                .map(Some)
+                .map_err(|e| format!("读取 {url} 失败（上限 {limit} 字节）：{e}")),
+            s => Err(format!("{url} 返回 HTTP {s}")),
+        }
+    }
 }
 
 /// Sends messages; one per process.

@@ -25,6 +25,7 @@ pub mod organisation;
 pub mod records;
 pub mod reporting;
 pub mod rulebook;
+pub mod transparency;
 
 use std::sync::Arc;
 
@@ -98,6 +99,7 @@ fn api_routes() -> Router<AppState> {
         .merge(evaluation::api_routes())
         .merge(inspection::api_routes())
         .merge(lists::api_routes())
+        .merge(transparency::api_routes())
         .route("/openapi.json", get(openapi::openapi))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "接口不存在") })
 }
@@ -117,6 +119,7 @@ pub fn router(mut state: AppState) -> Router {
         .merge(inspection::routes())
         .merge(monitoring::routes())
         .merge(lists::routes())
+        .merge(transparency::routes())
         .nest("/api/v1", api_routes())
         .route("/static/style.css", get(|| static_file("text/css; charset=utf-8", include_str!("../static/style.css"))))
         .route(

@@ -34,6 +34,24 @@ pub fn openapi_document() -> Value {
                     "run_at": {"type": ["string", "null"]},
                     "drawn": {"type": "array", "items": {"type": "object", "properties": {"subject": {"type": "string"}, "grade": {"type": ["string", "null"]},
                         "inspectors": {"type": "array", "items": {"type": "string"}}, "short": {"type": "boolean", "description": "符合条件的检查人员少于要求人数"}}}}}});
+    let proof_path = json!({"get": {
+        "summary": "记录在透明日志中的证明包（格式见 /log/format.md）：叶子序号、树大小、条目（Base64）、盐与内容（记录公示中的当前版本及撤销、修复事件给出，否则为 null）、包含证明、签名检查点；history 列出该记录的全部叶子",
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}},
+                       {"name": "leaf", "in": "query", "description": "该记录的某个叶子序号（默认最新）", "schema": {"type": "integer"}}],
+        "responses": {"200": {"description": "证明包", "content": {"application/json": {"schema": {"type": "object",
+            "required": ["format", "leaf_index", "tree_size", "entry", "salt", "content", "inclusion", "checkpoint"],
+            "properties": {
+                "format": {"type": "string", "const": "xinjiao-proof-bundle/1"},
+                "record_id": {"type": "integer"}, "event": {"type": "string"}, "object": {"type": "string"}, "time": {"type": "string"},
+                "leaf_index": {"type": "integer"}, "tree_size": {"type": "integer"},
+                "entry": {"type": "string", "contentEncoding": "base64"},
+                "salt": {"type": ["string", "null"], "contentEncoding": "base64"},
+                "content": {"type": ["string", "null"]},
+                "inclusion": {"type": "array", "items": {"type": "string", "contentEncoding": "base64"}},
+                "checkpoint": {"type": "string"}, "verifier_key": {"type": "string"},
+                "history": {"type": "array", "items": {"type": "object"}}}}}}},
+                      "404": {"description": "记录未记入日志（proof.not_logged）", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}
+    }});
     let credit_check_path = json!({"post": {
         "summary": "信用核查：按场景（rules/scenarios.toml）返回主体适用的联合奖惩措施及理由、场景可见的名单和信用等级，附平台 Ed25519 签名的回执（C2SP signed note，文本首行 xinjiao/credit-check/v1，次行为本应答的 JSON），可用 xinjiao verify receipt 离线验证；每次核查记入审计日志。合作方令牌只能用于其场景；核查自然人须填写 purpose，结果遮蔽身份证号码",
         "security": [{"bearer": []}],
@@ -87,6 +105,7 @@ pub fn openapi_document() -> Value {
                               "403": {"description": "令牌的账号无权导入（forbidden）", "content": {"application/json": {"schema": err}}}}
             }},
             "/api/v1/credit-checks": credit_check_path,
+            "/api/v1/records/{id}/proof": proof_path,
             "/api/v1/draws": draws_path,
             "/api/v1/lists": {"get": {
                 "summary": "信用名单（rules/lists/）：代码、名称、类别（serious_dishonesty、key_attention、red）、是否本局自定标准、依据、公示工作日、展示月数、当日公示中和已列入的条目数",

@@ -366,6 +366,7 @@ async fn openapi_documents_every_route(app: App) {
         "/api/v1/rates",
         "/api/v1/records",
         "/api/v1/records/{id}",
+        "/api/v1/records/{id}/proof",
         "/api/v1/subjects",
         "/api/v1/subjects/{key}",
         "/api/v1/subjects/{key}/evaluations",

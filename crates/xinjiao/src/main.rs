@@ -5,6 +5,7 @@
 mod demo;
 mod inspection_cli;
 mod lists_cli;
+mod log_cli;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -187,6 +188,11 @@ enum Command {
         #[command(subcommand)]
         command: VerifyCommand,
     },
+    /// The transparency log: audit an installation's log.
+    Log {
+        #[command(subcommand)]
+        command: log_cli::LogCommand,
+    },
     /// Serious-dishonesty and red lists (rules/lists/*.toml).
     Lists {
         #[command(subcommand)]
@@ -241,6 +247,14 @@ enum VerifyCommand {
         file: PathBuf,
         #[arg(long)]
         key: String,
+    },
+    /// A transparency log proof bundle (`/records/{id}/proof.json`) against
+    /// the platform's verifier key(s) (text or a file of keys, from /log/key
+    /// or /log/keys), with no network.
+    Bundle {
+        file: PathBuf,
+        #[arg(long, required = true)]
+        key: Vec<String>,
     },
 }
 
@@ -581,6 +595,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify { command: VerifyCommand::Receipt { file, key } } => {
             return lists_cli::verify_receipt(&file, &key);
         }
+        Command::Verify { command: VerifyCommand::Bundle { file, key } } => {
+            return log_cli::verify_bundle(&file, &key);
+        }
+        Command::Log { command } => return log_cli::run(command),
         Command::Partner { command } => {
             let store = open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB), cli.create)?;
             return lists_cli::partner(&*store, clock(), command);

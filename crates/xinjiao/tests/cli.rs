@@ -110,7 +110,12 @@ on_both_backends!(
     draws_recomputed_from_the_published_json,
     overload_files_make_the_list_candidates,
     overload_lists_from_detections_to_expiry,
+    the_log_is_served_verified_and_audited,
 );
+
+#[path = "cli/log.rs"]
+mod log;
+use log::the_log_is_served_verified_and_audited;
 
 fn xinjiao(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_xinjiao"))

@@ -5,6 +5,7 @@
 //! says and the content it commits to ([`entry`]), and the offline check of
 //! a proof bundle ([`bundle`]). The store appends; the web crate serves.
 
+pub mod audit;
 pub mod bundle;
 pub mod checkpoint;
 pub mod entry;

@@ -1,5 +1,5 @@
 //! The platform's signing key (Ed25519): what signs credit-check receipts
-//! (and, with issue 16, the log's checkpoints). It lives in a file outside
+//! and the transparency log's checkpoints ([`issue_checkpoint`]). It lives in a file outside
 //! the database, readable by its owner only, created at first start.
 
 use std::io::Write;
@@ -54,6 +54,39 @@ pub fn load_or_create(path: &Path, name: &str) -> Result<NoteSigner, String> {
     Ok(signer)
 }
 
+/// Signs and stores a checkpoint of the whole log unless the newest stored
+/// one already covers it; returns the checkpoint of the log's size. Called
+/// by the scheduler every run, after imports, and whenever a proof or the
+/// checkpoint is asked for.
+pub fn issue_checkpoint(
+    st: &crate::kernel::state::AppState,
+    store: &dyn xinjiao_store::Store,
+) -> Result<xinjiao_store::transparency::StoredCheckpoint, xinjiao_store::StoreError> {
+    let size = store.log_size()?;
+    if let Some(c) = store.latest_checkpoint()?.filter(|c| c.size >= size) {
+        return Ok(c);
+    }
+    let root = xinjiao_store::transparency::log_root(store, size)?;
+    let note = xinjiao_core::transparency::checkpoint::Checkpoint {
+        origin: st.signer.name.clone(),
+        size,
+        root,
+        extensions: vec![],
+    }
+    .sign(&st.signer)
+    .map_err(|e| xinjiao_store::StoreError::Conflict(format!("checkpoint not signed: {e:?}")))?;
+    store.add_checkpoint(size, &root, &note, st.now())?;
+    store.checkpoint_of_size(size)?.ok_or(xinjiao_store::StoreError::NotFound)
+}
+
+/// The key's fingerprint shown on the portal: the SHA-256 of the verifier
+/// key text, in groups of four hex digits.
+pub fn fingerprint(vkey: &str) -> String {
+    use sha2::Digest;
+    let hex = xinjiao_core::transparency::entry::hex(&sha2::Sha256::digest(vkey.as_bytes()));
+    hex.as_bytes().chunks(4).map(|c| std::str::from_utf8(c).expect("hex")).collect::<Vec<_>>().join(" ")
+}
+
 /// A fixed key for tests.
 pub fn test_signer(public_url: &str) -> std::sync::Arc<NoteSigner> {
     std::sync::Arc::new(NoteSigner::new(&key_name(public_url), SigningKey::from_bytes(&[9; 32])).expect("test key"))
@@ -62,6 +95,13 @@ pub fn test_signer(public_url: &str) -> std::sync::Arc<NoteSigner> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fingerprints_group_the_hash() {
+        let f = fingerprint("a+01020304+AQ");
+        assert_eq!(f.split(' ').count(), 16);
+        assert!(f.split(' ').all(|g| g.len() == 4));
+    }
 
     #[test]
     fn names_and_files() {

@@ -37,19 +37,12 @@ pub const RECEIPT_FORMAT: &str = "xinjiao/credit-check/v1";
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/console/credit-checks", get(page).post(page_check))
-        .route("/log/key", get(verifier_key))
         .route("/console/partners", get(partners_page).post(add_partner))
         .route("/console/partners/{id}/revoke", post(revoke_partner).merge(crate::kernel::context::form_page_of(1)))
 }
 
 pub fn api_routes() -> Router<AppState> {
     Router::new().route("/credit-checks", post(api_check)).layer(axum::extract::DefaultBodyLimit::max(4096))
-}
-
-/// The platform's verifier key (C2SP note verifier key).
-async fn verifier_key(State(st): State<AppState>) -> Response {
-    ([(axum::http::header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("{}\n", st.signer.verifier().to_vkey()))
-        .into_response()
 }
 
 /// Why a check was refused: a stable code, a Chinese message, the status.

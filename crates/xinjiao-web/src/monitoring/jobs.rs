@@ -53,6 +53,7 @@ pub async fn run(st: AppState, bg: Background) {
             let store = s.store.clone();
             run_due_days(&s, &*store, s.today())?;
             deliver_due(&s, &*store, &sender, s.now())?;
+            crate::kernel::signing::issue_checkpoint(&s, &*store)?;
             Ok(())
         })
         .await;

@@ -185,6 +185,7 @@ async fn import_file(
     let dry_run = q.dry_run;
     let store = st.store.clone();
     let uid = user.id;
+    let signer_state = st.clone();
     // Reading and parsing run on a blocking thread, never on the async workers.
     let result = tokio::task::spawn_blocking(move || {
         let reader = xinjiao_import::open_bytes(&filename, body.clone(), &opts).map_err(ImportError::File)?;
@@ -192,6 +193,8 @@ async fn import_file(
         let target = (!dry_run).then_some(&*store);
         let result = super::import_job::run_import(target, reader, kind, &ctx, &owner, today, &mut |_| {})?;
         if !dry_run {
+            // A batch published: its leaves get a signed checkpoint now.
+            crate::kernel::signing::issue_checkpoint(&signer_state, &*store)?;
             // Counted in the pass rate like a console upload.
             let r = &result.report;
             let counts = [r.rows, r.accepted, r.unchanged, r.rejected];

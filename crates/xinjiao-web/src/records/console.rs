@@ -161,6 +161,7 @@ async fn upload(
     let today = st.today();
     let store = st.store.clone();
     let uid = user.id;
+    let signer_state = st.clone();
     // Reading and parsing run on a blocking thread, never on the async workers.
     let outcome = tokio::task::spawn_blocking(move || -> Result<Result<i64, FileError>, StoreError> {
         let reader = match xinjiao_import::open_bytes(&filename, bytes.clone(), &opts) {
@@ -174,6 +175,10 @@ async fn upload(
             Err(ImportError::File(e)) => return Ok(Err(e)),
             Err(ImportError::Store(e)) => return Err(e),
         };
+        if !dry_run {
+            // A batch published: its leaves get a signed checkpoint now.
+            crate::kernel::signing::issue_checkpoint(&signer_state, &*store)?;
+        }
         // Serialised straight to text: no JSON tree of 100,000 diagnostics in memory.
         #[derive(serde::Serialize)]
         struct Stored<'a> {

@@ -1,0 +1,205 @@
+//! The transparency log on the web (issue 16): signed checkpoints issued
+//! by the platform's key, the log served as C2SP tlog-tiles
+//! (`/log/checkpoint`, `/log/tile/...`), the verifier key, the public page
+//! `/log`, and proof bundles per record (`/records/{id}/proof.json`,
+//! `GET /api/v1/records/{id}/proof`). The store appends; this signs and
+//! serves.
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use xinjiao_core::transparency::bundle::Bundle;
+use xinjiao_core::transparency::entry::LogEvent;
+use xinjiao_core::transparency::tiles::{TILE_HEIGHT, TILE_WIDTH, TileId};
+use xinjiao_import::proof::BundleFile;
+use xinjiao_store::transparency::{LogLeaf, inclusion_proof, record_object};
+
+pub use crate::kernel::signing::issue_checkpoint;
+use xinjiao_store::{Store, StoreError};
+
+use crate::kernel::error::{ApiError, PageError};
+use crate::kernel::state::AppState;
+
+pub mod audit;
+mod page;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/log", get(page::log_page))
+        .route("/log/checkpoint", get(checkpoint))
+        .route("/log/key", get(verifier_key))
+        .route("/log/tile/{*rest}", get(tile))
+        .route("/log/format.md", get(format_doc))
+        .route("/records/{id}/proof.json", get(download_bundle))
+}
+
+pub fn api_routes() -> Router<AppState> {
+    Router::new().route("/records/{id}/proof", get(api_proof))
+}
+
+fn text(body: String, cache: &'static str) -> Response {
+    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8"), (header::CACHE_CONTROL, cache)], body).into_response()
+}
+
+/// `GET /log/checkpoint`: the newest signed checkpoint (issued now if the
+/// log has grown since the last one).
+async fn checkpoint(State(st): State<AppState>) -> Result<Response, PageError> {
+    let s = st.clone();
+    let c = st.db(move |store| issue_checkpoint(&s, store)).await?;
+    Ok(text(c.note, "no-cache"))
+}
+
+/// `GET /log/format.md`: the log's formats and how to verify, for anyone
+/// writing an independent verifier (the repository's docs/transparency.md).
+async fn format_doc() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/markdown; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("../../../../docs/transparency.md"),
+    )
+        .into_response()
+}
+
+/// `GET /log/key`: the platform's verifier key (C2SP note verifier key).
+async fn verifier_key(State(st): State<AppState>) -> Response {
+    text(format!("{}\n", st.signer.verifier().to_vkey()), "public, max-age=300")
+}
+
+/// `GET /log/tile/<L>/<N>[.p/<W>]` and `/log/tile/entries/<N>[.p/<W>]`:
+/// hash tiles (the hashes of tree level 8·L, 32 bytes each) and entry
+/// bundles (each entry as a big-endian 16-bit length and its bytes). A tile
+/// the log cannot fill yet is 404; full tiles never change.
+async fn tile(State(st): State<AppState>, Path(rest): Path<String>) -> Result<Response, PageError> {
+    let (id, entries) = TileId::parse(&rest).ok_or(PageError::NotFound)?;
+    let width = u64::from(id.width);
+    let start = id.index.checked_mul(TILE_WIDTH).ok_or(PageError::NotFound)?;
+    let end = start + width;
+    let body = st
+        .db(move |s| {
+            if entries {
+                let leaves = s.log_leaves(start, end)?;
+                if leaves.len() as u64 != width {
+                    return Ok(None);
+                }
+                let mut out = Vec::with_capacity(leaves.iter().map(|l| l.entry.len() + 2).sum());
+                for l in &leaves {
+                    out.extend_from_slice(&(l.entry.len() as u16).to_be_bytes());
+                    out.extend_from_slice(&l.entry);
+                }
+                Ok(Some(out))
+            } else {
+                let hashes = s.log_level(u32::from(id.level) * TILE_HEIGHT, start, end)?;
+                Ok((hashes.len() as u64 == width).then(|| hashes.concat()))
+            }
+        })
+        .await?
+        .ok_or(PageError::NotFound)?;
+    let cache = if width == TILE_WIDTH { "public, max-age=31536000, immutable" } else { "public, max-age=60" };
+    Ok(([(header::CONTENT_TYPE, "application/octet-stream"), (header::CACHE_CONTROL, cache)], body).into_response())
+}
+
+/// Which leaf of a record's history a bundle proves.
+#[derive(Deserialize, Default)]
+pub struct ProofQuery {
+    /// A leaf index among the record's leaves; the newest if absent.
+    pub leaf: Option<u64>,
+}
+
+/// A record's proof bundle and the leaves of its history.
+pub struct RecordProof {
+    pub file: BundleFile,
+    pub history: Vec<LogLeaf>,
+}
+
+/// Whether a leaf's content may be handed to anyone: the record's current
+/// version while the record is public, and the ends of records (the day and
+/// the masked reason). Earlier versions and records no longer public are
+/// proven without their content (see docs/transparency.md).
+fn discloses(leaf: &LogLeaf, detail: Option<&xinjiao_store::RecordDetail>, today: xinjiao_core::Date) -> bool {
+    let ending = matches!(LogEvent::parse(&leaf.event), Some(LogEvent::RecordWithdrawn | LogEvent::RecordRepaired));
+    ending
+        || detail.is_some_and(|d| {
+            crate::kernel::views::is_public_on(&d.row, today) && leaf.object == record_object(d.row.id, d.row.version)
+        })
+}
+
+/// The proof bundle of a record's leaf (the newest, or `leaf`), against a
+/// checkpoint covering it. `None` if the record was never logged or `leaf`
+/// is not one of its leaves.
+pub fn record_proof(
+    st: &AppState,
+    store: &dyn Store,
+    record_id: i64,
+    leaf: Option<u64>,
+) -> Result<Option<RecordProof>, StoreError> {
+    let history = store.record_leaves(record_id)?;
+    let chosen = match leaf {
+        Some(i) => history.iter().find(|l| l.index == i),
+        None => history.last(),
+    };
+    let Some(chosen) = chosen.cloned() else { return Ok(None) };
+    let detail = store.record(record_id)?;
+    let show = discloses(&chosen, detail.as_ref(), st.today());
+    let mut cp = store.latest_checkpoint()?;
+    if cp.as_ref().is_none_or(|c| c.size <= chosen.index) {
+        cp = Some(issue_checkpoint(st, store)?);
+    }
+    let cp = cp.expect("a checkpoint");
+    let inclusion = inclusion_proof(store, chosen.index, cp.size)?;
+    let bundle = Bundle {
+        leaf_index: chosen.index,
+        tree_size: cp.size,
+        entry: chosen.entry.clone(),
+        salt: if show { chosen.salt.clone() } else { vec![] },
+        content: show.then(|| chosen.content.clone()),
+        inclusion,
+        checkpoint: cp.note,
+    };
+    let file = BundleFile::new(&bundle, Some(record_id), &st.signer.verifier().to_vkey());
+    Ok(Some(RecordProof { file, history }))
+}
+
+async fn proof_of(st: &AppState, id: &str, leaf: Option<u64>) -> Result<Option<RecordProof>, StoreError> {
+    let Ok(id) = id.parse::<i64>() else { return Ok(None) };
+    let s = st.clone();
+    st.db(move |store| record_proof(&s, store, id, leaf)).await
+}
+
+/// `GET /records/{id}/proof.json`: the bundle as a download.
+async fn download_bundle(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<ProofQuery>,
+) -> Result<Response, PageError> {
+    let p = proof_of(&st, &id, q.leaf).await?.ok_or(PageError::NotFound)?;
+    let name = format!("attachment; filename=\"xinjiao-record-{id}-leaf-{}.proof.json\"", p.file.leaf_index);
+    Ok((
+        [(header::CONTENT_TYPE, "application/json".to_string()), (header::CONTENT_DISPOSITION, name)],
+        p.file.to_json(),
+    )
+        .into_response())
+}
+
+/// `GET /api/v1/records/{id}/proof`: the bundle's fields, plus `history`
+/// (every leaf about the record: `leaf_index`, `event`, `object`, `time`).
+async fn api_proof(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<ProofQuery>,
+) -> Result<Response, ApiError> {
+    let p = proof_of(&st, &id, q.leaf).await?.ok_or_else(|| {
+        ApiError::new(StatusCode::NOT_FOUND, "proof.not_logged", "该记录（或所指叶子）不在透明日志中")
+    })?;
+    let mut v = serde_json::to_value(&p.file).expect("a bundle serialises");
+    v["history"] = p
+        .history
+        .iter()
+        .map(|l| {
+            serde_json::json!({"leaf_index": l.index, "event": l.event, "object": l.object,
+                "time": xinjiao_core::transparency::entry::format_time(l.at)})
+        })
+        .collect();
+    Ok(axum::Json(v).into_response())
+}

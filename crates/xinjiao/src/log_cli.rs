@@ -1,0 +1,151 @@
+//! `xinjiao verify bundle` and `xinjiao log …`: the transparency log from
+//! the command line (issue 16) — a record's proof bundle checked offline,
+//! another installation's log audited over HTTP.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::Subcommand;
+use xinjiao_core::signed_note::NoteVerifier;
+use xinjiao_core::transparency::audit::AuditState;
+use xinjiao_core::transparency::bundle::verify;
+use xinjiao_core::transparency::entry::hex;
+use xinjiao_import::proof::{MAX_BUNDLE_BYTES, read_bundle};
+
+#[derive(Subcommand)]
+pub enum LogCommand {
+    /// Audit an installation's transparency log: fetch its checkpoint and
+    /// tiles, rebuild the tree from the entries, check every tile and the
+    /// signature, and compare with what was seen before (--state). Exit
+    /// status 1 on a fork, a rewritten entry or any other finding.
+    Audit {
+        /// The installation's address, e.g. https://xinyong.example.gov.cn/heyuan
+        url: String,
+        /// The trusted verifier key (text or a file). Without it, the key the
+        /// installation serves is trusted as it is (say so in your records).
+        #[arg(long)]
+        key: Option<String>,
+        /// What was seen last time; created or advanced after a clean audit.
+        #[arg(long)]
+        state: Option<PathBuf>,
+    },
+}
+
+/// Verifier keys from `--key` values: each the key's text or a file holding
+/// one key per line (the current key and retired ones).
+pub fn read_keys(values: &[String]) -> anyhow::Result<Vec<NoteVerifier>> {
+    let mut keys = Vec::new();
+    for v in values {
+        let text = if Path::new(v).is_file() {
+            let len = std::fs::metadata(v)?.len();
+            if len > 64 * 1024 {
+                bail!("公钥文件 {v} 超过 64 KB")
+            }
+            std::fs::read_to_string(v).with_context(|| format!("无法读取公钥文件 {v}"))?
+        } else {
+            v.clone()
+        };
+        for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            keys.push(NoteVerifier::parse_vkey(line).map_err(|e| anyhow::anyhow!("公钥 {line}：{}", e.message()))?);
+        }
+    }
+    if keys.is_empty() {
+        bail!("至少需要一个公钥（--key，见平台的 /log/key）")
+    }
+    Ok(keys)
+}
+
+/// `xinjiao verify bundle FILE --key VKEY…`: no network.
+pub fn verify_bundle(file: &Path, keys: &[String]) -> anyhow::Result<ExitCode> {
+    let len = std::fs::metadata(file).with_context(|| format!("无法读取 {}", file.display()))?.len();
+    if len > MAX_BUNDLE_BYTES as u64 {
+        println!("证明无效：文件超过 {} KB，不是证明包（bundle.file_too_large）", MAX_BUNDLE_BYTES / 1024);
+        return Ok(ExitCode::from(1));
+    }
+    let keys = read_keys(keys)?;
+    let bytes = std::fs::read(file)?;
+    let bundle = match read_bundle(&bytes) {
+        Ok(b) => b,
+        Err(e) => {
+            println!("证明无效：{}（{}）", e.message, e.code);
+            return Ok(ExitCode::from(1));
+        }
+    };
+    match verify(&bundle, &keys) {
+        Ok(v) => {
+            println!(
+                "证明有效：第 {} 号条目（{}，{}，{}）在 {} 的日志中（检查点共 {} 条），检查点由密钥 {}+{} 签名",
+                bundle.leaf_index,
+                v.entry.event.label(),
+                v.entry.object,
+                v.entry.time,
+                v.checkpoint.origin,
+                v.checkpoint.size,
+                v.key_name,
+                hex(&v.key_id)
+            );
+            match &bundle.content {
+                Some(c) if v.content_checked => println!("内容与承诺值一致：{c}"),
+                _ => println!("证明包未附内容：只证明该条目存在，不证明其内容"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            println!("证明无效：{}（{}）", e.message(), e.code());
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+/// The largest state file read (a leaf hash is 65 bytes of text).
+const MAX_STATE_BYTES: u64 = 80 * xinjiao_core::transparency::audit::MAX_AUDIT_LEAVES;
+
+pub fn run(command: LogCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        LogCommand::Audit { url, key, state } => {
+            let key = key.map(|k| read_keys(&[k])).transpose()?.map(|mut k| k.remove(0));
+            let prior = match &state {
+                Some(path) if path.exists() => {
+                    if std::fs::metadata(path)?.len() > MAX_STATE_BYTES {
+                        bail!("审计状态文件 {} 过大", path.display())
+                    }
+                    let text = std::fs::read_to_string(path)?;
+                    Some(
+                        AuditState::parse(&text)
+                            .ok_or_else(|| anyhow::anyhow!("审计状态文件 {} 格式错误或已损坏", path.display()))?,
+                    )
+                }
+                _ => None,
+            };
+            let fetcher = xinjiao_notify::Fetcher::default();
+            match xinjiao_web::transparency::audit::run_audit(&fetcher, &url, key.as_ref(), prior.as_ref()) {
+                Ok(run) => {
+                    if key.is_none() {
+                        println!("注意：未给出 --key，信任了平台自己提供的公钥 {}", run.key.to_vkey());
+                    }
+                    println!(
+                        "审计通过：{} 的日志共 {} 条，根哈希 {}；全部条目、瓦片与签名检查点一致{}",
+                        run.checkpoint.origin,
+                        run.state.size,
+                        hex(&run.state.root),
+                        match &prior {
+                            Some(p) => format!("；与上次（{} 条）一致，新增 {} 条", p.size, run.grown),
+                            None => String::new(),
+                        }
+                    );
+                    if let Some(path) = state {
+                        let tmp = path.with_extension("tmp");
+                        std::fs::write(&tmp, run.state.to_text())?;
+                        std::fs::rename(&tmp, &path)?;
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(f) => {
+                    println!("审计发现问题：{}（{}）", f.message, f.code);
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+    }
+}
