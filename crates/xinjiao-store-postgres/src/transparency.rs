@@ -8,7 +8,7 @@
 use xinjiao_core::transparency::entry::LogEvent;
 use xinjiao_core::transparency::tree::{Appender, Hash, frontier_keys};
 use xinjiao_store::transparency::{BuiltLeaf, MAX_READ, PendingLeaf as Pending, build_leaf};
-use xinjiao_store::{LogLeaf, LogStore, NewLeaf, StoredCheckpoint};
+use xinjiao_store::{LogLeaf, LogStore, NewLeaf, NewReport, StoredCheckpoint, StoredReport};
 
 use super::*;
 
@@ -153,6 +153,25 @@ fn checkpoint_row(r: &Row) -> Result<StoredCheckpoint> {
     })
 }
 
+const REPORT_COLS: &str = "number, subject_key, subject_name, edition, as_of::text, (extract(epoch from issued_at) * 1000000)::bigint, issued_by, sha256, data_version, leaf_index, pages, bytes";
+
+fn report_row(r: &Row) -> Result<StoredReport> {
+    Ok(StoredReport {
+        number: r.get(0),
+        subject_key: r.get(1),
+        subject_name: r.get(2),
+        edition: r.get(3),
+        as_of: parse_date(r.get(4))?,
+        issued_at: ts_micros(r.get(5))?,
+        issued_by: r.get(6),
+        sha256: hash_of(r.get(7))?,
+        data_version: r.get(8),
+        leaf_index: r.get::<_, i64>(9) as u64,
+        pages: r.get::<_, i64>(10) as u32,
+        bytes: r.get::<_, i64>(11) as u64,
+    })
+}
+
 impl LogStore for PgStore {
     fn log_size(&self) -> Result<u64> {
         self.with(|c| {
@@ -274,6 +293,58 @@ impl LogStore for PgStore {
             &format!("SELECT {CHECKPOINT_COLS} FROM log_checkpoints ORDER BY size DESC LIMIT $1"),
             &[&i64::from(limit)],
             checkpoint_row,
+        )
+    }
+
+    fn issue_report(&self, ctx: &WriteContext, report: &NewReport) -> Result<StoredReport> {
+        self.write(|tx| {
+            let mut w = LogWriter::open(tx)?;
+            let index = w.append(tx, &[report.leaf(ctx.at)])?;
+            let n = tx
+                .execute(
+                    "INSERT INTO reports (number, subject_key, subject_name, edition, as_of, issued_at, issued_by, sha256,
+                     data_version, leaf_index, pages, bytes)
+                     VALUES ($1, $2, $3, $4, $5::text::date, $6::text::timestamptz, $7, $8, $9, $10, $11, $12)
+                     ON CONFLICT DO NOTHING",
+                    &[
+                        &report.number,
+                        &report.subject_key,
+                        &report.subject_name,
+                        &report.edition,
+                        &report.as_of.to_string(),
+                        &ctx.at.to_string(),
+                        &ctx.actor,
+                        &report.sha256.to_vec(),
+                        &report.data_version,
+                        &(index as i64),
+                        &i64::from(report.pages),
+                        &(report.bytes as i64),
+                    ],
+                )
+                .map_err(err)?;
+            if n == 0 {
+                return Err(StoreError::Conflict(format!("report {} or its hash exists", report.number)));
+            }
+            let detail = serde_json::json!({"number": report.number, "edition": report.edition, "leaf_index": index});
+            audit::insert_event(tx, ctx, "report.issued", None, None, &detail.to_string())?;
+            Ok(())
+        })?;
+        self.report(&report.number)?.ok_or(StoreError::NotFound)
+    }
+
+    fn report(&self, number: &str) -> Result<Option<StoredReport>> {
+        self.opt_row(&format!("SELECT {REPORT_COLS} FROM reports WHERE number = $1"), &[&number], report_row)
+    }
+
+    fn report_by_sha256(&self, sha256: &Hash) -> Result<Option<StoredReport>> {
+        self.opt_row(&format!("SELECT {REPORT_COLS} FROM reports WHERE sha256 = $1"), &[&sha256.to_vec()], report_row)
+    }
+
+    fn subject_reports(&self, subject_key: &str, limit: u32) -> Result<Vec<StoredReport>> {
+        self.rows(
+            &format!("SELECT {REPORT_COLS} FROM reports WHERE subject_key = $1 ORDER BY issued_at DESC, leaf_index DESC LIMIT $2"),
+            &[&subject_key, &i64::from(limit)],
+            report_row,
         )
     }
 }

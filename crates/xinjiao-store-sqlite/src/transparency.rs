@@ -6,7 +6,7 @@
 use xinjiao_core::transparency::entry::LogEvent;
 use xinjiao_core::transparency::tree::{Appender, Hash, frontier_keys};
 use xinjiao_store::transparency::{BuiltLeaf, MAX_READ, PendingLeaf, build_leaf};
-use xinjiao_store::{LogLeaf, LogStore, NewLeaf, StoredCheckpoint};
+use xinjiao_store::{LogLeaf, LogStore, NewLeaf, NewReport, StoredCheckpoint, StoredReport};
 
 use super::audit::insert_event;
 use super::*;
@@ -116,6 +116,25 @@ fn checkpoint_row(r: &Row<'_>) -> rusqlite::Result<StoredCheckpoint> {
     })
 }
 
+const REPORT_COLS: &str = "number, subject_key, subject_name, edition, as_of, issued_at, issued_by, sha256, data_version, leaf_index, pages, bytes";
+
+fn report_row(r: &Row<'_>) -> rusqlite::Result<StoredReport> {
+    Ok(StoredReport {
+        number: r.get(0)?,
+        subject_key: r.get(1)?,
+        subject_name: r.get(2)?,
+        edition: r.get(3)?,
+        as_of: date(r.get(4)?)?,
+        issued_at: ts(r.get(5)?)?,
+        issued_by: r.get(6)?,
+        sha256: hash_of(r.get(7)?)?,
+        data_version: r.get(8)?,
+        leaf_index: r.get::<_, i64>(9)? as u64,
+        pages: r.get(10)?,
+        bytes: r.get::<_, i64>(11)? as u64,
+    })
+}
+
 impl LogStore for SqliteStore {
     fn log_size(&self) -> Result<u64> {
         self.read(|c| c.query_row("SELECT coalesce(max(idx) + 1, 0) FROM log_entries", [], |r| r.get::<_, i64>(0)))
@@ -219,6 +238,68 @@ impl LogStore for SqliteStore {
             c.prepare_cached("SELECT size, root, note, at FROM log_checkpoints ORDER BY size DESC LIMIT ?1")?
                 .query_map([limit], checkpoint_row)?
                 .collect()
+        })
+    }
+
+    fn issue_report(&self, ctx: &WriteContext, report: &NewReport) -> Result<StoredReport> {
+        let number = report.number.clone();
+        self.write(|tx| {
+            let mut w = LogWriter::open(tx).map_err(err)?;
+            let index = w.append(tx, &report.leaf(ctx.at)).map_err(err)?;
+            let n = tx
+                .execute(
+                    "INSERT INTO reports (number, subject_key, subject_name, edition, as_of, issued_at, issued_by, sha256,
+                     data_version, leaf_index, pages, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                     ON CONFLICT DO NOTHING",
+                    params![
+                        report.number,
+                        report.subject_key,
+                        report.subject_name,
+                        report.edition,
+                        report.as_of.to_string(),
+                        ctx.at.to_string(),
+                        ctx.actor,
+                        &report.sha256[..],
+                        report.data_version,
+                        index as i64,
+                        report.pages,
+                        report.bytes as i64
+                    ],
+                )
+                .map_err(err)?;
+            if n == 0 {
+                return Err(StoreError::Conflict(format!("report {} or its hash exists", report.number)));
+            }
+            let detail = serde_json::json!({"number": report.number, "edition": report.edition, "leaf_index": index});
+            insert_event(tx, ctx, "report.issued", None, None, &detail.to_string()).map_err(err)?;
+            Ok(())
+        })?;
+        self.report(&number)?.ok_or(StoreError::NotFound)
+    }
+
+    fn report(&self, number: &str) -> Result<Option<StoredReport>> {
+        self.read(|c| {
+            c.prepare_cached(&format!("SELECT {REPORT_COLS} FROM reports WHERE number = ?1"))?
+                .query_row([number], report_row)
+                .optional()
+        })
+    }
+
+    fn report_by_sha256(&self, sha256: &Hash) -> Result<Option<StoredReport>> {
+        self.read(|c| {
+            c.prepare_cached(&format!("SELECT {REPORT_COLS} FROM reports WHERE sha256 = ?1"))?
+                .query_row([&sha256[..]], report_row)
+                .optional()
+        })
+    }
+
+    fn subject_reports(&self, subject_key: &str, limit: u32) -> Result<Vec<StoredReport>> {
+        self.read(|c| {
+            c.prepare_cached(&format!(
+                "SELECT {REPORT_COLS} FROM reports WHERE subject_key = ?1 ORDER BY issued_at DESC, leaf_index DESC LIMIT ?2"
+            ))?
+            .query_map(params![subject_key, limit], report_row)?
+            .collect()
         })
     }
 }

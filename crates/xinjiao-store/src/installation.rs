@@ -586,6 +586,24 @@ pub const DUMP_TABLES: &[DumpTable] = {
         ),
         ("log_hashes", &[("level", Int), ("idx", Int), ("hash", Bytes)], 2),
         ("log_checkpoints", &[("size", Int), ("root", Bytes), ("note", Text), ("at", Timestamp)], 1),
+        (
+            "reports",
+            &[
+                ("number", Text),
+                ("subject_key", Text),
+                ("subject_name", Text),
+                ("edition", Text),
+                ("as_of", Date),
+                ("issued_at", Timestamp),
+                ("issued_by", Text),
+                ("sha256", Bytes),
+                ("data_version", Int),
+                ("leaf_index", Int),
+                ("pages", Int),
+                ("bytes", Int),
+            ],
+            1,
+        ),
     ]
 };
 

@@ -40,7 +40,7 @@ pub use monitoring::{
 pub use organisation::*;
 pub use records::*;
 pub use reporting::*;
-pub use transparency::{LogLeaf, LogStore, NewLeaf, StoredCheckpoint};
+pub use transparency::{LogLeaf, LogStore, NewLeaf, NewReport, StoredCheckpoint, StoredReport};
 
 use jiff::Timestamp;
 use xinjiao_core::Date;

@@ -54,6 +54,58 @@ pub struct NewLeaf {
     pub content: String,
 }
 
+/// A credit report about to be issued: what its row and its leaf say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewReport {
+    pub number: String,
+    pub subject_key: String,
+    pub subject_name: String,
+    /// `public` or `full` (the subject's own).
+    pub edition: String,
+    pub as_of: jiff::civil::Date,
+    pub sha256: Hash,
+    /// The store's data version when the report was made.
+    pub data_version: i64,
+    pub pages: u32,
+    pub bytes: u64,
+}
+
+/// A credit report as issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredReport {
+    pub number: String,
+    pub subject_key: String,
+    pub subject_name: String,
+    pub edition: String,
+    pub as_of: jiff::civil::Date,
+    pub issued_at: Timestamp,
+    pub issued_by: String,
+    pub sha256: Hash,
+    pub data_version: i64,
+    /// Its report.issued leaf; also the log's size when it was issued.
+    pub leaf_index: u64,
+    pub pages: u32,
+    pub bytes: u64,
+}
+
+impl NewReport {
+    /// The content its leaf commits to.
+    pub fn content(&self) -> String {
+        xinjiao_core::transparency::entry::report_content(&self.number, &self.subject_key, self.as_of, &self.sha256)
+    }
+
+    /// The pending leaf.
+    pub fn leaf(&self, at: Timestamp) -> PendingLeaf {
+        PendingLeaf {
+            at,
+            event: LogEvent::ReportIssued,
+            object: format!("report/{}", self.number),
+            record_id: None,
+            content: self.content(),
+        }
+    }
+}
+
 pub trait LogStore: Send + Sync {
     /// The number of leaves.
     fn log_size(&self) -> Result<u64>;
@@ -79,6 +131,13 @@ pub trait LogStore: Send + Sync {
     fn checkpoint_of_size(&self, size: u64) -> Result<Option<StoredCheckpoint>>;
     /// Newest first.
     fn checkpoints(&self, limit: u32) -> Result<Vec<StoredCheckpoint>>;
+    /// Stores an issued report and appends its `report.issued` leaf in one
+    /// transaction (with an event); refuses a number or hash already used.
+    fn issue_report(&self, ctx: &WriteContext, report: &NewReport) -> Result<StoredReport>;
+    fn report(&self, number: &str) -> Result<Option<StoredReport>>;
+    fn report_by_sha256(&self, sha256: &Hash) -> Result<Option<StoredReport>>;
+    /// A subject's reports, newest first.
+    fn subject_reports(&self, subject_key: &str, limit: u32) -> Result<Vec<StoredReport>>;
 }
 
 fn range(e: ProofError) -> StoreError {

@@ -79,6 +79,7 @@ macro_rules! store_tests {
             overload_data_is_stored_once_and_makes_the_candidates,
             list_entries_go_from_proposal_through_notice_to_expiry,
             every_publication_is_logged_and_provable,
+            reports_are_issued_with_their_leaf,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {

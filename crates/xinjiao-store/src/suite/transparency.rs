@@ -132,3 +132,43 @@ pub fn every_publication_is_logged_and_provable(store: &dyn Store) {
     assert_eq!(store.checkpoint_of_size(5).unwrap().unwrap().note, "note 5");
     assert_eq!(store.checkpoints(10).unwrap().iter().map(|c| c.size).collect::<Vec<_>>(), [8, 5]);
 }
+
+/// A report is stored with its leaf in one transaction; a number or a hash
+/// used before is refused and appends nothing.
+pub fn reports_are_issued_with_their_leaf(store: &dyn Store) {
+    let at: Timestamp = "2026-12-04T02:00:00Z".parse().unwrap();
+    let new = |number: &str, sha: u8| crate::NewReport {
+        number: number.into(),
+        subject_key: uscc_for(1),
+        subject_name: "甲公司".into(),
+        edition: "public".into(),
+        as_of: "2026-12-04".parse().unwrap(),
+        sha256: [sha; 32],
+        data_version: 7,
+        pages: 2,
+        bytes: 12_345,
+    };
+    let w = WriteContext::new("public", at, "出具信用报告");
+    let a = store.issue_report(&w, &new("XJ-20261204-AAAA0001", 1)).unwrap();
+    assert_eq!((a.leaf_index, a.issued_by.as_str(), a.pages, a.bytes), (0, "public", 2, 12_345));
+    assert_eq!(a.issued_at, at);
+    let leaf = store.object_leaf("report/XJ-20261204-AAAA0001").unwrap().unwrap();
+    assert_eq!(leaf.index, 0);
+    assert_eq!(leaf.content, new("XJ-20261204-AAAA0001", 1).content());
+    let entry = LogEntry::parse(&leaf.entry).unwrap();
+    assert_eq!(entry.event, LogEvent::ReportIssued);
+    assert_eq!(entry.commitment, commitment(&leaf.salt, leaf.content.as_bytes()));
+    for dup in [new("XJ-20261204-AAAA0001", 2), new("XJ-20261204-AAAA0002", 1)] {
+        assert!(matches!(store.issue_report(&w, &dup), Err(StoreError::Conflict(_))));
+    }
+    assert_eq!(store.log_size().unwrap(), 1, "a refused report appends nothing");
+    let later = WriteContext::new("subject", at + jiff::SignedDuration::from_secs(60), "出具信用报告");
+    let b = store.issue_report(&later, &crate::NewReport { edition: "full".into(), ..new("XJ-20261204-AAAA0003", 3) }).unwrap();
+    assert_eq!(b.leaf_index, 1);
+    assert_eq!(store.report("XJ-20261204-AAAA0001").unwrap(), Some(a.clone()));
+    assert_eq!(store.report("nope").unwrap(), None);
+    assert_eq!(store.report_by_sha256(&[3; 32]).unwrap(), Some(b.clone()));
+    assert_eq!(store.report_by_sha256(&[9; 32]).unwrap(), None);
+    assert_eq!(store.subject_reports(&uscc_for(1), 10).unwrap(), [b, a]);
+    assert!(store.subject_reports("other", 10).unwrap().is_empty());
+}

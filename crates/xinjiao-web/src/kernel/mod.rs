@@ -6,13 +6,15 @@
 //! public view models where personal data is masked ([`views`]), the
 //! dashboard's cache ([`cache`]) and the workplace registry through which
 //! capabilities contribute reminders and open cases ([`workplace`]) and
-//! the console's navigation with its counts ([`chrome`]).
+//! the console's navigation with its counts ([`chrome`]), and a party's
+//! credit standing ([`facts`]).
 
 pub mod auth;
 pub mod cache;
 pub mod chrome;
 pub mod context;
 pub mod error;
+pub mod facts;
 pub mod imports;
 pub mod rules;
 pub mod signing;

@@ -78,6 +78,7 @@ pub const EVENT_LABELS: &[(&str, &str)] = &[
     ("check_partner.revoked", "停用信用核查合作方令牌"),
     ("credit_check.made", "信用核查"),
     ("log.appended", "写入透明日志"),
+    ("report.issued", "出具信用报告"),
     ("monitoring.day_evaluated", "完成每日预警监测"),
     ("reminder_channels.saved", "设置部门提醒渠道"),
     ("outbox.requeued", "重新发送提醒"),

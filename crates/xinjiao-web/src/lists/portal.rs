@@ -10,12 +10,13 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
-use xinjiao_core::lists::definition::{ListDefinition, PartyType};
+use xinjiao_core::lists::definition::ListDefinition;
 use xinjiao_core::lists::entries::{EntryState, PublicStanding};
-use xinjiao_core::lists::measures::{Catalogue, EntryInForce, FinalGrade, PartyFacts, applicable};
+use xinjiao_core::lists::measures::{Catalogue, applicable};
 use xinjiao_store::{Entry, EntryFilter, NewListObjection, Store, StoreError, Subject};
 
 use super::views::{EntryRow, entry_row, standing_of};
+pub use crate::kernel::facts::party_facts;
 use crate::kernel::auth::{MaybeUser, SubjectUser};
 use crate::kernel::error::PageError;
 use crate::kernel::state::AppState;
@@ -227,54 +228,6 @@ async fn measure(
         }
         .render()?,
     ))
-}
-
-/// The facts the measures read about a subject on `today`: its own entries
-/// in force (as enterprise or person) and its latest final grades.
-pub fn party_facts(
-    store: &dyn Store,
-    subject: &Subject,
-    today: xinjiao_core::Date,
-) -> Result<(PartyFacts, Vec<Entry>), StoreError> {
-    let entries = store.entries(&EntryFilter { subject_id: Some(subject.id), ..Default::default() }, 1000)?;
-    let own_code = subject.uscc.clone().or_else(|| subject.id_doc_no.clone()).unwrap_or_default();
-    let party_type = if subject.uscc.is_some() {
-        PartyType::Enterprise
-    } else if entries.iter().any(|e| e.party_type == PartyType::Driver) {
-        PartyType::Driver
-    } else {
-        PartyType::Person
-    };
-    let in_force: Vec<EntryInForce> = entries
-        .iter()
-        .filter(|e| e.party == own_code && standing_of(e, today) == PublicStanding::Listed)
-        .map(|e| EntryInForce {
-            entry_id: e.id,
-            list: e.list_code.clone(),
-            criterion: e.criterion,
-            listed_on: e.listed_on.unwrap_or(today),
-            shown_until: e.shown_until.unwrap_or(today),
-        })
-        .collect();
-    let mut grades: Vec<FinalGrade> = Vec::new();
-    for (run, result) in store.subject_evaluations(subject.id)? {
-        if run.final_from > today {
-            continue;
-        }
-        match grades.iter_mut().find(|g| g.scheme == run.scheme) {
-            Some(g) if (g.cycle_year, g.run_id) >= (run.cycle_year, run.id) => {}
-            Some(g) => {
-                *g = FinalGrade { scheme: run.scheme, grade: result.grade, cycle_year: run.cycle_year, run_id: run.id }
-            }
-            None => grades.push(FinalGrade {
-                scheme: run.scheme,
-                grade: result.grade,
-                cycle_year: run.cycle_year,
-                run_id: run.id,
-            }),
-        }
-    }
-    Ok((PartyFacts { party_type, entries: in_force, grades }, entries))
 }
 
 #[derive(Template)]

@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 use xinjiao_core::calendar::Calendar;
 use xinjiao_core::lists::definition::ListDefinition;
-use xinjiao_core::lists::entries::{EntryState, PublicStanding, notice_last_day, standing};
+use xinjiao_core::lists::entries::{EntryState, PublicStanding, notice_last_day};
 use xinjiao_core::lists::overload::{Candidate, Evidence};
 use xinjiao_store::{Department, Entry};
 
@@ -130,9 +130,7 @@ pub struct EntryRow {
     pub origin: &'static str,
 }
 
-pub fn standing_of(e: &Entry, today: xinjiao_core::Date) -> PublicStanding {
-    standing(e.state, e.listed_on, e.shown_until, e.ended_on, today)
-}
+pub use crate::kernel::facts::standing_of;
 
 pub fn entry_row(e: &Entry, departments: &[Department], cal: &Calendar, today: xinjiao_core::Date) -> EntryRow {
     let list = ListDefinition::find(&e.list_code);
