@@ -33,13 +33,14 @@ impl Face {
             format!("无法读取字体 {}：{e}（请安装 fonts-noto-cjk，或用 {FONT_DIR_ENV} 指定字体目录）", path.display())
         })?;
         let data = Arc::new(bytes);
-        let index = family_index(&data, FAMILY)
-            .ok_or_else(|| format!("字体文件 {} 中没有 {FAMILY}", path.display()))?;
+        let index =
+            family_index(&data, FAMILY).ok_or_else(|| format!("字体文件 {} 中没有 {FAMILY}", path.display()))?;
         let font = krilla::text::Font::new(data.clone().into(), index)
             .ok_or_else(|| format!("字体 {} 无法使用", path.display()))?;
         let mut face = Face { font, advances: HashMap::new(), data, index };
         // The characters of every report's fixed text and digits, measured once.
-        for c in (' '..='~').chain("一二三四五六七八九十年月日第页共，。、；：（）《》".chars()) {
+        for c in (' '..='~').chain("一二三四五六七八九十年月日第页共，。、；：（）《》".chars())
+        {
             let a = face.lookup(c);
             face.advances.insert(c, a);
         }
@@ -78,7 +79,10 @@ pub fn family_index(data: &[u8], family: &str) -> Option<u32> {
         FileRef::Font(f) => vec![f],
         FileRef::Collection(c) => c.iter().filter_map(Result::ok).collect(),
     };
-    faces.iter().position(|f| f.localized_strings(StringId::FAMILY_NAME).any(|s| s.chars().eq(family.chars()))).map(|i| i as u32)
+    faces
+        .iter()
+        .position(|f| f.localized_strings(StringId::FAMILY_NAME).any(|s| s.chars().eq(family.chars())))
+        .map(|i| i as u32)
 }
 
 /// The regular and bold faces.

@@ -135,13 +135,14 @@ impl Pages {
             self.new_page();
         }
     }
-    fn text_lines(&mut self, text: &str, x: f32, width: f32, size: f32, bold: bool, gray: bool, m: &Measure<'_>) {
+    /// Wrapped lines of text from the left margin.
+    fn text_lines(&mut self, text: &str, width: f32, size: f32, bold: bool, gray: bool, m: &Measure<'_>) {
         let lead = size * 1.6;
         for line in wrap(text, width, &|s| m(s, size, bold)) {
             self.room(lead);
             self.y += lead;
             let y = self.y - size * 0.45;
-            self.page().push(Op::Text { x, y, size, bold, gray, text: line });
+            self.page().push(Op::Text { x: MARGIN_X, y, size, bold, gray, text: line });
         }
     }
 }
@@ -163,18 +164,18 @@ pub fn paginate(r: &Report, m: &Measure<'_>) -> Pages {
         text: "扫码核验真伪与是否最新".into(),
     });
     let beside_qr = BODY_W - QR_SIDE - 12.0;
-    p.text_lines(&r.title, MARGIN_X, beside_qr, 17.0, true, false, m);
+    p.text_lines(&r.title, beside_qr, 17.0, true, false, m);
     p.y += 6.0;
     for (label, value) in &r.facts {
-        p.text_lines(&format!("{label}：{value}"), MARGIN_X, beside_qr, BODY_SIZE, false, false, m);
+        p.text_lines(&format!("{label}：{value}"), beside_qr, BODY_SIZE, false, false, m);
     }
     p.y = p.y.max(BODY_TOP + QR_SIDE + 18.0);
     for s in &r.sections {
         p.room(60.0);
         p.y += 10.0;
-        p.text_lines(&s.heading, MARGIN_X, BODY_W, 13.0, true, false, m);
+        p.text_lines(&s.heading, BODY_W, 13.0, true, false, m);
         for para in &s.paragraphs {
-            p.text_lines(para, MARGIN_X, BODY_W, BODY_SIZE, false, false, m);
+            p.text_lines(para, BODY_W, BODY_SIZE, false, false, m);
         }
         if let Some(t) = &s.table {
             p.y += 4.0;
@@ -183,7 +184,7 @@ pub fn paginate(r: &Report, m: &Measure<'_>) -> Pages {
     }
     p.y += 12.0;
     for n in &r.notes {
-        p.text_lines(n, MARGIN_X, BODY_W, 8.5, false, true, m);
+        p.text_lines(n, BODY_W, 8.5, false, true, m);
     }
     p
 }
@@ -225,7 +226,7 @@ fn table(p: &mut Pages, t: &Table, m: &Measure<'_>) {
     let head = wrap_row(&head, true);
     let head_h = head.iter().map(Vec::len).max().unwrap_or(1) as f32 * CELL_SIZE * 1.45 + 2.0 * CELL_PAD;
     if t.rows.is_empty() {
-        p.text_lines(&t.empty, MARGIN_X, BODY_W, BODY_SIZE, false, true, m);
+        p.text_lines(&t.empty, BODY_W, BODY_SIZE, false, true, m);
         return;
     }
     p.room(head_h * 2.0);
@@ -288,8 +289,9 @@ mod tests {
 
     #[test]
     fn a_long_table_breaks_across_pages_with_its_heading_repeated() {
-        let rows: Vec<Vec<String>> =
-            (0..120).map(|i| vec![format!("河交执罚〔2025〕{i}号"), "施工现场安全防护不到位".repeat(1 + i % 3)]).collect();
+        let rows: Vec<Vec<String>> = (0..120)
+            .map(|i| vec![format!("河交执罚〔2025〕{i}号"), "施工现场安全防护不到位".repeat(1 + i % 3)])
+            .collect();
         let r = Report {
             title: "交通运输信用报告（公开版）".into(),
             number: "XJ-1".into(),
@@ -311,12 +313,18 @@ mod tests {
         let pages = paginate(&r, &m).pages;
         assert!(pages.len() >= 3, "{} pages", pages.len());
         for (n, page) in pages.iter().enumerate() {
-            let texts: Vec<&str> =
-                page.iter().filter_map(|o| if let Op::Text { text, .. } = o { Some(text.as_str()) } else { None }).collect();
+            let texts: Vec<&str> = page
+                .iter()
+                .filter_map(|o| if let Op::Text { text, .. } = o { Some(text.as_str()) } else { None })
+                .collect();
             assert!(texts.contains(&"文号"), "page {} repeats the heading", n + 1);
             for o in page {
                 if let Op::Text { y, .. } | Op::Rule { y, .. } = o {
-                    assert!(*y <= BODY_BOTTOM + 0.01 && *y >= BODY_TOP - 0.01, "page {}: {o:?} outside the body", n + 1);
+                    assert!(
+                        *y <= BODY_BOTTOM + 0.01 && *y >= BODY_TOP - 0.01,
+                        "page {}: {o:?} outside the body",
+                        n + 1
+                    );
                 }
             }
         }

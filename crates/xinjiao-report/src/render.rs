@@ -25,10 +25,7 @@ pub fn render(r: &Report, fonts: &Fonts) -> Result<Vec<u8>, String> {
     let total = pages.len();
     let mut doc = Document::new();
     doc.set_metadata(
-        Metadata::new()
-            .title(format!("{} {}", r.title, r.number))
-            .language("zh-CN".into())
-            .creator(r.issuer.clone()),
+        Metadata::new().title(format!("{} {}", r.title, r.number)).language("zh-CN".into()).creator(r.issuer.clone()),
     );
     for (n, ops) in pages.into_iter().enumerate() {
         let mut page = doc.start_page_with(PageSettings::from_wh(PAGE_W, PAGE_H).ok_or("page size")?);

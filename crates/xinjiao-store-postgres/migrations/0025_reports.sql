@@ -14,7 +14,8 @@ CREATE TABLE reports (
     data_version BIGINT NOT NULL,
     leaf_index BIGINT NOT NULL UNIQUE,
     pages BIGINT NOT NULL,
-    bytes BIGINT NOT NULL
+    bytes BIGINT NOT NULL,
+    digests TEXT NOT NULL
 );
 CREATE INDEX reports_subject ON reports(subject_key, issued_at);
 CREATE TRIGGER reports_append_only BEFORE UPDATE OR DELETE ON reports

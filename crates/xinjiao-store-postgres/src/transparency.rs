@@ -153,7 +153,7 @@ fn checkpoint_row(r: &Row) -> Result<StoredCheckpoint> {
     })
 }
 
-const REPORT_COLS: &str = "number, subject_key, subject_name, edition, as_of::text, (extract(epoch from issued_at) * 1000000)::bigint, issued_by, sha256, data_version, leaf_index, pages, bytes";
+const REPORT_COLS: &str = "number, subject_key, subject_name, edition, as_of::text, (extract(epoch from issued_at) * 1000000)::bigint, issued_by, sha256, data_version, leaf_index, pages, bytes, digests";
 
 fn report_row(r: &Row) -> Result<StoredReport> {
     Ok(StoredReport {
@@ -169,6 +169,7 @@ fn report_row(r: &Row) -> Result<StoredReport> {
         leaf_index: r.get::<_, i64>(9) as u64,
         pages: r.get::<_, i64>(10) as u32,
         bytes: r.get::<_, i64>(11) as u64,
+        digests: r.get(12),
     })
 }
 
@@ -303,8 +304,8 @@ impl LogStore for PgStore {
             let n = tx
                 .execute(
                     "INSERT INTO reports (number, subject_key, subject_name, edition, as_of, issued_at, issued_by, sha256,
-                     data_version, leaf_index, pages, bytes)
-                     VALUES ($1, $2, $3, $4, $5::text::date, $6::text::timestamptz, $7, $8, $9, $10, $11, $12)
+                     data_version, leaf_index, pages, bytes, digests)
+                     VALUES ($1, $2, $3, $4, $5::text::date, $6::text::timestamptz, $7, $8, $9, $10, $11, $12, $13)
                      ON CONFLICT DO NOTHING",
                     &[
                         &report.number,
@@ -319,6 +320,7 @@ impl LogStore for PgStore {
                         &(index as i64),
                         &i64::from(report.pages),
                         &(report.bytes as i64),
+                        &report.digests,
                     ],
                 )
                 .map_err(err)?;

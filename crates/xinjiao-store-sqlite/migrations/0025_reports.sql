@@ -14,7 +14,8 @@ CREATE TABLE reports (
     data_version INTEGER NOT NULL,
     leaf_index INTEGER NOT NULL UNIQUE,
     pages INTEGER NOT NULL,
-    bytes INTEGER NOT NULL
+    bytes INTEGER NOT NULL,
+    digests TEXT NOT NULL
 );
 CREATE INDEX reports_subject ON reports(subject_key, issued_at);
 CREATE TRIGGER reports_no_update BEFORE UPDATE ON reports BEGIN

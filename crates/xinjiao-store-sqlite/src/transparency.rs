@@ -116,7 +116,7 @@ fn checkpoint_row(r: &Row<'_>) -> rusqlite::Result<StoredCheckpoint> {
     })
 }
 
-const REPORT_COLS: &str = "number, subject_key, subject_name, edition, as_of, issued_at, issued_by, sha256, data_version, leaf_index, pages, bytes";
+const REPORT_COLS: &str = "number, subject_key, subject_name, edition, as_of, issued_at, issued_by, sha256, data_version, leaf_index, pages, bytes, digests";
 
 fn report_row(r: &Row<'_>) -> rusqlite::Result<StoredReport> {
     Ok(StoredReport {
@@ -132,6 +132,7 @@ fn report_row(r: &Row<'_>) -> rusqlite::Result<StoredReport> {
         leaf_index: r.get::<_, i64>(9)? as u64,
         pages: r.get(10)?,
         bytes: r.get::<_, i64>(11)? as u64,
+        digests: r.get(12)?,
     })
 }
 
@@ -249,7 +250,8 @@ impl LogStore for SqliteStore {
             let n = tx
                 .execute(
                     "INSERT INTO reports (number, subject_key, subject_name, edition, as_of, issued_at, issued_by, sha256,
-                     data_version, leaf_index, pages, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                     data_version, leaf_index, pages, bytes, digests)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
                      ON CONFLICT DO NOTHING",
                     params![
                         report.number,
@@ -263,7 +265,8 @@ impl LogStore for SqliteStore {
                         report.data_version,
                         index as i64,
                         report.pages,
-                        report.bytes as i64
+                        report.bytes as i64,
+                        report.digests
                     ],
                 )
                 .map_err(err)?;

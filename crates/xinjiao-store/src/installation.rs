@@ -601,6 +601,7 @@ pub const DUMP_TABLES: &[DumpTable] = {
                 ("leaf_index", Int),
                 ("pages", Int),
                 ("bytes", Int),
+                ("digests", Text),
             ],
             1,
         ),

@@ -68,6 +68,9 @@ pub struct NewReport {
     pub data_version: i64,
     pub pages: u32,
     pub bytes: u64,
+    /// A digest of each section's content (JSON object, section code →
+    /// hex SHA-256): what "is it still the latest" compares.
+    pub digests: String,
 }
 
 /// A credit report as issued.
@@ -86,6 +89,7 @@ pub struct StoredReport {
     pub leaf_index: u64,
     pub pages: u32,
     pub bytes: u64,
+    pub digests: String,
 }
 
 impl NewReport {

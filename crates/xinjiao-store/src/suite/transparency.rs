@@ -147,6 +147,7 @@ pub fn reports_are_issued_with_their_leaf(store: &dyn Store) {
         data_version: 7,
         pages: 2,
         bytes: 12_345,
+        digests: r#"{"penalties":"00"}"#.into(),
     };
     let w = WriteContext::new("public", at, "出具信用报告");
     let a = store.issue_report(&w, &new("XJ-20261204-AAAA0001", 1)).unwrap();
@@ -163,7 +164,9 @@ pub fn reports_are_issued_with_their_leaf(store: &dyn Store) {
     }
     assert_eq!(store.log_size().unwrap(), 1, "a refused report appends nothing");
     let later = WriteContext::new("subject", at + jiff::SignedDuration::from_secs(60), "出具信用报告");
-    let b = store.issue_report(&later, &crate::NewReport { edition: "full".into(), ..new("XJ-20261204-AAAA0003", 3) }).unwrap();
+    let b = store
+        .issue_report(&later, &crate::NewReport { edition: "full".into(), ..new("XJ-20261204-AAAA0003", 3) })
+        .unwrap();
     assert_eq!(b.leaf_index, 1);
     assert_eq!(store.report("XJ-20261204-AAAA0001").unwrap(), Some(a.clone()));
     assert_eq!(store.report("nope").unwrap(), None);
