@@ -99,6 +99,8 @@ test('public pages read well on a phone and a laptop', async ({ page, request })
     ['list-transport', '/lists/transport'],
     ['measures', '/measures'],
     ['rules', '/rules'],
+    ['log', '/log'],
+    ['verify', '/verify'],
     ['account-login', '/account/login'],
     ['claim', '/account/claim'],
     ['staff-login', '/console/login'],

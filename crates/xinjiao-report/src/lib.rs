@@ -15,7 +15,7 @@ pub mod layout;
 mod render;
 
 pub use fonts::{FONT_DIR_ENV, Fonts};
-pub use render::render;
+pub use render::{Pdf, render};
 
 /// A report ready to lay out.
 #[derive(Debug, Clone, PartialEq)]

@@ -15,8 +15,15 @@ fn fill(gray: u8) -> Fill {
     Fill { paint: rgb::Color::new(gray, gray, gray).into(), ..Default::default() }
 }
 
+/// A written PDF and how many pages it has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pdf {
+    pub bytes: Vec<u8>,
+    pub pages: u32,
+}
+
 /// The report as a PDF file.
-pub fn render(r: &Report, fonts: &Fonts) -> Result<Vec<u8>, String> {
+pub fn render(r: &Report, fonts: &Fonts) -> Result<Pdf, String> {
     let measure = |s: &str, size: f32, bold: bool| {
         if bold { fonts.bold.width(s, size) } else { fonts.regular.width(s, size) }
     };
@@ -92,7 +99,8 @@ pub fn render(r: &Report, fonts: &Fonts) -> Result<Vec<u8>, String> {
         s.finish();
         page.finish();
     }
-    doc.finish().map_err(|e| format!("PDF 无法生成：{e:?}"))
+    let bytes = doc.finish().map_err(|e| format!("PDF 无法生成：{e:?}"))?;
+    Ok(Pdf { bytes, pages: total as u32 })
 }
 
 #[cfg(test)]
@@ -125,9 +133,10 @@ mod tests {
             issuer: "河源市交通运输局".into(),
         };
         let pdf = render(&r, fonts).unwrap();
-        assert!(pdf.starts_with(b"%PDF-"));
+        assert!(pdf.bytes.starts_with(b"%PDF-"));
+        assert_eq!(pdf.pages, 1);
         // Subset: far smaller than the 20 MB collection.
-        assert!(pdf.len() < 200_000, "{} bytes", pdf.len());
+        assert!(pdf.bytes.len() < 200_000, "{} bytes", pdf.bytes.len());
         assert_eq!(render(&r, fonts).unwrap(), pdf, "the same report gives the same bytes");
     }
 }

@@ -52,11 +52,16 @@ fn workplace() -> kernel::state::Workplace {
         ],
         cases: vec![lifecycle::reminders::objection_cases, lifecycle::reminders::repair_cases, lists::console::cases],
         nav: console_nav(),
-        profile: vec![evaluation::profile::grades_section, lists::portal::profile_section],
+        profile: vec![
+            evaluation::profile::grades_section,
+            lists::portal::profile_section,
+            transparency::verify::profile_section,
+        ],
         account: vec![
             evaluation::account::account_section,
             monitoring::pages::account_section,
             lists::portal::account_section,
+            transparency::verify::account_section,
         ],
     }
 }

@@ -52,6 +52,30 @@ pub fn openapi_document() -> Value {
                 "history": {"type": "array", "items": {"type": "object"}}}}}}},
                       "404": {"description": "记录未记入日志（proof.not_logged）", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}
     }});
+    let report_path = json!({"get": {
+        "summary": "信用报告的核验信息（按报告编号，或按报告 PDF 文件的 SHA-256 十六进制）：文件 SHA-256、主体、版本、信息截至日、出具时间、数据版本、透明日志叶子序号、是否最新（按今天的数据重新生成各部分是否一致）、此后有变化的部分，以及该叶子的证明包",
+        "parameters": [{"name": "number", "in": "path", "required": true, "description": "报告编号（XJ-YYYYMMDD-8位十六进制）或 PDF 的 SHA-256", "schema": {"type": "string"}}],
+        "responses": {"200": {"description": "报告", "content": {"application/json": {"schema": {"type": "object",
+            "required": ["number", "sha256", "subject", "issued_at", "leaf_index", "latest", "changed", "proof"],
+            "properties": {
+                "number": {"type": "string"}, "sha256": {"type": "string", "description": "PDF 文件的 SHA-256（十六进制）"},
+                "subject": {"type": "object", "properties": {"key": {"type": "string"}, "name": {"type": "string"}}},
+                "edition": {"type": "string", "enum": ["public", "full"]}, "as_of": {"type": "string", "format": "date"},
+                "issued_at": {"type": "string", "format": "date-time"}, "data_version": {"type": "integer", "description": "出具时透明日志的条目数"},
+                "leaf_index": {"type": "integer"}, "pages": {"type": "integer"}, "bytes": {"type": "integer"},
+                "latest": {"type": "boolean"},
+                "changed": {"type": "array", "items": {"type": "object", "properties": {"section": {"type": "string"}, "rows_then": {"type": "integer"}, "rows_now": {"type": "integer"}}}},
+                "proof": {"type": "object", "description": "report.issued 叶子的证明包（格式同 /api/v1/records/{id}/proof）"}}}}}},
+                      "404": {"description": "没有该报告（report.not_found）", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}
+    }});
+    let issue_report_path = json!({"post": {
+        "summary": "出具主体的公开版信用报告（PDF）：截至某日公示的信用评价、信用名单、联合奖惩措施、行政处罚和行政许可；报告编号在响应头 X-Xinjiao-Report-Number，文件的 SHA-256 记入透明日志。内容未变时再次请求返回同一份报告",
+        "parameters": [{"name": "key", "in": "path", "required": true, "schema": {"type": "string"}},
+                       {"name": "as_of", "in": "query", "description": "信息截至日（默认今天，不晚于今天）", "schema": {"type": "string", "format": "date"}}],
+        "responses": {"200": {"description": "报告 PDF", "content": {"application/pdf": {}}},
+                      "404": {"description": "没有该主体（report.subject_not_found）", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                      "422": {"description": "report.bad_as_of、report.future_day", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}
+    }});
     let credit_check_path = json!({"post": {
         "summary": "信用核查：按场景（rules/scenarios.toml）返回主体适用的联合奖惩措施及理由、场景可见的名单和信用等级，附平台 Ed25519 签名的回执（C2SP signed note，文本首行 xinjiao/credit-check/v1，次行为本应答的 JSON），可用 xinjiao verify receipt 离线验证；每次核查记入审计日志。合作方令牌只能用于其场景；核查自然人须填写 purpose，结果遮蔽身份证号码",
         "security": [{"bearer": []}],
@@ -106,6 +130,8 @@ pub fn openapi_document() -> Value {
             }},
             "/api/v1/credit-checks": credit_check_path,
             "/api/v1/records/{id}/proof": proof_path,
+            "/api/v1/reports/{number}": report_path,
+            "/api/v1/subjects/{key}/reports": issue_report_path,
             "/api/v1/draws": draws_path,
             "/api/v1/lists": {"get": {
                 "summary": "信用名单（rules/lists/）：代码、名称、类别（serious_dishonesty、key_attention、red）、是否本局自定标准、依据、公示工作日、展示月数、当日公示中和已列入的条目数",

@@ -367,9 +367,11 @@ async fn openapi_documents_every_route(app: App) {
         "/api/v1/records",
         "/api/v1/records/{id}",
         "/api/v1/records/{id}/proof",
+        "/api/v1/reports/{number}",
         "/api/v1/subjects",
         "/api/v1/subjects/{key}",
         "/api/v1/subjects/{key}/evaluations",
+        "/api/v1/subjects/{key}/reports",
     ];
     assert_eq!(paths, expected);
     // Every documented GET answers with something other than "no such route".
@@ -378,9 +380,11 @@ async fn openapi_documents_every_route(app: App) {
             .replace("{key}", "91350100M000100Y43")
             .replace("{id}", "1")
             .replace("{kind}", "penalties")
-            .replace("{code}", "overload");
+            .replace("{code}", "overload")
+            .replace("{number}", "XJ-20260101-00000000");
         let uri = if uri.ends_with("/subjects") { format!("{uri}?q=x") } else { uri };
-        let method = if p.contains("imports") || p.contains("credit-checks") { "POST" } else { "GET" };
+        let post = p.contains("imports") || p.contains("credit-checks") || p.ends_with("/reports");
+        let method = if post { "POST" } else { "GET" };
         let (s, _, body) = send(&app, Request::builder().method(method).uri(&uri).body(Body::empty()).unwrap()).await;
         assert!(!body.contains("接口不存在") && s != StatusCode::METHOD_NOT_ALLOWED, "{method} {uri}: {s}");
     }

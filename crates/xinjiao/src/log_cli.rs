@@ -149,3 +149,46 @@ pub fn run(command: LogCommand) -> anyhow::Result<ExitCode> {
         }
     }
 }
+
+/// `xinjiao report SUBJECT --out FILE.pdf [--as-of DAY] [--full]`: a
+/// credit report issued and logged as the portal issues it; the PDF is
+/// written whole or not at all.
+pub fn report(
+    state: &xinjiao_web::AppState,
+    subject: &str,
+    out: &Path,
+    as_of: Option<&str>,
+    full: bool,
+    actor: &str,
+) -> anyhow::Result<ExitCode> {
+    use xinjiao_web::transparency::reports::{Edition, issue};
+    let as_of = match as_of {
+        None => None,
+        Some(d) => Some(d.parse().map_err(|_| anyhow::anyhow!("--as-of “{d}” 应为 YYYY-MM-DD 格式的日期"))?),
+    };
+    let edition = if full { Edition::Full } else { Edition::Public };
+    let issued = match issue(state, &*state.store, subject.trim(), as_of, edition, actor) {
+        Ok(i) => i,
+        Err(e) => {
+            let (code, message) = e.parts();
+            eprintln!("报告未出具：{message}（{code}）");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let tmp = out.with_extension("pdf.partial");
+    std::fs::write(&tmp, &issued.pdf).with_context(|| format!("无法写入 {}", tmp.display()))?;
+    std::fs::rename(&tmp, out).with_context(|| format!("无法写入 {}", out.display()))?;
+    let r = &issued.report;
+    println!(
+        "已出具信用报告 {}（{}，信息截至 {}，{} 页，{} 字节），SHA-256 {}，透明日志第 {} 号条目：{}",
+        r.number,
+        edition.label(),
+        r.as_of,
+        r.pages,
+        r.bytes,
+        hex(&r.sha256),
+        r.leaf_index,
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}

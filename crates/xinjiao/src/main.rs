@@ -188,6 +188,29 @@ enum Command {
         #[command(subcommand)]
         command: VerifyCommand,
     },
+    /// A credit report as a PDF, issued and logged as the portal issues it:
+    /// the public edition, or with --full the subject's own.
+    Report {
+        /// The subject: its USCC or its key on the portal.
+        subject: String,
+        /// Where to write the PDF.
+        #[arg(long)]
+        out: PathBuf,
+        /// The day the report speaks of (YYYY-MM-DD); today if absent.
+        #[arg(long)]
+        as_of: Option<String>,
+        /// The subject's full edition (for the subject itself).
+        #[arg(long)]
+        full: bool,
+        /// The signing key file (as `serve --key-file`).
+        #[arg(long)]
+        key_file: Option<PathBuf>,
+        /// The installation's public address (the QR code's verification page).
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        public_url: String,
+        #[arg(long, default_value = "cli")]
+        actor: String,
+    },
     /// The transparency log: audit an installation's log.
     Log {
         #[command(subcommand)]
@@ -384,6 +407,34 @@ pub(crate) fn finish_import(
 
 /// The signing key's default place: beside the SQLite database file, or in
 /// `xinjiao-data/` when the database is a PostgreSQL server.
+/// The platform's state for commands that act as the portal would (credit
+/// checks, reports) without serving: the stored calendar years, the key.
+fn offline_state(
+    store: Arc<dyn Store>,
+    key_file: &Path,
+    public_url: String,
+    clock: xinjiao_web::Clock,
+) -> anyhow::Result<AppState> {
+    let name = xinjiao_web::kernel::signing::key_name(&public_url);
+    let signer = xinjiao_web::kernel::signing::load_or_create(key_file, &name).map_err(anyhow::Error::msg)?;
+    let mut rules = xinjiao_web::Rules::embedded();
+    add_stored_years(&mut rules.calendar, &*store)?;
+    let demo = store.meta("demo")?.as_deref() == Some("1");
+    Ok(AppState {
+        store,
+        rules: rules.shared(),
+        clock,
+        demo,
+        test_clock: false,
+        secure_cookies: false,
+        public_url,
+        rates_cache: Default::default(),
+        workplace: Default::default(),
+        login_throttle: Default::default(),
+        signer: Arc::new(signer),
+    })
+}
+
 fn default_key_file(db_url: &str) -> PathBuf {
     match db_url.strip_prefix("sqlite://") {
         Some(path) => Path::new(path).parent().unwrap_or(Path::new(".")).join("signing-key.pem"),
@@ -599,6 +650,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             return log_cli::verify_bundle(&file, &key);
         }
         Command::Log { command } => return log_cli::run(command),
+        Command::Report { subject, out, as_of, full, key_file, public_url, actor } => {
+            let db_url = cli.db.as_deref().unwrap_or(DEFAULT_DB);
+            let key_file = key_file.unwrap_or_else(|| default_key_file(db_url));
+            let public_url = checked_public_url(&public_url)?;
+            let store = open_store(db_url, cli.create)?;
+            let state = offline_state(store, &key_file, public_url, clock.clone())?;
+            return log_cli::report(&state, &subject, &out, as_of.as_deref(), full, &actor);
+        }
         Command::Partner { command } => {
             let store = open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB), cli.create)?;
             return lists_cli::partner(&*store, clock(), command);
@@ -607,23 +666,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command: lists_cli::ListsCommand::Check { subject, scenario, purpose, key_file, public_url, actor },
         } => {
             let store = open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB), cli.create)?;
-            let name = xinjiao_web::kernel::signing::key_name(&public_url);
-            let signer = xinjiao_web::kernel::signing::load_or_create(&key_file, &name).map_err(anyhow::Error::msg)?;
-            let mut rules = xinjiao_web::Rules::embedded();
-            add_stored_years(&mut rules.calendar, &*store)?;
-            let state = AppState {
-                store,
-                rules: rules.shared(),
-                clock: clock.clone(),
-                demo: false,
-                test_clock: false,
-                secure_cookies: false,
-                public_url,
-                rates_cache: Default::default(),
-                workplace: Default::default(),
-                login_throttle: Default::default(),
-                signer: Arc::new(signer),
-            };
+            let state = offline_state(store, &key_file, public_url, clock.clone())?;
             return lists_cli::check(&state, subject, scenario, purpose, &actor);
         }
         Command::Lists { command } => {

@@ -111,11 +111,15 @@ on_both_backends!(
     overload_files_make_the_list_candidates,
     overload_lists_from_detections_to_expiry,
     the_log_is_served_verified_and_audited,
+    credit_reports_are_read_back_verified_and_outdated,
 );
 
 #[path = "cli/log.rs"]
 mod log;
 use log::the_log_is_served_verified_and_audited;
+#[path = "cli/report.rs"]
+mod report;
+use report::credit_reports_are_read_back_verified_and_outdated;
 
 fn xinjiao(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_xinjiao"))

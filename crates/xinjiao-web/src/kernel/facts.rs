@@ -60,4 +60,3 @@ pub fn party_facts(
     }
     Ok((PartyFacts { party_type, entries: in_force, grades }, entries))
 }
-

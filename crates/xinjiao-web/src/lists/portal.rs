@@ -16,9 +16,9 @@ use xinjiao_core::lists::measures::{Catalogue, applicable};
 use xinjiao_store::{Entry, EntryFilter, NewListObjection, Store, StoreError, Subject};
 
 use super::views::{EntryRow, entry_row, standing_of};
-pub use crate::kernel::facts::party_facts;
 use crate::kernel::auth::{MaybeUser, SubjectUser};
 use crate::kernel::error::PageError;
+pub use crate::kernel::facts::party_facts;
 use crate::kernel::state::AppState;
 use crate::kernel::workplace::ProfileSection;
 

@@ -11,20 +11,21 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
-use xinjiao_core::transparency::bundle::Bundle;
-use xinjiao_core::transparency::entry::LogEvent;
 use xinjiao_core::transparency::tiles::{TILE_HEIGHT, TILE_WIDTH, TileId};
-use xinjiao_import::proof::BundleFile;
-use xinjiao_store::transparency::{LogLeaf, inclusion_proof, record_object};
 
 pub use crate::kernel::signing::issue_checkpoint;
-use xinjiao_store::{Store, StoreError};
+use xinjiao_store::StoreError;
+
+pub use proofs::{RecordProof, leaf_bundle, record_proof};
 
 use crate::kernel::error::{ApiError, PageError};
 use crate::kernel::state::AppState;
 
 pub mod audit;
 mod page;
+pub mod proofs;
+pub mod reports;
+pub mod verify;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -34,10 +35,11 @@ pub fn routes() -> Router<AppState> {
         .route("/log/tile/{*rest}", get(tile))
         .route("/log/format.md", get(format_doc))
         .route("/records/{id}/proof.json", get(download_bundle))
+        .merge(verify::routes())
 }
 
 pub fn api_routes() -> Router<AppState> {
-    Router::new().route("/records/{id}/proof", get(api_proof))
+    Router::new().route("/records/{id}/proof", get(api_proof)).merge(verify::api_routes())
 }
 
 fn text(body: String, cache: &'static str) -> Response {
@@ -105,60 +107,6 @@ async fn tile(State(st): State<AppState>, Path(rest): Path<String>) -> Result<Re
 pub struct ProofQuery {
     /// A leaf index among the record's leaves; the newest if absent.
     pub leaf: Option<u64>,
-}
-
-/// A record's proof bundle and the leaves of its history.
-pub struct RecordProof {
-    pub file: BundleFile,
-    pub history: Vec<LogLeaf>,
-}
-
-/// Whether a leaf's content may be handed to anyone: the record's current
-/// version while the record is public, and the ends of records (the day and
-/// the masked reason). Earlier versions and records no longer public are
-/// proven without their content (see docs/transparency.md).
-fn discloses(leaf: &LogLeaf, detail: Option<&xinjiao_store::RecordDetail>, today: xinjiao_core::Date) -> bool {
-    let ending = matches!(LogEvent::parse(&leaf.event), Some(LogEvent::RecordWithdrawn | LogEvent::RecordRepaired));
-    ending
-        || detail.is_some_and(|d| {
-            crate::kernel::views::is_public_on(&d.row, today) && leaf.object == record_object(d.row.id, d.row.version)
-        })
-}
-
-/// The proof bundle of a record's leaf (the newest, or `leaf`), against a
-/// checkpoint covering it. `None` if the record was never logged or `leaf`
-/// is not one of its leaves.
-pub fn record_proof(
-    st: &AppState,
-    store: &dyn Store,
-    record_id: i64,
-    leaf: Option<u64>,
-) -> Result<Option<RecordProof>, StoreError> {
-    let history = store.record_leaves(record_id)?;
-    let chosen = match leaf {
-        Some(i) => history.iter().find(|l| l.index == i),
-        None => history.last(),
-    };
-    let Some(chosen) = chosen.cloned() else { return Ok(None) };
-    let detail = store.record(record_id)?;
-    let show = discloses(&chosen, detail.as_ref(), st.today());
-    let mut cp = store.latest_checkpoint()?;
-    if cp.as_ref().is_none_or(|c| c.size <= chosen.index) {
-        cp = Some(issue_checkpoint(st, store)?);
-    }
-    let cp = cp.expect("a checkpoint");
-    let inclusion = inclusion_proof(store, chosen.index, cp.size)?;
-    let bundle = Bundle {
-        leaf_index: chosen.index,
-        tree_size: cp.size,
-        entry: chosen.entry.clone(),
-        salt: if show { chosen.salt.clone() } else { vec![] },
-        content: show.then(|| chosen.content.clone()),
-        inclusion,
-        checkpoint: cp.note,
-    };
-    let file = BundleFile::new(&bundle, Some(record_id), &st.signer.verifier().to_vkey());
-    Ok(Some(RecordProof { file, history }))
 }
 
 async fn proof_of(st: &AppState, id: &str, leaf: Option<u64>) -> Result<Option<RecordProof>, StoreError> {

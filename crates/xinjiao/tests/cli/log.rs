@@ -18,9 +18,9 @@ use xinjiao_import::proof::BundleFile;
 
 use super::*;
 
-struct Server {
+pub(super) struct Server {
     child: std::process::Child,
-    base: String,
+    pub(super) base: String,
     http: xinjiao_notify::Fetcher,
 }
 
@@ -32,7 +32,7 @@ impl Drop for Server {
 }
 
 impl Server {
-    fn start(dir: &TempDir, today: &str) -> Server {
+    pub(super) fn start(dir: &TempDir, today: &str) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let child = Command::new(env!("CARGO_BIN_EXE_xinjiao"))
             .args(["serve", "--today", today, "--db", &dir.db(), "--addr", &format!("127.0.0.1:{port}")])
@@ -53,15 +53,15 @@ impl Server {
         s
     }
 
-    fn get(&self, path: &str) -> Option<Vec<u8>> {
-        self.http.get(&format!("{}{path}", self.base), 1 << 20).unwrap()
+    pub(super) fn get(&self, path: &str) -> Option<Vec<u8>> {
+        self.http.get(&format!("{}{path}", self.base), 8 << 20).unwrap()
     }
 
-    fn text(&self, path: &str) -> String {
+    pub(super) fn text(&self, path: &str) -> String {
         String::from_utf8(self.get(path).unwrap_or_else(|| panic!("{path}: 404"))).unwrap()
     }
 
-    fn json(&self, path: &str) -> Option<Value> {
+    pub(super) fn json(&self, path: &str) -> Option<Value> {
         self.get(path).map(|b| serde_json::from_slice(&b).unwrap())
     }
 }
