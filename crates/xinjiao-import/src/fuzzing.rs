@@ -238,7 +238,9 @@ pub fn overload_rows(data: &[u8]) {
 /// Signed notes and verifier keys (`xinjiao verify receipt`): any bytes are
 /// parsed within the size bound without a panic; a parsed note's text is
 /// its start; what opens under a key is what parses; a verifier key, a
-/// checkpoint's text and a tile path read back to themselves.
+/// checkpoint's text and a tile path read back to themselves; a key history
+/// (`/log/keys`, read by `xinjiao log audit`) that parses is a chain whose
+/// notes are the history's text.
 pub fn signed_note(data: &[u8]) {
     use xinjiao_core::signed_note::{MAX_SIGNATURES, NoteSigner, NoteVerifier, SigningKey, parse};
     if let Ok(n) = parse(data) {
@@ -257,6 +259,12 @@ pub fn signed_note(data: &[u8]) {
         && let Ok(c) = xinjiao_core::transparency::checkpoint::Checkpoint::parse(text)
     {
         assert_eq!(c.to_text(), text);
+    }
+    if let Ok(text) = std::str::from_utf8(data)
+        && let Ok(history) = xinjiao_core::transparency::keys::parse_history(text)
+    {
+        assert!(history.windows(2).all(|w| w[0].new == w[1].old), "a chain");
+        assert!(history.is_empty() || history.iter().map(|t| t.note.as_str()).collect::<String>().len() == text.len());
     }
     let verifier = NoteSigner::new("fuzz.test", SigningKey::from_bytes(&[3; 32])).expect("name").verifier();
     if let Ok(opened) = verifier.open(data) {

@@ -173,6 +173,7 @@ fn app(backend: Backend) -> App {
         // 127.0.0.9 plays a reverse proxy (a_trusted_proxy_names_the_client).
         login_throttle: auth::LoginThrottle::trusting(vec![std::net::IpAddr::from([127, 0, 0, 9])]),
         signer: xinjiao_web::kernel::signing::test_signer("https://xinyong.example.test"),
+        key_history: Default::default(),
     };
     App {
         router: xinjiao_web::router(state.clone()),
@@ -919,6 +920,7 @@ fn router_on(app: &App, day: &str) -> Router {
         workplace: Default::default(),
         login_throttle: Default::default(),
         signer: xinjiao_web::kernel::signing::test_signer("https://xinyong.example.test"),
+        key_history: Default::default(),
     })
 }
 

@@ -30,6 +30,17 @@ pub enum LogCommand {
         #[arg(long)]
         state: Option<PathBuf>,
     },
+    /// Rotate the platform's signing key: a new key, a transition signed by
+    /// the old key and the new one appended to KEY_FILE.history (served at
+    /// /log/keys), the old private key removed. Restart the server after.
+    RotateKey {
+        /// The signing key file (as `serve --key-file`).
+        #[arg(long)]
+        key_file: PathBuf,
+        /// The installation's public address (names the key, as `serve --public-url`).
+        #[arg(long)]
+        public_url: String,
+    },
 }
 
 /// Verifier keys from `--key` values: each the key's text or a file holding
@@ -103,6 +114,20 @@ const MAX_STATE_BYTES: u64 = 80 * xinjiao_core::transparency::audit::MAX_AUDIT_L
 
 pub fn run(command: LogCommand) -> anyhow::Result<ExitCode> {
     match command {
+        LogCommand::RotateKey { key_file, public_url } => {
+            let name = xinjiao_web::kernel::signing::key_name(&public_url);
+            let t = xinjiao_web::kernel::signing::rotate(&key_file, &name, jiff::Timestamp::now())
+                .map_err(anyhow::Error::msg)?;
+            println!("已轮换签名密钥（{}）：", t.at);
+            println!("  旧公钥（已停用，其私钥已删除）：{}", t.old.to_vkey());
+            println!("  新公钥：{}", t.new.to_vkey());
+            println!("  新公钥指纹：{}", xinjiao_web::kernel::signing::fingerprint(&t.new.to_vkey()));
+            println!(
+                "交接声明已追加到 {}；请重启平台，并通过其他渠道公布新公钥指纹。",
+                xinjiao_web::kernel::signing::history_path(&key_file).display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         LogCommand::Audit { url, key, state } => {
             let key = key.map(|k| read_keys(&[k])).transpose()?.map(|mut k| k.remove(0));
             let prior = match &state {
@@ -121,6 +146,12 @@ pub fn run(command: LogCommand) -> anyhow::Result<ExitCode> {
             let fetcher = xinjiao_notify::Fetcher::default();
             match xinjiao_web::transparency::audit::run_audit(&fetcher, &url, key.as_ref(), prior.as_ref()) {
                 Ok(run) => {
+                    for k in &run.rotated {
+                        println!(
+                            "密钥已轮换：经上一把公钥签署的交接声明（/log/keys）确认了新公钥 {}；以后请用 --key 指定它",
+                            k.to_vkey()
+                        );
+                    }
                     if key.is_none() {
                         println!("注意：未给出 --key，信任了平台自己提供的公钥 {}", run.key.to_vkey());
                     }

@@ -416,6 +416,7 @@ fn offline_state(
     clock: xinjiao_web::Clock,
 ) -> anyhow::Result<AppState> {
     let name = xinjiao_web::kernel::signing::key_name(&public_url);
+    let key_history = xinjiao_web::kernel::signing::load_history(key_file, &name).map_err(anyhow::Error::msg)?;
     let signer = xinjiao_web::kernel::signing::load_or_create(key_file, &name).map_err(anyhow::Error::msg)?;
     let mut rules = xinjiao_web::Rules::embedded();
     add_stored_years(&mut rules.calendar, &*store)?;
@@ -432,6 +433,7 @@ fn offline_state(
         workplace: Default::default(),
         login_throttle: Default::default(),
         signer: Arc::new(signer),
+        key_history: Arc::new(key_history),
     })
 }
 
@@ -547,6 +549,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let served = format!("http://{}", listener.local_addr()?);
             let public_url = public_url.unwrap_or_else(|| served.clone());
             let key_name = xinjiao_web::kernel::signing::key_name(&public_url);
+            let key_history =
+                xinjiao_web::kernel::signing::load_history(&key_file, &key_name).map_err(anyhow::Error::msg)?;
             let state = AppState {
                 store,
                 rules: rules.shared(),
@@ -561,6 +565,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 signer: std::sync::Arc::new(
                     xinjiao_web::kernel::signing::load_or_create(&key_file, &key_name).map_err(anyhow::Error::msg)?,
                 ),
+                key_history: std::sync::Arc::new(key_history),
             };
             let smtp = smtp_url.filter(|u| !u.is_empty()).map(|url| xinjiao_notify::Smtp { url, from: smtp_from });
             let sender = xinjiao_notify::Sender::new(smtp.as_ref()).map_err(anyhow::Error::msg)?;

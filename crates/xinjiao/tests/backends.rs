@@ -37,6 +37,7 @@ fn router(store: Arc<dyn Store>) -> axum::Router {
         workplace: Default::default(),
         login_throttle: Default::default(),
         signer: xinjiao_web::kernel::signing::test_signer("https://xinyong.example.test"),
+        key_history: Default::default(),
     })
 }
 

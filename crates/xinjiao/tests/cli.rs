@@ -112,11 +112,12 @@ on_both_backends!(
     overload_lists_from_detections_to_expiry,
     the_log_is_served_verified_and_audited,
     credit_reports_are_read_back_verified_and_outdated,
+    the_key_is_rotated_and_what_it_signed_still_verifies,
 );
 
 #[path = "cli/log.rs"]
 mod log;
-use log::the_log_is_served_verified_and_audited;
+use log::{the_key_is_rotated_and_what_it_signed_still_verifies, the_log_is_served_verified_and_audited};
 #[path = "cli/report.rs"]
 mod report;
 use report::credit_reports_are_read_back_verified_and_outdated;

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod bundle;
 pub mod checkpoint;
 pub mod entry;
+pub mod keys;
 pub mod tiles;
 pub mod tree;
 

@@ -42,6 +42,25 @@ pub fn load_or_create(path: &Path, name: &str) -> Result<NoteSigner, String> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| format!("无法创建目录 {}：{e}", dir.display()))?;
     }
+    write_private(path, &signer)?;
+    Ok(signer)
+}
+
+/// The file of the key's history: the key file's name with `.history`.
+pub fn history_path(key_file: &Path) -> std::path::PathBuf {
+    let mut s = key_file.as_os_str().to_owned();
+    s.push(".history");
+    s.into()
+}
+
+/// The successor written by a rotation before it takes over.
+fn next_path(key_file: &Path) -> std::path::PathBuf {
+    let mut s = key_file.as_os_str().to_owned();
+    s.push(".next");
+    s.into()
+}
+
+fn write_private(path: &Path, signer: &NoteSigner) -> Result<(), String> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -50,8 +69,93 @@ pub fn load_or_create(path: &Path, name: &str) -> Result<NoteSigner, String> {
         options.mode(0o600);
     }
     let mut f = options.open(path).map_err(|e| format!("无法创建签名密钥 {}：{e}", path.display()))?;
-    f.write_all(signer.to_pem().as_bytes()).and_then(|_| f.sync_all()).map_err(|e| e.to_string())?;
-    Ok(signer)
+    f.write_all(signer.to_pem().as_bytes()).and_then(|_| f.sync_all()).map_err(|e| e.to_string())
+}
+
+/// Reads the key's history (empty if there is none), finishing a rotation
+/// that stopped between writing its history and putting the new key in
+/// place, and refusing a history that does not end with the current key.
+pub fn load_history(key_file: &Path, name: &str) -> Result<Vec<xinjiao_core::transparency::keys::Transition>, String> {
+    let path = history_path(key_file);
+    let history = if path.exists() {
+        let len = std::fs::metadata(&path).map_err(|e| e.to_string())?.len();
+        if len > xinjiao_core::signed_note::MAX_NOTE_BYTES as u64 {
+            return Err(format!("密钥历史 {} 过大", path.display()));
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("无法读取密钥历史 {}：{e}", path.display()))?;
+        xinjiao_core::transparency::keys::parse_history(&text)
+            .map_err(|e| format!("密钥历史 {} 无效：{}（{}）", path.display(), e.message(), e.code()))?
+    } else {
+        vec![]
+    };
+    let next = next_path(key_file);
+    if next.exists() {
+        let pending = load_or_create(&next, name)?;
+        if history.last().is_some_and(|t| t.new == pending.verifier()) {
+            // The history names it: the rotation finishes now.
+            std::fs::rename(&next, key_file).map_err(|e| format!("无法启用新密钥：{e}"))?;
+        } else {
+            // The rotation stopped before its history was written: it did not happen.
+            std::fs::remove_file(&next).map_err(|e| e.to_string())?;
+        }
+    }
+    if let Some(last) = history.last() {
+        let current = load_or_create(key_file, name)?;
+        if last.new != current.verifier() {
+            return Err(format!(
+                "密钥历史 {} 的最后一把公钥不是当前签名密钥 {}，请核对两者是否同属本平台",
+                path.display(),
+                key_file.display()
+            ));
+        }
+    }
+    Ok(history)
+}
+
+/// Rotates the key: a new key, the transition signed by both keys appended
+/// to the history, then the new key in place of the old (whose private
+/// half is removed). Each step is durable before the next; a rotation cut
+/// short is finished or undone by [`load_history`]. Returns the transition.
+pub fn rotate(
+    key_file: &Path,
+    name: &str,
+    at: jiff::Timestamp,
+) -> Result<xinjiao_core::transparency::keys::Transition, String> {
+    load_history(key_file, name)?;
+    if !key_file.exists() {
+        return Err(format!("签名密钥 {} 不存在：平台首次启动时创建，无需轮换", key_file.display()));
+    }
+    let old = load_or_create(key_file, name)?;
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).map_err(|e| e.to_string())?;
+    let new = NoteSigner::new(name, SigningKey::from_bytes(&seed)).map_err(|e| e.message())?;
+    let next = next_path(key_file);
+    write_private(&next, &new)?;
+    let at = at.round(jiff::Unit::Second).map_err(|e| e.to_string())?.to_string();
+    let note = xinjiao_core::transparency::keys::sign_transition(&old, &new, &at).map_err(|e| e.message())?;
+    let path = history_path(key_file);
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(&path)
+        .map_err(|e| format!("无法写入密钥历史 {}：{e}", path.display()))?;
+    f.write_all(note.as_bytes()).and_then(|_| f.sync_all()).map_err(|e| e.to_string())?;
+    std::fs::rename(&next, key_file).map_err(|e| format!("无法启用新密钥：{e}"))?;
+    xinjiao_core::transparency::keys::parse_transition(note.as_bytes()).map_err(|e| e.message())
+}
+
+/// `note` with the current key's signature added if it lacks one: a
+/// checkpoint signed before a rotation, served after it (signatures are
+/// deterministic, so the note is the same every time).
+pub fn cosigned(note: &str, signer: &NoteSigner) -> String {
+    if signer.verifier().open(note.as_bytes()).is_ok() {
+        return note.to_string();
+    }
+    let Ok(parsed) = xinjiao_core::signed_note::parse(note.as_bytes()) else { return note.to_string() };
+    match signer.sign(&parsed.text) {
+        Ok(own) => format!("{note}{}", &own[parsed.text.len() + 1..]),
+        Err(_) => note.to_string(),
+    }
 }
 
 /// Signs and stores a checkpoint of the whole log unless the newest stored
@@ -63,7 +167,8 @@ pub fn issue_checkpoint(
     store: &dyn xinjiao_store::Store,
 ) -> Result<xinjiao_store::transparency::StoredCheckpoint, xinjiao_store::StoreError> {
     let size = store.log_size()?;
-    if let Some(c) = store.latest_checkpoint()?.filter(|c| c.size >= size) {
+    if let Some(mut c) = store.latest_checkpoint()?.filter(|c| c.size >= size) {
+        c.note = cosigned(&c.note, &st.signer);
         return Ok(c);
     }
     let root = xinjiao_store::transparency::log_root(store, size)?;

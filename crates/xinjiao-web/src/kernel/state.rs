@@ -43,6 +43,19 @@ pub struct AppState {
     /// The platform's Ed25519 key: signs credit-check receipts
     /// ([`crate::kernel::signing`]).
     pub signer: Arc<xinjiao_core::signed_note::NoteSigner>,
+    /// The key's predecessors: each rotation, signed by the retiring key
+    /// and its successor ([`crate::kernel::signing::load_history`]).
+    pub key_history: Arc<Vec<xinjiao_core::transparency::keys::Transition>>,
+}
+
+impl AppState {
+    /// Every key a checkpoint of this installation may be signed by: the
+    /// current one and those it retired.
+    pub fn trusted_keys(&self) -> Vec<xinjiao_core::signed_note::NoteVerifier> {
+        let mut keys = vec![self.signer.verifier()];
+        keys.extend(self.key_history.iter().map(|t| t.old.clone()));
+        keys
+    }
 }
 
 /// What the banner above every page says.

@@ -8,6 +8,7 @@ use xinjiao_core::signed_note::{MAX_NOTE_BYTES, NoteVerifier};
 use xinjiao_core::transparency::audit::{AuditState, audit};
 use xinjiao_core::transparency::checkpoint::Checkpoint;
 use xinjiao_core::transparency::entry::MAX_ENTRY_BYTES;
+use xinjiao_core::transparency::keys::{follow, parse_history};
 use xinjiao_core::transparency::tiles::TILE_WIDTH;
 use xinjiao_notify::Fetcher;
 
@@ -19,6 +20,9 @@ pub struct AuditRun {
     pub state: AuditState,
     /// Leaves added since the prior state.
     pub grown: u64,
+    /// The trusted key's successors learned from `/log/keys` (each vouched
+    /// for by its predecessor), when the checkpoint is signed by a newer key.
+    pub rotated: Vec<NoteVerifier>,
 }
 
 /// Why an audit failed: a stable code and a Chinese message.
@@ -52,7 +56,7 @@ pub fn run_audit(
             .map_err(|e| fail("audit.fetch", e))?
             .ok_or_else(|| fail("audit.fetch", format!("{base}{path} 不存在（HTTP 404）")))
     };
-    let key = match key {
+    let mut key = match key {
         Some(k) => k.clone(),
         None => {
             let text = String::from_utf8(get("key", 1024)?).map_err(|_| fail("audit.key", "公钥不是 UTF-8 文本"))?;
@@ -61,8 +65,33 @@ pub fn run_audit(
         }
     };
     let note = get("checkpoint", MAX_NOTE_BYTES as u64)?;
-    let checkpoint = Checkpoint::open(&key, &note)
-        .map_err(|e| fail("audit.checkpoint", format!("检查点未通过公钥 {} 的验证：{e:?}", key.name)))?;
+    let mut rotated = Vec::new();
+    let checkpoint = match Checkpoint::open(&key, &note) {
+        Ok(c) => c,
+        Err(e) => {
+            // Signed by a successor? The key history says, if the trusted key vouches for it.
+            let history = match get("keys", MAX_NOTE_BYTES as u64) {
+                Ok(bytes) => {
+                    let text = String::from_utf8(bytes).map_err(|_| fail("audit.keys", "密钥历史不是 UTF-8 文本"))?;
+                    parse_history(&text).map_err(|e| fail("audit.keys", e.message()))?
+                }
+                Err(_) => vec![],
+            };
+            let successors = follow(&key, &history);
+            let opened = successors.iter().rev().find_map(|k| Checkpoint::open(k, &note).ok().map(|c| (k, c)));
+            match opened {
+                Some((k, c)) => {
+                    let newest = k.clone();
+                    rotated = successors;
+                    key = newest;
+                    c
+                }
+                None => {
+                    return Err(fail("audit.checkpoint", format!("检查点未通过公钥 {} 的验证：{e:?}", key.name)));
+                }
+            }
+        }
+    };
     let network: RefCell<Option<String>> = RefCell::new(None);
     let mut fetch = |path: &str| -> Option<Vec<u8>> {
         let limit =
@@ -81,5 +110,5 @@ pub fn run_audit(
     }
     let state = state.map_err(|f| fail(f.code(), f.message()))?;
     let grown = state.size - prior.map_or(0, |p| p.size);
-    Ok(AuditRun { checkpoint, key, state, grown })
+    Ok(AuditRun { checkpoint, key, state, grown, rotated })
 }

@@ -32,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         .route("/log", get(page::log_page))
         .route("/log/checkpoint", get(checkpoint))
         .route("/log/key", get(verifier_key))
+        .route("/log/keys", get(key_history))
         .route("/log/tile/{*rest}", get(tile))
         .route("/log/format.md", get(format_doc))
         .route("/records/{id}/proof.json", get(download_bundle))
@@ -67,6 +68,13 @@ async fn format_doc() -> Response {
 /// `GET /log/key`: the platform's verifier key (C2SP note verifier key).
 async fn verifier_key(State(st): State<AppState>) -> Response {
     text(format!("{}\n", st.signer.verifier().to_vkey()), "public, max-age=300")
+}
+
+/// `GET /log/keys`: the key's history — every rotation as a signed note
+/// (`xinjiao-key-transition/1`) signed by the retiring key and its
+/// successor, oldest first; empty before the first rotation.
+async fn key_history(State(st): State<AppState>) -> Response {
+    text(st.key_history.iter().map(|t| t.note.as_str()).collect(), "public, max-age=300")
 }
 
 /// `GET /log/tile/<L>/<N>[.p/<W>]` and `/log/tile/entries/<N>[.p/<W>]`:

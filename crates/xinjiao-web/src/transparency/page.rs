@@ -45,6 +45,8 @@ struct LogPage {
     checkpoints: Vec<CheckpointView>,
     leaves: Vec<LeafView>,
     public_url: String,
+    /// Retired keys: the key, when it was retired, the successor's fingerprint.
+    retired: Vec<(String, String, String)>,
 }
 
 pub async fn log_page(State(st): State<AppState>, u: MaybeUser) -> Result<Html<String>, PageError> {
@@ -91,6 +93,15 @@ pub async fn log_page(State(st): State<AppState>, u: MaybeUser) -> Result<Html<S
             .collect(),
         leaves,
         public_url: st.public_url.clone(),
+        retired: st
+            .key_history
+            .iter()
+            .rev()
+            .map(|t| {
+                let at = t.at.parse().map_or_else(|_| t.at.clone(), local_time);
+                (t.old.to_vkey(), at, crate::kernel::signing::fingerprint(&t.new.to_vkey()))
+            })
+            .collect(),
     }
     .render()?;
     Ok(Html(html))

@@ -352,7 +352,7 @@ fn bundle_verdict(st: &AppState, bytes: &[u8]) -> Verdict {
             );
         }
     };
-    match verify(&bundle, &[st.signer.verifier()]) {
+    match verify(&bundle, &st.trusted_keys()) {
         Ok(v) => {
             let mut facts = vec![
                 fact("日志条目", format!("第 {} 号", bundle.leaf_index)),

@@ -34,6 +34,11 @@ impl Drop for Server {
 impl Server {
     pub(super) fn start(dir: &TempDir, today: &str) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        Server::start_on(dir, today, port)
+    }
+
+    /// On a given port (a restart keeps the installation's address).
+    pub(super) fn start_on(dir: &TempDir, today: &str, port: u16) -> Server {
         let child = Command::new(env!("CARGO_BIN_EXE_xinjiao"))
             .args(["serve", "--today", today, "--db", &dir.db(), "--addr", &format!("127.0.0.1:{port}")])
             .args(["--key-file", dir.path("keys/signing-key.pem").to_str().unwrap(), "--jobs-every", "3600"])
@@ -245,4 +250,109 @@ fn tamper(dir: &TempDir, leaf: u64) {
             assert_eq!(n, 1);
         }
     }
+}
+
+/// Key rotation: the old key and the new one sign the transition; the
+/// server serves it at /log/keys and co-signs the checkpoint it had; what
+/// the old key signed still verifies with it (offline and on /verify); an
+/// auditor who trusts only the old key follows the transition; a rotation
+/// cut short before its history was written is undone at the next start.
+pub fn the_key_is_rotated_and_what_it_signed_still_verifies(dir: TempDir) {
+    let csv = dir.path("penalties.csv");
+    let made = xinjiao(&["demo", "--csv", csv.to_str().unwrap(), "--kind", "penalties", "--records", "12"]);
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let (code, report) = import(&dir, "penalties", &csv, &[]);
+    assert!(code == 0 || code == 2, "{report}");
+    let store = dir.store();
+    let record = store.log_leaves(0, 1).unwrap()[0].record_id.unwrap();
+    let key_file = dir.path("keys/signing-key.pem");
+
+    let server = Server::start(&dir, "2025-06-30");
+    let port: u16 = server.base.rsplit_once(':').unwrap().1.parse().unwrap();
+    let old_vkey = server.text("/log/key").trim_end().to_string();
+    let old = NoteVerifier::parse_vkey(&old_vkey).unwrap();
+    assert_eq!(server.text("/log/keys"), "", "no rotation yet");
+    let before = server.text("/log/checkpoint");
+    let old_bundle = dir.path("old.proof.json");
+    std::fs::write(&old_bundle, server.get(&format!("/records/{record}/proof.json")).unwrap()).unwrap();
+    let state = dir.path("audit.state");
+    let audit_cli = |key: &str| {
+        let out = xinjiao(&["log", "audit", &server_url(port), "--key", key, "--state", state.to_str().unwrap()]);
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let (code, said) = audit_cli(&old_vkey);
+    assert_eq!(code, Some(0), "{said}");
+    drop(server);
+
+    // The rotation, while the server is stopped.
+    let out =
+        xinjiao(&["log", "rotate-key", "--key-file", key_file.to_str().unwrap(), "--public-url", &server_url(port)]);
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{said}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(said.contains(&old_vkey), "{said}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+
+    let server = Server::start_on(&dir, "2025-06-30", port);
+    let new_vkey = server.text("/log/key").trim_end().to_string();
+    assert_ne!(new_vkey, old_vkey);
+    assert!(said.contains(&new_vkey), "{said}");
+    let new = NoteVerifier::parse_vkey(&new_vkey).unwrap();
+    let history = xinjiao_core::transparency::keys::parse_history(&server.text("/log/keys")).unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!((&history[0].old, &history[0].new), (&old, &new));
+    // The checkpoint signed before the rotation, now co-signed by the new key.
+    let cosigned = server.text("/log/checkpoint");
+    assert!(cosigned.starts_with(&before), "{cosigned}");
+    let a = Checkpoint::open(&old, cosigned.as_bytes()).unwrap();
+    let b = Checkpoint::open(&new, cosigned.as_bytes()).unwrap();
+    assert_eq!((a.size, a.root), (b.size, b.root));
+    let page = server.text("/log");
+    assert!(page.contains("已停用的公钥") && page.contains(&old_vkey), "the retired key is listed");
+
+    // The log grows: checkpoints are signed by the new key alone.
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let row = text.lines().nth(1).unwrap();
+    std::fs::write(&csv, text.replacen(row, &row.replacen("当事人", "该当事人", 1), 1)).unwrap();
+    let (code, report) = import(&dir, "penalties", &csv, &[]);
+    assert!(code == 0 || code == 2, "{report}");
+    let after = server.text("/log/checkpoint");
+    assert_eq!(Checkpoint::open(&new, after.as_bytes()).unwrap().size, a.size + 1);
+    assert!(Checkpoint::open(&old, after.as_bytes()).is_err());
+
+    // An auditor who knows only the old key follows the transition.
+    let (code, said) = audit_cli(&old_vkey);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(said.contains("密钥已轮换") && said.contains(&new_vkey) && said.contains("新增 1 条"), "{said}");
+
+    // What the old key signed still verifies with it, offline and on /verify.
+    let out = xinjiao(&["verify", "bundle", old_bundle.to_str().unwrap(), "--key", &old_vkey]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let page = super::report::upload_verify(&server, "old.proof.json", &std::fs::read(&old_bundle).unwrap());
+    assert!(page.1.contains("data-verdict=\"genuine\""), "{}", page.1);
+    let new_bundle = dir.path("new.proof.json");
+    std::fs::write(&new_bundle, server.get(&format!("/records/{record}/proof.json")).unwrap()).unwrap();
+    let out = xinjiao(&["verify", "bundle", new_bundle.to_str().unwrap(), "--key", &new_vkey]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = xinjiao(&["verify", "bundle", new_bundle.to_str().unwrap(), "--key", &old_vkey]);
+    assert_eq!(out.status.code(), Some(1), "the old key does not sign what came after");
+    drop(server);
+
+    // A rotation cut short before its history was written did not happen.
+    let name = xinjiao_web::kernel::signing::key_name(&server_url(port));
+    let mut next = key_file.clone().into_os_string();
+    next.push(".next");
+    xinjiao_web::kernel::signing::load_or_create(std::path::Path::new(&next), &name).unwrap();
+    let history = xinjiao_web::kernel::signing::load_history(&key_file, &name).unwrap();
+    assert_eq!(history.len(), 1);
+    assert!(!std::path::Path::new(&next).exists());
+    let kept = xinjiao_web::kernel::signing::load_or_create(&key_file, &name).unwrap();
+    assert_eq!(kept.verifier(), new, "the current key is kept");
+}
+
+fn server_url(port: u16) -> String {
+    format!("http://127.0.0.1:{port}")
 }

@@ -37,7 +37,7 @@ fn agent() -> ureq::Agent {
 }
 
 /// `POST /verify` with `file` as multipart; the status and the page.
-fn verify_upload(server: &Server, name: &str, file: &[u8]) -> (u16, String) {
+pub(super) fn upload_verify(server: &Server, name: &str, file: &[u8]) -> (u16, String) {
     let boundary = "xinjiao-test-boundary-7c1d";
     let mut body = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
@@ -162,16 +162,16 @@ pub fn credit_reports_are_read_back_verified_and_outdated(dir: TempDir) {
     // /verify: by number, by the PDF, and not with one byte changed.
     let page = server.text(&format!("/verify?number={number}"));
     assert!(page.contains("data-verdict=\"genuine\"") && page.contains("data-latest=\"true\""), "{page}");
-    let (status, page) = verify_upload(&server, "report.pdf", &pdf);
+    let (status, page) = upload_verify(&server, "report.pdf", &pdf);
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("data-verdict=\"genuine\"") && page.contains(&number), "{page}");
     let mut tampered = pdf.clone();
     let at = tampered.len() / 2;
     tampered[at] ^= 0x01;
-    let (status, page) = verify_upload(&server, "report.pdf", &tampered);
+    let (status, page) = upload_verify(&server, "report.pdf", &tampered);
     assert_eq!(status, 422, "{page}");
     assert!(page.contains("data-verdict=\"invalid\"") && page.contains("不能证实"), "{page}");
-    let (status, page) = verify_upload(&server, "x.json", b"{\"format\": \"nonsense\"}");
+    let (status, page) = upload_verify(&server, "x.json", b"{\"format\": \"nonsense\"}");
     assert_eq!(status, 422);
     assert!(page.contains("bundle."), "the bundle's error code: {page}");
 
@@ -205,7 +205,7 @@ pub fn credit_reports_are_read_back_verified_and_outdated(dir: TempDir) {
     let newer = resp.headers().get("x-xinjiao-report-number").unwrap().to_str().unwrap().to_string();
     let newer_pdf = resp.body_mut().with_config().limit(8 << 20).read_to_vec().unwrap();
     assert_ne!(newer, number);
-    let (status, page) = verify_upload(&server, "newer.pdf", &newer_pdf);
+    let (status, page) = upload_verify(&server, "newer.pdf", &newer_pdf);
     assert!(status == 200 && page.contains("data-latest=\"true\""), "{page}");
     std::fs::write(dir.path("newer.pdf"), &newer_pdf).unwrap();
     let text = tool("pdftotext", &[dir.path("newer.pdf").to_str().unwrap(), "-"]);
