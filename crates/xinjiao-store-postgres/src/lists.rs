@@ -166,6 +166,9 @@ fn apply_change(tx: &mut Transaction<'_>, ctx: &WriteContext, e: &Entry, c: &Cha
     })
     .to_string();
     insert_event(tx, ctx, c.event, e.subject_id, None, &detail)?;
+    if let Some(leaf) = xinjiao_store::transparency::list_leaf(e, c, ctx.at) {
+        super::transparency::LogWriter::open(tx)?.append(tx, &[leaf])?;
+    }
     Ok(())
 }
 

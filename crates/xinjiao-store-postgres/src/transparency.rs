@@ -256,6 +256,35 @@ impl LogStore for PgStore {
         })
     }
 
+    fn append_leaves_once(&self, ctx: &WriteContext, leaves: &[NewLeaf]) -> Result<bool> {
+        let Some(first) = leaves.first() else { return Ok(false) };
+        self.write(|tx| {
+            // The writer takes the log's advisory lock first: the check below
+            // then sees every append committed before it.
+            let mut w = LogWriter::open(tx)?;
+            let there =
+                tx.query_opt("SELECT idx FROM log_entries WHERE object = $1 LIMIT 1", &[&first.object]).map_err(err)?;
+            if there.is_some() {
+                return Ok(false);
+            }
+            let pending: Vec<Pending> = leaves
+                .iter()
+                .map(|leaf| Pending {
+                    at: ctx.at,
+                    event: leaf.event,
+                    object: leaf.object.clone(),
+                    record_id: None,
+                    content: leaf.content.clone(),
+                })
+                .collect();
+            let from = w.append(tx, &pending)?;
+            let detail = serde_json::json!({"event": first.event.as_str(), "first": first.object,
+                "leaf_index": from, "leaves": leaves.len()});
+            audit::insert_event(tx, ctx, "log.appended", None, None, &detail.to_string())?;
+            Ok(true)
+        })
+    }
+
     fn add_checkpoint(&self, size: u64, root: &Hash, note: &str, at: Timestamp) -> Result<bool> {
         let expected = xinjiao_store::transparency::log_root(self, size)?;
         if &expected != root {

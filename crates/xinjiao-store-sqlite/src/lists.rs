@@ -172,6 +172,10 @@ fn apply_change(tx: &Connection, ctx: &WriteContext, e: &Entry, c: &xinjiao_stor
     })
     .to_string();
     insert_event(tx, ctx, c.event, e.subject_id, None, &detail).map_err(err)?;
+    if let Some(leaf) = xinjiao_store::transparency::list_leaf(e, c, ctx.at) {
+        let mut log = super::transparency::LogWriter::open(tx).map_err(err)?;
+        log.append(tx, &leaf).map_err(err)?;
+    }
     Ok(())
 }
 

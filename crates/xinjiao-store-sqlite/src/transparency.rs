@@ -202,6 +202,36 @@ impl LogStore for SqliteStore {
         })
     }
 
+    fn append_leaves_once(&self, ctx: &WriteContext, leaves: &[NewLeaf]) -> Result<bool> {
+        let Some(first) = leaves.first() else { return Ok(false) };
+        self.write(|tx| {
+            let there: Option<i64> = tx
+                .query_row("SELECT idx FROM log_entries WHERE object = ?1 LIMIT 1", [&first.object], |r| r.get(0))
+                .optional()
+                .map_err(err)?;
+            if there.is_some() {
+                return Ok(false);
+            }
+            let mut w = LogWriter::open(tx).map_err(err)?;
+            let mut from = None;
+            for leaf in leaves {
+                let pending = PendingLeaf {
+                    at: ctx.at,
+                    event: leaf.event,
+                    object: leaf.object.clone(),
+                    record_id: None,
+                    content: leaf.content.clone(),
+                };
+                let i = w.append(tx, &pending).map_err(err)?;
+                from.get_or_insert(i);
+            }
+            let detail = serde_json::json!({"event": first.event.as_str(), "first": first.object,
+                "leaf_index": from, "leaves": leaves.len()});
+            insert_event(tx, ctx, "log.appended", None, None, &detail.to_string()).map_err(err)?;
+            Ok(true)
+        })
+    }
+
     fn add_checkpoint(&self, size: u64, root: &Hash, note: &str, at: Timestamp) -> Result<bool> {
         let expected = xinjiao_store::transparency::log_root(self, size)?;
         if &expected != root {

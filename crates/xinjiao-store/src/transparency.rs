@@ -126,6 +126,10 @@ pub trait LogStore: Send + Sync {
     fn log_hashes(&self, keys: &[(u32, u64)]) -> Result<Vec<Hash>>;
     /// Appends a leaf in its own transaction (with an event), returns its index.
     fn append_leaf(&self, ctx: &WriteContext, leaf: &NewLeaf) -> Result<u64>;
+    /// Appends `leaves` in one transaction unless a leaf about the first
+    /// one's object is already in the log (then nothing, `false`): a batch
+    /// appended at most once, whoever else tries at the same time.
+    fn append_leaves_once(&self, ctx: &WriteContext, leaves: &[NewLeaf]) -> Result<bool>;
     /// Stores a signed checkpoint of `size` leaves with root `root`, unless
     /// one of that size is stored already; false then. Refuses a root that
     /// is not the stored tree's.
@@ -252,4 +256,82 @@ impl PendingLeaf {
         let content = xinjiao_core::transparency::entry::ending_content(id, version, on, reason);
         PendingLeaf { at, event, object: record_object(id, version), record_id: Some(id), content }
     }
+}
+
+/// The leaf a list entry's change appends, if it is one the log records:
+/// a confirmation (the party is listed) or the early end of a listed entry.
+pub fn list_leaf(e: &crate::Entry, c: &crate::lists::Change, at: Timestamp) -> Option<PendingLeaf> {
+    use xinjiao_core::lists::entries::EntryState;
+    let object = format!("list-entry/{}", e.id);
+    if c.state == EntryState::Listed && e.state != EntryState::Listed {
+        let (listed_on, shown_until) = (c.listed_on?, c.shown_until?);
+        let content = xinjiao_core::transparency::entry::listed_content(
+            e.id,
+            &e.list_code,
+            e.criterion,
+            e.subject_key.as_deref(),
+            listed_on,
+            shown_until,
+        );
+        return Some(PendingLeaf { at, event: LogEvent::ListEntered, object, record_id: None, content });
+    }
+    if e.state == EntryState::Listed && c.state != EntryState::Listed {
+        let on = c.ended_on?;
+        let how = c.end_kind.map_or("withdrawn", |k| k.as_str());
+        let content = xinjiao_core::transparency::entry::exit_content(
+            e.id,
+            &e.list_code,
+            on,
+            how,
+            c.note.as_deref().unwrap_or(""),
+        );
+        return Some(PendingLeaf { at, event: LogEvent::ListExited, object, record_id: None, content });
+    }
+    None
+}
+
+/// Logs the grades of every run of `schemes` made final by `today` and not
+/// logged yet: one `grade.final` leaf per result (object
+/// `grade/<run>/<subject id>`), a run's leaves in one transaction, at most
+/// once. Called by the server's scheduler. Returns how many were appended.
+pub fn log_final_grades(
+    store: &dyn Store,
+    ctx: &WriteContext,
+    schemes: &[&str],
+    today: jiff::civil::Date,
+) -> Result<u64> {
+    let mut n = 0;
+    for scheme in schemes {
+        for run in store.evaluation_runs(scheme)? {
+            if run.final_from > today {
+                continue;
+            }
+            let mut results = store.evaluation_results(run.id)?;
+            results.sort_by_key(|r| r.subject_id);
+            let Some(first) = results.first() else { continue };
+            if store.object_leaf(&format!("grade/{}/{}", run.id, first.subject_id))?.is_some() {
+                continue;
+            }
+            let leaves: Vec<NewLeaf> = results
+                .iter()
+                .map(|r| NewLeaf {
+                    event: LogEvent::GradeFinal,
+                    object: format!("grade/{}/{}", run.id, r.subject_id),
+                    content: xinjiao_core::transparency::entry::grade_content(
+                        run.id,
+                        &run.scheme,
+                        run.cycle_year,
+                        &r.subject_key,
+                        &r.grade,
+                        r.score,
+                        run.final_from,
+                    ),
+                })
+                .collect();
+            if store.append_leaves_once(ctx, &leaves)? {
+                n += leaves.len() as u64;
+            }
+        }
+    }
+    Ok(n)
 }

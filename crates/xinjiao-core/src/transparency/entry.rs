@@ -48,15 +48,26 @@ pub enum LogEvent {
     RecordRepaired,
     /// A credit report was issued.
     ReportIssued,
+    /// A list entry was confirmed after its notice: the party is listed.
+    ListEntered,
+    /// A listed party left the list before its period ended (repair, a
+    /// court or higher authority, withdrawal).
+    ListExited,
+    /// A subject's credit grade in an evaluation run became final (its
+    /// comment period over).
+    GradeFinal,
 }
 
 impl LogEvent {
-    pub const ALL: [LogEvent; 5] = [
+    pub const ALL: [LogEvent; 8] = [
         LogEvent::RecordPublished,
         LogEvent::RecordCorrected,
         LogEvent::RecordWithdrawn,
         LogEvent::RecordRepaired,
         LogEvent::ReportIssued,
+        LogEvent::ListEntered,
+        LogEvent::ListExited,
+        LogEvent::GradeFinal,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -66,6 +77,9 @@ impl LogEvent {
             LogEvent::RecordWithdrawn => "record.withdrawn",
             LogEvent::RecordRepaired => "record.repaired",
             LogEvent::ReportIssued => "report.issued",
+            LogEvent::ListEntered => "list.entered",
+            LogEvent::ListExited => "list.exited",
+            LogEvent::GradeFinal => "grade.final",
         }
     }
 
@@ -81,6 +95,9 @@ impl LogEvent {
             LogEvent::RecordWithdrawn => "记录撤销公示",
             LogEvent::RecordRepaired => "信用修复，提前停止公示",
             LogEvent::ReportIssued => "出具信用报告",
+            LogEvent::ListEntered => "列入信用名单",
+            LogEvent::ListExited => "提前移出信用名单",
+            LogEvent::GradeFinal => "信用评价结果生效",
         }
     }
 }
@@ -89,7 +106,8 @@ impl LogEvent {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogEntry {
     pub event: LogEvent,
-    /// What it is about: `record/<id>/<version>` or `report/<number>`.
+    /// What it is about: `record/<id>/<version>`, `list-entry/<id>`,
+    /// `grade/<run>/<subject id>` or `report/<number>`.
     pub object: String,
     /// RFC 3339 UTC time with seconds (`2026-12-03T02:15:00Z`).
     pub time: String,
@@ -110,6 +128,8 @@ fn valid_object(o: &str) -> bool {
         |s: &str| !s.is_empty() && s.len() <= 19 && s.bytes().all(|b| b.is_ascii_digit()) && !s.starts_with('0');
     match kind {
         "record" => rest.len() == 2 && rest.iter().all(|s| number(s)),
+        "list-entry" => rest.len() == 1 && number(rest[0]),
+        "grade" => rest.len() == 2 && rest.iter().all(|s| number(s)),
         "report" => {
             rest.len() == 1
                 && !rest[0].is_empty()
@@ -306,6 +326,68 @@ pub fn ending_content(id: i64, version: i64, on: jiff::civil::Date, reason: &str
     .to_text()
 }
 
+/// The content committed when a party is listed: the entry, its list and
+/// criterion, the subject's key (empty if the party is not a subject of the
+/// platform; vehicles and drivers are named by nothing personal here), and
+/// the period it is shown.
+pub fn listed_content(
+    entry: i64,
+    list: &str,
+    criterion: u32,
+    subject: Option<&str>,
+    listed_on: jiff::civil::Date,
+    shown_until: jiff::civil::Date,
+) -> String {
+    obj([
+        ("criterion", Canon::Int(i64::from(criterion))),
+        ("entry", Canon::Int(entry)),
+        ("list", Canon::Str(list.into())),
+        ("listed_on", Canon::Str(listed_on.to_string())),
+        ("shown_until", Canon::Str(shown_until.to_string())),
+        ("subject", Canon::Str(subject.unwrap_or("").into())),
+    ])
+    .to_text()
+}
+
+/// The content committed when a listed party leaves early: the entry, its
+/// list, the day, how (`repair`, `court`, `withdrawn`…) and the stated
+/// reason with personal numbers masked.
+pub fn exit_content(entry: i64, list: &str, on: jiff::civil::Date, how: &str, reason: &str) -> String {
+    let reason = PersonalDataRules::embedded().mask_text(reason).into_owned();
+    obj([
+        ("entry", Canon::Int(entry)),
+        ("how", Canon::Str(how.into())),
+        ("list", Canon::Str(list.into())),
+        ("on", Canon::Str(on.to_string())),
+        ("reason", Canon::Str(reason)),
+    ])
+    .to_text()
+}
+
+/// The content committed when a subject's grade in a run becomes final:
+/// the run, its scheme and cycle, the subject's key, the grade and the
+/// score in tenths of a point, and the day it became final.
+pub fn grade_content(
+    run: i64,
+    scheme: &str,
+    cycle: i16,
+    subject: &str,
+    grade: &str,
+    score: i64,
+    final_from: jiff::civil::Date,
+) -> String {
+    obj([
+        ("cycle", Canon::Int(i64::from(cycle))),
+        ("final_from", Canon::Str(final_from.to_string())),
+        ("grade", Canon::Str(grade.into())),
+        ("run", Canon::Int(run)),
+        ("scheme", Canon::Str(scheme.into())),
+        ("score", Canon::Int(score)),
+        ("subject", Canon::Str(subject.into())),
+    ])
+    .to_text()
+}
+
 /// The content committed when a report is issued: its number, subject key,
 /// the day it speaks of and the PDF's SHA-256.
 pub fn report_content(number: &str, subject: &str, as_of: jiff::civil::Date, sha256: &Hash) -> String {
@@ -355,6 +437,12 @@ mod tests {
             "x".repeat(MAX_ENTRY_BYTES + 1),
         ] {
             assert!(LogEntry::parse(bad.as_bytes()).is_err(), "{bad:?}");
+        }
+        let listed = LogEntry { event: LogEvent::ListEntered, object: "list-entry/42".into(), ..sample() };
+        assert_eq!(LogEntry::parse(&listed.to_bytes()), Ok(listed.clone()));
+        for bad in ["list-entry/", "list-entry/042", "list-entry/4/2", "list-entry/x"] {
+            let e = LogEntry { object: bad.into(), ..listed.clone() };
+            assert_eq!(LogEntry::parse(&e.to_bytes()), Err(EntryError::Malformed), "{bad}");
         }
         let report = LogEntry { event: LogEvent::ReportIssued, object: "report/XJ-2026-000001".into(), ..sample() };
         assert_eq!(LogEntry::parse(&report.to_bytes()), Ok(report));

@@ -264,6 +264,33 @@ pub fn list_entries_go_from_proposal_through_notice_to_expiry(store: &dyn Store)
     store.act_on_entry(&coord2, next, &EntryAction::Approve, d("2026-11-02"), &cal).unwrap();
     let gone = store.act_on_entry(&coord2, next, &EntryAction::End(EndKind::Repair, "x".into()), d("2026-11-02"), &cal);
     assert!(gone.is_err(), "only a listed entry ends early");
+    // The transparency log: A's listing and its early end, nothing for the
+    // entries never listed.
+    let early_end = at("2026-11-03T02:00:00Z");
+    let ended = store
+        .act_on_entry(
+            &WriteContext::new("chen", early_end, "提前移出"),
+            a,
+            &EntryAction::End(EndKind::Repair, "已修复，身份证号 11010519491231002X".into()),
+            d("2026-11-03"),
+            &cal,
+        )
+        .unwrap();
+    assert_eq!(ended.state, EntryState::Ended);
+    let size = store.log_size().unwrap();
+    let leaves: Vec<_> =
+        store.log_leaves(0, size).unwrap().into_iter().filter(|l| l.object.starts_with("list-entry/")).collect();
+    let seen: Vec<(&str, &str)> = leaves.iter().map(|l| (l.event.as_str(), l.object.as_str())).collect();
+    let obj = format!("list-entry/{a}");
+    assert_eq!(seen, [("list.entered", obj.as_str()), ("list.exited", obj.as_str())]);
+    assert!(leaves[0].content.contains(&format!("\"listed_on\":\"{after}\"")), "{}", leaves[0].content);
+    assert!(leaves[0].content.contains(&format!("\"shown_until\":\"{until}\"")), "{}", leaves[0].content);
+    assert!(leaves[1].content.contains("\"how\":\"repair\"") && leaves[1].content.contains("\"on\":\"2026-11-03\""));
+    assert!(!leaves[1].content.contains("11010519491231002X"), "masked: {}", leaves[1].content);
+    for l in &leaves {
+        let entry = xinjiao_core::transparency::entry::LogEntry::parse(&l.entry).unwrap();
+        assert_eq!(entry.commitment, xinjiao_core::transparency::entry::commitment(&l.salt, l.content.as_bytes()));
+    }
     let ev = store.events(200).unwrap();
     for (action, n) in [
         ("list_entry.proposed", 4),

@@ -53,6 +53,11 @@ pub async fn run(st: AppState, bg: Background) {
             let store = s.store.clone();
             run_due_days(&s, &*store, s.today())?;
             deliver_due(&s, &*store, &sender, s.now())?;
+            // Grades made final since the last run enter the transparency log.
+            let schemes: Vec<String> = s.rules.read().expect("rules").schemes.iter().map(|x| x.code.clone()).collect();
+            let schemes: Vec<&str> = schemes.iter().map(String::as_str).collect();
+            let ctx = xinjiao_store::WriteContext::new("system", s.now(), "评价结果生效，记入透明日志");
+            xinjiao_store::transparency::log_final_grades(&*store, &ctx, &schemes, s.today())?;
             crate::kernel::signing::issue_checkpoint(&s, &*store)?;
             Ok(())
         })
