@@ -76,6 +76,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (23, "check_partners", include_str!("../migrations/0023_check_partners.sql")),
     (24, "transparency_log", include_str!("../migrations/0024_transparency_log.sql")),
     (25, "reports", include_str!("../migrations/0025_reports.sql")),
+    (26, "log_peers", include_str!("../migrations/0026_log_peers.sql")),
 ];
 
 /// Connections kept open between calls (more than the server's blocking

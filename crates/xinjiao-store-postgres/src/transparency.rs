@@ -8,6 +8,7 @@
 use xinjiao_core::transparency::entry::LogEvent;
 use xinjiao_core::transparency::tree::{Appender, Hash, frontier_keys};
 use xinjiao_store::transparency::{BuiltLeaf, MAX_READ, PendingLeaf as Pending, build_leaf};
+use xinjiao_store::transparency::{Peer, PeerAudit};
 use xinjiao_store::{LogLeaf, LogStore, NewLeaf, NewReport, StoredCheckpoint, StoredReport};
 
 use super::*;
@@ -377,5 +378,80 @@ impl LogStore for PgStore {
             &[&subject_key, &i64::from(limit)],
             report_row,
         )
+    }
+
+    fn add_peer(&self, ctx: &WriteContext, url: &str, name: &str, vkey: &str) -> Result<i64> {
+        self.write(|tx| {
+            if tx.query_opt("SELECT id FROM log_peers WHERE url = $1", &[&url]).map_err(err)?.is_some() {
+                return Err(StoreError::Conflict(format!("已在监测 {url}")));
+            }
+            let id: i64 = tx
+                .query_one(
+                    "INSERT INTO log_peers (url, name, vkey, added_by, added_at) VALUES ($1, $2, $3, $4, $5::text::timestamptz)
+                     RETURNING id",
+                    &[&url, &name, &vkey, &ctx.actor, &ctx.at.to_string()],
+                )
+                .map_err(err)?
+                .get(0);
+            let detail = serde_json::json!({"peer": id, "url": url, "name": name, "vkey": vkey}).to_string();
+            audit::insert_event(tx, ctx, "log_peer.added", None, None, &detail)?;
+            Ok(id)
+        })
+    }
+
+    fn peers(&self) -> Result<Vec<Peer>> {
+        self.rows(
+            "SELECT id, url, name, vkey, state, status, code, message, size,
+                    (extract(epoch from checked_at) * 1000000)::bigint, added_by,
+                    (extract(epoch from added_at) * 1000000)::bigint
+             FROM log_peers ORDER BY name, id",
+            &[],
+            |r| {
+                Ok(Peer {
+                    id: r.get(0),
+                    url: r.get(1),
+                    name: r.get(2),
+                    vkey: r.get(3),
+                    state: r.get(4),
+                    status: r.get(5),
+                    code: r.get(6),
+                    message: r.get(7),
+                    size: r.get::<_, Option<i64>>(8).map(|n| n as u64),
+                    checked_at: r.get::<_, Option<i64>>(9).map(ts_micros).transpose()?,
+                    added_by: r.get(10),
+                    added_at: ts_micros(r.get(11))?,
+                })
+            },
+        )
+    }
+
+    fn record_peer_audit(&self, ctx: &WriteContext, id: i64, a: &PeerAudit) -> Result<()> {
+        self.write(|tx| {
+            let n = tx
+                .execute(
+                    "UPDATE log_peers SET status = $2, code = $3, message = $4, checked_at = $5::text::timestamptz,
+                       state = coalesce($6, state), size = coalesce($7, size), vkey = coalesce($8, vkey)
+                     WHERE id = $1",
+                    &[
+                        &id,
+                        &a.status,
+                        &a.code,
+                        &a.message,
+                        &ctx.at.to_string(),
+                        &a.state,
+                        &a.size.map(|n| n as i64),
+                        &a.vkey,
+                    ],
+                )
+                .map_err(err)?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            if a.status == "finding" {
+                let detail = serde_json::json!({"peer": id, "code": a.code, "message": a.message}).to_string();
+                audit::insert_event(tx, ctx, "log_peer.finding", None, None, &detail)?;
+            }
+            Ok(())
+        })
     }
 }

@@ -605,6 +605,24 @@ pub const DUMP_TABLES: &[DumpTable] = {
             ],
             1,
         ),
+        (
+            "log_peers",
+            &[
+                ("id", Int),
+                ("url", Text),
+                ("name", Text),
+                ("vkey", Text),
+                ("state", Text),
+                ("status", Text),
+                ("code", Text),
+                ("message", Text),
+                ("size", Int),
+                ("checked_at", Timestamp),
+                ("added_by", Text),
+                ("added_at", Timestamp),
+            ],
+            1,
+        ),
     ]
 };
 

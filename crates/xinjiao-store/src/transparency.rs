@@ -54,6 +54,43 @@ pub struct NewLeaf {
     pub content: String,
 }
 
+/// Another installation whose log this one watches (`/console/log-peers`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Peer {
+    pub id: i64,
+    /// The installation's address (its log at `<url>/log/`).
+    pub url: String,
+    pub name: String,
+    /// The verifier key trusted for it (advanced when a rotation is followed).
+    pub vkey: String,
+    /// The audit state after the last clean audit (`xinjiao-audit-state/1`).
+    pub state: Option<String>,
+    /// `new`, `ok`, `finding` or `unreachable`: the latest audit's outcome.
+    pub status: String,
+    /// The finding's code (`audit.fork`, `audit.rewritten_entry`…).
+    pub code: Option<String>,
+    pub message: Option<String>,
+    /// The log's size at the last clean audit.
+    pub size: Option<u64>,
+    pub checked_at: Option<Timestamp>,
+    pub added_by: String,
+    pub added_at: Timestamp,
+}
+
+/// The outcome of one audit of a peer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerAudit {
+    /// `ok`, `finding` or `unreachable`.
+    pub status: &'static str,
+    pub code: Option<String>,
+    pub message: String,
+    /// The new state (a clean audit only; otherwise the last clean one stays).
+    pub state: Option<String>,
+    pub size: Option<u64>,
+    /// The key to trust from now on (a followed rotation).
+    pub vkey: Option<String>,
+}
+
 /// A credit report about to be issued: what its row and its leaf say.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewReport {
@@ -146,6 +183,14 @@ pub trait LogStore: Send + Sync {
     fn report_by_sha256(&self, sha256: &Hash) -> Result<Option<StoredReport>>;
     /// A subject's reports, newest first.
     fn subject_reports(&self, subject_key: &str, limit: u32) -> Result<Vec<StoredReport>>;
+
+    /// Watches another installation's log; [`StoreError::Conflict`] if its
+    /// address is watched already. Appends `log_peer.added`.
+    fn add_peer(&self, ctx: &WriteContext, url: &str, name: &str, vkey: &str) -> Result<i64>;
+    /// The watched installations, by name.
+    fn peers(&self) -> Result<Vec<Peer>>;
+    /// Stores an audit's outcome; a finding also appends `log_peer.finding`.
+    fn record_peer_audit(&self, ctx: &WriteContext, id: i64, audit: &PeerAudit) -> Result<()>;
 }
 
 fn range(e: ProofError) -> StoreError {

@@ -63,6 +63,7 @@ fn workplace() -> kernel::state::Workplace {
             lists::portal::account_section,
             transparency::verify::account_section,
         ],
+        jobs: vec![transparency::peers::audit_due],
     }
 }
 
@@ -93,6 +94,7 @@ fn console_nav() -> Vec<kernel::state::NavEntry> {
         entry("管理", "提醒渠道与发件箱", "/console/reminders", admins, None),
         entry("管理", "信用核查合作方", "/console/partners", admins, None),
         entry("管理", "工作人员账号", "/console/users", admins, None),
+        entry("管理", "透明日志监测", "/console/log-peers", overseers, Some(transparency::peers::badges)),
     ]
 }
 

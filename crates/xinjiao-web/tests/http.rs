@@ -120,6 +120,7 @@ on_both_backends!(
     draws_from_the_console_are_public_and_checkable,
     warnings_reach_their_department_and_reminders_leave_once,
     lists_and_credit_checks_from_the_console_and_the_api,
+    other_installations_logs_are_watched,
 );
 
 fn ctx() -> WriteContext {
@@ -3059,4 +3060,102 @@ async fn lists_and_credit_checks_from_the_console_and_the_api(app: App) {
 
 fn get_req_with_cookie(uri: &str, cookie: &str) -> Request<Body> {
     Request::get(uri).header(header::COOKIE, cookie).body(Body::empty()).unwrap()
+}
+
+/// `/console/log-peers`: an administrator registers another installation
+/// (served here on a real socket, with its own database) with the key to
+/// trust; a coordinator audits it; its log grows and the audit says so; a
+/// row changed behind its back is a finding that stays until a clean audit.
+/// Nobody else may register or audit.
+async fn other_installations_logs_are_watched(app: App) {
+    let backend = if app.pg_db.is_some() { Backend::Postgres } else { Backend::Sqlite };
+    let peer = tokio::task::spawn_blocking(move || self::app(backend)).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let served = peer.router.clone().into_make_service_with_connect_info::<std::net::SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, served).await.unwrap() });
+    let (s, vkey) = get(&peer, "/log/key").await;
+    assert_eq!(s, StatusCode::OK);
+    let vkey = vkey.trim().to_string();
+
+    let clerk = login_as(&app, "clerk").await;
+    let coord = login_as(&app, "coord").await;
+    let admin = login_as(&app, "admin").await;
+    assert_eq!(get_with_cookie(&app, "/console/log-peers", &clerk).await.0, StatusCode::FORBIDDEN);
+    let body = format!("name={}&url={}&vkey={}", enc("梅州市平台"), enc(&url), enc(&vkey));
+    let (s, _, _) = send(&app, form_post("/console/log-peers", &coord, &body)).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "only administrators register");
+    let bad = format!("name={}&url={}&vkey=nonsense", enc("梅州市平台"), enc("ftp://x"));
+    let (s, _, page) = send(&app, form_post("/console/log-peers", &admin, &bad)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("公钥无效") && page.contains("平台地址应以"), "{page}");
+    let (s, _, _) = send(&app, form_post("/console/log-peers", &admin, &body)).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (s, _, page) = send(&app, form_post("/console/log-peers", &admin, &body)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("已在监测"), "{page}");
+    let (_, _, page) = get_with_cookie(&app, "/console/log-peers", &coord).await;
+    assert!(page.contains("data-status=\"new\"") && page.contains("尚未审计"), "{page}");
+    let store = app.store.clone().unwrap();
+    let id = tokio::task::spawn_blocking(move || store.peers().unwrap()[0].id).await.unwrap();
+    let audit = format!("/console/log-peers/{id}/audit");
+
+    // A coordinator audits it: consistent.
+    assert_eq!(send(&app, form_post(&audit, &clerk, "")).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(send(&app, form_post(&audit, &coord, "")).await.0, StatusCode::SEE_OTHER);
+    let peer_store = peer.store.clone().unwrap();
+    let size = tokio::task::spawn_blocking(move || peer_store.log_size().unwrap()).await.unwrap();
+    let (_, _, page) = get_with_cookie(&app, "/console/log-peers", &coord).await;
+    assert!(page.contains("data-status=\"ok\"") && page.contains(&format!("一致：日志共 {size} 条")), "{page}");
+
+    // The peer publishes one more record: still consistent, one more leaf.
+    let peer_store = peer.store.clone().unwrap();
+    tokio::task::spawn_blocking(move || {
+        let rec = xinjiao_store::suite::penalty(
+            "河源市新记录运输有限公司",
+            "91110000600037341L",
+            "梅交罚〔2026〕1号",
+            "2026-06-01",
+        );
+        peer_store.write_records(&ctx(), &[rec]).unwrap();
+    })
+    .await
+    .unwrap();
+    send(&app, form_post(&audit, &coord, "")).await;
+    let (_, _, page) = get_with_cookie(&app, "/console/log-peers", &coord).await;
+    assert!(page.contains("data-status=\"ok\"") && page.contains("比上次新增 1 条"), "{page}");
+
+    // An entry changed behind the peer's back: a finding, kept until a clean audit.
+    let (dir, pg_db) = (peer.dir.clone(), peer.pg_db.clone());
+    tokio::task::spawn_blocking(move || match pg_db {
+        None => {
+            let c = rusqlite::Connection::open(dir.join("db.sqlite3")).unwrap();
+            c.execute_batch(
+                "DROP TRIGGER log_entries_no_update;
+                 UPDATE log_entries SET entry = CAST(replace(CAST(entry AS TEXT), 'record.published', 'record.corrected') AS BLOB) WHERE idx = 0;",
+            )
+            .unwrap();
+        }
+        Some(name) => {
+            let url = format!("{}/{name}", pg_admin_url().rsplit_once('/').unwrap().0);
+            let mut c = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();
+            c.batch_execute(
+                "DROP TRIGGER log_entries_append_only ON log_entries;
+                 UPDATE log_entries SET entry = convert_to(replace(convert_from(entry, 'UTF8'), 'record.published', 'record.corrected'), 'UTF8') WHERE idx = 0;",
+            )
+            .unwrap();
+        }
+    })
+    .await
+    .unwrap();
+    for _ in 0..2 {
+        send(&app, form_post(&audit, &coord, "")).await;
+        let (_, _, page) = get_with_cookie(&app, "/console/log-peers", &coord).await;
+        assert!(page.contains("data-status=\"finding\"") && page.contains("audit.rewritten_entry"), "{page}");
+        assert!(page.contains("个平台的日志异常"), "the console's badge: {page}");
+    }
+    let store = app.store.clone().unwrap();
+    let events = tokio::task::spawn_blocking(move || store.events(50).unwrap()).await.unwrap();
+    assert_eq!(events.iter().filter(|e| e.action == "log_peer.finding").count(), 2);
+    assert_eq!(events.iter().filter(|e| e.action == "log_peer.added").count(), 1);
 }

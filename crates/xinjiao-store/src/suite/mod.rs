@@ -80,6 +80,7 @@ macro_rules! store_tests {
             list_entries_go_from_proposal_through_notice_to_expiry,
             every_publication_is_logged_and_provable,
             reports_are_issued_with_their_leaf,
+            peers_keep_their_last_clean_audit,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {

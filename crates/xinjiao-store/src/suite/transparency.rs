@@ -175,3 +175,49 @@ pub fn reports_are_issued_with_their_leaf(store: &dyn Store) {
     assert_eq!(store.subject_reports(&uscc_for(1), 10).unwrap(), [b, a]);
     assert!(store.subject_reports("other", 10).unwrap().is_empty());
 }
+
+/// Watched installations: added once per address; an audit's outcome is
+/// kept, the state and size only from a clean one; a finding is an event.
+pub fn peers_keep_their_last_clean_audit(store: &dyn Store) {
+    use crate::transparency::PeerAudit;
+    let at = Timestamp::from_second(1_790_000_000).unwrap();
+    let w = WriteContext::new("admin", at, "监测其他平台");
+    let id = store.add_peer(&w, "https://xinyong.example.test/meizhou", "梅州市交通运输局", "k+01020304+AQ").unwrap();
+    assert!(matches!(
+        store.add_peer(&w, "https://xinyong.example.test/meizhou", "又一次", "k+01020304+AQ"),
+        Err(crate::StoreError::Conflict(_))
+    ));
+    let p = &store.peers().unwrap()[0];
+    assert_eq!((p.id, p.status.as_str(), p.state.as_deref(), p.checked_at), (id, "new", None, None));
+    assert_eq!((p.added_by.as_str(), p.added_at), ("admin", at));
+    let later = WriteContext::new("system", at.checked_add(jiff::SignedDuration::from_hours(1)).unwrap(), "审计");
+    let ok = PeerAudit {
+        status: "ok",
+        code: None,
+        message: "一致".into(),
+        state: Some("xinjiao-audit-state/1\nstate".into()),
+        size: Some(40),
+        vkey: Some("k+05060708+AQ".into()),
+    };
+    store.record_peer_audit(&later, id, &ok).unwrap();
+    let finding = PeerAudit {
+        status: "finding",
+        code: Some("audit.fork".into()),
+        message: "分叉".into(),
+        state: None,
+        size: None,
+        vkey: None,
+    };
+    store.record_peer_audit(&later, id, &finding).unwrap();
+    let p = &store.peers().unwrap()[0];
+    assert_eq!((p.status.as_str(), p.code.as_deref()), ("finding", Some("audit.fork")));
+    assert_eq!(
+        (p.state.as_deref(), p.size, p.vkey.as_str()),
+        (Some("xinjiao-audit-state/1\nstate"), Some(40), "k+05060708+AQ")
+    );
+    assert_eq!(p.checked_at, Some(later.at));
+    let events = store.events(20).unwrap();
+    assert_eq!(events.iter().filter(|e| e.action == "log_peer.finding").count(), 1);
+    assert_eq!(events.iter().filter(|e| e.action == "log_peer.added").count(), 1);
+    assert!(matches!(store.record_peer_audit(&later, 999, &ok), Err(crate::StoreError::NotFound)));
+}

@@ -95,6 +95,8 @@ pub type ReminderSource = fn(&AppState, &dyn Store, &User) -> Result<Vec<Reminde
 /// A capability's open cases that `user` acts for.
 pub type CaseSource = fn(&AppState, &dyn Store, &User) -> Result<Vec<Case>, StoreError>;
 
+/// A job of the scheduler's (see [`Workplace::jobs`]).
+pub type JobSource = fn(&AppState, &dyn Store) -> Result<(), StoreError>;
 /// Counts of what waits behind a navigation entry for `user` (empty: nothing waits).
 pub type BadgeSource = fn(&AppState, &dyn Store, &User) -> Result<Vec<Badge>, StoreError>;
 
@@ -124,6 +126,9 @@ pub struct Workplace {
     /// Sections of the subject's own account page (what it may see of
     /// itself, and do), in the order shown.
     pub account: Vec<ProfileSource>,
+    /// What the server's scheduler runs on each of its runs, besides the
+    /// monitoring capability's own (auditing other installations' logs…).
+    pub jobs: Vec<JobSource>,
 }
 
 impl Workplace {

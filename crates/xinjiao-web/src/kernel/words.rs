@@ -79,6 +79,8 @@ pub const EVENT_LABELS: &[(&str, &str)] = &[
     ("credit_check.made", "信用核查"),
     ("log.appended", "写入透明日志"),
     ("report.issued", "出具信用报告"),
+    ("log_peer.added", "开始监测其他平台的透明日志"),
+    ("log_peer.finding", "监测发现其他平台的透明日志异常"),
     ("monitoring.day_evaluated", "完成每日预警监测"),
     ("reminder_channels.saved", "设置部门提醒渠道"),
     ("outbox.requeued", "重新发送提醒"),

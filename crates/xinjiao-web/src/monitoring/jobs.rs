@@ -59,6 +59,9 @@ pub async fn run(st: AppState, bg: Background) {
             let ctx = xinjiao_store::WriteContext::new("system", s.now(), "评价结果生效，记入透明日志");
             xinjiao_store::transparency::log_final_grades(&*store, &ctx, &schemes, s.today())?;
             crate::kernel::signing::issue_checkpoint(&s, &*store)?;
+            for job in &s.workplace.jobs {
+                job(&s, &*store)?;
+            }
             Ok(())
         })
         .await;

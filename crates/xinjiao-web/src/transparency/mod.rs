@@ -23,6 +23,7 @@ use crate::kernel::state::AppState;
 
 pub mod audit;
 mod page;
+pub mod peers;
 pub mod proofs;
 pub mod reports;
 pub mod verify;
@@ -37,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         .route("/log/format.md", get(format_doc))
         .route("/records/{id}/proof.json", get(download_bundle))
         .merge(verify::routes())
+        .merge(peers::routes())
 }
 
 pub fn api_routes() -> Router<AppState> {
