@@ -243,13 +243,7 @@ impl LogStore for PgStore {
     fn append_leaf(&self, ctx: &WriteContext, leaf: &NewLeaf) -> Result<u64> {
         self.write(|tx| {
             let mut w = LogWriter::open(tx)?;
-            let pending = Pending {
-                at: ctx.at,
-                event: leaf.event,
-                object: leaf.object.clone(),
-                record_id: None,
-                content: leaf.content.clone(),
-            };
+            let pending = leaf.pending(ctx.at);
             let index = w.append(tx, &[pending])?;
             let detail = serde_json::json!({"event": leaf.event.as_str(), "object": leaf.object, "leaf_index": index});
             audit::insert_event(tx, ctx, "log.appended", None, None, &detail.to_string())?;
@@ -268,16 +262,7 @@ impl LogStore for PgStore {
             if there.is_some() {
                 return Ok(false);
             }
-            let pending: Vec<Pending> = leaves
-                .iter()
-                .map(|leaf| Pending {
-                    at: ctx.at,
-                    event: leaf.event,
-                    object: leaf.object.clone(),
-                    record_id: None,
-                    content: leaf.content.clone(),
-                })
-                .collect();
+            let pending: Vec<Pending> = leaves.iter().map(|leaf| leaf.pending(ctx.at)).collect();
             let from = w.append(tx, &pending)?;
             let detail = serde_json::json!({"event": first.event.as_str(), "first": first.object,
                 "leaf_index": from, "leaves": leaves.len()});

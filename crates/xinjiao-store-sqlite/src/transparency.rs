@@ -189,13 +189,7 @@ impl LogStore for SqliteStore {
     fn append_leaf(&self, ctx: &WriteContext, leaf: &NewLeaf) -> Result<u64> {
         self.write(|tx| {
             let mut w = LogWriter::open(tx).map_err(err)?;
-            let pending = PendingLeaf {
-                at: ctx.at,
-                event: leaf.event,
-                object: leaf.object.clone(),
-                record_id: None,
-                content: leaf.content.clone(),
-            };
+            let pending = leaf.pending(ctx.at);
             let index = w.append(tx, &pending).map_err(err)?;
             let detail = serde_json::json!({"event": leaf.event.as_str(), "object": leaf.object, "leaf_index": index});
             insert_event(tx, ctx, "log.appended", None, None, &detail.to_string()).map_err(err)?;
@@ -216,13 +210,7 @@ impl LogStore for SqliteStore {
             let mut w = LogWriter::open(tx).map_err(err)?;
             let mut from = None;
             for leaf in leaves {
-                let pending = PendingLeaf {
-                    at: ctx.at,
-                    event: leaf.event,
-                    object: leaf.object.clone(),
-                    record_id: None,
-                    content: leaf.content.clone(),
-                };
+                let pending = leaf.pending(ctx.at);
                 let i = w.append(tx, &pending).map_err(err)?;
                 from.get_or_insert(i);
             }

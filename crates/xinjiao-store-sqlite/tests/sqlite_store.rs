@@ -50,18 +50,7 @@ fn events_versions_and_the_log_are_append_only() {
     let ctx = xinjiao_store::WriteContext::new("t", jiff::Timestamp::UNIX_EPOCH, "t");
     fresh.write_records(&ctx, &[rec]).unwrap();
     // A report row, so that the row triggers of reports have something to refuse.
-    let report = xinjiao_store::NewReport {
-        number: "XJ-20240528-0000000A".into(),
-        subject_key: "91350100M000100Y43".into(),
-        subject_name: "甲公司".into(),
-        edition: "public".into(),
-        as_of: "2024-05-28".parse().unwrap(),
-        sha256: [1; 32],
-        data_version: 1,
-        pages: 1,
-        bytes: 1,
-        digests: "{}".into(),
-    };
+    let report = xinjiao_store::suite::sample_report("XJ-20240528-0000000A", "91350100M000100Y43", 1);
     xinjiao_store::LogStore::issue_report(&*fresh, &ctx, &report).unwrap();
     let conn = rusqlite::Connection::open(fresh.dir.join("db.sqlite3")).unwrap();
     for sql in [

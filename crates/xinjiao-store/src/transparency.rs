@@ -54,6 +54,19 @@ pub struct NewLeaf {
     pub content: String,
 }
 
+impl NewLeaf {
+    /// The leaf about to be appended at `at` (about no record).
+    pub fn pending(&self, at: Timestamp) -> PendingLeaf {
+        PendingLeaf {
+            at,
+            event: self.event,
+            object: self.object.clone(),
+            record_id: None,
+            content: self.content.clone(),
+        }
+    }
+}
+
 /// Another installation whose log this one watches (`/console/log-peers`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Peer {

@@ -22,6 +22,7 @@ mod organisation;
 mod records;
 mod reporting;
 mod transparency;
+pub use transparency::sample_report;
 
 pub use accounts::*;
 pub use audit::*;

@@ -137,18 +137,7 @@ pub fn every_publication_is_logged_and_provable(store: &dyn Store) {
 /// used before is refused and appends nothing.
 pub fn reports_are_issued_with_their_leaf(store: &dyn Store) {
     let at: Timestamp = "2026-12-04T02:00:00Z".parse().unwrap();
-    let new = |number: &str, sha: u8| crate::NewReport {
-        number: number.into(),
-        subject_key: uscc_for(1),
-        subject_name: "甲公司".into(),
-        edition: "public".into(),
-        as_of: "2026-12-04".parse().unwrap(),
-        sha256: [sha; 32],
-        data_version: 7,
-        pages: 2,
-        bytes: 12_345,
-        digests: r#"{"penalties":"00"}"#.into(),
-    };
+    let new = |number: &str, sha: u8| sample_report(number, &uscc_for(1), sha);
     let w = WriteContext::new("public", at, "出具信用报告");
     let a = store.issue_report(&w, &new("XJ-20261204-AAAA0001", 1)).unwrap();
     assert_eq!((a.leaf_index, a.issued_by.as_str(), a.pages, a.bytes), (0, "public", 2, 12_345));
@@ -220,4 +209,20 @@ pub fn peers_keep_their_last_clean_audit(store: &dyn Store) {
     assert_eq!(events.iter().filter(|e| e.action == "log_peer.finding").count(), 1);
     assert_eq!(events.iter().filter(|e| e.action == "log_peer.added").count(), 1);
     assert!(matches!(store.record_peer_audit(&later, 999, &ok), Err(crate::StoreError::NotFound)));
+}
+
+/// A report row to issue in tests (`sha` fills its SHA-256).
+pub fn sample_report(number: &str, subject_key: &str, sha: u8) -> crate::NewReport {
+    crate::NewReport {
+        number: number.into(),
+        subject_key: subject_key.into(),
+        subject_name: "甲公司".into(),
+        edition: "public".into(),
+        as_of: "2026-12-04".parse().unwrap(),
+        sha256: [sha; 32],
+        data_version: 7,
+        pages: 2,
+        bytes: 12_345,
+        digests: r#"{"penalties":"00"}"#.into(),
+    }
 }
