@@ -5,7 +5,7 @@ const fs = require('fs');
 const path = require('path');
 const os = require('os');
 
-const { shots } = require('./staff');
+const { shots, staffLogin } = require('./staff');
 
 test('download a proof bundle and a credit report, verify both', async ({ page }) => {
   await page.goto('/search?q=运输');
@@ -66,4 +66,23 @@ test('download a proof bundle and a credit report, verify both', async ({ page }
   await page.getByRole('button', { name: '上传并核验' }).click();
   await expect(page.locator('#verdict')).toHaveAttribute('data-verdict', 'invalid');
   await expect(page.locator('#verdict')).toContainText('不能证实');
+});
+
+test('an administrator watches an installation\'s log and a coordinator audits it', async ({ page, request }) => {
+  // The installation watches itself here: any address serving /log/ will do.
+  const vkey = (await (await request.get('/log/key')).text()).trim();
+  await staffLogin(page, 'admin');
+  const origin = new URL(page.url()).origin;
+  await page.getByRole('link', { name: '透明日志监测' }).first().click();
+  await expect(page.getByRole('heading', { name: '透明日志监测', level: 1 })).toBeVisible();
+  await page.getByLabel('平台名称').fill('本平台（自检）');
+  await page.getByLabel('平台地址').fill(origin);
+  await page.getByLabel(/对方公钥/).fill(vkey);
+  await page.getByRole('button', { name: '开始监测' }).click();
+  const row = page.locator('#peers tbody tr').filter({ hasText: '本平台（自检）' });
+  await expect(row).toHaveAttribute('data-status', 'new');
+  await row.getByRole('button', { name: '立即审计' }).click();
+  await expect(row).toHaveAttribute('data-status', 'ok');
+  await expect(row).toContainText(/一致：日志共 \d+ 条/);
+  await page.screenshot({ path: path.join(shots, 'log-peers.png'), fullPage: true });
 });
