@@ -131,6 +131,16 @@ pub fn openapi_document() -> Value {
             "/api/v1/credit-checks": credit_check_path,
             "/api/v1/records/{id}/proof": proof_path,
             "/api/v1/reports/{number}": report_path,
+            "/api/v1/log/consistency": {"get": {
+                "summary": "透明日志的一致性证明（RFC 9162）：规模为 to 的树（默认最新检查点）是规模为 from 的树的延伸；附两个规模的签名检查点（如有）。瓦片见 /log/tile/",
+                "parameters": [{"name": "from", "in": "query", "required": true, "schema": {"type": "integer", "minimum": 0}},
+                               {"name": "to", "in": "query", "schema": {"type": "integer", "minimum": 0}}],
+                "responses": {"200": {"description": "证明", "content": {"application/json": {"schema": {"type": "object", "required": ["from", "to", "proof"], "properties": {
+                    "from": {"type": "integer"}, "to": {"type": "integer"},
+                    "proof": {"type": "array", "items": {"type": "string", "contentEncoding": "base64"}},
+                    "from_checkpoint": {"type": ["string", "null"]}, "to_checkpoint": {"type": ["string", "null"]}}}}}},
+                              "422": {"description": "log.bad_range", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}
+            }},
             "/api/v1/subjects/{key}/reports": issue_report_path,
             "/api/v1/draws": draws_path,
             "/api/v1/lists": {"get": {

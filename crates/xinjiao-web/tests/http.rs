@@ -364,6 +364,7 @@ async fn openapi_documents_every_route(app: App) {
         "/api/v1/imports/{kind}",
         "/api/v1/lists",
         "/api/v1/lists/{code}/entries",
+        "/api/v1/log/consistency",
         "/api/v1/openapi.json",
         "/api/v1/rates",
         "/api/v1/records",

@@ -42,7 +42,10 @@ pub fn routes() -> Router<AppState> {
 }
 
 pub fn api_routes() -> Router<AppState> {
-    Router::new().route("/records/{id}/proof", get(api_proof)).merge(verify::api_routes())
+    Router::new()
+        .route("/records/{id}/proof", get(api_proof))
+        .route("/log/consistency", get(api_consistency))
+        .merge(verify::api_routes())
 }
 
 fn text(body: String, cache: &'static str) -> Response {
@@ -138,6 +141,49 @@ async fn download_bundle(
         p.file.to_json(),
     )
         .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ConsistencyQuery {
+    from: u64,
+    to: Option<u64>,
+}
+
+/// `GET /api/v1/log/consistency?from=N[&to=M]`: the RFC 9162 consistency
+/// proof that the tree of size `to` (the newest checkpoint's by default)
+/// extends the tree of size `from`, with the stored checkpoints of both
+/// sizes where there are any.
+async fn api_consistency(State(st): State<AppState>, Query(q): Query<ConsistencyQuery>) -> Result<Response, ApiError> {
+    use base64::Engine;
+    let s = st.clone();
+    let out = st
+        .db(move |store| {
+            let newest = issue_checkpoint(&s, store)?;
+            let to = q.to.unwrap_or(newest.size);
+            if q.from > to || to > newest.size {
+                return Ok(None);
+            }
+            let proof = xinjiao_store::transparency::consistency_proof(store, q.from, to)?;
+            let note = |size: u64| -> Result<Option<String>, StoreError> {
+                Ok(store.checkpoint_of_size(size)?.map(|c| crate::kernel::signing::cosigned(&c.note, &s.signer)))
+            };
+            Ok(Some((to, proof, note(q.from)?, note(to)?)))
+        })
+        .await?;
+    let Some((to, proof, from_note, to_note)) = out else {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "log.bad_range",
+            "须 0 ≤ from ≤ to ≤ 日志当前签名的条目数",
+        ));
+    };
+    let b64 = base64::engine::general_purpose::STANDARD;
+    Ok(axum::Json(serde_json::json!({
+        "from": q.from, "to": to,
+        "proof": proof.iter().map(|h| b64.encode(h)).collect::<Vec<_>>(),
+        "from_checkpoint": from_note, "to_checkpoint": to_note,
+    }))
+    .into_response())
 }
 
 /// `GET /api/v1/records/{id}/proof`: the bundle's fields, plus `history`

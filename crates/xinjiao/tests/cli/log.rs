@@ -167,6 +167,19 @@ pub fn the_log_is_served_verified_and_audited(dir: TempDir) {
     }
     let proof = tree.consistency_proof(cp1.size, cp2.size).unwrap();
     assert!(verify_consistency(cp1.size, cp2.size, &proof, &cp1.root, &cp2.root));
+    // The same proof as the API serves it, with both checkpoints.
+    let c = server.json(&format!("/api/v1/log/consistency?from={}&to={}", cp1.size, cp2.size)).unwrap();
+    let served: Vec<[u8; 32]> = c["proof"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| base64::engine::general_purpose::STANDARD.decode(h.as_str().unwrap()).unwrap().try_into().unwrap())
+        .collect();
+    assert!(verify_consistency(cp1.size, cp2.size, &served, &cp1.root, &cp2.root), "{c}");
+    assert_eq!(Checkpoint::open(&key, c["from_checkpoint"].as_str().unwrap().as_bytes()).unwrap(), cp1);
+    assert_eq!(Checkpoint::open(&key, c["to_checkpoint"].as_str().unwrap().as_bytes()).unwrap(), cp2);
+    let bad = http_get(port, &format!("/api/v1/log/consistency?from={}&to=1", cp2.size)).unwrap();
+    assert!(bad.starts_with("HTTP/1.0 422") && bad.contains("log.bad_range"), "{bad}");
     // Every checkpoint the server signed verifies and is consistent with the newest.
     let checkpoints = store.checkpoints(100).unwrap();
     assert!(checkpoints.len() >= 2);
