@@ -121,6 +121,7 @@ on_both_backends!(
     warnings_reach_their_department_and_reminders_leave_once,
     lists_and_credit_checks_from_the_console_and_the_api,
     other_installations_logs_are_watched,
+    subjects_issue_their_full_report_and_nobody_else_does,
 );
 
 fn ctx() -> WriteContext {
@@ -3159,4 +3160,49 @@ async fn other_installations_logs_are_watched(app: App) {
     let events = tokio::task::spawn_blocking(move || store.events(50).unwrap()).await.unwrap();
     assert_eq!(events.iter().filter(|e| e.action == "log_peer.finding").count(), 2);
     assert_eq!(events.iter().filter(|e| e.action == "log_peer.added").count(), 1);
+}
+
+/// The full credit report is the subject's own: from its account, never
+/// without its session (nor with a staff member's); issued as `full`, by the
+/// subject, and listed on its account page.
+async fn subjects_issue_their_full_report_and_nobody_else_does(app: App) {
+    let uscc = "91350100M000100Y43";
+    let w = WriteContext::new("seed", Timestamp::from_second(1_795_000_000).unwrap(), "上传");
+    let id = app
+        .db(|s| {
+            s.write_records(
+                &w,
+                &[xinjiao_store::suite::penalty("河源市顺达运输有限公司", uscc, "河交罚〔2026〕77号", "2026-11-02")],
+            )
+        })
+        .unwrap()[0]
+        .record_id();
+    app.db(|s| xinjiao_store::refresh_windows(s)).unwrap();
+    let anonymous = Request::post("/account/report")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from("as_of="))
+        .unwrap();
+    let (s, h, _) = send(&app, anonymous).await;
+    assert_eq!((s, h[header::LOCATION].to_str().unwrap()), (StatusCode::SEE_OTHER, "/account/login"));
+    let staff = login_as(&app, "admin").await;
+    let (s, h, _) = send(&app, form_post("/account/report", &staff, "as_of=")).await;
+    assert_eq!(
+        (s, h[header::LOCATION].to_str().unwrap()),
+        (StatusCode::SEE_OTHER, "/account/login"),
+        "staff are not the subject"
+    );
+    assert_eq!(app.db(|s| s.subject_reports(uscc, 10)).unwrap().len(), 0);
+
+    let subject = claimed_subject(&app, id, uscc).await;
+    let (s, h, pdf) = send(&app, form_post("/account/report", &subject, "as_of=")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(h[header::CONTENT_TYPE], "application/pdf");
+    assert!(pdf.starts_with("%PDF-"));
+    let number = h["x-xinjiao-report-number"].to_str().unwrap().to_string();
+    let issued = app.db(|s| s.report(&number)).unwrap().unwrap();
+    assert_eq!((issued.edition.as_str(), issued.issued_by.as_str()), ("full", "subject:91350100M000100Y43"));
+    let (_, _, page) = get_with_cookie(&app, "/account", &subject).await;
+    assert!(page.contains(&format!("/verify?number={number}")) && page.contains("完整版"), "listed on the account");
+    let (s, _, _) = send(&app, form_post("/account/report", &subject, "as_of=not-a-day")).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
 }
