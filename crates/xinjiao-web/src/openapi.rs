@@ -59,7 +59,7 @@ pub fn openapi_document() -> Value {
             "required": ["number", "sha256", "subject", "issued_at", "leaf_index", "latest", "changed", "proof"],
             "properties": {
                 "number": {"type": "string"}, "sha256": {"type": "string", "description": "PDF 文件的 SHA-256（十六进制）"},
-                "subject": {"type": "object", "properties": {"key": {"type": "string"}, "name": {"type": "string"}}},
+                "subject": {"type": "string", "description": "主体编号（统一社会信用代码或 P 编号）"}, "subject_name": {"type": "string"},
                 "edition": {"type": "string", "enum": ["public", "full"]}, "as_of": {"type": "string", "format": "date"},
                 "issued_at": {"type": "string", "format": "date-time"}, "data_version": {"type": "integer", "description": "出具时透明日志的条目数"},
                 "leaf_index": {"type": "integer"}, "pages": {"type": "integer"}, "bytes": {"type": "integer"},

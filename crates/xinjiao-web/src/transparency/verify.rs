@@ -175,7 +175,8 @@ async fn api_report(State(st): State<AppState>, Path(number): Path<String>) -> R
     Ok(Json(serde_json::json!({
         "number": r.number,
         "sha256": hex(&r.sha256),
-        "subject": {"key": r.subject_key, "name": mask_text(&r.subject_name)},
+        "subject": r.subject_key,
+        "subject_name": mask_text(&r.subject_name),
         "edition": r.edition,
         "as_of": r.as_of.to_string(),
         "issued_at": format_time(r.issued_at),

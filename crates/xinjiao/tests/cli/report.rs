@@ -143,7 +143,8 @@ pub fn credit_reports_are_read_back_verified_and_outdated(dir: TempDir) {
     // The API: hash, subject, time, leaf, and a proof of the leaf.
     let api = server.json(&format!("/api/v1/reports/{number}")).unwrap();
     assert_eq!(api["sha256"], hex(&Sha256::digest(&pdf)));
-    assert_eq!(api["subject"]["key"], subject.key.as_str());
+    assert_eq!(api["subject"], subject.key.as_str());
+    assert_eq!(api["subject_name"], subject.name.as_str());
     assert!(api["issued_at"].as_str().unwrap().starts_with(&day.year().to_string()), "{api}");
     assert_eq!(api["latest"], true, "{api}");
     let leaf = api["leaf_index"].as_u64().unwrap();
