@@ -191,14 +191,19 @@ pub fn report(
     as_of: Option<&str>,
     full: bool,
     actor: &str,
+    reason: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
     use xinjiao_web::transparency::reports::{Edition, issue};
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    if full && reason.is_none() {
+        bail!("完整版含未遮蔽的个人信息，须以 --reason 说明为何出具（记入审计日志）")
+    }
     let as_of = match as_of {
         None => None,
         Some(d) => Some(d.parse().map_err(|_| anyhow::anyhow!("--as-of “{d}” 应为 YYYY-MM-DD 格式的日期"))?),
     };
     let edition = if full { Edition::Full } else { Edition::Public };
-    let issued = match issue(state, &*state.store, subject.trim(), as_of, edition, actor) {
+    let issued = match issue(state, &*state.store, subject.trim(), as_of, edition, actor, reason) {
         Ok(i) => i,
         Err(e) => {
             let (code, message) = e.parts();

@@ -199,9 +199,13 @@ enum Command {
         /// The day the report speaks of (YYYY-MM-DD); today if absent.
         #[arg(long)]
         as_of: Option<String>,
-        /// The subject's full edition (for the subject itself).
+        /// The subject's full edition (for the subject itself): personal
+        /// numbers unmasked, so --reason is required.
         #[arg(long)]
         full: bool,
+        /// Why the report is issued (required with --full; in the audit event).
+        #[arg(long)]
+        reason: Option<String>,
         /// The signing key file (as `serve --key-file`).
         #[arg(long)]
         key_file: Option<PathBuf>,
@@ -655,13 +659,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             return log_cli::verify_bundle(&file, &key);
         }
         Command::Log { command } => return log_cli::run(command),
-        Command::Report { subject, out, as_of, full, key_file, public_url, actor } => {
+        Command::Report { subject, out, as_of, full, reason, key_file, public_url, actor } => {
             let db_url = cli.db.as_deref().unwrap_or(DEFAULT_DB);
             let key_file = key_file.unwrap_or_else(|| default_key_file(db_url));
             let public_url = checked_public_url(&public_url)?;
             let store = open_store(db_url, cli.create)?;
             let state = offline_state(store, &key_file, public_url, clock.clone())?;
-            return log_cli::report(&state, &subject, &out, as_of.as_deref(), full, &actor);
+            return log_cli::report(&state, &subject, &out, as_of.as_deref(), full, &actor, reason.as_deref());
         }
         Command::Partner { command } => {
             let store = open_store(cli.db.as_deref().unwrap_or(DEFAULT_DB), cli.create)?;

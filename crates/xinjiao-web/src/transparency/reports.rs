@@ -416,6 +416,7 @@ fn document(
 
 /// Issues a report of `subject_key` as of `as_of` (today if `None`), or
 /// gives back the one already issued if nothing it says has changed.
+/// `purpose` (why it is asked for) goes into the audit event with `actor`.
 pub fn issue(
     st: &AppState,
     store: &dyn Store,
@@ -423,6 +424,7 @@ pub fn issue(
     as_of: Option<Date>,
     edition: Edition,
     actor: &str,
+    purpose: Option<&str>,
 ) -> Result<Issued, IssueError> {
     let today = st.today();
     let as_of = as_of.unwrap_or(today);
@@ -462,7 +464,11 @@ pub fn issue(
         bytes: pdf.bytes.len() as u64,
         digests,
     };
-    let ctx = WriteContext::new(actor, now, format!("出具信用报告（{}）", edition.label()));
+    let reason = match purpose {
+        Some(p) => format!("出具信用报告（{}）：{p}", edition.label()),
+        None => format!("出具信用报告（{}）", edition.label()),
+    };
+    let ctx = WriteContext::new(actor, now, reason);
     let report = store.issue_report(&ctx, &new)?;
     Ok(Issued { report, pdf: pdf.bytes })
 }

@@ -81,7 +81,7 @@ async fn issue_async(
     actor: String,
 ) -> Result<Result<Issued, IssueError>, StoreError> {
     let s = st.clone();
-    st.db(move |store| Ok(issue(&s, store, &key, as_of, edition, &actor))).await
+    st.db(move |store| Ok(issue(&s, store, &key, as_of, edition, &actor, None))).await
 }
 
 #[derive(Deserialize, Default)]

@@ -60,7 +60,13 @@ fn report_cli(dir: &TempDir, server: &Server, subject: &str, day: &str, out: &Pa
     let out_s = out.to_str().unwrap();
     args.extend(["--key-file", key_file.to_str().unwrap(), "--out", out_s]);
     if full {
-        args.push("--full");
+        // Without a reason the full edition is refused.
+        let mut without = args.clone();
+        without.push("--full");
+        let refused = xinjiao(&without);
+        assert_eq!(refused.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&refused.stderr).contains("--reason"));
+        args.extend(["--full", "--reason", "主体本人申请，窗口代为打印"]);
     }
     let made = xinjiao(&args);
     assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
@@ -229,6 +235,10 @@ pub fn credit_reports_are_read_back_verified_and_outdated(dir: TempDir) {
     let text = tool("pdftotext", &[dir.path("full.pdf").to_str().unwrap(), "-"]);
     assert!(text.contains("完整版") && text.contains("六、已不再公示的记录"), "{text}");
     assert_eq!(server.json(&format!("/api/v1/reports/{full}")).unwrap()["edition"], "full");
+    let audited =
+        store.events(100).unwrap().into_iter().find(|e| e.action == "report.issued" && e.detail.contains(&full));
+    let audited = audited.expect("the full report's issue is audited");
+    assert!(audited.reason.contains("窗口代为打印") && audited.actor == "cli", "{audited:?}");
 
     // Every report is a leaf of the log.
     let reports = store.subject_reports(&subject.key, 10).unwrap();
