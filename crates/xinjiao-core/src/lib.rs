@@ -8,6 +8,7 @@
 //! are parameters.
 
 pub mod calendar;
+pub mod commitments;
 pub mod evaluation;
 pub mod inspection;
 pub mod lifecycle;

@@ -72,6 +72,12 @@ pub fn rule_files() -> Vec<RuleFile> {
             text: xinjiao_core::lifecycle::repairs::EMBEDDED,
         },
         RuleFile {
+            slug: "commitments".into(),
+            title: "信用承诺规则".into(),
+            about: "信用承诺的类型、哪些公示、补正和核查期限（工作日）、哪些主体不适用告知承诺，以及违背承诺记入何种信用事项。",
+            text: xinjiao_core::commitments::EMBEDDED,
+        },
+        RuleFile {
             slug: "personal-data".into(),
             title: "个人信息遮蔽规则".into(),
             about: "公开页面和公开接口中哪些字段整体遮蔽，自由文本中的身份证号码、手机号码如何遮蔽。",

@@ -247,7 +247,7 @@ pub fn sections(
     for (code, heading, kind) in
         [("penalties", "四、行政处罚", RecordKind::Penalty), ("licenses", "五、行政许可", RecordKind::License)]
     {
-        let (rows, total) = subject_records(store, subject, kind, (public).then_some(as_of))?;
+        let (rows, total) = subject_records(store, subject, kind, public.then_some(as_of))?;
         let mut shown_rows = Vec::new();
         for r in rows.iter().filter(|r| r.decision_date <= as_of) {
             if is_public_on(r, as_of) {
@@ -366,18 +366,23 @@ fn number_for(subject_key: &str, edition: Edition, as_of: Date, at: jiff::Timest
     format!("XJ-{day}-{}", hex(&d[..4]).to_uppercase())
 }
 
+/// What identifies one issued report on its pages.
+struct Stamp<'a> {
+    number: &'a str,
+    issued_at: jiff::Timestamp,
+    data_version: i64,
+}
+
 /// The report document of `sections`.
-#[allow(clippy::too_many_arguments)]
 fn document(
     st: &AppState,
     subject: &Subject,
     edition: Edition,
     as_of: Date,
-    number: &str,
-    issued_at: jiff::Timestamp,
-    data_version: i64,
+    stamp: Stamp<'_>,
     sections: Sections,
 ) -> Report {
+    let Stamp { number, issued_at, data_version } = stamp;
     let public = edition == Edition::Public;
     let code = match (&subject.uscc, &subject.id_doc_no) {
         (Some(u), _) => ("统一社会信用代码", u.clone()),
@@ -440,7 +445,8 @@ pub fn issue(
     // the bytes it was logged with.
     let prior = store.subject_reports(&subject.key, 20)?;
     if let Some(p) = prior.iter().find(|p| p.edition == edition.as_str() && p.as_of == as_of && p.digests == digests) {
-        let doc = document(st, &subject, edition, as_of, &p.number, p.issued_at, p.data_version, secs.clone());
+        let stamp = Stamp { number: &p.number, issued_at: p.issued_at, data_version: p.data_version };
+        let doc = document(st, &subject, edition, as_of, stamp, secs.clone());
         let pdf = xinjiao_report::render(&doc, fonts).map_err(IssueError::Render)?;
         if <[u8; 32]>::from(Sha256::digest(&pdf.bytes)) == p.sha256 {
             return Ok(Issued { report: p.clone(), pdf: pdf.bytes });
@@ -450,7 +456,8 @@ pub fn issue(
     let now = st.now();
     let data_version = store.log_size()?;
     let number = number_for(&subject.key, edition, as_of, now, data_version);
-    let doc = document(st, &subject, edition, as_of, &number, now, data_version as i64, secs);
+    let stamp = Stamp { number: &number, issued_at: now, data_version: data_version as i64 };
+    let doc = document(st, &subject, edition, as_of, stamp, secs);
     let pdf = xinjiao_report::render(&doc, fonts).map_err(IssueError::Render)?;
     let new = NewReport {
         number,
