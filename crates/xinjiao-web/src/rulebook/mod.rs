@@ -78,6 +78,18 @@ pub fn rule_files() -> Vec<RuleFile> {
             text: xinjiao_core::commitments::EMBEDDED,
         },
         RuleFile {
+            slug: "commitment-templates".into(),
+            title: "信用承诺书模板".into(),
+            about: "各类信用承诺书的文本及版本；已签署的承诺保留签署时的版本和全文。",
+            text: xinjiao_core::commitments::templates::EMBEDDED,
+        },
+        RuleFile {
+            slug: "commitment-matters".into(),
+            title: "告知承诺事项清单与诚信教育材料".into(),
+            about: "可以承诺代替材料或证明的办理事项、办理科室、可用的承诺类型、补正期限、违诺后果，以及办理前须阅读的诚信教育材料。",
+            text: xinjiao_core::commitments::matters::EMBEDDED,
+        },
+        RuleFile {
             slug: "personal-data".into(),
             title: "个人信息遮蔽规则".into(),
             about: "公开页面和公开接口中哪些字段整体遮蔽，自由文本中的身份证号码、手机号码如何遮蔽。",

@@ -7,10 +7,13 @@
 use jiff::civil::Date;
 
 use crate::calendar::Calendar;
+
+pub mod matters;
+pub mod templates;
 use crate::lists::definition::ListKind;
 
 /// The embedded default rule file.
-pub const EMBEDDED: &str = include_str!("../../../rules/commitments.toml");
+pub const EMBEDDED: &str = include_str!("../../../../rules/commitments.toml");
 
 /// When in a matter's life a commitment is made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
