@@ -38,6 +38,7 @@ use xinjiao_store::{
 mod accounts;
 mod audit;
 mod calendar;
+mod commitments;
 mod evaluation;
 mod inspection;
 mod installation;
@@ -77,6 +78,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (24, "transparency_log", include_str!("../migrations/0024_transparency_log.sql")),
     (25, "reports", include_str!("../migrations/0025_reports.sql")),
     (26, "log_peers", include_str!("../migrations/0026_log_peers.sql")),
+    (27, "commitments", include_str!("../migrations/0027_commitments.sql")),
 ];
 
 /// Connections kept open between calls (more than the server's blocking

@@ -91,7 +91,7 @@ fn events_versions_and_the_log_are_append_only() {
 fn reopening_applies_no_migration_twice() {
     let fresh = Fresh::new();
     let again = PgStore::open(&db_url(&fresh.name)).unwrap();
-    assert_eq!(again.applied_migrations().unwrap(), (1..=26).collect::<Vec<i64>>());
+    assert_eq!(again.applied_migrations().unwrap(), (1..=27).collect::<Vec<i64>>());
 }
 
 #[test]
@@ -102,4 +102,35 @@ fn migration_versions_match_sqlite() {
     let pg_names: Vec<&str> = xinjiao_store_postgres::MIGRATIONS.iter().map(|m| m.1).collect();
     let lite_names: Vec<&str> = xinjiao_store_sqlite::MIGRATIONS.iter().map(|m| m.1).collect();
     assert_eq!(pg_names, lite_names);
+}
+
+#[test]
+fn signed_commitments_are_immutable() {
+    let fresh = Fresh::new();
+    let rec = xinjiao_store::suite::penalty("甲公司", "91350100M000100Y43", "河交罚〔2024〕1号", "2024-05-28");
+    let ctx = xinjiao_store::WriteContext::new("t", jiff::Timestamp::UNIX_EPOCH, "t");
+    fresh.write_records(&ctx, &[rec]).unwrap();
+    let subject = fresh.subject_by_key("91350100M000100Y43").unwrap().unwrap();
+    let new = xinjiao_store::NewCommitment {
+        subject_id: subject.id,
+        kind: "public".into(),
+        matter: None,
+        template_version: 1,
+        text: "承诺书".into(),
+        signed_via: "account".into(),
+        association: None,
+        public: true,
+        department_id: None,
+    };
+    xinjiao_store::CommitmentStore::sign_commitment(&*fresh, &ctx, &new, xinjiao_core::commitments::State::InForce)
+        .unwrap();
+    let mut c = Client::connect(&db_url(&fresh.name), NoTls).unwrap();
+    for sql in
+        ["UPDATE commitments SET text = 'x'", "UPDATE commitments SET signed_by = 'x'", "DELETE FROM commitments"]
+    {
+        let e = c.batch_execute(sql).unwrap_err();
+        let msg = e.as_db_error().map(|d| d.message().to_string()).unwrap_or_default();
+        assert!(msg.contains("immutable") || msg.contains("append-only"), "{sql}: {msg}");
+    }
+    c.batch_execute("UPDATE commitments SET note = 'staff may annotate'").unwrap();
 }

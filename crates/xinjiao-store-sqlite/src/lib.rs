@@ -39,6 +39,7 @@ use xinjiao_store::{
 mod accounts;
 mod audit;
 mod calendar;
+mod commitments;
 mod evaluation;
 mod inspection;
 mod installation;

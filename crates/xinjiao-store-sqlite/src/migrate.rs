@@ -32,6 +32,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (24, "transparency_log", include_str!("../migrations/0024_transparency_log.sql")),
     (25, "reports", include_str!("../migrations/0025_reports.sql")),
     (26, "log_peers", include_str!("../migrations/0026_log_peers.sql")),
+    (27, "commitments", include_str!("../migrations/0027_commitments.sql")),
 ];
 
 /// Applies every pending migration.

@@ -75,8 +75,38 @@ fn reopening_applies_no_migration_twice() {
     let fresh = Fresh::new();
     let path = fresh.store.as_ref().unwrap().path().to_path_buf();
     let again = SqliteStore::open(&path).unwrap();
-    assert_eq!(again.applied_migrations().unwrap(), (1..=26).collect::<Vec<i64>>());
+    assert_eq!(again.applied_migrations().unwrap(), (1..=27).collect::<Vec<i64>>());
     let pragma: String =
         rusqlite::Connection::open(&path).unwrap().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(pragma, "wal");
+}
+
+#[test]
+fn signed_commitments_are_immutable() {
+    let fresh = Fresh::new();
+    let rec = xinjiao_store::suite::penalty("甲公司", "91350100M000100Y43", "河交罚〔2024〕1号", "2024-05-28");
+    let ctx = xinjiao_store::WriteContext::new("t", jiff::Timestamp::UNIX_EPOCH, "t");
+    fresh.write_records(&ctx, &[rec]).unwrap();
+    let subject = fresh.subject_by_key("91350100M000100Y43").unwrap().unwrap();
+    let new = xinjiao_store::NewCommitment {
+        subject_id: subject.id,
+        kind: "public".into(),
+        matter: None,
+        template_version: 1,
+        text: "承诺书".into(),
+        signed_via: "account".into(),
+        association: None,
+        public: true,
+        department_id: None,
+    };
+    xinjiao_store::CommitmentStore::sign_commitment(&*fresh, &ctx, &new, xinjiao_core::commitments::State::InForce)
+        .unwrap();
+    let conn = rusqlite::Connection::open(fresh.dir.join("db.sqlite3")).unwrap();
+    for sql in
+        ["UPDATE commitments SET text = 'x'", "UPDATE commitments SET signed_by = 'x'", "DELETE FROM commitments"]
+    {
+        let e = conn.execute(sql, []).unwrap_err().to_string();
+        assert!(e.contains("immutable") || e.contains("append-only"), "{sql}: {e}");
+    }
+    conn.execute("UPDATE commitments SET note = 'staff may annotate'", []).unwrap();
 }

@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod calendar;
+pub mod commitments;
 pub mod evaluation;
 pub mod inspection;
 pub mod installation;
@@ -24,6 +25,7 @@ pub mod transparency;
 pub use accounts::*;
 pub use audit::*;
 pub use calendar::*;
+pub use commitments::{Commitment, CommitmentFilter, CommitmentStore, NewCommitment};
 pub use evaluation::{
     EvaluationStore, EventOutcome, NewCreditEvent, NewRun, PenaltyInput, ResultObjection, Run, StoredResult,
 };
@@ -163,6 +165,7 @@ pub trait Store:
     + MonitoringStore
     + ListStore
     + LogStore
+    + CommitmentStore
     + InstallationStore
 {
 }
@@ -180,6 +183,7 @@ impl<
         + MonitoringStore
         + ListStore
         + LogStore
+        + CommitmentStore
         + InstallationStore
         + ?Sized,
 > Store for T

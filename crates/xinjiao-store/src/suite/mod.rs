@@ -12,6 +12,7 @@ use xinjiao_core::{Date, Record};
 mod accounts;
 mod audit;
 mod calendar;
+mod commitments;
 mod evaluation;
 mod inspection;
 mod installation;
@@ -27,6 +28,7 @@ pub use transparency::sample_report;
 pub use accounts::*;
 pub use audit::*;
 pub use calendar::*;
+pub use commitments::*;
 pub use evaluation::*;
 pub use inspection::*;
 pub use installation::*;
@@ -82,6 +84,7 @@ macro_rules! store_tests {
             every_publication_is_logged_and_provable,
             reports_are_issued_with_their_leaf,
             peers_keep_their_last_clean_audit,
+            commitments_are_signed_kept_and_broken,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {

@@ -1,0 +1,179 @@
+//! The SQLite backend of the commitments capability
+//! ([`xinjiao_store::CommitmentStore`]): the only module whose SQL writes
+//! `commitments` and `education_acks`.
+
+use xinjiao_core::calendar::Calendar;
+use xinjiao_core::commitments::{Action, CommitmentRules, State};
+use xinjiao_store::commitments::plan_step;
+use xinjiao_store::{Commitment, CommitmentFilter, CommitmentStore, NewCommitment};
+
+use super::audit::insert_event;
+use super::*;
+
+const COLUMNS: &str = "c.id, c.subject_id, s.public_key, s.name, c.kind, c.matter, c.template_version, c.text,
+    c.signed_at, c.signed_by, c.signed_via, c.association, c.public, c.department_id, c.state, c.decided_on,
+    c.due, c.concluded_on, c.concluded_by, c.note";
+
+fn opt_date(v: Option<String>) -> rusqlite::Result<Option<Date>> {
+    v.map(date).transpose()
+}
+
+fn commitment_of(r: &Row<'_>) -> rusqlite::Result<Commitment> {
+    let state: String = r.get(14)?;
+    Ok(Commitment {
+        id: r.get(0)?,
+        subject_id: r.get(1)?,
+        subject_key: r.get(2)?,
+        subject_name: r.get(3)?,
+        kind: r.get(4)?,
+        matter: r.get(5)?,
+        template_version: r.get(6)?,
+        text: r.get(7)?,
+        signed_at: ts(r.get(8)?)?,
+        signed_by: r.get(9)?,
+        signed_via: r.get(10)?,
+        association: r.get(11)?,
+        public: r.get(12)?,
+        department_id: r.get(13)?,
+        state: State::parse(&state)
+            .ok_or_else(|| rusqlite::Error::InvalidColumnType(14, state, rusqlite::types::Type::Text))?,
+        decided_on: opt_date(r.get(15)?)?,
+        due: opt_date(r.get(16)?)?,
+        concluded_on: opt_date(r.get(17)?)?,
+        concluded_by: r.get(18)?,
+        note: r.get(19)?,
+    })
+}
+
+fn one(c: &Connection, id: i64) -> rusqlite::Result<Option<Commitment>> {
+    c.query_row(
+        &format!("SELECT {COLUMNS} FROM commitments c JOIN subjects s ON s.id = c.subject_id WHERE c.id = ?1"),
+        [id],
+        commitment_of,
+    )
+    .optional()
+}
+
+impl CommitmentStore for SqliteStore {
+    fn sign_commitment(&self, ctx: &WriteContext, c: &NewCommitment, state: State) -> Result<i64> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO commitments (subject_id, kind, matter, template_version, text, signed_at, signed_by,
+                   signed_via, association, public, department_id, state)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                params![
+                    c.subject_id,
+                    c.kind,
+                    c.matter,
+                    c.template_version,
+                    c.text,
+                    ctx.at.to_string(),
+                    ctx.actor,
+                    c.signed_via,
+                    c.association,
+                    c.public,
+                    c.department_id,
+                    state.as_str()
+                ],
+            )
+            .map_err(err)?;
+            let id = tx.last_insert_rowid();
+            let detail = serde_json::json!({"commitment": id, "kind": c.kind, "matter": c.matter,
+                "template_version": c.template_version, "via": c.signed_via})
+            .to_string();
+            insert_event(tx, ctx, "commitment.signed", Some(c.subject_id), None, &detail).map_err(err)?;
+            Ok(id)
+        })
+    }
+
+    fn act_on_commitment(
+        &self,
+        ctx: &WriteContext,
+        id: i64,
+        action: Action,
+        on: Date,
+        matter_days: Option<u32>,
+        rules: &CommitmentRules,
+        cal: &Calendar,
+    ) -> Result<Commitment> {
+        self.write(|tx| {
+            let c = one(tx, id).map_err(err)?.ok_or(StoreError::NotFound)?;
+            let step = plan_step(&c, action, on, matter_days, rules, cal)?;
+            let decided = matches!(action, Action::Decide { .. });
+            let concluded = !matches!(step.state, State::InForce | State::Signed);
+            tx.execute(
+                "UPDATE commitments SET state = ?2, due = ?3,
+                   decided_on = CASE WHEN ?4 THEN ?5 ELSE decided_on END,
+                   concluded_on = CASE WHEN ?6 THEN ?5 ELSE concluded_on END,
+                   concluded_by = CASE WHEN ?6 THEN ?7 ELSE concluded_by END,
+                   note = CASE WHEN ?6 THEN ?8 ELSE note END
+                 WHERE id = ?1",
+                params![
+                    id,
+                    step.state.as_str(),
+                    step.due.map(|d| d.to_string()),
+                    decided,
+                    on.to_string(),
+                    concluded,
+                    ctx.actor,
+                    ctx.reason
+                ],
+            )
+            .map_err(err)?;
+            let detail = serde_json::json!({"commitment": id, "from": c.state.as_str(), "to": step.state.as_str(),
+                "due": step.due.map(|d| d.to_string()), "on": on.to_string()})
+            .to_string();
+            let action = format!("commitment.{}", step.state.as_str());
+            insert_event(tx, ctx, &action, Some(c.subject_id), None, &detail).map_err(err)?;
+            one(tx, id).map_err(err)?.ok_or(StoreError::NotFound)
+        })
+    }
+
+    fn commitment(&self, id: i64) -> Result<Option<Commitment>> {
+        self.read(|c| one(c, id))
+    }
+
+    fn commitments(&self, f: &CommitmentFilter, limit: u32) -> Result<Vec<Commitment>> {
+        let states: Vec<&str> = f.states.iter().map(|s| s.as_str()).collect();
+        let states = serde_json::to_string(&states).expect("strings");
+        self.read(|c| {
+            c.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM commitments c JOIN subjects s ON s.id = c.subject_id
+                 WHERE (?1 IS NULL OR c.subject_id = ?1) AND (?2 IS NULL OR c.matter = ?2)
+                   AND (?3 = '[]' OR c.state IN (SELECT value FROM json_each(?3)))
+                   AND (NOT ?4 OR c.public <> 0) AND (?5 IS NULL OR c.department_id = ?5)
+                 ORDER BY c.id DESC LIMIT ?6"
+            ))?
+            .query_map(params![f.subject_id, f.matter, states, f.public_only, f.department_id, limit], commitment_of)?
+            .collect()
+        })
+    }
+
+    fn acknowledge_education(&self, ctx: &WriteContext, subject_id: i64, material: &str, version: u32) -> Result<bool> {
+        self.write(|tx| {
+            let n = tx
+                .execute(
+                    "INSERT INTO education_acks (subject_id, material, material_version, acknowledged_at)
+                     VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                    params![subject_id, material, version, ctx.at.to_string()],
+                )
+                .map_err(err)?;
+            if n == 1 {
+                let detail = serde_json::json!({"material": material, "version": version}).to_string();
+                insert_event(tx, ctx, "education.acknowledged", Some(subject_id), None, &detail).map_err(err)?;
+            }
+            Ok(n == 1)
+        })
+    }
+
+    fn acknowledgements(&self, subject_id: i64) -> Result<Vec<(String, u32, Timestamp)>> {
+        self.read(|c| {
+            c.prepare_cached(
+                "SELECT material, material_version, acknowledged_at FROM education_acks
+                 WHERE subject_id = ?1 ORDER BY id",
+            )?
+            .query_map([subject_id], |r| Ok((r.get(0)?, r.get(1)?, ts(r.get(2)?)?)))?
+            .collect()
+        })
+    }
+}

@@ -1,0 +1,122 @@
+//! Credit commitments in the database ([`CommitmentStore`], issue 17): the
+//! signed text kept unchanged with its template version, signer and time;
+//! each step decided by the core's [`xinjiao_core::commitments::apply`]
+//! inside the backends' transactions; integrity-education acknowledgements.
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use xinjiao_core::calendar::Calendar;
+use xinjiao_core::commitments::{Action, CommitmentRules, State, Step, apply};
+
+use crate::*;
+
+/// A commitment about to be signed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCommitment {
+    pub subject_id: i64,
+    /// The commitment type's code.
+    pub kind: String,
+    /// The matter it comes with (approval-stage types).
+    pub matter: Option<String>,
+    pub template_version: u32,
+    /// The text as rendered and signed.
+    pub text: String,
+    /// `account` (the subject itself), `window` (staff record a paper one)
+    /// or `association` (an association's upload for its members).
+    pub signed_via: String,
+    /// The association, for self-regulation commitments.
+    pub association: Option<String>,
+    pub public: bool,
+    /// The department that handles the matter.
+    pub department_id: Option<i64>,
+}
+
+/// A commitment as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Commitment {
+    pub id: i64,
+    pub subject_id: i64,
+    pub subject_key: String,
+    pub subject_name: String,
+    pub kind: String,
+    pub matter: Option<String>,
+    pub template_version: u32,
+    pub text: String,
+    pub signed_at: Timestamp,
+    pub signed_by: String,
+    pub signed_via: String,
+    pub association: Option<String>,
+    pub public: bool,
+    pub department_id: Option<i64>,
+    pub state: State,
+    pub decided_on: Option<Date>,
+    pub due: Option<Date>,
+    pub concluded_on: Option<Date>,
+    pub concluded_by: Option<String>,
+    pub note: Option<String>,
+}
+
+/// Which commitments to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CommitmentFilter {
+    pub subject_id: Option<i64>,
+    pub matter: Option<String>,
+    pub states: Vec<State>,
+    pub public_only: bool,
+    pub department_id: Option<i64>,
+}
+
+/// The storage of the commitments capability.
+pub trait CommitmentStore {
+    /// Keeps a signed commitment (its text never changes); appends
+    /// `commitment.signed`. The caller has checked the exclusion rules and
+    /// the education required.
+    fn sign_commitment(&self, ctx: &WriteContext, c: &NewCommitment, state: State) -> Result<i64>;
+
+    /// Applies `action` on `on` (the core decides; a refusal is
+    /// [`StoreError::Conflict`] with its reason); appends
+    /// `commitment.<new state>`.
+    #[allow(clippy::too_many_arguments)]
+    fn act_on_commitment(
+        &self,
+        ctx: &WriteContext,
+        id: i64,
+        action: Action,
+        on: Date,
+        matter_days: Option<u32>,
+        rules: &CommitmentRules,
+        cal: &Calendar,
+    ) -> Result<Commitment>;
+
+    fn commitment(&self, id: i64) -> Result<Option<Commitment>>;
+
+    /// Newest first, at most `limit`.
+    fn commitments(&self, filter: &CommitmentFilter, limit: u32) -> Result<Vec<Commitment>>;
+
+    /// Records that the subject read a material's version; `false` if it had
+    /// already. Appends `education.acknowledged` the first time.
+    fn acknowledge_education(&self, ctx: &WriteContext, subject_id: i64, material: &str, version: u32) -> Result<bool>;
+
+    /// The materials (code, version, when) a subject has acknowledged.
+    fn acknowledgements(&self, subject_id: i64) -> Result<Vec<(String, u32, Timestamp)>>;
+}
+
+/// The step an action makes on a stored commitment, or the refusal as a
+/// conflict (shared by the backends, inside their transactions).
+pub fn plan_step(
+    c: &Commitment,
+    action: Action,
+    on: Date,
+    matter_days: Option<u32>,
+    rules: &CommitmentRules,
+    cal: &Calendar,
+) -> Result<Step> {
+    let ty =
+        rules.type_of(&c.kind).ok_or_else(|| StoreError::Backend(format!("unknown commitment type {}", c.kind)))?;
+    apply(ty, c.state, c.due, action, on, matter_days, cal).map_err(|m| StoreError::Conflict(m.into()))
+}
+
+/// A state read back from the database.
+pub fn state_of(s: &str) -> Result<State> {
+    State::parse(s).ok_or_else(|| StoreError::Backend(format!("unknown commitment state {s}")))
+}

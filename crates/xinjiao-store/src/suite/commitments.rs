@@ -1,0 +1,147 @@
+//! Commitments (issue 17): signed once and never changed, each step decided
+//! by the core, the deadline from the matter's working days, breaches
+//! concluded with who and when; public ones listed on their own;
+//! education acknowledged once per material version.
+
+use jiff::Timestamp;
+use xinjiao_core::calendar::Calendar;
+use xinjiao_core::commitments::{Action, CommitmentRules, Finding, State};
+
+use super::{penalty, uscc_for};
+use crate::{CommitmentFilter, NewCommitment, Store, StoreError, WriteContext};
+
+fn at(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+pub fn commitments_are_signed_kept_and_broken(store: &dyn Store) {
+    let rules = CommitmentRules::embedded();
+    let cal = Calendar::embedded();
+    let uscc = uscc_for(31);
+    let seed = WriteContext::new("seed", at("2026-02-01T02:00:00Z"), "测试");
+    store
+        .write_records(&seed, &[penalty("河源市承诺运输有限公司", &uscc, "河交罚〔2026〕31号", "2026-01-20")])
+        .unwrap();
+    let subject = store.subject_by_key(&uscc).unwrap().unwrap();
+    let new = |kind: &str, public: bool| NewCommitment {
+        subject_id: subject.id,
+        kind: kind.into(),
+        matter: (!public).then(|| "YS-HY-01".to_string()),
+        template_version: 1,
+        text: format!("{}承诺书全文", kind),
+        signed_via: "account".into(),
+        association: None,
+        public,
+        department_id: None,
+    };
+    let by_subject = WriteContext::new(format!("subject:{uscc}"), at("2026-03-01T02:00:00Z"), "签署信用承诺");
+    let clerk = |day: &str| WriteContext::new("clerk", at(&format!("{day}T03:00:00Z")), "核查承诺履行");
+
+    // Signed, then withdrawn before the decision; nothing more after that.
+    let a = store.sign_commitment(&by_subject, &new("deferred-materials", false), State::Signed).unwrap();
+    let c = store.commitment(a).unwrap().unwrap();
+    assert_eq!(
+        (c.state, c.subject_key.as_str(), c.signed_by.as_str()),
+        (State::Signed, uscc.as_str(), by_subject.actor.as_str())
+    );
+    assert_eq!((c.signed_at, c.template_version, c.text.as_str()), (by_subject.at, 1, "deferred-materials承诺书全文"));
+    let w = store
+        .act_on_commitment(&by_subject, a, Action::Withdraw, "2026-03-01".parse().unwrap(), None, &rules, &cal)
+        .unwrap();
+    assert_eq!(w.state, State::Withdrawn);
+    let again =
+        store.act_on_commitment(&by_subject, a, Action::Withdraw, "2026-03-01".parse().unwrap(), None, &rules, &cal);
+    assert!(matches!(again, Err(StoreError::Conflict(m)) if m.contains("已有结论")));
+
+    // Granted on 2026-03-02 with the matter's 20 working days: due 2026-03-30;
+    // not kept only after that, concluded by the clerk.
+    let b = store.sign_commitment(&by_subject, &new("deferred-materials", false), State::Signed).unwrap();
+    let granted = store
+        .act_on_commitment(
+            &clerk("2026-03-02"),
+            b,
+            Action::Decide { granted: true },
+            "2026-03-02".parse().unwrap(),
+            Some(20),
+            &rules,
+            &cal,
+        )
+        .unwrap();
+    assert_eq!(
+        (granted.state, granted.due, granted.decided_on),
+        (State::InForce, Some("2026-03-30".parse().unwrap()), Some("2026-03-02".parse().unwrap()))
+    );
+    let early = store.act_on_commitment(
+        &clerk("2026-03-30"),
+        b,
+        Action::Verify(Finding::NotKept),
+        "2026-03-30".parse().unwrap(),
+        None,
+        &rules,
+        &cal,
+    );
+    assert!(matches!(early, Err(StoreError::Conflict(m)) if m.contains("期限未到")));
+    let broken = store
+        .act_on_commitment(
+            &clerk("2026-03-31"),
+            b,
+            Action::Verify(Finding::NotKept),
+            "2026-03-31".parse().unwrap(),
+            None,
+            &rules,
+            &cal,
+        )
+        .unwrap();
+    assert_eq!(
+        (broken.state, broken.concluded_on, broken.concluded_by.as_deref()),
+        (State::NotKept, Some("2026-03-31".parse().unwrap()), Some("clerk"))
+    );
+    assert_eq!(broken.note.as_deref(), Some("核查承诺履行"));
+    assert_eq!(broken.due, granted.due, "the deadline stays");
+
+    // A public commitment is in force at once and listed publicly.
+    let p = store.sign_commitment(&by_subject, &new("public", true), State::InForce).unwrap();
+    let public = store.commitments(&CommitmentFilter { public_only: true, ..Default::default() }, 10).unwrap();
+    assert_eq!(public.iter().map(|c| c.id).collect::<Vec<_>>(), [p]);
+    let mine = store.commitments(&CommitmentFilter { subject_id: Some(subject.id), ..Default::default() }, 10).unwrap();
+    assert_eq!(mine.iter().map(|c| c.id).collect::<Vec<_>>(), [p, b, a], "newest first");
+    let broken_only = CommitmentFilter { states: vec![State::NotKept, State::False], ..Default::default() };
+    assert_eq!(store.commitments(&broken_only, 10).unwrap().len(), 1);
+    let of_matter = CommitmentFilter { matter: Some("YS-HY-01".into()), ..Default::default() };
+    assert_eq!(store.commitments(&of_matter, 10).unwrap().len(), 2);
+    assert!(store.commitment(999_999).unwrap().is_none());
+    assert!(matches!(
+        store.act_on_commitment(
+            &by_subject,
+            999_999,
+            Action::Withdraw,
+            "2026-03-01".parse().unwrap(),
+            None,
+            &rules,
+            &cal
+        ),
+        Err(StoreError::NotFound)
+    ));
+
+    // Education: once per material version.
+    assert!(store.acknowledge_education(&by_subject, subject.id, "EDU-FREIGHT", 1).unwrap());
+    assert!(!store.acknowledge_education(&by_subject, subject.id, "EDU-FREIGHT", 1).unwrap());
+    assert!(store.acknowledge_education(&by_subject, subject.id, "EDU-FREIGHT", 2).unwrap());
+    let acks = store.acknowledgements(subject.id).unwrap();
+    assert_eq!(
+        acks.iter().map(|(m, v, _)| (m.as_str(), *v)).collect::<Vec<_>>(),
+        [("EDU-FREIGHT", 1), ("EDU-FREIGHT", 2)]
+    );
+    assert_eq!(acks[0].2, by_subject.at);
+
+    let events = store.events(100).unwrap();
+    for (action, n) in [
+        ("commitment.signed", 3),
+        ("commitment.withdrawn", 1),
+        ("commitment.in_force", 1),
+        ("commitment.not_kept", 1),
+        ("education.acknowledged", 2),
+    ] {
+        assert_eq!(events.iter().filter(|e| e.action == action).count(), n, "{action}");
+    }
+}
