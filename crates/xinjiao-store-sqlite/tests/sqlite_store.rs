@@ -88,17 +88,7 @@ fn signed_commitments_are_immutable() {
     let ctx = xinjiao_store::WriteContext::new("t", jiff::Timestamp::UNIX_EPOCH, "t");
     fresh.write_records(&ctx, &[rec]).unwrap();
     let subject = fresh.subject_by_key("91350100M000100Y43").unwrap().unwrap();
-    let new = xinjiao_store::NewCommitment {
-        subject_id: subject.id,
-        kind: "public".into(),
-        matter: None,
-        template_version: 1,
-        text: "承诺书".into(),
-        signed_via: "account".into(),
-        association: None,
-        public: true,
-        department_id: None,
-    };
+    let new = xinjiao_store::suite::sample_commitment(subject.id);
     xinjiao_store::CommitmentStore::sign_commitment(&*fresh, &ctx, &new, xinjiao_core::commitments::State::InForce)
         .unwrap();
     let conn = rusqlite::Connection::open(fresh.dir.join("db.sqlite3")).unwrap();

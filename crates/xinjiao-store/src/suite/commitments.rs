@@ -145,3 +145,18 @@ pub fn commitments_are_signed_kept_and_broken(store: &dyn Store) {
         assert_eq!(events.iter().filter(|e| e.action == action).count(), n, "{action}");
     }
 }
+
+/// A public commitment of `subject_id` to sign in tests.
+pub fn sample_commitment(subject_id: i64) -> NewCommitment {
+    NewCommitment {
+        subject_id,
+        kind: "public".into(),
+        matter: None,
+        template_version: 1,
+        text: "承诺书".into(),
+        signed_via: "account".into(),
+        association: None,
+        public: true,
+        department_id: None,
+    }
+}
