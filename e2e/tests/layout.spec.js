@@ -101,6 +101,8 @@ test('public pages read well on a phone and a laptop', async ({ page, request })
     ['rules', '/rules'],
     ['log', '/log'],
     ['verify', '/verify'],
+    ['commitments', '/commitments'],
+    ['education', '/commitments/education/EDU-FREIGHT'],
     ['account-login', '/account/login'],
     ['claim', '/account/claim'],
     ['staff-login', '/console/login'],

@@ -4,7 +4,7 @@
 //!
 //! One folder per capability (`records`, `organisation`, `reporting`,
 //! `lifecycle`, `accounts`, `calendar`, `rulebook`, `evaluation`, `inspection`,
-//! `monitoring`, `lists`), each with its pages, API routes and
+//! `monitoring`, `lists`, `transparency`, `commitments`), each with its pages, API routes and
 //! view models; they never import each other. All of them use the
 //! [`kernel`] (state, errors, extractors, masking in [`kernel::views`]),
 //! which uses none of them. This file assembles the router from each
@@ -14,6 +14,7 @@
 
 pub mod accounts;
 pub mod calendar;
+pub mod commitments;
 pub mod evaluation;
 pub mod inspection;
 pub mod kernel;
@@ -62,6 +63,7 @@ fn workplace() -> kernel::state::Workplace {
             monitoring::pages::account_section,
             lists::portal::account_section,
             transparency::verify::account_section,
+            commitments::account_section,
         ],
         jobs: vec![transparency::peers::audit_due],
     }
@@ -127,6 +129,7 @@ pub fn router(mut state: AppState) -> Router {
         .merge(monitoring::routes())
         .merge(lists::routes())
         .merge(transparency::routes())
+        .merge(commitments::routes())
         .nest("/api/v1", api_routes())
         .route("/static/style.css", get(|| static_file("text/css; charset=utf-8", include_str!("../static/style.css"))))
         .route(

@@ -122,6 +122,7 @@ on_both_backends!(
     lists_and_credit_checks_from_the_console_and_the_api,
     other_installations_logs_are_watched,
     subjects_issue_their_full_report_and_nobody_else_does,
+    integrity_education_is_read_and_acknowledged,
 );
 
 fn ctx() -> WriteContext {
@@ -3205,4 +3206,68 @@ async fn subjects_issue_their_full_report_and_nobody_else_does(app: App) {
     assert!(page.contains(&format!("/verify?number={number}")) && page.contains("完整版"), "listed on the account");
     let (s, _, _) = send(&app, form_post("/account/report", &subject, "as_of=not-a-day")).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
+}
+
+/// The public list of matters that accept a commitment, a matter's
+/// education material, and the subject's acknowledgement of it (once per
+/// version, only from its own session), shown on its account.
+async fn integrity_education_is_read_and_acknowledged(app: App) {
+    let (s, page) = get(&app, "/commitments").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        page.contains("道路货物运输经营许可")
+            && page.contains("容缺办理型")
+            && page.contains("/commitments/education/EDU-FREIGHT"),
+        "{page}"
+    );
+    assert!(page.contains("须先阅读确认"), "{page}");
+    let (s, page) = get(&app, "/commitments/education/EDU-FREIGHT").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("道路运输经营者诚信经营须知") && page.contains("/account/login"), "{page}");
+    assert_eq!(get(&app, "/commitments/education/EDU-NONE").await.0, StatusCode::NOT_FOUND);
+
+    let anonymous = Request::post("/account/education/EDU-FREIGHT").body(Body::empty()).unwrap();
+    let (s, h, _) = send(&app, anonymous).await;
+    assert_eq!((s, h[header::LOCATION].to_str().unwrap()), (StatusCode::SEE_OTHER, "/account/login"));
+    let staff = login_as(&app, "coord").await;
+    let (s, h, _) = send(&app, form_post("/account/education/EDU-FREIGHT", &staff, "")).await;
+    assert_eq!(
+        (s, h[header::LOCATION].to_str().unwrap()),
+        (StatusCode::SEE_OTHER, "/account/login"),
+        "staff are not the subject"
+    );
+
+    let uscc = "91350100M000100Y43";
+    let w = WriteContext::new("seed", Timestamp::from_second(1_795_000_000).unwrap(), "上传");
+    let id = app
+        .db(|s| {
+            s.write_records(
+                &w,
+                &[xinjiao_store::suite::penalty("河源市顺达运输有限公司", uscc, "河交罚〔2026〕78号", "2026-11-02")],
+            )
+        })
+        .unwrap()[0]
+        .record_id();
+    app.db(|s| xinjiao_store::refresh_windows(s)).unwrap();
+    let subject = claimed_subject(&app, id, uscc).await;
+    let (_, _, mine) = get_with_cookie(&app, "/account", &subject).await;
+    assert!(mine.contains("诚信教育") && mine.contains("尚未确认"), "{mine}");
+    for _ in 0..2 {
+        let (s, h, _) = send(&app, form_post("/account/education/EDU-FREIGHT", &subject, "")).await;
+        assert_eq!(
+            (s, h[header::LOCATION].to_str().unwrap()),
+            (StatusCode::SEE_OTHER, "/commitments/education/EDU-FREIGHT")
+        );
+    }
+    let (_, _, page) = get_with_cookie(&app, "/commitments/education/EDU-FREIGHT", &subject).await;
+    assert!(page.contains("id=\"acknowledged\""), "{page}");
+    let sid = app.db(|s| s.subject_by_key(uscc)).unwrap().unwrap().id;
+    let acks = app.db(|s| s.acknowledgements(sid)).unwrap();
+    assert_eq!(
+        acks.iter().map(|(c, v, _)| (c.as_str(), *v)).collect::<Vec<_>>(),
+        [("EDU-FREIGHT", 1)],
+        "once per version"
+    );
+    let (_, _, mine) = get_with_cookie(&app, "/account", &subject).await;
+    assert!(mine.contains("已于"), "{mine}");
 }
