@@ -3270,4 +3270,62 @@ async fn integrity_education_is_read_and_acknowledged(app: App) {
     );
     let (_, _, mine) = get_with_cookie(&app, "/account", &subject).await;
     assert!(mine.contains("已于"), "{mine}");
+
+    // Signing: the text rendered for the subject with the matter's consequences;
+    // a box to tick; the text kept as rendered by the server; withdrawn before the decision.
+    let form = "/account/commitments/new?kind=deferred-materials&matter=YS-HY-01";
+    let (s, _, page) = get_with_cookie(&app, form, &subject).await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("容缺办理信用承诺书")
+            && page.contains("河源市顺达运输有限公司")
+            && page.contains("撤销已作出的许可决定"),
+        "{page}"
+    );
+    let (s, _, page) =
+        get_with_cookie(&app, "/account/commitments/new?kind=deferred-materials&matter=YS-CY-02", &subject).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("不接受容缺办理型"), "{page}");
+    let (s, _, page) =
+        get_with_cookie(&app, "/account/commitments/new?kind=certificate&matter=YS-CY-02", &subject).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("道路运输驾驶员诚信从业须知"), "education first: {page}");
+    let body = "kind=deferred-materials&matter=YS-HY-01";
+    assert_eq!(
+        send(&app, form_post("/account/commitments/new", &subject, body)).await.0,
+        StatusCode::BAD_REQUEST,
+        "unticked"
+    );
+    let (s, h, _) = send(&app, form_post("/account/commitments/new", &staff, &format!("{body}&agree=on"))).await;
+    assert_eq!(
+        (s, h[header::LOCATION].to_str().unwrap()),
+        (StatusCode::SEE_OTHER, "/account/login"),
+        "staff cannot sign for it"
+    );
+    let (s, _, _) = send(&app, form_post("/account/commitments/new", &subject, &format!("{body}&agree=on"))).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (s, _, _) = send(&app, form_post("/account/commitments/new", &subject, "kind=public&agree=on")).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let mine = app
+        .db(|s| s.commitments(&xinjiao_store::CommitmentFilter { subject_id: Some(sid), ..Default::default() }, 10))
+        .unwrap();
+    assert_eq!(mine.len(), 2);
+    let (public, deferred) = (&mine[0], &mine[1]);
+    assert_eq!(
+        (deferred.kind.as_str(), deferred.state.as_str(), deferred.template_version),
+        ("deferred-materials", "signed", 1)
+    );
+    assert!(
+        deferred.text.contains("河源市顺达运输有限公司") && deferred.text.contains("车辆技术等级评定证明"),
+        "{}",
+        deferred.text
+    );
+    assert_eq!(deferred.signed_by, format!("subject:{uscc}"));
+    assert_eq!((public.kind.as_str(), public.state.as_str(), public.public), ("public", "in_force", true));
+    let (_, _, page) = get_with_cookie(&app, "/account", &subject).await;
+    assert!(page.contains("容缺办理型") && page.contains("已签署，待办结") && page.contains("履行中"), "{page}");
+    let withdraw = format!("/account/commitments/{}/withdraw", deferred.id);
+    assert_eq!(send(&app, form_post(&withdraw, &subject, "")).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(app.db(|s| s.commitment(deferred.id)).unwrap().unwrap().state.as_str(), "withdrawn");
+    assert_eq!(send(&app, form_post(&withdraw, &subject, "")).await.0, StatusCode::BAD_REQUEST, "once");
 }
