@@ -48,6 +48,12 @@ mod monitoring;
 mod organisation;
 mod records;
 mod reporting;
+/// What tests outside this crate do to the database behind the platform's
+/// back (feature `testing`, never in a normal build).
+#[cfg(feature = "testing")]
+pub mod testing {
+    pub use super::transparency::rewrite_log_entry;
+}
 mod transparency;
 
 /// (version, name, SQL). Versions match the SQLite backend's.

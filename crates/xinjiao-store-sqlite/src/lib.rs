@@ -49,6 +49,12 @@ mod monitoring;
 mod organisation;
 mod records;
 mod reporting;
+/// What tests outside this crate do to the database behind the platform's
+/// back (feature `testing`, never in a normal build).
+#[cfg(feature = "testing")]
+pub mod testing {
+    pub use super::transparency::rewrite_log_entry;
+}
 mod transparency;
 
 pub use migrate::MIGRATIONS;

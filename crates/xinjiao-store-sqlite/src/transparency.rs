@@ -400,3 +400,20 @@ impl LogStore for SqliteStore {
         })
     }
 }
+
+/// What tests do behind the platform's back, to prove that it finds it
+/// (feature `testing`, never in a normal build).
+/// Replaces `from` with `to` in the entry of leaf `idx`, dropping the
+/// append-only trigger first, as someone with write access to the file could.
+#[cfg(feature = "testing")]
+pub fn rewrite_log_entry(db: &std::path::Path, idx: u64, from: &str, to: &str) {
+    let c = rusqlite::Connection::open(db).expect("the database file");
+    c.execute_batch("DROP TRIGGER log_entries_no_update").expect("the trigger");
+    let n = c
+        .execute(
+            "UPDATE log_entries SET entry = CAST(replace(CAST(entry AS TEXT), ?1, ?2) AS BLOB) WHERE idx = ?3",
+            rusqlite::params![from, to, idx as i64],
+        )
+        .expect("the update");
+    assert_eq!(n, 1, "leaf {idx} rewritten");
+}

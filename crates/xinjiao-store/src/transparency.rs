@@ -351,23 +351,31 @@ pub fn list_leaf(e: &crate::Entry, c: &crate::lists::Change, at: Timestamp) -> O
 /// Logs the grades of every run of `schemes` made final by `today` and not
 /// logged yet: one `grade.final` leaf per result (object
 /// `grade/<run>/<subject id>`), a run's leaves in one transaction, at most
-/// once. Called by the server's scheduler. Returns how many were appended.
+/// once. Called by the server's scheduler, which keeps `logged` (the runs
+/// known to be in the log) between calls so that a run's results are read
+/// once per process, not on every run of the scheduler. Returns how many
+/// leaves were appended.
 pub fn log_final_grades(
     store: &dyn Store,
     ctx: &WriteContext,
     schemes: &[&str],
     today: jiff::civil::Date,
+    logged: &mut std::collections::BTreeSet<i64>,
 ) -> Result<u64> {
     let mut n = 0;
     for scheme in schemes {
         for run in store.evaluation_runs(scheme)? {
-            if run.final_from > today {
+            if run.final_from > today || logged.contains(&run.id) {
                 continue;
             }
             let mut results = store.evaluation_results(run.id)?;
             results.sort_by_key(|r| r.subject_id);
-            let Some(first) = results.first() else { continue };
+            let Some(first) = results.first() else {
+                logged.insert(run.id);
+                continue;
+            };
             if store.object_leaf(&format!("grade/{}/{}", run.id, first.subject_id))?.is_some() {
+                logged.insert(run.id);
                 continue;
             }
             let leaves: Vec<NewLeaf> = results
@@ -389,6 +397,7 @@ pub fn log_final_grades(
             if store.append_leaves_once(ctx, &leaves)? {
                 n += leaves.len() as u64;
             }
+            logged.insert(run.id);
         }
     }
     Ok(n)

@@ -3130,23 +3130,14 @@ async fn other_installations_logs_are_watched(app: App) {
 
     // An entry changed behind the peer's back: a finding, kept until a clean audit.
     let (dir, pg_db) = (peer.dir.clone(), peer.pg_db.clone());
-    tokio::task::spawn_blocking(move || match pg_db {
-        None => {
-            let c = rusqlite::Connection::open(dir.join("db.sqlite3")).unwrap();
-            c.execute_batch(
-                "DROP TRIGGER log_entries_no_update;
-                 UPDATE log_entries SET entry = CAST(replace(CAST(entry AS TEXT), 'record.published', 'record.corrected') AS BLOB) WHERE idx = 0;",
-            )
-            .unwrap();
-        }
-        Some(name) => {
-            let url = format!("{}/{name}", pg_admin_url().rsplit_once('/').unwrap().0);
-            let mut c = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();
-            c.batch_execute(
-                "DROP TRIGGER log_entries_append_only ON log_entries;
-                 UPDATE log_entries SET entry = convert_to(replace(convert_from(entry, 'UTF8'), 'record.published', 'record.corrected'), 'UTF8') WHERE idx = 0;",
-            )
-            .unwrap();
+    tokio::task::spawn_blocking(move || {
+        let (from, to) = ("record.published", "record.corrected");
+        match pg_db {
+            None => xinjiao_store_sqlite::testing::rewrite_log_entry(&dir.join("db.sqlite3"), 0, from, to),
+            Some(name) => {
+                let url = format!("{}/{name}", pg_admin_url().rsplit_once('/').unwrap().0);
+                xinjiao_store_postgres::testing::rewrite_log_entry(&url, 0, from, to)
+            }
         }
     })
     .await
@@ -3168,17 +3159,7 @@ async fn other_installations_logs_are_watched(app: App) {
 /// subject, and listed on its account page.
 async fn subjects_issue_their_full_report_and_nobody_else_does(app: App) {
     let uscc = "91350100M000100Y43";
-    let w = WriteContext::new("seed", Timestamp::from_second(1_795_000_000).unwrap(), "上传");
-    let id = app
-        .db(|s| {
-            s.write_records(
-                &w,
-                &[xinjiao_store::suite::penalty("河源市顺达运输有限公司", uscc, "河交罚〔2026〕77号", "2026-11-02")],
-            )
-        })
-        .unwrap()[0]
-        .record_id();
-    app.db(|s| xinjiao_store::refresh_windows(s)).unwrap();
+    let id = public_penalty(&app, "河源市顺达运输有限公司", uscc, "河交罚〔2026〕77号");
     let anonymous = Request::post("/account/report")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .body(Body::from("as_of="))
@@ -3238,17 +3219,7 @@ async fn integrity_education_is_read_and_acknowledged(app: App) {
     );
 
     let uscc = "91350100M000100Y43";
-    let w = WriteContext::new("seed", Timestamp::from_second(1_795_000_000).unwrap(), "上传");
-    let id = app
-        .db(|s| {
-            s.write_records(
-                &w,
-                &[xinjiao_store::suite::penalty("河源市顺达运输有限公司", uscc, "河交罚〔2026〕78号", "2026-11-02")],
-            )
-        })
-        .unwrap()[0]
-        .record_id();
-    app.db(|s| xinjiao_store::refresh_windows(s)).unwrap();
+    let id = public_penalty(&app, "河源市顺达运输有限公司", uscc, "河交罚〔2026〕78号");
     let subject = claimed_subject(&app, id, uscc).await;
     let (_, _, mine) = get_with_cookie(&app, "/account", &subject).await;
     assert!(mine.contains("诚信教育") && mine.contains("尚未确认"), "{mine}");
@@ -3328,4 +3299,21 @@ async fn integrity_education_is_read_and_acknowledged(app: App) {
     assert_eq!(send(&app, form_post(&withdraw, &subject, "")).await.0, StatusCode::SEE_OTHER);
     assert_eq!(app.db(|s| s.commitment(deferred.id)).unwrap().unwrap().state.as_str(), "withdrawn");
     assert_eq!(send(&app, form_post(&withdraw, &subject, "")).await.0, StatusCode::BAD_REQUEST, "once");
+    // Another subject may not withdraw it.
+    let other_uscc = "91110108551385082Q";
+    let other_id = public_penalty(&app, "龙川县顺达货运有限公司", other_uscc, "河交罚〔2026〕79号");
+    let other = claimed_subject(&app, other_id, other_uscc).await;
+    let theirs = format!("/account/commitments/{}/withdraw", public.id);
+    assert_eq!(send(&app, form_post(&theirs, &other, "")).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(app.db(|s| s.commitment(public.id)).unwrap().unwrap().state.as_str(), "in_force");
+}
+
+/// A penalty of `name` (`uscc`) made public now: its record id (for
+/// `claimed_subject`).
+fn public_penalty(app: &App, name: &str, uscc: &str, decision_no: &str) -> i64 {
+    let w = WriteContext::new("seed", Timestamp::from_second(1_795_000_000).unwrap(), "上传");
+    let rec = xinjiao_store::suite::penalty(name, uscc, decision_no, "2026-11-02");
+    let id = app.db(|s| s.write_records(&w, &[rec])).unwrap()[0].record_id();
+    app.db(|s| xinjiao_store::refresh_windows(s)).unwrap();
+    id
 }

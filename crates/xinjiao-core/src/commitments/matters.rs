@@ -59,36 +59,19 @@ impl MatterList {
         for (i, v) in t.get("material").and_then(toml::Value::as_array).into_iter().flatten().enumerate() {
             let at = format!("第 {} 个 [[material]] ", i + 1);
             let x = v.as_table().ok_or(format!("{at}不是表"))?;
-            let get = |k: &str| {
-                x.get(k)
-                    .and_then(toml::Value::as_str)
-                    .map(|s| s.trim().to_string())
-                    .filter(|s| !s.is_empty())
-                    .ok_or(format!("{at}缺少 {k}"))
-            };
+            let get = |k: &str| super::text(x, k, &at);
             let code = get("code")?;
             if materials.iter().any(|m| m.code == code) {
                 return Err(format!("{at}的 code {code} 重复"));
             }
-            let version = x
-                .get("version")
-                .and_then(toml::Value::as_integer)
-                .and_then(|n| u32::try_from(n).ok())
-                .filter(|n| *n >= 1)
-                .ok_or(format!("{at}的 version 应为正整数"))?;
+            let version = super::version(x, &at)?;
             materials.push(Material { code, version, title: get("title")?, text: get("text")? });
         }
         let mut matters: Vec<Matter> = Vec::new();
         for (i, v) in t.get("matter").and_then(toml::Value::as_array).ok_or("缺少 [[matter]]")?.iter().enumerate() {
             let at = format!("第 {} 个 [[matter]] ", i + 1);
             let x = v.as_table().ok_or(format!("{at}不是表"))?;
-            let get = |k: &str| {
-                x.get(k)
-                    .and_then(toml::Value::as_str)
-                    .map(|s| s.trim().to_string())
-                    .filter(|s| !s.is_empty())
-                    .ok_or(format!("{at}缺少 {k}"))
-            };
+            let get = |k: &str| super::text(x, k, &at);
             let code = get("code")?;
             if matters.iter().any(|m| m.code == code) {
                 return Err(format!("{at}的 code {code} 重复"));
@@ -112,15 +95,7 @@ impl MatterList {
                     Some(_) => {}
                 }
             }
-            let working_days = match x.get("working_days") {
-                None => None,
-                Some(v) => Some(
-                    v.as_integer()
-                        .and_then(|d| u32::try_from(d).ok())
-                        .filter(|d| (1..=120).contains(d))
-                        .ok_or(format!("{at}的 working_days 应为 1 到 120 之间的整数"))?,
-                ),
-            };
+            let working_days = super::working_days(x, &at)?;
             let education = x.get("education").and_then(toml::Value::as_str).map(str::to_string);
             if let Some(e) = &education
                 && !materials.iter().any(|m| &m.code == e)

@@ -78,12 +78,34 @@ pub struct CommitmentRules {
     pub breach: BreachItems,
 }
 
+/// The non-blank text at `key`, trimmed; else "<at>缺少 <key>".
 fn text(t: &toml::Table, key: &str, at: &str) -> Result<String, String> {
     t.get(key)
         .and_then(toml::Value::as_str)
-        .filter(|s| !s.trim().is_empty())
-        .map(str::to_string)
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
         .ok_or_else(|| format!("{at}缺少 {key}"))
+}
+
+/// A version number (a positive integer) at `version`.
+fn version(t: &toml::Table, at: &str) -> Result<u32, String> {
+    t.get("version")
+        .and_then(toml::Value::as_integer)
+        .and_then(|n| u32::try_from(n).ok())
+        .filter(|n| *n >= 1)
+        .ok_or(format!("{at}的 version 应为正整数"))
+}
+
+/// An optional number of working days (1 to 120) at `working_days`.
+fn working_days(t: &toml::Table, at: &str) -> Result<Option<u32>, String> {
+    t.get("working_days")
+        .map(|v| {
+            v.as_integer()
+                .and_then(|d| u32::try_from(d).ok())
+                .filter(|d| (1..=120).contains(d))
+                .ok_or(format!("{at}的 working_days 应为 1 到 120 之间的整数"))
+        })
+        .transpose()
 }
 
 impl CommitmentRules {
@@ -105,15 +127,7 @@ impl CommitmentRules {
             }
             let stage = Stage::parse(&text(ty, "stage", &at)?).ok_or(format!("{at}的 stage 未知"))?;
             let obligation = ty.get("obligation").and_then(toml::Value::as_str).map(str::to_string);
-            let working_days = match ty.get("working_days") {
-                None => None,
-                Some(v) => Some(
-                    v.as_integer()
-                        .and_then(|d| u32::try_from(d).ok())
-                        .filter(|d| (1..=120).contains(d))
-                        .ok_or(format!("{at}的 working_days 应为 1 到 120 之间的整数"))?,
-                ),
-            };
+            let working_days = working_days(ty, &at)?;
             if obligation.is_some() != working_days.is_some() {
                 return Err(format!("{at}的 obligation 与 working_days 须同时给出"));
             }

@@ -91,18 +91,13 @@ impl Templates {
             if rules.type_of(&kind).is_none() {
                 return Err(format!("{at}的 type {kind} 不是承诺类型"));
             }
-            let version = x
-                .get("version")
-                .and_then(toml::Value::as_integer)
-                .and_then(|n| u32::try_from(n).ok())
-                .filter(|n| *n >= 1)
-                .ok_or(format!("{at}的 version 应为正整数"))?;
+            let version = super::version(x, &at)?;
             if templates.iter().any(|t| t.kind == kind && t.version == version) {
                 return Err(format!("{at}：{kind} 第 {version} 版重复"));
             }
-            let text = get("text")?;
+            let text = super::text(x, "text", &at)?;
             placeholders(&text).map_err(|e| format!("{at}：{e}"))?;
-            templates.push(Template { kind, version, title: get("title")?, text });
+            templates.push(Template { kind, version, title: super::text(x, "title", &at)?, text });
         }
         if let Some(missing) = rules.types.iter().find(|ty| !templates.iter().any(|t| t.kind == ty.code)) {
             return Err(format!("承诺类型 {} 没有承诺书模板", missing.code));

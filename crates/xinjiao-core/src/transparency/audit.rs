@@ -5,7 +5,7 @@
 //! function that fetches a path under `/log/`.
 
 use super::checkpoint::Checkpoint;
-use super::entry::{LogEntry, hex};
+use super::entry::{LogEntry, hex, unhex};
 use super::tiles::{TILE_WIDTH, TileError, TileId, root_from_tiles, tiles_for};
 use super::tree::{Hash, Tree, leaf_hash};
 
@@ -206,21 +206,6 @@ impl AuditState {
             leaves,
         })
     }
-}
-
-fn unhex(s: &str) -> Option<Hash> {
-    if s.len() != 64 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, o) in out.iter_mut().enumerate() {
-        let pair = s.get(2 * i..2 * i + 2)?;
-        if !pair.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
-            return None;
-        }
-        *o = u8::from_str_radix(pair, 16).ok()?;
-    }
-    Some(out)
 }
 
 #[cfg(test)]

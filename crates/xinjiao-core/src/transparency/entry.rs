@@ -210,7 +210,8 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn unhex(s: &str) -> Option<Hash> {
+/// A hash from 64 lowercase hexadecimal digits.
+pub fn unhex(s: &str) -> Option<Hash> {
     if s.len() != 64 || !s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
         return None;
     }

@@ -46,9 +46,11 @@ pub async fn run(st: AppState, bg: Background) {
     }
     let mut tick = tokio::time::interval(bg.every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Evaluation runs whose final grades are known to be in the log.
+    let logged_runs = std::sync::Arc::new(std::sync::Mutex::new(std::collections::BTreeSet::new()));
     loop {
         tick.tick().await;
-        let (s, sender) = (st.clone(), bg.sender.clone());
+        let (s, sender, logged_runs) = (st.clone(), bg.sender.clone(), logged_runs.clone());
         let done = tokio::task::spawn_blocking(move || -> Result<(), StoreError> {
             let store = s.store.clone();
             run_due_days(&s, &*store, s.today())?;
@@ -57,7 +59,9 @@ pub async fn run(st: AppState, bg: Background) {
             let schemes: Vec<String> = s.rules.read().expect("rules").schemes.iter().map(|x| x.code.clone()).collect();
             let schemes: Vec<&str> = schemes.iter().map(String::as_str).collect();
             let ctx = xinjiao_store::WriteContext::new("system", s.now(), "评价结果生效，记入透明日志");
-            xinjiao_store::transparency::log_final_grades(&*store, &ctx, &schemes, s.today())?;
+            let mut logged = logged_runs.lock().expect("logged runs");
+            xinjiao_store::transparency::log_final_grades(&*store, &ctx, &schemes, s.today(), &mut logged)?;
+            drop(logged);
             crate::kernel::signing::issue_checkpoint(&s, &*store)?;
             for job in &s.workplace.jobs {
                 job(&s, &*store)?;

@@ -142,11 +142,7 @@ async fn api_issue(
 
 /// A report found by its number or by the SHA-256 (hex) of its PDF.
 fn find_report(store: &dyn Store, key: &str) -> Result<Option<StoredReport>, StoreError> {
-    if key.len() == 64 && key.bytes().all(|b| b.is_ascii_hexdigit()) {
-        let mut sha = [0u8; 32];
-        for (i, b) in sha.iter_mut().enumerate() {
-            *b = u8::from_str_radix(&key[2 * i..2 * i + 2], 16).expect("hex");
-        }
+    if let Some(sha) = xinjiao_core::transparency::entry::unhex(&key.to_ascii_lowercase()) {
         return store.report_by_sha256(&sha);
     }
     store.report(key.trim())

@@ -237,31 +237,10 @@ pub fn the_log_is_served_verified_and_audited(dir: TempDir) {
 /// Changes leaf `leaf`'s entry in the database, as someone with database
 /// access could: the append-only trigger dropped first.
 fn tamper(dir: &TempDir, leaf: u64) {
-    let from = "record.published";
-    let to = "record.corrected";
+    let (from, to) = ("record.published", "record.corrected");
     match dir.backend {
-        Backend::Sqlite => {
-            let c = rusqlite::Connection::open(dir.path("db.sqlite3")).unwrap();
-            c.execute_batch("DROP TRIGGER log_entries_no_update").unwrap();
-            let n = c
-                .execute(
-                    "UPDATE log_entries SET entry = CAST(replace(CAST(entry AS TEXT), ?1, ?2) AS BLOB) WHERE idx = ?3",
-                    rusqlite::params![from, to, leaf as i64],
-                )
-                .unwrap();
-            assert_eq!(n, 1);
-        }
-        Backend::Postgres => {
-            let mut c = ::postgres::Client::connect(&dir.db(), ::postgres::NoTls).unwrap();
-            c.batch_execute("DROP TRIGGER log_entries_append_only ON log_entries").unwrap();
-            let n = c
-                .execute(
-                    "UPDATE log_entries SET entry = convert_to(replace(convert_from(entry, 'UTF8'), $1, $2), 'UTF8') WHERE idx = $3",
-                    &[&from, &to, &(leaf as i64)],
-                )
-                .unwrap();
-            assert_eq!(n, 1);
-        }
+        Backend::Sqlite => xinjiao_store_sqlite::testing::rewrite_log_entry(&dir.path("db.sqlite3"), leaf, from, to),
+        Backend::Postgres => xinjiao_store_postgres::testing::rewrite_log_entry(&dir.db(), leaf, from, to),
     }
 }
 
