@@ -78,8 +78,20 @@ impl CommitmentStore for PgStore {
                 )
                 .map_err(err)?
                 .get(0);
+            let scan = match &c.scan {
+                Some((name, bytes)) => {
+                    let digest = xinjiao_core::commitments::scan_digest(bytes);
+                    tx.execute(
+                        "INSERT INTO commitment_scans (commitment_id, filename, content, sha256) VALUES ($1, $2, $3, $4)",
+                        &[&id, name, bytes, &digest],
+                    )
+                    .map_err(err)?;
+                    Some(digest)
+                }
+                None => None,
+            };
             let detail = serde_json::json!({"commitment": id, "kind": c.kind, "matter": c.matter,
-                "template_version": c.template_version, "via": c.signed_via})
+                "template_version": c.template_version, "via": c.signed_via, "scan_sha256": scan})
             .to_string();
             audit::insert_event(tx, ctx, "commitment.signed", Some(c.subject_id), None, &detail)?;
             Ok(id)
@@ -147,9 +159,39 @@ impl CommitmentStore for PgStore {
                  WHERE ($1::bigint IS NULL OR c.subject_id = $1) AND ($2::text IS NULL OR c.matter = $2)
                    AND (cardinality($3::text[]) = 0 OR c.state = ANY($3)) AND (NOT $4 OR c.public <> 0)
                    AND ($5::bigint IS NULL OR c.department_id = $5)
+                   AND ($7::text IS NULL OR (c.state = 'in_force' AND c.due < $7::text::date))
+                   AND ($8::text IS NULL OR c.concluded_on >= $8::text::date)
                  ORDER BY c.id DESC LIMIT $6"
             ),
-            &[&f.subject_id, &f.matter, &states, &f.public_only, &f.department_id, &i64::from(limit)],
+            &[
+                &f.subject_id,
+                &f.matter,
+                &states,
+                &f.public_only,
+                &f.department_id,
+                &i64::from(limit),
+                &f.due_before.map(|d| d.to_string()),
+                &f.concluded_from.map(|d| d.to_string()),
+            ],
+            commitment_of,
+        )
+    }
+
+    fn commitment_scan(&self, id: i64) -> Result<Option<(String, Vec<u8>, String)>> {
+        self.opt_row("SELECT filename, content, sha256 FROM commitment_scans WHERE commitment_id = $1", &[&id], |r| {
+            Ok((r.get(0), r.get(1), r.get(2)))
+        })
+    }
+
+    fn concluded_commitments_in(&self, subjects: std::ops::Range<i64>) -> Result<Vec<Commitment>> {
+        self.rows(
+            &format!(
+                "SELECT {COLUMNS} FROM commitments c JOIN subjects s ON s.id = c.subject_id
+                 WHERE c.subject_id >= $1 AND c.subject_id < $2
+                   AND c.state IN ('kept', 'kept_late', 'not_kept', 'false')
+                 ORDER BY c.subject_id, c.id"
+            ),
+            &[&subjects.start, &subjects.end],
             commitment_of,
         )
     }

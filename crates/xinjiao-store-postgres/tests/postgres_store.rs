@@ -91,7 +91,7 @@ fn events_versions_and_the_log_are_append_only() {
 fn reopening_applies_no_migration_twice() {
     let fresh = Fresh::new();
     let again = PgStore::open(&db_url(&fresh.name)).unwrap();
-    assert_eq!(again.applied_migrations().unwrap(), (1..=27).collect::<Vec<i64>>());
+    assert_eq!(again.applied_migrations().unwrap(), (1..=28).collect::<Vec<i64>>());
 }
 
 #[test]
@@ -111,13 +111,21 @@ fn signed_commitments_are_immutable() {
     let ctx = xinjiao_store::WriteContext::new("t", jiff::Timestamp::UNIX_EPOCH, "t");
     fresh.write_records(&ctx, &[rec]).unwrap();
     let subject = fresh.subject_by_key("91350100M000100Y43").unwrap().unwrap();
-    let new = xinjiao_store::suite::sample_commitment(subject.id);
+    let new = xinjiao_store::NewCommitment {
+        signed_via: "window".into(),
+        scan: Some(("scan.pdf".into(), b"%PDF".to_vec())),
+        ..xinjiao_store::suite::sample_commitment(subject.id)
+    };
     xinjiao_store::CommitmentStore::sign_commitment(&*fresh, &ctx, &new, xinjiao_core::commitments::State::InForce)
         .unwrap();
     let mut c = Client::connect(&db_url(&fresh.name), NoTls).unwrap();
-    for sql in
-        ["UPDATE commitments SET text = 'x'", "UPDATE commitments SET signed_by = 'x'", "DELETE FROM commitments"]
-    {
+    for sql in [
+        "UPDATE commitments SET text = 'x'",
+        "UPDATE commitments SET signed_by = 'x'",
+        "DELETE FROM commitments",
+        "UPDATE commitment_scans SET filename = 'x'",
+        "DELETE FROM commitment_scans",
+    ] {
         let e = c.batch_execute(sql).unwrap_err();
         let msg = e.as_db_error().map(|d| d.message().to_string()).unwrap_or_default();
         assert!(msg.contains("immutable") || msg.contains("append-only"), "{sql}: {msg}");

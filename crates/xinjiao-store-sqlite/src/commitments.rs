@@ -78,8 +78,20 @@ impl CommitmentStore for SqliteStore {
             )
             .map_err(err)?;
             let id = tx.last_insert_rowid();
+            let scan = match &c.scan {
+                Some((name, bytes)) => {
+                    let digest = xinjiao_core::commitments::scan_digest(bytes);
+                    tx.execute(
+                        "INSERT INTO commitment_scans (commitment_id, filename, content, sha256) VALUES (?1, ?2, ?3, ?4)",
+                        params![id, name, bytes, digest],
+                    )
+                    .map_err(err)?;
+                    Some(digest)
+                }
+                None => None,
+            };
             let detail = serde_json::json!({"commitment": id, "kind": c.kind, "matter": c.matter,
-                "template_version": c.template_version, "via": c.signed_via})
+                "template_version": c.template_version, "via": c.signed_via, "scan_sha256": scan})
             .to_string();
             insert_event(tx, ctx, "commitment.signed", Some(c.subject_id), None, &detail).map_err(err)?;
             Ok(id)
@@ -142,9 +154,45 @@ impl CommitmentStore for SqliteStore {
                  WHERE (?1 IS NULL OR c.subject_id = ?1) AND (?2 IS NULL OR c.matter = ?2)
                    AND (?3 = '[]' OR c.state IN (SELECT value FROM json_each(?3)))
                    AND (NOT ?4 OR c.public <> 0) AND (?5 IS NULL OR c.department_id = ?5)
+                   AND (?7 IS NULL OR (c.state = 'in_force' AND c.due < ?7))
+                   AND (?8 IS NULL OR c.concluded_on >= ?8)
                  ORDER BY c.id DESC LIMIT ?6"
             ))?
-            .query_map(params![f.subject_id, f.matter, states, f.public_only, f.department_id, limit], commitment_of)?
+            .query_map(
+                params![
+                    f.subject_id,
+                    f.matter,
+                    states,
+                    f.public_only,
+                    f.department_id,
+                    limit,
+                    f.due_before.map(|d| d.to_string()),
+                    f.concluded_from.map(|d| d.to_string())
+                ],
+                commitment_of,
+            )?
+            .collect()
+        })
+    }
+
+    fn commitment_scan(&self, id: i64) -> Result<Option<(String, Vec<u8>, String)>> {
+        self.read(|c| {
+            c.query_row("SELECT filename, content, sha256 FROM commitment_scans WHERE commitment_id = ?1", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()
+        })
+    }
+
+    fn concluded_commitments_in(&self, subjects: std::ops::Range<i64>) -> Result<Vec<Commitment>> {
+        self.read(|c| {
+            c.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM commitments c JOIN subjects s ON s.id = c.subject_id
+                 WHERE c.subject_id >= ?1 AND c.subject_id < ?2
+                   AND c.state IN ('kept', 'kept_late', 'not_kept', 'false')
+                 ORDER BY c.subject_id, c.id"
+            ))?
+            .query_map(params![subjects.start, subjects.end], commitment_of)?
             .collect()
         })
     }

@@ -33,6 +33,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (25, "reports", include_str!("../migrations/0025_reports.sql")),
     (26, "log_peers", include_str!("../migrations/0026_log_peers.sql")),
     (27, "commitments", include_str!("../migrations/0027_commitments.sql")),
+    (28, "commitment_scans", include_str!("../migrations/0028_commitment_scans.sql")),
 ];
 
 /// Applies every pending migration.

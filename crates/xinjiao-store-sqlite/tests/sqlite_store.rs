@@ -75,7 +75,7 @@ fn reopening_applies_no_migration_twice() {
     let fresh = Fresh::new();
     let path = fresh.store.as_ref().unwrap().path().to_path_buf();
     let again = SqliteStore::open(&path).unwrap();
-    assert_eq!(again.applied_migrations().unwrap(), (1..=27).collect::<Vec<i64>>());
+    assert_eq!(again.applied_migrations().unwrap(), (1..=28).collect::<Vec<i64>>());
     let pragma: String =
         rusqlite::Connection::open(&path).unwrap().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(pragma, "wal");
@@ -88,13 +88,21 @@ fn signed_commitments_are_immutable() {
     let ctx = xinjiao_store::WriteContext::new("t", jiff::Timestamp::UNIX_EPOCH, "t");
     fresh.write_records(&ctx, &[rec]).unwrap();
     let subject = fresh.subject_by_key("91350100M000100Y43").unwrap().unwrap();
-    let new = xinjiao_store::suite::sample_commitment(subject.id);
+    let new = xinjiao_store::NewCommitment {
+        signed_via: "window".into(),
+        scan: Some(("scan.pdf".into(), b"%PDF".to_vec())),
+        ..xinjiao_store::suite::sample_commitment(subject.id)
+    };
     xinjiao_store::CommitmentStore::sign_commitment(&*fresh, &ctx, &new, xinjiao_core::commitments::State::InForce)
         .unwrap();
     let conn = rusqlite::Connection::open(fresh.dir.join("db.sqlite3")).unwrap();
-    for sql in
-        ["UPDATE commitments SET text = 'x'", "UPDATE commitments SET signed_by = 'x'", "DELETE FROM commitments"]
-    {
+    for sql in [
+        "UPDATE commitments SET text = 'x'",
+        "UPDATE commitments SET signed_by = 'x'",
+        "DELETE FROM commitments",
+        "UPDATE commitment_scans SET content = x'00'",
+        "DELETE FROM commitment_scans",
+    ] {
         let e = conn.execute(sql, []).unwrap_err().to_string();
         assert!(e.contains("immutable") || e.contains("append-only"), "{sql}: {e}");
     }

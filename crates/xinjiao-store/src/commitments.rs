@@ -29,6 +29,8 @@ pub struct NewCommitment {
     pub public: bool,
     /// The department that handles the matter.
     pub department_id: Option<i64>,
+    /// The scan of a paper commitment (file name, bytes), for `window`.
+    pub scan: Option<(String, Vec<u8>)>,
 }
 
 /// A commitment as stored.
@@ -64,6 +66,10 @@ pub struct CommitmentFilter {
     pub states: Vec<State>,
     pub public_only: bool,
     pub department_id: Option<i64>,
+    /// In force with a deadline before this day (overdue on it).
+    pub due_before: Option<Date>,
+    /// Concluded on or after this day.
+    pub concluded_from: Option<Date>,
 }
 
 /// The storage of the commitments capability.
@@ -92,6 +98,14 @@ pub trait CommitmentStore {
 
     /// Newest first, at most `limit`.
     fn commitments(&self, filter: &CommitmentFilter, limit: u32) -> Result<Vec<Commitment>>;
+
+    /// The scan kept with a commitment signed at a window: (file name, bytes, SHA-256 hex).
+    fn commitment_scan(&self, id: i64) -> Result<Option<(String, Vec<u8>, String)>>;
+
+    /// The commitments of the subjects whose ids are in `subjects` that
+    /// have an outcome (kept, kept late, not kept, false), by subject: the
+    /// evaluation's credit events.
+    fn concluded_commitments_in(&self, subjects: std::ops::Range<i64>) -> Result<Vec<Commitment>>;
 
     /// Records that the subject read a material's version; `false` if it had
     /// already. Appends `education.acknowledged` the first time.

@@ -460,6 +460,25 @@ pub fn evaluation_inputs(
             });
         }
     }
+    // Commitments' outcomes (issue 17) count where the version in force on
+    // the day concluded has the item the commitment rules name for the
+    // outcome; known from that day (staff record it the day they find it).
+    let commitment_rules = xinjiao_core::commitments::CommitmentRules::embedded();
+    for c in store.concluded_commitments_in(subjects.clone())? {
+        let (Some(on), Some(item)) = (c.concluded_on, commitment_rules.item_of(c.state)) else { continue };
+        if scheme.version_on(on).item(item).is_some() {
+            events.entry(c.subject_id).or_default().push(CreditEvent {
+                source: format!("第 {} 号信用承诺", c.id),
+                item: item.to_string(),
+                points: None,
+                date: on,
+                known_from: on,
+                void_from: None,
+                penalty_until: None,
+                record_id: None,
+            });
+        }
+    }
     // The latest run of each earlier cycle holds the grades in force.
     let mut prior: BTreeMap<i64, Vec<Prior>> = BTreeMap::new();
     let mut seen = BTreeSet::new();

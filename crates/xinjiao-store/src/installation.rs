@@ -629,6 +629,7 @@ pub const DUMP_TABLES: &[DumpTable] = {
             ],
             1,
         ),
+        ("commitment_scans", &[("commitment_id", Int), ("filename", Text), ("content", Bytes), ("sha256", Text)], 1),
         (
             "education_acks",
             &[

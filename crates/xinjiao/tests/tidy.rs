@@ -250,7 +250,7 @@ const TABLE_OWNERS: &[(&str, &[&str])] = &[
     ("monitoring", &["warnings", "monitoring_days", "reminder_channels", "outbox"]),
     ("lists", &["vehicles", "overload_detections", "list_entries", "list_objections", "check_partners"]),
     ("transparency", &["log_entries", "log_hashes", "log_checkpoints", "reports", "log_peers"]),
-    ("commitments", &["commitments", "education_acks"]),
+    ("commitments", &["commitments", "commitment_scans", "education_acks"]),
     ("installation", &["meta", "schema_migrations"]),
 ];
 

@@ -15,6 +15,12 @@ use crate::lists::definition::ListKind;
 /// The embedded default rule file.
 pub const EMBEDDED: &str = include_str!("../../../../rules/commitments.toml");
 
+/// The digest kept with a window commitment's scan: lowercase hex SHA-256.
+pub fn scan_digest(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// When in a matter's life a commitment is made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {

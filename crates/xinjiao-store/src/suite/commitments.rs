@@ -33,6 +33,7 @@ pub fn commitments_are_signed_kept_and_broken(store: &dyn Store) {
         association: None,
         public,
         department_id: None,
+        scan: None,
     };
     let by_subject = WriteContext::new(format!("subject:{uscc}"), at("2026-03-01T02:00:00Z"), "签署信用承诺");
     let clerk = |day: &str| WriteContext::new("clerk", at(&format!("{day}T03:00:00Z")), "核查承诺履行");
@@ -109,6 +110,46 @@ pub fn commitments_are_signed_kept_and_broken(store: &dyn Store) {
     assert_eq!(store.commitments(&broken_only, 10).unwrap().len(), 1);
     let of_matter = CommitmentFilter { matter: Some("YS-HY-01".into()), ..Default::default() };
     assert_eq!(store.commitments(&of_matter, 10).unwrap().len(), 2);
+    // Overdue on a day: in force with its deadline before it.
+    let c = store.sign_commitment(&by_subject, &new("deferred-materials", false), State::Signed).unwrap();
+    store
+        .act_on_commitment(
+            &clerk("2026-04-01"),
+            c,
+            Action::Decide { granted: true },
+            "2026-04-01".parse().unwrap(),
+            Some(5),
+            &rules,
+            &cal,
+        )
+        .unwrap();
+    let overdue_on = |d: &str| CommitmentFilter { due_before: Some(d.parse().unwrap()), ..Default::default() };
+    let due = store.commitment(c).unwrap().unwrap().due.unwrap();
+    assert!(store.commitments(&overdue_on(&due.to_string()), 10).unwrap().is_empty());
+    let next = due.tomorrow().unwrap().to_string();
+    assert_eq!(store.commitments(&overdue_on(&next), 10).unwrap().iter().map(|c| c.id).collect::<Vec<_>>(), [c]);
+    let since = |d: &str| CommitmentFilter { concluded_from: Some(d.parse().unwrap()), ..Default::default() };
+    assert_eq!(store.commitments(&since("2026-03-31"), 10).unwrap().len(), 1);
+    assert!(store.commitments(&since("2026-04-01"), 10).unwrap().is_empty());
+    // The outcomes the evaluation reads: the broken one only (withdrawn,
+    // in force and public ones have none).
+    let outcomes = store.concluded_commitments_in(subject.id..subject.id + 1).unwrap();
+    assert_eq!(outcomes.iter().map(|c| (c.id, c.state)).collect::<Vec<_>>(), [(b, State::NotKept)]);
+    assert!(store.concluded_commitments_in(subject.id + 1..i64::MAX).unwrap().is_empty());
+
+    // A paper commitment recorded at the window keeps its scan and digest.
+    let clerk_window = WriteContext::new("clerk", at("2026-04-02T03:00:00Z"), "窗口录入纸质承诺书");
+    let paper = NewCommitment {
+        signed_via: "window".into(),
+        scan: Some(("承诺书.pdf".into(), b"%PDF-1.4 scan".to_vec())),
+        ..new("certificate", false)
+    };
+    let w = store.sign_commitment(&clerk_window, &paper, State::Signed).unwrap();
+    let (name, bytes, digest) = store.commitment_scan(w).unwrap().unwrap();
+    assert_eq!((name.as_str(), bytes.as_slice()), ("承诺书.pdf", &b"%PDF-1.4 scan"[..]));
+    assert_eq!(digest, xinjiao_core::commitments::scan_digest(b"%PDF-1.4 scan"));
+    assert_eq!(store.commitment(w).unwrap().unwrap().signed_by, "clerk");
+    assert!(store.commitment_scan(c).unwrap().is_none());
     assert!(store.commitment(999_999).unwrap().is_none());
     assert!(matches!(
         store.act_on_commitment(
@@ -136,9 +177,9 @@ pub fn commitments_are_signed_kept_and_broken(store: &dyn Store) {
 
     let events = store.events(100).unwrap();
     for (action, n) in [
-        ("commitment.signed", 3),
+        ("commitment.signed", 5),
         ("commitment.withdrawn", 1),
-        ("commitment.in_force", 1),
+        ("commitment.in_force", 2),
         ("commitment.not_kept", 1),
         ("education.acknowledged", 2),
     ] {
@@ -158,5 +199,6 @@ pub fn sample_commitment(subject_id: i64) -> NewCommitment {
         association: None,
         public: true,
         department_id: None,
+        scan: None,
     }
 }

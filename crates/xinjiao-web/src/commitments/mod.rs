@@ -276,6 +276,7 @@ fn prepare(
         association: None,
         public: ty.public,
         department_id,
+        scan: None,
     };
     Ok(Ok((new, tpl.title.clone())))
 }
