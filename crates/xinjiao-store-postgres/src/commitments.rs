@@ -213,6 +213,15 @@ impl CommitmentStore for PgStore {
         })
     }
 
+    fn education_counts(&self) -> Result<Vec<(String, u32, u64)>> {
+        self.rows(
+            "SELECT material, material_version, COUNT(*) FROM education_acks GROUP BY material, material_version
+             ORDER BY material, material_version",
+            &[],
+            |r| Ok((r.get(0), r.get::<_, i32>(1) as u32, r.get::<_, i64>(2) as u64)),
+        )
+    }
+
     fn acknowledgements(&self, subject_id: i64) -> Result<Vec<(String, u32, Timestamp)>> {
         self.rows(
             "SELECT material, material_version, (extract(epoch from acknowledged_at) * 1000000)::bigint

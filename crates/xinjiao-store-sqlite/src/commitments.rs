@@ -214,6 +214,17 @@ impl CommitmentStore for SqliteStore {
         })
     }
 
+    fn education_counts(&self) -> Result<Vec<(String, u32, u64)>> {
+        self.read(|c| {
+            c.prepare_cached(
+                "SELECT material, material_version, COUNT(*) FROM education_acks GROUP BY material, material_version
+                 ORDER BY material, material_version",
+            )?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64)))?
+            .collect()
+        })
+    }
+
     fn acknowledgements(&self, subject_id: i64) -> Result<Vec<(String, u32, Timestamp)>> {
         self.read(|c| {
             c.prepare_cached(

@@ -111,6 +111,9 @@ pub trait CommitmentStore {
     /// already. Appends `education.acknowledged` the first time.
     fn acknowledge_education(&self, ctx: &WriteContext, subject_id: i64, material: &str, version: u32) -> Result<bool>;
 
+    /// How many subjects acknowledged each material version: (code, version, count).
+    fn education_counts(&self) -> Result<Vec<(String, u32, u64)>>;
+
     /// The materials (code, version, when) a subject has acknowledged.
     fn acknowledgements(&self, subject_id: i64) -> Result<Vec<(String, u32, Timestamp)>>;
 }

@@ -50,22 +50,30 @@ fn workplace() -> kernel::state::Workplace {
             inspection::pages::draw_reminders,
             monitoring::pages::warning_reminders,
             lists::console::reminders,
+            commitments::staff::reminders,
         ],
-        cases: vec![lifecycle::reminders::objection_cases, lifecycle::reminders::repair_cases, lists::console::cases],
+        cases: vec![
+            lifecycle::reminders::objection_cases,
+            lifecycle::reminders::repair_cases,
+            lists::console::cases,
+            commitments::staff::cases,
+        ],
         nav: console_nav(),
         profile: vec![
             evaluation::profile::grades_section,
             lists::portal::profile_section,
             transparency::verify::profile_section,
+            commitments::public::profile_section,
         ],
         account: vec![
             evaluation::account::account_section,
             monitoring::pages::account_section,
             lists::portal::account_section,
             transparency::verify::account_section,
-            commitments::account_section,
+            commitments::account::account_section,
         ],
         jobs: vec![transparency::peers::audit_due],
+        tallies: vec![commitments::staff::tallies],
     }
 }
 
@@ -90,6 +98,7 @@ fn console_nav() -> Vec<kernel::state::NavEntry> {
         entry("处置", "信用风险预警", "/console/warnings", everyone, Some(monitoring::pages::warning_badges)),
         entry("处置", "失信与守信名单", "/console/lists", everyone, Some(lists::console::badges)),
         entry("处置", "信用核查", "/console/credit-checks", everyone, None),
+        entry("处置", "信用承诺", "/console/commitments", everyone, Some(commitments::staff::badges)),
         entry("管理", "责任表", "/console/responsibilities", overseers, None),
         entry("管理", "API 令牌", "/console/tokens", everyone, None),
         entry("管理", "工作日日历", "/console/calendar", admins, None),
@@ -109,6 +118,7 @@ fn api_routes() -> Router<AppState> {
         .merge(inspection::api_routes())
         .merge(lists::api_routes())
         .merge(transparency::api_routes())
+        .merge(commitments::api_routes())
         .route("/openapi.json", get(openapi::openapi))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "接口不存在") })
 }

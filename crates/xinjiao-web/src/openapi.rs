@@ -101,7 +101,7 @@ pub fn openapi_document() -> Value {
     let page_param = json!({"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}});
     let per_page =
         json!({"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}});
-    json!({
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "信交 Xinjiao API",
@@ -284,7 +284,63 @@ pub fn openapi_document() -> Value {
                         "code": {"type": "string"}, "message": {"type": "string"}}}}}}
             }
         }
-    })
+    });
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        paths.extend(commitment_paths(&err));
+    }
+    doc
+}
+
+/// The commitments' routes (issue 17).
+fn commitment_paths(err: &Value) -> serde_json::Map<String, Value> {
+    let id = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}});
+    let refusal = |codes: &str| json!({"description": codes, "content": {"application/json": {"schema": err}}});
+    let commitment = json!({"type": "object", "description": "信用承诺：id、subject、subject_name、kind、kind_name、matter、matter_name、state（signed、withdrawn、void、in_force、kept、kept_late、not_kept、false）、state_name、signed_on、signed_via、template_version、decided_on、due、overdue、concluded_on、text（公开响应中仅公开类承诺有全文，个人号码遮蔽）、note（仅主体本人和工作人员可见）"});
+    let ok = |what: &str| json!({"description": what, "content": {"application/json": {"schema": commitment}}});
+    let json_body = |props: Value, required: Value| json!({"required": true, "content": {"application/json": {"schema": {"type": "object", "required": required, "properties": props}}}});
+    let paths = json!({
+        "/api/v1/commitments": {"get": {
+            "summary": "公示的信用承诺：主动公示型、行业自律型承诺，以及经核查认定未履行或不实的各类承诺（个人号码遮蔽）",
+            "parameters": [{"name": "subject", "in": "query", "description": "只列该主体的（主体 key）", "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "承诺", "content": {"application/json": {"schema": {"type": "object", "properties": {"as_of": {"type": "string", "format": "date"}, "items": {"type": "array", "items": commitment}}}}}},
+                          "404": refusal("主体不存在（not_found）")}
+        }},
+        "/api/v1/commitments/{id}/decision": {"post": {
+            "summary": "承诺随事项办结（工作人员，事项所属科室或协调员）：准予则承诺生效并按事项的工作日计算履行期限，不予则承诺不生效",
+            "parameters": [id],
+            "requestBody": json_body(json!({"granted": {"type": "boolean"}, "on": {"type": "string", "format": "date", "description": "办结日期，缺省为今天"}, "reason": {"type": "string"}}), json!(["granted", "reason"])),
+            "responses": {"200": ok("办结后的承诺"), "401": refusal("unauthorized"), "403": refusal("commitment.forbidden"),
+                          "409": refusal("commitment.state"), "422": refusal("commitment.day、commitment.reason、body.invalid")}
+        }},
+        "/api/v1/commitments/{id}/verification": {"post": {
+            "summary": "记录核查结论（工作人员）：kept（期限后补齐的记为逾期履行 kept_late）、not_kept（期限届满后）、false；未履行和不实的记入信用记录并计入信用评价",
+            "parameters": [id],
+            "requestBody": json_body(json!({"finding": {"type": "string", "enum": ["kept", "not_kept", "false"]}, "on": {"type": "string", "format": "date", "description": "认定日期，缺省为今天"}, "reason": {"type": "string"}}), json!(["finding", "reason"])),
+            "responses": {"200": ok("认定后的承诺"), "401": refusal("unauthorized"), "403": refusal("commitment.forbidden"),
+                          "409": refusal("commitment.state"), "422": refusal("commitment.day、commitment.reason、commitment.finding")}
+        }},
+        "/api/v1/account/commitments": {
+            "get": {"summary": "主体本人的信用承诺（含全文、期限、核查说明）和已确认的诚信教育材料（主体账户登录）",
+                    "responses": {"200": {"description": "承诺与诚信教育"}, "401": refusal("unauthorized")}},
+            "post": {"summary": "主体本人签署信用承诺：承诺书按现行模板为该主体生成；列入严重失信名单、有未修复的违诺或未完成须先完成的诚信教育的，拒绝并说明原因",
+                     "requestBody": json_body(json!({"kind": {"type": "string"}, "matter": {"type": "string"}, "agree": {"type": "boolean"}}), json!(["kind", "agree"])),
+                     "responses": {"201": ok("签署的承诺"), "401": refusal("unauthorized"), "422": refusal("commitment.refused、commitment.not_agreed")}}
+        },
+        "/api/v1/account/commitments/{id}/withdrawal": {"post": {
+            "summary": "主体撤回本人的承诺（事项办结前；主动公示型随时）",
+            "parameters": [id],
+            "responses": {"200": ok("撤回后的承诺"), "401": refusal("unauthorized"), "403": refusal("commitment.forbidden"), "409": refusal("commitment.state")}
+        }},
+        "/api/v1/account/education/{code}": {"post": {
+            "summary": "主体确认已阅读诚信教育材料的现行版本（每个版本记录一次）",
+            "parameters": [{"name": "code", "in": "path", "required": true, "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "material、version、new（是否首次确认）"}, "401": refusal("unauthorized"), "404": refusal("not_found")}
+        }},
+    });
+    match paths {
+        Value::Object(m) => m,
+        _ => unreachable!("an object"),
+    }
 }
 
 pub async fn openapi() -> Json<Value> {

@@ -123,6 +123,7 @@ on_both_backends!(
     other_installations_logs_are_watched,
     subjects_issue_their_full_report_and_nobody_else_does,
     integrity_education_is_read_and_acknowledged,
+    commitments_are_signed_kept_missed_falsified_and_scored,
 );
 
 fn ctx() -> WriteContext {
@@ -358,6 +359,12 @@ async fn openapi_documents_every_route(app: App) {
     let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
     let paths: Vec<&str> = doc["paths"].as_object().unwrap().keys().map(String::as_str).collect();
     let expected = [
+        "/api/v1/account/commitments",
+        "/api/v1/account/commitments/{id}/withdrawal",
+        "/api/v1/account/education/{code}",
+        "/api/v1/commitments",
+        "/api/v1/commitments/{id}/decision",
+        "/api/v1/commitments/{id}/verification",
         "/api/v1/credit-checks",
         "/api/v1/diagnostic-codes",
         "/api/v1/draws",
@@ -388,7 +395,11 @@ async fn openapi_documents_every_route(app: App) {
             .replace("{code}", "overload")
             .replace("{number}", "XJ-20260101-00000000");
         let uri = if uri.ends_with("/subjects") { format!("{uri}?q=x") } else { uri };
-        let post = p.contains("imports") || p.contains("credit-checks") || p.ends_with("/reports");
+        let post = p.contains("imports")
+            || p.contains("credit-checks")
+            || p.ends_with("/reports")
+            || p.contains("commitments/")
+            || p.contains("education");
         let method = if post { "POST" } else { "GET" };
         let (s, _, body) = send(&app, Request::builder().method(method).uri(&uri).body(Body::empty()).unwrap()).await;
         assert!(!body.contains("接口不存在") && s != StatusCode::METHOD_NOT_ALLOWED, "{method} {uri}: {s}");
@@ -3316,4 +3327,251 @@ fn public_penalty(app: &App, name: &str, uscc: &str, decision_no: &str) -> i64 {
     let id = app.db(|s| s.write_records(&w, &[rec])).unwrap()[0].record_id();
     app.db(|s| xinjiao_store::refresh_windows(s)).unwrap();
     id
+}
+
+/// A JSON request, with a cookie or a bearer token.
+fn json_req(method: &str, uri: &str, auth: Option<&str>, body: serde_json::Value) -> Request<Body> {
+    let mut r = Request::builder().method(method).uri(uri).header(header::CONTENT_TYPE, "application/json");
+    match auth {
+        Some(a) if a.starts_with("Bearer ") => r = r.header(header::AUTHORIZATION, a),
+        Some(c) => r = r.header(header::COOKIE, c),
+        None => {}
+    }
+    r.body(Body::from(body.to_string())).unwrap()
+}
+
+async fn send_on(router: &Router, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
+    let resp = router.clone().oneshot(req).await.unwrap();
+    let (status, headers) = (resp.status(), resp.headers().clone());
+    let bytes = axum::body::to_bytes(resp.into_body(), 16 << 20).await.unwrap();
+    (status, headers, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// A coordinator's console session on `router` (another day's).
+async fn login_on(router: &Router, username: &str) -> String {
+    let body = format!("username={username}&password={}&next=%2Fconsole", enc(PASSWORD));
+    let req = Request::post("/console/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .unwrap();
+    let (s, h, _) = send_on(router, req).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    h[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_string()
+}
+
+/// The subject's road-transport score for 2026 as of `day`, from a new run.
+async fn score_on(router: &Router, coord: &str, key: &str, day: &str) -> (f64, String) {
+    let form = format!("scheme=road-transport&cycle=2026&as_of={day}");
+    let (s, _, _) = send_on(router, form_post("/console/evaluations", coord, &form)).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, _, api) =
+        send_on(router, Request::get(format!("/api/v1/subjects/{key}/evaluations")).body(Body::empty()).unwrap()).await;
+    let v: serde_json::Value = serde_json::from_str(&api).unwrap();
+    let e = v["evaluations"].as_array().unwrap().iter().find(|e| e["cycle"] == 2026).unwrap().clone();
+    (e["score"].as_f64().unwrap(), e.to_string())
+}
+
+/// Issue 17's acceptance: a subject signs commitments through the API;
+/// staff decide and verify them (kept, kept late, not kept, false) on later
+/// days; the public list, the account, the credit events in the evaluation
+/// and the score show it; refusals for everyone else.
+async fn commitments_are_signed_kept_missed_falsified_and_scored(app: App) {
+    let uscc = "91350100M000100Y43";
+    let id = public_penalty(&app, "河源市顺达运输有限公司", uscc, "河交罚〔2026〕79号");
+    let subject = claimed_subject(&app, id, uscc).await;
+    let coord = format!("Bearer {}", api_token(&app, "coord").await);
+    let clerk = format!("Bearer {}", api_token(&app, "clerk").await);
+    let deferred = serde_json::json!({"kind": "deferred-materials", "matter": "YS-HY-01", "agree": true});
+
+    // Education first (the matter requires it), then four approval commitments and a public one.
+    let (s, _, body) =
+        send(&app, json_req("POST", "/api/v1/account/commitments", Some(&subject), deferred.clone())).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("commitment.refused") && body.contains("诚信"), "{body}");
+    let (s, _, _) =
+        send(&app, json_req("POST", "/api/v1/account/education/EDU-FREIGHT", Some(&subject), serde_json::json!({})))
+            .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _, body) = send(&app, json_req("POST", "/api/v1/account/commitments", None, deferred.clone())).await;
+    assert_eq!((s, body.contains("unauthorized")), (StatusCode::UNAUTHORIZED, true), "anonymous");
+    let (s, _, _) = send(&app, json_req("POST", "/api/v1/account/commitments", Some(&coord), deferred.clone())).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "staff do not sign for a subject");
+    let no = serde_json::json!({"kind": "deferred-materials", "matter": "YS-HY-01", "agree": false});
+    let (s, _, body) = send(&app, json_req("POST", "/api/v1/account/commitments", Some(&subject), no)).await;
+    assert_eq!((s, body.contains("commitment.not_agreed")), (StatusCode::UNPROCESSABLE_ENTITY, true));
+    let mut ids = Vec::new();
+    for _ in 0..4 {
+        let (s, _, body) =
+            send(&app, json_req("POST", "/api/v1/account/commitments", Some(&subject), deferred.clone())).await;
+        assert_eq!(s, StatusCode::CREATED, "{body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!((v["state"].as_str(), v["signed_on"].as_str()), (Some("signed"), Some("2026-11-18")));
+        assert!(v["text"].as_str().unwrap().contains("河源市顺达运输有限公司"));
+        ids.push(v["id"].as_i64().unwrap());
+    }
+    let public = serde_json::json!({"kind": "public", "agree": true});
+    let (s, _, body) = send(&app, json_req("POST", "/api/v1/account/commitments", Some(&subject), public)).await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    let public_id = serde_json::from_str::<serde_json::Value>(&body).unwrap()["id"].as_i64().unwrap();
+    let (kept, late, missed, falsified) = (ids[0], ids[1], ids[2], ids[3]);
+
+    // Who may decide: not the subject, not anonymous, not a clerk of
+    // another department (the matter's department is not this test's).
+    let decide = |granted: bool| serde_json::json!({"granted": granted, "reason": "容缺受理，准予许可"});
+    let uri = |id: i64, what: &str| format!("/api/v1/commitments/{id}/{what}");
+    let (s, _, _) = send(&app, json_req("POST", &uri(kept, "decision"), None, decide(true))).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, _, _) = send(&app, json_req("POST", &uri(kept, "decision"), Some(&subject), decide(true))).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "a subject's session is not staff");
+    let (s, _, body) = send(&app, json_req("POST", &uri(kept, "decision"), Some(&clerk), decide(true))).await;
+    assert_eq!((s, body.contains("commitment.forbidden")), (StatusCode::FORBIDDEN, true), "{body}");
+    let early = serde_json::json!({"granted": true, "on": "2026-11-17", "reason": "容缺受理"});
+    let (s, _, body) = send(&app, json_req("POST", &uri(kept, "decision"), Some(&coord), early)).await;
+    assert_eq!(
+        (s, body.contains("commitment.day")),
+        (StatusCode::UNPROCESSABLE_ENTITY, true),
+        "before signing: {body}"
+    );
+    let mut due = String::new();
+    for id in ids.iter().copied() {
+        let (s, _, body) = send(&app, json_req("POST", &uri(id, "decision"), Some(&coord), decide(true))).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["state"].as_str(), Some("in_force"));
+        due = v["due"].as_str().unwrap().to_string();
+    }
+    // 20 working days from 2026-11-18 by the embedded calendar.
+    assert_eq!(due, "2026-12-16");
+    let (s, _, body) = send(&app, json_req("POST", &uri(kept, "decision"), Some(&coord), decide(true))).await;
+    assert_eq!((s, body.contains("commitment.state")), (StatusCode::CONFLICT, true), "decided once");
+    let (s, _, body) = send(
+        &app,
+        json_req(
+            "POST",
+            &format!("/api/v1/account/commitments/{kept}/withdrawal"),
+            Some(&subject),
+            serde_json::json!({}),
+        ),
+    )
+    .await;
+    assert_eq!((s, body.contains("事项已办结")), (StatusCode::CONFLICT, true), "{body}");
+
+    // Before the deadline a commitment cannot be found not kept.
+    let verify = |finding: &str, on: &str| serde_json::json!({"finding": finding, "on": on, "reason": "核查补交材料"});
+    let (s, _, body) =
+        send(&app, json_req("POST", &uri(missed, "verification"), Some(&coord), verify("not_kept", "2026-11-18")))
+            .await;
+    assert_eq!((s, body.contains("期限未到")), (StatusCode::CONFLICT, true), "{body}");
+
+    // A later day: the evaluation before and after the findings.
+    let later = router_on(&app, "2026-12-21");
+    let coord_later = login_on(&later, "coord").await;
+    let (before, _) = score_on(&later, &coord_later, uscc, "2026-12-21").await;
+    let (s, _, body) =
+        send_on(&later, json_req("POST", &uri(missed, "verification"), Some(&coord), verify("not_kept", "2026-12-22")))
+            .await;
+    assert_eq!(
+        (s, body.contains("commitment.day")),
+        (StatusCode::UNPROCESSABLE_ENTITY, true),
+        "not in the future: {body}"
+    );
+    for (id, finding, on, state) in [
+        (kept, "kept", "2026-12-10", "kept"),
+        (late, "kept", "2026-12-18", "kept_late"),
+        (missed, "not_kept", "2026-12-17", "not_kept"),
+        (falsified, "false", "2026-12-01", "false"),
+    ] {
+        let (s, _, body) =
+            send_on(&later, json_req("POST", &uri(id, "verification"), Some(&coord), verify(finding, on))).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!((v["state"].as_str(), v["concluded_on"].as_str()), (Some(state), Some(on)), "{body}");
+    }
+
+    // The evaluation: +1 kept, -5 not kept, -10 false; kept late scores nothing.
+    let (after, explanation) = score_on(&later, &coord_later, uscc, "2026-12-21").await;
+    assert_eq!(after - before, -14.0, "{explanation}");
+    let sid = app.db(|s| s.subject_by_key(uscc)).unwrap().unwrap().id;
+    let schemes = xinjiao_core::evaluation::scheme::Scheme::embedded();
+    let rt = schemes.iter().find(|s| s.code == "road-transport").unwrap();
+    let runs = app.db(|s| s.evaluation_runs("road-transport")).unwrap();
+    let inputs =
+        app.db(|s| xinjiao_store::evaluation::evaluation_inputs(s, &schemes, rt, 2026, sid..sid + 1, &runs)).unwrap();
+    let mut items: Vec<(String, String)> = inputs.events[&sid]
+        .iter()
+        .filter(|e| e.source.contains("信用承诺"))
+        .map(|e| (e.source.clone(), e.item.clone()))
+        .collect();
+    items.sort();
+    let mut expected = vec![
+        (format!("第 {kept} 号信用承诺"), "COMMIT-KEPT".to_string()),
+        (format!("第 {missed} 号信用承诺"), "COMMIT-BROKEN".to_string()),
+        (format!("第 {falsified} 号信用承诺"), "COMMIT-FALSE".to_string()),
+    ];
+    expected.sort();
+    assert_eq!(items, expected, "the credit events, none for the late one");
+    let (_, profile) = get_on(&later, &format!("/subjects/{uscc}")).await;
+    assert!(profile.contains("未履行信用承诺") || profile.contains("信用承诺不实"), "the profile's grade explains it");
+
+    // The public list: the public commitment and both breaches, not the kept ones' texts.
+    let (s, api) = get_on(&later, &format!("/api/v1/commitments?subject={uscc}")).await;
+    assert_eq!(s, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_str(&api).unwrap();
+    let mut shown: Vec<(i64, String)> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["id"].as_i64().unwrap(), c["state"].as_str().unwrap().to_string()))
+        .collect();
+    shown.sort();
+    let mut want =
+        vec![(missed, "not_kept".to_string()), (falsified, "false".to_string()), (public_id, "in_force".to_string())];
+    want.sort();
+    assert_eq!(shown, want);
+    assert!(v["items"].as_array().unwrap().iter().all(|c| c["note"].is_null()), "no staff notes in public");
+    let breach = v["items"].as_array().unwrap().iter().find(|c| c["id"] == missed).unwrap();
+    assert!(breach["text"].is_null(), "a non-public commitment's text stays unpublished");
+    let (_, page) = get_on(&later, "/commitments/public?breaches=1").await;
+    assert!(page.contains("未履行") && page.contains("承诺不实") && page.contains("河源市顺达运输有限公司"), "{page}");
+    let (_, page) = get_on(&later, &format!("/subjects/{uscc}")).await;
+    assert!(page.contains("id=\"public-commitments\"") && page.contains("主动公示型"), "the profile's section");
+
+    // The account: every state; and the exclusion now refuses a new commitment.
+    let (s, _, body) = get_with_cookie(&app, "/api/v1/account/commitments", &subject).await;
+    assert_eq!(s, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let mut states: Vec<&str> = v["items"].as_array().unwrap().iter().map(|c| c["state"].as_str().unwrap()).collect();
+    states.sort();
+    assert_eq!(states, ["false", "in_force", "kept", "kept_late", "not_kept"]);
+    assert_eq!(v["items"].as_array().unwrap().iter().find(|c| c["id"] == missed).unwrap()["note"], "核查补交材料");
+    let (_, _, page) = get_with_cookie(&app, "/account", &subject).await;
+    assert!(page.contains("逾期履行") && page.contains("承诺不实") && page.contains("按期履行"), "{page}");
+    let (s, _, body) = send(&app, json_req("POST", "/api/v1/account/commitments", Some(&subject), deferred)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("未经信用修复"), "{body}");
+
+    // Staff pages: broken ones listed; the dashboard counts them (December on the later day).
+    let (s, _, page) = send_on(
+        &later,
+        Request::get("/console/commitments?view=broken")
+            .header(header::COOKIE, &coord_later)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        page.contains(&format!("第 {missed} 号"))
+            && page.contains(&format!("第 {falsified} 号"))
+            && !page.contains(&format!("第 {kept} 号")),
+        "{page}"
+    );
+    let (_, _, dash) = send_on(
+        &later,
+        Request::get("/console/dashboard").header(header::COOKIE, &coord_later).body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert!(dash.contains("data-tally=\"本月认定违背的信用承诺\">2<"), "{dash}");
+    let events = app.db(|s| s.events(200)).unwrap();
+    assert_eq!(events.iter().filter(|e| e.action.starts_with("commitment.")).count(), 5 + 4 + 4);
 }

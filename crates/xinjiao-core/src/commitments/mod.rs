@@ -70,6 +70,8 @@ pub struct Exclusion {
 /// The evaluation items a commitment's outcome becomes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BreachItems {
+    /// Breaches of every type are shown publicly.
+    pub public: bool,
     pub not_kept: String,
     pub false_: String,
     pub kept: String,
@@ -161,6 +163,7 @@ impl CommitmentRules {
             ex.get("unrepaired_breach").and_then(toml::Value::as_bool).ok_or("exclusion 缺少 unrepaired_breach")?;
         let b = t.get("breach").and_then(toml::Value::as_table).ok_or("缺少 [breach]")?;
         let breach = BreachItems {
+            public: b.get("public").and_then(toml::Value::as_bool).ok_or("breach 缺少 public")?,
             not_kept: text(b, "not_kept_item", "breach ")?,
             false_: text(b, "false_item", "breach ")?,
             kept: text(b, "kept_item", "breach ")?,

@@ -174,6 +174,10 @@ pub fn commitments_are_signed_kept_and_broken(store: &dyn Store) {
         [("EDU-FREIGHT", 1), ("EDU-FREIGHT", 2)]
     );
     assert_eq!(acks[0].2, by_subject.at);
+    assert_eq!(
+        store.education_counts().unwrap(),
+        [("EDU-FREIGHT".to_string(), 1, 1), ("EDU-FREIGHT".to_string(), 2, 1)]
+    );
 
     let events = store.events(100).unwrap();
     for (action, n) in [

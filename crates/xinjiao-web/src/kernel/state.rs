@@ -12,7 +12,7 @@ use crate::kernel::cache::RatesCache;
 use crate::kernel::rules::Rules;
 use crate::kernel::throttle::LoginThrottle;
 use crate::kernel::time::{Clock, china_date};
-use crate::kernel::workplace::{Badge, Case, ProfileSection, Reminder};
+use crate::kernel::workplace::{Badge, Case, ProfileSection, Reminder, Tally};
 
 /// Shared state of every handler.
 #[derive(Clone)]
@@ -95,6 +95,9 @@ pub type ReminderSource = fn(&AppState, &dyn Store, &User) -> Result<Vec<Reminde
 /// A capability's open cases that `user` acts for.
 pub type CaseSource = fn(&AppState, &dyn Store, &User) -> Result<Vec<Case>, StoreError>;
 
+/// A capability's counts on the coordinator's dashboard for `user`.
+pub type TallySource = fn(&AppState, &dyn Store, &User) -> Result<Vec<Tally>, StoreError>;
+
 /// A job of the scheduler's (see [`Workplace::jobs`]).
 pub type JobSource = fn(&AppState, &dyn Store) -> Result<(), StoreError>;
 /// Counts of what waits behind a navigation entry for `user` (empty: nothing waits).
@@ -129,6 +132,8 @@ pub struct Workplace {
     /// What the server's scheduler runs on each of its runs, besides the
     /// monitoring capability's own (auditing other installations' logs…).
     pub jobs: Vec<JobSource>,
+    /// Counts on the coordinator's dashboard (commitments broken this month…).
+    pub tallies: Vec<TallySource>,
 }
 
 impl Workplace {
@@ -159,6 +164,15 @@ impl Workplace {
         subject: &xinjiao_store::Subject,
     ) -> Result<Vec<ProfileSection>, StoreError> {
         sections(&self.account, st, store, subject)
+    }
+
+    /// Every registered dashboard count for `user`, in registry order.
+    pub fn tallies(&self, st: &AppState, store: &dyn Store, user: &User) -> Result<Vec<Tally>, StoreError> {
+        let mut out = Vec::new();
+        for source in &self.tallies {
+            out.extend(source(st, store, user)?);
+        }
+        Ok(out)
     }
 
     /// Every registered open case `user` acts for, soonest deadline first.

@@ -25,6 +25,16 @@ pub struct Case {
     pub href: &'static str,
 }
 
+/// A count on the coordinator's dashboard ("本月认定违背的信用承诺 3").
+pub struct Tally {
+    pub label: String,
+    pub n: u64,
+    /// Where the counted things are listed.
+    pub href: String,
+    /// Drawn as needing attention.
+    pub urgent: bool,
+}
+
 /// A count beside a console navigation entry ("3 待审核", "1 已超期").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Badge {

@@ -93,6 +93,7 @@ struct DashboardPage {
     opened_on: Option<(String, String)>,
     /// Open objections and repair applications with their deadlines.
     pending: Vec<crate::kernel::workplace::Case>,
+    tallies: Vec<crate::kernel::workplace::Tally>,
 }
 
 #[derive(Deserialize, Default)]
@@ -199,9 +200,11 @@ async fn dashboard(
         .collect();
     let next = Period { kind: f.period.kind, start: f.period.last_month().next() };
     let (state, u) = (st.clone(), user.clone());
-    let pending = st.db(move |s| state.workplace.cases(&state, s, &u)).await?;
+    let (pending, tallies) =
+        st.db(move |s| Ok((state.workplace.cases(&state, s, &u)?, state.workplace.tallies(&state, s, &u)?))).await?;
     let page = DashboardPage {
         pending,
+        tallies,
         banner: st.banner(),
         chrome: st.chrome(&user, "/console/dashboard").await?,
         period_label: f.period.label(),

@@ -1,0 +1,269 @@
+//! What the commitments pages share: the rule files as read, the
+//! preparation of a commitment for a subject (type, matter, exclusion,
+//! education, the template rendered), staff actions with their permission
+//! and day checks, and the rows the pages and the API show.
+
+use std::sync::LazyLock;
+
+use jiff::civil::Date;
+use xinjiao_core::commitments::matters::MatterList;
+use xinjiao_core::commitments::templates::Templates;
+use xinjiao_core::commitments::{Action, CommitmentRules, Stage, State};
+use xinjiao_store::{Commitment, CommitmentFilter, NewCommitment, Store, StoreError, Subject, User};
+
+use crate::kernel::state::AppState;
+
+pub static RULES: LazyLock<CommitmentRules> = LazyLock::new(CommitmentRules::embedded);
+pub static MATTERS: LazyLock<MatterList> = LazyLock::new(MatterList::embedded);
+pub static TEMPLATES: LazyLock<Templates> = LazyLock::new(Templates::embedded);
+
+/// The Chinese name of a type code (the code itself if unknown).
+pub fn type_name(code: &str) -> String {
+    RULES.type_of(code).map_or_else(|| code.to_string(), |t| t.name.clone())
+}
+
+/// The name of a matter code (empty without one).
+pub fn matter_name(code: Option<&str>) -> String {
+    code.and_then(|m| MATTERS.matter(m)).map(|m| m.name.clone()).unwrap_or_default()
+}
+
+/// Whether the public sees the commitment: a public type in force or with an
+/// outcome, or a breach of any type where the rules make breaches public.
+pub fn shown_publicly(c: &Commitment) -> bool {
+    (c.public && !matches!(c.state, State::Signed | State::Withdrawn | State::Void))
+        || (RULES.breach.public && c.state.is_breach())
+}
+
+/// What is asked to be signed: a type and, for approval-stage types, a matter.
+pub struct Ask<'a> {
+    pub kind: &'a str,
+    pub matter: Option<&'a str>,
+}
+
+/// The commitment `ask` names, rendered for `subject`, or why it may not be
+/// signed (Chinese). Checks the type and matter, the exclusion rules against
+/// the subject's lists and breaches, and the education the matter requires.
+/// The text is always rendered here from the current template, never taken
+/// from the signer.
+pub fn prepare(
+    st: &AppState,
+    store: &dyn Store,
+    subject: &Subject,
+    ask: &Ask<'_>,
+) -> Result<Result<(NewCommitment, String), String>, StoreError> {
+    let Some(ty) = RULES.type_of(ask.kind) else { return Ok(Err("没有这种承诺类型".into())) };
+    let matter = match (ty.stage, ask.matter.filter(|m| !m.is_empty())) {
+        (Stage::Approval, Some(code)) => match MATTERS.matter(code) {
+            Some(m) if m.types.contains(&ty.code) => Some(m),
+            Some(m) => return Ok(Err(format!("“{}”不接受{}", m.name, ty.name))),
+            None => return Ok(Err("告知承诺事项清单中没有该事项".into())),
+        },
+        (Stage::Approval, None) => return Ok(Err("请选择办理的事项".into())),
+        (Stage::Supervision, _) => None,
+        _ => return Ok(Err(format!("{}不在此签署", ty.name))),
+    };
+    let today = st.today();
+    let (facts, _) = crate::kernel::facts::party_facts(store, subject, today)?;
+    let kinds: Vec<_> = facts
+        .entries
+        .iter()
+        .filter_map(|e| xinjiao_core::lists::definition::ListDefinition::find(&e.list).map(|l| l.kind))
+        .collect();
+    let breaches = store
+        .commitments(&CommitmentFilter { subject_id: Some(subject.id), ..Default::default() }, 1000)?
+        .iter()
+        .filter(|c| c.state.is_breach())
+        .count();
+    if let Err(why) = RULES.may_use(&kinds, breaches) {
+        return Ok(Err(why));
+    }
+    if let Some(m) = matter {
+        let acks: Vec<(String, u32)> =
+            store.acknowledgements(subject.id)?.into_iter().map(|(c, v, _)| (c, v)).collect();
+        if let Err(why) = xinjiao_core::commitments::matters::education_done(&MATTERS, m, &acks) {
+            return Ok(Err(why));
+        }
+    }
+    let tpl = TEMPLATES.current(&ty.code).expect("every type has a template");
+    let days = matter.and_then(|m| m.working_days).or(ty.working_days);
+    let values: std::collections::BTreeMap<&str, String> = [
+        ("subject_name", subject.name.clone()),
+        ("subject_code", subject.uscc.clone().or_else(|| subject.id_doc_no.clone()).unwrap_or_default()),
+        ("matter", matter.map(|m| m.name.clone()).unwrap_or_default()),
+        ("replaces", matter.map(|m| m.replaces.clone()).unwrap_or_default()),
+        ("obligation", ty.obligation.clone().unwrap_or_default()),
+        ("due", days.map(|d| format!("事项办结后第 {d} 个工作日")).unwrap_or_default()),
+        ("consequences", matter.map(|m| m.consequences.clone()).unwrap_or_else(|| "违背承诺的，记入信用记录。".into())),
+        ("date", today.to_string()),
+    ]
+    .into_iter()
+    .collect();
+    let text = match tpl.render(&values) {
+        Ok(t) => t,
+        Err(e) => return Ok(Err(e)),
+    };
+    let department_id = match matter {
+        Some(m) => store.departments()?.into_iter().find(|d| d.code == m.department).map(|d| d.id),
+        None => None,
+    };
+    let new = NewCommitment {
+        subject_id: subject.id,
+        kind: ty.code.clone(),
+        matter: matter.map(|m| m.code.clone()),
+        template_version: tpl.version,
+        text,
+        signed_via: "account".into(),
+        association: None,
+        public: ty.public,
+        department_id,
+        scan: None,
+    };
+    Ok(Ok((new, tpl.title.clone())))
+}
+
+/// Signs what [`prepare`] made, in the state the type starts in.
+pub fn sign(store: &dyn Store, ctx: &xinjiao_store::WriteContext, new: &NewCommitment) -> Result<i64, StoreError> {
+    let ty = RULES.type_of(&new.kind).expect("prepared from a known type");
+    store.sign_commitment(ctx, new, xinjiao_core::commitments::initial(ty))
+}
+
+/// Why a staff action is refused: a stable machine code (`commitment.forbidden`,
+/// `commitment.day`, `commitment.reason`, `commitment.state`) and the Chinese message.
+pub struct Refusal {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl Refusal {
+    fn new(code: &'static str, message: impl Into<String>) -> Refusal {
+        Refusal { code, message: message.into() }
+    }
+
+    /// The HTTP status of the refusal.
+    pub fn status(&self) -> axum::http::StatusCode {
+        match self.code {
+            "commitment.forbidden" => axum::http::StatusCode::FORBIDDEN,
+            "commitment.state" => axum::http::StatusCode::CONFLICT,
+            _ => axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        }
+    }
+}
+
+/// Why a staff action on `c` on `on` is refused before the core is asked:
+/// who may act (the matter's department, or a coordinator; a commitment of
+/// no department only a coordinator), and the day (not in the future, not
+/// before the commitment was signed or its matter decided).
+pub fn staff_refusal(user: &User, c: &Commitment, action: Action, on: Date, today: Date) -> Option<Refusal> {
+    if !crate::kernel::context::acts_for(user, c.department_id) {
+        return Some(Refusal::new(
+            "commitment.forbidden",
+            if c.department_id.is_none() {
+                "该承诺不属于任何科室，只有信用工作协调员可以处理"
+            } else {
+                "只能处理本科室办理事项的承诺"
+            },
+        ));
+    }
+    if matches!(action, Action::Withdraw) {
+        return Some(Refusal::new("commitment.forbidden", "承诺只能由签署的主体撤回"));
+    }
+    if on > today {
+        return Some(Refusal::new("commitment.day", "日期不能晚于今天"));
+    }
+    let earliest = match action {
+        Action::Decide { .. } => crate::kernel::time::china_date(c.signed_at),
+        _ => c.decided_on.unwrap_or_else(|| crate::kernel::time::china_date(c.signed_at)),
+    };
+    (on < earliest)
+        .then(|| Refusal::new("commitment.day", format!("日期不能早于 {earliest}（承诺签署或事项办结之日）")))
+}
+
+/// Applies a staff action on the day `on` with the reason (kept as the
+/// commitment's note when it concludes): the matter's working days for a
+/// decision; a refusal (who, when, or the core's) as `Err`.
+pub fn act(
+    st: &AppState,
+    store: &dyn Store,
+    user: &User,
+    id: i64,
+    action: Action,
+    on: Date,
+    reason: &str,
+) -> Result<Result<Commitment, Refusal>, StoreError> {
+    let Some(c) = store.commitment(id)? else { return Err(StoreError::NotFound) };
+    if let Some(why) = staff_refusal(user, &c, action, on, st.today()) {
+        return Ok(Err(why));
+    }
+    let reason = reason.trim();
+    if reason.chars().count() < 2 || reason.chars().count() > 500 {
+        return Ok(Err(Refusal::new("commitment.reason", "请写明理由或核查情况（2 到 500 字）")));
+    }
+    let matter_days = c.matter.as_deref().and_then(|m| MATTERS.matter(m)).and_then(|m| m.working_days);
+    let cal = st.rules.read().expect("rules").calendar.clone();
+    let ctx = crate::kernel::context::ctx(st, user, reason);
+    match store.act_on_commitment(&ctx, id, action, on, matter_days, &RULES, &cal) {
+        Ok(c) => Ok(Ok(c)),
+        Err(StoreError::Conflict(m)) => Ok(Err(Refusal::new("commitment.state", m))),
+        Err(e) => Err(e),
+    }
+}
+
+/// A commitment as a row of a page.
+pub struct Row {
+    pub id: i64,
+    pub subject_key: String,
+    pub subject_name: String,
+    pub kind: String,
+    pub matter: String,
+    pub state_code: &'static str,
+    pub state: &'static str,
+    pub signed_on: String,
+    pub via: &'static str,
+    pub due: String,
+    pub overdue: bool,
+    pub concluded_on: String,
+    pub note: String,
+}
+
+pub fn via_label(via: &str) -> &'static str {
+    match via {
+        "window" => "窗口纸质签署",
+        "association" => "协会上传",
+        _ => "网上签署",
+    }
+}
+
+/// `c` as a row; `public` masks personal numbers in what is shown.
+pub fn row(c: &Commitment, today: Date, public: bool) -> Row {
+    let shown = |s: &str| if public { crate::kernel::views::mask_text(s) } else { s.to_string() };
+    Row {
+        id: c.id,
+        subject_key: c.subject_key.clone(),
+        subject_name: shown(&c.subject_name),
+        kind: type_name(&c.kind),
+        matter: matter_name(c.matter.as_deref()),
+        state_code: c.state.as_str(),
+        state: c.state.label(),
+        signed_on: crate::kernel::time::china_date(c.signed_at).to_string(),
+        via: via_label(&c.signed_via),
+        due: c.due.map(|d| d.to_string()).unwrap_or_default(),
+        overdue: xinjiao_core::commitments::is_overdue(c.state, c.due, today),
+        concluded_on: c.concluded_on.map(|d| d.to_string()).unwrap_or_default(),
+        note: if public { String::new() } else { c.note.clone().unwrap_or_default() },
+    }
+}
+
+/// A commitment as JSON (public: numbers masked, staff notes left out).
+pub fn json(c: &Commitment, today: Date, public: bool) -> serde_json::Value {
+    let r = row(c, today, public);
+    let opt = |s: &str| if s.is_empty() { serde_json::Value::Null } else { serde_json::json!(s) };
+    serde_json::json!({
+        "id": r.id, "subject": r.subject_key, "subject_name": r.subject_name, "kind": c.kind, "kind_name": r.kind,
+        "matter": c.matter, "matter_name": opt(&r.matter), "state": r.state_code, "state_name": r.state,
+        "signed_on": r.signed_on, "signed_via": c.signed_via, "template_version": c.template_version,
+        "decided_on": c.decided_on.map(|d| d.to_string()), "due": opt(&r.due), "overdue": r.overdue,
+        "concluded_on": opt(&r.concluded_on),
+        "text": if public && !c.public { serde_json::Value::Null } else { serde_json::json!(if public { crate::kernel::views::mask_text(&c.text) } else { c.text.clone() }) },
+        "note": if public { serde_json::Value::Null } else { serde_json::json!(c.note) },
+    })
+}
