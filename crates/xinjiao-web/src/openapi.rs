@@ -300,7 +300,7 @@ fn commitment_paths(err: &Value) -> serde_json::Map<String, Value> {
     let json_body = |props: Value, required: Value| json!({"required": true, "content": {"application/json": {"schema": {"type": "object", "required": required, "properties": props}}}});
     let paths = json!({
         "/api/v1/commitments": {"get": {
-            "summary": "公示的信用承诺：主动公示型、行业自律型承诺，以及经核查认定未履行或不实的各类承诺（个人号码遮蔽）",
+            "summary": "公示的信用承诺：主动公示型、行业自律型承诺，以及各类承诺经核查认定的履行结果（个人号码遮蔽；非公开类承诺不含全文）",
             "parameters": [{"name": "subject", "in": "query", "description": "只列该主体的（主体 key）", "schema": {"type": "string"}}],
             "responses": {"200": {"description": "承诺", "content": {"application/json": {"schema": {"type": "object", "properties": {"as_of": {"type": "string", "format": "date"}, "items": {"type": "array", "items": commitment}}}}}},
                           "404": refusal("主体不存在（not_found）")}

@@ -3513,7 +3513,7 @@ async fn commitments_are_signed_kept_missed_falsified_and_scored(app: App) {
     let (_, profile) = get_on(&later, &format!("/subjects/{uscc}")).await;
     assert!(profile.contains("未履行信用承诺") || profile.contains("信用承诺不实"), "the profile's grade explains it");
 
-    // The public list: the public commitment and both breaches, not the kept ones' texts.
+    // The public list: the public commitment and every outcome, no non-public text.
     let (s, api) = get_on(&later, &format!("/api/v1/commitments?subject={uscc}")).await;
     assert_eq!(s, StatusCode::OK);
     let v: serde_json::Value = serde_json::from_str(&api).unwrap();
@@ -3524,8 +3524,13 @@ async fn commitments_are_signed_kept_missed_falsified_and_scored(app: App) {
         .map(|c| (c["id"].as_i64().unwrap(), c["state"].as_str().unwrap().to_string()))
         .collect();
     shown.sort();
-    let mut want =
-        vec![(missed, "not_kept".to_string()), (falsified, "false".to_string()), (public_id, "in_force".to_string())];
+    let mut want = vec![
+        (kept, "kept".to_string()),
+        (late, "kept_late".to_string()),
+        (missed, "not_kept".to_string()),
+        (falsified, "false".to_string()),
+        (public_id, "in_force".to_string()),
+    ];
     want.sort();
     assert_eq!(shown, want);
     assert!(v["items"].as_array().unwrap().iter().all(|c| c["note"].is_null()), "no staff notes in public");

@@ -723,12 +723,176 @@ pub fn load_into(
         awaiting_review(store, seed, n_subjects, d, today, at)?;
     }
     objections_and_repairs(store, today, at)?;
+    commitments(store, today, &at)?;
     // Grading a million-record set takes most of a minute (BENCHMARKS.md):
     // the demo grades, and draws by grade, only at the demo's own size.
     if n_records <= 20_000 {
         evaluations(store, seed, n_subjects, today, &at)?;
         inspections(store, seed, today, &at)?;
         lists(store, seed, n_subjects, today, &at)?;
+    }
+    Ok(())
+}
+
+/// Commitments of every type in every state it can reach (the repair type
+/// is signed with repair applications, in `objections_and_repairs`): for
+/// each approval type one awaiting the decision, withdrawn, refused (void),
+/// in force, overdue, kept, kept late, not kept and false; public ones in
+/// force, withdrawn, broken and false; an association's for its members in
+/// force and broken. Each by another organisation; education read first
+/// where the matter asks for it; decisions and findings by the matter's
+/// department on the days they would have been made.
+fn commitments(
+    store: &dyn xinjiao_store::Store,
+    today: Date,
+    at: &impl Fn(Date) -> jiff::Timestamp,
+) -> anyhow::Result<()> {
+    use xinjiao_core::commitments::matters::MatterList;
+    use xinjiao_core::commitments::templates::Templates;
+    use xinjiao_core::commitments::{Action, CommitmentRules, Finding, initial};
+    use xinjiao_store::{NewCommitment, PageRequest, RecordFilter, WriteContext};
+    let (rules, matters, templates) = (CommitmentRules::embedded(), MatterList::embedded(), Templates::embedded());
+    let calendar = xinjiao_core::calendar::Calendar::embedded();
+    let departments = store.departments()?;
+    let mut keys: Vec<String> = Vec::new();
+    let rows = store.list_records(&RecordFilter::default(), PageRequest::new(1, 100))?.items;
+    for r in rows.iter().filter(|r| !r.subject_key.starts_with('P')) {
+        if !keys.contains(&r.subject_key) {
+            keys.push(r.subject_key.clone());
+        }
+    }
+    anyhow::ensure!(!keys.is_empty(), "no organisations for the demo's commitments");
+    let ago = |d: i64| today.checked_sub(jiff::Span::new().days(d)).unwrap_or(today);
+    let plus = |day: Date, d: i64| day.checked_add(jiff::Span::new().days(d)).unwrap_or(day).min(today);
+    // (type, matter, association, what happens)
+    #[derive(Clone, Copy)]
+    enum Plan {
+        Signed,
+        Withdrawn,
+        Void,
+        InForce,
+        Overdue,
+        Kept,
+        KeptLate,
+        NotKept,
+        False,
+    }
+    let approval = [
+        Plan::Signed,
+        Plan::Withdrawn,
+        Plan::Void,
+        Plan::InForce,
+        Plan::Overdue,
+        Plan::Kept,
+        Plan::KeptLate,
+        Plan::NotKept,
+        Plan::False,
+    ];
+    let mut plans: Vec<(&str, Option<&str>, Option<&str>, Plan)> = Vec::new();
+    for (kind, matter) in
+        [("deferred-materials", "YS-HY-01"), ("certificate", "YS-CY-02"), ("approval-substitute", "YS-WX-03")]
+    {
+        plans.extend(approval.iter().map(|p| (kind, Some(matter), None, *p)));
+    }
+    plans.extend([Plan::InForce, Plan::Withdrawn, Plan::NotKept, Plan::False].map(|p| ("public", None, None, p)));
+    plans.extend(
+        [Plan::InForce, Plan::InForce, Plan::NotKept].map(|p| ("self-regulation", None, Some("河源市道路运输协会"), p)),
+    );
+    for (n, (kind, matter_code, association, plan)) in plans.into_iter().enumerate() {
+        let key = &keys[n % keys.len()];
+        let Some(subject) = store.subject_by_key(key)? else { continue };
+        let ty = rules.type_of(kind).expect("a shipped type");
+        let matter = matter_code.and_then(|m| matters.matter(m));
+        let days = i64::from(matter.and_then(|m| m.working_days).or(ty.working_days).unwrap_or(20));
+        // Long enough ago for a deadline of `days` working days to have passed.
+        let back = match plan {
+            Plan::Signed => 2,
+            Plan::Withdrawn => 12,
+            Plan::Void => 20,
+            Plan::InForce => 6,
+            Plan::False => 40,
+            _ => days * 2 + 25,
+        } + n as i64 % 5;
+        let signed = ago(back);
+        let who = format!("subject:{key}");
+        if let Some(material) = matter.and_then(|m| m.education.as_deref()).and_then(|c| matters.material(c)) {
+            let ctx = WriteContext::new(who.clone(), at(signed), "确认已阅读诚信教育材料");
+            store.acknowledge_education(&ctx, subject.id, &material.code, material.version)?;
+        }
+        let code = subject.uscc.clone().unwrap_or_default();
+        let (tpl, text) =
+            templates.render_for(ty, matter, (&subject.name, &code), signed).map_err(|e| anyhow::anyhow!(e))?;
+        let department_id = matter.and_then(|m| departments.iter().find(|d| d.code == m.department)).map(|d| d.id);
+        let by_association = association.is_some();
+        let new = NewCommitment {
+            subject_id: subject.id,
+            kind: kind.into(),
+            matter: matter.map(|m| m.code.clone()),
+            template_version: tpl.version,
+            text,
+            signed_via: if by_association { "association".into() } else { "account".into() },
+            association: association.map(str::to_string),
+            public: ty.public,
+            department_id,
+            scan: None,
+        };
+        let signer = if by_association { "association:河源市道路运输协会".to_string() } else { who.clone() };
+        let id = store.sign_commitment(&WriteContext::new(signer, at(signed), "签署信用承诺"), &new, initial(ty))?;
+        let staff = |day: Date, why: &str| {
+            WriteContext::new("coordinator", at(day), why).in_department(department_id).overseeing(true)
+        };
+        let step = |action: Action, day: Date, why: &str| {
+            store.act_on_commitment(
+                &staff(day, why),
+                id,
+                action,
+                day,
+                matter.and_then(|m| m.working_days),
+                &rules,
+                &calendar,
+            )
+        };
+        let decided = plus(signed, 1);
+        let approve = ty.working_days.is_some();
+        match plan {
+            Plan::Signed => {}
+            Plan::Withdrawn => {
+                store.act_on_commitment(
+                    &WriteContext::new(who, at(decided), "撤回信用承诺"),
+                    id,
+                    Action::Withdraw,
+                    decided,
+                    None,
+                    &rules,
+                    &calendar,
+                )?;
+            }
+            Plan::Void => {
+                step(Action::Decide { granted: false }, decided, "申请材料不符合法定形式，不予许可")?;
+            }
+            Plan::InForce | Plan::Overdue => {
+                if approve {
+                    step(Action::Decide { granted: true }, decided, "告知承诺办理，准予许可")?;
+                }
+            }
+            Plan::Kept | Plan::KeptLate | Plan::NotKept | Plan::False => {
+                let due = if approve {
+                    step(Action::Decide { granted: true }, decided, "告知承诺办理，准予许可")?.due
+                } else {
+                    None
+                };
+                let (finding, day, why) = match (plan, due) {
+                    (Plan::Kept, Some(d)) => (Finding::Kept, plus(decided, 8).min(d), "申请人已按期补交材料，核查属实"),
+                    (Plan::KeptLate, Some(d)) => (Finding::Kept, plus(d, 4), "申请人逾期补交材料"),
+                    (Plan::NotKept, Some(d)) => (Finding::NotKept, plus(d, 6), "期限届满，申请人未补交材料"),
+                    (Plan::NotKept, None) => {
+                        (Finding::NotKept, plus(signed, 20), "日常检查发现未履行公开承诺的服务标准")
+                    }
+                    _ => (Finding::False, plus(decided, 15), "核查发现承诺内容与事实不符"),
+                };
+                step(Action::Verify(finding), day, why)?;
+            }
+        }
     }
     Ok(())
 }

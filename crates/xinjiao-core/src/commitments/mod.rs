@@ -70,8 +70,8 @@ pub struct Exclusion {
 /// The evaluation items a commitment's outcome becomes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BreachItems {
-    /// Breaches of every type are shown publicly.
-    pub public: bool,
+    /// The outcomes (kept, kept late, not kept, false) of every type are shown publicly.
+    pub outcomes_public: bool,
     pub not_kept: String,
     pub false_: String,
     pub kept: String,
@@ -163,7 +163,10 @@ impl CommitmentRules {
             ex.get("unrepaired_breach").and_then(toml::Value::as_bool).ok_or("exclusion 缺少 unrepaired_breach")?;
         let b = t.get("breach").and_then(toml::Value::as_table).ok_or("缺少 [breach]")?;
         let breach = BreachItems {
-            public: b.get("public").and_then(toml::Value::as_bool).ok_or("breach 缺少 public")?,
+            outcomes_public: b
+                .get("outcomes_public")
+                .and_then(toml::Value::as_bool)
+                .ok_or("breach 缺少 outcomes_public")?,
             not_kept: text(b, "not_kept_item", "breach ")?,
             false_: text(b, "false_item", "breach ")?,
             kept: text(b, "kept_item", "breach ")?,
@@ -264,6 +267,11 @@ impl State {
             State::NotKept => "未履行",
             State::False => "承诺不实",
         }
+    }
+
+    /// Kept (on time or late), not kept or false: the commitment has an outcome.
+    pub fn is_outcome(self) -> bool {
+        matches!(self, State::Kept | State::KeptLate | State::NotKept | State::False)
     }
 
     /// A breach: counts against the subject until repaired.

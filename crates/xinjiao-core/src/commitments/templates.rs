@@ -110,6 +110,36 @@ impl Templates {
         self.templates.iter().filter(|t| t.kind == kind).max_by_key(|t| t.version)
     }
 
+    /// The current template of `ty` rendered for a signer (its name and
+    /// code) and, for approval-stage types, the matter, dated `day`: the
+    /// template, and the text or the placeholder problem.
+    pub fn render_for(
+        &self,
+        ty: &super::CommitmentType,
+        matter: Option<&super::matters::Matter>,
+        signer: (&str, &str),
+        day: jiff::civil::Date,
+    ) -> Result<(&Template, String), String> {
+        let tpl = self.current(&ty.code).ok_or_else(|| format!("承诺类型 {} 没有承诺书模板", ty.code))?;
+        let days = matter.and_then(|m| m.working_days).or(ty.working_days);
+        let values: BTreeMap<&str, String> = [
+            ("subject_name", signer.0.to_string()),
+            ("subject_code", signer.1.to_string()),
+            ("matter", matter.map(|m| m.name.clone()).unwrap_or_default()),
+            ("replaces", matter.map(|m| m.replaces.clone()).unwrap_or_default()),
+            ("obligation", ty.obligation.clone().unwrap_or_default()),
+            ("due", days.map(|d| format!("事项办结后第 {d} 个工作日")).unwrap_or_default()),
+            (
+                "consequences",
+                matter.map(|m| m.consequences.clone()).unwrap_or_else(|| "违背承诺的，记入信用记录。".into()),
+            ),
+            ("date", day.to_string()),
+        ]
+        .into_iter()
+        .collect();
+        Ok((tpl, tpl.render(&values)?))
+    }
+
     /// A given version (what a signed commitment was signed on).
     pub fn version_of(&self, kind: &str, version: u32) -> Option<&Template> {
         self.templates.iter().find(|t| t.kind == kind && t.version == version)

@@ -28,10 +28,10 @@ pub fn matter_name(code: Option<&str>) -> String {
 }
 
 /// Whether the public sees the commitment: a public type in force or with an
-/// outcome, or a breach of any type where the rules make breaches public.
+/// outcome, or the outcome of any type where the rules make outcomes public.
 pub fn shown_publicly(c: &Commitment) -> bool {
     (c.public && !matches!(c.state, State::Signed | State::Withdrawn | State::Void))
-        || (RULES.breach.public && c.state.is_breach())
+        || (RULES.breach.outcomes_public && c.state.is_outcome())
 }
 
 /// What is asked to be signed: a type and, for approval-stage types, a matter.
@@ -84,22 +84,9 @@ pub fn prepare(
             return Ok(Err(why));
         }
     }
-    let tpl = TEMPLATES.current(&ty.code).expect("every type has a template");
-    let days = matter.and_then(|m| m.working_days).or(ty.working_days);
-    let values: std::collections::BTreeMap<&str, String> = [
-        ("subject_name", subject.name.clone()),
-        ("subject_code", subject.uscc.clone().or_else(|| subject.id_doc_no.clone()).unwrap_or_default()),
-        ("matter", matter.map(|m| m.name.clone()).unwrap_or_default()),
-        ("replaces", matter.map(|m| m.replaces.clone()).unwrap_or_default()),
-        ("obligation", ty.obligation.clone().unwrap_or_default()),
-        ("due", days.map(|d| format!("事项办结后第 {d} 个工作日")).unwrap_or_default()),
-        ("consequences", matter.map(|m| m.consequences.clone()).unwrap_or_else(|| "违背承诺的，记入信用记录。".into())),
-        ("date", today.to_string()),
-    ]
-    .into_iter()
-    .collect();
-    let text = match tpl.render(&values) {
-        Ok(t) => t,
+    let code = subject.uscc.clone().or_else(|| subject.id_doc_no.clone()).unwrap_or_default();
+    let (tpl, text) = match TEMPLATES.render_for(ty, matter, (&subject.name, &code), today) {
+        Ok(x) => x,
         Err(e) => return Ok(Err(e)),
     };
     let department_id = match matter {
