@@ -5,7 +5,7 @@
 const { test, expect } = require('@playwright/test');
 const path = require('path');
 
-const { shots, staffLogin } = require('./staff');
+const { shots, staffLogin, claimAccount } = require('./staff');
 
 test('a coordinator grades a cycle; the subject objects; the portal shows the grade and why', async ({ browser, request }) => {
   // An organisation with an overloading penalty this year (road transport maps it: -5).
@@ -48,17 +48,7 @@ test('a coordinator grades a cycle; the subject objects; the portal shows the gr
   await expect(card).toContainText(chosen.decision_no);
 
   // The subject claims its account with the notice's code and objects.
-  await staff.goto(`/console/records/${chosen.id}`);
-  await staff.getByRole('button', { name: /出具信用修复告知书/ }).click();
-  const code = (await staff.locator('#claim-code').innerText()).trim();
-  const subject = await browser.newPage();
-  await subject.goto('/account/claim');
-  await subject.getByLabel(/统一社会信用代码/).fill(chosen.subject_key);
-  await subject.getByLabel(/激活码/).fill(code);
-  await subject.getByLabel(/设置密码/).fill('a-long-password');
-  await subject.getByLabel('再次输入密码').fill('a-long-password');
-  await subject.getByRole('button', { name: '激活并登录' }).click();
-  await expect(subject).toHaveURL(/\/account$/);
+  const subject = await claimAccount(browser, staff, chosen.id, chosen.subject_key);
   const mine = subject.locator('.grade-card', { hasText: `${year} 年度` }).filter({ hasText: '道路运输' });
   await mine.getByLabel('对本评价结果的异议理由').fill('该车辆超限系称重设备故障所致，已申请复核');
   await mine.getByRole('button', { name: '提出异议' }).click();

@@ -8,7 +8,7 @@ const { test, expect } = require('@playwright/test');
 const { spawn } = require('child_process');
 const path = require('path');
 
-const { shots, staffLogin } = require('./staff');
+const { shots, staffLogin, claimAccount } = require('./staff');
 
 const iso = (d) => d.toISOString().slice(0, 10);
 
@@ -48,17 +48,7 @@ test('education, signing, decision and a late fulfilment', async ({ browser, req
   // The coordinator gives the subject its claim code; the subject activates its account.
   const staff = await browser.newPage();
   await staffLogin(staff, 'coordinator');
-  await staff.goto(`/console/records/${chosen.id}`);
-  await staff.getByRole('button', { name: /出具信用修复告知书/ }).click();
-  const code = (await staff.locator('#claim-code').innerText()).trim();
-  const subject = await browser.newPage();
-  await subject.goto('/account/claim');
-  await subject.getByLabel(/统一社会信用代码/).fill(chosen.subject_key);
-  await subject.getByLabel(/激活码/).fill(code);
-  await subject.getByLabel(/设置密码/).fill('a-long-password');
-  await subject.getByLabel('再次输入密码').fill('a-long-password');
-  await subject.getByRole('button', { name: '激活并登录' }).click();
-  await expect(subject).toHaveURL(/\/account$/);
+  const subject = await claimAccount(browser, staff, chosen.id, chosen.subject_key);
 
   // The list of matters; signing before reading the education is refused with the reason.
   await subject.getByRole('link', { name: '信用承诺', exact: true }).first().click();

@@ -25,13 +25,13 @@ fn commitment_of(r: &Row) -> Result<Commitment> {
         subject_name: r.get(3),
         kind: r.get(4),
         matter: r.get(5),
-        template_version: r.get::<_, i32>(6) as u32,
+        template_version: r.get::<_, i64>(6) as u32,
         text: r.get(7),
         signed_at: ts_micros(r.get(8))?,
         signed_by: r.get(9),
         signed_via: r.get(10),
         association: r.get(11),
-        public: r.get::<_, i32>(12) != 0,
+        public: r.get::<_, i64>(12) != 0,
         department_id: r.get(13),
         state: state_of(r.get(14))?,
         decided_on: opt_date(r.get(15))?,
@@ -65,13 +65,13 @@ impl CommitmentStore for PgStore {
                         &c.subject_id,
                         &c.kind,
                         &c.matter,
-                        &(c.template_version as i32),
+                        &i64::from(c.template_version),
                         &c.text,
                         &ctx.at.to_string(),
                         &ctx.actor,
                         &c.signed_via,
                         &c.association,
-                        &i32::from(c.public),
+                        &i64::from(c.public),
                         &c.department_id,
                         &state.as_str(),
                     ],
@@ -202,7 +202,7 @@ impl CommitmentStore for PgStore {
                 .execute(
                     "INSERT INTO education_acks (subject_id, material, material_version, acknowledged_at)
                      VALUES ($1, $2, $3, $4::text::timestamptz) ON CONFLICT DO NOTHING",
-                    &[&subject_id, &material, &(version as i32), &ctx.at.to_string()],
+                    &[&subject_id, &material, &i64::from(version), &ctx.at.to_string()],
                 )
                 .map_err(err)?;
             if n == 1 {
@@ -218,7 +218,7 @@ impl CommitmentStore for PgStore {
             "SELECT material, material_version, COUNT(*) FROM education_acks GROUP BY material, material_version
              ORDER BY material, material_version",
             &[],
-            |r| Ok((r.get(0), r.get::<_, i32>(1) as u32, r.get::<_, i64>(2) as u64)),
+            |r| Ok((r.get(0), r.get::<_, i64>(1) as u32, r.get::<_, i64>(2) as u64)),
         )
     }
 
@@ -227,7 +227,7 @@ impl CommitmentStore for PgStore {
             "SELECT material, material_version, (extract(epoch from acknowledged_at) * 1000000)::bigint
              FROM education_acks WHERE subject_id = $1 ORDER BY id",
             &[&subject_id],
-            |r| Ok((r.get(0), r.get::<_, i32>(1) as u32, ts_micros(r.get(2))?)),
+            |r| Ok((r.get(0), r.get::<_, i64>(1) as u32, ts_micros(r.get(2))?)),
         )
     }
 }

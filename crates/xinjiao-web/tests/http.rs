@@ -124,6 +124,7 @@ on_both_backends!(
     subjects_issue_their_full_report_and_nobody_else_does,
     integrity_education_is_read_and_acknowledged,
     commitments_are_signed_kept_missed_falsified_and_scored,
+    paper_commitments_are_recorded_at_the_window,
 );
 
 fn ctx() -> WriteContext {
@@ -3579,4 +3580,107 @@ async fn commitments_are_signed_kept_missed_falsified_and_scored(app: App) {
     assert!(dash.contains("data-tally=\"本月认定违背的信用承诺\">2<"), "{dash}");
     let events = app.db(|s| s.events(200)).unwrap();
     assert_eq!(events.iter().filter(|e| e.action.starts_with("commitment.")).count(), 5 + 4 + 4);
+}
+
+/// A window form: the subject's code, the matter/type, the ticks, the scan.
+fn window_form(subject: &str, pick: &str, ticks: &[&str], scan: Option<(&str, &[u8])>) -> (String, Vec<u8>) {
+    let boundary = "----xinjiao-window-boundary";
+    let mut body = Vec::new();
+    let mut field = |name: &str, value: &str| {
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+        )
+    };
+    field("subject", subject);
+    field("pick", pick);
+    for t in ticks {
+        field(t, "on");
+    }
+    if let Some((name, bytes)) = scan {
+        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"scan\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+        body.extend(bytes);
+        body.extend(b"\r\n");
+    }
+    body.extend(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// Staff record a commitment signed on paper: only for their department's
+/// matters (a clerk of another is refused; the matters' departments are not
+/// this test organisation's, so only a coordinator may), with a PDF, JPEG or
+/// PNG scan kept with its digest; the applicant's education may be recorded
+/// as read at the window; the text is the template's, as online.
+async fn paper_commitments_are_recorded_at_the_window(app: App) {
+    let uscc = "91350100M000100Y43";
+    let post = |cookie: &str, form: (String, Vec<u8>)| {
+        Request::post("/console/commitments/window")
+            .header(header::COOKIE, cookie)
+            .header(header::CONTENT_TYPE, form.0)
+            .body(Body::from(form.1))
+            .unwrap()
+    };
+    let pdf: &[u8] = b"%PDF-1.4 signed on paper";
+    let full =
+        |scan: Option<(&str, &[u8])>| window_form(uscc, "YS-HY-01/deferred-materials", &["educated", "signed"], scan);
+    let (s, h, _) = send(&app, post("", full(Some(("承诺书.pdf", pdf))))).await;
+    assert_eq!(
+        (s, h[header::LOCATION].to_str().unwrap().starts_with("/console/login")),
+        (StatusCode::SEE_OTHER, true),
+        "anonymous"
+    );
+    let clerk = login(&app).await;
+    let (s, _, page) = send(&app, post(&clerk, full(Some(("承诺书.pdf", pdf))))).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("请选择本科室办理的事项"), "{page}");
+    let coord = login_as(&app, "coord").await;
+    let (s, _, page) = send(&app, post(&coord, full(Some(("承诺书.txt", b"not a scan"))))).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("扫描件应为 PDF、JPG 或 PNG 文件"), "{page}");
+    let (s, _, page) = send(&app, post(&coord, full(None))).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("请上传申请人签字的纸质承诺书扫描件"), "{page}");
+    let unticked = window_form(uscc, "YS-HY-01/deferred-materials", &[], Some(("承诺书.pdf", pdf)));
+    let (s, _, page) = send(&app, post(&coord, unticked)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("请确认申请人已在纸质承诺书上签字"), "{page}");
+    let unread = window_form(uscc, "YS-HY-01/deferred-materials", &["signed"], Some(("承诺书.pdf", pdf)));
+    let (s, _, page) = send(&app, post(&coord, unread)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("道路运输经营者诚信经营须知"), "education required: {page}");
+    let (s, _, page) = send(
+        &app,
+        post(
+            &coord,
+            window_form("91350100M000100Y99", "YS-HY-01/deferred-materials", &["signed"], Some(("a.pdf", pdf))),
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("没有代码为“91350100M000100Y99”的主体"), "{page}");
+    assert!(app.db(|s| s.commitments(&Default::default(), 10)).unwrap().is_empty(), "nothing written by a refusal");
+
+    let (s, h, _) = send(&app, post(&coord, full(Some(("承诺书.pdf", pdf))))).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let at = h[header::LOCATION].to_str().unwrap().to_string();
+    let id: i64 = at.rsplit('/').next().unwrap().parse().unwrap();
+    let c = app.db(|s| s.commitment(id)).unwrap().unwrap();
+    assert_eq!((c.signed_via.as_str(), c.signed_by.as_str(), c.state.as_str()), ("window", "coord", "signed"));
+    assert!(c.text.contains("河源市顺达运输有限公司") && c.text.contains("车辆技术等级评定证明"), "{}", c.text);
+    let sid = app.db(|s| s.subject_by_key(uscc)).unwrap().unwrap().id;
+    assert_eq!(app.db(|s| s.acknowledgements(sid)).unwrap().len(), 1, "education read at the window");
+    let (s, _, page) = get_with_cookie(&app, &at, &coord).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("窗口纸质签署") && page.contains(&xinjiao_core::commitments::scan_digest(pdf)), "{page}");
+    let (s, h, body) = get_with_cookie(&app, &format!("{at}/scan"), &coord).await;
+    assert_eq!(
+        (s, h[header::CONTENT_TYPE].to_str().unwrap(), body.as_bytes()),
+        (StatusCode::OK, "application/pdf", pdf)
+    );
+    assert_eq!(get_with_cookie(&app, &format!("{at}/scan"), &clerk).await.0, StatusCode::FORBIDDEN);
+    // The clerk of another department may not decide it either.
+    let (s, _, page) =
+        send(&app, form_post(&format!("{at}/decision"), &clerk, "granted=yes&on=2026-11-18&reason=x")).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("只能处理本科室办理事项的承诺") || page.contains("只有信用工作协调员"), "{page}");
+    assert_eq!(app.db(|s| s.commitment(id)).unwrap().unwrap().state.as_str(), "signed");
 }
