@@ -332,6 +332,7 @@ pub fn candidates(
         }
     }
     out.extend(streaks);
+    out.extend(xinjiao_core::lists::breaches::breach_candidates(list, &breach_facts(store, list, as_of)?, as_of));
     out.sort_by(|a, b| (a.criterion, &a.party).cmp(&(b.criterion, &b.party)));
     Ok(out)
 }
@@ -355,7 +356,7 @@ pub fn streak_facts(
     as_of: Date,
 ) -> Result<xinjiao_core::lists::red::StreakFacts> {
     use xinjiao_core::lists::red::{CycleGrades, StreakFacts};
-    let Some(Computation::GradeStreak { scheme, cycles, not_on, .. }) =
+    let Some(Computation::GradeStreak { scheme, cycles, not_on, no_commitment_breach, .. }) =
         list.criteria.iter().find_map(|c| c.computed.as_ref().filter(|x| matches!(x, Computation::GradeStreak { .. })))
     else {
         return Ok(StreakFacts::default());
@@ -384,9 +385,62 @@ pub fn streak_facts(
         let ids: Vec<i64> =
             store.penalty_facts(months_back(as_of, months), as_of)?.into_iter().map(|p| p.subject_id).collect();
         out.penalised = store.subject_keys(&ids)?.into_values().collect();
+        // A commitment found not kept or false bars the streak as a penalty does.
+        if *no_commitment_breach {
+            out.penalised.extend(breach_facts(store, list, as_of)?.into_iter().map(|f| f.party));
+        }
     }
     for code in not_on {
         out.listed.extend(listed_parties(store, code, as_of)?);
+    }
+    Ok(out)
+}
+
+/// The commitments found not kept or false in the look-back of `list`'s
+/// criteria that count them (none if no criterion does), each with its
+/// party as the list names it (a USCC, or a person's ID number).
+pub fn breach_facts(
+    store: &dyn Store,
+    list: &ListDefinition,
+    as_of: Date,
+) -> Result<Vec<xinjiao_core::lists::breaches::BreachFact>> {
+    use xinjiao_core::commitments::State;
+    let months = xinjiao_core::lists::breaches::breach_months(list);
+    if months == 0 {
+        return Ok(vec![]);
+    }
+    let filter = crate::CommitmentFilter {
+        states: vec![State::NotKept, State::False],
+        concluded_from: Some(months_back(as_of, months)),
+        ..Default::default()
+    };
+    let rules = xinjiao_core::commitments::CommitmentRules::embedded();
+    let matters = xinjiao_core::commitments::matters::MatterList::embedded();
+    let mut subjects: std::collections::BTreeMap<i64, Option<crate::Subject>> = Default::default();
+    let mut out = Vec::new();
+    for c in store.commitments(&filter, u32::MAX)? {
+        let Some(found_on) = c.concluded_on.filter(|d| *d <= as_of) else { continue };
+        let s = match subjects.entry(c.subject_id) {
+            std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::btree_map::Entry::Vacant(e) => e.insert(store.subject_by_key(&c.subject_key)?),
+        };
+        let Some(s) = s else { continue };
+        let (party, person) = match (&s.uscc, &s.id_doc_no) {
+            (Some(u), _) => (u.clone(), false),
+            (None, Some(id)) => (id.clone(), true),
+            (None, None) => continue,
+        };
+        let kind = rules.type_of(&c.kind).map_or(c.kind.clone(), |t| t.name.clone());
+        let matter = c.matter.as_deref().and_then(|m| matters.matter(m)).map(|m| format!("（{}）", m.name));
+        out.push(xinjiao_core::lists::breaches::BreachFact {
+            commitment_id: c.id,
+            party,
+            party_name: s.name.clone(),
+            person,
+            state: c.state,
+            found_on,
+            what: format!("{kind}{}", matter.unwrap_or_default()),
+        });
     }
     Ok(out)
 }

@@ -3542,6 +3542,19 @@ async fn commitments_are_signed_kept_missed_falsified_and_scored(app: App) {
     let (_, page) = get_on(&later, &format!("/subjects/{uscc}")).await;
     assert!(page.contains("id=\"public-commitments\"") && page.contains("主动公示型"), "the profile's section");
 
+    // The lists: one commitment found false puts the subject forward for the
+    // transport list (criterion 5), with the finding as evidence.
+    let (s, _, page) = send_on(
+        &later,
+        Request::get("/console/lists?list=transport").header(header::COOKIE, &coord_later).body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        page.contains("信用承诺经核查认定不实 1 次、未履行 1 次")
+            && page.contains(&format!("第 {falsified} 号信用承诺")),
+        "{page}"
+    );
     // The account: every state; and the exclusion now refuses a new commitment.
     let (s, _, body) = get_with_cookie(&app, "/api/v1/account/commitments", &subject).await;
     assert_eq!(s, StatusCode::OK);

@@ -148,8 +148,20 @@ pub enum Computation {
     },
     /// The final grade of `scheme` was one of `grades` in each of the last
     /// `cycles` cycles, no penalty within `no_penalty_months`, on none of the
-    /// lists `not_on`.
-    GradeStreak { scheme: String, grades: Vec<String>, cycles: u32, no_penalty_months: u32, not_on: Vec<String> },
+    /// lists `not_on`; with `no_commitment_breach`, no credit commitment
+    /// found not kept or false in the same months either.
+    GradeStreak {
+        scheme: String,
+        grades: Vec<String>,
+        cycles: u32,
+        no_penalty_months: u32,
+        not_on: Vec<String>,
+        no_commitment_breach: bool,
+    },
+    /// Credit commitments (issue 17) found false at least `false_at_least`
+    /// times, or not kept at least `not_kept_at_least` times, within
+    /// `months` (by the day of the finding).
+    CommitmentBreaches { months: u32, false_at_least: u32, not_kept_at_least: u32 },
 }
 
 impl Computation {
@@ -159,6 +171,7 @@ impl Computation {
             Computation::FleetShare { .. } => "fleet_share",
             Computation::DirectingPenalties { .. } => "directing_penalties",
             Computation::GradeStreak { .. } => "grade_streak",
+            Computation::CommitmentBreaches { .. } => "commitment_breaches",
         }
     }
 }
@@ -336,10 +349,16 @@ impl ListDefinition {
                     cycles: int(c, "cycles", &at, 1, 10)?,
                     no_penalty_months: int(c, "no_penalty_months", &at, 0, 120)?,
                     not_on: strings(c, "not_on", &at)?,
+                    no_commitment_breach: c.get("no_commitment_breach").and_then(toml::Value::as_bool).unwrap_or(false),
+                }),
+                Some("commitment_breaches") => Some(Computation::CommitmentBreaches {
+                    months: int(c, "months", &at, 1, 120)?,
+                    false_at_least: int(c, "false_at_least", &at, 1, 100)?,
+                    not_kept_at_least: int(c, "not_kept_at_least", &at, 1, 100)?,
                 }),
                 Some(other) => {
                     return Err(format!(
-                        "{at}computed “{other}” 应为 trips、fleet_share、directing_penalties 或 grade_streak"
+                        "{at}computed “{other}” 应为 trips、fleet_share、directing_penalties、grade_streak 或 commitment_breaches"
                     ));
                 }
             };

@@ -3,6 +3,7 @@
 //! (`rules/vehicle-limits.toml`, [`limits`]), overload detections and the
 //! vehicle register with the candidates they make ([`overload`]).
 
+pub mod breaches;
 pub mod definition;
 pub mod entries;
 pub mod limits;

@@ -397,6 +397,15 @@ pub enum Evidence {
         date: Date,
         fine: Option<Amount>,
     },
+    /// A credit commitment found not kept or false (issue 17).
+    Commitment {
+        id: i64,
+        date: Date,
+        /// `not_kept` or `false`.
+        finding: String,
+        /// The type and matter, in Chinese.
+        what: String,
+    },
     /// A final grade in an evaluation run.
     Grade {
         run_id: i64,
@@ -554,7 +563,7 @@ pub fn candidates(list: &ListDefinition, facts: &OverloadFacts, limits: &Vehicle
                     });
                 }
             }
-            Computation::GradeStreak { .. } => {}
+            Computation::GradeStreak { .. } | Computation::CommitmentBreaches { .. } => {}
         }
     }
     out

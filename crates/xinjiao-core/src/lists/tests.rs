@@ -400,10 +400,18 @@ fn the_shipped_lists() {
     assert_eq!(computed, [1, 2, 3, 5]);
     assert!(o.criteria.iter().all(|c| c.computed.is_some() || c.evidence.is_some()));
     let t = ListDefinition::find("transport").unwrap();
-    assert!(t.criteria.iter().all(|c| c.computed.is_none()), "the general list is proposed only");
+    let computed: Vec<u32> = t.criteria.iter().filter(|c| c.computed.is_some()).map(|c| c.number).collect();
+    assert_eq!(computed, [5], "the general list is proposed, but for commitment breaches");
+    assert!(matches!(
+        t.criteria[4].computed,
+        Some(Computation::CommitmentBreaches { months: 12, false_at_least: 1, not_kept_at_least: 2 })
+    ));
     let red = ListDefinition::find("red").unwrap();
     assert!(red.bureau_choice && red.kind == ListKind::Red);
-    assert!(matches!(red.criteria[0].computed, Some(Computation::GradeStreak { cycles: 2, .. })));
+    assert!(matches!(
+        red.criteria[0].computed,
+        Some(Computation::GradeStreak { cycles: 2, no_commitment_breach: true, .. })
+    ));
 }
 
 #[test]
@@ -679,4 +687,69 @@ mod red {
         assert_eq!(c.evidence.len(), 2);
         assert!(c.reason.contains("2024、2025"), "{}", c.reason);
     }
+}
+
+#[test]
+fn commitment_breaches_put_parties_forward() {
+    use crate::commitments::State;
+    use crate::lists::breaches::{BreachFact, breach_candidates, breach_months};
+    let t = ListDefinition::find("transport").unwrap();
+    assert_eq!(breach_months(t), 12);
+    assert_eq!(breach_months(ListDefinition::find("red").unwrap()), 24, "the red list's streak looks back 24 months");
+    assert_eq!(breach_months(ListDefinition::find("overload").unwrap()), 0);
+    let fact = |id: i64, party: &str, person: bool, state: State, on: &str| BreachFact {
+        commitment_id: id,
+        party: party.into(),
+        party_name: format!("{party} 名称"),
+        person,
+        state,
+        found_on: on.parse().unwrap(),
+        what: "容缺办理型".into(),
+    };
+    let as_of: Date = "2026-12-20".parse().unwrap();
+    // (facts, the parties put forward)
+    let cases: Vec<(Vec<BreachFact>, Vec<&str>)> = vec![
+        (vec![], vec![]),
+        // One false: enough.
+        (vec![fact(1, "A", false, State::False, "2026-06-01")], vec!["A"]),
+        // One not kept: not enough; two: enough.
+        (vec![fact(1, "A", false, State::NotKept, "2026-06-01")], vec![]),
+        (
+            vec![fact(1, "A", false, State::NotKept, "2026-06-01"), fact(2, "A", false, State::NotKept, "2026-11-01")],
+            vec!["A"],
+        ),
+        // Outside the 12 months ending on the day (from 2025-12-21): not
+        // counted; a finding after the day neither.
+        (
+            vec![fact(1, "A", false, State::NotKept, "2025-12-20"), fact(2, "A", false, State::NotKept, "2026-11-01")],
+            vec![],
+        ),
+        (vec![fact(1, "A", false, State::False, "2026-12-21")], vec![]),
+        (
+            vec![fact(1, "A", false, State::NotKept, "2025-12-21"), fact(2, "A", false, State::NotKept, "2026-12-20")],
+            vec!["A"],
+        ),
+        // Parties counted apart; persons too (the list names persons).
+        (
+            vec![
+                fact(1, "A", false, State::NotKept, "2026-06-01"),
+                fact(2, "B", false, State::NotKept, "2026-06-01"),
+                fact(3, "110101199003071234", true, State::False, "2026-06-01"),
+            ],
+            vec!["110101199003071234"],
+        ),
+        // Only breaches count.
+        (vec![fact(1, "A", false, State::Kept, "2026-06-01")], vec![]),
+    ];
+    for (i, (facts, want)) in cases.iter().enumerate() {
+        let got = breach_candidates(t, facts, as_of);
+        assert_eq!(got.iter().map(|c| c.party.as_str()).collect::<Vec<_>>(), *want, "case {i}");
+        for c in &got {
+            assert_eq!((c.list.as_str(), c.criterion), ("transport", 5));
+            assert!(c.reason.contains("信用承诺经核查认定不实"), "{}", c.reason);
+            assert!(!c.evidence.is_empty());
+        }
+    }
+    let person = breach_candidates(t, &cases[7].0, as_of);
+    assert_eq!(person[0].party_type, PartyType::Person);
 }

@@ -179,12 +179,56 @@ pub fn commitments_are_signed_kept_and_broken(store: &dyn Store) {
         [("EDU-FREIGHT".to_string(), 1, 1), ("EDU-FREIGHT".to_string(), 2, 1)]
     );
 
+    // The lists read breaches: the transport list's criterion counts them,
+    // and the red list's streak is barred by one as by a penalty. A firm
+    // with a licence only is not barred until its public commitment is
+    // found broken.
+    let licensed = uscc_for(32);
+    store
+        .write_records(
+            &seed,
+            &[super::license("河源市守信运输有限公司", &licensed, "河交许〔2026〕32号", "2026-01-20")],
+        )
+        .unwrap();
+    let firm = store.subject_by_key(&licensed).unwrap().unwrap();
+    let day: jiff::civil::Date = "2026-06-01".parse().unwrap();
+    let red = xinjiao_core::lists::definition::ListDefinition::find("red").unwrap();
+    let transport = xinjiao_core::lists::definition::ListDefinition::find("transport").unwrap();
+    assert!(!crate::lists::streak_facts(store, red, day).unwrap().penalised.contains(&licensed));
+    let promise = store
+        .sign_commitment(&by_subject, &NewCommitment { subject_id: firm.id, ..new("public", true) }, State::InForce)
+        .unwrap();
+    store
+        .act_on_commitment(
+            &clerk("2026-05-01"),
+            promise,
+            Action::Verify(Finding::NotKept),
+            "2026-05-01".parse().unwrap(),
+            None,
+            &rules,
+            &cal,
+        )
+        .unwrap();
+    assert!(crate::lists::streak_facts(store, red, day).unwrap().penalised.contains(&licensed));
+    let facts = crate::lists::breach_facts(store, transport, day).unwrap();
+    let mine: Vec<_> = facts.iter().filter(|f| f.party == licensed).collect();
+    assert_eq!(mine.len(), 1);
+    assert_eq!((mine[0].commitment_id, mine[0].state, mine[0].person), (promise, State::NotKept, false));
+    assert_eq!(mine[0].party_name, "河源市守信运输有限公司");
+    assert!(
+        crate::lists::breach_facts(store, transport, "2026-04-30".parse().unwrap())
+            .unwrap()
+            .iter()
+            .all(|f| f.party != licensed),
+        "not before it was found"
+    );
+
     let events = store.events(100).unwrap();
     for (action, n) in [
-        ("commitment.signed", 5),
+        ("commitment.signed", 6),
         ("commitment.withdrawn", 1),
         ("commitment.in_force", 2),
-        ("commitment.not_kept", 1),
+        ("commitment.not_kept", 2),
         ("education.acknowledged", 2),
     ] {
         assert_eq!(events.iter().filter(|e| e.action == action).count(), n, "{action}");

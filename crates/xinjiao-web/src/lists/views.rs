@@ -38,6 +38,9 @@ fn evidence_json(e: &Evidence) -> Value {
             "kind": "penalty", "record_id": record_id, "decision_no": decision_no, "date": date.to_string(),
             "fine_yuan": fine.map(|f| f.to_yuan_string()),
         }),
+        Evidence::Commitment { id, date, finding, what } => json!({
+            "kind": "commitment", "id": id, "date": date.to_string(), "finding": finding, "what": what,
+        }),
         Evidence::Grade { run_id, scheme, cycle_year, grade } => json!({
             "kind": "grade", "run_id": run_id, "scheme": scheme, "cycle_year": cycle_year, "grade": grade,
         }),
@@ -61,6 +64,13 @@ pub fn evidence_line(e: &Value) -> String {
             s("date"),
             s("decision_no"),
             e["fine_yuan"].as_str().map(|f| format!("，罚款 {f} 元")).unwrap_or_default()
+        ),
+        Some("commitment") => format!(
+            "{} 第 {} 号信用承诺（{}）经核查认定{}",
+            s("date"),
+            e["id"],
+            s("what"),
+            if s("finding") == "false" { "承诺不实" } else { "未履行" }
         ),
         Some("grade") => {
             format!("{} {} 年度定级 {}（第 {} 次评价）", s("scheme"), e["cycle_year"], s("grade"), e["run_id"])
