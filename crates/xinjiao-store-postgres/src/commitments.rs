@@ -11,7 +11,7 @@ use super::*;
 
 const COLUMNS: &str = "c.id, c.subject_id, s.public_key, s.name, c.kind, c.matter, c.template_version, c.text,
     (extract(epoch from c.signed_at) * 1000000)::bigint, c.signed_by, c.signed_via, c.association, c.public,
-    c.department_id, c.state, c.decided_on::text, c.due::text, c.concluded_on::text, c.concluded_by, c.note";
+    c.department_id, c.state, c.decided_on::text, c.due::text, c.concluded_on::text, c.concluded_by, c.note, c.licence_record_id";
 
 fn opt_date(v: Option<String>) -> Result<Option<Date>> {
     v.as_deref().map(parse_date).transpose()
@@ -39,6 +39,7 @@ fn commitment_of(r: &Row) -> Result<Commitment> {
         concluded_on: opt_date(r.get(17))?,
         concluded_by: r.get(18),
         note: r.get(19),
+        licence_record_id: r.get(20),
     })
 }
 
@@ -140,6 +141,21 @@ impl CommitmentStore for PgStore {
             let action = format!("commitment.{}", step.state.as_str());
             audit::insert_event(tx, ctx, &action, Some(c.subject_id), None, &detail)?;
             one(tx, id)?.ok_or(StoreError::NotFound)
+        })
+    }
+
+    fn link_commitment_licence(&self, ctx: &WriteContext, id: i64, record_id: i64) -> Result<()> {
+        self.write(|tx| {
+            tx.execute("SELECT 1 FROM commitments WHERE id = $1 FOR UPDATE", &[&id]).map_err(err)?;
+            let c = one(tx, id)?.ok_or(StoreError::NotFound)?;
+            if c.licence_record_id.is_some() {
+                return Err(StoreError::Conflict("该承诺已关联许可".into()));
+            }
+            tx.execute("UPDATE commitments SET licence_record_id = $2 WHERE id = $1", &[&id, &record_id])
+                .map_err(err)?;
+            let detail = serde_json::json!({"commitment": id, "record": record_id}).to_string();
+            audit::insert_event(tx, ctx, "commitment.licence_linked", Some(c.subject_id), Some(record_id), &detail)?;
+            Ok(())
         })
     }
 

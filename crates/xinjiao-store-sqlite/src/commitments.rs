@@ -12,7 +12,7 @@ use super::*;
 
 const COLUMNS: &str = "c.id, c.subject_id, s.public_key, s.name, c.kind, c.matter, c.template_version, c.text,
     c.signed_at, c.signed_by, c.signed_via, c.association, c.public, c.department_id, c.state, c.decided_on,
-    c.due, c.concluded_on, c.concluded_by, c.note";
+    c.due, c.concluded_on, c.concluded_by, c.note, c.licence_record_id";
 
 fn opt_date(v: Option<String>) -> rusqlite::Result<Option<Date>> {
     v.map(date).transpose()
@@ -42,6 +42,7 @@ fn commitment_of(r: &Row<'_>) -> rusqlite::Result<Commitment> {
         concluded_on: opt_date(r.get(17)?)?,
         concluded_by: r.get(18)?,
         note: r.get(19)?,
+        licence_record_id: r.get(20)?,
     })
 }
 
@@ -138,6 +139,21 @@ impl CommitmentStore for SqliteStore {
             let action = format!("commitment.{}", step.state.as_str());
             insert_event(tx, ctx, &action, Some(c.subject_id), None, &detail).map_err(err)?;
             one(tx, id).map_err(err)?.ok_or(StoreError::NotFound)
+        })
+    }
+
+    fn link_commitment_licence(&self, ctx: &WriteContext, id: i64, record_id: i64) -> Result<()> {
+        self.write(|tx| {
+            let c = one(tx, id).map_err(err)?.ok_or(StoreError::NotFound)?;
+            if c.licence_record_id.is_some() {
+                return Err(StoreError::Conflict("该承诺已关联许可".into()));
+            }
+            tx.execute("UPDATE commitments SET licence_record_id = ?2 WHERE id = ?1", params![id, record_id])
+                .map_err(err)?;
+            let detail = serde_json::json!({"commitment": id, "record": record_id}).to_string();
+            insert_event(tx, ctx, "commitment.licence_linked", Some(c.subject_id), Some(record_id), &detail)
+                .map_err(err)?;
+            Ok(())
         })
     }
 

@@ -34,6 +34,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (26, "log_peers", include_str!("../migrations/0026_log_peers.sql")),
     (27, "commitments", include_str!("../migrations/0027_commitments.sql")),
     (28, "commitment_scans", include_str!("../migrations/0028_commitment_scans.sql")),
+    (29, "commitment_licences", include_str!("../migrations/0029_commitment_licences.sql")),
 ];
 
 /// Applies every pending migration.

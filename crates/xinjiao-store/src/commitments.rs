@@ -56,6 +56,8 @@ pub struct Commitment {
     pub concluded_on: Option<Date>,
     pub concluded_by: Option<String>,
     pub note: Option<String>,
+    /// The licence record the commitment obtained, once staff name it.
+    pub licence_record_id: Option<i64>,
 }
 
 /// Which commitments to list.
@@ -95,6 +97,11 @@ pub trait CommitmentStore {
     ) -> Result<Commitment>;
 
     fn commitment(&self, id: i64) -> Result<Option<Commitment>>;
+
+    /// Names the licence record a granted commitment obtained (once: a
+    /// commitment already linked is a conflict). Appends
+    /// `commitment.licence_linked`.
+    fn link_commitment_licence(&self, ctx: &WriteContext, id: i64, record_id: i64) -> Result<()>;
 
     /// Newest first, at most `limit`.
     fn commitments(&self, filter: &CommitmentFilter, limit: u32) -> Result<Vec<Commitment>>;

@@ -626,6 +626,7 @@ pub const DUMP_TABLES: &[DumpTable] = {
                 ("concluded_on", Date),
                 ("concluded_by", Text),
                 ("note", Text),
+                ("licence_record_id", Int),
             ],
             1,
         ),

@@ -319,6 +319,20 @@ fn commitment_paths(err: &Value) -> serde_json::Map<String, Value> {
             "responses": {"200": ok("认定后的承诺"), "401": refusal("unauthorized"), "403": refusal("commitment.forbidden"),
                           "409": refusal("commitment.state"), "422": refusal("commitment.day、commitment.reason、commitment.finding")}
         }},
+        "/api/v1/commitments/{id}/licence": {"post": {
+            "summary": "关联以承诺取得的许可（工作人员）：按许可决定书文号在该主体的行政许可记录中查找；每份承诺关联一次",
+            "parameters": [id],
+            "requestBody": json_body(json!({"decision_no": {"type": "string"}}), json!(["decision_no"])),
+            "responses": {"200": {"description": "commitment、licence_record_id"}, "401": refusal("unauthorized"), "403": refusal("commitment.forbidden"),
+                          "409": refusal("commitment.state"), "422": refusal("commitment.licence")}
+        }},
+        "/api/v1/commitments/{id}/licence-revocation": {"post": {
+            "summary": "撤销未履行或不实的承诺所取得的许可（工作人员）：更正该许可记录的当前状态为“无效”，更正理由写明承诺与撤销决定；部门须审核的，state 为 pending",
+            "parameters": [id],
+            "requestBody": json_body(json!({"reason": {"type": "string"}}), json!(["reason"])),
+            "responses": {"200": {"description": "commitment、licence_record_id、state（corrected 或 pending）"}, "401": refusal("unauthorized"), "403": refusal("commitment.forbidden"),
+                          "409": refusal("commitment.state"), "422": refusal("commitment.licence、commitment.reason")}
+        }},
         "/api/v1/account/commitments": {
             "get": {"summary": "主体本人的信用承诺（含全文、期限、核查说明）和已确认的诚信教育材料（主体账户登录）",
                     "responses": {"200": {"description": "承诺与诚信教育"}, "401": refusal("unauthorized")}},

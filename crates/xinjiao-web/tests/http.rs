@@ -365,6 +365,8 @@ async fn openapi_documents_every_route(app: App) {
         "/api/v1/account/education/{code}",
         "/api/v1/commitments",
         "/api/v1/commitments/{id}/decision",
+        "/api/v1/commitments/{id}/licence",
+        "/api/v1/commitments/{id}/licence-revocation",
         "/api/v1/commitments/{id}/verification",
         "/api/v1/credit-checks",
         "/api/v1/diagnostic-codes",
@@ -3457,6 +3459,26 @@ async fn commitments_are_signed_kept_missed_falsified_and_scored(app: App) {
     .await;
     assert_eq!((s, body.contains("事项已办结")), (StatusCode::CONFLICT, true), "{body}");
 
+    // The licence the unkept one obtained is named (once; only an existing licence of the subject).
+    let licence = |no: &str| serde_json::json!({"decision_no": no});
+    let (s, _, body) =
+        send(&app, json_req("POST", &uri(missed, "licence"), Some(&coord), licence("龙交运许〔2024〕9号"))).await;
+    assert_eq!((s, body.contains("commitment.licence")), (StatusCode::UNPROCESSABLE_ENTITY, true), "{body}");
+    let (s, _, body) =
+        send(&app, json_req("POST", &uri(missed, "licence"), Some(&clerk), licence("龙交运许〔2024〕1号"))).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{body}");
+    let (s, _, body) =
+        send(&app, json_req("POST", &uri(missed, "licence"), Some(&coord), licence("龙交运许〔2024〕1号"))).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let licence_id = serde_json::from_str::<serde_json::Value>(&body).unwrap()["licence_record_id"].as_i64().unwrap();
+    let (s, _, _) =
+        send(&app, json_req("POST", &uri(missed, "licence"), Some(&coord), licence("龙交运许〔2024〕1号"))).await;
+    assert_eq!(s, StatusCode::CONFLICT, "linked once");
+    let revoke = serde_json::json!({"reason": "河交撤〔2026〕1号撤销许可决定"});
+    let (s, _, body) =
+        send(&app, json_req("POST", &uri(missed, "licence-revocation"), Some(&coord), revoke.clone())).await;
+    assert_eq!((s, body.contains("commitment.state")), (StatusCode::CONFLICT, true), "not before the finding: {body}");
+
     // Before the deadline a commitment cannot be found not kept.
     let verify = |finding: &str, on: &str| serde_json::json!({"finding": finding, "on": on, "reason": "核查补交材料"});
     let (s, _, body) =
@@ -3488,6 +3510,28 @@ async fn commitments_are_signed_kept_missed_falsified_and_scored(app: App) {
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!((v["state"].as_str(), v["concluded_on"].as_str()), (Some(state), Some(on)), "{body}");
     }
+
+    // The unkept commitment's licence is revoked: a correction of the licence record.
+    let (s, _, _) =
+        send_on(&later, json_req("POST", &uri(missed, "licence-revocation"), Some(&clerk), revoke.clone())).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _, body) =
+        send_on(&later, json_req("POST", &uri(kept, "licence-revocation"), Some(&coord), revoke.clone())).await;
+    assert_eq!(s, StatusCode::CONFLICT, "a kept commitment revokes nothing: {body}");
+    let (s, _, body) =
+        send_on(&later, json_req("POST", &uri(missed, "licence-revocation"), Some(&coord), revoke.clone())).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((v["licence_record_id"].as_i64(), v["state"].as_str()), (Some(licence_id), Some("corrected")));
+    let detail = app.db(|s| s.record(licence_id)).unwrap().unwrap();
+    assert_eq!(detail.current().fields["XK_ZT"], "无效");
+    assert!(
+        detail.events.iter().any(|e| e.reason.contains(&format!("因第 {missed} 号信用承诺未履行撤销许可"))),
+        "the correction says why"
+    );
+    let (s, _, body) =
+        send_on(&later, json_req("POST", &uri(missed, "licence-revocation"), Some(&coord), revoke)).await;
+    assert_eq!((s, body.contains("已是无效状态")), (StatusCode::CONFLICT, true), "{body}");
 
     // The evaluation: +1 kept, -5 not kept, -10 false; kept late scores nothing.
     let (after, explanation) = score_on(&later, &coord_later, uscc, "2026-12-21").await;
@@ -3592,7 +3636,7 @@ async fn commitments_are_signed_kept_missed_falsified_and_scored(app: App) {
     .await;
     assert!(dash.contains("data-tally=\"本月认定违背的信用承诺\">2<"), "{dash}");
     let events = app.db(|s| s.events(200)).unwrap();
-    assert_eq!(events.iter().filter(|e| e.action.starts_with("commitment.")).count(), 5 + 4 + 4);
+    assert_eq!(events.iter().filter(|e| e.action.starts_with("commitment.")).count(), 5 + 4 + 4 + 1);
 }
 
 /// A window form: the subject's code, the matter/type, the ticks, the scan.
@@ -3696,4 +3740,20 @@ async fn paper_commitments_are_recorded_at_the_window(app: App) {
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("只能处理本科室办理事项的承诺") || page.contains("只有信用工作协调员"), "{page}");
     assert_eq!(app.db(|s| s.commitment(id)).unwrap().unwrap().state.as_str(), "signed");
+    // The console's forms: a licence is named only once the matter is granted.
+    let no = format!("decision_no={}", enc("龙交运许〔2024〕1号"));
+    let (s, _, page) = send(&app, form_post(&format!("{at}/licence"), &coord, &no)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("只有准予办理的承诺才能关联"), "{page}");
+    let granted = format!("granted=yes&on=2026-11-18&reason={}", enc("容缺受理，准予许可"));
+    let (s, _, _) = send(&app, form_post(&format!("{at}/decision"), &coord, &granted)).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (s, _, _) = send(&app, form_post(&format!("{at}/licence"), &coord, &no)).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, _, page) = get_with_cookie(&app, &at, &coord).await;
+    assert!(
+        page.contains("id=\"commitment-licence\"") && page.contains("龙交运许〔2024〕1号") && page.contains("履行中"),
+        "{page}"
+    );
+    assert!(!page.contains("id=\"revocation-form\""), "nothing to revoke while in force");
 }

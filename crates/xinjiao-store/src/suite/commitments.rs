@@ -179,6 +179,20 @@ pub fn commitments_are_signed_kept_and_broken(store: &dyn Store) {
         [("EDU-FREIGHT".to_string(), 1, 1), ("EDU-FREIGHT".to_string(), 2, 1)]
     );
 
+    // The licence a commitment obtained is named once.
+    let licence_id = store
+        .list_records(
+            &crate::RecordFilter { subject_id: Some(subject.id), ..Default::default() },
+            crate::PageRequest::new(1, 10),
+        )
+        .unwrap()
+        .items[0]
+        .id;
+    store.link_commitment_licence(&clerk("2026-04-02"), b, licence_id).unwrap();
+    assert_eq!(store.commitment(b).unwrap().unwrap().licence_record_id, Some(licence_id));
+    assert!(matches!(store.link_commitment_licence(&clerk("2026-04-02"), b, licence_id), Err(StoreError::Conflict(_))));
+    assert_eq!(store.commitment(c).unwrap().unwrap().licence_record_id, None);
+
     // The lists read breaches: the transport list's criterion counts them,
     // and the red list's streak is barred by one as by a penalty. A firm
     // with a licence only is not barred until its public commitment is
@@ -230,6 +244,7 @@ pub fn commitments_are_signed_kept_and_broken(store: &dyn Store) {
         ("commitment.in_force", 2),
         ("commitment.not_kept", 2),
         ("education.acknowledged", 2),
+        ("commitment.licence_linked", 1),
     ] {
         assert_eq!(events.iter().filter(|e| e.action == action).count(), n, "{action}");
     }

@@ -30,6 +30,8 @@ pub fn api_routes() -> Router<AppState> {
         .route("/commitments", get(list))
         .route("/commitments/{id}/decision", post(decide))
         .route("/commitments/{id}/verification", post(verify))
+        .route("/commitments/{id}/licence", post(link_licence_api))
+        .route("/commitments/{id}/licence-revocation", post(revoke_licence_api))
         .route("/account/commitments", get(mine).post(sign_api))
         .route("/account/commitments/{id}/withdrawal", post(withdraw))
         .route("/account/education/{code}", post(acknowledge))
@@ -213,7 +215,7 @@ async fn staff_act(
     let s = st.clone();
     match st.db(move |store| act(&s, store, &user, id, action, on, &reason)).await {
         Ok(Ok(c)) => Ok(Json(commitment_json(&c, st.today(), false))),
-        Ok(Err(r)) => Err(ApiError::new(r.status(), r.code, r.message)),
+        Ok(Err(r)) => Err(refused(r)),
         Err(StoreError::NotFound) => Err(ApiError::not_found("信用承诺")),
         Err(e) => Err(e.into()),
     }
@@ -244,4 +246,59 @@ async fn verify(
     })?;
     let on = day(&st, b.on.as_deref())?;
     staff_act(st, user, id, Action::Verify(finding), on, b.reason).await
+}
+
+#[derive(Deserialize)]
+struct LicenceBody {
+    decision_no: String,
+}
+
+#[derive(Deserialize)]
+struct RevocationBody {
+    reason: String,
+}
+
+fn refused(r: super::shared::Refusal) -> ApiError {
+    ApiError::new(r.status(), r.code, r.message)
+}
+
+/// Names the licence a granted commitment obtained (by its decision number).
+async fn link_licence_api(
+    State(st): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<i64>,
+    b: Result<Json<LicenceBody>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let b = body(b, "{\"decision_no\"}")?;
+    let s = st.clone();
+    match st.db(move |store| super::shared::link_licence(&s, store, &user, id, &b.decision_no)).await {
+        Ok(Ok(record)) => Ok(Json(json!({"commitment": id, "licence_record_id": record}))),
+        Ok(Err(r)) => Err(refused(r)),
+        Err(StoreError::NotFound) => Err(ApiError::not_found("信用承诺")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Revokes the licence a broken or false commitment obtained: a correction
+/// of the licence record (`pending` when the department reviews first).
+async fn revoke_licence_api(
+    State(st): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<i64>,
+    b: Result<Json<RevocationBody>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let b = body(b, "{\"reason\"}")?;
+    let s = st.clone();
+    match st.db(move |store| super::shared::revoke_licence(&s, store, &user, id, &b.reason)).await {
+        Ok(Ok(o)) => {
+            let (record, state) = match o {
+                xinjiao_store::RecordOutcome::Pending { record_id, .. } => (record_id, "pending"),
+                other => (other.record_id(), "corrected"),
+            };
+            Ok(Json(json!({"commitment": id, "licence_record_id": record, "state": state})))
+        }
+        Ok(Err(r)) => Err(refused(r)),
+        Err(StoreError::NotFound) => Err(ApiError::not_found("信用承诺")),
+        Err(e) => Err(e.into()),
+    }
 }

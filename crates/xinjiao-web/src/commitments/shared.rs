@@ -254,3 +254,102 @@ pub fn json(c: &Commitment, today: Date, public: bool) -> serde_json::Value {
         "note": if public { serde_json::Value::Null } else { serde_json::json!(c.note) },
     })
 }
+
+/// The commitment `id` if `user` may act on it, else the refusal.
+fn for_staff(store: &dyn Store, user: &User, id: i64) -> Result<Result<Commitment, Refusal>, StoreError> {
+    let Some(c) = store.commitment(id)? else { return Err(StoreError::NotFound) };
+    if !crate::kernel::context::acts_for(user, c.department_id) {
+        return Ok(Err(Refusal::new("commitment.forbidden", "只能处理本科室办理事项的承诺")));
+    }
+    Ok(Ok(c))
+}
+
+/// Names the licence a granted commitment obtained, by its decision number
+/// among the subject's licences.
+pub fn link_licence(
+    st: &AppState,
+    store: &dyn Store,
+    user: &User,
+    id: i64,
+    decision_no: &str,
+) -> Result<Result<i64, Refusal>, StoreError> {
+    let c = match for_staff(store, user, id)? {
+        Ok(c) => c,
+        Err(r) => return Ok(Err(r)),
+    };
+    if c.decided_on.is_none() || matches!(c.state, State::Void | State::Withdrawn | State::Signed) {
+        return Ok(Err(Refusal::new("commitment.state", "只有准予办理的承诺才能关联其取得的许可")));
+    }
+    let filter = xinjiao_store::RecordFilter {
+        kind: Some(xinjiao_core::records::fields::RecordKind::License),
+        subject_id: Some(c.subject_id),
+        ..Default::default()
+    };
+    let found = store
+        .list_records(&filter, xinjiao_store::PageRequest::new(1, 100))?
+        .items
+        .into_iter()
+        .find(|r| r.decision_no == decision_no.trim());
+    let Some(licence) = found else {
+        return Ok(Err(Refusal::new(
+            "commitment.licence",
+            format!("{} 没有文号为“{}”的行政许可记录", c.subject_name, decision_no.trim()),
+        )));
+    };
+    let ctx = crate::kernel::context::ctx(st, user, format!("关联以第 {id} 号信用承诺取得的许可"));
+    match store.link_commitment_licence(&ctx, id, licence.id) {
+        Ok(()) => Ok(Ok(licence.id)),
+        Err(StoreError::Conflict(m)) => Ok(Err(Refusal::new("commitment.state", m))),
+        Err(e) => Err(e),
+    }
+}
+
+/// Revokes the licence a commitment found not kept or false obtained: a
+/// correction of the licence record (当前状态 → 无效) by the staff member,
+/// through the records' own write (the department's review applies, the
+/// log records the correction). Refused before the finding, without a
+/// linked licence, or when the licence is no longer valid.
+pub fn revoke_licence(
+    st: &AppState,
+    store: &dyn Store,
+    user: &User,
+    id: i64,
+    reason: &str,
+) -> Result<Result<xinjiao_store::RecordOutcome, Refusal>, StoreError> {
+    let c = match for_staff(store, user, id)? {
+        Ok(c) => c,
+        Err(r) => return Ok(Err(r)),
+    };
+    if !c.state.is_breach() {
+        return Ok(Err(Refusal::new("commitment.state", "只有认定未履行或不实的承诺才能撤销其取得的许可")));
+    }
+    let Some(record_id) = c.licence_record_id else {
+        return Ok(Err(Refusal::new("commitment.licence", "该承诺尚未关联取得的许可")));
+    };
+    let reason = reason.trim();
+    if reason.chars().count() < 2 || reason.chars().count() > 500 {
+        return Ok(Err(Refusal::new("commitment.reason", "请写明撤销许可的决定（2 到 500 字）")));
+    }
+    let detail = store.record(record_id)?.ok_or(StoreError::NotFound)?;
+    let mut fields = detail.current().fields.clone();
+    if fields.get("XK_ZT").map(String::as_str) == Some("无效") {
+        return Ok(Err(Refusal::new("commitment.state", "该许可已是无效状态")));
+    }
+    fields.insert("XK_ZT".into(), "无效".into());
+    let Some(record) = xinjiao_store::records::record_from_stored(
+        xinjiao_core::records::fields::RecordKind::License,
+        &fields,
+        st.today(),
+    ) else {
+        return Err(StoreError::Backend(format!("licence record {record_id} does not parse")));
+    };
+    let why = format!("因第 {id} 号信用承诺{}撤销许可：{reason}", c.state.label());
+    let ctx = crate::kernel::context::ctx(st, user, why);
+    let outcome = store.write_records(&ctx, &[record])?.into_iter().next().expect("one record written");
+    match outcome {
+        xinjiao_store::RecordOutcome::Refused(_) => {
+            Ok(Err(Refusal::new("commitment.forbidden", "该许可由其他科室报送，只有该科室或协调员可以更正")))
+        }
+        o => Ok(Ok(o)),
+    }
+}

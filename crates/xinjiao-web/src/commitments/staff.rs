@@ -43,6 +43,8 @@ pub fn routes() -> Router<AppState> {
         .route("/console/commitments/{id}/decision", post(decide))
         .route("/console/commitments/{id}/verification", post(verify))
         .route("/console/commitments/{id}/scan", get(scan))
+        .route("/console/commitments/{id}/licence", post(link_licence))
+        .route("/console/commitments/{id}/licence-revocation", post(revoke_licence))
 }
 
 #[derive(Deserialize, Default)]
@@ -145,12 +147,29 @@ struct DetailPage {
     verifiable: bool,
     /// The commitment has obligations with a deadline.
     has_deadline: bool,
+    /// The linked licence: record id, decision number, current status, a change awaiting review.
+    licence: Option<(i64, String, String, bool)>,
+    /// May name the licence (granted, none linked) / revoke it (a breach, still valid).
+    linkable: bool,
+    revocable: bool,
     today: String,
     errors: Vec<String>,
 }
 
 async fn render_detail(st: &AppState, user: &User, id: i64, errors: Vec<String>) -> Result<Response, PageError> {
-    let (c, scan) = st.db(move |s| Ok((s.commitment(id)?, s.commitment_scan(id)?))).await?;
+    let (c, scan, licence) = st
+        .db(move |s| {
+            let c = s.commitment(id)?;
+            let licence = match c.as_ref().and_then(|c| c.licence_record_id) {
+                Some(r) => s.record(r)?.map(|d| {
+                    let status = d.current().fields.get("XK_ZT").cloned().unwrap_or_default();
+                    (r, d.row.decision_no.clone(), status, d.row.pending_version.is_some())
+                }),
+                None => None,
+            };
+            Ok((c, s.commitment_scan(id)?, licence))
+        })
+        .await?;
     let c = c.ok_or(PageError::NotFound)?;
     if !acts_for(user, c.department_id) && !user.role.oversees() && c.department_id.is_some() {
         return Err(PageError::Forbidden);
@@ -171,6 +190,11 @@ async fn render_detail(st: &AppState, user: &User, id: i64, errors: Vec<String>)
         decidable: c.state == CState::Signed && stage == Some(Stage::Approval),
         verifiable: c.state == CState::InForce,
         has_deadline: c.due.is_some(),
+        linkable: licence.is_none()
+            && c.decided_on.is_some()
+            && !matches!(c.state, CState::Void | CState::Withdrawn | CState::Signed),
+        revocable: c.state.is_breach() && licence.as_ref().is_some_and(|l| l.2 != "无效" && !l.3),
+        licence,
         today: today.to_string(),
         errors,
     };
@@ -251,6 +275,48 @@ async fn verify(
 ) -> Result<Response, PageError> {
     let finding = finding_of(&f.finding).ok_or_else(|| PageError::BadRequest("请选择核查结论".into()))?;
     act_and_show(st, user, id, Action::Verify(finding), &f.on, f.reason).await
+}
+
+#[derive(Deserialize)]
+struct LicenceForm {
+    decision_no: String,
+}
+
+#[derive(Deserialize)]
+struct RevocationForm {
+    reason: String,
+}
+
+/// Names the licence the commitment obtained.
+async fn link_licence(
+    State(st): State<AppState>,
+    StaffUser(user): StaffUser,
+    Path(id): Path<i64>,
+    axum::extract::Form(f): axum::extract::Form<LicenceForm>,
+) -> Result<Response, PageError> {
+    let (s, u) = (st.clone(), user.clone());
+    match st.db(move |store| super::shared::link_licence(&s, store, &u, id, &f.decision_no)).await {
+        Ok(Ok(_)) => Ok(Redirect::to(&format!("/console/commitments/{id}")).into_response()),
+        Ok(Err(why)) => render_detail(&st, &user, id, vec![why.message]).await,
+        Err(StoreError::NotFound) => Err(PageError::NotFound),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Revokes the licence a broken or false commitment obtained.
+async fn revoke_licence(
+    State(st): State<AppState>,
+    StaffUser(user): StaffUser,
+    Path(id): Path<i64>,
+    axum::extract::Form(f): axum::extract::Form<RevocationForm>,
+) -> Result<Response, PageError> {
+    let (s, u) = (st.clone(), user.clone());
+    match st.db(move |store| super::shared::revoke_licence(&s, store, &u, id, &f.reason)).await {
+        Ok(Ok(_)) => Ok(Redirect::to(&format!("/console/commitments/{id}")).into_response()),
+        Ok(Err(why)) => render_detail(&st, &user, id, vec![why.message]).await,
+        Err(StoreError::NotFound) => Err(PageError::NotFound),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The scan of a paper commitment, to staff of the matter's department.
