@@ -235,6 +235,26 @@ pub fn overload_rows(data: &[u8]) {
     }
 }
 
+/// Associations' member files (CSV or XLSX, issue 17): every row checked;
+/// an accepted row has a USCC that parses and a day not after today; every
+/// refusal carries a documented code.
+pub fn member_rows(data: &[u8]) {
+    use xinjiao_core::commitments::members::{MEMBER_CATALOGUE, parse_member_row};
+    let today = xinjiao_core::Date::constant(2026, 12, 1);
+    if let Some(reader) = open_fuzzed("members", data, MEMBER_CATALOGUE) {
+        for row in reader.take(FUZZ_LIMITS.max_rows as usize + 1) {
+            let Ok(row) = row else { break };
+            match parse_member_row(&row.values, today) {
+                Ok(m) => {
+                    assert!(m.signed_on <= today);
+                    assert!(xinjiao_core::records::ids::Uscc::parse(&m.code).is_ok(), "{}", m.code);
+                }
+                Err(diags) => assert!(diags.iter().all(|d| known_code(d.code)), "undocumented code in {diags:?}"),
+            }
+        }
+    }
+}
+
 /// Signed notes and verifier keys (`xinjiao verify receipt`): any bytes are
 /// parsed within the size bound without a panic; a parsed note's text is
 /// its start; what opens under a key is what parses; a verifier key, a
@@ -311,6 +331,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("draw_json", draw_json),
     ("count_file", count_file),
     ("overload_rows", overload_rows),
+    ("member_rows", member_rows),
     ("signed_note", signed_note),
     ("proof_bundle", proof_bundle),
 ];

@@ -54,48 +54,76 @@ fn one(tx: &mut Transaction<'_>, id: i64) -> Result<Option<Commitment>> {
     .transpose()
 }
 
+/// Inserts a signed commitment (with its scan) and its event; the id.
+fn insert_commitment(tx: &mut Transaction<'_>, ctx: &WriteContext, c: &NewCommitment, state: State) -> Result<i64> {
+    let id: i64 = tx
+        .query_one(
+            "INSERT INTO commitments (subject_id, kind, matter, template_version, text, signed_at, signed_by,
+               signed_via, association, public, department_id, state)
+             VALUES ($1, $2, $3, $4, $5, $6::text::timestamptz, $7, $8, $9, $10, $11, $12) RETURNING id",
+            &[
+                &c.subject_id,
+                &c.kind,
+                &c.matter,
+                &i64::from(c.template_version),
+                &c.text,
+                &ctx.at.to_string(),
+                &ctx.actor,
+                &c.signed_via,
+                &c.association,
+                &i64::from(c.public),
+                &c.department_id,
+                &state.as_str(),
+            ],
+        )
+        .map_err(err)?
+        .get(0);
+    let scan = match &c.scan {
+        Some((name, bytes)) => {
+            let digest = xinjiao_core::commitments::scan_digest(bytes);
+            tx.execute(
+                "INSERT INTO commitment_scans (commitment_id, filename, content, sha256) VALUES ($1, $2, $3, $4)",
+                &[&id, name, bytes, &digest],
+            )
+            .map_err(err)?;
+            Some(digest)
+        }
+        None => None,
+    };
+    let detail = serde_json::json!({"commitment": id, "kind": c.kind, "matter": c.matter,
+        "template_version": c.template_version, "via": c.signed_via, "scan_sha256": scan})
+    .to_string();
+    audit::insert_event(tx, ctx, "commitment.signed", Some(c.subject_id), None, &detail)?;
+    Ok(id)
+}
+
 impl CommitmentStore for PgStore {
     fn sign_commitment(&self, ctx: &WriteContext, c: &NewCommitment, state: State) -> Result<i64> {
+        self.write(|tx| insert_commitment(tx, ctx, c, state))
+    }
+
+    fn sign_member_commitments(&self, ctx: &WriteContext, members: &[NewCommitment]) -> Result<(u64, u64)> {
         self.write(|tx| {
-            let id: i64 = tx
-                .query_one(
-                    "INSERT INTO commitments (subject_id, kind, matter, template_version, text, signed_at, signed_by,
-                       signed_via, association, public, department_id, state)
-                     VALUES ($1, $2, $3, $4, $5, $6::text::timestamptz, $7, $8, $9, $10, $11, $12) RETURNING id",
-                    &[
-                        &c.subject_id,
-                        &c.kind,
-                        &c.matter,
-                        &i64::from(c.template_version),
-                        &c.text,
-                        &ctx.at.to_string(),
-                        &ctx.actor,
-                        &c.signed_via,
-                        &c.association,
-                        &i64::from(c.public),
-                        &c.department_id,
-                        &state.as_str(),
-                    ],
-                )
-                .map_err(err)?
-                .get(0);
-            let scan = match &c.scan {
-                Some((name, bytes)) => {
-                    let digest = xinjiao_core::commitments::scan_digest(bytes);
-                    tx.execute(
-                        "INSERT INTO commitment_scans (commitment_id, filename, content, sha256) VALUES ($1, $2, $3, $4)",
-                        &[&id, name, bytes, &digest],
+            // Two uploads at once take turns, so neither adds what the other did.
+            tx.execute("SELECT pg_advisory_xact_lock(hashtext('xinjiao.commitments.members'))", &[]).map_err(err)?;
+            let (mut new, mut held) = (0, 0);
+            for c in members {
+                let exists: bool = tx
+                    .query_one(
+                        "SELECT EXISTS (SELECT 1 FROM commitments WHERE subject_id = $1 AND kind = $2
+                           AND association IS NOT DISTINCT FROM $3 AND state = 'in_force')",
+                        &[&c.subject_id, &c.kind, &c.association],
                     )
-                    .map_err(err)?;
-                    Some(digest)
+                    .map_err(err)?
+                    .get(0);
+                if exists {
+                    held += 1;
+                } else {
+                    insert_commitment(tx, ctx, c, State::InForce)?;
+                    new += 1;
                 }
-                None => None,
-            };
-            let detail = serde_json::json!({"commitment": id, "kind": c.kind, "matter": c.matter,
-                "template_version": c.template_version, "via": c.signed_via, "scan_sha256": scan})
-            .to_string();
-            audit::insert_event(tx, ctx, "commitment.signed", Some(c.subject_id), None, &detail)?;
-            Ok(id)
+            }
+            Ok((new, held))
         })
     }
 

@@ -55,47 +55,73 @@ fn one(c: &Connection, id: i64) -> rusqlite::Result<Option<Commitment>> {
     .optional()
 }
 
-impl CommitmentStore for SqliteStore {
-    fn sign_commitment(&self, ctx: &WriteContext, c: &NewCommitment, state: State) -> Result<i64> {
-        self.write(|tx| {
+/// Inserts a signed commitment (with its scan) and its event; the id.
+fn insert_commitment(tx: &Connection, ctx: &WriteContext, c: &NewCommitment, state: State) -> Result<i64> {
+    tx.execute(
+        "INSERT INTO commitments (subject_id, kind, matter, template_version, text, signed_at, signed_by,
+           signed_via, association, public, department_id, state)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        params![
+            c.subject_id,
+            c.kind,
+            c.matter,
+            c.template_version,
+            c.text,
+            ctx.at.to_string(),
+            ctx.actor,
+            c.signed_via,
+            c.association,
+            c.public,
+            c.department_id,
+            state.as_str()
+        ],
+    )
+    .map_err(err)?;
+    let id = tx.last_insert_rowid();
+    let scan = match &c.scan {
+        Some((name, bytes)) => {
+            let digest = xinjiao_core::commitments::scan_digest(bytes);
             tx.execute(
-                "INSERT INTO commitments (subject_id, kind, matter, template_version, text, signed_at, signed_by,
-                   signed_via, association, public, department_id, state)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                params![
-                    c.subject_id,
-                    c.kind,
-                    c.matter,
-                    c.template_version,
-                    c.text,
-                    ctx.at.to_string(),
-                    ctx.actor,
-                    c.signed_via,
-                    c.association,
-                    c.public,
-                    c.department_id,
-                    state.as_str()
-                ],
+                "INSERT INTO commitment_scans (commitment_id, filename, content, sha256) VALUES (?1, ?2, ?3, ?4)",
+                params![id, name, bytes, digest],
             )
             .map_err(err)?;
-            let id = tx.last_insert_rowid();
-            let scan = match &c.scan {
-                Some((name, bytes)) => {
-                    let digest = xinjiao_core::commitments::scan_digest(bytes);
-                    tx.execute(
-                        "INSERT INTO commitment_scans (commitment_id, filename, content, sha256) VALUES (?1, ?2, ?3, ?4)",
-                        params![id, name, bytes, digest],
+            Some(digest)
+        }
+        None => None,
+    };
+    let detail = serde_json::json!({"commitment": id, "kind": c.kind, "matter": c.matter,
+        "template_version": c.template_version, "via": c.signed_via, "scan_sha256": scan})
+    .to_string();
+    insert_event(tx, ctx, "commitment.signed", Some(c.subject_id), None, &detail).map_err(err)?;
+    Ok(id)
+}
+
+impl CommitmentStore for SqliteStore {
+    fn sign_commitment(&self, ctx: &WriteContext, c: &NewCommitment, state: State) -> Result<i64> {
+        self.write(|tx| insert_commitment(tx, ctx, c, state))
+    }
+
+    fn sign_member_commitments(&self, ctx: &WriteContext, members: &[NewCommitment]) -> Result<(u64, u64)> {
+        self.write(|tx| {
+            let (mut new, mut held) = (0, 0);
+            for c in members {
+                let exists: bool = tx
+                    .query_row(
+                        "SELECT EXISTS (SELECT 1 FROM commitments WHERE subject_id = ?1 AND kind = ?2
+                           AND association IS ?3 AND state = 'in_force')",
+                        params![c.subject_id, c.kind, c.association],
+                        |r| r.get(0),
                     )
                     .map_err(err)?;
-                    Some(digest)
+                if exists {
+                    held += 1;
+                } else {
+                    insert_commitment(tx, ctx, c, State::InForce)?;
+                    new += 1;
                 }
-                None => None,
-            };
-            let detail = serde_json::json!({"commitment": id, "kind": c.kind, "matter": c.matter,
-                "template_version": c.template_version, "via": c.signed_via, "scan_sha256": scan})
-            .to_string();
-            insert_event(tx, ctx, "commitment.signed", Some(c.subject_id), None, &detail).map_err(err)?;
-            Ok(id)
+            }
+            Ok((new, held))
         })
     }
 

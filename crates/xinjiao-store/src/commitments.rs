@@ -81,6 +81,12 @@ pub trait CommitmentStore {
     /// the education required.
     fn sign_commitment(&self, ctx: &WriteContext, c: &NewCommitment, state: State) -> Result<i64>;
 
+    /// Keeps an association's upload of its members' self-regulation
+    /// commitments (in force at once) in one transaction; a member that
+    /// already has one of the same association in force is left as it is.
+    /// Returns (new, already held).
+    fn sign_member_commitments(&self, ctx: &WriteContext, members: &[NewCommitment]) -> Result<(u64, u64)>;
+
     /// Applies `action` on `on` (the core decides; a refusal is
     /// [`StoreError::Conflict`] with its reason); appends
     /// `commitment.<new state>`.

@@ -125,6 +125,7 @@ on_both_backends!(
     integrity_education_is_read_and_acknowledged,
     commitments_are_signed_kept_missed_falsified_and_scored,
     paper_commitments_are_recorded_at_the_window,
+    associations_upload_their_members_commitments,
 );
 
 fn ctx() -> WriteContext {
@@ -3756,4 +3757,73 @@ async fn paper_commitments_are_recorded_at_the_window(app: App) {
         "{page}"
     );
     assert!(!page.contains("id=\"revocation-form\""), "nothing to revoke while in force");
+}
+
+/// A coordinator uploads an association's member file: every row checked
+/// (check digit, a subject the platform knows, not twice, required
+/// columns), the valid ones kept and public at once; a repeated upload adds
+/// nothing; clerks are refused.
+async fn associations_upload_their_members_commitments(app: App) {
+    let csv = "会员统一社会信用代码,会员名称,签署日期\n\
+91350100M000100Y43,河源市顺达运输有限公司,2026-11-10\n\
+91110108551385082Q,龙川县顺达货运有限公司,2026-11-11\n\
+91350100M000100Y44,错误校验位公司,2026-11-10\n\
+91110000600037341L,未知运输有限公司,2026-11-10\n\
+91350100M000100Y43,河源市顺达运输有限公司,2026-11-12\n\
+,缺代码公司,2026-11-10\n\
+91110108551385082Q,龙川县顺达货运有限公司,2026-11-19\n";
+    let form = |association: &str, content: &[u8]| {
+        let boundary = "----xinjiao-members";
+        let mut body =
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"association\"\r\n\r\n{association}\r\n")
+                .into_bytes();
+        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"会员.csv\"\r\nContent-Type: text/csv\r\n\r\n").as_bytes());
+        body.extend(content);
+        body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+        (format!("multipart/form-data; boundary={boundary}"), body)
+    };
+    let post = |cookie: &str, (ct, body): (String, Vec<u8>)| {
+        Request::post("/console/commitments/associations")
+            .header(header::COOKIE, cookie)
+            .header(header::CONTENT_TYPE, ct)
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let clerk = login(&app).await;
+    assert_eq!(get_with_cookie(&app, "/console/commitments/associations", &clerk).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(send(&app, post(&clerk, form("河源市道路运输协会", csv.as_bytes()))).await.0, StatusCode::FORBIDDEN);
+    let coord = login_as(&app, "coord").await;
+    let (s, _, page) = send(&app, post(&coord, form("协会", csv.as_bytes()))).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("请填写行业协会的全称"), "{page}");
+    assert!(app.db(|s| s.commitments(&Default::default(), 10)).unwrap().is_empty());
+
+    let (s, _, page) = send(&app, post(&coord, form("河源市道路运输协会", csv.as_bytes()))).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "rows were rejected");
+    assert!(page.contains("共 7 行：新登记 <strong>2</strong> 位会员的承诺，0 位已有"), "{page}");
+    for (row, says) in [
+        (4, "「会员统一社会信用代码」91350100M000100Y44 的统一社会信用代码校验位错误"),
+        (5, "平台上没有统一社会信用代码为 91110000600037341L 的主体"),
+        (6, "会员 91350100M000100Y43 与第 2 行重复"),
+        (7, "「会员统一社会信用代码」不能为空"),
+        (8, "「签署日期」2026-11-19 晚于今天"),
+    ] {
+        assert!(page.contains(&format!("<td>第 {row} 行</td>")) && page.contains(says), "row {row}: {page}");
+    }
+    let all = app.db(|s| s.commitments(&Default::default(), 10)).unwrap();
+    assert_eq!(all.len(), 2);
+    assert!(all.iter().all(|c| c.kind == "self-regulation"
+        && c.signed_via == "association"
+        && c.association.as_deref() == Some("河源市道路运输协会")
+        && c.state.as_str() == "in_force"
+        && c.text.contains("作为本行业协会会员")));
+    let (s, _, page) = send(&app, post(&coord, form("河源市道路运输协会", csv.as_bytes()))).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("新登记 <strong>0</strong> 位会员的承诺，2 位已有该协会的生效承诺"), "{page}");
+    assert_eq!(app.db(|s| s.commitments(&Default::default(), 10)).unwrap().len(), 2, "nothing twice");
+    let (_, public) = get(&app, "/commitments/public").await;
+    assert!(public.contains("龙川县顺达货运有限公司") && public.contains("河源市道路运输协会组织"), "{public}");
+    let (s, _, page) = send(&app, post(&coord, form("河源市道路运输协会", b"\xff\xfe not a table"))).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("文件未导入"), "{page}");
 }

@@ -9,6 +9,7 @@ use jiff::civil::Date;
 use crate::calendar::Calendar;
 
 pub mod matters;
+pub mod members;
 pub mod templates;
 use crate::lists::definition::ListKind;
 

@@ -110,18 +110,21 @@ impl Detection {
     }
 }
 
-struct Row<'a> {
-    values: &'a FieldValues,
-    fields: &'static [FieldDef],
-    diags: Vec<Diagnostic>,
+/// A row being checked against a catalogue of this platform's own files
+/// (the vehicle register, detections, associations' member commitments):
+/// the diagnostics gathered so far.
+pub(crate) struct Row<'a> {
+    pub(crate) values: &'a FieldValues,
+    pub(crate) fields: &'static [FieldDef],
+    pub(crate) diags: Vec<Diagnostic>,
 }
 
 impl Row<'_> {
-    fn get(&self, code: &str) -> String {
+    pub(crate) fn get(&self, code: &str) -> String {
         self.values.get(code).map(|v| crate::records::text::trim(v).to_string()).unwrap_or_default()
     }
     /// Required fields filled, every field within its length.
-    fn lengths(&mut self) {
+    pub(crate) fn lengths(&mut self) {
         for def in self.fields {
             let v = self.get(def.code);
             if v.is_empty() && def.requirement == R {
@@ -188,18 +191,42 @@ impl Row<'_> {
             }
         }
     }
-    fn enterprise(&mut self, code: &'static str) -> Option<String> {
+    /// A date not after `today` (empty: `None`, the required check is `lengths`'s).
+    pub(crate) fn date_not_after(&mut self, code: &'static str, today: Date) -> Option<Date> {
+        let text = self.get(code);
+        if text.is_empty() {
+            return None;
+        }
+        let name = self.name(code);
+        match crate::records::date::parse_date(&text) {
+            Some(d) if d > today => {
+                self.diags.push(Diagnostic::new(code, "date.future", format!("「{name}」{d} 晚于今天（{today}）")));
+                None
+            }
+            Some(d) => Some(d),
+            None => {
+                self.diags.push(Diagnostic::new(
+                    code,
+                    "date.format",
+                    format!("「{name}」“{text}”无法识别，应为 YYYY-MM-DD"),
+                ));
+                None
+            }
+        }
+    }
+    pub(crate) fn enterprise(&mut self, code: &'static str) -> Option<String> {
         let raw = normalize_code(&self.get(code));
         if raw.is_empty() {
             return None;
         }
+        let name = self.name(code);
         match Uscc::parse(&raw) {
             Ok(_) => Some(raw),
             Err(IdError::CheckDigit { expected }) => {
                 self.diags.push(Diagnostic::new(
                     code,
                     "uscc.check_digit",
-                    format!("「企业代码」{raw} 的统一社会信用代码校验位错误，应为 {expected}"),
+                    format!("「{name}」{raw} 的统一社会信用代码校验位错误，应为 {expected}"),
                 ));
                 None
             }
@@ -207,7 +234,7 @@ impl Row<'_> {
                 self.diags.push(Diagnostic::new(
                     code,
                     "uscc.format",
-                    format!("「企业代码」{raw} 不是有效的统一社会信用代码（18位，不含 I、O、Z、S、V）"),
+                    format!("「{name}」{raw} 不是有效的统一社会信用代码（18位，不含 I、O、Z、S、V）"),
                 ));
                 None
             }
@@ -245,30 +272,7 @@ pub fn parse_detection_row(
 ) -> Result<Detection, Vec<Diagnostic>> {
     let mut row = Row { values, fields: DETECTION_FIELDS, diags: Vec::new() };
     row.lengths();
-    let date_text = row.get("CX_JCRQ");
-    let date = if date_text.is_empty() {
-        None
-    } else {
-        match crate::records::date::parse_date(&date_text) {
-            Some(d) if d > today => {
-                row.diags.push(Diagnostic::new(
-                    "CX_JCRQ",
-                    "date.future",
-                    format!("「检测日期」{d} 晚于今天（{today}）"),
-                ));
-                None
-            }
-            Some(d) => Some(d),
-            None => {
-                row.diags.push(Diagnostic::new(
-                    "CX_JCRQ",
-                    "date.format",
-                    format!("「检测日期」“{date_text}”无法识别，应为 YYYY-MM-DD"),
-                ));
-                None
-            }
-        }
-    };
+    let date = row.date_not_after("CX_JCRQ", today);
     let plate = row.plate("CX_CPHM");
     let vehicle = row.vehicle("CX_CLLX");
     let total = row.number("CX_ZS", 2, 12, "axles.range");

@@ -39,6 +39,7 @@ pub const CODES: &[(&str, &str)] = &[
     ("id_card.check_digit", "身份证号码校验位错误"),
     ("date.format", "日期格式无法识别"),
     ("date.future", "日期晚于今天"),
+    ("subject.unknown", "平台上没有该统一社会信用代码的主体（行业协会会员信用承诺）"),
     ("date.order", "日期先后顺序错误"),
     ("amount.format", "金额格式错误（单位万元，最多6位小数）"),
     ("amount.required", "处罚类别要求填写金额且大于0"),

@@ -179,6 +179,22 @@ pub fn commitments_are_signed_kept_and_broken(store: &dyn Store) {
         [("EDU-FREIGHT".to_string(), 1, 1), ("EDU-FREIGHT".to_string(), 2, 1)]
     );
 
+    // An association's members: kept once while in force, in one transaction.
+    let member = |subject_id: i64| NewCommitment {
+        subject_id,
+        signed_via: "association".into(),
+        association: Some("河源市道路运输协会".into()),
+        ..new("self-regulation", true)
+    };
+    let upload = WriteContext::new("coord", at("2026-04-03T03:00:00Z"), "上传行业协会会员信用承诺");
+    assert_eq!(store.sign_member_commitments(&upload, &[member(subject.id)]).unwrap(), (1, 0));
+    assert_eq!(store.sign_member_commitments(&upload, &[member(subject.id)]).unwrap(), (0, 1));
+    let other = NewCommitment { association: Some("河源市出租汽车协会".into()), ..member(subject.id) };
+    assert_eq!(store.sign_member_commitments(&upload, &[other]).unwrap(), (1, 0), "another association's is another");
+    let held = CommitmentFilter { subject_id: Some(subject.id), states: vec![State::InForce], ..Default::default() };
+    let mine = store.commitments(&held, 10).unwrap();
+    assert_eq!(mine.iter().filter(|c| c.signed_via == "association").count(), 2);
+
     // The licence a commitment obtained is named once.
     let licence_id = store
         .list_records(
@@ -239,7 +255,7 @@ pub fn commitments_are_signed_kept_and_broken(store: &dyn Store) {
 
     let events = store.events(100).unwrap();
     for (action, n) in [
-        ("commitment.signed", 6),
+        ("commitment.signed", 8),
         ("commitment.withdrawn", 1),
         ("commitment.in_force", 2),
         ("commitment.not_kept", 2),

@@ -3,10 +3,12 @@
 //! (`education.rs`), the subject's account and signing (`account.rs`), the
 //! staff's pages — decision, verification, the window, what is due, overdue
 //! and broken (`staff.rs`), the public list and the profile (`public.rs`),
-//! the JSON API (`api.rs`), and what they share (`shared.rs`).
+//! associations' uploads for their members (`associations.rs`), the JSON
+//! API (`api.rs`), and what they share (`shared.rs`).
 
 pub mod account;
 pub mod api;
+pub mod associations;
 pub mod education;
 pub mod public;
 pub mod shared;
@@ -17,7 +19,11 @@ use axum::Router;
 use crate::kernel::state::AppState;
 
 pub fn routes() -> Router<AppState> {
-    education::routes().merge(account::routes()).merge(staff::routes()).merge(public::routes())
+    education::routes()
+        .merge(account::routes())
+        .merge(staff::routes())
+        .merge(associations::routes())
+        .merge(public::routes())
 }
 
 pub fn api_routes() -> Router<AppState> {

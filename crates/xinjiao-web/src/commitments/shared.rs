@@ -210,6 +210,8 @@ pub struct Row {
     pub overdue: bool,
     pub concluded_on: String,
     pub note: String,
+    /// The association that organised it (行业自律型), if any.
+    pub association: String,
 }
 
 pub fn via_label(via: &str) -> &'static str {
@@ -237,6 +239,7 @@ pub fn row(c: &Commitment, today: Date, public: bool) -> Row {
         overdue: xinjiao_core::commitments::is_overdue(c.state, c.due, today),
         concluded_on: c.concluded_on.map(|d| d.to_string()).unwrap_or_default(),
         note: if public { String::new() } else { c.note.clone().unwrap_or_default() },
+        association: c.association.clone().unwrap_or_default(),
     }
 }
 
@@ -249,7 +252,7 @@ pub fn json(c: &Commitment, today: Date, public: bool) -> serde_json::Value {
         "matter": c.matter, "matter_name": opt(&r.matter), "state": r.state_code, "state_name": r.state,
         "signed_on": r.signed_on, "signed_via": c.signed_via, "template_version": c.template_version,
         "decided_on": c.decided_on.map(|d| d.to_string()), "due": opt(&r.due), "overdue": r.overdue,
-        "concluded_on": opt(&r.concluded_on),
+        "concluded_on": opt(&r.concluded_on), "association": c.association,
         "text": if public && !c.public { serde_json::Value::Null } else { serde_json::json!(if public { crate::kernel::views::mask_text(&c.text) } else { c.text.clone() }) },
         "note": if public { serde_json::Value::Null } else { serde_json::json!(c.note) },
     })
