@@ -13,6 +13,15 @@ const COLUMNS: &str = "c.id, c.subject_id, s.public_key, s.name, c.kind, c.matte
     (extract(epoch from c.signed_at) * 1000000)::bigint, c.signed_by, c.signed_via, c.association, c.public,
     c.department_id, c.state, c.decided_on::text, c.due::text, c.concluded_on::text, c.concluded_by, c.note, c.licence_record_id";
 
+/// The rows a [`CommitmentFilter`] selects, its values bound as $1 to $7
+/// (subject, matter, states, public only, department, overdue on, concluded from).
+const FILTERED: &str = "FROM commitments c JOIN subjects s ON s.id = c.subject_id
+     WHERE ($1::bigint IS NULL OR c.subject_id = $1) AND ($2::text IS NULL OR c.matter = $2)
+       AND (cardinality($3::text[]) = 0 OR c.state = ANY($3)) AND (NOT $4 OR c.public <> 0)
+       AND ($5::bigint IS NULL OR c.department_id = $5)
+       AND ($6::text IS NULL OR (c.state = 'in_force' AND c.due < $6::text::date))
+       AND ($7::text IS NULL OR c.concluded_on >= $7::text::date)";
+
 fn opt_date(v: Option<String>) -> Result<Option<Date>> {
     v.as_deref().map(parse_date).transpose()
 }
@@ -197,28 +206,24 @@ impl CommitmentStore for PgStore {
 
     fn commitments(&self, f: &CommitmentFilter, limit: u32) -> Result<Vec<Commitment>> {
         let states: Vec<&str> = f.states.iter().map(|s| s.as_str()).collect();
+        let (due, since) = (f.due_before.map(|d| d.to_string()), f.concluded_from.map(|d| d.to_string()));
+        let limit = i64::from(limit);
         self.rows(
-            &format!(
-                "SELECT {COLUMNS} FROM commitments c JOIN subjects s ON s.id = c.subject_id
-                 WHERE ($1::bigint IS NULL OR c.subject_id = $1) AND ($2::text IS NULL OR c.matter = $2)
-                   AND (cardinality($3::text[]) = 0 OR c.state = ANY($3)) AND (NOT $4 OR c.public <> 0)
-                   AND ($5::bigint IS NULL OR c.department_id = $5)
-                   AND ($7::text IS NULL OR (c.state = 'in_force' AND c.due < $7::text::date))
-                   AND ($8::text IS NULL OR c.concluded_on >= $8::text::date)
-                 ORDER BY c.id DESC LIMIT $6"
-            ),
-            &[
-                &f.subject_id,
-                &f.matter,
-                &states,
-                &f.public_only,
-                &f.department_id,
-                &i64::from(limit),
-                &f.due_before.map(|d| d.to_string()),
-                &f.concluded_from.map(|d| d.to_string()),
-            ],
+            &format!("SELECT {COLUMNS} {FILTERED} ORDER BY c.id DESC LIMIT $8"),
+            &[&f.subject_id, &f.matter, &states, &f.public_only, &f.department_id, &due, &since, &limit],
             commitment_of,
         )
+    }
+
+    fn count_commitments(&self, f: &CommitmentFilter) -> Result<u64> {
+        let states: Vec<&str> = f.states.iter().map(|s| s.as_str()).collect();
+        let (due, since) = (f.due_before.map(|d| d.to_string()), f.concluded_from.map(|d| d.to_string()));
+        let n = self.opt_row(
+            &format!("SELECT COUNT(*) {FILTERED}"),
+            &[&f.subject_id, &f.matter, &states, &f.public_only, &f.department_id, &due, &since],
+            |r| Ok(r.get::<_, i64>(0)),
+        )?;
+        Ok(n.unwrap_or(0) as u64)
     }
 
     fn commitment_scan(&self, id: i64) -> Result<Option<(String, Vec<u8>, String)>> {

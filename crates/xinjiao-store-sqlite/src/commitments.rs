@@ -14,6 +14,33 @@ const COLUMNS: &str = "c.id, c.subject_id, s.public_key, s.name, c.kind, c.matte
     c.signed_at, c.signed_by, c.signed_via, c.association, c.public, c.department_id, c.state, c.decided_on,
     c.due, c.concluded_on, c.concluded_by, c.note, c.licence_record_id";
 
+/// The rows a [`CommitmentFilter`] selects (its values bound by [`filter_values`]).
+const FILTERED: &str = "FROM commitments c JOIN subjects s ON s.id = c.subject_id
+     WHERE (?1 IS NULL OR c.subject_id = ?1) AND (?2 IS NULL OR c.matter = ?2)
+       AND (?3 = '[]' OR c.state IN (SELECT value FROM json_each(?3)))
+       AND (NOT ?4 OR c.public <> 0) AND (?5 IS NULL OR c.department_id = ?5)
+       AND (?6 IS NULL OR (c.state = 'in_force' AND c.due < ?6))
+       AND (?7 IS NULL OR c.concluded_on >= ?7)";
+
+/// A filter's values for [`FILTERED`] (?1 to ?7), then ?8 unused and `extra` as ?9.
+fn filter_values(f: &CommitmentFilter, extra: i64) -> rusqlite::ParamsFromIter<Vec<rusqlite::types::Value>> {
+    use rusqlite::types::Value as V;
+    let int = |x: Option<i64>| x.map_or(V::Null, V::Integer);
+    let text = |x: Option<String>| x.map_or(V::Null, V::Text);
+    let states: Vec<&str> = f.states.iter().map(|s| s.as_str()).collect();
+    rusqlite::params_from_iter(vec![
+        int(f.subject_id),
+        text(f.matter.clone()),
+        V::Text(serde_json::to_string(&states).expect("strings")),
+        V::Integer(i64::from(f.public_only)),
+        int(f.department_id),
+        text(f.due_before.map(|d| d.to_string())),
+        text(f.concluded_from.map(|d| d.to_string())),
+        V::Null,
+        V::Integer(extra),
+    ])
+}
+
 fn opt_date(v: Option<String>) -> rusqlite::Result<Option<Date>> {
     v.map(date).transpose()
 }
@@ -188,32 +215,18 @@ impl CommitmentStore for SqliteStore {
     }
 
     fn commitments(&self, f: &CommitmentFilter, limit: u32) -> Result<Vec<Commitment>> {
-        let states: Vec<&str> = f.states.iter().map(|s| s.as_str()).collect();
-        let states = serde_json::to_string(&states).expect("strings");
         self.read(|c| {
-            c.prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM commitments c JOIN subjects s ON s.id = c.subject_id
-                 WHERE (?1 IS NULL OR c.subject_id = ?1) AND (?2 IS NULL OR c.matter = ?2)
-                   AND (?3 = '[]' OR c.state IN (SELECT value FROM json_each(?3)))
-                   AND (NOT ?4 OR c.public <> 0) AND (?5 IS NULL OR c.department_id = ?5)
-                   AND (?7 IS NULL OR (c.state = 'in_force' AND c.due < ?7))
-                   AND (?8 IS NULL OR c.concluded_on >= ?8)
-                 ORDER BY c.id DESC LIMIT ?6"
-            ))?
-            .query_map(
-                params![
-                    f.subject_id,
-                    f.matter,
-                    states,
-                    f.public_only,
-                    f.department_id,
-                    limit,
-                    f.due_before.map(|d| d.to_string()),
-                    f.concluded_from.map(|d| d.to_string())
-                ],
-                commitment_of,
-            )?
-            .collect()
+            c.prepare_cached(&format!("SELECT {COLUMNS} {FILTERED} ORDER BY c.id DESC LIMIT ?9"))?
+                .query_map(filter_values(f, i64::from(limit)), commitment_of)?
+                .collect()
+        })
+    }
+
+    fn count_commitments(&self, f: &CommitmentFilter) -> Result<u64> {
+        self.read(|c| {
+            c.prepare_cached(&format!("SELECT COUNT(*) {FILTERED} AND ?8 IS NULL AND ?9 = 0"))?
+                .query_row(filter_values(f, 0), |r| r.get::<_, i64>(0))
+                .map(|n| n as u64)
         })
     }
 

@@ -112,6 +112,9 @@ pub trait CommitmentStore {
     /// Newest first, at most `limit`.
     fn commitments(&self, filter: &CommitmentFilter, limit: u32) -> Result<Vec<Commitment>>;
 
+    /// How many commitments `filter` selects (the badges and dashboard counts).
+    fn count_commitments(&self, filter: &CommitmentFilter) -> Result<u64>;
+
     /// The scan kept with a commitment signed at a window: (file name, bytes, SHA-256 hex).
     fn commitment_scan(&self, id: i64) -> Result<Option<(String, Vec<u8>, String)>>;
 

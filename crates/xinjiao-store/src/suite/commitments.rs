@@ -108,6 +108,8 @@ pub fn commitments_are_signed_kept_and_broken(store: &dyn Store) {
     assert_eq!(mine.iter().map(|c| c.id).collect::<Vec<_>>(), [p, b, a], "newest first");
     let broken_only = CommitmentFilter { states: vec![State::NotKept, State::False], ..Default::default() };
     assert_eq!(store.commitments(&broken_only, 10).unwrap().len(), 1);
+    assert_eq!(store.count_commitments(&broken_only).unwrap(), 1);
+    assert_eq!(store.count_commitments(&CommitmentFilter::default()).unwrap(), 3);
     let of_matter = CommitmentFilter { matter: Some("YS-HY-01".into()), ..Default::default() };
     assert_eq!(store.commitments(&of_matter, 10).unwrap().len(), 2);
     // Overdue on a day: in force with its deadline before it.
@@ -128,6 +130,7 @@ pub fn commitments_are_signed_kept_and_broken(store: &dyn Store) {
     assert!(store.commitments(&overdue_on(&due.to_string()), 10).unwrap().is_empty());
     let next = due.tomorrow().unwrap().to_string();
     assert_eq!(store.commitments(&overdue_on(&next), 10).unwrap().iter().map(|c| c.id).collect::<Vec<_>>(), [c]);
+    assert_eq!(store.count_commitments(&overdue_on(&next)).unwrap(), 1);
     let since = |d: &str| CommitmentFilter { concluded_from: Some(d.parse().unwrap()), ..Default::default() };
     assert_eq!(store.commitments(&since("2026-03-31"), 10).unwrap().len(), 1);
     assert!(store.commitments(&since("2026-04-01"), 10).unwrap().is_empty());

@@ -543,8 +543,8 @@ pub fn tallies(st: &AppState, store: &dyn Store, user: &User) -> Result<Vec<Tall
         ..Default::default()
     };
     let overdue = CommitmentFilter { due_before: Some(today), department_id: scope(user), ..Default::default() };
-    let n_broken = store.commitments(&broken, 100_000)?.len() as u64;
-    let n_overdue = store.commitments(&overdue, 100_000)?.len() as u64;
+    let n_broken = store.count_commitments(&broken)?;
+    let n_overdue = store.count_commitments(&overdue)?;
     Ok(vec![
         Tally {
             label: "本月认定违背的信用承诺".into(),
@@ -567,11 +567,11 @@ pub fn badges(st: &AppState, store: &dyn Store, user: &User) -> Result<Vec<Badge
     let signed = CommitmentFilter { states: vec![CState::Signed], department_id: scope(user), ..Default::default() };
     let overdue = CommitmentFilter { due_before: Some(today), department_id: scope(user), ..Default::default() };
     let mut out = Vec::new();
-    let n = store.commitments(&signed, 100_000)?.len() as u64;
+    let n = store.count_commitments(&signed)?;
     if n > 0 {
         out.push(Badge { n, what: "份承诺待随事项办结", urgent: false });
     }
-    let n = store.commitments(&overdue, 100_000)?.len() as u64;
+    let n = store.count_commitments(&overdue)?;
     if n > 0 {
         out.push(Badge { n, what: "份承诺逾期未核查", urgent: true });
     }
