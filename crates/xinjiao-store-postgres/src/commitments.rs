@@ -11,7 +11,7 @@ use super::*;
 
 const COLUMNS: &str = "c.id, c.subject_id, s.public_key, s.name, c.kind, c.matter, c.template_version, c.text,
     (extract(epoch from c.signed_at) * 1000000)::bigint, c.signed_by, c.signed_via, c.association, c.public,
-    c.department_id, c.state, c.decided_on::text, c.due::text, c.concluded_on::text, c.concluded_by, c.note, c.licence_record_id";
+    c.department_id, c.state, c.decided_on::text, c.due::text, c.concluded_on::text, c.concluded_by, c.note, c.licence_record_id, c.repair_id";
 
 /// The rows a [`CommitmentFilter`] selects, its values bound as $1 to $7
 /// (subject, matter, states, public only, department, overdue on, concluded from).
@@ -49,6 +49,7 @@ fn commitment_of(r: &Row) -> Result<Commitment> {
         concluded_by: r.get(18),
         note: r.get(19),
         licence_record_id: r.get(20),
+        repair_id: r.get(21),
     })
 }
 
@@ -64,7 +65,12 @@ fn one(tx: &mut Transaction<'_>, id: i64) -> Result<Option<Commitment>> {
 }
 
 /// Inserts a signed commitment (with its scan) and its event; the id.
-fn insert_commitment(tx: &mut Transaction<'_>, ctx: &WriteContext, c: &NewCommitment, state: State) -> Result<i64> {
+pub(crate) fn insert_commitment(
+    tx: &mut Transaction<'_>,
+    ctx: &WriteContext,
+    c: &NewCommitment,
+    state: State,
+) -> Result<i64> {
     let id: i64 = tx
         .query_one(
             "INSERT INTO commitments (subject_id, kind, matter, template_version, text, signed_at, signed_by,
@@ -279,4 +285,44 @@ impl CommitmentStore for PgStore {
             |r| Ok((r.get(0), r.get::<_, i64>(1) as u32, ts_micros(r.get(2))?)),
         )
     }
+}
+
+/// Keeps the repair commitment of application `repair_id` (in force), in the
+/// application's transaction.
+pub(crate) fn insert_repair_commitment(
+    tx: &mut Transaction<'_>,
+    ctx: &WriteContext,
+    c: &NewCommitment,
+    repair_id: i64,
+) -> Result<i64> {
+    let id = insert_commitment(tx, ctx, c, State::InForce)?;
+    tx.execute("UPDATE commitments SET repair_id = $2 WHERE id = $1", &[&id, &repair_id]).map_err(err)?;
+    Ok(id)
+}
+
+/// The repair of application `repair_id` is revoked for a false commitment:
+/// its commitment (if in force) is found false on `on`, in the revocation's
+/// transaction, with the revocation's reason as its note. Appends
+/// `commitment.false`.
+pub(crate) fn repair_commitment_false(
+    tx: &mut Transaction<'_>,
+    ctx: &WriteContext,
+    repair_id: i64,
+    on: Date,
+    note: &str,
+) -> Result<()> {
+    let found: Option<i64> = tx
+        .query_opt("SELECT id FROM commitments WHERE repair_id = $1 AND state = 'in_force'", &[&repair_id])
+        .map_err(err)?
+        .map(|r| r.get(0));
+    let Some(id) = found else { return Ok(()) };
+    tx.execute(
+        "UPDATE commitments SET state = 'false', concluded_on = $2::text::date, concluded_by = $3, note = $4 WHERE id = $1",
+        &[&id, &on.to_string(), &ctx.actor, &note],
+    )
+    .map_err(err)?;
+    let c = one(tx, id)?.ok_or(StoreError::NotFound)?;
+    let detail = serde_json::json!({"commitment": id, "from": "in_force", "to": "false", "on": on.to_string(), "repair": repair_id}).to_string();
+    audit::insert_event(tx, ctx, "commitment.false", Some(c.subject_id), None, &detail)?;
+    Ok(())
 }

@@ -87,6 +87,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (27, "commitments", include_str!("../migrations/0027_commitments.sql")),
     (28, "commitment_scans", include_str!("../migrations/0028_commitment_scans.sql")),
     (29, "commitment_licences", include_str!("../migrations/0029_commitment_licences.sql")),
+    (30, "repair_commitments", include_str!("../migrations/0030_repair_commitments.sql")),
 ];
 
 /// Connections kept open between calls (more than the server's blocking

@@ -247,10 +247,11 @@ impl LifecycleStore for PgStore {
         ctx: &WriteContext,
         record_id: i64,
         subject_id: i64,
-        commitment_by: &str,
+        commitment: &xinjiao_store::RepairCommitment<'_>,
         evidence: &str,
         file: Option<(String, Vec<u8>)>,
     ) -> Result<i64> {
+        let commitment_by = commitment.by;
         self.write(|tx| {
             let found = tx
                 .query_opt(
@@ -280,7 +281,10 @@ impl LifecycleStore for PgStore {
                 )
                 .map_err(err)?
                 .get(0);
-            let detail = serde_json::json!({"repair_id": id, "commitment_by": commitment_by}).to_string();
+            let signed = xinjiao_store::commitments::repair_commitment(subject_id, department_id, commitment);
+            let commitment_id = super::commitments::insert_repair_commitment(tx, ctx, &signed, id)?;
+            let detail =
+                serde_json::json!({"repair_id": id, "commitment_by": commitment_by, "commitment": commitment_id}).to_string();
             insert_event(tx, ctx, "repair.filed", Some(subject_id), Some(record_id), &detail)?;
             Ok(id)
         })
@@ -377,6 +381,8 @@ impl LifecycleStore for PgStore {
                     recompute_window(tx, &rules, record_id)?;
                     // The record is public again: logged as published anew.
                     LogWriter::open(tx)?.record_in_force(tx, ctx.at, LogEvent::RecordPublished, record_id)?;
+                    // The commitment that went with the application was false.
+                    super::commitments::repair_commitment_false(tx, ctx, id, ctx.china_date(), r)?;
                     (Some(r), "repair.revoked")
                 }
             };

@@ -12,7 +12,7 @@ use super::*;
 
 const COLUMNS: &str = "c.id, c.subject_id, s.public_key, s.name, c.kind, c.matter, c.template_version, c.text,
     c.signed_at, c.signed_by, c.signed_via, c.association, c.public, c.department_id, c.state, c.decided_on,
-    c.due, c.concluded_on, c.concluded_by, c.note, c.licence_record_id";
+    c.due, c.concluded_on, c.concluded_by, c.note, c.licence_record_id, c.repair_id";
 
 /// The rows a [`CommitmentFilter`] selects (its values bound by [`filter_values`]).
 const FILTERED: &str = "FROM commitments c JOIN subjects s ON s.id = c.subject_id
@@ -70,6 +70,7 @@ fn commitment_of(r: &Row<'_>) -> rusqlite::Result<Commitment> {
         concluded_by: r.get(18)?,
         note: r.get(19)?,
         licence_record_id: r.get(20)?,
+        repair_id: r.get(21)?,
     })
 }
 
@@ -83,7 +84,7 @@ fn one(c: &Connection, id: i64) -> rusqlite::Result<Option<Commitment>> {
 }
 
 /// Inserts a signed commitment (with its scan) and its event; the id.
-fn insert_commitment(tx: &Connection, ctx: &WriteContext, c: &NewCommitment, state: State) -> Result<i64> {
+pub(crate) fn insert_commitment(tx: &Connection, ctx: &WriteContext, c: &NewCommitment, state: State) -> Result<i64> {
     tx.execute(
         "INSERT INTO commitments (subject_id, kind, matter, template_version, text, signed_at, signed_by,
            signed_via, association, public, department_id, state)
@@ -290,4 +291,44 @@ impl CommitmentStore for SqliteStore {
             .collect()
         })
     }
+}
+
+/// Keeps the repair commitment of application `repair_id` (in force), in the
+/// application's transaction.
+pub(crate) fn insert_repair_commitment(
+    tx: &Connection,
+    ctx: &WriteContext,
+    c: &NewCommitment,
+    repair_id: i64,
+) -> Result<i64> {
+    let id = insert_commitment(tx, ctx, c, State::InForce)?;
+    tx.execute("UPDATE commitments SET repair_id = ?2 WHERE id = ?1", params![id, repair_id]).map_err(err)?;
+    Ok(id)
+}
+
+/// The repair of application `repair_id` is revoked for a false commitment:
+/// its commitment (if in force) is found false on `on`, in the revocation's
+/// transaction, with the revocation's reason as its note. Appends
+/// `commitment.false`.
+pub(crate) fn repair_commitment_false(
+    tx: &Connection,
+    ctx: &WriteContext,
+    repair_id: i64,
+    on: Date,
+    note: &str,
+) -> Result<()> {
+    let found: Option<i64> = tx
+        .query_row("SELECT id FROM commitments WHERE repair_id = ?1 AND state = 'in_force'", [repair_id], |r| r.get(0))
+        .optional()
+        .map_err(err)?;
+    let Some(id) = found else { return Ok(()) };
+    tx.execute(
+        "UPDATE commitments SET state = 'false', concluded_on = ?2, concluded_by = ?3, note = ?4 WHERE id = ?1",
+        params![id, on.to_string(), ctx.actor, note],
+    )
+    .map_err(err)?;
+    let c = one(tx, id).map_err(err)?.ok_or(StoreError::NotFound)?;
+    let detail = serde_json::json!({"commitment": id, "from": "in_force", "to": "false", "on": on.to_string(), "repair": repair_id}).to_string();
+    insert_event(tx, ctx, "commitment.false", Some(c.subject_id), None, &detail).map_err(err)?;
+    Ok(())
 }

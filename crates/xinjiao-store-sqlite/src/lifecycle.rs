@@ -248,10 +248,11 @@ impl LifecycleStore for SqliteStore {
         ctx: &WriteContext,
         record_id: i64,
         subject_id: i64,
-        commitment_by: &str,
+        commitment: &xinjiao_store::RepairCommitment<'_>,
         evidence: &str,
         file: Option<(String, Vec<u8>)>,
     ) -> Result<i64> {
+        let commitment_by = commitment.by;
         self.write(|tx| {
             let found: Option<(Option<i64>, String)> = tx
                 .query_row(
@@ -281,7 +282,10 @@ impl LifecycleStore for SqliteStore {
             )
             .map_err(err)?;
             let id = tx.last_insert_rowid();
-            let detail = serde_json::json!({"repair_id": id, "commitment_by": commitment_by}).to_string();
+            let signed = xinjiao_store::commitments::repair_commitment(subject_id, department_id, commitment);
+            let commitment_id = super::commitments::insert_repair_commitment(tx, ctx, &signed, id)?;
+            let detail =
+                serde_json::json!({"repair_id": id, "commitment_by": commitment_by, "commitment": commitment_id}).to_string();
             insert_record_event(tx, ctx, "repair.filed", subject_id, record_id, &authority, &detail).map_err(err)?;
             Ok(id)
         })
@@ -376,6 +380,8 @@ impl LifecycleStore for SqliteStore {
                     LogWriter::open(tx)
                         .and_then(|mut w| w.record_in_force(tx, ctx.at, LogEvent::RecordPublished, record_id))
                         .map_err(err)?;
+                    // The commitment that went with the application was false.
+                    super::commitments::repair_commitment_false(tx, ctx, id, ctx.china_date(), r)?;
                     (Some(r), "repair.revoked")
                 }
             };

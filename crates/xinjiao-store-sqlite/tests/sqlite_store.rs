@@ -75,7 +75,7 @@ fn reopening_applies_no_migration_twice() {
     let fresh = Fresh::new();
     let path = fresh.store.as_ref().unwrap().path().to_path_buf();
     let again = SqliteStore::open(&path).unwrap();
-    assert_eq!(again.applied_migrations().unwrap(), (1..=29).collect::<Vec<i64>>());
+    assert_eq!(again.applied_migrations().unwrap(), (1..=30).collect::<Vec<i64>>());
     let pragma: String =
         rusqlite::Connection::open(&path).unwrap().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(pragma, "wal");

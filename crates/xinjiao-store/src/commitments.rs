@@ -58,6 +58,8 @@ pub struct Commitment {
     pub note: Option<String>,
     /// The licence record the commitment obtained, once staff name it.
     pub licence_record_id: Option<i64>,
+    /// The repair application a repair commitment belongs to.
+    pub repair_id: Option<i64>,
 }
 
 /// Which commitments to list.
@@ -152,4 +154,24 @@ pub fn plan_step(
 /// A state read back from the database.
 pub fn state_of(s: &str) -> Result<State> {
     State::parse(s).ok_or_else(|| StoreError::Backend(format!("unknown commitment state {s}")))
+}
+
+/// The repair commitment of an application as a commitment to insert.
+pub fn repair_commitment(
+    subject_id: i64,
+    department_id: Option<i64>,
+    c: &crate::RepairCommitment<'_>,
+) -> NewCommitment {
+    NewCommitment {
+        subject_id,
+        kind: "repair".into(),
+        matter: None,
+        template_version: c.template_version,
+        text: c.text.to_string(),
+        signed_via: "account".into(),
+        association: None,
+        public: false,
+        department_id,
+        scan: None,
+    }
 }

@@ -627,6 +627,7 @@ pub const DUMP_TABLES: &[DumpTable] = {
                 ("concluded_by", Text),
                 ("note", Text),
                 ("licence_record_id", Int),
+                ("repair_id", Int),
             ],
             1,
         ),

@@ -158,6 +158,16 @@ pub struct Repair {
     pub revoke_reason: Option<String>,
 }
 
+/// The repair commitment signed with an application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RepairCommitment<'a> {
+    /// Who signed (the name the applicant gives).
+    pub by: &'a str,
+    pub template_version: u32,
+    /// The text as rendered and signed.
+    pub text: &'a str,
+}
+
 /// Which repair applications to list. Empty fields do not filter.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RepairFilter {
@@ -227,15 +237,16 @@ pub trait LifecycleStore: Send + Sync {
     fn objection_attachment(&self, id: i64) -> Result<Option<(i64, String, Vec<u8>)>>;
 
     /// Files a credit repair application by the subject for one of its
-    /// records, with the signer of the commitment, the evidence and an optional
-    /// file. Appends `repair.filed`. [`StoreError::NotFound`] when the record is
+    /// records, with its repair commitment (kept in `commitments`, type
+    /// `repair`, in force, in the same transaction), the evidence and an
+    /// optional file. Appends `repair.filed` and `commitment.signed`. [`StoreError::NotFound`] when the record is
     /// not the subject's, [`StoreError::Conflict`] when one is pending or approved.
     fn file_repair(
         &self,
         ctx: &WriteContext,
         record_id: i64,
         subject_id: i64,
-        commitment_by: &str,
+        commitment: &RepairCommitment<'_>,
         evidence: &str,
         file: Option<(String, Vec<u8>)>,
     ) -> Result<i64>;

@@ -1267,6 +1267,18 @@ async fn a_repair_ends_publication_and_a_false_commitment_restores_it(app: App) 
     assert_eq!(h[header::LOCATION], "/account?repair=1");
     let (_, _, mine) = get_with_cookie(&app, "/account?repair=1", &subject).await;
     assert!(mine.contains("信用修复申请已提交") && mine.contains("已提交，待受理"), "{mine}");
+    // The application carries its repair commitment, rendered from the template for the subject.
+    let repair_commitment = || {
+        app.db(|s| s.commitments(&xinjiao_store::CommitmentFilter::default(), 10))
+            .unwrap()
+            .into_iter()
+            .find(|c| c.kind == "repair")
+            .expect("a repair commitment")
+    };
+    let c = repair_commitment();
+    assert!(c.repair_id.is_some() && c.state.as_str() == "in_force", "{c:?}");
+    assert!(c.text.contains("申请信用修复") && c.text.contains("同意撤销本次信用修复"), "{}", c.text);
+    assert!(form.contains("id=\"repair-commitment\""), "the form shows the text");
     // The department accepts and approves: publication ends at once.
     let clerk = login(&app).await;
     let (_, _, list) = get_with_cookie(&app, "/console/repairs", &clerk).await;
@@ -1290,6 +1302,11 @@ async fn a_repair_ends_publication_and_a_false_commitment_restores_it(app: App) 
     assert_eq!(get(&app, &format!("/records/{old}")).await.0, StatusCode::OK);
     let (_, _, mine) = get_with_cookie(&app, "/account", &subject).await;
     assert!(mine.contains("修复已撤销（承诺不实），恢复公示") && mine.contains("承诺不实：罚款未实际缴纳"));
+    // The repair commitment was false: a breach, public and scored like any other.
+    let c = repair_commitment();
+    assert_eq!((c.state.as_str(), c.note.as_deref()), ("false", Some("承诺不实：罚款未实际缴纳")));
+    let (_, public) = get(&app, "/commitments/public?breaches=1").await;
+    assert!(public.contains("信用修复型") && public.contains("承诺不实"), "{public}");
     let (_, _, staff) = get_with_cookie(&app, &format!("/console/records/{old}"), &clerk).await;
     assert!(staff.contains("<td>准予信用修复</td>") && staff.contains("<td>撤销信用修复</td>"), "events in words");
     assert!(!staff.contains("repair.approved") && !staff.contains("{&quot;"), "no event codes or JSON");

@@ -1463,13 +1463,23 @@ fn objections_and_repairs(
             ],
         ),
     ];
+    let (rules, templates) = (
+        xinjiao_core::commitments::CommitmentRules::embedded(),
+        xinjiao_core::commitments::templates::Templates::embedded(),
+    );
+    let repair_type = rules.type_of("repair").expect("a shipped type");
     for ((back, actions), r) in repairs.iter().zip(penalties(120, 95)?.iter()) {
         let filed = ago(*back);
+        let (tpl, text) = templates
+            .render_for(repair_type, None, (&r.subject_name, &r.subject_key), filed)
+            .map_err(|e| anyhow::anyhow!(e))?;
+        let commitment =
+            xinjiao_store::RepairCommitment { by: "法定代表人", template_version: tpl.version, text: &text };
         let id = store.file_repair(
             &subject(r, filed, "申请信用修复"),
             r.id,
             r.subject_id,
-            "法定代表人",
+            &commitment,
             "罚款已全额缴纳，涉事车辆已整改并通过复检",
             None,
         )?;

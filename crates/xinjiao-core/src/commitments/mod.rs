@@ -59,6 +59,9 @@ pub struct CommitmentType {
     pub obligation: Option<String>,
     /// The default deadline, in working days from the decision.
     pub working_days: Option<u32>,
+    /// The consequences stated in a commitment of this type signed without
+    /// a matter (a matter states its own).
+    pub consequences: Option<String>,
 }
 
 /// Who may not use the commitment route.
@@ -146,6 +149,7 @@ impl CommitmentRules {
             types.push(CommitmentType {
                 name: text(ty, "name", &at)?,
                 public: ty.get("public").and_then(toml::Value::as_bool).ok_or(format!("{at}缺少 public"))?,
+                consequences: ty.get("consequences").and_then(toml::Value::as_str).map(str::to_string),
                 code,
                 stage,
                 obligation,

@@ -131,7 +131,10 @@ impl Templates {
             ("due", days.map(|d| format!("事项办结后第 {d} 个工作日")).unwrap_or_default()),
             (
                 "consequences",
-                matter.map(|m| m.consequences.clone()).unwrap_or_else(|| "违背承诺的，记入信用记录。".into()),
+                matter
+                    .map(|m| m.consequences.clone())
+                    .or_else(|| ty.consequences.clone())
+                    .unwrap_or_else(|| "违背承诺的，记入信用记录。".into()),
             ),
             ("date", day.to_string()),
         ]

@@ -159,11 +159,16 @@ pub fn repairs_end_and_restore_publication(store: &dyn Store) {
     assert_eq!(public_on("2026-11-27"), 1);
     let file = Some(("缴款凭证.pdf".to_string(), b"%PDF".to_vec()));
     assert!(matches!(
-        store.file_repair(&ctx("s"), rid, sid + 999, "张三", "已缴清罚款", None),
+        store.file_repair(&ctx("s"), rid, sid + 999, &signed_by("张三"), "已缴清罚款", None),
         Err(StoreError::NotFound)
     ));
-    let id = store.file_repair(&ctx("s"), rid, sid, "张三（法定代表人）", "罚款已于2026-05-20缴清", file).unwrap();
-    assert!(matches!(store.file_repair(&ctx("s"), rid, sid, "张三", "again", None), Err(StoreError::Conflict(_))));
+    let id = store
+        .file_repair(&ctx("s"), rid, sid, &signed_by("张三（法定代表人）"), "罚款已于2026-05-20缴清", file)
+        .unwrap();
+    assert!(matches!(
+        store.file_repair(&ctx("s"), rid, sid, &signed_by("张三"), "again", None),
+        Err(StoreError::Conflict(_))
+    ));
     let staff_at = |day: &str| WriteContext::new("wz1", format!("{day}T02:00:00Z").parse().unwrap(), "处理信用修复");
     assert!(matches!(
         store.act_on_repair(&staff_at("2026-11-20"), id, &RepairAction::Approve("x".into())),
@@ -181,7 +186,10 @@ pub fn repairs_end_and_restore_publication(store: &dyn Store) {
     let got = store.repairs(&RepairFilter { subject_id: Some(sid), ..Default::default() }, 10).unwrap();
     assert_eq!((got[0].status, got[0].evidence_name.as_deref()), (RepairStatus::Approved, Some("缴款凭证.pdf")));
     assert!(
-        matches!(store.file_repair(&ctx("s"), rid, sid, "张三", "again", None), Err(StoreError::Conflict(_))),
+        matches!(
+            store.file_repair(&ctx("s"), rid, sid, &signed_by("张三"), "again", None),
+            Err(StoreError::Conflict(_))
+        ),
         "already repaired"
     );
     // The commitment proved false: revoked, published again, and the breach is in the history.
@@ -334,4 +342,11 @@ pub fn reviewed_changes_keep_the_approved_version_public(store: &dyn Store) {
     let rows = store.record_rate_rows(d("2026-10-01"), d("2026-10-31"), &deadlines).unwrap();
     assert_eq!(rows.iter().map(|r| r.reported).sum::<u64>(), 1);
     assert!(store.approve_record(&review("2026-10-18"), r1).is_err(), "nothing pending");
+}
+
+/// A repair commitment signed by `by`, for the suite's applications.
+pub fn signed_by(by: &str) -> crate::RepairCommitment<'_> {
+    crate::RepairCommitment {
+        by, template_version: 1, text: "本单位申请信用修复，承诺所提交材料真实。"
+    }
 }

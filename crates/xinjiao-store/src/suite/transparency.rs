@@ -48,7 +48,7 @@ pub fn every_publication_is_logged_and_provable(store: &dyn Store) {
     store.withdraw_record(&w, ids[1], "行政复议决定撤销原处罚决定", d("2026-05-26")).unwrap();
     assert_eq!(events_of(store, ids[1]), ["record.published", "record.withdrawn"]);
     let sid = store.subject_by_key(&uscc_for(1)).unwrap().unwrap().id;
-    let rep = store.file_repair(&ctx("s"), ids[0], sid, "张三", "罚款已缴清", None).unwrap();
+    let rep = store.file_repair(&ctx("s"), ids[0], sid, &super::signed_by("张三"), "罚款已缴清", None).unwrap();
     store.act_on_repair(&ctx("wz1"), rep, &RepairAction::Accept).unwrap();
     store.act_on_repair(&ctx("wz1"), rep, &RepairAction::Approve("已履行义务".into())).unwrap();
     assert_eq!(events_of(store, ids[0]), ["record.published", "record.corrected", "record.repaired"]);

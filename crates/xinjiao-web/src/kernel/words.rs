@@ -89,6 +89,7 @@ pub const EVENT_LABELS: &[(&str, &str)] = &[
     ("commitment.kept_late", "确认逾期履行承诺"),
     ("commitment.not_kept", "认定未履行承诺"),
     ("commitment.false", "认定承诺不实"),
+    ("commitment.licence_linked", "关联以承诺取得的许可"),
     ("education.acknowledged", "确认已阅读诚信教育材料"),
     ("monitoring.day_evaluated", "完成每日预警监测"),
     ("reminder_channels.saved", "设置部门提醒渠道"),

@@ -256,8 +256,24 @@ fn objection_routes() -> Router<AppState> {
     )
 }
 
-/// The text of the repair commitment (信用修复承诺书) the subject signs.
-pub const REPAIR_COMMITMENT: &str = "本人（本单位）承诺：已纠正失信行为、履行行政处罚决定规定的全部义务；所提交的材料真实、准确、完整；如有不实，愿意承担相应法律责任，同意撤销本次信用修复、恢复公示，并将失信行为记入信用记录。";
+/// The repair commitment (信用修复承诺书) `subject` signs on `day`: the
+/// current template of the repair type (`rules/commitment-templates.toml`)
+/// rendered for it — its version and text. Rendered again when the
+/// application is filed, never taken from the form.
+pub fn repair_commitment(
+    subject: &xinjiao_store::Subject,
+    day: xinjiao_core::Date,
+) -> Result<(u32, String), PageError> {
+    use xinjiao_core::commitments::{CommitmentRules, templates::Templates};
+    static RULES: std::sync::LazyLock<CommitmentRules> = std::sync::LazyLock::new(CommitmentRules::embedded);
+    static TEMPLATES: std::sync::LazyLock<Templates> = std::sync::LazyLock::new(Templates::embedded);
+    let ty = RULES.type_of("repair").expect("a shipped type");
+    let code = subject.uscc.clone().or_else(|| subject.id_doc_no.clone()).unwrap_or_default();
+    TEMPLATES
+        .render_for(ty, None, (&subject.name, &code), day)
+        .map(|(tpl, text)| (tpl.version, text))
+        .map_err(|e| PageError::Internal(format!("repair commitment template: {e}")))
+}
 
 /// A repair application as its subject or staff see it, with its deadlines.
 pub struct RepairView {
@@ -308,7 +324,7 @@ struct RepairForm {
     user: Option<String>,
     record_id: i64,
     decision_no: String,
-    commitment: &'static str,
+    commitment: String,
     errors: Vec<String>,
 }
 
@@ -332,7 +348,7 @@ async fn repair_form(
         user: None,
         record_id: id,
         decision_no: row.decision_no,
-        commitment: REPAIR_COMMITMENT,
+        commitment: repair_commitment(&subject, st.today())?.1,
         errors,
     };
     Ok(Html(page.render()?).into_response())
@@ -383,7 +399,12 @@ async fn file_repair(
             subject.id,
             xinjiao_store::WriteContext::new(format!("subject:{}", subject.key), st.now(), "申请信用修复"),
         );
-        match st.db(move |s| s.file_repair(&wctx, id, sid, &signer, &evidence, file)).await {
+        let (version, text) = repair_commitment(&subject, st.today())?;
+        let signed = move |s: &dyn xinjiao_store::Store| {
+            let commitment = xinjiao_store::RepairCommitment { by: &signer, template_version: version, text: &text };
+            s.file_repair(&wctx, id, sid, &commitment, &evidence, file)
+        };
+        match st.db(signed).await {
             Ok(_) => return Ok(Redirect::to("/account?repair=1").into_response()),
             Err(StoreError::Conflict(m)) => errors.push(m),
             Err(e) => return Err(e.into()),
@@ -394,7 +415,7 @@ async fn file_repair(
         user: None,
         record_id: id,
         decision_no: row.decision_no,
-        commitment: REPAIR_COMMITMENT,
+        commitment: repair_commitment(&subject, st.today())?.1,
         errors,
     };
     Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
