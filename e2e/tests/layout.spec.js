@@ -103,6 +103,7 @@ test('public pages read well on a phone and a laptop', async ({ page, request })
     ['verify', '/verify'],
     ['commitments', '/commitments'],
     ['education', '/commitments/education/EDU-FREIGHT'],
+    ['commitments-public', '/commitments/public'],
     ['account-login', '/account/login'],
     ['claim', '/account/claim'],
     ['staff-login', '/console/login'],
@@ -191,6 +192,10 @@ test('the main staff pages work on a phone and a laptop', async ({ page, request
     ['lists-console', '/console/lists'],
     ['list-entry', '/console/lists/entries/1'],
     ['credit-checks', '/console/credit-checks'],
+    ['commitments-console', '/console/commitments'],
+    ['commitment', '/console/commitments/1'],
+    ['commitment-window', '/console/commitments/window'],
+    ['commitment-associations', '/console/commitments/associations'],
     ['partners', '/console/partners'],
     ['users', '/console/users'],
   ];
