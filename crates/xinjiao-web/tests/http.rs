@@ -3745,6 +3745,7 @@ async fn paper_commitments_are_recorded_at_the_window(app: App) {
     assert_eq!(app.db(|s| s.acknowledgements(sid)).unwrap().len(), 1, "education read at the window");
     let (s, _, page) = get_with_cookie(&app, &at, &coord).await;
     assert_eq!(s, StatusCode::OK);
+    assert!(page.contains(&format!("<title>信用承诺第 {id} 号 - 信交工作台</title>")), "{page}");
     assert!(page.contains("窗口纸质签署") && page.contains(&xinjiao_core::commitments::scan_digest(pdf)), "{page}");
     let (s, h, body) = get_with_cookie(&app, &format!("{at}/scan"), &coord).await;
     assert_eq!(
