@@ -213,12 +213,9 @@ async fn staff_act(
     reason: String,
 ) -> Result<Json<Value>, ApiError> {
     let s = st.clone();
-    match st.db(move |store| act(&s, store, &user, id, action, on, &reason)).await {
-        Ok(Ok(c)) => Ok(Json(commitment_json(&c, st.today(), false))),
-        Ok(Err(r)) => Err(refused(r)),
-        Err(StoreError::NotFound) => Err(ApiError::not_found("信用承诺")),
-        Err(e) => Err(e.into()),
-    }
+    let today = st.today();
+    let done = st.db(move |store| act(&s, store, &user, id, action, on, &reason)).await;
+    answer(done, |c| commitment_json(&c, today, false))
 }
 
 /// The matter a commitment came with is decided (granted starts the deadline).
@@ -262,6 +259,19 @@ fn refused(r: super::shared::Refusal) -> ApiError {
     ApiError::new(r.status(), r.code, r.message)
 }
 
+/// A staff action's answer: `shown` of what it did, or its refusal.
+fn answer<T>(
+    done: Result<Result<T, super::shared::Refusal>, StoreError>,
+    shown: impl FnOnce(T) -> Value,
+) -> Result<Json<Value>, ApiError> {
+    match done {
+        Ok(Ok(x)) => Ok(Json(shown(x))),
+        Ok(Err(r)) => Err(refused(r)),
+        Err(StoreError::NotFound) => Err(ApiError::not_found("信用承诺")),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Names the licence a granted commitment obtained (by its decision number).
 async fn link_licence_api(
     State(st): State<AppState>,
@@ -271,12 +281,8 @@ async fn link_licence_api(
 ) -> Result<Json<Value>, ApiError> {
     let b = body(b, "{\"decision_no\"}")?;
     let s = st.clone();
-    match st.db(move |store| super::shared::link_licence(&s, store, &user, id, &b.decision_no)).await {
-        Ok(Ok(record)) => Ok(Json(json!({"commitment": id, "licence_record_id": record}))),
-        Ok(Err(r)) => Err(refused(r)),
-        Err(StoreError::NotFound) => Err(ApiError::not_found("信用承诺")),
-        Err(e) => Err(e.into()),
-    }
+    let done = st.db(move |store| super::shared::link_licence(&s, store, &user, id, &b.decision_no)).await;
+    answer(done, |record| json!({"commitment": id, "licence_record_id": record}))
 }
 
 /// Revokes the licence a broken or false commitment obtained: a correction
@@ -289,16 +295,12 @@ async fn revoke_licence_api(
 ) -> Result<Json<Value>, ApiError> {
     let b = body(b, "{\"reason\"}")?;
     let s = st.clone();
-    match st.db(move |store| super::shared::revoke_licence(&s, store, &user, id, &b.reason)).await {
-        Ok(Ok(o)) => {
-            let (record, state) = match o {
-                xinjiao_store::RecordOutcome::Pending { record_id, .. } => (record_id, "pending"),
-                other => (other.record_id(), "corrected"),
-            };
-            Ok(Json(json!({"commitment": id, "licence_record_id": record, "state": state})))
-        }
-        Ok(Err(r)) => Err(refused(r)),
-        Err(StoreError::NotFound) => Err(ApiError::not_found("信用承诺")),
-        Err(e) => Err(e.into()),
-    }
+    let done = st.db(move |store| super::shared::revoke_licence(&s, store, &user, id, &b.reason)).await;
+    answer(done, |o| {
+        let (record, state) = match o {
+            xinjiao_store::RecordOutcome::Pending { record_id, .. } => (record_id, "pending"),
+            other => (other.record_id(), "corrected"),
+        };
+        json!({"commitment": id, "licence_record_id": record, "state": state})
+    })
 }

@@ -88,6 +88,8 @@ struct ListPage {
     rows: Vec<Row>,
     /// Material title, version, subjects who acknowledged it, the matters requiring it.
     education: Vec<(String, u32, u64, String)>,
+    /// Offer the associations' upload (coordinators only).
+    oversees: bool,
 }
 
 async fn list(
@@ -125,6 +127,7 @@ async fn list(
         matters: MATTERS.matters.iter().map(|m| (m.code.clone(), m.name.clone())).collect(),
         rows,
         education,
+        oversees: user.role.oversees(),
     };
     Ok(Html(page.render()?))
 }
@@ -245,9 +248,21 @@ async fn act_and_show(
         return render_detail(&st, &user, id, vec!["日期应为 YYYY-MM-DD".into()]).await;
     };
     let (s, u) = (st.clone(), user.clone());
-    match st.db(move |store| act(&s, store, &u, id, action, on, &reason)).await {
+    let done = st.db(move |store| act(&s, store, &u, id, action, on, &reason)).await;
+    answer(&st, &user, id, done).await
+}
+
+/// After a staff action on commitment `id`: back to its page, or the page
+/// again with the refusal.
+async fn answer<T>(
+    st: &AppState,
+    user: &User,
+    id: i64,
+    done: Result<Result<T, super::shared::Refusal>, StoreError>,
+) -> Result<Response, PageError> {
+    match done {
         Ok(Ok(_)) => Ok(Redirect::to(&format!("/console/commitments/{id}")).into_response()),
-        Ok(Err(why)) => render_detail(&st, &user, id, vec![why.message]).await,
+        Ok(Err(why)) => render_detail(st, user, id, vec![why.message]).await,
         Err(StoreError::NotFound) => Err(PageError::NotFound),
         Err(e) => Err(e.into()),
     }
@@ -295,12 +310,8 @@ async fn link_licence(
     axum::extract::Form(f): axum::extract::Form<LicenceForm>,
 ) -> Result<Response, PageError> {
     let (s, u) = (st.clone(), user.clone());
-    match st.db(move |store| super::shared::link_licence(&s, store, &u, id, &f.decision_no)).await {
-        Ok(Ok(_)) => Ok(Redirect::to(&format!("/console/commitments/{id}")).into_response()),
-        Ok(Err(why)) => render_detail(&st, &user, id, vec![why.message]).await,
-        Err(StoreError::NotFound) => Err(PageError::NotFound),
-        Err(e) => Err(e.into()),
-    }
+    let done = st.db(move |store| super::shared::link_licence(&s, store, &u, id, &f.decision_no)).await;
+    answer(&st, &user, id, done).await
 }
 
 /// Revokes the licence a broken or false commitment obtained.
@@ -311,12 +322,8 @@ async fn revoke_licence(
     axum::extract::Form(f): axum::extract::Form<RevocationForm>,
 ) -> Result<Response, PageError> {
     let (s, u) = (st.clone(), user.clone());
-    match st.db(move |store| super::shared::revoke_licence(&s, store, &u, id, &f.reason)).await {
-        Ok(Ok(_)) => Ok(Redirect::to(&format!("/console/commitments/{id}")).into_response()),
-        Ok(Err(why)) => render_detail(&st, &user, id, vec![why.message]).await,
-        Err(StoreError::NotFound) => Err(PageError::NotFound),
-        Err(e) => Err(e.into()),
-    }
+    let done = st.db(move |store| super::shared::revoke_licence(&s, store, &u, id, &f.reason)).await;
+    answer(&st, &user, id, done).await
 }
 
 /// The scan of a paper commitment, to staff of the matter's department.
