@@ -22,13 +22,13 @@ const FILTERED: &str = "FROM commitments c JOIN subjects s ON s.id = c.subject_i
        AND (?6 IS NULL OR (c.state = 'in_force' AND c.due < ?6))
        AND (?7 IS NULL OR c.concluded_on >= ?7)";
 
-/// A filter's values for [`FILTERED`] (?1 to ?7), then ?8 unused and `extra` as ?9.
-fn filter_values(f: &CommitmentFilter, extra: i64) -> rusqlite::ParamsFromIter<Vec<rusqlite::types::Value>> {
+/// A filter's values for [`FILTERED`] (?1 to ?7), then `more`.
+fn filter_values(f: &CommitmentFilter, more: &[i64]) -> rusqlite::ParamsFromIter<Vec<rusqlite::types::Value>> {
     use rusqlite::types::Value as V;
     let int = |x: Option<i64>| x.map_or(V::Null, V::Integer);
     let text = |x: Option<String>| x.map_or(V::Null, V::Text);
     let states: Vec<&str> = f.states.iter().map(|s| s.as_str()).collect();
-    rusqlite::params_from_iter(vec![
+    let mut values = vec![
         int(f.subject_id),
         text(f.matter.clone()),
         V::Text(serde_json::to_string(&states).expect("strings")),
@@ -36,9 +36,9 @@ fn filter_values(f: &CommitmentFilter, extra: i64) -> rusqlite::ParamsFromIter<V
         int(f.department_id),
         text(f.due_before.map(|d| d.to_string())),
         text(f.concluded_from.map(|d| d.to_string())),
-        V::Null,
-        V::Integer(extra),
-    ])
+    ];
+    values.extend(more.iter().copied().map(V::Integer));
+    rusqlite::params_from_iter(values)
 }
 
 fn opt_date(v: Option<String>) -> rusqlite::Result<Option<Date>> {
@@ -217,16 +217,16 @@ impl CommitmentStore for SqliteStore {
 
     fn commitments(&self, f: &CommitmentFilter, limit: u32) -> Result<Vec<Commitment>> {
         self.read(|c| {
-            c.prepare_cached(&format!("SELECT {COLUMNS} {FILTERED} ORDER BY c.id DESC LIMIT ?9"))?
-                .query_map(filter_values(f, i64::from(limit)), commitment_of)?
+            c.prepare_cached(&format!("SELECT {COLUMNS} {FILTERED} ORDER BY c.id DESC LIMIT ?8"))?
+                .query_map(filter_values(f, &[i64::from(limit)]), commitment_of)?
                 .collect()
         })
     }
 
     fn count_commitments(&self, f: &CommitmentFilter) -> Result<u64> {
         self.read(|c| {
-            c.prepare_cached(&format!("SELECT COUNT(*) {FILTERED} AND ?8 IS NULL AND ?9 = 0"))?
-                .query_row(filter_values(f, 0), |r| r.get::<_, i64>(0))
+            c.prepare_cached(&format!("SELECT COUNT(*) {FILTERED}"))?
+                .query_row(filter_values(f, &[]), |r| r.get::<_, i64>(0))
                 .map(|n| n as u64)
         })
     }

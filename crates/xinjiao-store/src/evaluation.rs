@@ -463,7 +463,7 @@ pub fn evaluation_inputs(
     // Commitments' outcomes (issue 17) count where the version in force on
     // the day concluded has the item the commitment rules name for the
     // outcome; known from that day (staff record it the day they find it).
-    let commitment_rules = xinjiao_core::commitments::CommitmentRules::embedded();
+    let commitment_rules = xinjiao_core::commitments::CommitmentRules::shipped();
     for c in store.concluded_commitments_in(subjects.clone())? {
         let (Some(on), Some(item)) = (c.concluded_on, commitment_rules.item_of(c.state)) else { continue };
         if scheme.version_on(on).item(item).is_some() {

@@ -414,8 +414,8 @@ pub fn breach_facts(
         concluded_from: Some(months_back(as_of, months)),
         ..Default::default()
     };
-    let rules = xinjiao_core::commitments::CommitmentRules::embedded();
-    let matters = xinjiao_core::commitments::matters::MatterList::embedded();
+    let rules = xinjiao_core::commitments::CommitmentRules::shipped();
+    let matters = xinjiao_core::commitments::matters::MatterList::shipped();
     let mut subjects: std::collections::BTreeMap<i64, Option<crate::Subject>> = Default::default();
     let mut out = Vec::new();
     for c in store.commitments(&filter, u32::MAX)? {

@@ -47,7 +47,15 @@ pub struct MatterList {
 
 impl MatterList {
     pub fn embedded() -> MatterList {
-        MatterList::parse(EMBEDDED, &CommitmentRules::embedded()).expect("embedded matter list is valid")
+        MatterList::shipped().clone()
+    }
+
+    /// The embedded list, parsed once.
+    pub fn shipped() -> &'static MatterList {
+        static SHIPPED: std::sync::OnceLock<MatterList> = std::sync::OnceLock::new();
+        SHIPPED.get_or_init(|| {
+            MatterList::parse(EMBEDDED, CommitmentRules::shipped()).expect("embedded matter list is valid")
+        })
     }
 
     /// Reads the list: codes unique, types known and of the approval stage,

@@ -122,7 +122,13 @@ fn working_days(t: &toml::Table, at: &str) -> Result<Option<u32>, String> {
 
 impl CommitmentRules {
     pub fn embedded() -> CommitmentRules {
-        CommitmentRules::parse(EMBEDDED).expect("embedded commitment rules are valid")
+        CommitmentRules::shipped().clone()
+    }
+
+    /// The embedded rules, parsed once.
+    pub fn shipped() -> &'static CommitmentRules {
+        static SHIPPED: std::sync::OnceLock<CommitmentRules> = std::sync::OnceLock::new();
+        SHIPPED.get_or_init(|| CommitmentRules::parse(EMBEDDED).expect("embedded commitment rules are valid"))
     }
 
     /// Reads the rule file; the error names the first problem, in Chinese.

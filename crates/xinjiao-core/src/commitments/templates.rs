@@ -72,7 +72,15 @@ pub struct Templates {
 
 impl Templates {
     pub fn embedded() -> Templates {
-        Templates::parse(EMBEDDED, &CommitmentRules::embedded()).expect("embedded templates are valid")
+        Templates::shipped().clone()
+    }
+
+    /// The embedded templates, parsed once.
+    pub fn shipped() -> &'static Templates {
+        static SHIPPED: std::sync::OnceLock<Templates> = std::sync::OnceLock::new();
+        SHIPPED.get_or_init(|| {
+            Templates::parse(EMBEDDED, CommitmentRules::shipped()).expect("embedded templates are valid")
+        })
     }
 
     /// Reads the file; every type of `rules` must have a template, every

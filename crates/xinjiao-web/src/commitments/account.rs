@@ -9,7 +9,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use xinjiao_store::{Store, StoreError, Subject};
 
-use super::shared::{Ask, MATTERS, RULES, prepare};
+use super::shared::{Ask, matters, prepare, rules};
 use crate::kernel::auth::SubjectUser;
 use crate::kernel::error::PageError;
 use crate::kernel::state::AppState;
@@ -57,7 +57,7 @@ pub struct CommitmentRow {
 /// owes) and which education material it has read.
 pub fn account_section(st: &AppState, store: &dyn Store, subject: &Subject) -> Result<Vec<ProfileSection>, StoreError> {
     let acks = store.acknowledgements(subject.id)?;
-    let materials = MATTERS
+    let materials = matters()
         .materials
         .iter()
         .map(|m| {
@@ -74,7 +74,7 @@ pub fn account_section(st: &AppState, store: &dyn Store, subject: &Subject) -> R
         .commitments(&xinjiao_store::CommitmentFilter { subject_id: Some(subject.id), ..Default::default() }, 100)?
         .into_iter()
         .map(|c| {
-            let ty = RULES.type_of(&c.kind);
+            let ty = rules().type_of(&c.kind);
             let owes = match (c.state, c.due, ty.and_then(|t| t.obligation.as_deref())) {
                 (State::InForce, Some(due), Some(what)) if due < today => format!("已逾期：应于 {due} 前{what}"),
                 (State::InForce, Some(due), Some(what)) => format!("应于 {due} 前{what}"),
@@ -146,16 +146,10 @@ async fn withdraw(
     SubjectUser(subject): SubjectUser,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    let c = st.db(move |s| s.commitment(id)).await?.ok_or(PageError::NotFound)?;
-    if c.subject_id != subject.id {
-        return Err(PageError::Forbidden);
-    }
-    let (today, cal) = (st.today(), st.rules.read().expect("rules").calendar.clone());
-    let ctx = xinjiao_store::WriteContext::new(format!("subject:{}", subject.key), st.now(), "撤回信用承诺");
-    let action = xinjiao_core::commitments::Action::Withdraw;
-    match st.db(move |s| s.act_on_commitment(&ctx, id, action, today, None, &RULES, &cal)).await {
+    let s = st.clone();
+    match st.db(move |store| super::shared::withdraw(&s, store, &subject, id)).await? {
         Ok(_) => Ok(Redirect::to("/account?commitment=withdrawn").into_response()),
-        Err(StoreError::Conflict(m)) => Err(PageError::BadRequest(m)),
-        Err(e) => Err(e.into()),
+        Err(r) if r.code == "commitment.forbidden" => Err(PageError::Forbidden),
+        Err(r) => Err(PageError::BadRequest(r.message)),
     }
 }

@@ -19,7 +19,7 @@ use xinjiao_core::commitments::Action;
 use xinjiao_store::StoreError;
 
 use super::public::public_commitments;
-use super::shared::{Ask, MATTERS, RULES, act, json as commitment_json, prepare, sign};
+use super::shared::{Ask, act, json as commitment_json, matters, prepare, sign};
 use super::staff::finding_of;
 use crate::kernel::auth::{ApiUser, SubjectUser};
 use crate::kernel::error::ApiError;
@@ -144,23 +144,9 @@ async fn withdraw(
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let subject = subject_of(subject)?;
-    let (today, cal) = (st.today(), st.rules.read().expect("rules").calendar.clone());
-    let ctx = xinjiao_store::WriteContext::new(format!("subject:{}", subject.key), st.now(), "撤回信用承诺");
-    let done = st
-        .db(move |s| {
-            let c = s.commitment(id)?.ok_or(StoreError::NotFound)?;
-            if c.subject_id != subject.id {
-                return Ok(None);
-            }
-            s.act_on_commitment(&ctx, id, Action::Withdraw, today, None, &RULES, &cal).map(Some)
-        })
-        .await;
-    match done {
-        Ok(Some(c)) => Ok(Json(commitment_json(&c, today, false))),
-        Ok(None) => Err(ApiError::new(StatusCode::FORBIDDEN, "commitment.forbidden", "只能撤回本主体的承诺")),
-        Err(StoreError::Conflict(m)) => Err(ApiError::new(StatusCode::CONFLICT, "commitment.state", m)),
-        Err(e) => Err(e.into()),
-    }
+    let (s, today) = (st.clone(), st.today());
+    let done = st.db(move |store| super::shared::withdraw(&s, store, &subject, id)).await;
+    answer(done, |c| commitment_json(&c, today, false))
 }
 
 /// The subject acknowledges the current version of a material.
@@ -170,7 +156,7 @@ async fn acknowledge(
     Path(code): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let subject = subject_of(subject)?;
-    let m = MATTERS.material(&code).ok_or_else(|| ApiError::not_found("诚信教育材料"))?;
+    let m = matters().material(&code).ok_or_else(|| ApiError::not_found("诚信教育材料"))?;
     let (version, material) = (m.version, m.code.clone());
     let ctx = xinjiao_store::WriteContext::new(format!("subject:{}", subject.key), st.now(), "确认已阅读诚信教育材料");
     let new = st.db(move |s| s.acknowledge_education(&ctx, subject.id, &material, version)).await?;

@@ -20,7 +20,7 @@ use xinjiao_core::commitments::members::{MEMBER_CATALOGUE, MEMBER_FIELDS, Member
 use xinjiao_import::ImportReport;
 use xinjiao_store::{NewCommitment, Store, StoreError, Subject, User};
 
-use super::shared::{RULES, TEMPLATES};
+use super::shared::{rules, templates};
 use crate::kernel::auth::StaffUser;
 use crate::kernel::error::PageError;
 use crate::kernel::imports::{ImportError, collect_rows};
@@ -77,10 +77,10 @@ pub fn import_members(
     if let Some(e) = failure {
         return Err(ImportError::Store(e));
     }
-    let ty = RULES.type_of("self-regulation").expect("a shipped type");
+    let ty = rules().type_of("self-regulation").expect("a shipped type");
     let mut members = Vec::with_capacity(rows.len());
     for (m, subject) in &rows {
-        let (tpl, text) = TEMPLATES
+        let (tpl, text) = templates()
             .render_for(ty, None, (&subject.name, &m.code), m.signed_on)
             .map_err(|e| ImportError::Store(StoreError::Backend(e)))?;
         members.push(NewCommitment {

@@ -10,7 +10,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use xinjiao_core::commitments::matters::Material;
 
-use super::shared::{MATTERS, RULES};
+use super::shared::{matters, rules};
 use crate::kernel::auth::{MaybeUser, SubjectUser};
 use crate::kernel::error::PageError;
 use crate::kernel::state::AppState;
@@ -45,13 +45,13 @@ struct ListPage {
 
 async fn list(State(st): State<AppState>, u: MaybeUser) -> Result<Html<String>, PageError> {
     let departments = st.db(|s| s.departments()).await?;
-    let matters = MATTERS
+    let matters = matters()
         .matters
         .iter()
         .map(|m| {
             let types: Vec<&str> =
-                m.types.iter().map(|t| RULES.type_of(t).map_or(t.as_str(), |x| x.name.as_str())).collect();
-            let days = m.working_days.or_else(|| m.types.iter().find_map(|t| RULES.type_of(t)?.working_days));
+                m.types.iter().map(|t| rules().type_of(t).map_or(t.as_str(), |x| x.name.as_str())).collect();
+            let days = m.working_days.or_else(|| m.types.iter().find_map(|t| rules().type_of(t)?.working_days));
             MatterRow {
                 code: m.code.clone(),
                 name: m.name.clone(),
@@ -66,12 +66,12 @@ async fn list(State(st): State<AppState>, u: MaybeUser) -> Result<Html<String>, 
                 sign: m
                     .types
                     .iter()
-                    .filter_map(|t| RULES.type_of(t).map(|x| (x.code.clone(), x.name.clone())))
+                    .filter_map(|t| rules().type_of(t).map(|x| (x.code.clone(), x.name.clone())))
                     .collect(),
                 education: m
                     .education
                     .as_deref()
-                    .and_then(|c| MATTERS.material(c))
+                    .and_then(|c| matters().material(c))
                     .map(|x| (x.code.clone(), x.title.clone(), m.education_required)),
             }
         })
@@ -97,7 +97,7 @@ async fn material(
     subject: Result<SubjectUser, Response>,
     Path(code): Path<String>,
 ) -> Result<Html<String>, PageError> {
-    let m = MATTERS.material(&code).ok_or(PageError::NotFound)?;
+    let m = matters().material(&code).ok_or(PageError::NotFound)?;
     let subject = match subject {
         Ok(SubjectUser(s)) => {
             let id = s.id;
@@ -122,7 +122,7 @@ async fn acknowledge(
     SubjectUser(subject): SubjectUser,
     Path(code): Path<String>,
 ) -> Result<Response, PageError> {
-    let m = MATTERS.material(&code).ok_or(PageError::NotFound)?;
+    let m = matters().material(&code).ok_or(PageError::NotFound)?;
     let (version, material) = (m.version, m.code.clone());
     let ctx = xinjiao_store::WriteContext::new(format!("subject:{}", subject.key), st.now(), "确认已阅读诚信教育材料");
     st.db(move |s| s.acknowledge_education(&ctx, subject.id, &material, version)).await?;

@@ -3,8 +3,6 @@
 //! education, the template rendered), staff actions with their permission
 //! and day checks, and the rows the pages and the API show.
 
-use std::sync::LazyLock;
-
 use jiff::civil::Date;
 use xinjiao_core::commitments::matters::MatterList;
 use xinjiao_core::commitments::templates::Templates;
@@ -13,25 +11,36 @@ use xinjiao_store::{Commitment, CommitmentFilter, NewCommitment, Store, StoreErr
 
 use crate::kernel::state::AppState;
 
-pub static RULES: LazyLock<CommitmentRules> = LazyLock::new(CommitmentRules::embedded);
-pub static MATTERS: LazyLock<MatterList> = LazyLock::new(MatterList::embedded);
-pub static TEMPLATES: LazyLock<Templates> = LazyLock::new(Templates::embedded);
+/// The commitment rules the platform runs on.
+pub fn rules() -> &'static CommitmentRules {
+    CommitmentRules::shipped()
+}
+
+/// The installation's list of matters and education material.
+pub fn matters() -> &'static MatterList {
+    MatterList::shipped()
+}
+
+/// The commitment templates.
+pub fn templates() -> &'static Templates {
+    Templates::shipped()
+}
 
 /// The Chinese name of a type code (the code itself if unknown).
 pub fn type_name(code: &str) -> String {
-    RULES.type_of(code).map_or_else(|| code.to_string(), |t| t.name.clone())
+    rules().type_of(code).map_or_else(|| code.to_string(), |t| t.name.clone())
 }
 
 /// The name of a matter code (empty without one).
 pub fn matter_name(code: Option<&str>) -> String {
-    code.and_then(|m| MATTERS.matter(m)).map(|m| m.name.clone()).unwrap_or_default()
+    code.and_then(|m| matters().matter(m)).map(|m| m.name.clone()).unwrap_or_default()
 }
 
 /// Whether the public sees the commitment: a public type in force or with an
 /// outcome, or the outcome of any type where the rules make outcomes public.
 pub fn shown_publicly(c: &Commitment) -> bool {
     (c.public && !matches!(c.state, State::Signed | State::Withdrawn | State::Void))
-        || (RULES.breach.outcomes_public && c.state.is_outcome())
+        || (rules().breach.outcomes_public && c.state.is_outcome())
 }
 
 /// What is asked to be signed: a type and, for approval-stage types, a matter.
@@ -51,9 +60,9 @@ pub fn prepare(
     subject: &Subject,
     ask: &Ask<'_>,
 ) -> Result<Result<(NewCommitment, String), String>, StoreError> {
-    let Some(ty) = RULES.type_of(ask.kind) else { return Ok(Err("没有这种承诺类型".into())) };
+    let Some(ty) = rules().type_of(ask.kind) else { return Ok(Err("没有这种承诺类型".into())) };
     let matter = match (ty.stage, ask.matter.filter(|m| !m.is_empty())) {
-        (Stage::Approval, Some(code)) => match MATTERS.matter(code) {
+        (Stage::Approval, Some(code)) => match matters().matter(code) {
             Some(m) if m.types.contains(&ty.code) => Some(m),
             Some(m) => return Ok(Err(format!("“{}”不接受{}", m.name, ty.name))),
             None => return Ok(Err("告知承诺事项清单中没有该事项".into())),
@@ -69,23 +78,23 @@ pub fn prepare(
         .iter()
         .filter_map(|e| xinjiao_core::lists::definition::ListDefinition::find(&e.list).map(|l| l.kind))
         .collect();
-    let breaches = store
-        .commitments(&CommitmentFilter { subject_id: Some(subject.id), ..Default::default() }, 1000)?
-        .iter()
-        .filter(|c| c.state.is_breach())
-        .count();
-    if let Err(why) = RULES.may_use(&kinds, breaches) {
+    let breaches = store.count_commitments(&CommitmentFilter {
+        subject_id: Some(subject.id),
+        states: vec![State::NotKept, State::False],
+        ..Default::default()
+    })?;
+    if let Err(why) = rules().may_use(&kinds, breaches as usize) {
         return Ok(Err(why));
     }
     if let Some(m) = matter {
         let acks: Vec<(String, u32)> =
             store.acknowledgements(subject.id)?.into_iter().map(|(c, v, _)| (c, v)).collect();
-        if let Err(why) = xinjiao_core::commitments::matters::education_done(&MATTERS, m, &acks) {
+        if let Err(why) = xinjiao_core::commitments::matters::education_done(matters(), m, &acks) {
             return Ok(Err(why));
         }
     }
     let code = subject.uscc.clone().or_else(|| subject.id_doc_no.clone()).unwrap_or_default();
-    let (tpl, text) = match TEMPLATES.render_for(ty, matter, (&subject.name, &code), today) {
+    let (tpl, text) = match templates().render_for(ty, matter, (&subject.name, &code), today) {
         Ok(x) => x,
         Err(e) => return Ok(Err(e)),
     };
@@ -110,7 +119,7 @@ pub fn prepare(
 
 /// Signs what [`prepare`] made, in the state the type starts in.
 pub fn sign(store: &dyn Store, ctx: &xinjiao_store::WriteContext, new: &NewCommitment) -> Result<i64, StoreError> {
-    let ty = RULES.type_of(&new.kind).expect("prepared from a known type");
+    let ty = rules().type_of(&new.kind).expect("prepared from a known type");
     store.sign_commitment(ctx, new, xinjiao_core::commitments::initial(ty))
 }
 
@@ -185,10 +194,10 @@ pub fn act(
     if reason.chars().count() < 2 || reason.chars().count() > 500 {
         return Ok(Err(Refusal::new("commitment.reason", "请写明理由或核查情况（2 到 500 字）")));
     }
-    let matter_days = c.matter.as_deref().and_then(|m| MATTERS.matter(m)).and_then(|m| m.working_days);
+    let matter_days = c.matter.as_deref().and_then(|m| matters().matter(m)).and_then(|m| m.working_days);
     let cal = st.rules.read().expect("rules").calendar.clone();
     let ctx = crate::kernel::context::ctx(st, user, reason);
-    match store.act_on_commitment(&ctx, id, action, on, matter_days, &RULES, &cal) {
+    match store.act_on_commitment(&ctx, id, action, on, matter_days, rules(), &cal) {
         Ok(c) => Ok(Ok(c)),
         Err(StoreError::Conflict(m)) => Ok(Err(Refusal::new("commitment.state", m))),
         Err(e) => Err(e),
@@ -256,6 +265,27 @@ pub fn json(c: &Commitment, today: Date, public: bool) -> serde_json::Value {
         "text": if public && !c.public { serde_json::Value::Null } else { serde_json::json!(if public { crate::kernel::views::mask_text(&c.text) } else { c.text.clone() }) },
         "note": if public { serde_json::Value::Null } else { serde_json::json!(c.note) },
     })
+}
+
+/// The subject withdraws its own commitment `id` today (refused for
+/// another subject's, and by the core once the matter is decided).
+pub fn withdraw(
+    st: &AppState,
+    store: &dyn Store,
+    subject: &Subject,
+    id: i64,
+) -> Result<Result<Commitment, Refusal>, StoreError> {
+    let Some(c) = store.commitment(id)? else { return Err(StoreError::NotFound) };
+    if c.subject_id != subject.id {
+        return Ok(Err(Refusal::new("commitment.forbidden", "只能撤回本主体的承诺")));
+    }
+    let cal = st.rules.read().expect("rules").calendar.clone();
+    let ctx = xinjiao_store::WriteContext::new(format!("subject:{}", subject.key), st.now(), "撤回信用承诺");
+    match store.act_on_commitment(&ctx, id, Action::Withdraw, st.today(), None, rules(), &cal) {
+        Ok(c) => Ok(Ok(c)),
+        Err(StoreError::Conflict(m)) => Ok(Err(Refusal::new("commitment.state", m))),
+        Err(e) => Err(e),
+    }
 }
 
 /// The commitment `id` if `user` may act on it, else the refusal.

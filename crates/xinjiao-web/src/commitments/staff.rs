@@ -18,7 +18,7 @@ use serde::Deserialize;
 use xinjiao_core::commitments::{Action, Finding, Stage, State as CState};
 use xinjiao_store::{CommitmentFilter, Store, StoreError, User};
 
-use super::shared::{Ask, MATTERS, RULES, Row, act, matter_name, prepare, row, type_name};
+use super::shared::{Ask, Row, act, matter_name, matters, prepare, row, rules, type_name};
 use crate::kernel::auth::StaffUser;
 use crate::kernel::context::acts_for;
 use crate::kernel::error::PageError;
@@ -105,12 +105,12 @@ async fn list(
         rows.retain(|r| !r.due.is_empty());
         rows.sort_by(|a, b| a.due.cmp(&b.due));
     }
-    let education = MATTERS
+    let education = matters()
         .materials
         .iter()
         .map(|m| {
             let n = counts.iter().find(|(c, v, _)| c == &m.code && *v == m.version).map_or(0, |x| x.2);
-            let of: Vec<&str> = MATTERS
+            let of: Vec<&str> = matters()
                 .matters
                 .iter()
                 .filter(|x| x.education.as_deref() == Some(m.code.as_str()))
@@ -124,7 +124,7 @@ async fn list(
         chrome: st.chrome(&user, "/console/commitments").await?,
         view: q.view,
         matter: q.matter,
-        matters: MATTERS.matters.iter().map(|m| (m.code.clone(), m.name.clone())).collect(),
+        matters: matters().matters.iter().map(|m| (m.code.clone(), m.name.clone())).collect(),
         rows,
         education,
         oversees: user.role.oversees(),
@@ -174,11 +174,11 @@ async fn render_detail(st: &AppState, user: &User, id: i64, errors: Vec<String>)
         })
         .await?;
     let c = c.ok_or(PageError::NotFound)?;
-    if !acts_for(user, c.department_id) && !user.role.oversees() && c.department_id.is_some() {
+    if c.department_id.is_some() && !acts_for(user, c.department_id) {
         return Err(PageError::Forbidden);
     }
     let today = st.today();
-    let stage = RULES.type_of(&c.kind).map(|t| t.stage);
+    let stage = rules().type_of(&c.kind).map(|t| t.stage);
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = DetailPage {
         banner: st.banner(),
@@ -373,7 +373,7 @@ struct WindowPage {
 
 /// The matters a user may record commitments for: its department's.
 fn window_matters(user: &User, departments: &[xinjiao_store::Department]) -> Vec<WindowMatter> {
-    MATTERS
+    matters()
         .matters
         .iter()
         .filter(|m| {
@@ -468,7 +468,7 @@ async fn window(
         .db(move |store| {
             if educated
                 && let Some(m) =
-                    MATTERS.matter(&matter).and_then(|m| m.education.as_deref()).and_then(|c| MATTERS.material(c))
+                    matters().matter(&matter).and_then(|m| m.education.as_deref()).and_then(|c| matters().material(c))
             {
                 let ctx = crate::kernel::context::ctx(&s, &u, "申请人在窗口阅读并确认诚信教育材料");
                 store.acknowledge_education(&ctx, subject.id, &m.code, m.version)?;

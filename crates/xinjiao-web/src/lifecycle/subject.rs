@@ -265,11 +265,9 @@ pub fn repair_commitment(
     day: xinjiao_core::Date,
 ) -> Result<(u32, String), PageError> {
     use xinjiao_core::commitments::{CommitmentRules, templates::Templates};
-    static RULES: std::sync::LazyLock<CommitmentRules> = std::sync::LazyLock::new(CommitmentRules::embedded);
-    static TEMPLATES: std::sync::LazyLock<Templates> = std::sync::LazyLock::new(Templates::embedded);
-    let ty = RULES.type_of("repair").expect("a shipped type");
+    let ty = CommitmentRules::shipped().type_of("repair").expect("a shipped type");
     let code = subject.uscc.clone().or_else(|| subject.id_doc_no.clone()).unwrap_or_default();
-    TEMPLATES
+    Templates::shipped()
         .render_for(ty, None, (&subject.name, &code), day)
         .map(|(tpl, text)| (tpl.version, text))
         .map_err(|e| PageError::Internal(format!("repair commitment template: {e}")))
