@@ -3436,6 +3436,31 @@ async fn commitments_are_signed_kept_missed_falsified_and_scored(app: App) {
     let public_id = serde_json::from_str::<serde_json::Value>(&body).unwrap()["id"].as_i64().unwrap();
     let (kept, late, missed, falsified) = (ids[0], ids[1], ids[2], ids[3]);
 
+    // Only the subject itself withdraws, or reads its own, or acknowledges education.
+    let other_uscc = "91110108551385082Q";
+    let other_record = public_penalty(&app, "龙川县顺达货运有限公司", other_uscc, "河交罚〔2026〕80号");
+    let other = claimed_subject(&app, other_record, other_uscc).await;
+    let withdrawal = format!("/api/v1/account/commitments/{kept}/withdrawal");
+    for (who, status) in [
+        (None, StatusCode::UNAUTHORIZED),
+        (Some(coord.as_str()), StatusCode::UNAUTHORIZED),
+        (Some(other.as_str()), StatusCode::FORBIDDEN),
+    ] {
+        let (s, _, body) = send(&app, json_req("POST", &withdrawal, who, serde_json::json!({}))).await;
+        assert_eq!(s, status, "{who:?}: {body}");
+    }
+    assert_eq!(app.db(|s| s.commitment(kept)).unwrap().unwrap().state.as_str(), "signed", "nothing withdrawn");
+    let (s, _, _) = send(&app, json_req("GET", "/api/v1/account/commitments", None, serde_json::json!({}))).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, _, _) =
+        send(&app, json_req("POST", "/api/v1/account/education/EDU-DRIVER", Some(&coord), serde_json::json!({}))).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "staff do not acknowledge for a subject");
+    let (_, _, body) = get_with_cookie(&app, "/api/v1/account/commitments", &other).await;
+    assert!(
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()["items"].as_array().unwrap().is_empty(),
+        "only its own"
+    );
+
     // Who may decide: not the subject, not anonymous, not a clerk of
     // another department (the matter's department is not this test's).
     let decide = |granted: bool| serde_json::json!({"granted": granted, "reason": "容缺受理，准予许可"});
@@ -3485,6 +3510,17 @@ async fn commitments_are_signed_kept_missed_falsified_and_scored(app: App) {
     let (s, _, body) =
         send(&app, json_req("POST", &uri(missed, "licence"), Some(&clerk), licence("龙交运许〔2024〕1号"))).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{body}");
+    for who in [None, Some(subject.as_str())] {
+        let (s, _, _) =
+            send(&app, json_req("POST", &uri(missed, "licence"), who, licence("龙交运许〔2024〕1号"))).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{who:?}");
+        let (s, _, _) = send(
+            &app,
+            json_req("POST", &uri(missed, "licence-revocation"), who, serde_json::json!({"reason": "撤销"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{who:?}");
+    }
     let (s, _, body) =
         send(&app, json_req("POST", &uri(missed, "licence"), Some(&coord), licence("龙交运许〔2024〕1号"))).await;
     assert_eq!(s, StatusCode::OK, "{body}");
@@ -3761,6 +3797,14 @@ async fn paper_commitments_are_recorded_at_the_window(app: App) {
     assert_eq!(app.db(|s| s.commitment(id)).unwrap().unwrap().state.as_str(), "signed");
     // The console's forms: a licence is named only once the matter is granted.
     let no = format!("decision_no={}", enc("龙交运许〔2024〕1号"));
+    for path in ["decision", "verification", "licence", "licence-revocation"] {
+        let (s, h, _) = send(&app, form_post(&format!("{at}/{path}"), "", &no)).await;
+        assert_eq!(
+            (s, h[header::LOCATION].to_str().unwrap().starts_with("/console/login")),
+            (StatusCode::SEE_OTHER, true),
+            "{path}"
+        );
+    }
     let (s, _, page) = send(&app, form_post(&format!("{at}/licence"), &coord, &no)).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("只有准予办理的承诺才能关联"), "{page}");
@@ -3809,6 +3853,8 @@ async fn associations_upload_their_members_commitments(app: App) {
     };
     let clerk = login(&app).await;
     assert_eq!(get_with_cookie(&app, "/console/commitments/associations", &clerk).await.0, StatusCode::FORBIDDEN);
+    let (s, h, _) = send(&app, post("", form("河源市道路运输协会", csv.as_bytes()))).await;
+    assert_eq!((s, h[header::LOCATION].to_str().unwrap().starts_with("/console/login")), (StatusCode::SEE_OTHER, true));
     assert_eq!(send(&app, post(&clerk, form("河源市道路运输协会", csv.as_bytes()))).await.0, StatusCode::FORBIDDEN);
     let coord = login_as(&app, "coord").await;
     let (s, _, page) = send(&app, post(&coord, form("协会", csv.as_bytes()))).await;
